@@ -1,0 +1,86 @@
+//! Catalog events: a product is registered, its details or price change, it is
+//! discontinued. They belong to the product aggregate, keyed by SKU.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::Sku;
+use crate::money::Money;
+
+/// A legal minimum age to buy a product (alcohol, tobacco).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeRestriction {
+    /// The customer must be at least this old, in years.
+    pub minimum_age: u8,
+}
+
+/// The descriptive part of a product, everything but its SKU and price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductDetails {
+    /// Name shown on receipts and screens.
+    pub name: String,
+    /// Category used for browsing and reports (wine, spirits, beer, ...).
+    pub category: String,
+    /// Tax class the terminal uses to compute tax (standard, reduced, exempt, ...).
+    pub tax_class: String,
+    /// Barcodes (EAN/UPC) that scan to this product.
+    #[serde(default)]
+    pub barcodes: Vec<String>,
+    /// Present when the product may only be sold to customers of a minimum age.
+    #[serde(default)]
+    pub age_restriction: Option<AgeRestriction>,
+    /// Stock level at or below which the product is flagged for reordering.
+    #[serde(default)]
+    pub reorder_point: Option<i64>,
+}
+
+/// A product entered the catalog.
+///
+/// Version history: v1 carried `price_cents` + `currency` and a boolean `age_restricted`
+/// (meaning 21); v2 has a [`Money`] price and an [`AgeRestriction`]. See
+/// [`crate::upcast`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductRegistered {
+    /// The new product's SKU.
+    pub sku: Sku,
+    /// Name, category, barcodes and the rest.
+    pub details: ProductDetails,
+    /// Shelf price.
+    pub price: Money,
+}
+
+/// A product's descriptive details were replaced (price changes have their own event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductUpdated {
+    /// The product.
+    pub sku: Sku,
+    /// The complete new details.
+    pub details: ProductDetails,
+}
+
+/// A product's shelf price changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPriceChanged {
+    /// The product.
+    pub sku: Sku,
+    /// The price from now on.
+    pub price: Money,
+    /// The price before, when known, for audit.
+    #[serde(default)]
+    pub previous_price: Option<Money>,
+}
+
+/// A product is no longer sold; its history stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductDiscontinued {
+    /// The product.
+    pub sku: Sku,
+    /// Why, in the manager's words.
+    #[serde(default)]
+    pub reason: Option<String>,
+}

@@ -1,0 +1,177 @@
+//! Sales events: a sale is completed, voided, or refunded in whole or in part. They belong
+//! to the sale aggregate, keyed by the terminal-generated sale id.
+//!
+//! Amounts inside a sale are integer minor units of the sale's one `currency`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{LocationId, RefundId, SaleId, Sku, TerminalId, UserId};
+use crate::money::Currency;
+
+/// How a customer paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenderKind {
+    /// Notes and coins; the only tender that can produce change.
+    Cash,
+    /// Debit or credit card.
+    Card,
+    /// Gift card, voucher, account, ...
+    Other,
+}
+
+impl TenderKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [TenderKind; 3] = [TenderKind::Cash, TenderKind::Card, TenderKind::Other];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenderKind::Cash => "cash",
+            TenderKind::Card => "card",
+            TenderKind::Other => "other",
+        }
+    }
+}
+
+/// One payment towards a sale (or one payout of a refund).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tender {
+    /// Cash, card or other.
+    pub kind: TenderKind,
+    /// Amount tendered, minor units (> 0).
+    pub amount_minor: i64,
+    /// Card authorisation code, voucher number, ...
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// One line of a sale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaleLine {
+    /// Position on the receipt, from 1; refunds refer to lines by it.
+    pub line_no: u32,
+    /// The product sold.
+    pub sku: Sku,
+    /// Units sold (> 0).
+    pub quantity: i64,
+    /// Price of one unit, minor units.
+    pub unit_price_minor: i64,
+    /// Discount on the whole line, minor units (>= 0).
+    pub discount_minor: i64,
+    /// Tax on the whole line after discount, minor units (>= 0).
+    pub tax_minor: i64,
+    /// `quantity * unit_price - discount + tax`.
+    pub total_minor: i64,
+    /// The product's minimum age at the time of sale, if it was age-restricted.
+    #[serde(default)]
+    pub minimum_age: Option<u8>,
+}
+
+/// How the customer's age was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgeVerificationMethod {
+    /// An ID document was scanned by the terminal.
+    IdScan,
+    /// The cashier inspected an ID document.
+    IdInspected,
+}
+
+/// Proof that the customer's age was checked. Only the age is kept, not the birth date or
+/// document number, so the stream holds no more personal data than the law asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeVerification {
+    /// How the age was checked.
+    pub method: AgeVerificationMethod,
+    /// The customer's age in whole years on the day of the sale.
+    pub customer_age: u8,
+    /// The user who checked it.
+    pub verified_by: UserId,
+}
+
+/// A sale was rung up and paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaleCompleted {
+    /// The terminal-generated id.
+    pub sale_id: SaleId,
+    /// Till that rang it up.
+    pub terminal_id: TerminalId,
+    /// Store it happened in.
+    pub location: LocationId,
+    /// Cashier who rang it up.
+    pub cashier_id: UserId,
+    /// Currency of every amount in the sale.
+    pub currency: Currency,
+    /// The lines, in receipt order.
+    pub lines: Vec<SaleLine>,
+    /// Sum of `quantity * unit_price` over the lines.
+    pub subtotal_minor: i64,
+    /// Sum of line discounts.
+    pub discount_total_minor: i64,
+    /// Sum of line taxes.
+    pub tax_total_minor: i64,
+    /// `subtotal - discounts + tax`: what the customer owes.
+    pub total_minor: i64,
+    /// How it was paid.
+    pub tenders: Vec<Tender>,
+    /// Cash handed back: `tendered - total`.
+    pub change_minor: i64,
+    /// Present when a line was age-restricted.
+    #[serde(default)]
+    pub age_verification: Option<AgeVerification>,
+}
+
+/// A completed sale was cancelled in full (same day, by a manager); stock returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaleVoided {
+    /// The sale.
+    pub sale_id: SaleId,
+    /// Why.
+    pub reason: String,
+}
+
+/// One line of a refund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundLine {
+    /// The sale line refunded.
+    pub line_no: u32,
+    /// Its product.
+    pub sku: Sku,
+    /// Units returned (> 0, at most what is left of the line).
+    pub quantity: i64,
+    /// Money returned for these units including tax, minor units.
+    pub amount_minor: i64,
+    /// The tax part of `amount_minor`.
+    pub tax_minor: i64,
+}
+
+/// Some or all lines of a sale were refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaleRefunded {
+    /// The sale.
+    pub sale_id: SaleId,
+    /// The terminal-generated refund id.
+    pub refund_id: RefundId,
+    /// Where the goods came back.
+    pub location: LocationId,
+    /// Currency of the amounts (the sale's).
+    pub currency: Currency,
+    /// What was returned.
+    pub lines: Vec<RefundLine>,
+    /// Sum of the line amounts.
+    pub total_minor: i64,
+    /// How the money went back.
+    pub tenders: Vec<Tender>,
+    /// Whether the goods go back on the shelf (false for broken or opened goods).
+    pub restock: bool,
+    /// Why.
+    pub reason: String,
+}

@@ -1,0 +1,43 @@
+//! The vocabulary shared by the command side (`command-api`) and the query side
+//! (`projector`, replay jobs, reporting): event types, the envelope every event travels in,
+//! validated identifiers, money, subject names and versioned decoding.
+//!
+//! This crate is data only. It performs no I/O and depends on neither tokio, NATS nor
+//! MongoDB, so every rule in it can be tested in isolation and reused by any process that
+//! reads the stream.
+//!
+//! # Layout
+//! - [`tenant`]: [`TenantId`], validated once so it is safe as a subject token and inside
+//!   the database name `tenant_<id>`.
+//! - [`ids`]: identifiers that appear in subjects or documents ([`Sku`], [`SaleId`], ...).
+//! - [`money`]: [`Money`] in integer minor units with an ISO 4217 [`Currency`].
+//! - [`role`]: the [`Role`] of a user (admin, manager, cashier) and its ordering.
+//! - [`aggregate`]: the kinds of aggregate events belong to.
+//! - [`event`]: the domain events themselves (catalog, inventory, sales, users).
+//! - [`envelope`]: the [`EventEnvelope`] with ids, clocks, actor and causality.
+//! - [`subject`]: the one place that turns (tenant, aggregate, id) into a NATS subject.
+//! - [`headers`]: names of the NATS headers that accompany an event.
+//! - [`codec`]: JSON encoding and versioned decoding with typed errors.
+//! - [`upcast`]: the chain that lifts older payload versions to the current one.
+
+pub mod aggregate;
+pub mod codec;
+pub mod envelope;
+pub mod event;
+pub mod headers;
+pub mod ids;
+pub mod money;
+pub mod role;
+pub mod subject;
+pub mod tenant;
+pub mod upcast;
+
+pub use aggregate::{AggregateKind, AggregateRef};
+pub use codec::{DecodeError, decode, encode};
+pub use envelope::{Actor, EventEnvelope};
+pub use event::{DomainEvent, EventType};
+pub use ids::{IdError, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId};
+pub use money::{Currency, Money, MoneyError};
+pub use role::Role;
+pub use subject::{SubjectError, SubjectScheme};
+pub use tenant::{TenantId, TenantIdError};

@@ -1,0 +1,33 @@
+//! Test harness shared by the end-to-end suites in `tests/tests/`.
+//!
+//! The suites talk to real servers: the NATS JetStream and MongoDB servers that
+//! `scripts/services up` starts (or whatever `NATS_URL` and `MONGODB_URI` point to). Each
+//! test isolates itself by name instead of by server, so all tests run in parallel
+//! against the same two servers:
+//!
+//! - its own tenant id ([`unique_tenant`]), hence its own subjects and database;
+//! - its own JetStream stream and subject prefix ([`TestStream`]) when it needs to count
+//!   or inspect every message;
+//! - its own scratch MongoDB database ([`TestDatabase`]).
+//!
+//! Waiting is done by polling a condition against a deadline ([`eventually`]), never by
+//! sleeping a fixed time.
+//!
+//! # Layout
+//! - [`servers`]: where the servers are and connected clients for them.
+//! - [`names`]: unique tenant ids, prefixes and names per test.
+//! - [`stream`]: a per-test JetStream stream that deletes itself.
+//! - [`database`]: a per-test MongoDB database.
+//! - [`poll`]: [`eventually`], the deadline-bound polling helper.
+
+pub mod database;
+pub mod names;
+pub mod poll;
+pub mod servers;
+pub mod stream;
+
+pub use database::TestDatabase;
+pub use names::{unique_name, unique_prefix, unique_tenant};
+pub use poll::eventually;
+pub use servers::{Servers, mongo_client, mongodb_uri, nats_client, nats_url};
+pub use stream::TestStream;

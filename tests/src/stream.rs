@@ -1,0 +1,61 @@
+//! A per-test JetStream stream with its own subject prefix.
+
+use anyhow::Context;
+use async_nats::jetstream::{self, stream};
+use events::SubjectScheme;
+
+use crate::names::unique_prefix;
+
+/// A stream `<PREFIX>` capturing `<prefix>.>`, so a test can count or read every message it
+/// caused without seeing anyone else's. Call [`TestStream::delete`] at the end; a stream
+/// left behind by a failed test only costs disk in the test server's data folder.
+pub struct TestStream {
+    /// The stream's name.
+    pub name: String,
+    /// The subject scheme rooted at this stream's prefix.
+    pub scheme: SubjectScheme,
+    /// JetStream context used to create it.
+    pub jetstream: jetstream::Context,
+}
+
+impl TestStream {
+    /// Creates a fresh file-backed stream like the production one.
+    pub async fn create(jetstream: &jetstream::Context) -> anyhow::Result<Self> {
+        let prefix = unique_prefix();
+        let scheme = SubjectScheme::new(prefix.clone()).context("test prefix")?;
+        let name = prefix.to_uppercase();
+        jetstream
+            .create_stream(stream::Config {
+                name: name.clone(),
+                subjects: vec![scheme.all_filter()],
+                storage: stream::StorageType::File,
+                ..Default::default()
+            })
+            .await
+            .with_context(|| format!("creating test stream {name}"))?;
+        Ok(Self {
+            name,
+            scheme,
+            jetstream: jetstream.clone(),
+        })
+    }
+
+    /// Number of messages stored in the stream.
+    pub async fn message_count(&self) -> anyhow::Result<u64> {
+        let mut stream = self
+            .jetstream
+            .get_stream(&self.name)
+            .await
+            .context("getting test stream")?;
+        Ok(stream.info().await.context("stream info")?.state.messages)
+    }
+
+    /// Deletes the stream.
+    pub async fn delete(self) -> anyhow::Result<()> {
+        self.jetstream
+            .delete_stream(&self.name)
+            .await
+            .with_context(|| format!("deleting test stream {}", self.name))?;
+        Ok(())
+    }
+}
