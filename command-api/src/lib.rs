@@ -1,1 +1,34 @@
-//! placeholder
+//! The command API: POS terminals post commands (sales, voids, refunds, stock movements,
+//! catalog changes) with a tenant JWT; the API verifies the token, validates the command,
+//! appends the resulting event to NATS JetStream on the tenant's subjects and answers only
+//! after JetStream has acknowledged it. Every command is idempotent.
+//!
+//! # Layout
+//! - [`config`]: [`Config`], flags and environment.
+//! - [`startup`]: [`Application`]: build, bind, serve, shut down.
+//! - [`state`]: [`AppState`] shared by handlers.
+//! - [`auth`]: JWT verification and the [`auth::TenantContext`] extractor with role types.
+//! - [`extract`]: JSON body, `Idempotency-Key` and `If-Match` extractors.
+//! - [`commands`]: command bodies and the pure decisions that turn them into events.
+//! - [`execute`]: append with optimistic concurrency and retry recognition.
+//! - [`catalog_ages`]: cached age restrictions read from the catalog's events.
+//! - [`routes`]: the HTTP routes, health, metrics and the OpenAPI document.
+//! - [`error`]: [`ApiError`], the one mapping of failures to HTTP.
+//! - [`telemetry`]: logging setup.
+
+pub mod auth;
+pub mod catalog_ages;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod execute;
+pub mod extract;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use startup::Application;
+pub use state::AppState;

@@ -9,6 +9,9 @@ pub const MSG_ID: &str = "Nats-Msg-Id";
 /// JetStream optimistic concurrency: the publish succeeds only if the subject's last
 /// sequence equals this value (0: the subject must be empty).
 pub const EXPECTED_LAST_SUBJECT_SEQUENCE: &str = "Nats-Expected-Last-Subject-Sequence";
+/// Fingerprint (SHA-256, hex) of the command that produced the event: a retried command
+/// with the same fingerprint gets the original answer; another one gets 409.
+pub const REQUEST_FINGERPRINT: &str = "Tillstream-Request-Fingerprint";
 /// The tenant id.
 pub const TENANT: &str = "Tillstream-Tenant";
 /// The event type name, e.g. `SaleCompleted`.

@@ -19,15 +19,22 @@
 //! - [`stream`]: a per-test JetStream stream that deletes itself.
 //! - [`database`]: a per-test MongoDB database.
 //! - [`poll`]: [`eventually`], the deadline-bound polling helper.
+//! - [`tokens`]: signed test JWTs for any tenant, user and role.
+//! - [`command_app`]: [`CommandApp`], the real command API on a random port with typed
+//!   request helpers.
 
+pub mod command_app;
 pub mod database;
 pub mod names;
 pub mod poll;
 pub mod servers;
 pub mod stream;
+pub mod tokens;
 
+pub use command_app::CommandApp;
 pub use database::TestDatabase;
 pub use names::{unique_name, unique_prefix, unique_tenant};
 pub use poll::eventually;
 pub use servers::{Servers, mongo_client, mongodb_uri, nats_client, nats_url};
 pub use stream::TestStream;
+pub use tokens::TokenIssuer;

@@ -1,0 +1,150 @@
+//! [`TenantContext`]: who is asking, for which tenant, with which role.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use events::{Role, TenantId, TerminalId, UserId};
+
+use crate::auth::keys::JwtKeys;
+use crate::error::ApiError;
+
+/// Headers through which older clients named a tenant. They never choose the tenant; one
+/// that disagrees with the token is refused so a misrouted terminal notices.
+const TENANT_HEADERS: [&str; 2] = ["x-tenant-id", "x-organization-id"];
+
+/// The verified identity behind a request. Only the token can produce one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantContext {
+    /// The tenant (the token's `organizationId`).
+    pub tenant: TenantId,
+    /// The user (the token's `userId`).
+    pub user_id: UserId,
+    /// The user's role.
+    pub role: Role,
+    /// The terminal the token was issued to, if any.
+    pub terminal_id: Option<TerminalId>,
+}
+
+impl TenantContext {
+    /// Refuses with 403 unless the user's role is at least `required`.
+    pub fn require(&self, required: Role) -> Result<(), ApiError> {
+        if self.role.at_least(required) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden { required })
+        }
+    }
+
+    /// Refuses with 403 if a body names another tenant.
+    pub fn check_tenant(&self, named: Option<&str>) -> Result<(), ApiError> {
+        match named {
+            Some(named) if named != self.tenant.as_str() => Err(ApiError::TenantMismatch),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for TenantContext
+where
+    Arc<JwtKeys>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let unauthorized = |reason: String| ApiError::Unauthorized { reason };
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| unauthorized("no Authorization header".to_owned()))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| {
+                let (scheme, token) = value.split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then_some(token.trim())
+            })
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| unauthorized("Authorization is not a bearer token".to_owned()))?;
+        let keys = Arc::<JwtKeys>::from_ref(state);
+        let claims = keys
+            .verify(token)
+            .map_err(|err| unauthorized(err.to_string()))?;
+        let tenant = TenantId::parse(&claims.organization_id)
+            .map_err(|err| unauthorized(format!("organizationId claim: {err}")))?;
+        let user_id = UserId::parse(&claims.user_id)
+            .map_err(|err| unauthorized(format!("userId claim: {err}")))?;
+        let terminal_id = claims
+            .terminal_id
+            .map(TerminalId::parse)
+            .transpose()
+            .map_err(|err| unauthorized(format!("terminalId claim: {err}")))?;
+        for name in TENANT_HEADERS {
+            if let Some(value) = parts.headers.get(name)
+                && value.as_bytes() != tenant.as_str().as_bytes()
+            {
+                return Err(ApiError::TenantMismatch);
+            }
+        }
+        let context = TenantContext {
+            tenant,
+            user_id,
+            role: claims.role,
+            terminal_id,
+        };
+        tracing::Span::current().record("tenant", context.tenant.as_str());
+        Ok(context)
+    }
+}
+
+/// A least role, as a type, so that role checks happen in the extractor (before the body
+/// is read) and are visible in a handler's signature.
+pub trait MinimumRole: Send + Sync + 'static {
+    /// The least role admitted.
+    const ROLE: Role;
+}
+
+/// Cashiers and up: selling.
+#[derive(Debug)]
+pub struct Cashier;
+impl MinimumRole for Cashier {
+    const ROLE: Role = Role::Cashier;
+}
+
+/// Managers and admins: voids, refunds, stock and catalog.
+#[derive(Debug)]
+pub struct Manager;
+impl MinimumRole for Manager {
+    const ROLE: Role = Role::Manager;
+}
+
+/// Admins only: users and the organization.
+#[derive(Debug)]
+pub struct Admin;
+impl MinimumRole for Admin {
+    const ROLE: Role = Role::Admin;
+}
+
+/// A [`TenantContext`] whose role is at least `R::ROLE`; 401 without a valid token, 403
+/// with too low a role.
+#[derive(Debug)]
+pub struct Authorized<R: MinimumRole>(pub TenantContext, pub std::marker::PhantomData<R>);
+
+impl<S, R> FromRequestParts<S> for Authorized<R>
+where
+    Arc<JwtKeys>: FromRef<S>,
+    S: Send + Sync,
+    R: MinimumRole,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let context = TenantContext::from_request_parts(parts, state).await?;
+        context.require(R::ROLE)?;
+        Ok(Authorized(context, std::marker::PhantomData))
+    }
+}

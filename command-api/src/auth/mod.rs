@@ -1,0 +1,18 @@
+//! Authentication and tenant context.
+//!
+//! A bearer JWT names the user, their organization (the tenant) and their role. The
+//! [`TenantContext`] extractor verifies it, so a handler that takes a `TenantContext`
+//! cannot run unauthenticated, and the tenant comes from the token only.
+//!
+//! # Layout
+//! - [`claims`]: the token's claims as the seed defined them.
+//! - [`keys`]: [`JwtKeys`], the verification keys by `kid` with one algorithm each.
+//! - [`context`]: [`TenantContext`], the extractor, and role checks.
+
+pub mod claims;
+pub mod context;
+pub mod keys;
+
+pub use claims::Claims;
+pub use context::{Admin, Authorized, Cashier, Manager, MinimumRole, TenantContext};
+pub use keys::{JwtKeys, KeyError};

@@ -1,0 +1,109 @@
+//! The command API's configuration: one typed struct, read from flags and the
+//! environment. Nothing else in the crate reads `std::env`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, for development.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Configuration of the command API.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "command-api",
+    version,
+    about = "tillstream command API: POS commands in, events to JetStream out"
+)]
+pub struct Config {
+    /// Address to listen on. Port 0 picks a free port (tests).
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen_addr: SocketAddr,
+
+    /// NATS server(s), comma-separated.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// Name of the JetStream stream holding the events.
+    #[arg(long, env = "NATS_STREAM", default_value = "POS")]
+    pub stream_name: String,
+
+    /// First token(s) of every event subject: `<prefix>.<tenant>.<aggregate>.<id>`.
+    #[arg(long, env = "SUBJECT_PREFIX", default_value = "pos")]
+    pub subject_prefix: String,
+
+    /// Replicas of the stream when this process creates it (3 on a cluster).
+    #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
+
+    /// Longest wait for JetStream to acknowledge an append or answer a read, in
+    /// milliseconds. Past it the client gets 503 with Retry-After, never a hang.
+    #[arg(long, env = "PUBLISH_TIMEOUT_MS", default_value_t = 2000)]
+    pub publish_timeout_ms: u64,
+
+    /// MongoDB server holding the read models (checked by /ready).
+    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+    pub mongodb_uri: String,
+
+    /// HMAC secret of the default signing key (HS256), used for tokens without `kid`
+    /// and for `kid` = `JWT_DEFAULT_KID`.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: SecretString,
+
+    /// Key id of `JWT_SECRET`.
+    #[arg(long, env = "JWT_DEFAULT_KID", default_value = "default")]
+    pub jwt_default_kid: String,
+
+    /// More HMAC keys, as `kid=secret` pairs separated by commas, so secrets rotate
+    /// without downtime (issue new tokens under a new kid, keep the old one until they
+    /// expire).
+    #[arg(long, env = "JWT_EXTRA_SECRETS", hide_env_values = true)]
+    pub jwt_extra_secrets: Option<SecretString>,
+
+    /// Public keys for asymmetric tokens, as `kid=path` pairs separated by commas. A PEM
+    /// holding an RSA key accepts RS256; an Ed25519 key accepts EdDSA.
+    #[arg(long, env = "JWT_PUBLIC_KEYS", value_delimiter = ',')]
+    pub jwt_public_keys: Vec<String>,
+
+    /// Required `iss` claim.
+    #[arg(long, env = "JWT_ISSUER", default_value = "tillstream")]
+    pub jwt_issuer: String,
+
+    /// Required `aud` claim.
+    #[arg(long, env = "JWT_AUDIENCE", default_value = "tillstream-pos")]
+    pub jwt_audience: String,
+
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30)]
+    pub jwt_leeway_secs: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]
+    pub body_limit_bytes: usize,
+
+    /// Seconds a product's age restriction is cached before it is read again.
+    #[arg(long, env = "CATALOG_CACHE_TTL_SECS", default_value_t = 30)]
+    pub catalog_cache_ttl_secs: u64,
+
+    /// Products whose age restriction is cached, over all tenants.
+    #[arg(long, env = "CATALOG_CACHE_CAPACITY", default_value_t = 100_000)]
+    pub catalog_cache_capacity: u64,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The JetStream timeout as a duration.
+    pub fn publish_timeout(&self) -> Duration {
+        Duration::from_millis(self.publish_timeout_ms)
+    }
+}

@@ -1,0 +1,148 @@
+//! Running a command: decide against the aggregate's history, append with an expectation
+//! on its subject, and recognise retries.
+//!
+//! The loop is optimistic concurrency over JetStream's per-subject sequence:
+//!
+//! 1. A command that creates its aggregate (a sale, a stock movement, a product) is
+//!    appended straight away, expecting the subject to be empty: one round trip.
+//! 2. Otherwise, or when that expectation fails, the aggregate's history is read. If it
+//!    already holds this command (same fingerprint), the original answer is returned,
+//!    however long ago it was appended; the client's `Idempotency-Key` on an event with
+//!    another fingerprint is 409 `idempotency_key_reused`.
+//! 3. Else the command is decided against the history and appended expecting the last
+//!    sequence seen. If someone appended in between, JetStream refuses (10071) and the loop
+//!    starts over from 2.
+
+use std::time::Instant;
+
+use events::{AggregateRef, DomainEvent};
+use eventstore::{AppendError, EventStore, Expected, ReadError, StoredEvent};
+use uuid::Uuid;
+
+use crate::commands::CommandMeta;
+use crate::error::ApiError;
+
+/// Attempts before giving up under contention on one aggregate.
+const MAX_ATTEMPTS: usize = 5;
+
+/// The result of a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The event's id.
+    pub event_id: Uuid,
+    /// Its stream sequence: the read-your-writes token, and the aggregate's new version.
+    pub sequence: u64,
+    /// The aggregate it belongs to.
+    pub aggregate: AggregateRef,
+    /// True when this is the original answer to an earlier, identical command.
+    pub replayed: bool,
+}
+
+impl Outcome {
+    fn replay(stored: &StoredEvent) -> Self {
+        Self {
+            event_id: stored.envelope.event_id,
+            sequence: stored.sequence,
+            aggregate: stored.envelope.aggregate(),
+            replayed: true,
+        }
+    }
+}
+
+/// Runs a command against `aggregate`. `create` is the event of a command that creates the
+/// aggregate (tried first, expecting an empty subject); `decide` builds the event and its
+/// expectation from the history.
+pub async fn run<D>(
+    store: &EventStore,
+    meta: &CommandMeta,
+    aggregate: AggregateRef,
+    create: Option<DomainEvent>,
+    mut decide: D,
+) -> Result<Outcome, ApiError>
+where
+    D: FnMut(&[StoredEvent]) -> Result<(DomainEvent, Expected), ApiError>,
+{
+    let mut pending = create.map(|event| (event, Expected::NoEvents));
+    for _ in 0..MAX_ATTEMPTS {
+        let (event, expected) = match pending.take() {
+            Some(first) => first,
+            None => {
+                let history = store
+                    .history(&meta.context.tenant, &aggregate)
+                    .await
+                    .map_err(read_error)?;
+                if let Some(previous) = previous_attempt(&history, meta)? {
+                    metrics::counter!("commands_replayed_total").increment(1);
+                    return Ok(Outcome::replay(previous));
+                }
+                decide(&history)?
+            }
+        };
+        let envelope = meta.envelope(event);
+        let started = Instant::now();
+        let appended = store
+            .append(&envelope, expected, Some(&meta.fingerprint))
+            .await;
+        metrics::histogram!("event_append_seconds").record(started.elapsed().as_secs_f64());
+        match appended {
+            Ok(appended) => {
+                metrics::counter!("commands_total", "tenant" => meta.context.tenant.to_string(), "event_type" => envelope.event_type().as_str())
+                    .increment(1);
+                tracing::info!(event_id = %envelope.event_id, sequence = appended.sequence, subject = %appended.subject, event_type = %envelope.event_type(), "event appended");
+                return Ok(Outcome {
+                    event_id: envelope.event_id,
+                    sequence: appended.sequence,
+                    aggregate,
+                    replayed: false,
+                });
+            }
+            Err(AppendError::Conflict { expected }) => {
+                tracing::debug!(expected, %aggregate, "aggregate moved on; deciding again");
+            }
+            Err(AppendError::Unavailable(message)) => return Err(ApiError::Unavailable(message)),
+            Err(other) => {
+                return Err(ApiError::Internal(
+                    anyhow::Error::new(other).context("appending the event"),
+                ));
+            }
+        }
+    }
+    Err(ApiError::Unavailable(format!(
+        "{aggregate} changed {MAX_ATTEMPTS} times while the command was decided"
+    )))
+}
+
+/// The earlier run of this same command in `history`, if any.
+fn previous_attempt<'h>(
+    history: &'h [StoredEvent],
+    meta: &CommandMeta,
+) -> Result<Option<&'h StoredEvent>, ApiError> {
+    for stored in history.iter().rev() {
+        let same_fingerprint =
+            stored.request_fingerprint.as_deref() == Some(meta.fingerprint.as_str());
+        if same_fingerprint {
+            return Ok(Some(stored));
+        }
+        if meta.client_key && stored.envelope.idempotency_key == meta.idempotency_key {
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+    }
+    Ok(None)
+}
+
+fn read_error(err: ReadError) -> ApiError {
+    match err {
+        ReadError::Unavailable(message) => ApiError::Unavailable(message),
+        other => {
+            ApiError::Internal(anyhow::Error::new(other).context("reading the aggregate's history"))
+        }
+    }
+}
+
+/// The expectation for appending after `history`.
+pub fn after(history: &[StoredEvent]) -> Expected {
+    match history.last() {
+        Some(last) => Expected::LastSequence(last.sequence),
+        None => Expected::NoEvents,
+    }
+}

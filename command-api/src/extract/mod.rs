@@ -1,0 +1,16 @@
+//! Request extractors that turn HTTP details into typed values or [`ApiError`]s.
+//!
+//! # Layout
+//! - [`json`]: [`ApiJson`], a JSON body with the API's error shape and field paths.
+//! - [`idempotency`]: the optional `Idempotency-Key` header.
+//! - [`if_match`]: the `If-Match` version of catalog updates.
+//!
+//! [`ApiError`]: crate::error::ApiError
+
+pub mod idempotency;
+pub mod if_match;
+pub mod json;
+
+pub use idempotency::IdempotencyKey;
+pub use if_match::IfMatch;
+pub use json::ApiJson;

@@ -1,0 +1,35 @@
+//! HTTP routes. Each module owns the routes of one area and returns an
+//! [`OpenApiRouter`], so a route and its OpenAPI entry are registered together and cannot
+//! drift apart.
+//!
+//! # Layout
+//! - [`accepted`]: [`Accepted`], the answer to a command that was recorded.
+//! - [`sales`]: complete, void and refund sales.
+//! - [`inventory`]: receipts, adjustments, counts, transfers.
+//! - [`catalog`]: register, update, reprice and discontinue products.
+//! - [`health`]: liveness and readiness.
+//! - [`metrics`]: Prometheus metrics and the request-metrics middleware.
+//! - [`openapi`]: the OpenAPI document.
+
+pub mod accepted;
+pub mod catalog;
+pub mod health;
+pub mod inventory;
+pub mod metrics;
+pub mod openapi;
+pub mod sales;
+
+pub use accepted::Accepted;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// Every route of the API with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(sales::router())
+        .merge(inventory::router())
+        .merge(catalog::router())
+        .merge(health::router())
+}

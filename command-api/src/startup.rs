@@ -1,0 +1,156 @@
+//! Building and running the application: connections, state, routes, middleware, the
+//! listener and graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use events::SubjectScheme;
+use eventstore::{EventStore, StreamSettings};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::JwtKeys;
+use crate::catalog_ages::CatalogAges;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::routes;
+use crate::state::AppState;
+
+/// A built application, bound to its port but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+}
+
+impl Application {
+    /// Connects to NATS (creating the stream if needed) and MongoDB, and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let keys = Arc::new(JwtKeys::from_config(&config).context("loading JWT keys")?);
+        let scheme = SubjectScheme::new(config.subject_prefix.clone()).context("SUBJECT_PREFIX")?;
+        let mut settings = StreamSettings::new(config.stream_name.clone(), scheme);
+        settings.replicas = config.stream_replicas;
+
+        let nats = async_nats::ConnectOptions::new()
+            .name("tillstream-command-api")
+            .connection_timeout(config.publish_timeout())
+            .connect(config.nats_url.as_str())
+            .await
+            .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+        let store = EventStore::open(nats, &settings, config.publish_timeout())
+            .await
+            .with_context(|| format!("opening stream {}", config.stream_name))?;
+
+        let mut mongo_options = mongodb::options::ClientOptions::parse(&config.mongodb_uri)
+            .await
+            .context("parsing MONGODB_URI")?;
+        mongo_options.app_name = Some("tillstream-command-api".to_owned());
+        mongo_options.server_selection_timeout = Some(std::time::Duration::from_secs(2));
+        let mongo =
+            mongodb::Client::with_options(mongo_options).context("creating the MongoDB client")?;
+
+        let catalog = CatalogAges::new(
+            store.clone(),
+            config.catalog_cache_capacity,
+            std::time::Duration::from_secs(config.catalog_cache_ttl_secs),
+        );
+        let metrics = routes::metrics::recorder()
+            .map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
+        let state = AppState {
+            store,
+            keys,
+            catalog,
+            mongo,
+            metrics,
+        };
+
+        let (api, openapi) = routes::router().split_for_parts();
+        let openapi = Arc::new(openapi);
+        let router = api
+            .route("/openapi.json", get(move || { let doc = Arc::clone(&openapi); async move { Json(doc.as_ref().clone()) } }))
+            .route("/metrics", get(routes::metrics::render))
+            .fallback(not_found)
+            .layer(middleware::from_fn(routes::metrics::track))
+            .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+            .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), tenant = tracing::field::Empty)
+            }))
+            .with_state(state);
+
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("binding {}", config.listen_addr))?;
+        let port = listener
+            .local_addr()
+            .context("reading the bound address")?
+            .port();
+        Ok(Self {
+            listener,
+            router,
+            port,
+        })
+    }
+
+    /// The port the listener is bound to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(port = self.port, "command API listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+
+    /// Serves until SIGTERM or ctrl-c.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound {
+        resource: "route",
+        id: StatusCode::NOT_FOUND.to_string(),
+    }
+}
+
+/// Completes on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

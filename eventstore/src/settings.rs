@@ -1,0 +1,86 @@
+//! The stream's configuration and its idempotent creation.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+use events::SubjectScheme;
+
+use crate::error::SetupError;
+
+/// What the event stream looks like. Every process that touches the stream builds the same
+/// settings from its configuration, so whichever starts first creates it.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    /// Stream name (default `POS`).
+    pub name: String,
+    /// Subject scheme; the stream captures `<prefix>.>`.
+    pub scheme: SubjectScheme,
+    /// Replicas: 1 on a single server, 3 on a cluster.
+    pub replicas: usize,
+    /// JetStream's de-duplication window for `Nats-Msg-Id`. Idempotency does not depend on
+    /// it (per-subject expectations do that forever); it only absorbs a publisher's own
+    /// immediate retries.
+    pub duplicate_window: Duration,
+}
+
+impl StreamSettings {
+    /// Default stream name.
+    pub const DEFAULT_NAME: &'static str = "POS";
+
+    /// Settings for a single server with the given name and scheme.
+    pub fn new(name: impl Into<String>, scheme: SubjectScheme) -> Self {
+        Self {
+            name: name.into(),
+            scheme,
+            replicas: 1,
+            duplicate_window: Duration::from_secs(120),
+        }
+    }
+
+    /// The JetStream configuration these settings stand for.
+    pub fn stream_config(&self) -> stream::Config {
+        stream::Config {
+            name: self.name.clone(),
+            description: Some("tillstream events: every tenant's commands, as facts".to_owned()),
+            subjects: vec![self.scheme.all_filter()],
+            // Events are the source of truth: never expire, never drop.
+            retention: stream::RetentionPolicy::Limits,
+            max_age: Duration::ZERO,
+            max_messages: -1,
+            max_bytes: -1,
+            max_messages_per_subject: -1,
+            discard: stream::DiscardPolicy::New,
+            storage: stream::StorageType::File,
+            num_replicas: self.replicas,
+            duplicate_window: self.duplicate_window,
+            // Aggregate histories are read by subject with direct gets.
+            allow_direct: true,
+            // Single messages may not be deleted (history is append-only); purging a whole
+            // tenant's subjects stays possible for erasure.
+            deny_delete: true,
+            deny_purge: false,
+            ..Default::default()
+        }
+    }
+
+    /// Creates the stream, or updates it to these settings if it exists.
+    pub async fn ensure(
+        &self,
+        jetstream: &jetstream::Context,
+    ) -> Result<stream::Stream, SetupError> {
+        jetstream
+            .create_or_update_stream(self.stream_config())
+            .await
+            .map_err(|source| SetupError {
+                stream: self.name.clone(),
+                message: source.to_string(),
+            })?;
+        jetstream
+            .get_stream(&self.name)
+            .await
+            .map_err(|source| SetupError {
+                stream: self.name.clone(),
+                message: source.to_string(),
+            })
+    }
+}

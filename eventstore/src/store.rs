@@ -1,0 +1,238 @@
+//! Appending events with expectations, and reading an aggregate's history.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::connection::State;
+use async_nats::jetstream::context::PublishErrorKind;
+use async_nats::jetstream::stream::{self, DirectGetErrorKind};
+use async_nats::jetstream::{self};
+use chrono::{DateTime, Utc};
+use events::{AggregateRef, EventEnvelope, SubjectScheme, TenantId, headers};
+
+use crate::error::{AppendError, ReadError, SetupError};
+use crate::settings::StreamSettings;
+
+/// What the aggregate's subject must look like for an append to go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// Nothing is checked.
+    Any,
+    /// The subject must hold no event yet: the append creates the aggregate.
+    NoEvents,
+    /// The subject's last event must be at this stream sequence.
+    LastSequence(u64),
+}
+
+impl Expected {
+    fn header_value(self) -> Option<u64> {
+        match self {
+            Expected::Any => None,
+            Expected::NoEvents => Some(0),
+            Expected::LastSequence(sequence) => Some(sequence),
+        }
+    }
+}
+
+/// The server's acknowledgement of an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// Stream sequence of the stored event: the read-your-writes token.
+    pub sequence: u64,
+    /// The subject it was stored under.
+    pub subject: String,
+}
+
+/// An event read back from the stream.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// Its stream sequence.
+    pub sequence: u64,
+    /// When the server stored it.
+    pub stored_at: DateTime<Utc>,
+    /// The decoded envelope.
+    pub envelope: EventEnvelope,
+    /// Fingerprint of the command that produced it (`Tillstream-Request-Fingerprint`).
+    pub request_fingerprint: Option<String>,
+}
+
+/// Appends to and reads from the event stream.
+#[derive(Clone)]
+pub struct EventStore {
+    jetstream: jetstream::Context,
+    stream: stream::Stream,
+    scheme: SubjectScheme,
+}
+
+impl EventStore {
+    /// Ensures the stream exists with `settings` and opens it. `timeout` bounds every
+    /// request to JetStream (acks included), so a slow or absent server never hangs a
+    /// caller.
+    pub async fn open(
+        client: async_nats::Client,
+        settings: &StreamSettings,
+        timeout: Duration,
+    ) -> Result<Self, SetupError> {
+        let jetstream = jetstream::ContextBuilder::new()
+            .timeout(timeout)
+            .backpressure_on_inflight(true)
+            .build(client);
+        let stream = settings.ensure(&jetstream).await?;
+        Ok(Self {
+            jetstream,
+            stream,
+            scheme: settings.scheme.clone(),
+        })
+    }
+
+    /// The subject scheme of this stream.
+    pub fn scheme(&self) -> &SubjectScheme {
+        &self.scheme
+    }
+
+    /// The JetStream context (for consumers and administration).
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
+    /// The stream's name.
+    pub fn stream_name(&self) -> &str {
+        &self.stream.cached_info().config.name
+    }
+
+    /// Whether the NATS connection is up right now.
+    pub fn is_connected(&self) -> bool {
+        self.jetstream.client().connection_state() == State::Connected
+    }
+
+    /// Appends `envelope` to its aggregate's subject if `expected` holds, and waits for the
+    /// stream's acknowledgement. `fingerprint` identifies the command that produced the
+    /// event so that a retried command can be recognised later.
+    pub async fn append(
+        &self,
+        envelope: &EventEnvelope,
+        expected: Expected,
+        fingerprint: Option<&str>,
+    ) -> Result<Appended, AppendError> {
+        if !self.is_connected() {
+            return Err(AppendError::Unavailable("not connected to NATS".to_owned()));
+        }
+        let subject = self
+            .scheme
+            .subject(&envelope.tenant_id, &envelope.aggregate());
+        let mut message_headers = HeaderMap::new();
+        for (name, value) in headers::for_envelope(envelope) {
+            message_headers.insert(name, value.as_str());
+        }
+        if let Some(sequence) = expected.header_value() {
+            message_headers.insert(
+                headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
+                sequence.to_string().as_str(),
+            );
+        }
+        if let Some(fingerprint) = fingerprint {
+            message_headers.insert(headers::REQUEST_FINGERPRINT, fingerprint);
+        }
+        let body = events::encode(envelope)?;
+        let ack = self
+            .jetstream
+            .publish_with_headers(subject.clone(), message_headers, body.into())
+            .await
+            .map_err(|err| classify_publish(err, expected))?
+            .await
+            .map_err(|err| classify_publish(err, expected))?;
+        Ok(Appended {
+            sequence: ack.sequence,
+            subject,
+        })
+    }
+
+    /// Every event of one aggregate, oldest first.
+    pub async fn history(
+        &self,
+        tenant: &TenantId,
+        aggregate: &AggregateRef,
+    ) -> Result<Vec<StoredEvent>, ReadError> {
+        let subject = self.scheme.subject(tenant, aggregate);
+        let mut events = Vec::new();
+        let mut from = 1;
+        loop {
+            match self
+                .stream
+                .direct_get_next_for_subject(subject.as_str(), Some(from))
+                .await
+            {
+                Ok(message) => {
+                    from = message.sequence + 1;
+                    events.push(stored(message)?);
+                }
+                Err(err) if err.kind() == DirectGetErrorKind::NotFound => return Ok(events),
+                Err(err) => return Err(classify_read(err)),
+            }
+        }
+    }
+
+    /// The latest event of one aggregate, if it has any.
+    pub async fn last(
+        &self,
+        tenant: &TenantId,
+        aggregate: &AggregateRef,
+    ) -> Result<Option<StoredEvent>, ReadError> {
+        let subject = self.scheme.subject(tenant, aggregate);
+        match self
+            .stream
+            .direct_get_last_for_subject(subject.as_str())
+            .await
+        {
+            Ok(message) => stored(message).map(Some),
+            Err(err) if err.kind() == DirectGetErrorKind::NotFound => Ok(None),
+            Err(err) => Err(classify_read(err)),
+        }
+    }
+}
+
+fn stored(
+    message: async_nats::jetstream::message::StreamMessage,
+) -> Result<StoredEvent, ReadError> {
+    let envelope = events::decode(&message.payload).map_err(|source| ReadError::Decode {
+        sequence: message.sequence,
+        source,
+    })?;
+    let stored_at =
+        DateTime::<Utc>::from_timestamp(message.time.unix_timestamp(), message.time.nanosecond())
+            .unwrap_or_default();
+    Ok(StoredEvent {
+        sequence: message.sequence,
+        stored_at,
+        envelope,
+        request_fingerprint: message
+            .headers
+            .get(headers::REQUEST_FINGERPRINT)
+            .map(|value| value.as_str().to_owned()),
+    })
+}
+
+fn classify_publish(
+    err: async_nats::jetstream::context::PublishError,
+    expected: Expected,
+) -> AppendError {
+    match err.kind() {
+        PublishErrorKind::WrongLastSequence => AppendError::Conflict {
+            expected: expected.header_value().unwrap_or_default(),
+        },
+        PublishErrorKind::TimedOut
+        | PublishErrorKind::BrokenPipe
+        | PublishErrorKind::StreamNotFound
+        | PublishErrorKind::MaxAckPending => AppendError::Unavailable(err.to_string()),
+        _ => AppendError::Rejected(err.to_string()),
+    }
+}
+
+/// A failed direct get is the server's or the stream's trouble (timeout, no responders, the
+/// stream gone), except for a subject we built wrongly.
+fn classify_read(err: async_nats::jetstream::stream::DirectGetError) -> ReadError {
+    match err.kind() {
+        DirectGetErrorKind::InvalidSubject => ReadError::Other(err.to_string()),
+        _ => ReadError::Unavailable(err.to_string()),
+    }
+}
