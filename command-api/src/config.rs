@@ -39,6 +39,11 @@ pub struct Config {
     #[arg(long, env = "SUBJECT_PREFIX", default_value = "pos")]
     pub subject_prefix: String,
 
+    /// Partitions tenants are spread over, used only when this process creates the stream
+    /// (an existing stream keeps the count it was created with).
+    #[arg(long, env = "STREAM_PARTITIONS", default_value_t = events::SubjectScheme::DEFAULT_PARTITIONS)]
+    pub stream_partitions: u32,
+
     /// Replicas of the stream when this process creates it (3 on a cluster).
     #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,

@@ -32,7 +32,9 @@ impl Application {
     /// Connects to NATS (creating the stream if needed) and MongoDB, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = Arc::new(JwtKeys::from_config(&config).context("loading JWT keys")?);
-        let scheme = SubjectScheme::new(config.subject_prefix.clone()).context("SUBJECT_PREFIX")?;
+        let scheme =
+            SubjectScheme::with_partitions(config.subject_prefix.clone(), config.stream_partitions)
+                .context("SUBJECT_PREFIX / STREAM_PARTITIONS")?;
         let mut settings = StreamSettings::new(config.stream_name.clone(), scheme);
         settings.replicas = config.stream_replicas;
 

@@ -13,7 +13,8 @@ use crate::error::SetupError;
 pub struct StreamSettings {
     /// Stream name (default `POS`).
     pub name: String,
-    /// Subject scheme; the stream captures `<prefix>.>`.
+    /// Subject scheme; the stream captures `<prefix>.>`. Its partition count is used only
+    /// when the stream is created; an existing stream's recorded count wins.
     pub scheme: SubjectScheme,
     /// Replicas: 1 on a single server, 3 on a cluster.
     pub replicas: usize,
@@ -26,6 +27,8 @@ pub struct StreamSettings {
 impl StreamSettings {
     /// Default stream name.
     pub const DEFAULT_NAME: &'static str = "POS";
+    /// Stream metadata key recording the partition count.
+    pub const PARTITIONS_METADATA: &'static str = "tillstream.partitions";
 
     /// Settings for a single server with the given name and scheme.
     pub fn new(name: impl Into<String>, scheme: SubjectScheme) -> Self {
@@ -59,6 +62,11 @@ impl StreamSettings {
             // tenant's subjects stays possible for erasure.
             deny_delete: true,
             deny_purge: false,
+            metadata: [(
+                Self::PARTITIONS_METADATA.to_owned(),
+                self.scheme.partitions().to_string(),
+            )]
+            .into(),
             ..Default::default()
         }
     }

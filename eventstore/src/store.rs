@@ -95,6 +95,11 @@ impl EventStore {
         &self.jetstream
     }
 
+    /// The stream handle (consumers, direct gets).
+    pub fn stream(&self) -> &stream::Stream {
+        &self.stream
+    }
+
     /// The stream's name.
     pub fn stream_name(&self) -> &str {
         &self.stream.cached_info().config.name

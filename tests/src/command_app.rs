@@ -60,6 +60,7 @@ impl CommandApp {
             nats_url: nats_url(),
             stream_name: stream.name.clone(),
             subject_prefix: stream.scheme.prefix().to_owned(),
+            stream_partitions: stream.scheme.partitions(),
             stream_replicas: 1,
             publish_timeout_ms: 2000,
             mongodb_uri: mongodb_uri(),

@@ -1,8 +1,9 @@
 //! A per-test JetStream stream with its own subject prefix.
 
 use anyhow::Context;
-use async_nats::jetstream::{self, stream};
+use async_nats::jetstream;
 use events::SubjectScheme;
+use eventstore::StreamSettings;
 
 use crate::names::unique_prefix;
 
@@ -19,18 +20,13 @@ pub struct TestStream {
 }
 
 impl TestStream {
-    /// Creates a fresh file-backed stream like the production one.
+    /// Creates a fresh stream configured exactly like the production one.
     pub async fn create(jetstream: &jetstream::Context) -> anyhow::Result<Self> {
         let prefix = unique_prefix();
         let scheme = SubjectScheme::new(prefix.clone()).context("test prefix")?;
         let name = prefix.to_uppercase();
-        jetstream
-            .create_stream(stream::Config {
-                name: name.clone(),
-                subjects: vec![scheme.all_filter()],
-                storage: stream::StorageType::File,
-                ..Default::default()
-            })
+        StreamSettings::new(name.clone(), scheme.clone())
+            .ensure(jetstream)
             .await
             .with_context(|| format!("creating test stream {name}"))?;
         Ok(Self {

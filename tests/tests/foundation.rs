@@ -113,7 +113,7 @@ async fn an_envelope_published_with_headers_reads_back_from_its_tenant_subjects(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     assert_eq!(
         message.subject.as_str(),
-        format!("{}.{}.movement.m-1", stream.scheme.prefix(), tenant)
+        stream.scheme.subject(&tenant, &received.aggregate())
     );
     let headers = message
         .headers
