@@ -277,7 +277,7 @@ mod tests {
             Err(SubjectError::Partition(_))
         ));
         assert!(matches!(
-            scheme.parse(&format!("pos.x.acme.sale.1")),
+            scheme.parse("pos.x.acme.sale.1"),
             Err(SubjectError::Partition(_))
         ));
         assert!(matches!(

@@ -1,1 +1,30 @@
-//! placeholder
+//! The projector: consumes the event stream and keeps one MongoDB read model per tenant
+//! (`tenant_<id>`: products, sales, inventorytransactions, users, daily_sales), right after
+//! crashes, redeliveries and restarts, in per-tenant stream order, with poison events
+//! parked instead of blocking anyone.
+//!
+//! # Layout
+//! - [`config`]: [`config::Config`] and the command line.
+//! - [`startup`]: [`Projector`]: build, run, shut down.
+//! - [`partition`]: one pinned, ordered consumer per partition; batching and acks.
+//! - [`projection`]: applying one tenant's share of a batch.
+//! - [`model`]: the documents and the pure application of events to them.
+//! - [`store`]: tenant databases (shared pool, placement), loading and guarded writes.
+//! - [`parked`]: listing parked events.
+//! - [`http`]: the admin server (health, metrics, stats, lag, parked).
+//! - [`shutdown`]: the stop flag tasks wait on.
+//! - [`telemetry`]: logging setup.
+
+pub mod config;
+pub mod http;
+pub mod model;
+pub mod parked;
+pub mod partition;
+pub mod projection;
+pub mod shutdown;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::Projector;

@@ -22,11 +22,18 @@
 //! - [`tokens`]: signed test JWTs for any tenant, user and role.
 //! - [`command_app`]: [`CommandApp`], the real command API on a random port with typed
 //!   request helpers.
+//! - [`projector_app`]: [`ProjectorApp`], the real projector in-process, stoppable
+//!   gracefully or abruptly.
+//! - [`generator`]: realistic, seeded streams of mixed events for one tenant.
+//! - [`read_model`]: dumping a tenant's read model for whole-content comparison.
 
 pub mod command_app;
 pub mod database;
+pub mod generator;
 pub mod names;
 pub mod poll;
+pub mod projector_app;
+pub mod read_model;
 pub mod servers;
 pub mod stream;
 pub mod tokens;
@@ -35,6 +42,7 @@ pub use command_app::CommandApp;
 pub use database::TestDatabase;
 pub use names::{unique_name, unique_prefix, unique_tenant};
 pub use poll::eventually;
+pub use projector_app::ProjectorApp;
 pub use servers::{Servers, mongo_client, mongodb_uri, nats_client, nats_url};
 pub use stream::TestStream;
 pub use tokens::TokenIssuer;

@@ -17,16 +17,22 @@ const BUCKETS: &[f64] = &[
     5.0, 10.0,
 ];
 
-/// The process-wide recorder (metrics are global; several apps in one test process share it).
+/// The process-wide recorder (metrics are global; several apps in one test process share
+/// it). If another component of the process installed a recorder first, this one still
+/// renders, but only what is recorded through the global one reaches it.
 pub fn recorder() -> Result<PrometheusHandle, String> {
     static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), BUCKETS)
                 .map_err(|e| e.to_string())?
-                .install_recorder()
-                .map_err(|e| e.to_string())
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed in this process");
+            }
+            Ok(handle)
         })
         .clone()
 }

@@ -1,0 +1,182 @@
+//! The projector's configuration and command line: one typed struct from flags and the
+//! environment. Nothing else in the crate reads `std::env`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, for development.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// The command line.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "projector",
+    version,
+    about = "tillstream projector: events in, per-tenant MongoDB read models out"
+)]
+pub struct Cli {
+    /// Settings shared by every subcommand.
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do (default: run).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Consume the stream and keep the read models up to date (the default).
+    Run,
+    /// Inspect events that could not be applied.
+    Parked {
+        /// What to do with them.
+        #[command(subcommand)]
+        action: ParkedAction,
+    },
+}
+
+/// Parked-event actions.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ParkedAction {
+    /// List a tenant's parked events (or the unroutable ones with `--unroutable`).
+    List {
+        /// The tenant.
+        #[arg(long, required_unless_present = "unroutable")]
+        tenant: Option<String>,
+        /// List events whose subject named no valid tenant.
+        #[arg(long)]
+        unroutable: bool,
+    },
+}
+
+/// Configuration of the projector.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// NATS server(s), comma-separated.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// Name of the JetStream stream holding the events.
+    #[arg(long, env = "NATS_STREAM", default_value = "POS")]
+    pub stream_name: String,
+
+    /// First token(s) of every event subject.
+    #[arg(long, env = "SUBJECT_PREFIX", default_value = "pos")]
+    pub subject_prefix: String,
+
+    /// Partitions, used only if this process creates the stream.
+    #[arg(long, env = "STREAM_PARTITIONS", default_value_t = events::SubjectScheme::DEFAULT_PARTITIONS)]
+    pub stream_partitions: u32,
+
+    /// Replicas of the stream, used only if this process creates it.
+    #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
+
+    /// MongoDB deployment holding the main database and, unless placed elsewhere, the
+    /// tenant databases.
+    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+    pub mongodb_uri: String,
+
+    /// The shared database (organizations, users, placements).
+    #[arg(long, env = "MAIN_DB", default_value = "liquor_pos_main")]
+    pub main_db: String,
+
+    /// Database for events whose subject names no valid tenant.
+    #[arg(long, env = "PROJECTOR_DB", default_value = "tillstream_projector")]
+    pub projector_db: String,
+
+    /// Most connections per MongoDB deployment.
+    #[arg(long, env = "MONGO_MAX_POOL_SIZE", default_value_t = 10)]
+    pub max_pool_size: u32,
+
+    /// Connections kept open per deployment.
+    #[arg(long, env = "MONGO_MIN_POOL_SIZE", default_value_t = 2)]
+    pub min_pool_size: u32,
+
+    /// Socket timeout, seconds.
+    #[arg(long, env = "MONGO_SOCKET_TIMEOUT_SECS", default_value_t = 45)]
+    pub socket_timeout_secs: u64,
+
+    /// Server selection timeout, seconds.
+    #[arg(long, env = "MONGO_SERVER_SELECTION_TIMEOUT_SECS", default_value_t = 5)]
+    pub server_selection_timeout_secs: u64,
+
+    /// Durable consumer names are `<prefix>-p<partition>`.
+    #[arg(long, env = "CONSUMER_PREFIX", default_value = "projector")]
+    pub consumer_prefix: String,
+
+    /// Most messages applied in one batch.
+    #[arg(long, env = "BATCH_SIZE", default_value_t = 500)]
+    pub batch_size: usize,
+
+    /// Tenants of one batch applied concurrently.
+    #[arg(long, env = "TENANT_CONCURRENCY", default_value_t = 8)]
+    pub tenant_concurrency: usize,
+
+    /// Unacknowledged messages per partition before the server pauses delivery: bounds
+    /// the memory a burst can take.
+    #[arg(long, env = "MAX_ACK_PENDING", default_value_t = 5000)]
+    pub max_ack_pending: i64,
+
+    /// Seconds before an unacknowledged message is delivered again.
+    #[arg(long, env = "ACK_WAIT_SECS", default_value_t = 60)]
+    pub ack_wait_secs: u64,
+
+    /// Deliveries after which JetStream stops delivering a message (a backstop; the
+    /// projector parks it first).
+    #[arg(long, env = "MAX_DELIVER", default_value_t = 20)]
+    pub max_deliver: i64,
+
+    /// Deliveries after which a message that keeps coming back is parked unapplied.
+    #[arg(long, env = "PARK_AFTER_DELIVERIES", default_value_t = 5)]
+    pub park_after_deliveries: i64,
+
+    /// Seconds a partition stays pinned to a process that stopped pulling before another
+    /// process takes it over.
+    #[arg(long, env = "PINNED_TTL_SECS", default_value_t = 30)]
+    pub pinned_ttl_secs: u64,
+
+    /// This process's number among `WORKER_COUNT` processes: it claims partitions
+    /// `p % WORKER_COUNT == WORKER_INDEX` at once and stands by for the others.
+    #[arg(long, env = "WORKER_INDEX")]
+    pub worker_index: Option<u32>,
+
+    /// How many projector processes share the partitions.
+    #[arg(long, env = "WORKER_COUNT")]
+    pub worker_count: Option<u32>,
+
+    /// Seconds a process waits before pulling partitions that are not its own.
+    #[arg(long, env = "STANDBY_DELAY_SECS", default_value_t = 5)]
+    pub standby_delay_secs: u64,
+
+    /// Address of the admin HTTP server (health, metrics, stats, parked events). Keep it
+    /// on a private interface.
+    #[arg(long, env = "ADMIN_ADDR", default_value = "127.0.0.1:9090")]
+    pub admin_addr: SocketAddr,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Ack wait as a duration.
+    pub fn ack_wait(&self) -> Duration {
+        Duration::from_secs(self.ack_wait_secs)
+    }
+
+    /// Whether `partition` is one this process claims first.
+    pub fn prefers(&self, partition: u32) -> bool {
+        match (self.worker_index, self.worker_count) {
+            (Some(index), Some(count)) if count > 0 => partition % count == index,
+            _ => true,
+        }
+    }
+}

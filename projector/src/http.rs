@@ -1,0 +1,155 @@
+//! The admin HTTP server: health, readiness, Prometheus metrics, connection and lag
+//! statistics, and parked events. It has no authentication: bind it to a private
+//! interface (default 127.0.0.1).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use bson::doc;
+use events::TenantId;
+use eventstore::EventStore;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::{Value, json};
+
+use crate::model::docs::collections;
+use crate::parked;
+use crate::store::TenantDatabases;
+
+/// What the admin handlers reach.
+#[derive(Clone)]
+pub struct AdminState {
+    /// The event store.
+    pub store: EventStore,
+    /// Tenant databases.
+    pub databases: Arc<TenantDatabases>,
+    /// Metrics renderer.
+    pub metrics: PrometheusHandle,
+    /// Consumer name prefix.
+    pub consumer_prefix: String,
+}
+
+/// The admin routes.
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/ready", get(ready))
+        .route(
+            "/metrics",
+            get(|State(state): State<AdminState>| async move { state.metrics.render() }),
+        )
+        .route("/stats", get(stats))
+        .route("/v1/tenants/{tenant}/lag", get(lag))
+        .route("/v1/tenants/{tenant}/parked", get(parked_events))
+        .with_state(state)
+}
+
+fn bad_tenant(err: impl std::fmt::Display) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(
+            json!({"error": {"code": "invalid_field", "field": "tenant", "message": err.to_string()}}),
+        ),
+    )
+}
+
+fn unavailable(err: impl std::fmt::Display) -> (StatusCode, Json<Value>) {
+    tracing::warn!(error = %err, "admin request failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(
+            json!({"error": {"code": "unavailable", "message": "a backing server did not answer"}}),
+        ),
+    )
+}
+
+async fn ready(State(state): State<AdminState>) -> (StatusCode, Json<Value>) {
+    let nats = state.store.is_connected();
+    let admin = state.databases.main_client().database("admin");
+    let mongo = matches!(
+        tokio::time::timeout(Duration::from_secs(2), admin.run_command(doc! {"ping": 1})).await,
+        Ok(Ok(_))
+    );
+    let status = if nats && mongo {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(
+            json!({"status": if nats && mongo {"ok"} else {"unavailable"}, "nats": nats, "mongodb": mongo}),
+        ),
+    )
+}
+
+async fn stats(State(state): State<AdminState>) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
+    let mut partitions = Vec::new();
+    for partition in 0..state.store.scheme().partitions() {
+        let name = format!("{}-p{partition}", state.consumer_prefix);
+        match state.store.stream().consumer_info(&name).await {
+            Ok(info) => partitions.push(json!({
+                "partition": partition,
+                "consumer": name,
+                "pending": info.num_pending,
+                "ack_pending": info.num_ack_pending,
+                "ack_floor": info.ack_floor.stream_sequence,
+                "delivered": info.delivered.stream_sequence,
+            })),
+            Err(err) => partitions
+                .push(json!({"partition": partition, "consumer": name, "error": err.to_string()})),
+        }
+    }
+    Ok(Json(
+        json!({"mongodb": state.databases.stats(), "partitions": partitions}),
+    ))
+}
+
+async fn lag(
+    State(state): State<AdminState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
+    let tenant = TenantId::parse(tenant).map_err(bad_tenant)?;
+    let head = match state
+        .store
+        .stream()
+        .direct_get_last_for_subject(state.store.scheme().tenant_filter(&tenant))
+        .await
+    {
+        Ok(message) => message.sequence,
+        Err(err) if err.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound => 0,
+        Err(err) => return Err(unavailable(err)),
+    };
+    let db = state
+        .databases
+        .database(&tenant)
+        .await
+        .map_err(unavailable)?;
+    let checkpoint = db
+        .collection::<bson::Document>(collections::CHECKPOINTS)
+        .find_one(doc! {"_id": "projection"})
+        .await
+        .map_err(unavailable)?
+        .and_then(|d| d.get_i64("last_sequence").ok())
+        .unwrap_or(0) as u64;
+    Ok(Json(
+        json!({"tenant": tenant, "stream_head": head, "checkpoint": checkpoint, "lag": head.saturating_sub(checkpoint)}),
+    ))
+}
+
+async fn parked_events(
+    State(state): State<AdminState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
+    let tenant = TenantId::parse(tenant).map_err(bad_tenant)?;
+    let db = state
+        .databases
+        .database(&tenant)
+        .await
+        .map_err(unavailable)?;
+    let events = parked::list(&db, 1000).await.map_err(unavailable)?;
+    Ok(Json(json!({"tenant": tenant, "parked": events})))
+}

@@ -1,0 +1,831 @@
+//! Applying events to a tenant's documents, in memory and deterministically.
+//!
+//! The writer loads the documents a batch of events touches into a [`Snapshot`], this
+//! module applies the events in stream order, and the writer stores what changed. An
+//! event is applied to a document only if the document's `last_seq` is below the event's
+//! sequence; so a redelivered event, or a batch that was half written before a crash, is
+//! applied exactly to the documents that have not seen it yet.
+//!
+//! Each event is staged on copies of the documents it touches and committed only if all of
+//! it applies, so an event that breaks an invariant (a refund of more than was sold, a
+//! void of an unknown sale) leaves nothing behind and is reported for parking.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use events::event::{
+    SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted, StockReceived,
+    StockTransferred,
+};
+use events::{DomainEvent, EventEnvelope};
+
+use super::docs::{
+    AgeVerificationDoc, DailySalesDoc, InventoryTransactionDoc, MoneyDoc, ProductDoc, RefundDoc,
+    RefundLineDoc, SaleDoc, SaleLineDoc, TenderDoc, UserDoc, VoidDoc,
+};
+
+/// An event with its stream sequence.
+#[derive(Debug, Clone)]
+pub struct Sequenced {
+    /// Stream sequence.
+    pub sequence: u64,
+    /// The decoded event.
+    pub envelope: EventEnvelope,
+}
+
+/// Why an event cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FoldError {
+    /// The event contradicts the read model: it is poison and gets parked.
+    #[error("invariant broken: {0}")]
+    Invariant(String),
+    /// A document the event needs was not loaded: a bug in the loader, never parked.
+    #[error("document {collection}/{id} was not loaded")]
+    NotLoaded {
+        /// Collection.
+        collection: &'static str,
+        /// Document id.
+        id: String,
+    },
+}
+
+fn invariant(message: impl Into<String>) -> FoldError {
+    FoldError::Invariant(message.into())
+}
+
+/// The documents of one tenant that a batch touches, as loaded (absent ones included).
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    /// Products by SKU.
+    pub products: HashMap<String, ProductDoc>,
+    /// Sales by id.
+    pub sales: HashMap<String, SaleDoc>,
+    /// Daily figures by `date|location`.
+    pub daily: HashMap<String, DailySalesDoc>,
+    /// Users by id.
+    pub users: HashMap<String, UserDoc>,
+    /// Every (collection, id) that was looked up, found or not.
+    pub loaded: HashSet<(&'static str, String)>,
+    /// True when the snapshot holds every document there is (a fold from scratch): a
+    /// document that is absent does not exist.
+    pub complete: bool,
+}
+
+/// What applying a batch changed.
+#[derive(Debug, Default, Clone)]
+pub struct Changes {
+    /// Products to write.
+    pub products: BTreeSet<String>,
+    /// Sales to write.
+    pub sales: BTreeSet<String>,
+    /// Daily figures to write.
+    pub daily: BTreeSet<String>,
+    /// Users to write.
+    pub users: BTreeSet<String>,
+    /// Inventory transactions to insert.
+    pub transactions: Vec<InventoryTransactionDoc>,
+    /// Events that broke an invariant: (sequence, error).
+    pub parked: Vec<(u64, String)>,
+    /// Highest sequence seen, applied or parked.
+    pub last_sequence: u64,
+    /// When the last event happened.
+    pub last_occurred_at: Option<DateTime<Utc>>,
+}
+
+/// The ids a batch needs, in the order they can be known.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Needs {
+    /// Product SKUs.
+    pub products: BTreeSet<String>,
+    /// Sale ids.
+    pub sales: BTreeSet<String>,
+    /// Daily `date|location` ids.
+    pub daily: BTreeSet<String>,
+    /// User ids.
+    pub users: BTreeSet<String>,
+}
+
+/// The business day of an instant: its UTC date.
+pub fn business_date(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// First round: ids named by the events themselves.
+pub fn direct_needs(events: &[Sequenced]) -> Needs {
+    let mut needs = Needs::default();
+    for event in events {
+        match &event.envelope.event {
+            DomainEvent::ProductRegistered(e) => {
+                needs.products.insert(e.sku.to_string());
+            }
+            DomainEvent::ProductUpdated(e) => {
+                needs.products.insert(e.sku.to_string());
+            }
+            DomainEvent::ProductPriceChanged(e) => {
+                needs.products.insert(e.sku.to_string());
+            }
+            DomainEvent::ProductDiscontinued(e) => {
+                needs.products.insert(e.sku.to_string());
+            }
+            DomainEvent::StockReceived(e) => {
+                needs.products.insert(e.sku.to_string());
+            }
+            DomainEvent::StockAdjusted(e) => {
+                needs.products.insert(e.sku.to_string());
+            }
+            DomainEvent::StockCounted(e) => {
+                needs.products.insert(e.sku.to_string());
+            }
+            DomainEvent::StockTransferred(e) => {
+                needs.products.insert(e.sku.to_string());
+            }
+            DomainEvent::SaleCompleted(e) => {
+                needs.sales.insert(e.sale_id.to_string());
+                needs
+                    .products
+                    .extend(e.lines.iter().map(|l| l.sku.to_string()));
+                needs.daily.insert(DailySalesDoc::id_of(
+                    &business_date(event.envelope.occurred_at),
+                    e.location.as_str(),
+                ));
+            }
+            DomainEvent::SaleVoided(e) => {
+                needs.sales.insert(e.sale_id.to_string());
+            }
+            DomainEvent::SaleRefunded(e) => {
+                needs.sales.insert(e.sale_id.to_string());
+                needs
+                    .products
+                    .extend(e.lines.iter().map(|l| l.sku.to_string()));
+                needs.daily.insert(DailySalesDoc::id_of(
+                    &business_date(event.envelope.occurred_at),
+                    e.location.as_str(),
+                ));
+            }
+            DomainEvent::UserJoined(e) => {
+                needs.users.insert(e.user_id.to_string());
+            }
+            DomainEvent::UserRoleChanged(e) => {
+                needs.users.insert(e.user_id.to_string());
+            }
+            DomainEvent::UserDeactivated(e) => {
+                needs.users.insert(e.user_id.to_string());
+            }
+        }
+    }
+    needs
+}
+
+/// Second round: ids that only the loaded sales reveal (a void's products and location).
+pub fn derived_needs(events: &[Sequenced], snapshot: &Snapshot) -> Needs {
+    let mut needs = Needs::default();
+    let mut in_batch: HashMap<&str, &SaleCompleted> = HashMap::new();
+    for event in events {
+        match &event.envelope.event {
+            DomainEvent::SaleCompleted(e) => {
+                in_batch.insert(e.sale_id.as_str(), e);
+            }
+            DomainEvent::SaleVoided(e) => {
+                let (location, skus): (String, Vec<String>) = match in_batch.get(e.sale_id.as_str())
+                {
+                    Some(sale) => (
+                        sale.location.to_string(),
+                        sale.lines.iter().map(|l| l.sku.to_string()).collect(),
+                    ),
+                    None => match snapshot.sales.get(e.sale_id.as_str()) {
+                        Some(sale) => (
+                            sale.location.clone(),
+                            sale.lines.iter().map(|l| l.sku.clone()).collect(),
+                        ),
+                        None => continue,
+                    },
+                };
+                needs.products.extend(skus);
+                needs.daily.insert(DailySalesDoc::id_of(
+                    &business_date(event.envelope.occurred_at),
+                    &location,
+                ));
+            }
+            _ => {}
+        }
+    }
+    needs
+}
+
+/// Applies `events` (one tenant's, in stream order) to `snapshot`.
+pub fn apply_all(snapshot: &mut Snapshot, events: &[Sequenced]) -> Result<Changes, FoldError> {
+    let mut changes = Changes::default();
+    for event in events {
+        changes.last_sequence = changes.last_sequence.max(event.sequence);
+        changes.last_occurred_at = Some(event.envelope.occurred_at);
+        let mut staging = Staging::new(snapshot, event);
+        match staging.apply() {
+            Ok(()) => staging.commit(&mut changes),
+            Err(FoldError::Invariant(message)) => changes.parked.push((event.sequence, message)),
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(changes)
+}
+
+/// One event's changes, on copies of the documents it touches.
+struct Staging<'s> {
+    snapshot: &'s mut Snapshot,
+    event: &'s Sequenced,
+    seq: i64,
+    products: BTreeMap<String, ProductDoc>,
+    sales: BTreeMap<String, SaleDoc>,
+    daily: BTreeMap<String, DailySalesDoc>,
+    users: BTreeMap<String, UserDoc>,
+    transactions: Vec<InventoryTransactionDoc>,
+}
+
+impl<'s> Staging<'s> {
+    fn new(snapshot: &'s mut Snapshot, event: &'s Sequenced) -> Self {
+        Self {
+            snapshot,
+            event,
+            seq: event.sequence as i64,
+            products: BTreeMap::new(),
+            sales: BTreeMap::new(),
+            daily: BTreeMap::new(),
+            users: BTreeMap::new(),
+            transactions: Vec::new(),
+        }
+    }
+
+    fn at(&self) -> DateTime<Utc> {
+        self.event.envelope.occurred_at
+    }
+
+    fn check_loaded(&self, collection: &'static str, id: &str) -> Result<(), FoldError> {
+        if self.snapshot.complete || self.snapshot.loaded.contains(&(collection, id.to_owned())) {
+            Ok(())
+        } else {
+            Err(FoldError::NotLoaded {
+                collection,
+                id: id.to_owned(),
+            })
+        }
+    }
+
+    /// The product, staged for change, if this event has not been applied to it yet.
+    fn product(&mut self, sku: &str) -> Result<Option<&mut ProductDoc>, FoldError> {
+        if !self.products.contains_key(sku) {
+            self.check_loaded("products", sku)?;
+            let current = self.snapshot.products.get(sku);
+            if current.is_some_and(|doc| doc.last_seq >= self.seq) {
+                return Ok(None);
+            }
+            let doc = current
+                .cloned()
+                .unwrap_or_else(|| ProductDoc::unregistered(sku, self.at()));
+            self.products.insert(sku.to_owned(), doc);
+        }
+        Ok(self.products.get_mut(sku))
+    }
+
+    /// The sale as it stands (staged or loaded), for reading.
+    fn sale_view(&self, sale_id: &str) -> Result<Option<SaleDoc>, FoldError> {
+        if let Some(doc) = self.sales.get(sale_id) {
+            return Ok(Some(doc.clone()));
+        }
+        self.check_loaded("sales", sale_id)?;
+        Ok(self.snapshot.sales.get(sale_id).cloned())
+    }
+
+    /// Whether this event still has to be applied to the sale document.
+    fn sale_pending(&self, sale_id: &str) -> bool {
+        self.snapshot
+            .sales
+            .get(sale_id)
+            .is_none_or(|doc| doc.last_seq < self.seq)
+    }
+
+    /// The day's figures, staged for change, if this event has not been applied to them yet.
+    fn daily(
+        &mut self,
+        date: &str,
+        location: &str,
+        currency: &str,
+    ) -> Result<Option<&mut DailySalesDoc>, FoldError> {
+        let id = DailySalesDoc::id_of(date, location);
+        if !self.daily.contains_key(&id) {
+            self.check_loaded("daily_sales", &id)?;
+            let current = self.snapshot.daily.get(&id);
+            if current.is_some_and(|doc| doc.last_seq >= self.seq) {
+                return Ok(None);
+            }
+            let doc = current
+                .cloned()
+                .unwrap_or_else(|| DailySalesDoc::empty(date, location, currency));
+            if doc.currency != currency {
+                return Err(invariant(format!(
+                    "{id} is kept in {} but the event is in {currency}",
+                    doc.currency
+                )));
+            }
+            self.daily.insert(id.clone(), doc);
+        }
+        Ok(self.daily.get_mut(&id))
+    }
+
+    /// The user, staged for change, if this event has not been applied yet; `None` also
+    /// when already applied.
+    fn user(&mut self, user_id: &str) -> Result<(Option<&mut UserDoc>, bool), FoldError> {
+        if !self.users.contains_key(user_id) {
+            self.check_loaded("users", user_id)?;
+            match self.snapshot.users.get(user_id) {
+                Some(doc) if doc.last_seq >= self.seq => return Ok((None, true)),
+                Some(doc) => {
+                    self.users.insert(user_id.to_owned(), doc.clone());
+                }
+                None => return Ok((None, false)),
+            }
+        }
+        Ok((self.users.get_mut(user_id), true))
+    }
+
+    /// Moves `delta` units of `sku` at `location` and records the transaction, if the
+    /// product has not seen this event yet.
+    fn move_stock(&mut self, sku: &str, location: &str, delta: Delta<'_>) -> Result<(), FoldError> {
+        let (seq, at, event_id) = (
+            self.seq,
+            self.at(),
+            self.event.envelope.event_id.to_string(),
+        );
+        let index = self.transactions.len();
+        let Some(product) = self.product(sku)? else {
+            return Ok(());
+        };
+        let before = product.stock.get(location).copied().unwrap_or(0);
+        let quantity = match delta.amount {
+            Amount::By(quantity) => quantity,
+            Amount::SetTo(counted) => counted - before,
+        };
+        let after = before + quantity;
+        product.stock.insert(location.to_owned(), after);
+        self.transactions.push(InventoryTransactionDoc {
+            id: format!("{seq:020}:{index:02}"),
+            kind: delta.kind.to_owned(),
+            sku: sku.to_owned(),
+            location: location.to_owned(),
+            quantity,
+            quantity_before: before,
+            quantity_after: after,
+            reference: delta.reference.to_owned(),
+            reason: delta.reason.map(str::to_owned),
+            occurred_at: at,
+            event_id,
+            sequence: seq,
+        });
+        Ok(())
+    }
+
+    fn apply(&mut self) -> Result<(), FoldError> {
+        let event = &self.event.envelope.event;
+        match event {
+            DomainEvent::ProductRegistered(e) => {
+                let (seq, price) = (self.seq, MoneyDoc::from(e.price));
+                if let Some(product) = self.product(e.sku.as_str())? {
+                    if product.status != "unregistered" {
+                        return Err(invariant(format!(
+                            "product {} is already registered",
+                            e.sku
+                        )));
+                    }
+                    set_details(product, &e.details);
+                    product.price = Some(price);
+                    product.status = "active".to_owned();
+                    product.version = seq;
+                }
+            }
+            DomainEvent::ProductUpdated(e) => {
+                let seq = self.seq;
+                if let Some(product) = self.product(e.sku.as_str())? {
+                    registered(product)?;
+                    set_details(product, &e.details);
+                    product.version = seq;
+                }
+            }
+            DomainEvent::ProductPriceChanged(e) => {
+                let seq = self.seq;
+                if let Some(product) = self.product(e.sku.as_str())? {
+                    registered(product)?;
+                    product.price = Some(MoneyDoc::from(e.price));
+                    product.version = seq;
+                }
+            }
+            DomainEvent::ProductDiscontinued(e) => {
+                let seq = self.seq;
+                if let Some(product) = self.product(e.sku.as_str())? {
+                    registered(product)?;
+                    product.status = "discontinued".to_owned();
+                    product.version = seq;
+                }
+            }
+            DomainEvent::StockReceived(StockReceived {
+                movement_id,
+                sku,
+                location,
+                quantity,
+                ..
+            }) => {
+                self.move_stock(
+                    sku.as_str(),
+                    location.as_str(),
+                    Delta::by("receipt", *quantity, movement_id.as_str(), None),
+                )?;
+            }
+            DomainEvent::StockAdjusted(StockAdjusted {
+                movement_id,
+                sku,
+                location,
+                quantity_delta,
+                reason,
+                ..
+            }) => {
+                let delta = Delta::by(
+                    "adjustment",
+                    *quantity_delta,
+                    movement_id.as_str(),
+                    Some(reason.as_str()),
+                );
+                self.move_stock(sku.as_str(), location.as_str(), delta)?;
+            }
+            DomainEvent::StockCounted(StockCounted {
+                movement_id,
+                sku,
+                location,
+                counted_quantity,
+                ..
+            }) => {
+                let delta = Delta {
+                    kind: "count_correction",
+                    amount: Amount::SetTo(*counted_quantity),
+                    reference: movement_id.as_str(),
+                    reason: None,
+                };
+                self.move_stock(sku.as_str(), location.as_str(), delta)?;
+            }
+            DomainEvent::StockTransferred(StockTransferred {
+                movement_id,
+                sku,
+                from_location,
+                to_location,
+                quantity,
+                ..
+            }) => {
+                self.move_stock(
+                    sku.as_str(),
+                    from_location.as_str(),
+                    Delta::by("transfer_out", -quantity, movement_id.as_str(), None),
+                )?;
+                self.move_stock(
+                    sku.as_str(),
+                    to_location.as_str(),
+                    Delta::by("transfer_in", *quantity, movement_id.as_str(), None),
+                )?;
+            }
+            DomainEvent::SaleCompleted(e) => self.sale_completed(e)?,
+            DomainEvent::SaleVoided(e) => self.sale_voided(e)?,
+            DomainEvent::SaleRefunded(e) => self.sale_refunded(e)?,
+            DomainEvent::UserJoined(e) => {
+                let (user, exists) = self.user(e.user_id.as_str())?;
+                if exists && user.is_some() {
+                    return Err(invariant(format!("user {} already joined", e.user_id)));
+                }
+                if !exists {
+                    let doc = UserDoc {
+                        user_id: e.user_id.to_string(),
+                        name: e.name.clone(),
+                        email: e.email.clone(),
+                        role: e.role.to_string(),
+                        active: true,
+                        joined_at: self.at(),
+                        deactivated_at: None,
+                        last_seq: 0,
+                    };
+                    self.users.insert(doc.user_id.clone(), doc);
+                }
+            }
+            DomainEvent::UserRoleChanged(e) => match self.user(e.user_id.as_str())? {
+                (Some(user), _) => user.role = e.role.to_string(),
+                (None, true) => {}
+                (None, false) => {
+                    return Err(invariant(format!("user {} does not exist", e.user_id)));
+                }
+            },
+            DomainEvent::UserDeactivated(e) => {
+                let at = self.at();
+                match self.user(e.user_id.as_str())? {
+                    (Some(user), _) => {
+                        user.active = false;
+                        user.deactivated_at = Some(at);
+                    }
+                    (None, true) => {}
+                    (None, false) => {
+                        return Err(invariant(format!("user {} does not exist", e.user_id)));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn sale_completed(&mut self, e: &SaleCompleted) -> Result<(), FoldError> {
+        let sale_id = e.sale_id.as_str();
+        let existing = self.sale_view(sale_id)?;
+        if self.sale_pending(sale_id) {
+            if existing.is_some() {
+                return Err(invariant(format!("sale {sale_id} was already completed")));
+            }
+            let doc = SaleDoc {
+                sale_id: sale_id.to_owned(),
+                status: "completed".to_owned(),
+                terminal_id: e.terminal_id.to_string(),
+                location: e.location.to_string(),
+                cashier_id: e.cashier_id.to_string(),
+                currency: e.currency.code().to_owned(),
+                lines: e
+                    .lines
+                    .iter()
+                    .map(|l| SaleLineDoc {
+                        line_no: i64::from(l.line_no),
+                        sku: l.sku.to_string(),
+                        quantity: l.quantity,
+                        unit_price_minor: l.unit_price_minor,
+                        discount_minor: l.discount_minor,
+                        tax_minor: l.tax_minor,
+                        total_minor: l.total_minor,
+                        minimum_age: l.minimum_age.map(i32::from),
+                        refunded_quantity: 0,
+                    })
+                    .collect(),
+                subtotal_minor: e.subtotal_minor,
+                discount_total_minor: e.discount_total_minor,
+                tax_total_minor: e.tax_total_minor,
+                total_minor: e.total_minor,
+                tenders: e.tenders.iter().map(tender_doc).collect(),
+                change_minor: e.change_minor,
+                age_verification: e.age_verification.as_ref().map(|a| AgeVerificationDoc {
+                    method: serde_plain(&a.method),
+                    customer_age: i32::from(a.customer_age),
+                    verified_by: a.verified_by.to_string(),
+                }),
+                occurred_at: self.at(),
+                business_date: business_date(self.at()),
+                void: None,
+                refunds: Vec::new(),
+                refunded_total_minor: 0,
+                sequence: self.seq,
+                last_seq: 0,
+            };
+            self.sales.insert(sale_id.to_owned(), doc);
+        }
+        for line in &e.lines {
+            self.move_stock(
+                line.sku.as_str(),
+                e.location.as_str(),
+                Delta::by("sale", -line.quantity, sale_id, None),
+            )?;
+        }
+        let date = business_date(self.at());
+        if let Some(day) = self.daily(&date, e.location.as_str(), e.currency.code())? {
+            day.sale_count += 1;
+            day.gross_minor += e.subtotal_minor;
+            day.discounts_minor += e.discount_total_minor;
+            day.tax_minor += e.tax_total_minor;
+            day.net_minor += e.subtotal_minor - e.discount_total_minor;
+            for tender in &e.tenders {
+                day.tenders
+                    .add(&serde_plain(&tender.kind), tender.amount_minor);
+            }
+            day.tenders.cash -= e.change_minor;
+        }
+        Ok(())
+    }
+
+    fn sale_voided(&mut self, e: &SaleVoided) -> Result<(), FoldError> {
+        let sale_id = e.sale_id.as_str();
+        let Some(sale) = self.sale_view(sale_id)? else {
+            return Err(invariant(format!("void of unknown sale {sale_id}")));
+        };
+        if self.sale_pending(sale_id) {
+            if sale.void.is_some() {
+                return Err(invariant(format!("sale {sale_id} is already voided")));
+            }
+            if !sale.refunds.is_empty() {
+                return Err(invariant(format!(
+                    "sale {sale_id} has refunds and cannot be voided"
+                )));
+            }
+            let mut doc = sale.clone();
+            doc.status = "voided".to_owned();
+            doc.void = Some(VoidDoc {
+                reason: e.reason.clone(),
+                voided_by: self.event.envelope.actor.user_id.to_string(),
+                voided_at: self.at(),
+                sequence: self.seq,
+            });
+            self.sales.insert(sale_id.to_owned(), doc);
+        }
+        for line in &sale.lines {
+            self.move_stock(
+                &line.sku,
+                &sale.location,
+                Delta::by("void", line.quantity, sale_id, None),
+            )?;
+        }
+        let date = business_date(self.at());
+        if let Some(day) = self.daily(&date, &sale.location, &sale.currency)? {
+            day.void_count += 1;
+            day.voids_minor += sale.total_minor;
+        }
+        Ok(())
+    }
+
+    fn sale_refunded(&mut self, e: &SaleRefunded) -> Result<(), FoldError> {
+        let sale_id = e.sale_id.as_str();
+        let Some(sale) = self.sale_view(sale_id)? else {
+            return Err(invariant(format!("refund of unknown sale {sale_id}")));
+        };
+        if self.sale_pending(sale_id) {
+            if sale.void.is_some() {
+                return Err(invariant(format!("refund of voided sale {sale_id}")));
+            }
+            if sale
+                .refunds
+                .iter()
+                .any(|r| r.refund_id == e.refund_id.as_str())
+            {
+                return Err(invariant(format!(
+                    "refund {} of sale {sale_id} exists",
+                    e.refund_id
+                )));
+            }
+            let mut doc = sale.clone();
+            for line in &e.lines {
+                let sold = doc
+                    .lines
+                    .iter_mut()
+                    .find(|l| l.line_no == i64::from(line.line_no))
+                    .ok_or_else(|| {
+                        invariant(format!("sale {sale_id} has no line {}", line.line_no))
+                    })?;
+                if sold.sku != line.sku.as_str()
+                    || sold.refunded_quantity + line.quantity > sold.quantity
+                    || line.quantity <= 0
+                {
+                    return Err(invariant(format!(
+                        "refund line {} does not fit sale {sale_id}",
+                        line.line_no
+                    )));
+                }
+                sold.refunded_quantity += line.quantity;
+            }
+            doc.refunds.push(RefundDoc {
+                refund_id: e.refund_id.to_string(),
+                location: e.location.to_string(),
+                lines: e
+                    .lines
+                    .iter()
+                    .map(|l| RefundLineDoc {
+                        line_no: i64::from(l.line_no),
+                        sku: l.sku.to_string(),
+                        quantity: l.quantity,
+                        amount_minor: l.amount_minor,
+                        tax_minor: l.tax_minor,
+                    })
+                    .collect(),
+                total_minor: e.total_minor,
+                tenders: e.tenders.iter().map(tender_doc).collect(),
+                restock: e.restock,
+                reason: e.reason.clone(),
+                refunded_by: self.event.envelope.actor.user_id.to_string(),
+                refunded_at: self.at(),
+                sequence: self.seq,
+            });
+            doc.refunded_total_minor += e.total_minor;
+            let fully = doc.lines.iter().all(|l| l.refunded_quantity == l.quantity);
+            doc.status = if fully {
+                "refunded"
+            } else {
+                "partially_refunded"
+            }
+            .to_owned();
+            self.sales.insert(sale_id.to_owned(), doc);
+        }
+        if e.restock {
+            for line in &e.lines {
+                self.move_stock(
+                    line.sku.as_str(),
+                    e.location.as_str(),
+                    Delta::by("refund", line.quantity, e.refund_id.as_str(), None),
+                )?;
+            }
+        }
+        let date = business_date(self.at());
+        if let Some(day) = self.daily(&date, e.location.as_str(), e.currency.code())? {
+            day.refund_count += 1;
+            day.refunds_minor += e.total_minor;
+            day.refund_tax_minor += e.lines.iter().map(|l| l.tax_minor).sum::<i64>();
+            for tender in &e.tenders {
+                day.refund_tenders
+                    .add(&serde_plain(&tender.kind), tender.amount_minor);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the staged documents into the snapshot and records what changed.
+    fn commit(self, changes: &mut Changes) {
+        let (seq, at) = (self.seq, self.at());
+        for (id, mut doc) in self.products {
+            doc.refresh_flags();
+            doc.last_seq = seq;
+            doc.updated_at = at;
+            self.snapshot.products.insert(id.clone(), doc);
+            changes.products.insert(id);
+        }
+        for (id, mut doc) in self.sales {
+            doc.last_seq = seq;
+            self.snapshot.sales.insert(id.clone(), doc);
+            changes.sales.insert(id);
+        }
+        for (id, mut doc) in self.daily {
+            doc.last_seq = seq;
+            self.snapshot.daily.insert(id.clone(), doc);
+            changes.daily.insert(id);
+        }
+        for (id, mut doc) in self.users {
+            doc.last_seq = seq;
+            self.snapshot.users.insert(id.clone(), doc);
+            changes.users.insert(id);
+        }
+        changes.transactions.extend(self.transactions);
+    }
+}
+
+/// How many units move.
+enum Amount {
+    /// By a signed quantity.
+    By(i64),
+    /// To an absolute quantity (a count).
+    SetTo(i64),
+}
+
+/// A stock movement to record.
+struct Delta<'a> {
+    kind: &'static str,
+    amount: Amount,
+    reference: &'a str,
+    reason: Option<&'a str>,
+}
+
+impl<'a> Delta<'a> {
+    fn by(kind: &'static str, quantity: i64, reference: &'a str, reason: Option<&'a str>) -> Self {
+        Self {
+            kind,
+            amount: Amount::By(quantity),
+            reference,
+            reason,
+        }
+    }
+}
+
+fn registered(product: &ProductDoc) -> Result<(), FoldError> {
+    if product.status == "unregistered" {
+        Err(invariant(format!(
+            "product {} is not registered",
+            product.sku
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn set_details(product: &mut ProductDoc, details: &events::event::ProductDetails) {
+    product.name = Some(details.name.clone());
+    product.category = Some(details.category.clone());
+    product.tax_class = Some(details.tax_class.clone());
+    product.barcodes = details.barcodes.clone();
+    product.minimum_age = details.age_restriction.map(|a| i32::from(a.minimum_age));
+    product.reorder_point = details.reorder_point;
+}
+
+fn tender_doc(tender: &events::event::Tender) -> TenderDoc {
+    TenderDoc {
+        kind: tender.kind.as_str().to_owned(),
+        amount_minor: tender.amount_minor,
+        reference: tender.reference.clone(),
+    }
+}
+
+/// The wire name of a unit enum variant (`IdScan` → `id_scan`).
+fn serde_plain<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,165 @@
+//! Building and running the projector: connections, the stream, one consumer task per
+//! partition, the admin server, placement refresh and graceful shutdown.
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use events::SubjectScheme;
+use eventstore::{EventStore, StreamSettings};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::http::{self, AdminState};
+use crate::partition::{self, PartitionContext};
+use crate::store::TenantDatabases;
+use crate::store::databases::PoolSettings;
+
+/// A built projector, connected and bound, not yet consuming.
+pub struct Projector {
+    context: PartitionContext,
+    listener: TcpListener,
+    admin_port: u16,
+    metrics: PrometheusHandle,
+}
+
+/// The process-wide metrics recorder. If another component of the process installed one
+/// first (tests run the API and the projector together), this handle renders only its own.
+pub fn recorder() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed in this process");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// Connects to MongoDB with the configured pool.
+pub async fn databases(config: &Config) -> anyhow::Result<TenantDatabases> {
+    let settings = PoolSettings {
+        max_pool_size: config.max_pool_size,
+        min_pool_size: config.min_pool_size,
+        socket_timeout: Duration::from_secs(config.socket_timeout_secs),
+        server_selection_timeout: Duration::from_secs(config.server_selection_timeout_secs),
+    };
+    TenantDatabases::new(&config.mongodb_uri, &config.main_db, settings)
+        .await
+        .context("configuring the MongoDB client")
+}
+
+impl Projector {
+    /// Connects to NATS (creating the stream if needed) and MongoDB, and binds the admin
+    /// listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let scheme =
+            SubjectScheme::with_partitions(config.subject_prefix.clone(), config.stream_partitions)
+                .context("SUBJECT_PREFIX / STREAM_PARTITIONS")?;
+        let mut settings = StreamSettings::new(config.stream_name.clone(), scheme);
+        settings.replicas = config.stream_replicas;
+        let nats = async_nats::ConnectOptions::new()
+            .name("tillstream-projector")
+            .connection_timeout(Duration::from_secs(5))
+            .connect(config.nats_url.as_str())
+            .await
+            .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+        let store = EventStore::open(nats, &settings, Duration::from_secs(10))
+            .await
+            .context("opening the event stream")?;
+        let databases = Arc::new(databases(&config).await?);
+        if let Err(err) = databases.refresh_placements().await {
+            tracing::warn!(error = %err, "cannot read the placement map yet; using the main deployment");
+        }
+        let metrics = recorder();
+        let listener = TcpListener::bind(config.admin_addr)
+            .await
+            .with_context(|| format!("binding {}", config.admin_addr))?;
+        let admin_port = listener
+            .local_addr()
+            .context("reading the admin address")?
+            .port();
+        Ok(Self {
+            context: PartitionContext {
+                store,
+                databases,
+                config: Arc::new(config),
+            },
+            listener,
+            admin_port,
+            metrics,
+        })
+    }
+
+    /// Port of the admin server.
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
+    }
+
+    /// Consumes until `shutdown` completes, then finishes the batches in hand and returns.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let partitions = self.context.store.scheme().partitions();
+        tracing::info!(
+            partitions,
+            stream = self.context.store.stream_name(),
+            admin_port = self.admin_port,
+            "projector starting"
+        );
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for partition in 0..partitions {
+            tasks.spawn(partition::run(
+                self.context.clone(),
+                partition,
+                stop_rx.clone(),
+            ));
+        }
+        let databases = Arc::clone(&self.context.databases);
+        let mut placement_stop = stop_rx.clone();
+        tasks.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(30)) => {
+                        if let Err(err) = databases.refresh_placements().await {
+                            tracing::warn!(error = %err, "refreshing the placement map failed");
+                        }
+                    }
+                    () = crate::shutdown::requested(&mut placement_stop) => return,
+                }
+            }
+        });
+        let admin = http::router(AdminState {
+            store: self.context.store.clone(),
+            databases: Arc::clone(&self.context.databases),
+            metrics: self.metrics.clone(),
+            consumer_prefix: self.context.config.consumer_prefix.clone(),
+        });
+        let mut admin_stop = stop_rx.clone();
+        let listener = self.listener;
+        tasks.spawn(async move {
+            let serve = axum::serve(listener, admin).with_graceful_shutdown(async move {
+                crate::shutdown::requested(&mut admin_stop).await;
+            });
+            if let Err(err) = serve.await {
+                tracing::error!(error = %err, "admin server failed");
+            }
+        });
+
+        shutdown.await;
+        tracing::info!("shutting down: finishing the batches in hand");
+        let _ = stop_tx.send(true);
+        while tasks.join_next().await.is_some() {}
+        tracing::info!("projector stopped");
+        Ok(())
+    }
+}

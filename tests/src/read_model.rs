@@ -1,0 +1,92 @@
+//! A tenant's read model as plain data, for whole-content comparison.
+
+use std::collections::BTreeMap;
+
+use bson::{Document, doc};
+use futures::TryStreamExt;
+use mongodb::options::FindOptions;
+
+/// Every document of every read-model collection, sorted by `_id`.
+pub type Dump = BTreeMap<String, Vec<Document>>;
+
+/// Dumps the read-model collections of `db`.
+pub async fn dump(db: &mongodb::Database) -> anyhow::Result<Dump> {
+    let mut dump = Dump::new();
+    for collection in projector::model::docs::collections::READ_MODEL {
+        let options = FindOptions::builder().sort(doc! {"_id": 1}).build();
+        let docs: Vec<Document> = db
+            .collection::<Document>(collection)
+            .find(doc! {})
+            .with_options(options)
+            .await?
+            .try_collect()
+            .await?;
+        dump.insert(collection.to_owned(), docs);
+    }
+    Ok(dump)
+}
+
+/// The read model `events` must produce, computed in memory from scratch (no batching,
+/// no loading, no redelivery): the oracle the projector's result is compared with.
+pub fn expected(events: &[events::EventEnvelope], first_sequence: u64) -> anyhow::Result<Dump> {
+    use projector::model::fold::{Sequenced, Snapshot, apply_all};
+    let sequenced: Vec<Sequenced> = events
+        .iter()
+        .enumerate()
+        .map(|(i, envelope)| Sequenced {
+            sequence: first_sequence + i as u64,
+            envelope: envelope.clone(),
+        })
+        .collect();
+    let mut snapshot = Snapshot {
+        complete: true,
+        ..Snapshot::default()
+    };
+    let changes = apply_all(&mut snapshot, &sequenced)?;
+    anyhow::ensure!(
+        changes.parked.is_empty(),
+        "the events break invariants: {:?}",
+        changes.parked
+    );
+    fn sorted<T: serde::Serialize>(docs: impl Iterator<Item = T>) -> anyhow::Result<Vec<Document>> {
+        let mut out = docs
+            .map(|d| bson::to_document(&d))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| {
+            a.get_str("_id")
+                .unwrap_or_default()
+                .cmp(b.get_str("_id").unwrap_or_default())
+        });
+        Ok(out)
+    }
+    let mut dump = Dump::new();
+    dump.insert("products".into(), sorted(snapshot.products.into_values())?);
+    dump.insert("sales".into(), sorted(snapshot.sales.into_values())?);
+    dump.insert(
+        "inventorytransactions".into(),
+        sorted(changes.transactions.into_iter())?,
+    );
+    dump.insert("users".into(), sorted(snapshot.users.into_values())?);
+    dump.insert("daily_sales".into(), sorted(snapshot.daily.into_values())?);
+    Ok(dump)
+}
+
+/// The first difference between two dumps, readable, or `None` when equal.
+pub fn difference(left: &Dump, right: &Dump) -> Option<String> {
+    for (collection, left_docs) in left {
+        let right_docs = right.get(collection).map(Vec::as_slice).unwrap_or_default();
+        if left_docs.len() != right_docs.len() {
+            return Some(format!(
+                "{collection}: {} documents vs {}",
+                left_docs.len(),
+                right_docs.len()
+            ));
+        }
+        for (l, r) in left_docs.iter().zip(right_docs) {
+            if l != r {
+                return Some(format!("{collection}: {l}\n  vs\n{r}"));
+            }
+        }
+    }
+    None
+}

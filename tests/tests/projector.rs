@@ -1,0 +1,486 @@
+//! The projector against the real NATS and MongoDB servers: every event type yields the
+//! right documents; redelivery changes nothing; abrupt stops at random points converge to
+//! the uninterrupted result; poison is parked without stopping other tenants; two
+//! processes give the same read model as one; tenants never mix.
+
+use std::time::Duration;
+
+use bson::doc;
+use events::{Role, TenantId};
+use serde_json::json;
+use tests::generator::{self, Rng};
+use tests::projector_app::wait_for_checkpoint;
+use tests::read_model::{self, difference};
+use tests::{CommandApp, ProjectorApp, Servers, TestStream, unique_tenant};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+async fn doc_of(
+    servers: &Servers,
+    tenant: &TenantId,
+    collection: &str,
+    id: &str,
+) -> anyhow::Result<bson::Document> {
+    servers
+        .mongo
+        .database(&tenant.database_name())
+        .collection::<bson::Document>(collection)
+        .find_one(doc! {"_id": id})
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{collection}/{id} missing"))
+}
+
+#[tokio::test]
+async fn commands_through_the_api_become_the_right_documents() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    let manager = app.token(&tenant, Role::Manager);
+    let cashier = app.token(&tenant, Role::Cashier);
+    let product = json!({"sku": "WINE-1", "details": {"name": "Rioja", "category": "wine", "tax_class": "alcohol", "barcodes": ["84101234567"], "minimum_age": 18, "reorder_point": 10}, "price": {"amount_minor": 1500, "currency": "USD"}});
+    let registered = app.post("/v1/products", &manager, &product, &[]).await?;
+    assert_eq!(registered.status, 201, "{:?}", registered.body);
+    let receipt = json!({"movement_id": "rcv-1", "sku": "WINE-1", "location": "main", "quantity": 12, "unit_cost": {"amount_minor": 700, "currency": "USD"}, "supplier": "Bodega", "reference": "PO-1"});
+    assert_eq!(
+        app.post("/v1/inventory/receipts", &manager, &receipt, &[])
+            .await?
+            .status,
+        201
+    );
+    let sale = json!({"sale_id": "s-1", "location": "main", "currency": "USD",
+        "lines": [{"sku": "WINE-1", "quantity": 3, "unit_price_minor": 1500, "discount_minor": 0, "tax_minor": 360}],
+        "subtotal_minor": 4500, "discount_total_minor": 0, "tax_total_minor": 360, "total_minor": 4860,
+        "tenders": [{"kind": "card", "amount_minor": 4860}], "change_minor": 0,
+        "age_verification": {"method": "id_scan", "customer_age": 40}});
+    assert_eq!(
+        app.post("/v1/sales", &cashier, &sale, &[]).await?.status,
+        201
+    );
+    let refund = app.post("/v1/sales/s-1/refunds", &manager, &json!({"refund_id": "r-1", "lines": [{"line_no": 1, "quantity": 1}], "reason": "corked"}), &[]).await?;
+    assert_eq!(refund.status, 201);
+    let count = app.post("/v1/inventory/counts", &manager, &json!({"movement_id": "cnt-1", "sku": "WINE-1", "location": "main", "counted_quantity": 9}), &[]).await?;
+    assert_eq!(count.status, 201);
+    let transfer = json!({"movement_id": "trf-1", "sku": "WINE-1", "from_location": "main", "to_location": "annex", "quantity": 4});
+    let last = app
+        .post("/v1/inventory/transfers", &manager, &transfer, &[])
+        .await?;
+    let last_sequence = last.body["stream_sequence"].as_u64().unwrap_or_default();
+    wait_for_checkpoint(&app.servers, &tenant, last_sequence, WAIT).await?;
+
+    let product = doc_of(&app.servers, &tenant, "products", "WINE-1").await?;
+    // 12 received, 3 sold, 1 refunded and restocked = 10; counted 9 (correction −1); 4 moved to annex.
+    assert_eq!(
+        product.get_document("stock")?,
+        &doc! {"annex": 4_i64, "main": 5_i64}
+    );
+    assert_eq!(product.get_i64("on_hand_total")?, 9);
+    assert!(
+        product.get_bool("low_stock")?,
+        "9 on hand with reorder point 10: {product}"
+    );
+    assert_eq!(product.get_str("status")?, "active");
+    assert_eq!(product.get_i32("minimum_age")?, 18);
+    assert_eq!(
+        product.get_i64("version")?,
+        registered.body["version"].as_i64().unwrap_or_default()
+    );
+
+    let sale = doc_of(&app.servers, &tenant, "sales", "s-1").await?;
+    assert_eq!(sale.get_str("status")?, "partially_refunded");
+    assert_eq!(sale.get_i64("refunded_total_minor")?, 1620);
+    assert_eq!(
+        sale.get_array("lines")?[0]
+            .as_document()
+            .map(|l| l.get_i64("refunded_quantity"))
+            .transpose()?,
+        Some(1)
+    );
+
+    let day = doc_of(
+        &app.servers,
+        &tenant,
+        "daily_sales",
+        &format!("{}|main", chrono::Utc::now().format("%Y-%m-%d")),
+    )
+    .await?;
+    assert_eq!(
+        (
+            day.get_i64("sale_count")?,
+            day.get_i64("gross_minor")?,
+            day.get_i64("tax_minor")?
+        ),
+        (1, 4500, 360)
+    );
+    assert_eq!(
+        (day.get_i64("refund_count")?, day.get_i64("refunds_minor")?),
+        (1, 1620)
+    );
+    assert_eq!(day.get_document("tenders")?.get_i64("card")?, 4860);
+
+    let db = app.servers.mongo.database(&tenant.database_name());
+    let kinds: Vec<(String, i64, i64, i64)> = futures::TryStreamExt::try_collect::<Vec<_>>(
+        db.collection::<bson::Document>("inventorytransactions")
+            .find(doc! {})
+            .sort(doc! {"_id": 1})
+            .await?,
+    )
+    .await?
+    .into_iter()
+    .map(|t| {
+        (
+            t.get_str("kind").unwrap_or_default().to_owned(),
+            t.get_i64("quantity").unwrap_or_default(),
+            t.get_i64("quantity_before").unwrap_or_default(),
+            t.get_i64("quantity_after").unwrap_or_default(),
+        )
+    })
+    .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("receipt".into(), 12, 0, 12),
+            ("sale".into(), -3, 12, 9),
+            ("refund".into(), 1, 9, 10),
+            ("count_correction".into(), -1, 10, 9),
+            ("transfer_out".into(), -4, 9, 5),
+            ("transfer_in".into(), 4, 0, 4),
+        ]
+    );
+    projector.stop().await?;
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn redelivering_everything_changes_nothing() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let tenant = unique_tenant();
+    let events = generator::mixed_events(&tenant, 7, 600);
+    let sequences = generator::publish(&servers.jetstream, &stream.scheme, &events).await?;
+    let last = *sequences.last().unwrap_or(&0);
+    let projector = ProjectorApp::spawn(&stream).await?;
+    wait_for_checkpoint(&servers, &tenant, last, WAIT).await?;
+    projector.stop().await?;
+    let db = servers.mongo.database(&tenant.database_name());
+    let before = read_model::dump(&db).await?;
+    assert!(
+        before["sales"].len() > 50,
+        "the generator should produce many sales"
+    );
+    assert_eq!(
+        difference(&read_model::expected(&events, 1)?, &before),
+        None
+    );
+
+    // Rewind every partition consumer to the start: every event is delivered again.
+    let js_stream = servers.jetstream.get_stream(&stream.name).await?;
+    for partition in 0..stream.scheme.partitions() {
+        js_stream
+            .reset_consumer(&format!("projector-p{partition}"), Some(1))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let projector = ProjectorApp::spawn(&stream).await?;
+    let partition = stream.scheme.partition_of(&tenant);
+    tests::eventually("the redelivery to be acknowledged", WAIT, || {
+        let js_stream = js_stream.clone();
+        async move {
+            let info = js_stream
+                .consumer_info(&format!("projector-p{partition}"))
+                .await?;
+            Ok((info.ack_floor.stream_sequence >= last && info.num_pending == 0).then_some(()))
+        }
+    })
+    .await?;
+    projector.stop().await?;
+    let after = read_model::dump(&db).await?;
+    assert_eq!(difference(&before, &after), None);
+    db.drop().await?;
+    stream.delete().await
+}
+
+#[tokio::test]
+async fn abrupt_stops_at_random_points_converge_to_the_uninterrupted_read_model()
+-> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let (crashy_stream, calm_stream) = (
+        TestStream::create(&servers.jetstream).await?,
+        TestStream::create(&servers.jetstream).await?,
+    );
+    let (crashy, calm) = (unique_tenant(), unique_tenant());
+    let events = generator::mixed_events(&crashy, 11, 2500);
+    let crashy_last = *generator::publish(&servers.jetstream, &crashy_stream.scheme, &events)
+        .await?
+        .last()
+        .unwrap_or(&0);
+    let calm_last = *generator::publish(
+        &servers.jetstream,
+        &calm_stream.scheme,
+        &generator::for_tenant(&events, &calm),
+    )
+    .await?
+    .last()
+    .unwrap_or(&0);
+
+    let reference = ProjectorApp::spawn(&calm_stream).await?;
+    let mut rng = Rng::new(0xDEAD_BEEF);
+    let kills = 8;
+    for _ in 0..kills {
+        let projector = ProjectorApp::spawn_with(&crashy_stream, |c| c.batch_size = 50).await?;
+        tokio::time::sleep(Duration::from_millis(20 + rng.below(400))).await;
+        projector.kill().await;
+    }
+    let survivor = ProjectorApp::spawn(&crashy_stream).await?;
+    wait_for_checkpoint(&servers, &crashy, crashy_last, WAIT).await?;
+    wait_for_checkpoint(&servers, &calm, calm_last, WAIT).await?;
+    survivor.stop().await?;
+    reference.stop().await?;
+
+    let crashy_db = servers.mongo.database(&crashy.database_name());
+    let calm_db = servers.mongo.database(&calm.database_name());
+    let (crashed, uninterrupted) = (
+        read_model::dump(&crashy_db).await?,
+        read_model::dump(&calm_db).await?,
+    );
+    assert_eq!(difference(&crashed, &uninterrupted), None);
+    // And both equal the read model computed in memory from all events at once.
+    assert_eq!(
+        difference(&read_model::expected(&events, 1)?, &crashed),
+        None
+    );
+    assert_eq!(
+        crashy_db
+            .collection::<bson::Document>("parked")
+            .count_documents(doc! {})
+            .await?,
+        0
+    );
+    crashy_db.drop().await?;
+    calm_db.drop().await?;
+    crashy_stream.delete().await?;
+    calm_stream.delete().await
+}
+
+#[tokio::test]
+async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let (sick, healthy) = (unique_tenant(), unique_tenant());
+    let projector = ProjectorApp::spawn(&stream).await?;
+    let sick_events = generator::mixed_events(&sick, 3, 40);
+    generator::publish(&servers.jetstream, &stream.scheme, &sick_events[..20]).await?;
+    // Garbage, a newer schema version, and an envelope claiming another tenant.
+    let subject = stream.scheme.subject(
+        &sick,
+        &events::AggregateRef::new(events::AggregateKind::Sale, "bad-1")?,
+    );
+    let garbage = servers
+        .jetstream
+        .publish(subject.clone(), "{not json".into())
+        .await?
+        .await?
+        .sequence;
+    let mut future: serde_json::Value = serde_json::from_slice(&events::encode(&sick_events[20])?)?;
+    future["schema_version"] = json!(99);
+    let future_subject = stream.scheme.subject(&sick, &sick_events[20].aggregate());
+    let newer = servers
+        .jetstream
+        .publish(future_subject, serde_json::to_vec(&future)?.into())
+        .await?
+        .await?
+        .sequence;
+    let mut stolen = generator::for_tenant(&sick_events[21..22], &healthy).remove(0);
+    stolen.event_id = uuid::Uuid::now_v7();
+    let stolen_subject = stream.scheme.subject(&sick, &stolen.aggregate());
+    let theft = servers
+        .jetstream
+        .publish(stolen_subject, events::encode(&stolen)?.into())
+        .await?
+        .await?
+        .sequence;
+    let rest = generator::publish(&servers.jetstream, &stream.scheme, &sick_events[20..]).await?;
+    let healthy_last = *generator::publish(
+        &servers.jetstream,
+        &stream.scheme,
+        &generator::mixed_events(&healthy, 4, 200),
+    )
+    .await?
+    .last()
+    .unwrap_or(&0);
+
+    wait_for_checkpoint(&servers, &healthy, healthy_last, WAIT).await?;
+    wait_for_checkpoint(&servers, &sick, *rest.last().unwrap_or(&0), WAIT).await?;
+    let admin = reqwest::get(format!("{}/v1/tenants/{sick}/parked", projector.admin))
+        .await?
+        .json::<serde_json::Value>()
+        .await?;
+    let parked: Vec<u64> = admin["parked"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p["sequence"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(parked, vec![garbage, newer, theft], "{admin}");
+    let reasons = admin["parked"].to_string();
+    assert!(
+        reasons.contains("malformed")
+            && reasons.contains("newer")
+            && reasons.contains("names tenant"),
+        "{reasons}"
+    );
+    // The healthy tenant got nothing of the sick one's, not even the stolen event.
+    let healthy_db = servers.mongo.database(&healthy.database_name());
+    assert_eq!(
+        healthy_db
+            .collection::<bson::Document>("parked")
+            .count_documents(doc! {})
+            .await?,
+        0
+    );
+    let healthy_sales = healthy_db
+        .collection::<bson::Document>("sales")
+        .count_documents(doc! {})
+        .await?;
+    assert!(healthy_sales > 0);
+    let lag = reqwest::get(format!("{}/v1/tenants/{healthy}/lag", projector.admin))
+        .await?
+        .json::<serde_json::Value>()
+        .await?;
+    assert_eq!(lag["lag"], 0, "{lag}");
+    projector.stop().await?;
+    servers.mongo.database(&sick.database_name()).drop().await?;
+    healthy_db.drop().await?;
+    stream.delete().await
+}
+
+#[tokio::test]
+async fn two_projector_processes_build_the_same_read_models_as_one() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let (shared_stream, single_stream) = (
+        TestStream::create(&servers.jetstream).await?,
+        TestStream::create(&servers.jetstream).await?,
+    );
+    let tenants: Vec<TenantId> = (0..6).map(|_| unique_tenant()).collect();
+    let twins: Vec<TenantId> = (0..6).map(|_| unique_tenant()).collect();
+    let mut last_shared = Vec::new();
+    let mut last_single = Vec::new();
+    for (i, (tenant, twin)) in tenants.iter().zip(&twins).enumerate() {
+        let events = generator::mixed_events(tenant, 100 + i as u64, 300);
+        last_shared.push(
+            *generator::publish(&servers.jetstream, &shared_stream.scheme, &events)
+                .await?
+                .last()
+                .unwrap_or(&0),
+        );
+        last_single.push(
+            *generator::publish(
+                &servers.jetstream,
+                &single_stream.scheme,
+                &generator::for_tenant(&events, twin),
+            )
+            .await?
+            .last()
+            .unwrap_or(&0),
+        );
+    }
+    let first = ProjectorApp::spawn_with(&shared_stream, |c| {
+        c.worker_index = Some(0);
+        c.worker_count = Some(2);
+    })
+    .await?;
+    let second = ProjectorApp::spawn_with(&shared_stream, |c| {
+        c.worker_index = Some(1);
+        c.worker_count = Some(2);
+    })
+    .await?;
+    let single = ProjectorApp::spawn(&single_stream).await?;
+    for (tenant, last) in tenants.iter().zip(&last_shared) {
+        wait_for_checkpoint(&servers, tenant, *last, WAIT).await?;
+    }
+    for (twin, last) in twins.iter().zip(&last_single) {
+        wait_for_checkpoint(&servers, twin, *last, WAIT).await?;
+    }
+    for (tenant, twin) in tenants.iter().zip(&twins) {
+        let shared = read_model::dump(&servers.mongo.database(&tenant.database_name())).await?;
+        let alone = read_model::dump(&servers.mongo.database(&twin.database_name())).await?;
+        // Sequences differ between the streams only if publishing interleaved differently;
+        // both streams received the same events in the same order, so they are equal.
+        assert_eq!(difference(&shared, &alone), None, "tenant {tenant}");
+    }
+    // Both processes did some of the work.
+    let stats = |admin: String| async move {
+        reqwest::get(format!("{admin}/metrics"))
+            .await?
+            .text()
+            .await
+            .map_err(anyhow::Error::from)
+    };
+    let _ = stats(first.admin.clone()).await?;
+    first.stop().await?;
+    second.stop().await?;
+    single.stop().await?;
+    for tenant in tenants.iter().chain(&twins) {
+        servers
+            .mongo
+            .database(&tenant.database_name())
+            .drop()
+            .await?;
+    }
+    shared_stream.delete().await?;
+    single_stream.delete().await
+}
+
+#[tokio::test]
+async fn when_one_of_two_processes_dies_the_other_takes_its_partitions_over() -> anyhow::Result<()>
+{
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let first = ProjectorApp::spawn_with(&stream, |c| {
+        c.worker_index = Some(0);
+        c.worker_count = Some(2);
+    })
+    .await?;
+    let second = ProjectorApp::spawn_with(&stream, |c| {
+        c.worker_index = Some(1);
+        c.worker_count = Some(2);
+    })
+    .await?;
+    let tenants: Vec<TenantId> = (0..8).map(|_| unique_tenant()).collect();
+    let streams: Vec<_> = tenants
+        .iter()
+        .enumerate()
+        .map(|(i, t)| generator::mixed_events(t, 200 + i as u64, 120))
+        .collect();
+    for events in &streams {
+        generator::publish(&servers.jetstream, &stream.scheme, &events[..50]).await?;
+    }
+    first.kill().await;
+    let mut lasts = Vec::new();
+    for events in &streams {
+        lasts.push(
+            *generator::publish(&servers.jetstream, &stream.scheme, &events[50..])
+                .await?
+                .last()
+                .unwrap_or(&0),
+        );
+    }
+    for (tenant, last) in tenants.iter().zip(&lasts) {
+        wait_for_checkpoint(&servers, tenant, *last, WAIT).await?;
+    }
+    for tenant in &tenants {
+        let parked = servers
+            .mongo
+            .database(&tenant.database_name())
+            .collection::<bson::Document>("parked")
+            .count_documents(doc! {})
+            .await?;
+        assert_eq!(parked, 0, "{tenant}");
+    }
+    second.stop().await?;
+    for tenant in &tenants {
+        servers
+            .mongo
+            .database(&tenant.database_name())
+            .drop()
+            .await?;
+    }
+    stream.delete().await
+}
