@@ -15,13 +15,50 @@ pub enum LogFormat {
     Json,
 }
 
-/// Configuration of the command API.
+/// The command line.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "command-api",
     version,
     about = "tillstream command API: POS commands in, events to JetStream out"
 )]
+pub struct Cli {
+    /// Settings shared by every subcommand.
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Print an access token signed with `JWT_SECRET`, for development and smoke tests.
+    /// Production tokens come from the identity service.
+    Token {
+        /// The tenant (organizationId).
+        #[arg(long)]
+        tenant: String,
+        /// The user (userId).
+        #[arg(long, default_value = "dev-user")]
+        user: String,
+        /// admin, manager or cashier.
+        #[arg(long, default_value = "manager")]
+        role: String,
+        /// Terminal the token is issued to.
+        #[arg(long)]
+        terminal: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl_secs: u64,
+    },
+}
+
+/// Configuration of the command API.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on. Port 0 picks a free port (tests).
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
