@@ -29,10 +29,7 @@ impl CatalogAges {
     /// A cache of at most `capacity` products, each kept for `ttl`.
     pub fn new(store: EventStore, capacity: u64, ttl: Duration) -> Self {
         Self {
-            cache: Cache::builder()
-                .max_capacity(capacity)
-                .time_to_live(ttl)
-                .build(),
+            cache: Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             store,
         }
     }
@@ -51,10 +48,7 @@ impl CatalogAges {
             let age = self
                 .cache
                 .try_get_with(key, async {
-                    let history = self
-                        .store
-                        .history(tenant, &AggregateRef::product(sku))
-                        .await?;
+                    let history = self.store.history(tenant, &AggregateRef::product(sku)).await?;
                     Ok::<_, ReadError>(ProductState::fold(&history).minimum_age())
                 })
                 .await

@@ -129,20 +129,18 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::MalformedJson { .. } | ApiError::InvalidHeader { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::MalformedJson { .. } | ApiError::InvalidHeader { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::MissingField { .. }
-            | ApiError::UnknownField { .. }
-            | ApiError::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::MissingField { .. } | ApiError::UnknownField { .. } | ApiError::InvalidField { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } | ApiError::TenantMismatch => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::IdempotencyKeyReused
-            | ApiError::VersionConflict { .. }
-            | ApiError::StateConflict { .. } => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyReused | ApiError::VersionConflict { .. } | ApiError::StateConflict { .. } => {
+                StatusCode::CONFLICT
+            }
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -80,9 +80,7 @@ where
         };
         let envelope = meta.envelope(event);
         let started = Instant::now();
-        let appended = store
-            .append(&envelope, expected, Some(&meta.fingerprint))
-            .await;
+        let appended = store.append(&envelope, expected, Some(&meta.fingerprint)).await;
         metrics::histogram!("event_append_seconds").record(started.elapsed().as_secs_f64());
         match appended {
             Ok(appended) => {
@@ -113,13 +111,9 @@ where
 }
 
 /// The earlier run of this same command in `history`, if any.
-fn previous_attempt<'h>(
-    history: &'h [StoredEvent],
-    meta: &CommandMeta,
-) -> Result<Option<&'h StoredEvent>, ApiError> {
+fn previous_attempt<'h>(history: &'h [StoredEvent], meta: &CommandMeta) -> Result<Option<&'h StoredEvent>, ApiError> {
     for stored in history.iter().rev() {
-        let same_fingerprint =
-            stored.request_fingerprint.as_deref() == Some(meta.fingerprint.as_str());
+        let same_fingerprint = stored.request_fingerprint.as_deref() == Some(meta.fingerprint.as_str());
         if same_fingerprint {
             return Ok(Some(stored));
         }
@@ -133,9 +127,7 @@ fn previous_attempt<'h>(
 fn read_error(err: ReadError) -> ApiError {
     match err {
         ReadError::Unavailable(message) => ApiError::Unavailable(message),
-        other => {
-            ApiError::Internal(anyhow::Error::new(other).context("reading the aggregate's history"))
-        }
+        other => ApiError::Internal(anyhow::Error::new(other).context("reading the aggregate's history")),
     }
 }
 

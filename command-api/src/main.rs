@@ -27,8 +27,8 @@ async fn main() -> anyhow::Result<()> {
             ttl_secs,
         } => {
             let tenant = TenantId::parse(tenant).context("--tenant")?;
-            let role: Role = serde_json::from_value(serde_json::Value::String(role))
-                .context("--role: admin, manager or cashier")?;
+            let role: Role =
+                serde_json::from_value(serde_json::Value::String(role)).context("--role: admin, manager or cashier")?;
             let now = jsonwebtoken::get_current_timestamp();
             let claims = Claims {
                 user_id: user,
@@ -43,9 +43,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
             header.kid = Some(cli.config.jwt_default_kid.clone());
-            let key = jsonwebtoken::EncodingKey::from_secret(
-                cli.config.jwt_secret.expose_secret().as_bytes(),
-            );
+            let key = jsonwebtoken::EncodingKey::from_secret(cli.config.jwt_secret.expose_secret().as_bytes());
             println!(
                 "{}",
                 jsonwebtoken::encode(&header, &claims, &key).context("signing the token")?

@@ -32,9 +32,8 @@ impl Application {
     /// Connects to NATS (creating the stream if needed) and MongoDB, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = Arc::new(JwtKeys::from_config(&config).context("loading JWT keys")?);
-        let scheme =
-            SubjectScheme::with_partitions(config.subject_prefix.clone(), config.stream_partitions)
-                .context("SUBJECT_PREFIX / STREAM_PARTITIONS")?;
+        let scheme = SubjectScheme::with_partitions(config.subject_prefix.clone(), config.stream_partitions)
+            .context("SUBJECT_PREFIX / STREAM_PARTITIONS")?;
         let mut settings = StreamSettings::new(config.stream_name.clone(), scheme);
         settings.replicas = config.stream_replicas;
 
@@ -53,16 +52,15 @@ impl Application {
             .context("parsing MONGODB_URI")?;
         mongo_options.app_name = Some("tillstream-command-api".to_owned());
         mongo_options.server_selection_timeout = Some(std::time::Duration::from_secs(2));
-        let mongo =
-            mongodb::Client::with_options(mongo_options).context("creating the MongoDB client")?;
+        let mongo = mongodb::Client::with_options(mongo_options).context("creating the MongoDB client")?;
 
         let catalog = CatalogAges::new(
             store.clone(),
             config.catalog_cache_capacity,
             std::time::Duration::from_secs(config.catalog_cache_ttl_secs),
         );
-        let metrics = routes::metrics::recorder()
-            .map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
+        let metrics =
+            routes::metrics::recorder().map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
         let state = AppState {
             store,
             keys,
@@ -87,15 +85,8 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("binding {}", config.listen_addr))?;
-        let port = listener
-            .local_addr()
-            .context("reading the bound address")?
-            .port();
-        Ok(Self {
-            listener,
-            router,
-            port,
-        })
+        let port = listener.local_addr().context("reading the bound address")?.port();
+        Ok(Self { listener, router, port })
     }
 
     /// The port the listener is bound to.
@@ -104,10 +95,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "command API listening");
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)

@@ -25,15 +25,20 @@ pub enum AggregateKind {
     Sale,
     /// A user of the organization: joined, role changes, deactivation.
     User,
+    /// Not an aggregate: operational markers (such as "swap in the rebuilt read model
+    /// here") placed in a tenant's stream so the projector acts on them in stream order.
+    /// They carry no event and are skipped by replays and exports.
+    Control,
 }
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 4] = [
+    pub const ALL: [AggregateKind; 5] = [
         AggregateKind::Product,
         AggregateKind::Movement,
         AggregateKind::Sale,
         AggregateKind::User,
+        AggregateKind::Control,
     ];
 
     /// The subject token for this kind.
@@ -43,6 +48,7 @@ impl AggregateKind {
             AggregateKind::Movement => "movement",
             AggregateKind::Sale => "sale",
             AggregateKind::User => "user",
+            AggregateKind::Control => "control",
         }
     }
 

@@ -156,8 +156,7 @@ pub fn decode(bytes: &[u8]) -> Result<EventEnvelope, DecodeError> {
     let event = if version == current {
         DomainEvent::from_payload_str(event_type, wire.payload.get())
     } else {
-        let old: serde_json::Value =
-            serde_json::from_str(wire.payload.get()).map_err(DecodeError::Malformed)?;
+        let old: serde_json::Value = serde_json::from_str(wire.payload.get()).map_err(DecodeError::Malformed)?;
         let lifted = upcast::to_current(event_type, version, old)?;
         DomainEvent::from_payload_json(event_type, lifted)
     }

@@ -21,9 +21,7 @@ pub enum IdError {
         len: usize,
     },
     /// The identifier holds a forbidden character.
-    #[error(
-        "contains {found:?} at byte {index}; only ASCII letters, digits, '-' and '_' are allowed"
-    )]
+    #[error("contains {found:?} at byte {index}; only ASCII letters, digits, '-' and '_' are allowed")]
     InvalidCharacter {
         /// The offending character.
         found: char,
@@ -153,9 +151,6 @@ mod tests {
             );
         }
         assert_eq!(UserId::parse(""), Err(IdError::Empty));
-        assert_eq!(
-            UserId::parse("x".repeat(65)),
-            Err(IdError::TooLong { len: 65 })
-        );
+        assert_eq!(UserId::parse("x".repeat(65)), Err(IdError::TooLong { len: 65 }));
     }
 }

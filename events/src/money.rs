@@ -205,9 +205,7 @@ impl Currency {
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
         CURRENCIES
             .binary_search_by(|(c, _)| (*c).cmp(code))
-            .map(|index| Currency {
-                index: index as u16,
-            })
+            .map(|index| Currency { index: index as u16 })
             .map_err(|_| MoneyError::UnknownCurrency(code.to_owned()))
     }
 
@@ -223,9 +221,7 @@ impl Currency {
 
     /// Every known currency, for property tests and documentation.
     pub fn all() -> impl Iterator<Item = Currency> {
-        (0..CURRENCIES.len()).map(|index| Currency {
-            index: index as u16,
-        })
+        (0..CURRENCIES.len()).map(|index| Currency { index: index as u16 })
     }
 }
 
@@ -267,10 +263,7 @@ pub struct Money {
 impl Money {
     /// An amount in minor units.
     pub fn new(amount_minor: i64, currency: Currency) -> Self {
-        Self {
-            amount_minor,
-            currency,
-        }
+        Self { amount_minor, currency }
     }
 
     /// Zero in `currency`.
@@ -335,10 +328,7 @@ mod tests {
 
     #[test]
     fn the_code_table_is_sorted_and_usd_constant_is_right() {
-        assert!(
-            CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0),
-            "table must stay sorted"
-        );
+        assert!(CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0), "table must stay sorted");
         assert_eq!(Currency::USD.code(), "USD");
         assert_eq!(Currency::parse("USD"), Ok(Currency::USD));
     }
@@ -346,21 +336,15 @@ mod tests {
     #[test]
     fn unknown_and_lowercase_codes_are_rejected() {
         for bad in ["usd", "XXX", "US", "USDD", ""] {
-            assert_eq!(
-                Currency::parse(bad),
-                Err(MoneyError::UnknownCurrency(bad.to_owned()))
-            );
+            assert_eq!(Currency::parse(bad), Err(MoneyError::UnknownCurrency(bad.to_owned())));
         }
         assert!(serde_json::from_str::<Money>(r#"{"amount_minor":1,"currency":"ABC"}"#).is_err());
     }
 
     #[test]
     fn amounts_are_integers_never_floats() {
-        assert!(
-            serde_json::from_str::<Money>(r#"{"amount_minor":19.99,"currency":"USD"}"#).is_err()
-        );
-        let m: Money =
-            serde_json::from_str(r#"{"amount_minor":1999,"currency":"USD"}"#).expect("valid");
+        assert!(serde_json::from_str::<Money>(r#"{"amount_minor":19.99,"currency":"USD"}"#).is_err());
+        let m: Money = serde_json::from_str(r#"{"amount_minor":1999,"currency":"USD"}"#).expect("valid");
         assert_eq!(m.to_string(), "19.99 USD");
     }
 

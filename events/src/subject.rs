@@ -91,13 +91,9 @@ impl SubjectScheme {
     }
 
     /// A scheme under `prefix` with `partitions` partitions.
-    pub fn with_partitions(
-        prefix: impl Into<String>,
-        partitions: u32,
-    ) -> Result<Self, SubjectError> {
+    pub fn with_partitions(prefix: impl Into<String>, partitions: u32) -> Result<Self, SubjectError> {
         let prefix = prefix.into();
-        let valid =
-            !prefix.is_empty() && prefix.split('.').all(|token| ids::validate(token).is_ok());
+        let valid = !prefix.is_empty() && prefix.split('.').all(|token| ids::validate(token).is_ok());
         if !valid {
             return Err(SubjectError::InvalidPrefix(prefix));
         }
@@ -144,13 +140,7 @@ impl SubjectScheme {
 
     /// Every aggregate of one kind of `tenant`: `<prefix>.<partition>.<tenant>.<kind>.*`.
     pub fn kind_filter(&self, tenant: &TenantId, kind: AggregateKind) -> String {
-        format!(
-            "{}.{}.{}.{}.*",
-            self.prefix,
-            self.partition_of(tenant),
-            tenant,
-            kind
-        )
+        format!("{}.{}.{}.{}.*", self.prefix, self.partition_of(tenant), tenant, kind)
     }
 
     /// Every event of one partition: `<prefix>.<partition>.>`.
@@ -186,10 +176,8 @@ impl SubjectScheme {
         if partition.parse::<u32>().ok() != Some(self.partition_of(&tenant)) {
             return Err(SubjectError::Partition(subject.to_owned()));
         }
-        let kind = AggregateKind::from_token(kind)
-            .ok_or_else(|| SubjectError::Kind(subject.to_owned()))?;
-        let aggregate =
-            AggregateRef::new(kind, id).map_err(|_| SubjectError::Id(subject.to_owned()))?;
+        let kind = AggregateKind::from_token(kind).ok_or_else(|| SubjectError::Kind(subject.to_owned()))?;
+        let aggregate = AggregateRef::new(kind, id).map_err(|_| SubjectError::Id(subject.to_owned()))?;
         Ok((tenant, aggregate))
     }
 }
@@ -209,10 +197,7 @@ mod tests {
         let acme = tenant("acme");
         let p = scheme.partition_of(&acme);
         let sale = AggregateRef::sale(&SaleId::parse("s-1").expect("id"));
-        assert_eq!(
-            scheme.subject(&acme, &sale),
-            format!("pos.{p}.acme.sale.s-1")
-        );
+        assert_eq!(scheme.subject(&acme, &sale), format!("pos.{p}.acme.sale.s-1"));
         assert_eq!(scheme.tenant_filter(&acme), format!("pos.{p}.acme.>"));
         assert_eq!(
             scheme.kind_filter(&acme, AggregateKind::Movement),

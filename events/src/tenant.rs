@@ -58,9 +58,10 @@ impl TenantId {
         if id.len() > Self::MAX_LEN {
             return Err(TenantIdError::TooLong { len: id.len() });
         }
-        if let Some((index, found)) = id.char_indices().find(|(_, c)| {
-            !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_')
-        }) {
+        if let Some((index, found)) = id
+            .char_indices()
+            .find(|(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
+        {
             return Err(TenantIdError::InvalidCharacter { found, index });
         }
         Ok(Self(id))
@@ -121,10 +122,7 @@ mod tests {
             "a.b", "a*", ">", "a$b", "a/b", "a b", "a\\b", "a\"b", "a\0b", "Acme", "é", "a\tb",
         ] {
             let err = TenantId::parse(bad).expect_err(bad);
-            assert!(
-                matches!(err, TenantIdError::InvalidCharacter { .. }),
-                "{bad}: {err}"
-            );
+            assert!(matches!(err, TenantIdError::InvalidCharacter { .. }), "{bad}: {err}");
         }
     }
 

@@ -32,11 +32,7 @@ pub struct UpcastError {
 }
 
 /// Lifts `payload` of `event_type` from `version` to the current version.
-pub fn to_current(
-    event_type: EventType,
-    mut version: u32,
-    mut payload: Value,
-) -> Result<Value, UpcastError> {
+pub fn to_current(event_type: EventType, mut version: u32, mut payload: Value) -> Result<Value, UpcastError> {
     while version < event_type.current_version() {
         payload = step(event_type, version, payload).map_err(|message| UpcastError {
             event_type,
@@ -65,8 +61,7 @@ fn object(payload: Value) -> Result<Map<String, Value>, String> {
 }
 
 fn take(map: &mut Map<String, Value>, field: &str) -> Result<Value, String> {
-    map.remove(field)
-        .ok_or_else(|| format!("missing field `{field}`"))
+    map.remove(field).ok_or_else(|| format!("missing field `{field}`"))
 }
 
 fn product_registered_v1(payload: Value) -> Result<Value, String> {
@@ -100,9 +95,7 @@ fn stock_adjusted_v1(payload: Value) -> Result<Value, String> {
         other => return Err(format!("`reason` is not a string but {other}")),
     };
     let normalized = text.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-    let known = AdjustmentReason::ALL
-        .into_iter()
-        .find(|r| r.as_str() == normalized);
+    let known = AdjustmentReason::ALL.into_iter().find(|r| r.as_str() == normalized);
     let (reason, note) = match known {
         Some(reason) => (reason, Value::Null),
         None => (AdjustmentReason::Other, Value::String(text)),
@@ -124,8 +117,7 @@ mod tests {
             "price_cents": 2999, "currency": "USD", "age_restricted": true
         });
         let lifted = to_current(EventType::ProductRegistered, 1, v1).expect("lifts");
-        let event =
-            DomainEvent::from_payload_json(EventType::ProductRegistered, lifted).expect("decodes");
+        let event = DomainEvent::from_payload_json(EventType::ProductRegistered, lifted).expect("decodes");
         let DomainEvent::ProductRegistered(ProductRegistered { price, details, .. }) = event else {
             panic!("wrong variant");
         };
@@ -137,8 +129,7 @@ mod tests {
 
     #[test]
     fn product_registered_v1_without_price_is_an_error_not_a_guess() {
-        let v1 =
-            json!({"sku": "A", "name": "n", "category": "c", "tax_class": "t", "currency": "USD"});
+        let v1 = json!({"sku": "A", "name": "n", "category": "c", "tax_class": "t", "currency": "USD"});
         let err = to_current(EventType::ProductRegistered, 1, v1).expect_err("no price");
         assert_eq!(err.from_version, 1);
         assert!(err.message.contains("price_cents"), "{err}");
@@ -147,19 +138,16 @@ mod tests {
     #[test]
     fn stock_adjusted_v1_maps_known_reasons_and_keeps_free_text_as_a_note() {
         let lift = |reason: &str| {
-            let v1 = json!({"movement_id": "m1", "sku": "A", "location": "main", "quantity_delta": -2, "reason": reason});
+            let v1 =
+                json!({"movement_id": "m1", "sku": "A", "location": "main", "quantity_delta": -2, "reason": reason});
             let lifted = to_current(EventType::StockAdjusted, 1, v1).expect("lifts");
-            match DomainEvent::from_payload_json(EventType::StockAdjusted, lifted).expect("decodes")
-            {
+            match DomainEvent::from_payload_json(EventType::StockAdjusted, lifted).expect("decodes") {
                 DomainEvent::StockAdjusted(StockAdjusted { reason, note, .. }) => (reason, note),
                 other => panic!("wrong variant {other:?}"),
             }
         };
         assert_eq!(lift("Breakage"), (AdjustmentReason::Breakage, None));
-        assert_eq!(
-            lift("return to vendor"),
-            (AdjustmentReason::ReturnToVendor, None)
-        );
+        assert_eq!(lift("return to vendor"), (AdjustmentReason::ReturnToVendor, None));
         assert_eq!(
             lift("cat knocked it over"),
             (AdjustmentReason::Other, Some("cat knocked it over".into()))
@@ -169,9 +157,6 @@ mod tests {
     #[test]
     fn current_versions_pass_through_untouched() {
         let payload = json!({"anything": 1});
-        assert_eq!(
-            to_current(EventType::SaleCompleted, 1, payload.clone()),
-            Ok(payload)
-        );
+        assert_eq!(to_current(EventType::SaleCompleted, 1, payload.clone()), Ok(payload));
     }
 }

@@ -53,15 +53,13 @@ fn details() -> impl Strategy<Value = ProductDetails> {
         proptest::option::of(any::<i64>()),
     )
         .prop_map(
-            |(name, category, tax_class, barcodes, age_restriction, reorder_point)| {
-                ProductDetails {
-                    name,
-                    category,
-                    tax_class,
-                    barcodes,
-                    age_restriction,
-                    reorder_point,
-                }
+            |(name, category, tax_class, barcodes, age_restriction, reorder_point)| ProductDetails {
+                name,
+                category,
+                tax_class,
+                barcodes,
+                age_restriction,
+                reorder_point,
             },
         )
 }
@@ -91,16 +89,7 @@ fn sale_line() -> impl Strategy<Value = SaleLine> {
         proptest::option::of(any::<u8>()),
     )
         .prop_map(
-            |(
-                line_no,
-                sku,
-                quantity,
-                unit_price_minor,
-                discount_minor,
-                tax_minor,
-                total_minor,
-                minimum_age,
-            )| {
+            |(line_no, sku, quantity, unit_price_minor, discount_minor, tax_minor, total_minor, minimum_age)| {
                 SaleLine {
                     line_no,
                     sku,
@@ -119,13 +108,7 @@ fn sale_completed() -> impl Strategy<Value = DomainEvent> {
     (
         (id_string(), id_string(), location(), user(), currency()),
         proptest::collection::vec(sale_line(), 1..5),
-        (
-            any::<i64>(),
-            any::<i64>(),
-            any::<i64>(),
-            any::<i64>(),
-            any::<i64>(),
-        ),
+        (any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>()),
         proptest::collection::vec(tender(), 1..3),
         proptest::option::of((any::<u8>(), user(), any::<bool>())),
     )
@@ -144,16 +127,14 @@ fn sale_completed() -> impl Strategy<Value = DomainEvent> {
                     total_minor: totals.3,
                     tenders,
                     change_minor: totals.4,
-                    age_verification: age.map(|(customer_age, verified_by, scanned)| {
-                        AgeVerification {
-                            method: if scanned {
-                                AgeVerificationMethod::IdScan
-                            } else {
-                                AgeVerificationMethod::IdInspected
-                            },
-                            customer_age,
-                            verified_by,
-                        }
+                    age_verification: age.map(|(customer_age, verified_by, scanned)| AgeVerification {
+                        method: if scanned {
+                            AgeVerificationMethod::IdScan
+                        } else {
+                            AgeVerificationMethod::IdInspected
+                        },
+                        customer_age,
+                        verified_by,
                     }),
                 }
                 .into()
@@ -163,12 +144,7 @@ fn sale_completed() -> impl Strategy<Value = DomainEvent> {
 
 fn domain_event() -> impl Strategy<Value = DomainEvent> {
     prop_oneof![
-        (sku(), details(), money()).prop_map(|(sku, details, price)| ProductRegistered {
-            sku,
-            details,
-            price
-        }
-        .into()),
+        (sku(), details(), money()).prop_map(|(sku, details, price)| ProductRegistered { sku, details, price }.into()),
         (sku(), details()).prop_map(|(sku, details)| ProductUpdated { sku, details }.into()),
         (sku(), money(), proptest::option::of(money())).prop_map(|(sku, price, previous_price)| {
             ProductPriceChanged {
@@ -178,34 +154,21 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
             }
             .into()
         }),
-        (sku(), proptest::option::of(text())).prop_map(|(sku, reason)| ProductDiscontinued {
-            sku,
-            reason
-        }
-        .into()),
-        (
-            movement(),
-            sku(),
-            location(),
-            any::<i64>(),
-            money(),
-            text(),
-            text()
-        )
-            .prop_map(
-                |(movement_id, sku, location, quantity, unit_cost, supplier, reference)| {
-                    StockReceived {
-                        movement_id,
-                        sku,
-                        location,
-                        quantity,
-                        unit_cost,
-                        supplier,
-                        reference,
-                    }
-                    .into()
+        (sku(), proptest::option::of(text())).prop_map(|(sku, reason)| ProductDiscontinued { sku, reason }.into()),
+        (movement(), sku(), location(), any::<i64>(), money(), text(), text()).prop_map(
+            |(movement_id, sku, location, quantity, unit_cost, supplier, reference)| {
+                StockReceived {
+                    movement_id,
+                    sku,
+                    location,
+                    quantity,
+                    unit_cost,
+                    supplier,
+                    reference,
                 }
-            ),
+                .into()
+            }
+        ),
         (
             movement(),
             sku(),
@@ -214,19 +177,17 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
             proptest::sample::select(AdjustmentReason::ALL.to_vec()),
             proptest::option::of(text())
         )
-            .prop_map(
-                |(movement_id, sku, location, quantity_delta, reason, note)| {
-                    StockAdjusted {
-                        movement_id,
-                        sku,
-                        location,
-                        quantity_delta,
-                        reason,
-                        note,
-                    }
-                    .into()
+            .prop_map(|(movement_id, sku, location, quantity_delta, reason, note)| {
+                StockAdjusted {
+                    movement_id,
+                    sku,
+                    location,
+                    quantity_delta,
+                    reason,
+                    note,
                 }
-            ),
+                .into()
+            }),
         (
             movement(),
             sku(),
@@ -234,18 +195,16 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
             any::<i64>(),
             proptest::option::of(text())
         )
-            .prop_map(
-                |(movement_id, sku, location, counted_quantity, count_session)| {
-                    StockCounted {
-                        movement_id,
-                        sku,
-                        location,
-                        counted_quantity,
-                        count_session,
-                    }
-                    .into()
+            .prop_map(|(movement_id, sku, location, counted_quantity, count_session)| {
+                StockCounted {
+                    movement_id,
+                    sku,
+                    location,
+                    counted_quantity,
+                    count_session,
                 }
-            ),
+                .into()
+            }),
         (
             movement(),
             sku(),
@@ -254,19 +213,17 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
             any::<i64>(),
             proptest::option::of(text())
         )
-            .prop_map(
-                |(movement_id, sku, from_location, to_location, quantity, reference)| {
-                    StockTransferred {
-                        movement_id,
-                        sku,
-                        from_location,
-                        to_location,
-                        quantity,
-                        reference,
-                    }
-                    .into()
+            .prop_map(|(movement_id, sku, from_location, to_location, quantity, reference)| {
+                StockTransferred {
+                    movement_id,
+                    sku,
+                    from_location,
+                    to_location,
+                    quantity,
+                    reference,
                 }
-            ),
+                .into()
+            }),
         sale_completed(),
         (id_string(), text()).prop_map(|(sale, reason)| SaleVoided {
             sale_id: SaleId::parse(sale).expect("valid"),
@@ -278,51 +235,36 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
             id_string(),
             location(),
             currency(),
-            proptest::collection::vec(
-                (
-                    any::<u32>(),
-                    sku(),
-                    any::<i64>(),
-                    any::<i64>(),
-                    any::<i64>()
-                ),
-                1..4
-            ),
+            proptest::collection::vec((any::<u32>(), sku(), any::<i64>(), any::<i64>(), any::<i64>()), 1..4),
             proptest::collection::vec(tender(), 0..2),
             any::<bool>(),
             text()
         )
-            .prop_map(
-                |(sale, refund, location, currency, lines, tenders, restock, reason)| {
-                    let lines: Vec<RefundLine> = lines
-                        .into_iter()
-                        .map(
-                            |(line_no, sku, quantity, amount_minor, tax_minor)| RefundLine {
-                                line_no,
-                                sku,
-                                quantity,
-                                amount_minor,
-                                tax_minor,
-                            },
-                        )
-                        .collect();
-                    let total_minor = lines
-                        .iter()
-                        .fold(0i64, |acc, l| acc.wrapping_add(l.amount_minor));
-                    SaleRefunded {
-                        sale_id: SaleId::parse(sale).expect("valid"),
-                        refund_id: RefundId::parse(refund).expect("valid"),
-                        location,
-                        currency,
-                        lines,
-                        total_minor,
-                        tenders,
-                        restock,
-                        reason,
-                    }
-                    .into()
+            .prop_map(|(sale, refund, location, currency, lines, tenders, restock, reason)| {
+                let lines: Vec<RefundLine> = lines
+                    .into_iter()
+                    .map(|(line_no, sku, quantity, amount_minor, tax_minor)| RefundLine {
+                        line_no,
+                        sku,
+                        quantity,
+                        amount_minor,
+                        tax_minor,
+                    })
+                    .collect();
+                let total_minor = lines.iter().fold(0i64, |acc, l| acc.wrapping_add(l.amount_minor));
+                SaleRefunded {
+                    sale_id: SaleId::parse(sale).expect("valid"),
+                    refund_id: RefundId::parse(refund).expect("valid"),
+                    location,
+                    currency,
+                    lines,
+                    total_minor,
+                    tenders,
+                    restock,
+                    reason,
                 }
-            ),
+                .into()
+            }),
         (user(), text(), text(), role()).prop_map(|(user_id, name, email, role)| UserJoined {
             user_id,
             name,
@@ -330,19 +272,13 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
             role
         }
         .into()),
-        (user(), role(), proptest::option::of(role())).prop_map(
-            |(user_id, role, previous_role)| UserRoleChanged {
-                user_id,
-                role,
-                previous_role
-            }
-            .into()
-        ),
-        (user(), proptest::option::of(text())).prop_map(|(user_id, reason)| UserDeactivated {
+        (user(), role(), proptest::option::of(role())).prop_map(|(user_id, role, previous_role)| UserRoleChanged {
             user_id,
-            reason
+            role,
+            previous_role
         }
         .into()),
+        (user(), proptest::option::of(text())).prop_map(|(user_id, reason)| UserDeactivated { user_id, reason }.into()),
     ]
 }
 
@@ -368,16 +304,7 @@ fn envelope() -> impl Strategy<Value = EventEnvelope> {
         text(),
     )
         .prop_map(
-            |(
-                tenant,
-                event,
-                occurred_at,
-                recorded_at,
-                (user_id, role, terminal),
-                correlation,
-                causation,
-                key,
-            )| {
+            |(tenant, event, occurred_at, recorded_at, (user_id, role, terminal), correlation, causation, key)| {
                 EventEnvelope {
                     event_id: Uuid::now_v7(),
                     tenant_id: TenantId::parse(tenant).expect("valid"),
@@ -452,16 +379,11 @@ fn an_old_product_registered_decodes_to_the_current_shape() {
         panic!("wrong variant")
     };
     assert_eq!(event.price, Money::new(2999, Currency::USD));
-    assert_eq!(
-        event.details.age_restriction,
-        Some(AgeRestriction { minimum_age: 21 })
-    );
+    assert_eq!(event.details.age_restriction, Some(AgeRestriction { minimum_age: 21 }));
     assert_eq!(event.details.barcodes, vec!["082184090466".to_owned()]);
     assert_eq!(
         envelope.occurred_at,
-        Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0)
-            .single()
-            .expect("date")
+        Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).single().expect("date")
     );
     // Re-encoding writes the current version.
     let again: Value = serde_json::from_slice(&encode(&envelope).expect("encodes")).expect("json");
@@ -472,42 +394,24 @@ fn an_old_product_registered_decodes_to_the_current_shape() {
 #[test]
 fn an_unknown_event_type_is_a_typed_error() {
     let bytes = sample_json("BasketAbandoned", 1, json!({}), ("sale", "s1"));
-    assert!(
-        matches!(decode(&bytes), Err(DecodeError::UnknownEventType(name)) if name == "BasketAbandoned")
-    );
+    assert!(matches!(decode(&bytes), Err(DecodeError::UnknownEventType(name)) if name == "BasketAbandoned"));
 }
 
 #[test]
 fn a_newer_version_is_a_typed_error() {
-    let bytes = sample_json(
-        "SaleVoided",
-        2,
-        json!({"sale_id": "s1", "reason": "x"}),
-        ("sale", "s1"),
-    );
+    let bytes = sample_json("SaleVoided", 2, json!({"sale_id": "s1", "reason": "x"}), ("sale", "s1"));
     match decode(&bytes) {
         Err(DecodeError::UnsupportedVersion {
             event_type,
             version,
             current,
         }) => {
-            assert_eq!(
-                (event_type, version, current),
-                (EventType::SaleVoided, 2, 1)
-            );
+            assert_eq!((event_type, version, current), (EventType::SaleVoided, 2, 1));
         }
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
-    let zero = sample_json(
-        "SaleVoided",
-        0,
-        json!({"sale_id": "s1", "reason": "x"}),
-        ("sale", "s1"),
-    );
-    assert!(matches!(
-        decode(&zero),
-        Err(DecodeError::InvalidVersion { .. })
-    ));
+    let zero = sample_json("SaleVoided", 0, json!({"sale_id": "s1", "reason": "x"}), ("sale", "s1"));
+    assert!(matches!(decode(&zero), Err(DecodeError::InvalidVersion { .. })));
 }
 
 #[test]
@@ -531,24 +435,13 @@ fn a_payload_that_does_not_fit_its_type_is_a_typed_error() {
         json!({"sale_id": "s.1", "reason": "x"}),
         ("sale", "s.1"),
     );
-    assert!(matches!(
-        decode(&bad_id),
-        Err(DecodeError::InvalidPayload { .. })
-    ));
+    assert!(matches!(decode(&bad_id), Err(DecodeError::InvalidPayload { .. })));
 }
 
 #[test]
 fn an_envelope_naming_another_aggregate_is_refused() {
-    let bytes = sample_json(
-        "SaleVoided",
-        1,
-        json!({"sale_id": "s1", "reason": "x"}),
-        ("sale", "s2"),
-    );
-    assert!(matches!(
-        decode(&bytes),
-        Err(DecodeError::AggregateMismatch { .. })
-    ));
+    let bytes = sample_json("SaleVoided", 1, json!({"sale_id": "s1", "reason": "x"}), ("sale", "s2"));
+    assert!(matches!(decode(&bytes), Err(DecodeError::AggregateMismatch { .. })));
 }
 
 #[test]
@@ -570,9 +463,6 @@ fn every_event_type_has_a_stable_name_and_a_positive_version() {
     for event_type in EventType::ALL {
         assert_eq!(EventType::from_name(event_type.as_str()), Some(*event_type));
         assert!(event_type.current_version() >= 1);
-        assert!(
-            event_type.as_str().ends_with("ed"),
-            "{event_type} is not past tense"
-        );
+        assert!(event_type.as_str().ends_with("ed"), "{event_type} is not past tense");
     }
 }

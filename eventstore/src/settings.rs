@@ -72,10 +72,7 @@ impl StreamSettings {
     }
 
     /// Creates the stream, or updates it to these settings if it exists.
-    pub async fn ensure(
-        &self,
-        jetstream: &jetstream::Context,
-    ) -> Result<stream::Stream, SetupError> {
+    pub async fn ensure(&self, jetstream: &jetstream::Context) -> Result<stream::Stream, SetupError> {
         jetstream
             .create_or_update_stream(self.stream_config())
             .await
@@ -83,12 +80,9 @@ impl StreamSettings {
                 stream: self.name.clone(),
                 message: source.to_string(),
             })?;
-        jetstream
-            .get_stream(&self.name)
-            .await
-            .map_err(|source| SetupError {
-                stream: self.name.clone(),
-                message: source.to_string(),
-            })
+        jetstream.get_stream(&self.name).await.map_err(|source| SetupError {
+            stream: self.name.clone(),
+            message: source.to_string(),
+        })
     }
 }

@@ -122,18 +122,13 @@ impl EventStore {
         if !self.is_connected() {
             return Err(AppendError::Unavailable("not connected to NATS".to_owned()));
         }
-        let subject = self
-            .scheme
-            .subject(&envelope.tenant_id, &envelope.aggregate());
+        let subject = self.scheme.subject(&envelope.tenant_id, &envelope.aggregate());
         let mut message_headers = HeaderMap::new();
         for (name, value) in headers::for_envelope(envelope) {
             message_headers.insert(name, value.as_str());
         }
         if let Some(sequence) = expected.header_value() {
-            message_headers.insert(
-                headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
-                sequence.to_string().as_str(),
-            );
+            message_headers.insert(headers::EXPECTED_LAST_SUBJECT_SEQUENCE, sequence.to_string().as_str());
         }
         if let Some(fingerprint) = fingerprint {
             message_headers.insert(headers::REQUEST_FINGERPRINT, fingerprint);
@@ -153,11 +148,7 @@ impl EventStore {
     }
 
     /// Every event of one aggregate, oldest first.
-    pub async fn history(
-        &self,
-        tenant: &TenantId,
-        aggregate: &AggregateRef,
-    ) -> Result<Vec<StoredEvent>, ReadError> {
+    pub async fn history(&self, tenant: &TenantId, aggregate: &AggregateRef) -> Result<Vec<StoredEvent>, ReadError> {
         let subject = self.scheme.subject(tenant, aggregate);
         let mut events = Vec::new();
         let mut from = 1;
@@ -178,17 +169,9 @@ impl EventStore {
     }
 
     /// The latest event of one aggregate, if it has any.
-    pub async fn last(
-        &self,
-        tenant: &TenantId,
-        aggregate: &AggregateRef,
-    ) -> Result<Option<StoredEvent>, ReadError> {
+    pub async fn last(&self, tenant: &TenantId, aggregate: &AggregateRef) -> Result<Option<StoredEvent>, ReadError> {
         let subject = self.scheme.subject(tenant, aggregate);
-        match self
-            .stream
-            .direct_get_last_for_subject(subject.as_str())
-            .await
-        {
+        match self.stream.direct_get_last_for_subject(subject.as_str()).await {
             Ok(message) => stored(message).map(Some),
             Err(err) if err.kind() == DirectGetErrorKind::NotFound => Ok(None),
             Err(err) => Err(classify_read(err)),
@@ -196,16 +179,13 @@ impl EventStore {
     }
 }
 
-fn stored(
-    message: async_nats::jetstream::message::StreamMessage,
-) -> Result<StoredEvent, ReadError> {
+fn stored(message: async_nats::jetstream::message::StreamMessage) -> Result<StoredEvent, ReadError> {
     let envelope = events::decode(&message.payload).map_err(|source| ReadError::Decode {
         sequence: message.sequence,
         source,
     })?;
     let stored_at =
-        DateTime::<Utc>::from_timestamp(message.time.unix_timestamp(), message.time.nanosecond())
-            .unwrap_or_default();
+        DateTime::<Utc>::from_timestamp(message.time.unix_timestamp(), message.time.nanosecond()).unwrap_or_default();
     Ok(StoredEvent {
         sequence: message.sequence,
         stored_at,
@@ -217,10 +197,7 @@ fn stored(
     })
 }
 
-fn classify_publish(
-    err: async_nats::jetstream::context::PublishError,
-    expected: Expected,
-) -> AppendError {
+fn classify_publish(err: async_nats::jetstream::context::PublishError, expected: Expected) -> AppendError {
     match err.kind() {
         PublishErrorKind::WrongLastSequence => AppendError::Conflict {
             expected: expected.header_value().unwrap_or_default(),

@@ -40,6 +40,64 @@ pub enum Command {
         #[command(subcommand)]
         action: ParkedAction,
     },
+    /// Rebuild read models from the stream, online; the live projector swaps them in.
+    Replay {
+        /// The tenant to rebuild.
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        tenant: Option<String>,
+        /// Rebuild every tenant.
+        #[arg(long)]
+        all: bool,
+        /// Tenants rebuilt at once with `--all`.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+        /// Swap in this process: only when no projector is running.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Rebuild a tenant into a scratch database and compare it with the live read model;
+    /// exit status 1 when they differ.
+    Verify {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Move a tenant's database to another MongoDB deployment.
+    Move {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The target deployment's URI.
+        #[arg(long)]
+        to: String,
+        /// Hand over in this process: only when no projector is running.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Write a tenant's events to a JSON-lines file (zstd when it ends in `.zst`).
+    Export {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The file.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Append the events of an export file to this installation's stream.
+    Import {
+        /// The file.
+        #[arg(long = "in")]
+        input: std::path::PathBuf,
+    },
+    /// Erase a tenant: its events and its database (GDPR erasure).
+    Delete {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The tenant id again, to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
 }
 
 /// Parked-event actions.

@@ -50,9 +50,7 @@ pub fn router(state: AdminState) -> Router {
 fn bad_tenant(err: impl std::fmt::Display) -> (StatusCode, Json<Value>) {
     (
         StatusCode::BAD_REQUEST,
-        Json(
-            json!({"error": {"code": "invalid_field", "field": "tenant", "message": err.to_string()}}),
-        ),
+        Json(json!({"error": {"code": "invalid_field", "field": "tenant", "message": err.to_string()}})),
     )
 }
 
@@ -60,9 +58,7 @@ fn unavailable(err: impl std::fmt::Display) -> (StatusCode, Json<Value>) {
     tracing::warn!(error = %err, "admin request failed");
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(
-            json!({"error": {"code": "unavailable", "message": "a backing server did not answer"}}),
-        ),
+        Json(json!({"error": {"code": "unavailable", "message": "a backing server did not answer"}})),
     )
 }
 
@@ -80,9 +76,7 @@ async fn ready(State(state): State<AdminState>) -> (StatusCode, Json<Value>) {
     };
     (
         status,
-        Json(
-            json!({"status": if nats && mongo {"ok"} else {"unavailable"}, "nats": nats, "mongodb": mongo}),
-        ),
+        Json(json!({"status": if nats && mongo {"ok"} else {"unavailable"}, "nats": nats, "mongodb": mongo})),
     )
 }
 
@@ -99,8 +93,7 @@ async fn stats(State(state): State<AdminState>) -> Result<Json<Value>, (StatusCo
                 "ack_floor": info.ack_floor.stream_sequence,
                 "delivered": info.delivered.stream_sequence,
             })),
-            Err(err) => partitions
-                .push(json!({"partition": partition, "consumer": name, "error": err.to_string()})),
+            Err(err) => partitions.push(json!({"partition": partition, "consumer": name, "error": err.to_string()})),
         }
     }
     Ok(Json(
@@ -123,11 +116,7 @@ async fn lag(
         Err(err) if err.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound => 0,
         Err(err) => return Err(unavailable(err)),
     };
-    let db = state
-        .databases
-        .database(&tenant)
-        .await
-        .map_err(unavailable)?;
+    let db = state.databases.database(&tenant).await.map_err(unavailable)?;
     let checkpoint = db
         .collection::<bson::Document>(collections::CHECKPOINTS)
         .find_one(doc! {"_id": "projection"})
@@ -145,11 +134,7 @@ async fn parked_events(
     Path(tenant): Path<String>,
 ) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
     let tenant = TenantId::parse(tenant).map_err(bad_tenant)?;
-    let db = state
-        .databases
-        .database(&tenant)
-        .await
-        .map_err(unavailable)?;
+    let db = state.databases.database(&tenant).await.map_err(unavailable)?;
     let events = parked::list(&db, 1000).await.map_err(unavailable)?;
     Ok(Json(json!({"tenant": tenant, "parked": events})))
 }

@@ -8,6 +8,7 @@
 //! - [`startup`]: [`Projector`]: build, run, shut down.
 //! - [`partition`]: one pinned, ordered consumer per partition; batching and acks.
 //! - [`projection`]: applying one tenant's share of a batch.
+//! - [`replay`]: rebuild online, verify, move, export/import, delete a tenant.
 //! - [`model`]: the documents and the pure application of events to them.
 //! - [`store`]: tenant databases (shared pool, placement), loading and guarded writes.
 //! - [`parked`]: listing parked events.
@@ -21,6 +22,7 @@ pub mod model;
 pub mod parked;
 pub mod partition;
 pub mod projection;
+pub mod replay;
 pub mod shutdown;
 pub mod startup;
 pub mod store;

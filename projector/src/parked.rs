@@ -27,10 +27,7 @@ pub struct ParkedEvent {
 
 /// The parked events of a database, oldest first, at most `limit`.
 pub async fn list(db: &Database, limit: i64) -> mongodb::error::Result<Vec<ParkedEvent>> {
-    let options = FindOptions::builder()
-        .sort(doc! {"_id": 1})
-        .limit(limit)
-        .build();
+    let options = FindOptions::builder().sort(doc! {"_id": 1}).limit(limit).build();
     let docs: Vec<Document> = db
         .collection::<Document>(collections::PARKED)
         .find(doc! {})

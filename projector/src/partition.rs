@@ -26,7 +26,6 @@ use std::time::Duration;
 use async_nats::jetstream::AckKind;
 use async_nats::jetstream::consumer::{self, AckPolicy, DeliverPolicy, PriorityPolicy, pull};
 use async_nats::jetstream::stream::DirectGetErrorKind;
-use chrono::Utc;
 use events::{SubjectScheme, TenantId};
 use eventstore::EventStore;
 use futures::StreamExt;
@@ -34,8 +33,10 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::model::fold::Sequenced;
-use crate::projection::{self, Item, Origin};
+use crate::model::docs::collections::Target;
+use crate::projection::{self, Item};
+use crate::replay::marker::ControlMarker;
+use crate::replay::swap;
 use crate::store::TenantDatabases;
 use crate::store::writer::{self, ParkedDoc};
 
@@ -111,6 +112,10 @@ async fn consume(
     let stream = context.store.stream();
     let scheme = context.store.scheme();
     let name = consumer_name(config, partition);
+    // A tenant may have moved while another process held this partition.
+    if let Err(err) = context.databases.refresh_placements().await {
+        tracing::warn!(partition, error = %err, "cannot refresh the placement map");
+    }
     let consumer: consumer::PullConsumer = stream
         .create_consumer(consumer_config(config, scheme, partition))
         .await
@@ -165,8 +170,7 @@ async fn consume(
                     .await
                     .map_err(|e| anyhow::anyhow!("resetting {name}: {e}"))?;
                 let first = first_from(&context.store, scheme, partition, reset.reset_seq).await?;
-                resume_at =
-                    first.map(|sequence| (sequence, reset.info.ack_floor.consumer_sequence + 1));
+                resume_at = first.map(|sequence| (sequence, reset.info.ack_floor.consumer_sequence + 1));
                 tracing::info!(
                     partition,
                     next = reset.reset_seq,
@@ -214,9 +218,7 @@ async fn first_from(
     {
         Ok(message) => Ok(Some(message.sequence)),
         Err(err) if err.kind() == DirectGetErrorKind::NotFound => Ok(None),
-        Err(err) => Err(anyhow::anyhow!(
-            "finding the first message from {from}: {err}"
-        )),
+        Err(err) => Err(anyhow::anyhow!("finding the first message from {from}: {err}")),
     }
 }
 
@@ -231,34 +233,44 @@ async fn apply_batch(
     let started = Instant::now();
     let (tenants, unroutable) = sort(context, batch);
     if !unroutable.is_empty() {
-        let db = context
-            .databases
-            .main_client()
-            .database(&context.config.projector_db);
+        let db = context.databases.main_client().database(&context.config.projector_db);
         let mut backoff = Backoff::new();
-        while let Err(err) =
-            writer::write(&db, &Default::default(), &Default::default(), &unroutable).await
+        while let Err(err) = writer::write(
+            &db,
+            &Target::live(),
+            &Default::default(),
+            &Default::default(),
+            &unroutable,
+        )
+        .await
         {
             tracing::error!(partition, error = %err, "parking unroutable messages failed; retrying");
             backoff.wait(batch, context.config.ack_wait()).await;
         }
     }
     let work = tenants.into_iter().map(|(tenant, items)| async move {
-        let mut backoff = Backoff::new();
-        loop {
-            match projection::apply(&context.databases, &tenant, &items).await {
-                Ok(applied) => {
-                    metrics::counter!("projector_events_applied_total").increment(applied.events as u64);
-                    metrics::counter!("projector_events_parked_total").increment(applied.parked as u64);
-                    return;
-                }
-                Err(err) => {
-                    metrics::counter!("projector_apply_retries_total").increment(1);
-                    tracing::warn!(partition, tenant = %tenant, error = %err, "applying events failed; backing off");
-                    if *shutdown.borrow() {
-                        return;
+        for segment in segments(items) {
+            let mut backoff = Backoff::new();
+            loop {
+                let outcome = match &segment {
+                    Segment::Items(items) => projection::apply(&context.databases, &tenant, items).await.map(|applied| {
+                        metrics::counter!("projector_events_applied_total").increment(applied.events as u64);
+                        metrics::counter!("projector_events_parked_total").increment(applied.parked as u64);
+                    }).map_err(|e| e.to_string()),
+                    Segment::Control(sequence, marker) => {
+                        swap::perform(&context.store, &context.databases, &tenant, *sequence, marker).await.map_err(|e| e.to_string())
                     }
-                    backoff.wait(batch, context.config.ack_wait()).await;
+                };
+                match outcome {
+                    Ok(()) => break,
+                    Err(err) => {
+                        metrics::counter!("projector_apply_retries_total").increment(1);
+                        tracing::warn!(partition, tenant = %tenant, error = %err, "applying events failed; backing off");
+                        if *shutdown.borrow() {
+                            return;
+                        }
+                        backoff.wait(batch, context.config.ack_wait()).await;
+                    }
                 }
             }
         }
@@ -271,77 +283,51 @@ async fn apply_batch(
     metrics::histogram!("projector_batch_messages").record(batch.len() as f64);
 }
 
+/// A run of a tenant's items to apply together, or a control marker between two runs.
+enum Segment {
+    Items(Vec<Item>),
+    Control(u64, ControlMarker),
+}
+
+/// Cuts a tenant's items at its control markers, keeping the order.
+fn segments(items: Vec<Item>) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut run = Vec::new();
+    for item in items {
+        match item {
+            Item::Control(sequence, marker) => {
+                if !run.is_empty() {
+                    out.push(Segment::Items(std::mem::take(&mut run)));
+                }
+                out.push(Segment::Control(sequence, marker));
+            }
+            other => run.push(other),
+        }
+    }
+    if !run.is_empty() {
+        out.push(Segment::Items(run));
+    }
+    out
+}
+
 /// Splits a batch into each tenant's items, in stream order, and unroutable messages.
 fn sort(
     context: &PartitionContext,
     batch: &[async_nats::jetstream::Message],
 ) -> (Vec<(TenantId, Vec<Item>)>, Vec<ParkedDoc>) {
-    let scheme = context.store.scheme();
     let mut order: Vec<TenantId> = Vec::new();
     let mut items: HashMap<TenantId, Vec<Item>> = HashMap::new();
     let mut unroutable = Vec::new();
     for message in batch {
-        let (sequence, deliveries) = message
-            .info()
-            .map(|i| (i.stream_sequence, i.delivered))
-            .unwrap_or_default();
-        let subject = message.subject.to_string();
-        let poison = |error: String, event_type: Option<String>| ParkedDoc {
-            sequence: sequence as i64,
-            subject: subject.clone(),
-            event_type,
-            error,
-            payload: String::from_utf8_lossy(&message.payload).into_owned(),
-            deliveries,
-            parked_at: Utc::now(),
-        };
-        let (tenant, aggregate) = match scheme.parse(&subject) {
-            Ok(parsed) => parsed,
-            Err(err) => {
-                tracing::warn!(sequence, %subject, error = %err, "unroutable message parked");
-                unroutable.push(poison(err.to_string(), None));
-                continue;
+        match projection::classify(context.store.scheme(), message, context.config.park_after_deliveries) {
+            Ok((tenant, item)) => {
+                if !items.contains_key(&tenant) {
+                    order.push(tenant.clone());
+                }
+                items.entry(tenant).or_default().push(item);
             }
-        };
-        let item = if deliveries > context.config.park_after_deliveries {
-            Item::Poison(poison(
-                format!("delivered {deliveries} times without being applied"),
-                None,
-            ))
-        } else {
-            match events::decode(&message.payload) {
-                Err(err) => Item::Poison(poison(err.to_string(), None)),
-                Ok(envelope) if envelope.tenant_id != tenant => Item::Poison(poison(
-                    format!(
-                        "envelope names tenant {} but the subject tenant {tenant}",
-                        envelope.tenant_id
-                    ),
-                    Some(envelope.event_type().as_str().to_owned()),
-                )),
-                Ok(envelope) if envelope.aggregate() != aggregate => Item::Poison(poison(
-                    format!(
-                        "envelope names aggregate {} but the subject {aggregate}",
-                        envelope.aggregate()
-                    ),
-                    Some(envelope.event_type().as_str().to_owned()),
-                )),
-                Ok(envelope) => Item::Event(
-                    Sequenced { sequence, envelope },
-                    Origin {
-                        subject: subject.clone(),
-                        deliveries,
-                        payload: message.payload.clone(),
-                    },
-                ),
-            }
-        };
-        if let Item::Poison(doc) = &item {
-            tracing::warn!(tenant = %tenant, sequence, error = %doc.error, "undecodable message parked");
+            Err(parked) => unroutable.push(parked),
         }
-        if !items.contains_key(&tenant) {
-            order.push(tenant.clone());
-        }
-        items.entry(tenant).or_default().push(item);
     }
     let tenants = order
         .into_iter()

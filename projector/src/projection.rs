@@ -2,9 +2,13 @@
 //! in order, write the changes and park what cannot be applied.
 
 use chrono::Utc;
-use events::TenantId;
+use events::{AggregateKind, SubjectScheme, TenantId};
 
+use mongodb::Database;
+
+use crate::model::docs::collections::Target;
 use crate::model::fold::{self, FoldError, Sequenced, Snapshot};
+use crate::replay::marker::ControlMarker;
 use crate::store::TenantDatabases;
 use crate::store::writer::{self, ParkedDoc, WriteError};
 
@@ -28,6 +32,86 @@ pub enum Item {
     Event(Sequenced, Origin),
     /// A message that cannot be applied, whatever the read model holds.
     Poison(ParkedDoc),
+    /// A control marker: act on it at this point of the tenant's stream.
+    Control(u64, ControlMarker),
+}
+
+/// Turns a message of the stream into its tenant and an [`Item`], or, when its subject
+/// names no valid tenant, into a parked document for the unroutable collection (rare,
+/// so its size on the error path does not matter).
+/// `park_after` deliveries make any message poison (it keeps coming back unapplied).
+#[allow(clippy::result_large_err)]
+pub fn classify(
+    scheme: &SubjectScheme,
+    message: &async_nats::jetstream::Message,
+    park_after: i64,
+) -> Result<(TenantId, Item), ParkedDoc> {
+    let (sequence, deliveries) = message
+        .info()
+        .map(|i| (i.stream_sequence, i.delivered))
+        .unwrap_or_default();
+    let subject = message.subject.to_string();
+    let poison = |error: String, event_type: Option<String>| ParkedDoc {
+        sequence: sequence as i64,
+        subject: subject.clone(),
+        event_type,
+        error,
+        payload: String::from_utf8_lossy(&message.payload).into_owned(),
+        deliveries,
+        parked_at: Utc::now(),
+    };
+    let (tenant, aggregate) = match scheme.parse(&subject) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            tracing::warn!(sequence, %subject, error = %err, "unroutable message parked");
+            return Err(poison(err.to_string(), None));
+        }
+    };
+    let item = if deliveries > park_after {
+        Item::Poison(poison(
+            format!("delivered {deliveries} times without being applied"),
+            None,
+        ))
+    } else if aggregate.kind == AggregateKind::Control {
+        match serde_json::from_slice::<ControlMarker>(&message.payload) {
+            Ok(marker) if marker.job_id == aggregate.id => Item::Control(sequence, marker),
+            Ok(_) => Item::Poison(poison(
+                "control marker names another job than its subject".to_owned(),
+                None,
+            )),
+            Err(err) => Item::Poison(poison(format!("malformed control marker: {err}"), None)),
+        }
+    } else {
+        match events::decode(&message.payload) {
+            Err(err) => Item::Poison(poison(err.to_string(), None)),
+            Ok(envelope) if envelope.tenant_id != tenant => Item::Poison(poison(
+                format!(
+                    "envelope names tenant {} but the subject tenant {tenant}",
+                    envelope.tenant_id
+                ),
+                Some(envelope.event_type().as_str().to_owned()),
+            )),
+            Ok(envelope) if envelope.aggregate() != aggregate => Item::Poison(poison(
+                format!(
+                    "envelope names aggregate {} but the subject {aggregate}",
+                    envelope.aggregate()
+                ),
+                Some(envelope.event_type().as_str().to_owned()),
+            )),
+            Ok(envelope) => Item::Event(
+                Sequenced { sequence, envelope },
+                Origin {
+                    subject: subject.clone(),
+                    deliveries,
+                    payload: message.payload.clone(),
+                },
+            ),
+        }
+    };
+    if let Item::Poison(doc) = &item {
+        tracing::warn!(tenant = %tenant, sequence, error = %doc.error, "message parked");
+    }
+    Ok((tenant, item))
 }
 
 /// What applying a tenant's items did.
@@ -61,17 +145,8 @@ impl From<mongodb::error::Error> for ProjectionError {
 
 /// Applies `items` (one tenant's, in stream order) to its read model, within the
 /// configured operation timeout.
-pub async fn apply(
-    databases: &TenantDatabases,
-    tenant: &TenantId,
-    items: &[Item],
-) -> Result<Applied, ProjectionError> {
-    match tokio::time::timeout(
-        databases.operation_timeout(),
-        apply_unbounded(databases, tenant, items),
-    )
-    .await
-    {
+pub async fn apply(databases: &TenantDatabases, tenant: &TenantId, items: &[Item]) -> Result<Applied, ProjectionError> {
+    match tokio::time::timeout(databases.operation_timeout(), apply_unbounded(databases, tenant, items)).await {
         Ok(result) => result,
         Err(_) => Err(ProjectionError::TimedOut(databases.operation_timeout())),
     }
@@ -83,25 +158,36 @@ async fn apply_unbounded(
     items: &[Item],
 ) -> Result<Applied, ProjectionError> {
     let db = databases.database(tenant).await?;
+    apply_to(&db, &Target::live(), tenant, items).await
+}
+
+/// Applies `items` (one tenant's, in stream order) to the collections `target` of `db`:
+/// the live read model, or a replay's shadow copy of it.
+pub async fn apply_to(
+    db: &Database,
+    target: &Target,
+    tenant: &TenantId,
+    items: &[Item],
+) -> Result<Applied, ProjectionError> {
     let events: Vec<Sequenced> = items
         .iter()
         .filter_map(|item| match item {
             Item::Event(event, _) => Some(event.clone()),
-            Item::Poison(_) => None,
+            Item::Poison(_) | Item::Control(..) => None,
         })
         .collect();
     let mut parked: Vec<ParkedDoc> = items
         .iter()
         .filter_map(|item| match item {
             Item::Poison(doc) => Some(doc.clone()),
-            Item::Event(..) => None,
+            Item::Event(..) | Item::Control(..) => None,
         })
         .collect();
 
     let mut snapshot = Snapshot::default();
-    writer::load(&db, &fold::direct_needs(&events), &mut snapshot).await?;
+    writer::load(db, target, &fold::direct_needs(&events), &mut snapshot).await?;
     let derived = fold::derived_needs(&events, &snapshot);
-    writer::load(&db, &derived, &mut snapshot).await?;
+    writer::load(db, target, &derived, &mut snapshot).await?;
     let mut changes = fold::apply_all(&mut snapshot, &events)?;
 
     for (sequence, error) in &changes.parked {
@@ -125,7 +211,7 @@ async fn apply_unbounded(
     for doc in &parked {
         changes.last_sequence = changes.last_sequence.max(doc.sequence as u64);
     }
-    writer::write(&db, &snapshot, &changes, &parked).await?;
+    writer::write(db, target, &snapshot, &changes, &parked).await?;
     Ok(Applied {
         events: events.len() - changes.parked.len(),
         parked: parked.len(),

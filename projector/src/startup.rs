@@ -55,24 +55,28 @@ pub async fn databases(config: &Config) -> anyhow::Result<TenantDatabases> {
         .context("configuring the MongoDB client")
 }
 
+/// Connects to NATS and opens (or creates) the event stream.
+pub async fn event_store(config: &Config) -> anyhow::Result<EventStore> {
+    let scheme = SubjectScheme::with_partitions(config.subject_prefix.clone(), config.stream_partitions)
+        .context("SUBJECT_PREFIX / STREAM_PARTITIONS")?;
+    let mut settings = StreamSettings::new(config.stream_name.clone(), scheme);
+    settings.replicas = config.stream_replicas;
+    let nats = async_nats::ConnectOptions::new()
+        .name("tillstream-projector")
+        .connection_timeout(Duration::from_secs(5))
+        .connect(config.nats_url.as_str())
+        .await
+        .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+    EventStore::open(nats, &settings, Duration::from_secs(10))
+        .await
+        .context("opening the event stream")
+}
+
 impl Projector {
     /// Connects to NATS (creating the stream if needed) and MongoDB, and binds the admin
     /// listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let scheme =
-            SubjectScheme::with_partitions(config.subject_prefix.clone(), config.stream_partitions)
-                .context("SUBJECT_PREFIX / STREAM_PARTITIONS")?;
-        let mut settings = StreamSettings::new(config.stream_name.clone(), scheme);
-        settings.replicas = config.stream_replicas;
-        let nats = async_nats::ConnectOptions::new()
-            .name("tillstream-projector")
-            .connection_timeout(Duration::from_secs(5))
-            .connect(config.nats_url.as_str())
-            .await
-            .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
-        let store = EventStore::open(nats, &settings, Duration::from_secs(10))
-            .await
-            .context("opening the event stream")?;
+        let store = event_store(&config).await?;
         let databases = Arc::new(databases(&config).await?);
         if let Err(err) = databases.refresh_placements().await {
             tracing::warn!(error = %err, "cannot read the placement map yet; using the main deployment");
@@ -81,10 +85,7 @@ impl Projector {
         let listener = TcpListener::bind(config.admin_addr)
             .await
             .with_context(|| format!("binding {}", config.admin_addr))?;
-        let admin_port = listener
-            .local_addr()
-            .context("reading the admin address")?
-            .port();
+        let admin_port = listener.local_addr().context("reading the admin address")?.port();
         Ok(Self {
             context: PartitionContext {
                 store,
@@ -103,10 +104,7 @@ impl Projector {
     }
 
     /// Consumes until `shutdown` completes, then finishes the batches in hand and returns.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let partitions = self.context.store.scheme().partitions();
         tracing::info!(
@@ -118,11 +116,7 @@ impl Projector {
 
         let mut tasks = tokio::task::JoinSet::new();
         for partition in 0..partitions {
-            tasks.spawn(partition::run(
-                self.context.clone(),
-                partition,
-                stop_rx.clone(),
-            ));
+            tasks.spawn(partition::run(self.context.clone(), partition, stop_rx.clone()));
         }
         let databases = Arc::clone(&self.context.databases);
         let mut placement_stop = stop_rx.clone();

@@ -90,9 +90,7 @@ impl CommandApp {
         let tokens = TokenIssuer::default();
         let mut config = Self::config(&stream, &tokens);
         adjust(&mut config);
-        let app = Application::build(config)
-            .await
-            .context("building the command API")?;
+        let app = Application::build(config).await.context("building the command API")?;
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until(std::future::pending()));
         Ok(Self {
@@ -116,23 +114,12 @@ impl CommandApp {
         let headers = response.headers().clone();
         let bytes = response.bytes().await.context("reading the body")?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
+        Ok(Reply { status, headers, body })
     }
 
     /// POSTs JSON to `path` with a bearer token and extra headers.
-    pub async fn post(
-        &self,
-        path: &str,
-        token: &str,
-        body: &Value,
-        headers: &[(&str, &str)],
-    ) -> anyhow::Result<Reply> {
-        self.write(reqwest::Method::POST, path, token, body, headers)
-            .await
+    pub async fn post(&self, path: &str, token: &str, body: &Value, headers: &[(&str, &str)]) -> anyhow::Result<Reply> {
+        self.write(reqwest::Method::POST, path, token, body, headers).await
     }
 
     /// Sends JSON with `method` to `path` with a bearer token and extra headers.
@@ -157,15 +144,11 @@ impl CommandApp {
 
     /// GETs `path` without a token.
     pub async fn get(&self, path: &str) -> anyhow::Result<Reply> {
-        self.send(self.http.get(format!("{}{path}", self.address)))
-            .await
+        self.send(self.http.get(format!("{}{path}", self.address))).await
     }
 
     /// Every event stored for `tenant`, oldest first, with its subject and headers.
-    pub async fn tenant_messages(
-        &self,
-        tenant: &TenantId,
-    ) -> anyhow::Result<Vec<async_nats::jetstream::Message>> {
+    pub async fn tenant_messages(&self, tenant: &TenantId) -> anyhow::Result<Vec<async_nats::jetstream::Message>> {
         use async_nats::jetstream::consumer::{DeliverPolicy, pull};
         use futures::StreamExt;
         let stream = self.servers.jetstream.get_stream(&self.stream.name).await?;

@@ -9,8 +9,8 @@ use async_nats::jetstream;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use events::event::*;
 use events::{
-    Actor, Currency, EventEnvelope, LocationId, Money, MovementId, RefundId, Role, SaleId, Sku,
-    SubjectScheme, TenantId, TerminalId, UserId, headers,
+    Actor, Currency, EventEnvelope, LocationId, Money, MovementId, RefundId, Role, SaleId, Sku, SubjectScheme,
+    TenantId, TerminalId, UserId, headers,
 };
 use uuid::Uuid;
 
@@ -20,11 +20,7 @@ pub struct Rng(u64);
 impl Rng {
     /// Seeded; seed 0 is replaced by a fixed non-zero value.
     pub fn new(seed: u64) -> Self {
-        Self(if seed == 0 {
-            0x9E37_79B9_7F4A_7C15
-        } else {
-            seed
-        })
+        Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
     }
 
     /// Next 64 random bits.
@@ -75,10 +71,7 @@ struct Product {
 /// `count` valid events of `tenant`, seeded by `seed`.
 pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnvelope> {
     let mut rng = Rng::new(seed);
-    let mut clock: DateTime<Utc> = Utc
-        .with_ymd_and_hms(2026, 11, 1, 8, 0, 0)
-        .single()
-        .expect("valid date");
+    let mut clock: DateTime<Utc> = Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).single().expect("valid date");
     let locations: [LocationId; 2] = [id("main".into()), id("annex".into())];
     let users: [(UserId, Role); 3] = [
         (id("u-admin".into()), Role::Admin),
@@ -139,10 +132,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                 name: format!("Product {sku}"),
                 category: ["wine", "beer", "spirits", "snacks"][rng.below(4) as usize].to_owned(),
                 tax_class: "standard".into(),
-                barcodes: vec![format!(
-                    "{:013}",
-                    4_000_000_000_000u64 + products.len() as u64
-                )],
+                barcodes: vec![format!("{:013}", 4_000_000_000_000u64 + products.len() as u64)],
                 age_restriction: minimum_age.map(|minimum_age| AgeRestriction { minimum_age }),
                 reorder_point: Some(rng.below(10) as i64),
             };
@@ -325,11 +315,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                     }
                     let quantity = 1 + rng.below(3) as i64;
                     let price = product.price;
-                    let discount = if rng.chance(20) {
-                        price * quantity / 10
-                    } else {
-                        0
-                    };
+                    let discount = if rng.chance(20) { price * quantity / 10 } else { 0 };
                     let tax = (price * quantity - discount) * 8 / 100;
                     lines.push(SaleLine {
                         line_no: lines.len() as u32 + 1,
@@ -350,11 +336,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                     let taxes: i64 = lines.iter().map(|l| l.tax_minor).sum();
                     let total = subtotal - discounts + taxes;
                     let cash = rng.chance(50);
-                    let tendered = if cash {
-                        (total / 1000 + 1) * 1000
-                    } else {
-                        total
-                    };
+                    let tendered = if cash { (total / 1000 + 1) * 1000 } else { total };
                     let restricted = lines.iter().any(|l| l.minimum_age.is_some());
                     let sale_id: SaleId = id(format!("s-{seed}-{number}"));
                     sales.push(SoldSale {
@@ -362,15 +344,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                         location: location.clone(),
                         lines: lines
                             .iter()
-                            .map(|l| {
-                                (
-                                    l.line_no,
-                                    l.sku.clone(),
-                                    l.quantity,
-                                    l.total_minor,
-                                    l.tax_minor,
-                                )
-                            })
+                            .map(|l| (l.line_no, l.sku.clone(), l.quantity, l.total_minor, l.tax_minor))
                             .collect(),
                         refunded: vec![0; lines.len()],
                         voided: false,
@@ -391,11 +365,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                             tax_total_minor: taxes,
                             total_minor: total,
                             tenders: vec![Tender {
-                                kind: if cash {
-                                    TenderKind::Cash
-                                } else {
-                                    TenderKind::Card
-                                },
+                                kind: if cash { TenderKind::Cash } else { TenderKind::Card },
                                 amount_minor: tendered,
                                 reference: None,
                             }],
@@ -446,11 +416,7 @@ pub async fn publish(
             let subject = scheme.subject(&envelope.tenant_id, &envelope.aggregate());
             acks.push(
                 jetstream
-                    .publish_with_headers(
-                        subject,
-                        message_headers,
-                        events::encode(envelope)?.into(),
-                    )
+                    .publish_with_headers(subject, message_headers, events::encode(envelope)?.into())
                     .await
                     .context("publishing")?,
             );

@@ -59,15 +59,10 @@ impl ProjectorApp {
     }
 
     /// Starts a projector after `adjust` changed its configuration.
-    pub async fn spawn_with(
-        stream: &TestStream,
-        adjust: impl FnOnce(&mut Config),
-    ) -> anyhow::Result<Self> {
+    pub async fn spawn_with(stream: &TestStream, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
         let mut config = Self::config(stream);
         adjust(&mut config);
-        let projector = Projector::build(config)
-            .await
-            .context("building the projector")?;
+        let projector = Projector::build(config).await.context("building the projector")?;
         let admin = format!("http://127.0.0.1:{}", projector.admin_port());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(projector.run_until(async move {
@@ -104,21 +99,17 @@ pub async fn wait_for_checkpoint(
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let db = servers.mongo.database(&tenant.database_name());
-    eventually(
-        &format!("{tenant}'s checkpoint to reach {sequence}"),
-        timeout,
-        || {
-            let db = db.clone();
-            async move {
-                let checkpoint = db
-                    .collection::<bson::Document>("checkpoints")
-                    .find_one(bson::doc! {"_id": "projection"})
-                    .await?
-                    .and_then(|d| d.get_i64("last_sequence").ok())
-                    .unwrap_or(0);
-                Ok((checkpoint as u64 >= sequence).then_some(()))
-            }
-        },
-    )
+    eventually(&format!("{tenant}'s checkpoint to reach {sequence}"), timeout, || {
+        let db = db.clone();
+        async move {
+            let checkpoint = db
+                .collection::<bson::Document>("checkpoints")
+                .find_one(bson::doc! {"_id": "projection"})
+                .await?
+                .and_then(|d| d.get_i64("last_sequence").ok())
+                .unwrap_or(0);
+            Ok((checkpoint as u64 >= sequence).then_some(()))
+        }
+    })
     .await
 }

@@ -49,9 +49,7 @@ pub fn expected(events: &[events::EventEnvelope], first_sequence: u64) -> anyhow
         changes.parked
     );
     fn sorted<T: serde::Serialize>(docs: impl Iterator<Item = T>) -> anyhow::Result<Vec<Document>> {
-        let mut out = docs
-            .map(|d| bson::to_document(&d))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = docs.map(|d| bson::to_document(&d)).collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| {
             a.get_str("_id")
                 .unwrap_or_default()

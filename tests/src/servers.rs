@@ -64,10 +64,6 @@ impl Servers {
         let nats = nats_client().await?;
         let jetstream = async_nats::jetstream::new(nats.clone());
         let mongo = mongo_client().await?;
-        Ok(Self {
-            nats,
-            jetstream,
-            mongo,
-        })
+        Ok(Self { nats, jetstream, mongo })
     }
 }

@@ -87,20 +87,14 @@ async fn a_sale_is_appended_on_its_subject_with_headers_and_envelope() -> anyhow
             .map(|v| v.as_str().to_owned())
     };
     assert_eq!(header(headers::MSG_ID), Some(envelope.event_id.to_string()));
-    assert_eq!(
-        header(headers::EVENT_TYPE).as_deref(),
-        Some("SaleCompleted")
-    );
+    assert_eq!(header(headers::EVENT_TYPE).as_deref(), Some("SaleCompleted"));
     assert_eq!(header(headers::TENANT).as_deref(), Some(tenant.as_str()));
     assert!(header(headers::REQUEST_FINGERPRINT).is_some_and(|f| f.len() == 64));
     assert_eq!(reply.body["event_ids"][0], envelope.event_id.to_string());
     assert_eq!(envelope.tenant_id, tenant);
     assert_eq!(envelope.idempotency_key, "k-1");
     assert_eq!(envelope.actor.role, Role::Cashier);
-    assert_eq!(
-        envelope.actor.terminal_id.as_ref().map(|t| t.as_str()),
-        Some("till-1")
-    );
+    assert_eq!(envelope.actor.terminal_id.as_ref().map(|t| t.as_str()), Some("till-1"));
     let DomainEvent::SaleCompleted(event) = envelope.event else {
         panic!("not a sale")
     };
@@ -119,12 +113,7 @@ async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<(
     let mut expected: Vec<(String, &str)> = Vec::new();
 
     let registered = app
-        .post(
-            "/v1/products",
-            &manager,
-            &product("WHISKEY-1", Some(21)),
-            &[],
-        )
+        .post("/v1/products", &manager, &product("WHISKEY-1", Some(21)), &[])
         .await?;
     assert_eq!(registered.status, 201, "{:?}", registered.body);
     let mut etag = registered.header("etag").unwrap_or_default().to_owned();
@@ -182,10 +171,7 @@ async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<(
         let reply = app.post(path, &manager, &body, &[]).await?;
         assert_eq!(reply.status, 201, "{path}: {:?}", reply.body);
         expected.push((
-            format!(
-                "{prefix}.movement.{}",
-                body["movement_id"].as_str().unwrap_or_default()
-            ),
+            format!("{prefix}.movement.{}", body["movement_id"].as_str().unwrap_or_default()),
             event_type,
         ));
     }
@@ -194,41 +180,31 @@ async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<(
     whiskey_sale["lines"][0]["sku"] = json!("WHISKEY-1");
     whiskey_sale["age_verification"] = json!({"method": "id_scan", "customer_age": 34});
     let sold = app
-        .post(
-            "/v1/sales",
-            &app.token(&tenant, Role::Cashier),
-            &whiskey_sale,
-            &[],
-        )
+        .post("/v1/sales", &app.token(&tenant, Role::Cashier), &whiskey_sale, &[])
         .await?;
     assert_eq!(sold.status, 201, "{:?}", sold.body);
     expected.push((format!("{prefix}.sale.s-1"), "SaleCompleted"));
 
     let refunded = app
-        .post("/v1/sales/s-1/refunds", &manager, &json!({"refund_id": "r-1", "lines": [{"line_no": 1, "quantity": 1}], "reason": "corked"}), &[])
+        .post(
+            "/v1/sales/s-1/refunds",
+            &manager,
+            &json!({"refund_id": "r-1", "lines": [{"line_no": 1, "quantity": 1}], "reason": "corked"}),
+            &[],
+        )
         .await?;
     assert_eq!(refunded.status, 201, "{:?}", refunded.body);
     expected.push((format!("{prefix}.sale.s-1"), "SaleRefunded"));
 
     assert_eq!(
-        app.post(
-            "/v1/sales",
-            &app.token(&tenant, Role::Cashier),
-            &sale("s-2"),
-            &[]
-        )
-        .await?
-        .status,
+        app.post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-2"), &[])
+            .await?
+            .status,
         201
     );
     expected.push((format!("{prefix}.sale.s-2"), "SaleCompleted"));
     let voided = app
-        .post(
-            "/v1/sales/s-2/void",
-            &manager,
-            &json!({"reason": "wrong item"}),
-            &[],
-        )
+        .post("/v1/sales/s-2/void", &manager, &json!({"reason": "wrong item"}), &[])
         .await?;
     assert_eq!(voided.status, 201, "{:?}", voided.body);
     expected.push((format!("{prefix}.sale.s-2"), "SaleVoided"));
@@ -257,10 +233,7 @@ async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<(
             (m.subject.to_string(), event_type.unwrap_or_default())
         })
         .collect();
-    let expected: Vec<(String, String)> = expected
-        .into_iter()
-        .map(|(s, t)| (s, t.to_owned()))
-        .collect();
+    let expected: Vec<(String, String)> = expected.into_iter().map(|(s, t)| (s, t.to_owned())).collect();
     assert_eq!(stored, expected);
 
     // The refund's money is the line's share, computed by the server.
@@ -278,29 +251,18 @@ async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<(
 }
 
 #[tokio::test]
-async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_refused()
--> anyhow::Result<()> {
+async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_refused() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
     let cashier = app.token(&tenant, Role::Cashier);
     let body = sale("s-idem");
     let first = app
-        .post(
-            "/v1/sales",
-            &cashier,
-            &body,
-            &[("Idempotency-Key", "key-1")],
-        )
+        .post("/v1/sales", &cashier, &body, &[("Idempotency-Key", "key-1")])
         .await?;
     assert_eq!(first.status, 201);
     for _ in 0..3 {
         let again = app
-            .post(
-                "/v1/sales",
-                &cashier,
-                &body,
-                &[("Idempotency-Key", "key-1")],
-            )
+            .post("/v1/sales", &cashier, &body, &[("Idempotency-Key", "key-1")])
             .await?;
         assert_eq!(again.status, 201);
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
@@ -315,31 +277,17 @@ async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_r
     changed["tenders"][0]["amount_minor"] = json!(5000);
     changed["change_minor"] = json!(2302);
     let reused = app
-        .post(
-            "/v1/sales",
-            &cashier,
-            &changed,
-            &[("Idempotency-Key", "key-1")],
-        )
+        .post("/v1/sales", &cashier, &changed, &[("Idempotency-Key", "key-1")])
         .await?;
-    assert_eq!(
-        (reused.status, reused.code()),
-        (409, "idempotency_key_reused")
-    );
+    assert_eq!((reused.status, reused.code()), (409, "idempotency_key_reused"));
     let other_key = app
-        .post(
-            "/v1/sales",
-            &cashier,
-            &changed,
-            &[("Idempotency-Key", "key-2")],
-        )
+        .post("/v1/sales", &cashier, &changed, &[("Idempotency-Key", "key-2")])
         .await?;
     assert_eq!((other_key.status, other_key.code()), (409, "sale_exists"));
 
     // A stock movement keyed only by its Idempotency-Key.
     let manager = app.token(&tenant, Role::Manager);
-    let adjust =
-        json!({"sku": "WINE-RED", "location": "main", "quantity_delta": -2, "reason": "theft"});
+    let adjust = json!({"sku": "WINE-RED", "location": "main", "quantity_delta": -2, "reason": "theft"});
     let a = app
         .post(
             "/v1/inventory/adjustments",
@@ -361,21 +309,12 @@ async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_r
 
     // Void twice: the second is the first's answer.
     let void = json!({"reason": "customer left"});
-    let manager_void = app
-        .post("/v1/sales/s-idem/void", &manager, &void, &[])
-        .await?;
-    let again = app
-        .post("/v1/sales/s-idem/void", &manager, &void, &[])
-        .await?;
+    let manager_void = app.post("/v1/sales/s-idem/void", &manager, &void, &[]).await?;
+    let again = app.post("/v1/sales/s-idem/void", &manager, &void, &[]).await?;
     assert_eq!((manager_void.status, again.status), (201, 201));
     assert_eq!(manager_void.body["event_ids"], again.body["event_ids"]);
     let different_void = app
-        .post(
-            "/v1/sales/s-idem/void",
-            &manager,
-            &json!({"reason": "other"}),
-            &[],
-        )
+        .post("/v1/sales/s-idem/void", &manager, &json!({"reason": "other"}), &[])
         .await?;
     assert_eq!(
         (different_void.status, different_void.code()),
@@ -389,10 +328,7 @@ async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_r
             &[("Idempotency-Key", "key-9")],
         )
         .await?;
-    assert_eq!(
-        (reused_key.status, reused_key.code()),
-        (409, "sale_already_voided")
-    );
+    assert_eq!((reused_key.status, reused_key.code()), (409, "sale_already_voided"));
     // The sale's own key on a different command of the same sale is a reuse.
     let sale_key = app
         .post(
@@ -402,16 +338,9 @@ async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_r
             &[("Idempotency-Key", "key-1")],
         )
         .await?;
-    assert_eq!(
-        (sale_key.status, sale_key.code()),
-        (409, "idempotency_key_reused")
-    );
+    assert_eq!((sale_key.status, sale_key.code()), (409, "idempotency_key_reused"));
 
-    assert_eq!(
-        app.tenant_messages(&tenant).await?.len(),
-        3,
-        "retries must not append"
-    );
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 3, "retries must not append");
     app.stream.delete().await
 }
 
@@ -420,9 +349,7 @@ async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Resu
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
     let manager = app.token(&tenant, Role::Manager);
-    let registered = app
-        .post("/v1/products", &manager, &product("GIN-1", None), &[])
-        .await?;
+    let registered = app.post("/v1/products", &manager, &product("GIN-1", None), &[]).await?;
     let v1 = registered.header("etag").unwrap_or_default().to_owned();
     let price = |amount: i64| json!({"price": {"amount_minor": amount, "currency": "USD"}});
     let first = app
@@ -449,10 +376,7 @@ async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Resu
         .await?;
     assert_eq!((stale.status, stale.code()), (409, "version_conflict"));
     assert_eq!(stale.header("etag"), Some(v2.as_str()));
-    assert_eq!(
-        format!("\"{}\"", stale.body["error"]["current_version"]),
-        v2
-    );
+    assert_eq!(format!("\"{}\"", stale.body["error"]["current_version"]), v2);
 
     // The same change retried with its original If-Match is recognised, not a conflict.
     let retried = app
@@ -468,18 +392,9 @@ async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Resu
     assert_eq!(retried.body["event_ids"], first.body["event_ids"]);
 
     let missing = app
-        .write(
-            Method::PUT,
-            "/v1/products/GIN-1/price",
-            &manager,
-            &price(2400),
-            &[],
-        )
+        .write(Method::PUT, "/v1/products/GIN-1/price", &manager, &price(2400), &[])
         .await?;
-    assert_eq!(
-        (missing.status, missing.code()),
-        (428, "precondition_required")
-    );
+    assert_eq!((missing.status, missing.code()), (428, "precondition_required"));
     let unknown = app
         .write(
             Method::PUT,
@@ -491,12 +406,7 @@ async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Resu
         .await?;
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
     let again = app
-        .post(
-            "/v1/products",
-            &manager,
-            &json!(product("GIN-1", Some(18))),
-            &[],
-        )
+        .post("/v1/products", &manager, &json!(product("GIN-1", Some(18))), &[])
         .await?;
     assert_eq!((again.status, again.code()), (409, "product_exists"));
     app.stream.delete().await
@@ -525,23 +435,14 @@ async fn an_age_restricted_product_needs_a_verified_customer() -> anyhow::Result
     );
     rum["age_verification"] = json!({"method": "id_inspected", "customer_age": 20});
     let young = app.post("/v1/sales", &cashier, &rum, &[]).await?;
-    assert_eq!(
-        (young.status, young.field()),
-        (422, "age_verification.customer_age")
-    );
+    assert_eq!((young.status, young.field()), (422, "age_verification.customer_age"));
     expect_nothing_published_for_sales(&app, &tenant).await?;
     rum["age_verification"] = json!({"method": "id_inspected", "customer_age": 21});
-    assert_eq!(
-        app.post("/v1/sales", &cashier, &rum, &[]).await?.status,
-        201
-    );
+    assert_eq!(app.post("/v1/sales", &cashier, &rum, &[]).await?.status, 201);
     app.stream.delete().await
 }
 
-async fn expect_nothing_published_for_sales(
-    app: &CommandApp,
-    tenant: &TenantId,
-) -> anyhow::Result<()> {
+async fn expect_nothing_published_for_sales(app: &CommandApp, tenant: &TenantId) -> anyhow::Result<()> {
     let sales = app
         .tenant_messages(tenant)
         .await?
@@ -605,10 +506,7 @@ async fn invalid_commands_get_a_4xx_naming_the_field_and_publish_nothing() -> an
             "lines[0].unit_price_minor",
         ),
         (
-            with(
-                "lines/0/unit_price_minor",
-                json!(9_223_372_036_854_775_807i64),
-            ),
+            with("lines/0/unit_price_minor", json!(9_223_372_036_854_775_807i64)),
             422,
             "invalid_field",
             "lines[0].unit_price_minor",
@@ -625,30 +523,10 @@ async fn invalid_commands_get_a_4xx_naming_the_field_and_publish_nothing() -> an
             "unknown_field",
             "lines[0].surprise",
         ),
-        (
-            with("currency", json!("XYZ")),
-            422,
-            "invalid_field",
-            "currency",
-        ),
-        (
-            with("currency", json!("usd")),
-            422,
-            "invalid_field",
-            "currency",
-        ),
-        (
-            with("total_minor", json!(1)),
-            422,
-            "invalid_field",
-            "total_minor",
-        ),
-        (
-            with("change_minor", json!(0)),
-            422,
-            "invalid_field",
-            "change_minor",
-        ),
+        (with("currency", json!("XYZ")), 422, "invalid_field", "currency"),
+        (with("currency", json!("usd")), 422, "invalid_field", "currency"),
+        (with("total_minor", json!(1)), 422, "invalid_field", "total_minor"),
+        (with("change_minor", json!(0)), 422, "invalid_field", "change_minor"),
         (
             with("tenders/0/amount_minor", json!(100)),
             422,
@@ -661,18 +539,8 @@ async fn invalid_commands_get_a_4xx_naming_the_field_and_publish_nothing() -> an
             "invalid_field",
             "tenders[0].kind",
         ),
-        (
-            with("sale_id", json!("a>b")),
-            422,
-            "invalid_field",
-            "sale_id",
-        ),
-        (
-            with("sale_id", json!(null)),
-            422,
-            "invalid_field",
-            "sale_id",
-        ),
+        (with("sale_id", json!("a>b")), 422, "invalid_field", "sale_id"),
+        (with("sale_id", json!(null)), 422, "invalid_field", "sale_id"),
         (with("lines", json!([])), 422, "invalid_field", "lines"),
         (
             with("occurred_at", json!("2999-01-01T00:00:00Z")),
@@ -708,49 +576,27 @@ async fn invalid_commands_get_a_4xx_naming_the_field_and_publish_nothing() -> an
             .header("content-type", content_type.to_owned())
             .body(body)
     };
-    let not_json = app
-        .send(raw(b"{\"sale_id\": ".to_vec(), "application/json"))
-        .await?;
+    let not_json = app.send(raw(b"{\"sale_id\": ".to_vec(), "application/json")).await?;
     assert_eq!((not_json.status, not_json.code()), (400, "malformed_json"));
     let invalid_utf8 = app
-        .send(raw(
-            b"{\"sale_id\": \"\xff\xfe\"}".to_vec(),
-            "application/json",
-        ))
+        .send(raw(b"{\"sale_id\": \"\xff\xfe\"}".to_vec(), "application/json"))
         .await?;
     assert_eq!(invalid_utf8.status, 400);
     for deep in [
         format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
-        format!(
-            "{{\"sale_id\": {}{}}}",
-            "{\"a\":".repeat(10_000),
-            "}".repeat(10_000)
-        ),
+        format!("{{\"sale_id\": {}{}}}", "{\"a\":".repeat(10_000), "}".repeat(10_000)),
     ] {
         let nested = app.send(raw(deep.into_bytes(), "application/json")).await?;
-        assert!(
-            [400, 422].contains(&nested.status),
-            "deep nesting: {:?}",
-            nested.body
-        );
+        assert!([400, 422].contains(&nested.status), "deep nesting: {:?}", nested.body);
     }
-    let text = app
-        .send(raw(serde_json::to_vec(&sale("s-x"))?, "text/plain"))
-        .await?;
+    let text = app.send(raw(serde_json::to_vec(&sale("s-x"))?, "text/plain")).await?;
     assert_eq!((text.status, text.code()), (415, "unsupported_media_type"));
-    let huge = app
-        .send(raw(vec![b' '; 200 * 1024], "application/json"))
-        .await?;
+    let huge = app.send(raw(vec![b' '; 200 * 1024], "application/json")).await?;
     assert_eq!((huge.status, huge.code()), (413, "payload_too_large"));
 
     // Bad headers.
     let bad_key = app
-        .post(
-            "/v1/sales",
-            &cashier,
-            &sale("s-y"),
-            &[("Idempotency-Key", "has space")],
-        )
+        .post("/v1/sales", &cashier, &sale("s-y"), &[("Idempotency-Key", "has space")])
         .await?;
     assert_eq!((bad_key.status, bad_key.field()), (400, "Idempotency-Key"));
 
@@ -793,11 +639,7 @@ async fn the_jwt_matrix_answers_401_or_403() -> anyhow::Result<()> {
                 .enumerate()
                 .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
             for i in 0..=chunk.len() {
-                let _ = write!(
-                    out,
-                    "{}",
-                    alphabet[((n >> (18 - 6 * i)) & 63) as usize] as char
-                );
+                let _ = write!(out, "{}", alphabet[((n >> (18 - 6 * i)) & 63) as usize] as char);
             }
         }
         out
@@ -825,11 +667,7 @@ async fn the_jwt_matrix_answers_401_or_403() -> anyhow::Result<()> {
         ("wrong audience", Some(issuer.sign(&wrong_aud))),
         (
             "wrong secret",
-            Some(issuer.sign_with(
-                &hs256,
-                &valid,
-                "another-secret-that-is-long-enough-0123456789",
-            )),
+            Some(issuer.sign_with(&hs256, &valid, "another-secret-that-is-long-enough-0123456789")),
         ),
         (
             "unknown kid",
@@ -838,16 +676,10 @@ async fn the_jwt_matrix_answers_401_or_403() -> anyhow::Result<()> {
         ("tampered claims", Some(tampered)),
         ("alg none", Some(alg_none)),
         ("RS256 header on an HMAC key", Some(rs256_header)),
-        (
-            "tenant id that escapes its subject",
-            Some(issuer.sign(&bad_tenant)),
-        ),
+        ("tenant id that escapes its subject", Some(issuer.sign(&bad_tenant))),
     ];
     for (name, token) in cases {
-        let mut request = app
-            .http
-            .post(format!("{}/v1/sales", app.address))
-            .json(&sale("s-jwt"));
+        let mut request = app.http.post(format!("{}/v1/sales", app.address)).json(&sale("s-jwt"));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -877,13 +709,7 @@ async fn the_jwt_matrix_answers_401_or_403() -> anyhow::Result<()> {
         assert_eq!((reply.status, reply.code()), (403, "forbidden"), "{path}");
     }
     let reply = app
-        .write(
-            Method::PUT,
-            "/v1/products/A/price",
-            &cashier,
-            &json!({}),
-            &[],
-        )
+        .write(Method::PUT, "/v1/products/A/price", &cashier, &json!({}), &[])
         .await?;
     assert_eq!(reply.status, 403);
 
@@ -895,21 +721,14 @@ async fn the_jwt_matrix_answers_401_or_403() -> anyhow::Result<()> {
 #[tokio::test]
 async fn keys_rotate_by_kid() -> anyhow::Result<()> {
     let new_secret = "the-new-secret-that-is-also-long-enough-987654321";
-    let app = CommandApp::spawn_with(|config| {
-        config.jwt_extra_secrets = Some(format!("k2={new_secret}").into())
-    })
-    .await?;
+    let app =
+        CommandApp::spawn_with(|config| config.jwt_extra_secrets = Some(format!("k2={new_secret}").into())).await?;
     let tenant = unique_tenant();
     let claims = app.tokens.claims(&tenant, "u1", Role::Cashier);
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some("k2".into());
     let rotated = app.tokens.sign_with(&header, &claims, new_secret);
-    assert_eq!(
-        app.post("/v1/sales", &rotated, &sale("s-k2"), &[])
-            .await?
-            .status,
-        201
-    );
+    assert_eq!(app.post("/v1/sales", &rotated, &sale("s-k2"), &[]).await?.status, 201);
     // The old key still works during the overlap; the new secret without its kid does not.
     assert_eq!(
         app.post("/v1/sales", &app.tokens.sign(&claims), &sale("s-k1"), &[])
@@ -920,12 +739,7 @@ async fn keys_rotate_by_kid() -> anyhow::Result<()> {
     let wrong = app
         .tokens
         .sign_with(&Header::new(Algorithm::HS256), &claims, new_secret);
-    assert_eq!(
-        app.post("/v1/sales", &wrong, &sale("s-k3"), &[])
-            .await?
-            .status,
-        401
-    );
+    assert_eq!(app.post("/v1/sales", &wrong, &sale("s-k3"), &[]).await?.status, 401);
     app.stream.delete().await
 }
 
@@ -940,24 +754,12 @@ async fn a_token_of_tenant_a_never_appends_under_tenant_b() -> anyhow::Result<()
     assert_eq!((in_body.status, in_body.code()), (403, "tenant_mismatch"));
     let mut body = sale("s-iso");
     body["organizationId"] = json!(b.as_str());
-    assert_eq!(
-        app.post("/v1/sales", &token_a, &body, &[]).await?.status,
-        403
-    );
+    assert_eq!(app.post("/v1/sales", &token_a, &body, &[]).await?.status, 403);
     for header in ["x-tenant-id", "x-organization-id"] {
         let reply = app
-            .post(
-                "/v1/sales",
-                &token_a,
-                &sale("s-iso"),
-                &[(header, b.as_str())],
-            )
+            .post("/v1/sales", &token_a, &sale("s-iso"), &[(header, b.as_str())])
             .await?;
-        assert_eq!(
-            (reply.status, reply.code()),
-            (403, "tenant_mismatch"),
-            "{header}"
-        );
+        assert_eq!((reply.status, reply.code()), (403, "tenant_mismatch"), "{header}");
     }
     // A's own id in the body is fine and lands under A.
     let mut own = sale("s-iso");
@@ -970,35 +772,20 @@ async fn a_token_of_tenant_a_never_appends_under_tenant_b() -> anyhow::Result<()
     );
     // B's sale with the same id is B's own, unaffected by A's.
     assert_eq!(
-        app.post(
-            "/v1/sales",
-            &app.token(&b, Role::Cashier),
-            &sale("s-iso"),
-            &[]
-        )
-        .await?
-        .status,
+        app.post("/v1/sales", &app.token(&b, Role::Cashier), &sale("s-iso"), &[])
+            .await?
+            .status,
         201
     );
     // A cannot void B's sale: A's void looks in A's subjects only, where s-2 does not exist.
     assert_eq!(
-        app.post(
-            "/v1/sales",
-            &app.token(&b, Role::Cashier),
-            &sale("s-b-only"),
-            &[]
-        )
-        .await?
-        .status,
+        app.post("/v1/sales", &app.token(&b, Role::Cashier), &sale("s-b-only"), &[])
+            .await?
+            .status,
         201
     );
     let cross = app
-        .post(
-            "/v1/sales/s-b-only/void",
-            &token_a,
-            &json!({"reason": "x"}),
-            &[],
-        )
+        .post("/v1/sales/s-b-only/void", &token_a, &json!({"reason": "x"}), &[])
         .await?;
     assert_eq!((cross.status, cross.code()), (404, "not_found"));
 
@@ -1014,10 +801,7 @@ async fn a_token_of_tenant_a_never_appends_under_tenant_b() -> anyhow::Result<()
         .iter()
         .map(|m| m.subject.to_string())
         .collect();
-    assert_eq!(
-        a_subjects,
-        vec![format!("{}.sale.s-iso", tenant_prefix(&app, &a))]
-    );
+    assert_eq!(a_subjects, vec![format!("{}.sale.s-iso", tenant_prefix(&app, &a))]);
     assert_eq!(b_subjects.len(), 2);
     assert!(
         b_subjects
@@ -1031,24 +815,11 @@ async fn a_token_of_tenant_a_never_appends_under_tenant_b() -> anyhow::Result<()
 async fn without_a_stream_to_acknowledge_the_answer_is_503_never_2xx() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
-    app.servers
-        .jetstream
-        .delete_stream(&app.stream.name)
-        .await?;
+    app.servers.jetstream.delete_stream(&app.stream.name).await?;
     let reply = app
-        .post(
-            "/v1/sales",
-            &app.token(&tenant, Role::Cashier),
-            &sale("s-503"),
-            &[],
-        )
+        .post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-503"), &[])
         .await?;
-    assert_eq!(
-        (reply.status, reply.code()),
-        (503, "unavailable"),
-        "{:?}",
-        reply.body
-    );
+    assert_eq!((reply.status, reply.code()), (503, "unavailable"), "{:?}", reply.body);
     assert_eq!(reply.header("retry-after"), Some("2"));
     Ok(())
 }
@@ -1069,19 +840,12 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
 
     let tenant = unique_tenant();
     assert_eq!(
-        app.post(
-            "/v1/sales",
-            &app.token(&tenant, Role::Cashier),
-            &sale("s-m"),
-            &[]
-        )
-        .await?
-        .status,
+        app.post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-m"), &[])
+            .await?
+            .status,
         201
     );
-    let metrics = app
-        .send(app.http.get(format!("{}/metrics", app.address)))
-        .await?;
+    let metrics = app.send(app.http.get(format!("{}/metrics", app.address))).await?;
     assert_eq!(metrics.status, 200);
     let text = app
         .http

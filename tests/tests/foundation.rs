@@ -9,18 +9,12 @@ use async_nats::jetstream::consumer::{self, DeliverPolicy};
 use bson::doc;
 use chrono::Utc;
 use events::event::{SaleVoided, StockReceived};
-use events::{
-    Actor, Currency, EventEnvelope, LocationId, Money, MovementId, Role, SaleId, Sku, UserId,
-    headers,
-};
+use events::{Actor, Currency, EventEnvelope, LocationId, Money, MovementId, Role, SaleId, Sku, UserId, headers};
 use futures::StreamExt;
 use tests::{Servers, TestDatabase, TestStream, eventually, unique_tenant};
 use uuid::Uuid;
 
-fn envelope(
-    tenant: &events::TenantId,
-    event: events::DomainEvent,
-) -> anyhow::Result<EventEnvelope> {
+fn envelope(tenant: &events::TenantId, event: events::DomainEvent) -> anyhow::Result<EventEnvelope> {
     Ok(EventEnvelope {
         event_id: Uuid::now_v7(),
         tenant_id: tenant.clone(),
@@ -38,18 +32,12 @@ fn envelope(
     })
 }
 
-async fn publish(
-    servers: &Servers,
-    stream: &TestStream,
-    envelope: &EventEnvelope,
-) -> anyhow::Result<u64> {
+async fn publish(servers: &Servers, stream: &TestStream, envelope: &EventEnvelope) -> anyhow::Result<u64> {
     let mut headers = HeaderMap::new();
     for (name, value) in headers::for_envelope(envelope) {
         headers.insert(name, value.as_str());
     }
-    let subject = stream
-        .scheme
-        .subject(&envelope.tenant_id, &envelope.aggregate());
+    let subject = stream.scheme.subject(&envelope.tenant_id, &envelope.aggregate());
     let ack = servers
         .jetstream
         .publish_with_headers(subject, headers, events::encode(envelope)?.into())
@@ -59,8 +47,7 @@ async fn publish(
 }
 
 #[tokio::test]
-async fn an_envelope_published_with_headers_reads_back_from_its_tenant_subjects()
--> anyhow::Result<()> {
+async fn an_envelope_published_with_headers_reads_back_from_its_tenant_subjects() -> anyhow::Result<()> {
     let servers = Servers::connect().await?;
     let stream = TestStream::create(&servers.jetstream).await?;
     let tenant = unique_tenant();
@@ -115,10 +102,7 @@ async fn an_envelope_published_with_headers_reads_back_from_its_tenant_subjects(
         message.subject.as_str(),
         stream.scheme.subject(&tenant, &received.aggregate())
     );
-    let headers = message
-        .headers
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("no headers"))?;
+    let headers = message.headers.as_ref().ok_or_else(|| anyhow::anyhow!("no headers"))?;
     assert_eq!(
         headers.get(headers::MSG_ID).map(|v| v.as_str()),
         Some(received.event_id.to_string().as_str())
@@ -127,16 +111,10 @@ async fn an_envelope_published_with_headers_reads_back_from_its_tenant_subjects(
         headers.get(headers::EVENT_TYPE).map(|v| v.as_str()),
         Some("StockReceived")
     );
-    assert_eq!(
-        headers.get(headers::TENANT).map(|v| v.as_str()),
-        Some(tenant.as_str())
-    );
+    assert_eq!(headers.get(headers::TENANT).map(|v| v.as_str()), Some(tenant.as_str()));
     assert_eq!(events::decode(&message.payload)?, received);
     assert_eq!(
-        message
-            .info()
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .stream_sequence,
+        message.info().map_err(|e| anyhow::anyhow!("{e}"))?.stream_sequence,
         first
     );
     message.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -162,10 +140,7 @@ async fn a_republished_event_id_is_deduplicated_by_jetstream() -> anyhow::Result
     )?;
     let first = publish(&servers, &stream, &event).await?;
     let second = publish(&servers, &stream, &event).await?;
-    assert_eq!(
-        first, second,
-        "a retried publish must return the original sequence"
-    );
+    assert_eq!(first, second, "a retried publish must return the original sequence");
     assert_eq!(stream.message_count().await?, 1);
     stream.delete().await
 }
@@ -198,29 +173,20 @@ async fn a_tenant_database_is_written_read_back_and_dropped() -> anyhow::Result<
     );
 
     db.drop().await?;
-    eventually(
-        "the database to disappear",
-        Duration::from_secs(5),
-        || async {
-            let names = servers.mongo.list_database_names().await?;
-            Ok((!names.contains(&tenant.database_name())).then_some(()))
-        },
-    )
+    eventually("the database to disappear", Duration::from_secs(5), || async {
+        let names = servers.mongo.list_database_names().await?;
+        Ok((!names.contains(&tenant.database_name())).then_some(()))
+    })
     .await
 }
 
 #[tokio::test]
 async fn scratch_databases_are_isolated_per_test() -> anyhow::Result<()> {
     let servers = Servers::connect().await?;
-    let (a, b) = (
-        TestDatabase::new(&servers.mongo),
-        TestDatabase::new(&servers.mongo),
-    );
+    let (a, b) = (TestDatabase::new(&servers.mongo), TestDatabase::new(&servers.mongo));
     a.db.collection("c").insert_one(doc! {"x": 1}).await?;
     assert_eq!(
-        b.db.collection::<bson::Document>("c")
-            .count_documents(doc! {})
-            .await?,
+        b.db.collection::<bson::Document>("c").count_documents(doc! {}).await?,
         0
     );
     a.drop().await?;

@@ -15,12 +15,7 @@ use tests::{CommandApp, ProjectorApp, Servers, TestStream, unique_tenant};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-async fn doc_of(
-    servers: &Servers,
-    tenant: &TenantId,
-    collection: &str,
-    id: &str,
-) -> anyhow::Result<bson::Document> {
+async fn doc_of(servers: &Servers, tenant: &TenantId, collection: &str, id: &str) -> anyhow::Result<bson::Document> {
     servers
         .mongo
         .database(&tenant.database_name())
@@ -52,27 +47,33 @@ async fn commands_through_the_api_become_the_right_documents() -> anyhow::Result
         "subtotal_minor": 4500, "discount_total_minor": 0, "tax_total_minor": 360, "total_minor": 4860,
         "tenders": [{"kind": "card", "amount_minor": 4860}], "change_minor": 0,
         "age_verification": {"method": "id_scan", "customer_age": 40}});
-    assert_eq!(
-        app.post("/v1/sales", &cashier, &sale, &[]).await?.status,
-        201
-    );
-    let refund = app.post("/v1/sales/s-1/refunds", &manager, &json!({"refund_id": "r-1", "lines": [{"line_no": 1, "quantity": 1}], "reason": "corked"}), &[]).await?;
+    assert_eq!(app.post("/v1/sales", &cashier, &sale, &[]).await?.status, 201);
+    let refund = app
+        .post(
+            "/v1/sales/s-1/refunds",
+            &manager,
+            &json!({"refund_id": "r-1", "lines": [{"line_no": 1, "quantity": 1}], "reason": "corked"}),
+            &[],
+        )
+        .await?;
     assert_eq!(refund.status, 201);
-    let count = app.post("/v1/inventory/counts", &manager, &json!({"movement_id": "cnt-1", "sku": "WINE-1", "location": "main", "counted_quantity": 9}), &[]).await?;
+    let count = app
+        .post(
+            "/v1/inventory/counts",
+            &manager,
+            &json!({"movement_id": "cnt-1", "sku": "WINE-1", "location": "main", "counted_quantity": 9}),
+            &[],
+        )
+        .await?;
     assert_eq!(count.status, 201);
     let transfer = json!({"movement_id": "trf-1", "sku": "WINE-1", "from_location": "main", "to_location": "annex", "quantity": 4});
-    let last = app
-        .post("/v1/inventory/transfers", &manager, &transfer, &[])
-        .await?;
+    let last = app.post("/v1/inventory/transfers", &manager, &transfer, &[]).await?;
     let last_sequence = last.body["stream_sequence"].as_u64().unwrap_or_default();
     wait_for_checkpoint(&app.servers, &tenant, last_sequence, WAIT).await?;
 
     let product = doc_of(&app.servers, &tenant, "products", "WINE-1").await?;
     // 12 received, 3 sold, 1 refunded and restocked = 10; counted 9 (correction −1); 4 moved to annex.
-    assert_eq!(
-        product.get_document("stock")?,
-        &doc! {"annex": 4_i64, "main": 5_i64}
-    );
+    assert_eq!(product.get_document("stock")?, &doc! {"annex": 4_i64, "main": 5_i64});
     assert_eq!(product.get_i64("on_hand_total")?, 9);
     assert!(
         product.get_bool("low_stock")?,
@@ -111,10 +112,7 @@ async fn commands_through_the_api_become_the_right_documents() -> anyhow::Result
         ),
         (1, 4500, 360)
     );
-    assert_eq!(
-        (day.get_i64("refund_count")?, day.get_i64("refunds_minor")?),
-        (1, 1620)
-    );
+    assert_eq!((day.get_i64("refund_count")?, day.get_i64("refunds_minor")?), (1, 1620));
     assert_eq!(day.get_document("tenders")?.get_i64("card")?, 4860);
 
     let db = app.servers.mongo.database(&tenant.database_name());
@@ -163,14 +161,8 @@ async fn redelivering_everything_changes_nothing() -> anyhow::Result<()> {
     projector.stop().await?;
     let db = servers.mongo.database(&tenant.database_name());
     let before = read_model::dump(&db).await?;
-    assert!(
-        before["sales"].len() > 50,
-        "the generator should produce many sales"
-    );
-    assert_eq!(
-        difference(&read_model::expected(&events, 1)?, &before),
-        None
-    );
+    assert!(before["sales"].len() > 50, "the generator should produce many sales");
+    assert_eq!(difference(&read_model::expected(&events, 1)?, &before), None);
 
     // Rewind every partition consumer to the start: every event is delivered again.
     let js_stream = servers.jetstream.get_stream(&stream.name).await?;
@@ -185,9 +177,7 @@ async fn redelivering_everything_changes_nothing() -> anyhow::Result<()> {
     tests::eventually("the redelivery to be acknowledged", WAIT, || {
         let js_stream = js_stream.clone();
         async move {
-            let info = js_stream
-                .consumer_info(&format!("projector-p{partition}"))
-                .await?;
+            let info = js_stream.consumer_info(&format!("projector-p{partition}")).await?;
             Ok((info.ack_floor.stream_sequence >= last && info.num_pending == 0).then_some(()))
         }
     })
@@ -200,8 +190,7 @@ async fn redelivering_everything_changes_nothing() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn abrupt_stops_at_random_points_converge_to_the_uninterrupted_read_model()
--> anyhow::Result<()> {
+async fn abrupt_stops_at_random_points_converge_to_the_uninterrupted_read_model() -> anyhow::Result<()> {
     let servers = Servers::connect().await?;
     let (crashy_stream, calm_stream) = (
         TestStream::create(&servers.jetstream).await?,
@@ -238,16 +227,10 @@ async fn abrupt_stops_at_random_points_converge_to_the_uninterrupted_read_model(
 
     let crashy_db = servers.mongo.database(&crashy.database_name());
     let calm_db = servers.mongo.database(&calm.database_name());
-    let (crashed, uninterrupted) = (
-        read_model::dump(&crashy_db).await?,
-        read_model::dump(&calm_db).await?,
-    );
+    let (crashed, uninterrupted) = (read_model::dump(&crashy_db).await?, read_model::dump(&calm_db).await?);
     assert_eq!(difference(&crashed, &uninterrupted), None);
     // And both equal the read model computed in memory from all events at once.
-    assert_eq!(
-        difference(&read_model::expected(&events, 1)?, &crashed),
-        None
-    );
+    assert_eq!(difference(&read_model::expected(&events, 1)?, &crashed), None);
     assert_eq!(
         crashy_db
             .collection::<bson::Document>("parked")
@@ -270,10 +253,9 @@ async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<
     let sick_events = generator::mixed_events(&sick, 3, 40);
     generator::publish(&servers.jetstream, &stream.scheme, &sick_events[..20]).await?;
     // Garbage, a newer schema version, and an envelope claiming another tenant.
-    let subject = stream.scheme.subject(
-        &sick,
-        &events::AggregateRef::new(events::AggregateKind::Sale, "bad-1")?,
-    );
+    let subject = stream
+        .scheme
+        .subject(&sick, &events::AggregateRef::new(events::AggregateKind::Sale, "bad-1")?);
     let garbage = servers
         .jetstream
         .publish(subject.clone(), "{not json".into())
@@ -321,9 +303,7 @@ async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<
     assert_eq!(parked, vec![garbage, newer, theft], "{admin}");
     let reasons = admin["parked"].to_string();
     assert!(
-        reasons.contains("malformed")
-            && reasons.contains("newer")
-            && reasons.contains("names tenant"),
+        reasons.contains("malformed") && reasons.contains("newer") && reasons.contains("names tenant"),
         "{reasons}"
     );
     // The healthy tenant got nothing of the sick one's, not even the stolen event.
@@ -418,19 +398,14 @@ async fn two_projector_processes_build_the_same_read_models_as_one() -> anyhow::
     second.stop().await?;
     single.stop().await?;
     for tenant in tenants.iter().chain(&twins) {
-        servers
-            .mongo
-            .database(&tenant.database_name())
-            .drop()
-            .await?;
+        servers.mongo.database(&tenant.database_name()).drop().await?;
     }
     shared_stream.delete().await?;
     single_stream.delete().await
 }
 
 #[tokio::test]
-async fn when_one_of_two_processes_dies_the_other_takes_its_partitions_over() -> anyhow::Result<()>
-{
+async fn when_one_of_two_processes_dies_the_other_takes_its_partitions_over() -> anyhow::Result<()> {
     let servers = Servers::connect().await?;
     let stream = TestStream::create(&servers.jetstream).await?;
     let first = ProjectorApp::spawn_with(&stream, |c| {
@@ -476,11 +451,7 @@ async fn when_one_of_two_processes_dies_the_other_takes_its_partitions_over() ->
     }
     second.stop().await?;
     for tenant in &tenants {
-        servers
-            .mongo
-            .database(&tenant.database_name())
-            .drop()
-            .await?;
+        servers.mongo.database(&tenant.database_name()).drop().await?;
     }
     stream.delete().await
 }

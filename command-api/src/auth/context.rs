@@ -64,20 +64,15 @@ where
             .ok()
             .and_then(|value| {
                 let (scheme, token) = value.split_once(' ')?;
-                scheme
-                    .eq_ignore_ascii_case("bearer")
-                    .then_some(token.trim())
+                scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
             })
             .filter(|token| !token.is_empty())
             .ok_or_else(|| unauthorized("Authorization is not a bearer token".to_owned()))?;
         let keys = Arc::<JwtKeys>::from_ref(state);
-        let claims = keys
-            .verify(token)
-            .map_err(|err| unauthorized(err.to_string()))?;
+        let claims = keys.verify(token).map_err(|err| unauthorized(err.to_string()))?;
         let tenant = TenantId::parse(&claims.organization_id)
             .map_err(|err| unauthorized(format!("organizationId claim: {err}")))?;
-        let user_id = UserId::parse(&claims.user_id)
-            .map_err(|err| unauthorized(format!("userId claim: {err}")))?;
+        let user_id = UserId::parse(&claims.user_id).map_err(|err| unauthorized(format!("userId claim: {err}")))?;
         let terminal_id = claims
             .terminal_id
             .map(TerminalId::parse)

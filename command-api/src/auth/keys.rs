@@ -141,12 +141,7 @@ impl JwtKeys {
         Ok(keys)
     }
 
-    fn add_secret(
-        &mut self,
-        kid: &str,
-        secret: &str,
-        validation: Validation,
-    ) -> Result<(), KeyError> {
+    fn add_secret(&mut self, kid: &str, secret: &str, validation: Validation) -> Result<(), KeyError> {
         if secret.len() < Self::MIN_SECRET_LEN {
             return Err(KeyError::WeakSecret(kid.to_owned()));
         }
@@ -211,7 +206,5 @@ fn read_public_key(kid: &str, path: &Path) -> Result<(DecodingKey, Algorithm), K
     if let Ok(key) = DecodingKey::from_ed_pem(&pem) {
         return Ok((key, Algorithm::EdDSA));
     }
-    Err(error(
-        "neither an RSA nor an Ed25519 public key in PEM form".to_owned(),
-    ))
+    Err(error("neither an RSA nor an Ed25519 public key in PEM form".to_owned()))
 }

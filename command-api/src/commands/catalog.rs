@@ -6,8 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use events::event::{
-    AgeRestriction, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered,
-    ProductUpdated,
+    AgeRestriction, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered, ProductUpdated,
 };
 use events::{Money, Sku};
 use serde::{Deserialize, Serialize};
@@ -111,10 +110,7 @@ fn details(input: &ProductDetailsInput) -> Result<ProductDetails, ApiError> {
     fields::text("details.category", &input.category)?;
     fields::text("details.tax_class", &input.tax_class)?;
     if input.barcodes.len() > MAX_BARCODES {
-        return Err(ApiError::invalid(
-            "details.barcodes",
-            format!("at most {MAX_BARCODES}"),
-        ));
+        return Err(ApiError::invalid("details.barcodes", format!("at most {MAX_BARCODES}")));
     }
     for (index, barcode) in input.barcodes.iter().enumerate() {
         if !(8..=14).contains(&barcode.len()) || !barcode.bytes().all(|b| b.is_ascii_digit()) {
@@ -124,17 +120,11 @@ fn details(input: &ProductDetailsInput) -> Result<ProductDetails, ApiError> {
             ));
         }
         if input.barcodes[..index].contains(barcode) {
-            return Err(ApiError::invalid(
-                format!("details.barcodes[{index}]"),
-                "appears twice",
-            ));
+            return Err(ApiError::invalid(format!("details.barcodes[{index}]"), "appears twice"));
         }
     }
     if input.minimum_age == Some(0) {
-        return Err(ApiError::invalid(
-            "details.minimum_age",
-            "must be > 0 when present",
-        ));
+        return Err(ApiError::invalid("details.minimum_age", "must be > 0 when present"));
     }
     if let Some(point) = input.reorder_point
         && !(0..=fields::MAX_QUANTITY).contains(&point)
@@ -149,9 +139,7 @@ fn details(input: &ProductDetailsInput) -> Result<ProductDetails, ApiError> {
         category: input.category.clone(),
         tax_class: input.tax_class.clone(),
         barcodes: input.barcodes.clone(),
-        age_restriction: input
-            .minimum_age
-            .map(|minimum_age| AgeRestriction { minimum_age }),
+        age_restriction: input.minimum_age.map(|minimum_age| AgeRestriction { minimum_age }),
         reorder_point: input.reorder_point,
     })
 }
@@ -285,10 +273,7 @@ mod tests {
                 "details.barcodes[1]",
             ),
             (Box::new(|d| d.minimum_age = Some(0)), "details.minimum_age"),
-            (
-                Box::new(|d| d.reorder_point = Some(-1)),
-                "details.reorder_point",
-            ),
+            (Box::new(|d| d.reorder_point = Some(-1)), "details.reorder_point"),
         ];
         for (mutate, field) in cases {
             let mut d = input();

@@ -31,10 +31,7 @@ pub fn optional_text(field: &str, value: Option<&str>) -> Result<(), ApiError> {
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(ApiError::invalid(field, "must not contain control characters"));
     }
     if value.trim().is_empty() {
         return Err(ApiError::invalid(field, "must not be blank"));
@@ -48,10 +45,7 @@ pub fn positive_quantity(field: &str, value: i64) -> Result<(), ApiError> {
         return Err(ApiError::invalid(field, "must be > 0"));
     }
     if value > MAX_QUANTITY {
-        return Err(ApiError::invalid(
-            field,
-            format!("must be at most {MAX_QUANTITY}"),
-        ));
+        return Err(ApiError::invalid(field, format!("must be at most {MAX_QUANTITY}")));
     }
     Ok(())
 }
@@ -89,10 +83,7 @@ mod tests {
     fn text_refuses_blank_long_and_control_characters() {
         assert!(text("name", "Jack Daniel's Old No. 7").is_ok());
         assert!(text("name", "Rioja Reserva — 2019 ñ").is_ok());
-        assert_eq!(
-            text("name", "  ").expect_err("blank").code(),
-            "invalid_field"
-        );
+        assert_eq!(text("name", "  ").expect_err("blank").code(), "invalid_field");
         assert!(text("name", &"x".repeat(MAX_TEXT + 1)).is_err());
         assert!(text("name", "a\u{0}b").is_err());
         assert!(optional_text("note", None).is_ok());

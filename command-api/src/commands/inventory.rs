@@ -5,9 +5,7 @@
 //! its subject alone, however much later it comes.
 
 use chrono::{DateTime, Utc};
-use events::event::{
-    AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred,
-};
+use events::event::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
 use events::{LocationId, Money, MovementId, Sku};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -137,10 +135,7 @@ pub struct TransferStock {
 
 /// The movement id: the body's, else one derived from the idempotency key (the key itself
 /// when it is a valid id, else the first 32 hex digits of its SHA-256).
-pub fn movement_id(
-    body: Option<&MovementId>,
-    idempotency_key: Option<&str>,
-) -> Result<MovementId, ApiError> {
+pub fn movement_id(body: Option<&MovementId>, idempotency_key: Option<&str>) -> Result<MovementId, ApiError> {
     if let Some(id) = body {
         return Ok(id.clone());
     }
@@ -246,10 +241,7 @@ pub fn transfer(
     fields::occurred_at(command.occurred_at, now)?;
     fields::positive_quantity("quantity", command.quantity)?;
     if command.from_location == command.to_location {
-        return Err(ApiError::invalid(
-            "to_location",
-            "must differ from from_location",
-        ));
+        return Err(ApiError::invalid("to_location", "must differ from from_location"));
     }
     fields::optional_text("reference", command.reference.as_deref())?;
     Ok(StockTransferred {
@@ -270,19 +262,10 @@ mod tests {
     fn the_movement_id_comes_from_the_body_else_from_the_key() {
         let body = MovementId::parse("m-1").expect("id");
         assert_eq!(movement_id(Some(&body), Some("k")).expect("body"), body);
-        assert_eq!(
-            movement_id(None, Some("key-1")).expect("key").as_str(),
-            "key-1"
-        );
+        assert_eq!(movement_id(None, Some("key-1")).expect("key").as_str(), "key-1");
         let hashed = movement_id(None, Some("order:42/line 3")).expect("hashed");
         assert_eq!(hashed.as_str().len(), 32);
-        assert_eq!(
-            hashed,
-            movement_id(None, Some("order:42/line 3")).expect("stable")
-        );
-        assert_eq!(
-            movement_id(None, None).expect_err("none").code(),
-            "missing_field"
-        );
+        assert_eq!(hashed, movement_id(None, Some("order:42/line 3")).expect("stable"));
+        assert_eq!(movement_id(None, None).expect_err("none").code(), "missing_field");
     }
 }

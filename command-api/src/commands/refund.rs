@@ -93,10 +93,7 @@ pub fn decide(
         });
     }
     if command.lines.is_empty() {
-        return Err(ApiError::invalid(
-            "lines",
-            "a refund needs at least one line",
-        ));
+        return Err(ApiError::invalid("lines", "a refund needs at least one line"));
     }
     let mut lines: Vec<RefundLine> = Vec::with_capacity(command.lines.len());
     for (index, input) in command.lines.iter().enumerate() {
@@ -105,36 +102,21 @@ pub fn decide(
         if lines.iter().any(|l| l.line_no == input.line_no) {
             return Err(ApiError::invalid(field("line_no"), "appears twice"));
         }
-        let sold = sale
-            .lines
-            .iter()
-            .find(|l| l.line_no == input.line_no)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    field("line_no"),
-                    format!("sale {sale_id} has no line {}", input.line_no),
-                )
-            })?;
-        let already = state
-            .refunded_units
-            .get(&input.line_no)
-            .copied()
-            .unwrap_or(0);
+        let sold = sale.lines.iter().find(|l| l.line_no == input.line_no).ok_or_else(|| {
+            ApiError::invalid(
+                field("line_no"),
+                format!("sale {sale_id} has no line {}", input.line_no),
+            )
+        })?;
+        let already = state.refunded_units.get(&input.line_no).copied().unwrap_or(0);
         let left = sold.quantity - already;
         if input.quantity > left {
             return Err(ApiError::invalid(
                 field("quantity"),
-                format!(
-                    "only {left} unit(s) of line {} can still be refunded",
-                    input.line_no
-                ),
+                format!("only {left} unit(s) of line {} can still be refunded", input.line_no),
             ));
         }
-        let (paid_back, tax_back) = state
-            .refunded_money
-            .get(&input.line_no)
-            .copied()
-            .unwrap_or((0, 0));
+        let (paid_back, tax_back) = state.refunded_money.get(&input.line_no).copied().unwrap_or((0, 0));
         let (amount, tax) = if input.quantity == left {
             (sold.total_minor - paid_back, sold.tax_minor - tax_back)
         } else {
@@ -178,10 +160,7 @@ pub fn decide(
     Ok(SaleRefunded {
         sale_id: sale_id.clone(),
         refund_id: command.refund_id.clone(),
-        location: command
-            .location
-            .clone()
-            .unwrap_or_else(|| sale.location.clone()),
+        location: command.location.clone().unwrap_or_else(|| sale.location.clone()),
         currency: sale.currency,
         lines,
         total_minor: total,
@@ -289,14 +268,7 @@ mod tests {
             apply(&mut state, &event);
         }
         assert_eq!(total, 3100);
-        let err = decide(
-            &sale_id,
-            &refund("r9", 1, 1),
-            &context(),
-            &state,
-            Utc::now(),
-        )
-        .expect_err("nothing left");
+        let err = decide(&sale_id, &refund("r9", 1, 1), &context(), &state, Utc::now()).expect_err("nothing left");
         assert_eq!(err.code(), "invalid_field");
     }
 
@@ -304,29 +276,17 @@ mod tests {
     fn unknown_lines_voided_sales_and_missing_sales_are_refused() {
         let sale_id = SaleId::parse("s1").expect("id");
         assert_eq!(
-            decide(
-                &sale_id,
-                &refund("r1", 2, 1),
-                &context(),
-                &state(),
-                Utc::now()
-            )
-            .expect_err("line")
-            .code(),
+            decide(&sale_id, &refund("r1", 2, 1), &context(), &state(), Utc::now())
+                .expect_err("line")
+                .code(),
             "invalid_field"
         );
         let mut voided = state();
         voided.voided = true;
         assert_eq!(
-            decide(
-                &sale_id,
-                &refund("r1", 1, 1),
-                &context(),
-                &voided,
-                Utc::now()
-            )
-            .expect_err("voided")
-            .code(),
+            decide(&sale_id, &refund("r1", 1, 1), &context(), &voided, Utc::now())
+                .expect_err("voided")
+                .code(),
             "sale_voided"
         );
         assert_eq!(

@@ -17,9 +17,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use events::event::{
-    AgeVerification, AgeVerificationMethod, SaleCompleted, SaleLine, Tender, TenderKind,
-};
+use events::event::{AgeVerification, AgeVerificationMethod, SaleCompleted, SaleLine, Tender, TenderKind};
 use events::{Currency, LocationId, SaleId, Sku, TerminalId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -138,10 +136,7 @@ pub fn decide(
     fields::occurred_at(command.occurred_at, now)?;
     let terminal_id = match (&command.terminal_id, &context.terminal_id) {
         (Some(body), Some(token)) if body != token => {
-            return Err(ApiError::invalid(
-                "terminal_id",
-                "does not match the token's terminal",
-            ));
+            return Err(ApiError::invalid("terminal_id", "does not match the token's terminal"));
         }
         (Some(terminal), _) | (None, Some(terminal)) => terminal.clone(),
         (None, None) => {
@@ -155,10 +150,7 @@ pub fn decide(
         return Err(ApiError::invalid("lines", "a sale needs at least one line"));
     }
     if command.lines.len() > MAX_LINES {
-        return Err(ApiError::invalid(
-            "lines",
-            format!("at most {MAX_LINES} lines"),
-        ));
+        return Err(ApiError::invalid("lines", format!("at most {MAX_LINES} lines")));
     }
     let overflow = |field: String| ApiError::invalid(field, "amount too large");
     let mut lines = Vec::with_capacity(command.lines.len());
@@ -190,10 +182,7 @@ pub fn decide(
             .checked_add(line.tax_minor)
             .ok_or_else(|| overflow(field("tax_minor")))?;
         if line.minimum_age == Some(0) {
-            return Err(ApiError::invalid(
-                field("minimum_age"),
-                "must be > 0 when present",
-            ));
+            return Err(ApiError::invalid(field("minimum_age"), "must be > 0 when present"));
         }
         let minimum_age = line.minimum_age.max(catalog_age.get(&line.sku).copied());
         required_age = required_age.max(minimum_age);
@@ -210,11 +199,7 @@ pub fn decide(
     }
     let total = subtotal - discounts + taxes;
     expect_equal("subtotal_minor", command.subtotal_minor, subtotal)?;
-    expect_equal(
-        "discount_total_minor",
-        command.discount_total_minor,
-        discounts,
-    )?;
+    expect_equal("discount_total_minor", command.discount_total_minor, discounts)?;
     expect_equal("tax_total_minor", command.tax_total_minor, taxes)?;
     expect_equal("total_minor", command.total_minor, total)?;
 
@@ -254,10 +239,7 @@ pub fn decide(
         (_, Some(check)) => Some(AgeVerification {
             method: check.method,
             customer_age: check.customer_age,
-            verified_by: check
-                .verified_by
-                .clone()
-                .unwrap_or_else(|| context.user_id.clone()),
+            verified_by: check.verified_by.clone().unwrap_or_else(|| context.user_id.clone()),
         }),
         (None, None) => None,
     };
@@ -282,16 +264,10 @@ pub fn decide(
 /// Checks tenders (shared with refunds): 1 to [`MAX_TENDERS`], amounts > 0.
 pub fn tenders(input: &[TenderInput]) -> Result<Vec<Tender>, ApiError> {
     if input.is_empty() {
-        return Err(ApiError::invalid(
-            "tenders",
-            "at least one tender is required",
-        ));
+        return Err(ApiError::invalid("tenders", "at least one tender is required"));
     }
     if input.len() > MAX_TENDERS {
-        return Err(ApiError::invalid(
-            "tenders",
-            format!("at most {MAX_TENDERS} tenders"),
-        ));
+        return Err(ApiError::invalid("tenders", format!("at most {MAX_TENDERS} tenders")));
     }
     input
         .iter()
@@ -302,10 +278,7 @@ pub fn tenders(input: &[TenderInput]) -> Result<Vec<Tender>, ApiError> {
                 return Err(ApiError::invalid(field, "must be > 0"));
             }
             fields::amount(&field, tender.amount_minor)?;
-            fields::optional_text(
-                &format!("tenders[{index}].reference"),
-                tender.reference.as_deref(),
-            )?;
+            fields::optional_text(&format!("tenders[{index}].reference"), tender.reference.as_deref())?;
             Ok(Tender {
                 kind: tender.kind,
                 amount_minor: tender.amount_minor,
@@ -341,13 +314,7 @@ mod tests {
         }
     }
 
-    fn line(
-        sku: &str,
-        quantity: i64,
-        unit_price_minor: i64,
-        discount_minor: i64,
-        tax_minor: i64,
-    ) -> SaleLineInput {
+    fn line(sku: &str, quantity: i64, unit_price_minor: i64, discount_minor: i64, tax_minor: i64) -> SaleLineInput {
         SaleLineInput {
             sku: Sku::parse(sku).expect("sku"),
             quantity,
@@ -366,10 +333,7 @@ mod tests {
             terminal_id: None,
             location: LocationId::parse("main").expect("location"),
             currency: Currency::USD,
-            lines: vec![
-                line("WINE-1", 2, 1000, 100, 152),
-                line("BEER-6", 1, 2999, 0, 240),
-            ],
+            lines: vec![line("WINE-1", 2, 1000, 100, 152), line("BEER-6", 1, 2999, 0, 240)],
             subtotal_minor: 4999,
             discount_total_minor: 100,
             tax_total_minor: 392,
@@ -408,8 +372,7 @@ mod tests {
     fn totals_that_do_not_add_up_name_the_field() {
         for (mutate, expected) in [
             (
-                Box::new(|s: &mut CompleteSale| s.subtotal_minor += 1)
-                    as Box<dyn Fn(&mut CompleteSale)>,
+                Box::new(|s: &mut CompleteSale| s.subtotal_minor += 1) as Box<dyn Fn(&mut CompleteSale)>,
                 "subtotal_minor",
             ),
             (
@@ -420,14 +383,8 @@ mod tests {
                 Box::new(|s: &mut CompleteSale| s.tax_total_minor -= 1),
                 "tax_total_minor",
             ),
-            (
-                Box::new(|s: &mut CompleteSale| s.total_minor = 5000),
-                "total_minor",
-            ),
-            (
-                Box::new(|s: &mut CompleteSale| s.change_minor = 0),
-                "change_minor",
-            ),
+            (Box::new(|s: &mut CompleteSale| s.total_minor = 5000), "total_minor"),
+            (Box::new(|s: &mut CompleteSale| s.change_minor = 0), "change_minor"),
             (
                 Box::new(|s: &mut CompleteSale| s.lines[1].quantity = 0),
                 "lines[1].quantity",
@@ -449,10 +406,7 @@ mod tests {
                 "lines[0].unit_price_minor",
             ),
             (Box::new(|s: &mut CompleteSale| s.lines.clear()), "lines"),
-            (
-                Box::new(|s: &mut CompleteSale| s.tenders.clear()),
-                "tenders",
-            ),
+            (Box::new(|s: &mut CompleteSale| s.tenders.clear()), "tenders"),
             (
                 Box::new(|s: &mut CompleteSale| s.tenders[0].amount_minor = 0),
                 "tenders[0].amount_minor",
@@ -460,8 +414,7 @@ mod tests {
         ] {
             let mut command = sale();
             mutate(&mut command);
-            let err =
-                decide(&command, &context(), &HashMap::new(), Utc::now()).expect_err(expected);
+            let err = decide(&command, &context(), &HashMap::new(), Utc::now()).expect_err(expected);
             assert_eq!(field(err), expected);
         }
     }
@@ -540,10 +493,7 @@ mod tests {
         let mut other_terminal = sale();
         other_terminal.terminal_id = Some(TerminalId::parse("till-9").expect("terminal"));
         assert_eq!(
-            field(
-                decide(&other_terminal, &context(), &HashMap::new(), Utc::now())
-                    .expect_err("terminal")
-            ),
+            field(decide(&other_terminal, &context(), &HashMap::new(), Utc::now()).expect_err("terminal")),
             "terminal_id"
         );
 
@@ -552,9 +502,7 @@ mod tests {
         ctx.terminal_id = None;
         no_terminal_anywhere.terminal_id = None;
         assert_eq!(
-            field(
-                decide(&no_terminal_anywhere, &ctx, &HashMap::new(), Utc::now()).expect_err("none")
-            ),
+            field(decide(&no_terminal_anywhere, &ctx, &HashMap::new(), Utc::now()).expect_err("none")),
             "terminal_id"
         );
 
@@ -567,48 +515,37 @@ mod tests {
     }
 
     fn consistent_sale() -> impl Strategy<Value = CompleteSale> {
-        let line =
-            (1i64..50, 0i64..100_000, 0i64..=100, 1i64..10_000).prop_map(|(q, price, pct, tax)| {
-                let discount = q * price * pct / 100;
-                (q, price, discount, tax)
-            });
-        (
-            proptest::collection::vec(line, 1..20),
-            0i64..100_000,
-            any::<bool>(),
-        )
-            .prop_map(|(lines, extra, cash)| {
-                let mut sale = sale();
-                sale.lines = lines
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (q, price, discount, tax))| SaleLineInput {
-                        sku: Sku::parse(format!("SKU-{i}")).expect("sku"),
-                        quantity: *q,
-                        unit_price_minor: *price,
-                        discount_minor: *discount,
-                        tax_minor: *tax,
-                        minimum_age: None,
-                    })
-                    .collect();
-                sale.subtotal_minor = lines.iter().map(|(q, p, _, _)| q * p).sum();
-                sale.discount_total_minor = lines.iter().map(|(_, _, d, _)| d).sum();
-                sale.tax_total_minor = lines.iter().map(|(_, _, _, t)| t).sum();
-                sale.total_minor =
-                    sale.subtotal_minor - sale.discount_total_minor + sale.tax_total_minor;
-                let over = if cash { extra } else { 0 };
-                sale.tenders = vec![TenderInput {
-                    kind: if cash {
-                        TenderKind::Cash
-                    } else {
-                        TenderKind::Card
-                    },
-                    amount_minor: (sale.total_minor + over).max(1),
-                    reference: None,
-                }];
-                sale.change_minor = sale.tenders[0].amount_minor - sale.total_minor;
-                sale
-            })
+        let line = (1i64..50, 0i64..100_000, 0i64..=100, 1i64..10_000).prop_map(|(q, price, pct, tax)| {
+            let discount = q * price * pct / 100;
+            (q, price, discount, tax)
+        });
+        (proptest::collection::vec(line, 1..20), 0i64..100_000, any::<bool>()).prop_map(|(lines, extra, cash)| {
+            let mut sale = sale();
+            sale.lines = lines
+                .iter()
+                .enumerate()
+                .map(|(i, (q, price, discount, tax))| SaleLineInput {
+                    sku: Sku::parse(format!("SKU-{i}")).expect("sku"),
+                    quantity: *q,
+                    unit_price_minor: *price,
+                    discount_minor: *discount,
+                    tax_minor: *tax,
+                    minimum_age: None,
+                })
+                .collect();
+            sale.subtotal_minor = lines.iter().map(|(q, p, _, _)| q * p).sum();
+            sale.discount_total_minor = lines.iter().map(|(_, _, d, _)| d).sum();
+            sale.tax_total_minor = lines.iter().map(|(_, _, _, t)| t).sum();
+            sale.total_minor = sale.subtotal_minor - sale.discount_total_minor + sale.tax_total_minor;
+            let over = if cash { extra } else { 0 };
+            sale.tenders = vec![TenderInput {
+                kind: if cash { TenderKind::Cash } else { TenderKind::Card },
+                amount_minor: (sale.total_minor + over).max(1),
+                reference: None,
+            }];
+            sale.change_minor = sale.tenders[0].amount_minor - sale.total_minor;
+            sale
+        })
     }
 
     proptest! {

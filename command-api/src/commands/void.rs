@@ -52,9 +52,7 @@ pub fn decide(
     if state.has_refunds() {
         return Err(ApiError::StateConflict {
             code: "sale_has_refunds",
-            message: format!(
-                "sale {sale_id} has refunds; refund the remaining lines instead of voiding"
-            ),
+            message: format!("sale {sale_id} has refunds; refund the remaining lines instead of voiding"),
         });
     }
     Ok(SaleVoided {

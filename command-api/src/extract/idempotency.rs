@@ -29,9 +29,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             header: "Idempotency-Key",
             message: message.to_owned(),
         };
-        let text = value
-            .to_str()
-            .map_err(|_| invalid("must be visible ASCII"))?;
+        let text = value.to_str().map_err(|_| invalid("must be visible ASCII"))?;
         if text.is_empty() || text.len() > MAX_LEN {
             return Err(invalid("must be 1 to 255 characters"));
         }

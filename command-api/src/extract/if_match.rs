@@ -25,10 +25,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         };
         let text = value.to_str().map_err(|_| invalid())?.trim();
         let text = text.strip_prefix("W/").unwrap_or(text);
-        let text = text
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .unwrap_or(text);
+        let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
         let version = text.parse::<u64>().map_err(|_| invalid())?;
         if version == 0 {
             return Err(invalid());

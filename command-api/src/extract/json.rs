@@ -33,9 +33,7 @@ where
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|rejection| match rejection {
-                BytesRejection::FailedToBufferBody(_)
-                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-                {
+                BytesRejection::FailedToBufferBody(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     ApiError::PayloadTooLarge
                 }
                 other => ApiError::MalformedJson {
@@ -50,14 +48,8 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
     let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Deserializes `bytes` into `T`, mapping errors to the API's shape with field paths.
@@ -162,38 +154,22 @@ mod tests {
     #[test]
     fn wrong_types_name_the_nested_field() {
         let err =
-            parse::<Body>(br#"{"lines":[{"sku":"a","quantity":1},{"sku":"b","quantity":"x"}]}"#)
-                .expect_err("type");
-        assert_eq!(
-            field_of(err),
-            ("lines[1].quantity".to_owned(), "invalid_field")
-        );
+            parse::<Body>(br#"{"lines":[{"sku":"a","quantity":1},{"sku":"b","quantity":"x"}]}"#).expect_err("type");
+        assert_eq!(field_of(err), ("lines[1].quantity".to_owned(), "invalid_field"));
     }
 
     #[test]
     fn missing_and_unknown_fields_name_the_field() {
         let err = parse::<Body>(br#"{"lines":[{"sku":"a"}]}"#).expect_err("missing");
-        assert_eq!(
-            field_of(err),
-            ("lines[0].quantity".to_owned(), "missing_field")
-        );
+        assert_eq!(field_of(err), ("lines[0].quantity".to_owned(), "missing_field"));
         let err = parse::<Body>(br#"{"lines":[],"tenant":"x"}"#).expect_err("unknown");
         assert_eq!(field_of(err), ("tenant".to_owned(), "unknown_field"));
     }
 
     #[test]
     fn syntax_errors_and_trailing_garbage_are_malformed() {
-        for body in [
-            &b"{"[..],
-            b"{\"lines\": [}",
-            b"{\"lines\":[]} x",
-            b"\xff\xfe",
-            b"",
-        ] {
-            assert_eq!(
-                parse::<Body>(body).expect_err("malformed").code(),
-                "malformed_json"
-            );
+        for body in [&b"{"[..], b"{\"lines\": [}", b"{\"lines\":[]} x", b"\xff\xfe", b""] {
+            assert_eq!(parse::<Body>(body).expect_err("malformed").code(), "malformed_json");
         }
     }
 
@@ -201,9 +177,7 @@ mod tests {
     fn deep_nesting_is_refused_without_overflowing_the_stack() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(
-            parse::<serde_json::Value>(deep.as_bytes())
-                .expect_err("deep")
-                .code(),
+            parse::<serde_json::Value>(deep.as_bytes()).expect_err("deep").code(),
             "malformed_json"
         );
     }

@@ -10,9 +10,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Authorized, Manager};
 use crate::commands::CommandMeta;
-use crate::commands::catalog::{
-    self, ChangePrice, DiscontinueProduct, RegisterProduct, UpdateProduct,
-};
+use crate::commands::catalog::{self, ChangePrice, DiscontinueProduct, RegisterProduct, UpdateProduct};
 use crate::commands::product_state::ProductState;
 use crate::error::ApiError;
 use crate::execute;
@@ -36,11 +34,7 @@ fn sku(raw: String) -> Result<Sku, ApiError> {
 
 /// The expectation for a change made against version `if_match`: it must still be the
 /// product's last event.
-fn expect_version(
-    sku: &Sku,
-    history: &[StoredEvent],
-    if_match: u64,
-) -> Result<(ProductState, Expected), ApiError> {
+fn expect_version(sku: &Sku, history: &[StoredEvent], if_match: u64) -> Result<(ProductState, Expected), ApiError> {
     let state = ProductState::fold(history);
     if !state.exists() {
         return Err(ApiError::NotFound {
@@ -68,16 +62,10 @@ async fn change<F>(
 where
     F: Fn(&ProductState) -> Result<DomainEvent, ApiError>,
 {
-    let outcome = execute::run(
-        &state.store,
-        meta,
-        AggregateRef::product(sku),
-        None,
-        |history| {
-            let (product, expected) = expect_version(sku, history, if_match)?;
-            Ok((decide(&product)?, expected))
-        },
-    )
+    let outcome = execute::run(&state.store, meta, AggregateRef::product(sku), None, |history| {
+        let (product, expected) = expect_version(sku, history, if_match)?;
+        Ok((decide(&product)?, expected))
+    })
     .await?;
     state.catalog.invalidate(&meta.context.tenant, sku).await;
     Ok(Accepted::response(outcome, true))

@@ -14,9 +14,7 @@ use crate::state::AppState;
 
 /// The health routes.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(health))
-        .routes(routes!(ready))
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready))
 }
 
 /// Liveness and readiness answer.
@@ -49,10 +47,7 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let nats_up = state.store.is_connected();
     let admin = state.mongo.database("admin");
     let ping = admin.run_command(bson::doc! {"ping": 1});
-    let mongo_up = matches!(
-        tokio::time::timeout(Duration::from_secs(2), ping).await,
-        Ok(Ok(_))
-    );
+    let mongo_up = matches!(tokio::time::timeout(Duration::from_secs(2), ping).await, Ok(Ok(_)));
     let up = |ok: bool| if ok { "ok" } else { "unavailable" };
     let status = if nats_up && mongo_up {
         StatusCode::OK

@@ -40,9 +40,7 @@ async fn record(
         |_| {
             Err(ApiError::StateConflict {
                 code: "movement_exists",
-                message: format!(
-                    "movement {movement_id} was already recorded with different contents"
-                ),
+                message: format!("movement {movement_id} was already recorded with different contents"),
             })
         },
     )
@@ -72,12 +70,7 @@ async fn receive_stock(
         || format!("movement:{movement_id}"),
         command.occurred_at,
     );
-    let event = inventory::receive(
-        &command,
-        movement_id.clone(),
-        &meta.context,
-        meta.recorded_at,
-    )?;
+    let event = inventory::receive(&command, movement_id.clone(), &meta.context, meta.recorded_at)?;
     record(&state, &meta, &movement_id, event.into()).await
 }
 
@@ -103,12 +96,7 @@ async fn adjust_stock(
         || format!("movement:{movement_id}"),
         command.occurred_at,
     );
-    let event = inventory::adjust(
-        &command,
-        movement_id.clone(),
-        &meta.context,
-        meta.recorded_at,
-    )?;
+    let event = inventory::adjust(&command, movement_id.clone(), &meta.context, meta.recorded_at)?;
     record(&state, &meta, &movement_id, event.into()).await
 }
 
@@ -134,12 +122,7 @@ async fn count_stock(
         || format!("movement:{movement_id}"),
         command.occurred_at,
     );
-    let event = inventory::count(
-        &command,
-        movement_id.clone(),
-        &meta.context,
-        meta.recorded_at,
-    )?;
+    let event = inventory::count(&command, movement_id.clone(), &meta.context, meta.recorded_at)?;
     record(&state, &meta, &movement_id, event.into()).await
 }
 
@@ -165,11 +148,6 @@ async fn transfer_stock(
         || format!("movement:{movement_id}"),
         command.occurred_at,
     );
-    let event = inventory::transfer(
-        &command,
-        movement_id.clone(),
-        &meta.context,
-        meta.recorded_at,
-    )?;
+    let event = inventory::transfer(&command, movement_id.clone(), &meta.context, meta.recorded_at)?;
     record(&state, &meta, &movement_id, event.into()).await
 }

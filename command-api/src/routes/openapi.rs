@@ -37,9 +37,7 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
-        components
-            .schemas
-            .insert("ErrorBody".to_owned(), ErrorBody::schema());
+        components.schemas.insert("ErrorBody".to_owned(), ErrorBody::schema());
         components
             .schemas
             .insert("ErrorDetail".to_owned(), ErrorDetail::schema());

@@ -99,22 +99,16 @@ async fn void_sale(
         || format!("void:{sale_id}"),
         command.occurred_at,
     );
-    let outcome = execute::run(
-        &state.store,
-        &meta,
-        AggregateRef::sale(&sale_id),
-        None,
-        |history| {
-            let event = void::decide(
-                &sale_id,
-                &command,
-                &meta.context,
-                &SaleState::fold(history),
-                meta.recorded_at,
-            )?;
-            Ok((event.into(), after(history)))
-        },
-    )
+    let outcome = execute::run(&state.store, &meta, AggregateRef::sale(&sale_id), None, |history| {
+        let event = void::decide(
+            &sale_id,
+            &command,
+            &meta.context,
+            &SaleState::fold(history),
+            meta.recorded_at,
+        )?;
+        Ok((event.into(), after(history)))
+    })
     .await?;
     Ok(Accepted::response(outcome, false))
 }
@@ -144,22 +138,16 @@ async fn refund_sale(
         || format!("refund:{}", command.refund_id),
         command.occurred_at,
     );
-    let outcome = execute::run(
-        &state.store,
-        &meta,
-        AggregateRef::sale(&sale_id),
-        None,
-        |history| {
-            let event = refund::decide(
-                &sale_id,
-                &command,
-                &meta.context,
-                &SaleState::fold(history),
-                meta.recorded_at,
-            )?;
-            Ok((event.into(), after(history)))
-        },
-    )
+    let outcome = execute::run(&state.store, &meta, AggregateRef::sale(&sale_id), None, |history| {
+        let event = refund::decide(
+            &sale_id,
+            &command,
+            &meta.context,
+            &SaleState::fold(history),
+            meta.recorded_at,
+        )?;
+        Ok((event.into(), after(history)))
+    })
     .await?;
     Ok(Accepted::response(outcome, false))
 }

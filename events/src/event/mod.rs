@@ -18,15 +18,12 @@ pub mod users;
 use std::fmt;
 
 pub use catalog::{
-    AgeRestriction, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered,
-    ProductUpdated,
+    AgeRestriction, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered, ProductUpdated,
 };
-pub use inventory::{
-    AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred,
-};
+pub use inventory::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
 pub use sales::{
-    AgeVerification, AgeVerificationMethod, RefundLine, SaleCompleted, SaleLine, SaleRefunded,
-    SaleVoided, Tender, TenderKind,
+    AgeVerification, AgeVerificationMethod, RefundLine, SaleCompleted, SaleLine, SaleRefunded, SaleVoided, Tender,
+    TenderKind,
 };
 pub use users::{UserDeactivated, UserJoined, UserRoleChanged};
 

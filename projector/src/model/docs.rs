@@ -30,6 +30,46 @@ pub mod collections {
     pub const PARKED: &str = "parked";
     /// Every read-model collection a replay rebuilds and compares.
     pub const READ_MODEL: [&str; 5] = [PRODUCTS, SALES, INVENTORY_TRANSACTIONS, USERS, DAILY_SALES];
+    /// Everything a replay rebuilds and swaps in: the read model, its checkpoint and its
+    /// parked events.
+    pub const REBUILT: [&str; 7] = [
+        PRODUCTS,
+        SALES,
+        INVENTORY_TRANSACTIONS,
+        USERS,
+        DAILY_SALES,
+        CHECKPOINTS,
+        PARKED,
+    ];
+
+    /// Which physical collections a projection writes: the live ones (no prefix) or a
+    /// replay's shadow copies (`replay_products`, ...).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct Target {
+        prefix: String,
+    }
+
+    impl Target {
+        /// The live collections.
+        pub fn live() -> Self {
+            Self::default()
+        }
+
+        /// Shadow collections named `<prefix><name>`.
+        pub fn shadow(prefix: impl Into<String>) -> Self {
+            Self { prefix: prefix.into() }
+        }
+
+        /// The physical name of the logical collection `name`.
+        pub fn name(&self, name: &str) -> String {
+            format!("{}{name}", self.prefix)
+        }
+
+        /// Whether these are the live collections.
+        pub fn is_live(&self) -> bool {
+            self.prefix.is_empty()
+        }
+    }
 }
 
 /// Money inside a document.
@@ -117,9 +157,7 @@ impl ProductDoc {
     pub fn refresh_flags(&mut self) {
         self.on_hand_total = self.stock.values().sum();
         self.negative_stock = self.stock.values().any(|q| *q < 0);
-        self.low_stock = self
-            .reorder_point
-            .is_some_and(|point| self.on_hand_total <= point);
+        self.low_stock = self.reorder_point.is_some_and(|point| self.on_hand_total <= point);
     }
 }
 
@@ -413,10 +451,7 @@ pub struct UserDoc {
     #[serde(with = "chrono_datetime_as_bson_datetime")]
     pub joined_at: DateTime<Utc>,
     /// When they were deactivated.
-    #[serde(
-        default,
-        with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional"
-    )]
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
     pub deactivated_at: Option<DateTime<Utc>>,
     /// Stream sequence of the last event applied to this document.
     pub last_seq: i64,

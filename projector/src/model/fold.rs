@@ -14,14 +14,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use events::event::{
-    SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted, StockReceived,
-    StockTransferred,
+    SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted, StockReceived, StockTransferred,
 };
 use events::{DomainEvent, EventEnvelope};
 
 use super::docs::{
-    AgeVerificationDoc, DailySalesDoc, InventoryTransactionDoc, MoneyDoc, ProductDoc, RefundDoc,
-    RefundLineDoc, SaleDoc, SaleLineDoc, TenderDoc, UserDoc, VoidDoc,
+    AgeVerificationDoc, DailySalesDoc, InventoryTransactionDoc, MoneyDoc, ProductDoc, RefundDoc, RefundLineDoc,
+    SaleDoc, SaleLineDoc, TenderDoc, UserDoc, VoidDoc,
 };
 
 /// An event with its stream sequence.
@@ -141,9 +140,7 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
             }
             DomainEvent::SaleCompleted(e) => {
                 needs.sales.insert(e.sale_id.to_string());
-                needs
-                    .products
-                    .extend(e.lines.iter().map(|l| l.sku.to_string()));
+                needs.products.extend(e.lines.iter().map(|l| l.sku.to_string()));
                 needs.daily.insert(DailySalesDoc::id_of(
                     &business_date(event.envelope.occurred_at),
                     e.location.as_str(),
@@ -154,9 +151,7 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
             }
             DomainEvent::SaleRefunded(e) => {
                 needs.sales.insert(e.sale_id.to_string());
-                needs
-                    .products
-                    .extend(e.lines.iter().map(|l| l.sku.to_string()));
+                needs.products.extend(e.lines.iter().map(|l| l.sku.to_string()));
                 needs.daily.insert(DailySalesDoc::id_of(
                     &business_date(event.envelope.occurred_at),
                     e.location.as_str(),
@@ -186,8 +181,7 @@ pub fn derived_needs(events: &[Sequenced], snapshot: &Snapshot) -> Needs {
                 in_batch.insert(e.sale_id.as_str(), e);
             }
             DomainEvent::SaleVoided(e) => {
-                let (location, skus): (String, Vec<String>) = match in_batch.get(e.sale_id.as_str())
-                {
+                let (location, skus): (String, Vec<String>) = match in_batch.get(e.sale_id.as_str()) {
                     Some(sale) => (
                         sale.location.to_string(),
                         sale.lines.iter().map(|l| l.sku.to_string()).collect(),
@@ -303,12 +297,7 @@ impl<'s> Staging<'s> {
     }
 
     /// The day's figures, staged for change, if this event has not been applied to them yet.
-    fn daily(
-        &mut self,
-        date: &str,
-        location: &str,
-        currency: &str,
-    ) -> Result<Option<&mut DailySalesDoc>, FoldError> {
+    fn daily(&mut self, date: &str, location: &str, currency: &str) -> Result<Option<&mut DailySalesDoc>, FoldError> {
         let id = DailySalesDoc::id_of(date, location);
         if !self.daily.contains_key(&id) {
             self.check_loaded("daily_sales", &id)?;
@@ -349,11 +338,7 @@ impl<'s> Staging<'s> {
     /// Moves `delta` units of `sku` at `location` and records the transaction, if the
     /// product has not seen this event yet.
     fn move_stock(&mut self, sku: &str, location: &str, delta: Delta<'_>) -> Result<(), FoldError> {
-        let (seq, at, event_id) = (
-            self.seq,
-            self.at(),
-            self.event.envelope.event_id.to_string(),
-        );
+        let (seq, at, event_id) = (self.seq, self.at(), self.event.envelope.event_id.to_string());
         let index = self.transactions.len();
         let Some(product) = self.product(sku)? else {
             return Ok(());
@@ -389,10 +374,7 @@ impl<'s> Staging<'s> {
                 let (seq, price) = (self.seq, MoneyDoc::from(e.price));
                 if let Some(product) = self.product(e.sku.as_str())? {
                     if product.status != "unregistered" {
-                        return Err(invariant(format!(
-                            "product {} is already registered",
-                            e.sku
-                        )));
+                        return Err(invariant(format!("product {} is already registered", e.sku)));
                     }
                     set_details(product, &e.details);
                     product.price = Some(price);
@@ -598,8 +580,7 @@ impl<'s> Staging<'s> {
             day.tax_minor += e.tax_total_minor;
             day.net_minor += e.subtotal_minor - e.discount_total_minor;
             for tender in &e.tenders {
-                day.tenders
-                    .add(&serde_plain(&tender.kind), tender.amount_minor);
+                day.tenders.add(&serde_plain(&tender.kind), tender.amount_minor);
             }
             day.tenders.cash -= e.change_minor;
         }
@@ -616,9 +597,7 @@ impl<'s> Staging<'s> {
                 return Err(invariant(format!("sale {sale_id} is already voided")));
             }
             if !sale.refunds.is_empty() {
-                return Err(invariant(format!(
-                    "sale {sale_id} has refunds and cannot be voided"
-                )));
+                return Err(invariant(format!("sale {sale_id} has refunds and cannot be voided")));
             }
             let mut doc = sale.clone();
             doc.status = "voided".to_owned();
@@ -654,15 +633,8 @@ impl<'s> Staging<'s> {
             if sale.void.is_some() {
                 return Err(invariant(format!("refund of voided sale {sale_id}")));
             }
-            if sale
-                .refunds
-                .iter()
-                .any(|r| r.refund_id == e.refund_id.as_str())
-            {
-                return Err(invariant(format!(
-                    "refund {} of sale {sale_id} exists",
-                    e.refund_id
-                )));
+            if sale.refunds.iter().any(|r| r.refund_id == e.refund_id.as_str()) {
+                return Err(invariant(format!("refund {} of sale {sale_id} exists", e.refund_id)));
             }
             let mut doc = sale.clone();
             for line in &e.lines {
@@ -670,9 +642,7 @@ impl<'s> Staging<'s> {
                     .lines
                     .iter_mut()
                     .find(|l| l.line_no == i64::from(line.line_no))
-                    .ok_or_else(|| {
-                        invariant(format!("sale {sale_id} has no line {}", line.line_no))
-                    })?;
+                    .ok_or_else(|| invariant(format!("sale {sale_id} has no line {}", line.line_no)))?;
                 if sold.sku != line.sku.as_str()
                     || sold.refunded_quantity + line.quantity > sold.quantity
                     || line.quantity <= 0
@@ -708,12 +678,7 @@ impl<'s> Staging<'s> {
             });
             doc.refunded_total_minor += e.total_minor;
             let fully = doc.lines.iter().all(|l| l.refunded_quantity == l.quantity);
-            doc.status = if fully {
-                "refunded"
-            } else {
-                "partially_refunded"
-            }
-            .to_owned();
+            doc.status = if fully { "refunded" } else { "partially_refunded" }.to_owned();
             self.sales.insert(sale_id.to_owned(), doc);
         }
         if e.restock {
@@ -731,8 +696,7 @@ impl<'s> Staging<'s> {
             day.refunds_minor += e.total_minor;
             day.refund_tax_minor += e.lines.iter().map(|l| l.tax_minor).sum::<i64>();
             for tender in &e.tenders {
-                day.refund_tenders
-                    .add(&serde_plain(&tender.kind), tender.amount_minor);
+                day.refund_tenders.add(&serde_plain(&tender.kind), tender.amount_minor);
             }
         }
         Ok(())
@@ -796,10 +760,7 @@ impl<'a> Delta<'a> {
 
 fn registered(product: &ProductDoc) -> Result<(), FoldError> {
     if product.status == "unregistered" {
-        Err(invariant(format!(
-            "product {} is not registered",
-            product.sku
-        )))
+        Err(invariant(format!("product {} is not registered", product.sku)))
     } else {
         Ok(())
     }

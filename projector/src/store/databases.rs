@@ -98,11 +98,7 @@ pub struct TenantDatabases {
 
 impl TenantDatabases {
     /// Connects to the main deployment (lazily; the driver connects on first use).
-    pub async fn new(
-        main_uri: &str,
-        main_db: &str,
-        settings: PoolSettings,
-    ) -> mongodb::error::Result<Self> {
+    pub async fn new(main_uri: &str, main_db: &str, settings: PoolSettings) -> mongodb::error::Result<Self> {
         let counters = Arc::new(PoolCounters::default());
         let main = client(main_uri, settings, &counters).await?;
         let databases = Self {
@@ -159,25 +155,60 @@ impl TenantDatabases {
             .unwrap_or_else(|| self.main_uri.clone())
     }
 
+    /// The shared client of the deployment `uri`.
+    pub async fn client_for(&self, uri: &str) -> mongodb::error::Result<Client> {
+        let existing = self.clients.lock().ok().and_then(|clients| clients.get(uri).cloned());
+        if let Some(client) = existing {
+            return Ok(client);
+        }
+        let client = client(uri, self.settings, &self.counters).await?;
+        if let Ok(mut clients) = self.clients.lock() {
+            return Ok(clients.entry(uri.to_owned()).or_insert_with(|| client.clone()).clone());
+        }
+        Ok(client)
+    }
+
+    /// Points `tenant` at the deployment `uri` in the placement map (no entry when `uri`
+    /// is the main deployment), for this process at once and for the others at their next
+    /// refresh.
+    pub async fn place(&self, tenant: &TenantId, uri: &str) -> mongodb::error::Result<()> {
+        let placements = self.main_database().collection::<bson::Document>("tenant_placements");
+        if uri == self.main_uri {
+            placements.delete_one(bson::doc! {"_id": tenant.as_str()}).await?;
+        } else {
+            placements
+                .update_one(bson::doc! {"_id": tenant.as_str()}, bson::doc! {"$set": {"uri": uri}})
+                .upsert(true)
+                .await?;
+        }
+        if let Ok(mut map) = self.placements.write() {
+            if uri == self.main_uri {
+                map.remove(tenant.as_str());
+            } else {
+                map.insert(tenant.to_string(), uri.to_owned());
+            }
+        }
+        self.forget(tenant);
+        Ok(())
+    }
+
+    /// Tenants in the placement map.
+    pub fn placed_tenants(&self) -> Vec<String> {
+        self.placements
+            .read()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The URI of the main deployment.
+    pub fn main_uri(&self) -> &str {
+        &self.main_uri
+    }
+
     /// The database of `tenant`, on its deployment, with its indexes created the first
     /// time this process uses it.
     pub async fn database(&self, tenant: &TenantId) -> mongodb::error::Result<Database> {
-        let uri = self.uri_of(tenant);
-        let existing = self
-            .clients
-            .lock()
-            .ok()
-            .and_then(|clients| clients.get(&uri).cloned());
-        let client = match existing {
-            Some(client) => client,
-            None => {
-                let client = client(&uri, self.settings, &self.counters).await?;
-                if let Ok(mut clients) = self.clients.lock() {
-                    clients.entry(uri.clone()).or_insert_with(|| client.clone());
-                }
-                client
-            }
-        };
+        let client = self.client_for(&self.uri_of(tenant)).await?;
         let db = client.database(&tenant.database_name());
         let first_use = self
             .indexed
@@ -185,7 +216,7 @@ impl TenantDatabases {
             .map(|set| !set.contains(tenant.as_str()))
             .unwrap_or(true);
         if first_use {
-            indexes::ensure(&db).await?;
+            indexes::ensure(&db, &crate::model::docs::collections::Target::live()).await?;
             if let Ok(mut set) = self.indexed.lock() {
                 set.insert(tenant.to_string());
             }
@@ -226,11 +257,7 @@ impl TenantDatabases {
     }
 }
 
-async fn client(
-    uri: &str,
-    settings: PoolSettings,
-    counters: &Arc<PoolCounters>,
-) -> mongodb::error::Result<Client> {
+async fn client(uri: &str, settings: PoolSettings, counters: &Arc<PoolCounters>) -> mongodb::error::Result<Client> {
     let mut options = ClientOptions::parse(uri).await?;
     options.app_name = Some("tillstream-projector".to_owned());
     options.max_pool_size = Some(settings.max_pool_size);
@@ -247,9 +274,7 @@ async fn client(
             CmapEvent::ConnectionClosed(_) => &counters.closed,
             CmapEvent::ConnectionCheckedOut(_) => &counters.checked_out,
             CmapEvent::ConnectionCheckedIn(_) => &counters.checked_in,
-            CmapEvent::ConnectionCheckoutFailed(ConnectionCheckoutFailedEvent { .. }) => {
-                &counters.checkout_failed
-            }
+            CmapEvent::ConnectionCheckoutFailed(ConnectionCheckoutFailedEvent { .. }) => &counters.checkout_failed,
             CmapEvent::PoolCleared(_) => &counters.pool_cleared,
             _ => return,
         };

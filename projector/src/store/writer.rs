@@ -25,7 +25,8 @@ use mongodb::Database;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::model::docs::{DailySalesDoc, ProductDoc, SaleDoc, UserDoc, collections};
+use crate::model::docs::collections::{self, Target};
+use crate::model::docs::{DailySalesDoc, ProductDoc, SaleDoc, UserDoc};
 use crate::model::fold::{Changes, Needs, Snapshot};
 
 /// Most operations per write command.
@@ -75,32 +76,20 @@ pub struct ParkedDoc {
 }
 
 /// Loads the documents named in `needs` that `snapshot` does not hold yet.
-pub async fn load(db: &Database, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
-    load_into::<ProductDoc>(
-        db,
-        collections::PRODUCTS,
-        &needs.products,
-        snapshot,
-        |s, d| {
-            s.products.insert(d.sku.clone(), d);
-        },
-    )
+pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
+    load_into::<ProductDoc>(db, target, collections::PRODUCTS, &needs.products, snapshot, |s, d| {
+        s.products.insert(d.sku.clone(), d);
+    })
     .await?;
-    load_into::<SaleDoc>(db, collections::SALES, &needs.sales, snapshot, |s, d| {
+    load_into::<SaleDoc>(db, target, collections::SALES, &needs.sales, snapshot, |s, d| {
         s.sales.insert(d.sale_id.clone(), d);
     })
     .await?;
-    load_into::<DailySalesDoc>(
-        db,
-        collections::DAILY_SALES,
-        &needs.daily,
-        snapshot,
-        |s, d| {
-            s.daily.insert(d.id.clone(), d);
-        },
-    )
+    load_into::<DailySalesDoc>(db, target, collections::DAILY_SALES, &needs.daily, snapshot, |s, d| {
+        s.daily.insert(d.id.clone(), d);
+    })
     .await?;
-    load_into::<UserDoc>(db, collections::USERS, &needs.users, snapshot, |s, d| {
+    load_into::<UserDoc>(db, target, collections::USERS, &needs.users, snapshot, |s, d| {
         s.users.insert(d.user_id.clone(), d);
     })
     .await?;
@@ -109,6 +98,7 @@ pub async fn load(db: &Database, needs: &Needs, snapshot: &mut Snapshot) -> Resu
 
 async fn load_into<T>(
     db: &Database,
+    target: &Target,
     collection: &'static str,
     ids: &std::collections::BTreeSet<String>,
     snapshot: &mut Snapshot,
@@ -123,7 +113,7 @@ where
         .collect();
     for chunk in missing.chunks(CHUNK) {
         let found: Vec<T> = db
-            .collection::<T>(collection)
+            .collection::<T>(&target.name(collection))
             .find(doc! {"_id": {"$in": chunk.iter().map(|id| id.as_str()).collect::<Vec<_>>()}})
             .await?
             .try_collect()
@@ -141,46 +131,40 @@ where
 /// Writes what a batch changed, then moves the checkpoint.
 pub async fn write(
     db: &Database,
+    target: &Target,
     snapshot: &Snapshot,
     changes: &Changes,
     parked: &[ParkedDoc],
 ) -> Result<(), WriteError> {
     if !parked.is_empty() {
         let docs = parked.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-        insert_ignoring_duplicates(db, collections::PARKED, docs).await?;
+        insert_ignoring_duplicates(db, &target.name(collections::PARKED), docs).await?;
     }
     if !changes.transactions.is_empty() {
-        let docs = changes
-            .transactions
-            .iter()
-            .map(encode)
-            .collect::<Result<Vec<_>, _>>()?;
-        insert_ignoring_duplicates(db, collections::INVENTORY_TRANSACTIONS, docs).await?;
+        let docs = changes.transactions.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
+        insert_ignoring_duplicates(db, &target.name(collections::INVENTORY_TRANSACTIONS), docs).await?;
     }
     replace_guarded(
         db,
-        collections::PRODUCTS,
-        changes
-            .products
-            .iter()
-            .filter_map(|id| snapshot.products.get(id)),
+        &target.name(collections::PRODUCTS),
+        changes.products.iter().filter_map(|id| snapshot.products.get(id)),
     )
     .await?;
     replace_guarded(
         db,
-        collections::SALES,
+        &target.name(collections::SALES),
         changes.sales.iter().filter_map(|id| snapshot.sales.get(id)),
     )
     .await?;
     replace_guarded(
         db,
-        collections::DAILY_SALES,
+        &target.name(collections::DAILY_SALES),
         changes.daily.iter().filter_map(|id| snapshot.daily.get(id)),
     )
     .await?;
     replace_guarded(
         db,
-        collections::USERS,
+        &target.name(collections::USERS),
         changes.users.iter().filter_map(|id| snapshot.users.get(id)),
     )
     .await?;
@@ -190,11 +174,12 @@ pub async fn write(
         if let Some(at) = changes.last_occurred_at {
             set.insert("last_event_at", bson::DateTime::from_chrono(at));
         }
-        let update = doc! {"q": {"_id": "projection", "last_sequence": {"$lt": sequence}}, "u": {"$set": set}, "upsert": true};
+        let update =
+            doc! {"q": {"_id": "projection", "last_sequence": {"$lt": sequence}}, "u": {"$set": set}, "upsert": true};
         run_writes(
             db,
-            collections::CHECKPOINTS,
-            doc! {"update": collections::CHECKPOINTS, "updates": [update], "ordered": false},
+            &target.name(collections::CHECKPOINTS),
+            doc! {"update": target.name(collections::CHECKPOINTS), "updates": [update], "ordered": false},
         )
         .await?;
     }
@@ -236,11 +221,7 @@ where
     Ok(())
 }
 
-async fn insert_ignoring_duplicates(
-    db: &Database,
-    collection: &str,
-    docs: Vec<Document>,
-) -> Result<(), WriteError> {
+async fn insert_ignoring_duplicates(db: &Database, collection: &str, docs: Vec<Document>) -> Result<(), WriteError> {
     for chunk in docs.chunks(CHUNK) {
         run_writes(
             db,
