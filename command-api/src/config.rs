@@ -6,14 +6,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable, for development.
-    Pretty,
-    /// One JSON object per line, for log shippers.
-    Json,
-}
+pub use telemetry::LogFormat;
 
 /// The command line.
 #[derive(Debug, Clone, clap::Parser)]

@@ -14,7 +14,6 @@
 //! - [`catalog_ages`]: cached age restrictions read from the catalog's events.
 //! - [`routes`]: the HTTP routes, health, metrics and the OpenAPI document.
 //! - [`error`]: [`ApiError`], the one mapping of failures to HTTP.
-//! - [`telemetry`]: logging setup.
 
 pub mod auth;
 pub mod catalog_ages;
@@ -26,7 +25,6 @@ pub mod extract;
 pub mod routes;
 pub mod startup;
 pub mod state;
-pub mod telemetry;
 
 pub use config::Config;
 pub use error::ApiError;

@@ -2,9 +2,9 @@
 
 use anyhow::Context;
 use clap::Parser;
+use command_api::Application;
 use command_api::auth::Claims;
 use command_api::config::{Cli, Command};
-use command_api::{Application, telemetry};
 use events::{Role, TenantId};
 use secrecy::ExposeSecret;
 

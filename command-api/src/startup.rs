@@ -59,8 +59,7 @@ impl Application {
             config.catalog_cache_capacity,
             std::time::Duration::from_secs(config.catalog_cache_ttl_secs),
         );
-        let metrics =
-            routes::metrics::recorder().map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
+        let metrics = telemetry::metrics_recorder();
         let state = AppState {
             store,
             keys,
@@ -105,7 +104,7 @@ impl Application {
 
     /// Serves until SIGTERM or ctrl-c.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(shutdown_signal()).await
+        self.run_until(telemetry::shutdown_signal()).await
     }
 }
 
@@ -114,33 +113,4 @@ async fn not_found() -> ApiError {
         resource: "route",
         id: StatusCode::NOT_FOUND.to_string(),
     }
-}
-
-/// Completes on ctrl-c or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(%err, "cannot listen for ctrl-c");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -14,7 +14,6 @@
 //! - [`parked`]: listing parked events.
 //! - [`http`]: the admin server (health, metrics, stats, lag, parked).
 //! - [`shutdown`]: the stop flag tasks wait on.
-//! - [`telemetry`]: logging setup.
 
 pub mod config;
 pub mod http;
@@ -26,7 +25,6 @@ pub mod replay;
 pub mod shutdown;
 pub mod startup;
 pub mod store;
-pub mod telemetry;
 
 pub use config::Config;
 pub use startup::Projector;

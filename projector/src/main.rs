@@ -9,7 +9,7 @@ use clap::Parser;
 use events::TenantId;
 use projector::config::{Cli, Command, ParkedAction};
 use projector::replay::jobs;
-use projector::{Projector, parked, startup, telemetry};
+use projector::{Projector, parked, startup};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
@@ -21,7 +21,7 @@ async fn main() -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
             let projector = Projector::build(config).await.context("starting the projector")?;
-            projector.run_until(shutdown_signal()).await?;
+            projector.run_until(telemetry::shutdown_signal()).await?;
         }
         Command::Parked {
             action: ParkedAction::List { tenant: id, unroutable },
@@ -105,27 +105,4 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

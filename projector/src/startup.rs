@@ -2,13 +2,13 @@
 //! partition, the admin server, placement refresh and graceful shutdown.
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use events::SubjectScheme;
 use eventstore::{EventStore, StreamSettings};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -24,22 +24,6 @@ pub struct Projector {
     listener: TcpListener,
     admin_port: u16,
     metrics: PrometheusHandle,
-}
-
-/// The process-wide metrics recorder. If another component of the process installed one
-/// first (tests run the API and the projector together), this handle renders only its own.
-pub fn recorder() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
-            let handle = recorder.handle();
-            if metrics::set_global_recorder(recorder).is_err() {
-                tracing::warn!("a metrics recorder was already installed in this process");
-            }
-            handle
-        })
-        .clone()
 }
 
 /// Connects to MongoDB with the configured pool.
@@ -81,7 +65,7 @@ impl Projector {
         if let Err(err) = databases.refresh_placements().await {
             tracing::warn!(error = %err, "cannot read the placement map yet; using the main deployment");
         }
-        let metrics = recorder();
+        let metrics = telemetry::metrics_recorder();
         let listener = TcpListener::bind(config.admin_addr)
             .await
             .with_context(|| format!("binding {}", config.admin_addr))?;

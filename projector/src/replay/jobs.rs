@@ -49,9 +49,10 @@ async fn wait_for_handover(db: &mongodb::Database, job_id: &str, timeout: Durati
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(record) = swap::record(db).await?
-            && record.get_str("job_id").ok() == Some(job_id) {
-                return Ok(());
-            }
+            && record.get_str("job_id").ok() == Some(job_id)
+        {
+            return Ok(());
+        }
         if Instant::now() >= deadline {
             return Err(ReplayError::Refused(format!(
                 "no projector acted on the handover marker within {timeout:?}: is one running? \
