@@ -14,9 +14,10 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::http::{self, AdminState};
+use crate::model::docs::collections::Target;
 use crate::partition::{self, PartitionContext};
+use crate::store::PoolSettings;
 use crate::store::TenantDatabases;
-use crate::store::databases::PoolSettings;
 
 /// A built projector, connected and bound, not yet consuming.
 pub struct Projector {
@@ -34,9 +35,13 @@ pub async fn databases(config: &Config) -> anyhow::Result<TenantDatabases> {
         socket_timeout: Duration::from_secs(config.socket_timeout_secs),
         server_selection_timeout: Duration::from_secs(config.server_selection_timeout_secs),
     };
-    TenantDatabases::new(&config.mongodb_uri, &config.main_db, settings)
+    let databases = TenantDatabases::new(&config.mongodb_uri, &config.main_db, settings)
         .await
-        .context("configuring the MongoDB client")
+        .context("configuring the MongoDB client")?;
+    // The projector creates a tenant's database, so it creates its indexes with it.
+    Ok(databases.on_first_use(Arc::new(|db| {
+        Box::pin(async move { crate::store::indexes::ensure(&db, &Target::live()).await })
+    })))
 }
 
 /// Connects to NATS and opens (or creates) the event stream.

@@ -23,7 +23,7 @@ use mongodb::options::{ClientOptions, WriteConcern};
 use mongodb::{Client, Database};
 use serde::Serialize;
 
-use crate::store::indexes;
+use futures::future::BoxFuture;
 
 /// Pool settings applied to every client (the seed's defaults).
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +94,12 @@ pub struct TenantDatabases {
     clients: Mutex<HashMap<String, Client>>,
     placements: RwLock<BTreeMap<String, String>>,
     indexed: Mutex<HashSet<String>>,
+    first_use: Option<FirstUse>,
 }
+
+/// Work done on a tenant database the first time this process uses it (the projector
+/// creates its indexes).
+pub type FirstUse = Arc<dyn Fn(Database) -> BoxFuture<'static, mongodb::error::Result<()>> + Send + Sync>;
 
 impl TenantDatabases {
     /// Connects to the main deployment (lazily; the driver connects on first use).
@@ -110,8 +115,15 @@ impl TenantDatabases {
             clients: Mutex::new(HashMap::from([(main_uri.to_owned(), main)])),
             placements: RwLock::new(BTreeMap::new()),
             indexed: Mutex::new(HashSet::new()),
+            first_use: None,
         };
         Ok(databases)
+    }
+
+    /// Runs `hook` on each tenant database the first time this process uses it.
+    pub fn on_first_use(mut self, hook: FirstUse) -> Self {
+        self.first_use = Some(hook);
+        self
     }
 
     /// The main deployment's client.
@@ -205,8 +217,8 @@ impl TenantDatabases {
         &self.main_uri
     }
 
-    /// The database of `tenant`, on its deployment, with its indexes created the first
-    /// time this process uses it.
+    /// The database of `tenant`, on its deployment; the first-use hook runs the first time
+    /// this process uses it.
     pub async fn database(&self, tenant: &TenantId) -> mongodb::error::Result<Database> {
         let client = self.client_for(&self.uri_of(tenant)).await?;
         let db = client.database(&tenant.database_name());
@@ -216,7 +228,9 @@ impl TenantDatabases {
             .map(|set| !set.contains(tenant.as_str()))
             .unwrap_or(true);
         if first_use {
-            indexes::ensure(&db, &crate::model::docs::collections::Target::live()).await?;
+            if let Some(hook) = &self.first_use {
+                hook(db.clone()).await?;
+            }
             if let Ok(mut set) = self.indexed.lock() {
                 set.insert(tenant.to_string());
             }
@@ -224,7 +238,8 @@ impl TenantDatabases {
         Ok(db)
     }
 
-    /// Forgets that `tenant`'s indexes exist (after its database was dropped or moved).
+    /// Forgets that `tenant`'s database was used (after it was dropped or moved), so the
+    /// first-use hook runs again.
     pub fn forget(&self, tenant: &TenantId) {
         if let Ok(mut set) = self.indexed.lock() {
             set.remove(tenant.as_str());
