@@ -87,6 +87,15 @@ pub struct Config {
     #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
     pub mongodb_uri: String,
 
+    /// The shared database holding the placement map of tenant databases.
+    #[arg(long, env = "MAIN_DB", default_value = "liquor_pos_main")]
+    pub main_db: String,
+
+    /// Longest a query carrying `min_sequence` waits for the projection to reach it, in
+    /// milliseconds, before answering 503 `projection_behind`.
+    #[arg(long, env = "READ_YOUR_WRITES_TIMEOUT_MS", default_value_t = 2000)]
+    pub read_your_writes_timeout_ms: u64,
+
     /// HMAC secret of the default signing key (HS256), used for tokens without `kid`
     /// and for `kid` = `JWT_DEFAULT_KID`.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]

@@ -112,6 +112,15 @@ pub enum ApiError {
     /// acknowledged; retrying with the same idempotency key is safe.
     #[error("the event store is unavailable: {0}")]
     Unavailable(String),
+    /// 503 Service Unavailable: the read model has not reached the `min_sequence` the
+    /// query asked for within the wait bound; retry shortly.
+    #[error("the read model is at sequence {current}; sequence {wanted} is not projected yet")]
+    ProjectionBehind {
+        /// The sequence asked for.
+        wanted: u64,
+        /// Where the tenant's projection is.
+        current: u64,
+    },
     /// 500 Internal Server Error: a bug or an unexpected server answer.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -142,7 +151,7 @@ impl ApiError {
                 StatusCode::CONFLICT
             }
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::ProjectionBehind { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -166,6 +175,7 @@ impl ApiError {
             ApiError::StateConflict { code, .. } => code,
             ApiError::PreconditionRequired => "precondition_required",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::ProjectionBehind { .. } => "projection_behind",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -211,6 +221,10 @@ impl IntoResponse for ApiError {
         if let ApiError::VersionConflict { current, .. } = &self {
             error["current_version"] = json!(current);
         }
+        if let ApiError::ProjectionBehind { current, wanted } = &self {
+            error["current_sequence"] = json!(current);
+            error["min_sequence"] = json!(wanted);
+        }
         if let ApiError::Forbidden { required } = &self {
             error["required_role"] = json!(required);
         }
@@ -223,7 +237,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static(r#"Bearer realm="tillstream", error="invalid_token""#),
                 );
             }
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::ProjectionBehind { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
             }
             ApiError::VersionConflict { current, .. } => {

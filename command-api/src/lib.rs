@@ -10,6 +10,7 @@
 //! - [`auth`]: JWT verification and the [`auth::TenantContext`] extractor with role types.
 //! - [`extract`]: JSON body, `Idempotency-Key` and `If-Match` extractors.
 //! - [`commands`]: command bodies and the pure decisions that turn them into events.
+//! - [`queries`]: the read side: products, stock, sales, transactions, reports.
 //! - [`execute`]: append with optimistic concurrency and retry recognition.
 //! - [`catalog_ages`]: cached age restrictions read from the catalog's events.
 //! - [`routes`]: the HTTP routes, health, metrics and the OpenAPI document.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod error;
 pub mod execute;
 pub mod extract;
+pub mod queries;
 pub mod routes;
 pub mod startup;
 pub mod state;

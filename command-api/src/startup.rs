@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::routes;
 use crate::state::AppState;
+use tenantdb::TenantDatabases;
 
 /// A built application, bound to its port but not yet serving.
 pub struct Application {
@@ -47,12 +48,27 @@ impl Application {
             .await
             .with_context(|| format!("opening stream {}", config.stream_name))?;
 
-        let mut mongo_options = mongodb::options::ClientOptions::parse(&config.mongodb_uri)
-            .await
-            .context("parsing MONGODB_URI")?;
-        mongo_options.app_name = Some("tillstream-command-api".to_owned());
-        mongo_options.server_selection_timeout = Some(std::time::Duration::from_secs(2));
-        let mongo = mongodb::Client::with_options(mongo_options).context("creating the MongoDB client")?;
+        let pool = tenantdb::PoolSettings {
+            server_selection_timeout: std::time::Duration::from_secs(2),
+            ..Default::default()
+        };
+        let databases = Arc::new(
+            TenantDatabases::new(&config.mongodb_uri, &config.main_db, pool)
+                .await
+                .context("configuring the MongoDB client")?,
+        );
+        if let Err(err) = databases.refresh_placements().await {
+            tracing::warn!(error = %err, "cannot read the placement map yet; using the main deployment");
+        }
+        let refresher = Arc::clone(&databases);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                if let Err(err) = refresher.refresh_placements().await {
+                    tracing::warn!(error = %err, "refreshing the placement map failed");
+                }
+            }
+        });
 
         let catalog = CatalogAges::new(
             store.clone(),
@@ -64,7 +80,8 @@ impl Application {
             store,
             keys,
             catalog,
-            mongo,
+            databases,
+            read_your_writes_timeout: std::time::Duration::from_millis(config.read_your_writes_timeout_ms),
             metrics,
         };
 

@@ -6,6 +6,8 @@ use axum::extract::FromRef;
 use eventstore::EventStore;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use tenantdb::TenantDatabases;
+
 use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
 
@@ -18,8 +20,10 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     /// Age restrictions of products.
     pub catalog: CatalogAges,
-    /// MongoDB (read models), for readiness.
-    pub mongo: mongodb::Client,
+    /// Tenant databases (read models), with the placement map.
+    pub databases: Arc<TenantDatabases>,
+    /// How long a query waits for its `min_sequence`.
+    pub read_your_writes_timeout: std::time::Duration,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
 }

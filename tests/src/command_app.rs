@@ -64,6 +64,8 @@ impl CommandApp {
             stream_replicas: 1,
             publish_timeout_ms: 2000,
             mongodb_uri: mongodb_uri(),
+            main_db: "liquor_pos_main".to_owned(),
+            read_your_writes_timeout_ms: 2000,
             jwt_secret: tokens.secret.clone().into(),
             jwt_default_kid: "default".to_owned(),
             jwt_extra_secrets: None,

@@ -889,6 +889,14 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
         ("PUT", "/v1/products/SKU-1/price"),
         ("POST", "/v1/products/SKU-1/discontinue"),
         ("GET", "/health"),
+        ("GET", "/v1/sales"),
+        ("GET", "/v1/sales/s-1"),
+        ("GET", "/v1/products"),
+        ("GET", "/v1/products/SKU-1"),
+        ("GET", "/v1/stock"),
+        ("GET", "/v1/inventory/transactions"),
+        ("GET", "/v1/reports/daily"),
+        ("GET", "/v1/reports/top-products"),
         ("GET", "/ready"),
     ] {
         assert!(

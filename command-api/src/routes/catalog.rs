@@ -8,13 +8,16 @@ use eventstore::{Expected, StoredEvent};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Authorized, Manager};
+use axum::Json;
+
+use crate::auth::{Authorized, Cashier, Manager};
 use crate::commands::CommandMeta;
 use crate::commands::catalog::{self, ChangePrice, DiscontinueProduct, RegisterProduct, UpdateProduct};
 use crate::commands::product_state::ProductState;
 use crate::error::ApiError;
 use crate::execute;
-use crate::extract::{ApiJson, IdempotencyKey, IfMatch};
+use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, IfMatch, MinSequence};
+use crate::queries::{self, catalog::ProductSearch, page::Page};
 use crate::routes::Accepted;
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -22,7 +25,8 @@ use crate::state::AppState;
 /// The catalog routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(register_product))
+        .routes(routes!(register_product, list_products))
+        .routes(routes!(get_product))
         .routes(routes!(update_product))
         .routes(routes!(change_price))
         .routes(routes!(discontinue_product))
@@ -206,4 +210,35 @@ async fn discontinue_product(
         Ok(catalog::discontinue(&sku, &command, &meta.context, product, meta.recorded_at)?.into())
     })
     .await
+}
+
+/// Search the catalog (every role).
+#[utoipa::path(get, path = "/v1/products", tag = "catalog",
+    params(ProductSearch, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn list_products(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Cashier>,
+    MinSequence(min): MinSequence,
+    ApiQuery(query): ApiQuery<ProductSearch>,
+) -> Result<Json<Page>, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(Json(queries::catalog::search(&db, &query).await?))
+}
+
+/// One product with its stock per location (every role).
+#[utoipa::path(get, path = "/v1/products/{sku}", tag = "catalog",
+    params(("sku" = String, Path), ("min_sequence" = Option<u64>, Query)),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn get_product(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Cashier>,
+    MinSequence(min): MinSequence,
+    Path(raw_sku): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let sku = sku(raw_sku)?;
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(Json(queries::catalog::product(&db, sku.as_str()).await?))
 }

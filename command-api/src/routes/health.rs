@@ -45,7 +45,7 @@ async fn health() -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let nats_up = state.store.is_connected();
-    let admin = state.mongo.database("admin");
+    let admin = state.databases.main_client().database("admin");
     let ping = admin.run_command(bson::doc! {"ping": 1});
     let mongo_up = matches!(tokio::time::timeout(Duration::from_secs(2), ping).await, Ok(Ok(_)));
     let up = |ok: bool| if ok { "ok" } else { "unavailable" };

@@ -6,12 +6,15 @@ use events::{AggregateRef, DomainEvent, MovementId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Authorized, Manager};
+use axum::Json;
+
+use crate::auth::{Authorized, Cashier, Manager};
 use crate::commands::CommandMeta;
 use crate::commands::inventory::{self, AdjustStock, CountStock, ReceiveStock, TransferStock};
 use crate::error::ApiError;
 use crate::execute;
-use crate::extract::{ApiJson, IdempotencyKey};
+use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, MinSequence};
+use crate::queries::{self, catalog::StockQuery, page::Page, transactions::TransactionsQuery};
 use crate::routes::Accepted;
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -23,6 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(adjust_stock))
         .routes(routes!(count_stock))
         .routes(routes!(transfer_stock))
+        .routes(routes!(stock_levels))
+        .routes(routes!(inventory_transactions))
 }
 
 /// Appends a movement on its own subject, expecting it to be new.
@@ -150,4 +155,35 @@ async fn transfer_stock(
     );
     let event = inventory::transfer(&command, movement_id.clone(), &meta.context, meta.recorded_at)?;
     record(&state, &meta, &movement_id, event.into()).await
+}
+
+/// Stock levels per product, optionally at one location or only low / negative ones
+/// (every role).
+#[utoipa::path(get, path = "/v1/stock", tag = "inventory",
+    params(StockQuery, ("min_sequence" = Option<u64>, Query)),
+    responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn stock_levels(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Cashier>,
+    MinSequence(min): MinSequence,
+    ApiQuery(query): ApiQuery<StockQuery>,
+) -> Result<Json<Page>, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(Json(queries::catalog::stock(&db, &query).await?))
+}
+
+/// Stock movements of one SKU over a period (manager and up).
+#[utoipa::path(get, path = "/v1/inventory/transactions", tag = "inventory",
+    params(TransactionsQuery, ("min_sequence" = Option<u64>, Query)),
+    responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn inventory_transactions(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    ApiQuery(query): ApiQuery<TransactionsQuery>,
+) -> Result<Json<Page>, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(Json(queries::transactions::search(&db, &query).await?))
 }

@@ -4,9 +4,10 @@
 //!
 //! # Layout
 //! - [`accepted`]: [`Accepted`], the answer to a command that was recorded.
-//! - [`sales`]: complete, void and refund sales.
-//! - [`inventory`]: receipts, adjustments, counts, transfers.
-//! - [`catalog`]: register, update, reprice and discontinue products.
+//! - [`sales`]: complete, void and refund sales; list and read them.
+//! - [`inventory`]: receipts, adjustments, counts, transfers; stock levels and transactions.
+//! - [`catalog`]: register, update, reprice and discontinue products; search and read them.
+//! - [`reports`]: the daily Z report and top products (JSON or CSV).
 //! - [`health`]: liveness and readiness.
 //! - [`metrics`]: Prometheus metrics and the request-metrics middleware.
 //! - [`openapi`]: the OpenAPI document.
@@ -17,6 +18,7 @@ pub mod health;
 pub mod inventory;
 pub mod metrics;
 pub mod openapi;
+pub mod reports;
 pub mod sales;
 
 pub use accepted::Accepted;
@@ -31,5 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sales::router())
         .merge(inventory::router())
         .merge(catalog::router())
+        .merge(reports::router())
         .merge(health::router())
 }

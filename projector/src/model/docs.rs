@@ -182,6 +182,10 @@ pub struct SaleLineDoc {
     pub minimum_age: Option<i32>,
     /// Units refunded so far.
     pub refunded_quantity: i64,
+    /// Money refunded so far for this line (tax included).
+    pub refunded_amount_minor: i64,
+    /// The tax part of `refunded_amount_minor`.
+    pub refunded_tax_minor: i64,
 }
 
 /// A tender inside a document.

@@ -542,6 +542,8 @@ impl<'s> Staging<'s> {
                         total_minor: l.total_minor,
                         minimum_age: l.minimum_age.map(i32::from),
                         refunded_quantity: 0,
+                        refunded_amount_minor: 0,
+                        refunded_tax_minor: 0,
                     })
                     .collect(),
                 subtotal_minor: e.subtotal_minor,
@@ -653,6 +655,8 @@ impl<'s> Staging<'s> {
                     )));
                 }
                 sold.refunded_quantity += line.quantity;
+                sold.refunded_amount_minor += line.amount_minor;
+                sold.refunded_tax_minor += line.tax_minor;
             }
             doc.refunds.push(RefundDoc {
                 refund_id: e.refund_id.to_string(),

@@ -1,0 +1,40 @@
+//! Read-your-writes: a query carrying the stream sequence a command returned waits
+//! (bounded) until the tenant's projection checkpoint has reached it.
+
+use std::time::Duration;
+
+use bson::doc;
+use mongodb::Database;
+use tokio::time::Instant;
+
+use crate::error::ApiError;
+use crate::queries::mongo_error;
+
+/// The tenant's checkpoint: everything up to it is in the read model.
+pub async fn checkpoint(db: &Database) -> Result<u64, ApiError> {
+    let found = db
+        .collection::<bson::Document>("checkpoints")
+        .find_one(doc! {"_id": "projection"})
+        .await
+        .map_err(mongo_error)?;
+    Ok(found.and_then(|d| d.get_i64("last_sequence").ok()).unwrap_or(0).max(0) as u64)
+}
+
+/// Returns once the checkpoint is at least `wanted`, or 503 `projection_behind` after
+/// `timeout`. Without a `wanted` sequence it returns at once.
+pub async fn wait_for(db: &Database, wanted: Option<u64>, timeout: Duration) -> Result<(), ApiError> {
+    let Some(wanted) = wanted else { return Ok(()) };
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let current = checkpoint(db).await?;
+        if current >= wanted {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(ApiError::ProjectionBehind { wanted, current });
+        }
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,53 @@
+//! The read side: queries over a tenant's projections in `tenant_<id>`, written by the
+//! projector. Every query is addressed to the database of the token's tenant and nothing
+//! else, so no filter can reach another tenant's data.
+//!
+//! # Layout
+//! - [`document`]: stored documents as API JSON (`_id` → `id`, dates as RFC 3339).
+//! - [`freshness`]: read-your-writes: waiting for the tenant's checkpoint.
+//! - [`page`]: limits and cursors.
+//! - [`catalog`]: products and stock levels.
+//! - [`sales`]: sales and one sale.
+//! - [`transactions`]: inventory transactions of a SKU.
+//! - [`reports`]: the daily Z report and top products, as JSON or CSV.
+
+pub mod catalog;
+pub mod document;
+pub mod freshness;
+pub mod page;
+pub mod reports;
+pub mod sales;
+pub mod transactions;
+
+use mongodb::Database;
+
+use crate::auth::TenantContext;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The read model of the caller's tenant.
+pub async fn tenant_database(state: &AppState, context: &TenantContext) -> Result<Database, ApiError> {
+    state.databases.database(&context.tenant).await.map_err(mongo_error)
+}
+
+/// The read model of the caller's tenant, once it has reached `min_sequence` (if given).
+pub async fn read_model(
+    state: &AppState,
+    context: &TenantContext,
+    min_sequence: Option<u64>,
+) -> Result<Database, ApiError> {
+    let db = tenant_database(state, context).await?;
+    freshness::wait_for(&db, min_sequence, state.read_your_writes_timeout).await?;
+    Ok(db)
+}
+
+/// A MongoDB failure as an API error: 503 when the server cannot be reached, else 500.
+pub fn mongo_error(err: mongodb::error::Error) -> ApiError {
+    use mongodb::error::ErrorKind;
+    match *err.kind {
+        ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => {
+            ApiError::Unavailable(format!("MongoDB: {err}"))
+        }
+        _ => ApiError::Internal(anyhow::Error::new(err).context("querying the read model")),
+    }
+}

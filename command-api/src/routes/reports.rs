@@ -1,0 +1,76 @@
+//! Reports (manager and up): the daily Z report and top products, as JSON or CSV.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Authorized, Manager};
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, MinSequence};
+use crate::queries::{self, reports};
+use crate::routes::openapi::ErrorBody;
+use crate::state::AppState;
+
+/// The report routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(daily_report))
+        .routes(routes!(top_products))
+}
+
+fn wants_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"))
+}
+
+fn answer(headers: &HeaderMap, rows: Vec<Value>, csv: fn(&[Value]) -> String) -> Response {
+    if wants_csv(headers) {
+        ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(&rows)).into_response()
+    } else {
+        Json(json!({"items": rows})).into_response()
+    }
+}
+
+/// The Z report of one business day, one row per location.
+#[utoipa::path(get, path = "/v1/reports/daily", tag = "reports",
+    params(reports::DailyQuery, ("min_sequence" = Option<u64>, Query)),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", body = Object), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn daily_report(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<reports::DailyQuery>,
+) -> Result<Response, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(answer(&headers, reports::daily(&db, &query).await?, reports::daily_csv))
+}
+
+/// The best-selling products of a period by revenue or units, net of refunds.
+#[utoipa::path(get, path = "/v1/reports/top-products", tag = "reports",
+    params(reports::TopProductsQuery, ("min_sequence" = Option<u64>, Query)),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", body = Object), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn top_products(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<reports::TopProductsQuery>,
+) -> Result<Response, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(answer(
+        &headers,
+        reports::top_products(&db, &query).await?,
+        reports::top_products_csv,
+    ))
+}
