@@ -128,6 +128,49 @@ pub struct Config {
     #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30)]
     pub jwt_leeway_secs: u64,
 
+    /// Key for hashing refresh and verification tokens before they are stored. Defaults
+    /// to a key derived from `JWT_SECRET`; set it so that rotating `JWT_SECRET` does not
+    /// log everyone out.
+    #[arg(long, env = "JWT_REFRESH_SECRET", hide_env_values = true)]
+    pub jwt_refresh_secret: Option<SecretString>,
+
+    /// Lifetime of an access token, seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of a refresh token, seconds (each use replaces it).
+    #[arg(long, env = "REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Lifetime of an email verification link, seconds.
+    #[arg(long, env = "VERIFICATION_TTL_SECS", default_value_t = 24 * 3600)]
+    pub verification_ttl_secs: u64,
+
+    /// SMTP relay for verification mail (`smtp://host:25`); without it mail goes to the
+    /// development outbox (collection `outbox` of the main database).
+    #[arg(long, env = "SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Sender of verification mail.
+    #[arg(long, env = "MAIL_FROM", default_value = "tillstream <no-reply@tillstream.local>")]
+    pub mail_from: String,
+
+    /// Base URL of the back office, for links in mail.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://localhost:8080")]
+    pub public_url: String,
+
+    /// Login attempts allowed per email per window.
+    #[arg(long, env = "LOGIN_ATTEMPTS_PER_EMAIL", default_value_t = 10)]
+    pub login_attempts_per_email: u32,
+
+    /// Login attempts allowed per client address per window.
+    #[arg(long, env = "LOGIN_ATTEMPTS_PER_ADDRESS", default_value_t = 100)]
+    pub login_attempts_per_address: u32,
+
+    /// The login rate-limit window, seconds.
+    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]
     pub body_limit_bytes: usize,

@@ -10,6 +10,7 @@
 //! - [`auth`]: JWT verification and the [`auth::TenantContext`] extractor with role types.
 //! - [`extract`]: JSON body, `Idempotency-Key` and `If-Match` extractors.
 //! - [`commands`]: command bodies and the pure decisions that turn them into events.
+//! - [`identity`]: signup, verification, login, refresh tokens, users.
 //! - [`queries`]: the read side: products, stock, sales, transactions, reports.
 //! - [`execute`]: append with optimistic concurrency and retry recognition.
 //! - [`catalog_ages`]: cached age restrictions read from the catalog's events.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod execute;
 pub mod extract;
+pub mod identity;
 pub mod queries;
 pub mod routes;
 pub mod startup;

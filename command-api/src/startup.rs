@@ -18,6 +18,7 @@ use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::identity::{self, Identity, IdentityStore, Mailer, RateLimiter, TokenIssuer};
 use crate::routes;
 use crate::state::AppState;
 use tenantdb::TenantDatabases;
@@ -76,6 +77,7 @@ impl Application {
             std::time::Duration::from_secs(config.catalog_cache_ttl_secs),
         );
         let metrics = telemetry::metrics_recorder();
+        let identity = Arc::new(identity(&config, &databases).await?);
         let state = AppState {
             store,
             keys,
@@ -83,6 +85,7 @@ impl Application {
             databases,
             read_your_writes_timeout: std::time::Duration::from_millis(config.read_your_writes_timeout_ms),
             metrics,
+            identity,
         };
 
         let (api, openapi) = routes::router().split_for_parts();
@@ -113,16 +116,54 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "command API listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
     }
 
     /// Serves until SIGTERM or ctrl-c.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(telemetry::shutdown_signal()).await
     }
+}
+
+/// Builds the identity services; creates the identity indexes.
+async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Result<Identity> {
+    use secrecy::ExposeSecret;
+    let store = IdentityStore::new(databases.main_database());
+    if let Err(err) = store.ensure_indexes().await {
+        tracing::warn!(error = %err, "cannot create the identity indexes yet");
+    }
+    let token_key = match &config.jwt_refresh_secret {
+        Some(secret) => secret.expose_secret().as_bytes().to_vec(),
+        None => identity::secrets::keyed_hash(config.jwt_secret.expose_secret().as_bytes(), "refresh-token-key")
+            .into_bytes(),
+    };
+    Ok(Identity {
+        store,
+        mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, databases.main_database())?,
+        issuer: TokenIssuer::new(
+            config.jwt_secret.expose_secret().as_bytes(),
+            &config.jwt_default_kid,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.access_token_ttl_secs,
+        ),
+        limiter: RateLimiter::new(
+            config.login_attempts_per_email,
+            config.login_attempts_per_address,
+            std::time::Duration::from_secs(config.login_window_secs),
+        ),
+        token_key,
+        public_url: config.public_url.trim_end_matches('/').to_owned(),
+        refresh_ttl: std::time::Duration::from_secs(config.refresh_token_ttl_secs),
+        verification_ttl: std::time::Duration::from_secs(config.verification_ttl_secs),
+    })
 }
 
 async fn not_found() -> ApiError {

@@ -10,6 +10,7 @@ use tenantdb::TenantDatabases;
 
 use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
+use crate::identity::Identity;
 
 /// Shared application state.
 #[derive(Clone, FromRef)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub databases: Arc<TenantDatabases>,
     /// How long a query waits for its `min_sequence`.
     pub read_your_writes_timeout: std::time::Duration,
+    /// Signup, login, tokens and users.
+    pub identity: Arc<Identity>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
 }

@@ -40,7 +40,7 @@ pub async fn databases(config: &Config) -> anyhow::Result<TenantDatabases> {
         .context("configuring the MongoDB client")?;
     // The projector creates a tenant's database, so it creates its indexes with it.
     Ok(databases.on_first_use(Arc::new(|db| {
-        Box::pin(async move { crate::store::indexes::ensure(&db, &Target::live()).await })
+        Box::pin(async move { tenantdb::indexes::ensure(&db, &Target::live()).await })
     })))
 }
 

@@ -9,6 +9,13 @@
 //! The placement map (collection `tenant_placements` of the main database: `{_id: tenant,
 //! uri}`) lets a tenant live on another deployment; tenants without an entry use the main
 //! one. It is re-read periodically.
+//!
+//! # Layout
+//! - [`collections`]: the collections a tenant database holds.
+//! - [`indexes`]: their indexes.
+
+pub mod collections;
+pub mod indexes;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};

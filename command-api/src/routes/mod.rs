@@ -8,11 +8,14 @@
 //! - [`inventory`]: receipts, adjustments, counts, transfers; stock levels and transactions.
 //! - [`catalog`]: register, update, reprice and discontinue products; search and read them.
 //! - [`reports`]: the daily Z report and top products (JSON or CSV).
+//! - [`auth`]: signup, verification, login, refresh, logout.
+//! - [`users`]: user management (admins).
 //! - [`health`]: liveness and readiness.
 //! - [`metrics`]: Prometheus metrics and the request-metrics middleware.
 //! - [`openapi`]: the OpenAPI document.
 
 pub mod accepted;
+pub mod auth;
 pub mod catalog;
 pub mod health;
 pub mod inventory;
@@ -20,6 +23,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod reports;
 pub mod sales;
+pub mod users;
 
 pub use accepted::Accepted;
 
@@ -34,5 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(inventory::router())
         .merge(catalog::router())
         .merge(reports::router())
+        .merge(auth::router())
+        .merge(users::router())
         .merge(health::router())
 }

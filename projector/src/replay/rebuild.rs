@@ -14,7 +14,7 @@ use crate::model::docs::collections::{self, Target};
 use crate::projection::{self, Item};
 use crate::replay::ReplayError;
 use crate::replay::progress::Progress;
-use crate::store::indexes;
+use tenantdb::indexes;
 
 /// Events applied per write round.
 const BATCH: usize = 1000;

@@ -3,10 +3,8 @@
 //! tenant is the `tenantdb` crate's job.
 //!
 //! # Layout
-//! - [`indexes`]: the indexes of a tenant database.
 //! - [`writer`]: loading a [`crate::model::fold::Snapshot`] and conditional writes.
 
-pub mod indexes;
 pub mod writer;
 
 pub use tenantdb::{PoolSettings, PoolStats, TenantDatabases};

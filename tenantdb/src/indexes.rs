@@ -1,4 +1,5 @@
-//! Indexes of a tenant database, created with the database on its first event.
+//! Indexes of a tenant database, created when the tenant is provisioned (signup) or with
+//! the database on its first event (projector), and on a replay's shadow collections.
 //!
 //! `_id` already covers the unique keys (SKU, sale id, movement ids, `date|location`);
 //! these serve the reporting queries.
@@ -7,7 +8,7 @@ use bson::doc;
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
-use crate::model::docs::collections::{self, Target};
+use crate::collections::{self, Target};
 
 /// Creates every index of a tenant database's collections `target` (idempotent: existing
 /// ones are kept).

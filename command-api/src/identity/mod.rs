@@ -1,0 +1,51 @@
+//! Identity: organizations sign up, verify their email, log in; users get short-lived
+//! access tokens and rotating refresh tokens; admins manage users and roles.
+//!
+//! Credentials and organizations live in the shared database (`liquor_pos_main`:
+//! `pendingorganizations`, `organizations`, `users`, `refresh_tokens`, `outbox`). Every
+//! change to a user is also appended to the tenant's stream as a user event, which the
+//! projector writes into the tenant's `users` read model.
+//!
+//! # Layout
+//! - [`email`]: email normalization and checks.
+//! - [`password`]: the password policy and argon2 hashing.
+//! - [`secrets`]: random tokens and their keyed hashes (only hashes are stored).
+//! - [`mailer`]: sending mail through SMTP, or into the development outbox.
+//! - [`store`]: the shared database's identity collections.
+//! - [`rate_limit`]: login attempts per email and per client address.
+//! - [`issuer`]: signing access tokens.
+
+pub mod email;
+pub mod issuer;
+pub mod mailer;
+pub mod password;
+pub mod rate_limit;
+pub mod secrets;
+pub mod store;
+
+pub use issuer::TokenIssuer;
+pub use mailer::Mailer;
+pub use rate_limit::RateLimiter;
+pub use store::IdentityStore;
+
+use std::time::Duration;
+
+/// Everything the identity routes need, built once from the configuration.
+pub struct Identity {
+    /// The shared database's identity collections.
+    pub store: IdentityStore,
+    /// Where verification mail goes.
+    pub mailer: Mailer,
+    /// Signs access tokens.
+    pub issuer: TokenIssuer,
+    /// Login attempt budgets.
+    pub limiter: RateLimiter,
+    /// Key of the keyed hashes of verification and refresh tokens (`JWT_REFRESH_SECRET`).
+    pub token_key: Vec<u8>,
+    /// Base URL put in verification links.
+    pub public_url: String,
+    /// Lifetime of a refresh token.
+    pub refresh_ttl: Duration,
+    /// Lifetime of a verification token.
+    pub verification_ttl: Duration,
+}

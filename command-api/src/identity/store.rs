@@ -1,0 +1,255 @@
+//! The identity collections of the shared database.
+//!
+//! - `pendingorganizations`: signups awaiting email verification. Ids of the future
+//!   organization and admin are chosen at signup, so a verification that is retried after
+//!   a crash creates the same records.
+//! - `organizations`, `users`: the tenants and everyone who can log in (email unique).
+//! - `refresh_tokens`: hashed refresh tokens, in families; each is used once.
+
+use bson::{Document, doc};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, Database, IndexModel};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::queries::mongo_error;
+
+/// A signup awaiting verification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingOrganization {
+    /// Id of the pending signup.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The organization id it will get (its tenant id).
+    pub organization_id: String,
+    /// The admin user id it will get.
+    pub admin_user_id: String,
+    /// Organization name.
+    pub organization_name: String,
+    /// Admin's name.
+    pub admin_name: String,
+    /// Normalized email.
+    pub email: String,
+    /// argon2 hash of the chosen password.
+    pub password_hash: String,
+    /// Keyed hash of the verification token.
+    pub token_hash: String,
+    /// When the token stops working.
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub expires_at: DateTime<Utc>,
+    /// When it was verified, once it was.
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// Someone who can log in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// User id.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Their organization (tenant).
+    pub organization_id: String,
+    /// Normalized email (unique).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// admin, manager or cashier.
+    pub role: String,
+    /// argon2 hash.
+    pub password_hash: String,
+    /// Whether they may log in and refresh.
+    pub active: bool,
+    /// When the account was created.
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// A refresh token, stored by the keyed hash of its value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    /// Keyed hash of the token.
+    #[serde(rename = "_id")]
+    pub hash: String,
+    /// Tokens descending from one login share a family; reuse revokes it whole.
+    pub family_id: String,
+    /// The user.
+    pub user_id: String,
+    /// Their organization.
+    pub organization_id: String,
+    /// When it stops working.
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub expires_at: DateTime<Utc>,
+    /// When it was exchanged for a new one (it may be used once).
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// Revoked by logout, reuse or deactivation.
+    pub revoked: bool,
+}
+
+/// The identity collections.
+#[derive(Clone)]
+pub struct IdentityStore {
+    db: Database,
+}
+
+/// Whether a MongoDB error is a duplicate key.
+pub fn is_duplicate(err: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match &*err.kind {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == 11000,
+        ErrorKind::InsertMany(e) => e
+            .write_errors
+            .as_ref()
+            .is_some_and(|errors| errors.iter().any(|e| e.code == 11000)),
+        _ => false,
+    }
+}
+
+impl IdentityStore {
+    /// The identity collections of `db` (the shared database).
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// The shared database.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates the indexes: unique emails, expiry of old signups and refresh tokens.
+    pub async fn ensure_indexes(&self) -> mongodb::error::Result<()> {
+        let unique = |keys: Document, name: &str| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().name(name.to_owned()).unique(true).build())
+                .build()
+        };
+        let expire = |name: &str, after: std::time::Duration| {
+            IndexModel::builder()
+                .keys(doc! {"expires_at": 1})
+                .options(
+                    IndexOptions::builder()
+                        .name(name.to_owned())
+                        .expire_after(after)
+                        .build(),
+                )
+                .build()
+        };
+        self.users()
+            .create_indexes([unique(doc! {"email": 1}, "email")])
+            .await?;
+        self.users()
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"organization_id": 1, "email": 1})
+                    .build(),
+            )
+            .await?;
+        self.pending()
+            .create_indexes([
+                unique(doc! {"email": 1}, "email"),
+                unique(doc! {"token_hash": 1}, "token"),
+            ])
+            .await?;
+        self.pending()
+            .create_index(expire("expiry", std::time::Duration::from_secs(7 * 24 * 3600)))
+            .await?;
+        self.refresh()
+            .create_index(IndexModel::builder().keys(doc! {"family_id": 1}).build())
+            .await?;
+        self.refresh()
+            .create_index(IndexModel::builder().keys(doc! {"user_id": 1}).build())
+            .await?;
+        self.refresh()
+            .create_index(expire("expiry", std::time::Duration::ZERO))
+            .await?;
+        Ok(())
+    }
+
+    /// `pendingorganizations`.
+    pub fn pending(&self) -> Collection<PendingOrganization> {
+        self.db.collection("pendingorganizations")
+    }
+
+    /// `users`.
+    pub fn users(&self) -> Collection<UserRecord> {
+        self.db.collection("users")
+    }
+
+    /// `refresh_tokens`.
+    pub fn refresh(&self) -> Collection<RefreshRecord> {
+        self.db.collection("refresh_tokens")
+    }
+
+    /// `organizations`.
+    pub fn organizations(&self) -> Collection<Document> {
+        self.db.collection("organizations")
+    }
+
+    /// The user with this normalized email.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, ApiError> {
+        self.users().find_one(doc! {"email": email}).await.map_err(mongo_error)
+    }
+
+    /// The user with this id in this organization.
+    pub async fn user(&self, organization_id: &str, user_id: &str) -> Result<Option<UserRecord>, ApiError> {
+        self.users()
+            .find_one(doc! {"_id": user_id, "organization_id": organization_id})
+            .await
+            .map_err(mongo_error)
+    }
+
+    /// The users of an organization, by email.
+    pub async fn users_of(&self, organization_id: &str) -> Result<Vec<UserRecord>, ApiError> {
+        self.users()
+            .find(doc! {"organization_id": organization_id})
+            .sort(doc! {"email": 1})
+            .await
+            .map_err(mongo_error)?
+            .try_collect()
+            .await
+            .map_err(mongo_error)
+    }
+
+    /// Inserts a user; `Ok(false)` when the id exists already (a retried creation).
+    /// Another user with the same email is 409 `email_taken`.
+    pub async fn insert_user(&self, user: &UserRecord) -> Result<bool, ApiError> {
+        match self.users().insert_one(user).await {
+            Ok(_) => Ok(true),
+            Err(err) if is_duplicate(&err) => match self
+                .users()
+                .find_one(doc! {"_id": &user.id})
+                .await
+                .map_err(mongo_error)?
+            {
+                Some(existing) if existing.email == user.email => Ok(false),
+                _ => Err(ApiError::StateConflict {
+                    code: "email_taken",
+                    message: "an account with this email exists".to_owned(),
+                }),
+            },
+            Err(err) => Err(mongo_error(err)),
+        }
+    }
+
+    /// Revokes every refresh token of a family.
+    pub async fn revoke_family(&self, family_id: &str) -> Result<(), ApiError> {
+        self.refresh()
+            .update_many(doc! {"family_id": family_id}, doc! {"$set": {"revoked": true}})
+            .await
+            .map_err(mongo_error)?;
+        Ok(())
+    }
+
+    /// Revokes every refresh token of a user.
+    pub async fn revoke_user(&self, user_id: &str) -> Result<(), ApiError> {
+        self.refresh()
+            .update_many(doc! {"user_id": user_id}, doc! {"$set": {"revoked": true}})
+            .await
+            .map_err(mongo_error)?;
+        Ok(())
+    }
+}

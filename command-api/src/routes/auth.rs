@@ -1,0 +1,452 @@
+//! Signup, email verification, login, refresh and logout. These routes take no token.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::response::{IntoResponse, Response};
+use bson::doc;
+use chrono::Utc;
+use events::event::UserJoined;
+use events::{AggregateRef, Role, TenantId, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::TenantContext;
+use crate::commands::{CommandMeta, fields};
+use crate::error::ApiError;
+use crate::execute;
+use crate::extract::ApiJson;
+use crate::identity::store::{PendingOrganization, RefreshRecord, UserRecord, is_duplicate};
+use crate::identity::{Identity, email, password, secrets};
+use crate::queries::mongo_error;
+use crate::routes::openapi::ErrorBody;
+use crate::state::AppState;
+
+/// The identity routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(verify))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+}
+
+/// `POST /v1/auth/signup`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// The organization (store or chain) name.
+    pub organization_name: String,
+    /// The admin's name.
+    pub admin_name: String,
+    /// The admin's email: the login name.
+    pub email: String,
+    /// At least 12 characters mixing two kinds.
+    pub password: String,
+}
+
+/// `POST /v1/auth/verify`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The token from the verification mail.
+    pub token: String,
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// `POST /v1/auth/refresh` and `/v1/auth/logout`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from login or the last refresh.
+    pub refresh_token: String,
+}
+
+/// Tokens for a logged-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// Bearer token for the API (short-lived).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    /// Exchange it at `/v1/auth/refresh` for a new pair; usable once.
+    pub refresh_token: String,
+    /// Seconds the refresh token lives.
+    pub refresh_expires_in: u64,
+    /// The user.
+    pub user_id: String,
+    /// The organization (tenant).
+    pub organization_id: String,
+    /// The user's role.
+    pub role: String,
+}
+
+fn too_many(retry_after: std::time::Duration) -> Response {
+    let body =
+        json!({"error": {"code": "too_many_attempts", "message": "too many login attempts; wait and try again"}});
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(RETRY_AFTER, retry_after.as_secs().to_string())],
+        Json(body),
+    )
+        .into_response()
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized {
+        reason: "invalid credentials".to_owned(),
+    }
+}
+
+fn token_error(code: &'static str, message: &str) -> ApiError {
+    ApiError::StateConflict {
+        code,
+        message: message.to_owned(),
+    }
+}
+
+/// Register an organization; a verification link is mailed to the admin.
+#[utoipa::path(post, path = "/v1/auth/signup", tag = "identity", request_body = SignupRequest,
+    responses((status = 202, description = "Verification mail sent"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(name = "signup", skip_all)]
+async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupRequest>) -> Result<Response, ApiError> {
+    let identity = &state.identity;
+    fields::text("organization_name", &request.organization_name)?;
+    fields::text("admin_name", &request.admin_name)?;
+    let email = email::normalize("email", &request.email)?;
+    password::check("password", &request.password, &email)?;
+    if identity.store.user_by_email(&email).await?.is_some() {
+        return Err(ApiError::StateConflict {
+            code: "email_taken",
+            message: "an account with this email exists".to_owned(),
+        });
+    }
+    let token = secrets::random_token();
+    let now = Utc::now();
+    let pending = PendingOrganization {
+        id: uuid::Uuid::now_v7().simple().to_string(),
+        organization_id: uuid::Uuid::now_v7().simple().to_string(),
+        admin_user_id: uuid::Uuid::now_v7().simple().to_string(),
+        organization_name: request.organization_name.trim().to_owned(),
+        admin_name: request.admin_name.trim().to_owned(),
+        email: email.clone(),
+        password_hash: password::hash(&request.password)?,
+        token_hash: secrets::keyed_hash(&identity.token_key, &token),
+        expires_at: now + chrono::Duration::from_std(identity.verification_ttl).unwrap_or_default(),
+        verified_at: None,
+    };
+    match identity.store.pending().insert_one(&pending).await {
+        Ok(_) => {}
+        Err(err) if is_duplicate(&err) => {
+            // An expired, unverified signup gives way to a new one; a live one does not.
+            let removed = identity
+                .store
+                .pending()
+                .delete_one(doc! {"email": &email, "verified_at": null, "expires_at": {"$lt": bson::DateTime::from_chrono(now)}})
+                .await
+                .map_err(mongo_error)?;
+            if removed.deleted_count == 0 {
+                return Err(ApiError::StateConflict {
+                    code: "email_taken",
+                    message: "a signup with this email is awaiting verification".to_owned(),
+                });
+            }
+            identity
+                .store
+                .pending()
+                .insert_one(&pending)
+                .await
+                .map_err(mongo_error)?;
+        }
+        Err(err) => return Err(mongo_error(err)),
+    }
+    let link = format!("{}/verify?token={token}", identity.public_url);
+    let body = format!(
+        "Welcome to tillstream, {}.\n\nConfirm your email to open {}:\n{link}\n\nVerification token: {token}\n\nThe link expires at {}.\n",
+        pending.admin_name,
+        pending.organization_name,
+        pending.expires_at.to_rfc3339()
+    );
+    identity
+        .mailer
+        .send(&email, "Confirm your tillstream account", &body)
+        .await?;
+    tracing::info!(organization_id = %pending.organization_id, "signup awaiting verification");
+    Ok((StatusCode::ACCEPTED, Json(json!({"status": "verification_sent"}))).into_response())
+}
+
+/// Confirm the email: creates the organization, its admin and its tenant database.
+#[utoipa::path(post, path = "/v1/auth/verify", tag = "identity", request_body = VerifyRequest,
+    responses((status = 201, description = "Organization created"), (status = 400, body = ErrorBody), (status = 410, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "verify", skip_all)]
+async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyRequest>) -> Result<Response, ApiError> {
+    let identity = &state.identity;
+    let hash = secrets::keyed_hash(&identity.token_key, request.token.trim());
+    let pending = identity
+        .store
+        .pending()
+        .find_one(doc! {"token_hash": &hash})
+        .await
+        .map_err(mongo_error)?
+        .ok_or_else(|| ApiError::invalid("token", "unknown verification token"))?;
+    if pending.verified_at.is_some() {
+        return Err(token_error(
+            "token_used",
+            "this verification link was used already; log in",
+        ));
+    }
+    if pending.expires_at < Utc::now() {
+        return Err(token_error(
+            "token_expired",
+            "this verification link expired; sign up again",
+        ));
+    }
+    let tenant = TenantId::parse(&pending.organization_id)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored organization id: {e}")))?;
+    let user_id = UserId::parse(&pending.admin_user_id)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored user id: {e}")))?;
+    // Every step below can be repeated: ids were fixed at signup.
+    let now = Utc::now();
+    let organization = doc! {"_id": tenant.as_str(), "name": &pending.organization_name, "created_at": bson::DateTime::from_chrono(now)};
+    match identity.store.organizations().insert_one(organization).await {
+        Ok(_) => {}
+        Err(err) if is_duplicate(&err) => {}
+        Err(err) => return Err(mongo_error(err)),
+    }
+    let admin = UserRecord {
+        id: user_id.to_string(),
+        organization_id: tenant.to_string(),
+        email: pending.email.clone(),
+        name: pending.admin_name.clone(),
+        role: Role::Admin.to_string(),
+        password_hash: pending.password_hash.clone(),
+        active: true,
+        created_at: now,
+    };
+    identity.store.insert_user(&admin).await?;
+    let db = state.databases.database(&tenant).await.map_err(mongo_error)?;
+    tenantdb::indexes::ensure(&db, &tenantdb::collections::Target::live())
+        .await
+        .map_err(mongo_error)?;
+    let context = TenantContext {
+        tenant: tenant.clone(),
+        user_id: user_id.clone(),
+        role: Role::Admin,
+        terminal_id: None,
+    };
+    append_user_joined(&state, context, &admin).await?;
+    identity
+        .store
+        .pending()
+        .update_one(
+            doc! {"_id": &pending.id, "verified_at": null},
+            doc! {"$set": {"verified_at": bson::DateTime::from_chrono(now)}},
+        )
+        .await
+        .map_err(mongo_error)?;
+    tracing::info!(organization_id = %tenant, "organization verified");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"organization_id": tenant, "user_id": user_id, "role": "admin"})),
+    )
+        .into_response())
+}
+
+/// Appends `UserJoined` for `user`, once: a retry finds the event already there.
+pub async fn append_user_joined(state: &AppState, context: TenantContext, user: &UserRecord) -> Result<(), ApiError> {
+    let user_id = UserId::parse(&user.id).map_err(|e| ApiError::Internal(anyhow::anyhow!("user id: {e}")))?;
+    let role: Role =
+        serde_json::from_value(json!(user.role)).map_err(|e| ApiError::Internal(anyhow::anyhow!("role: {e}")))?;
+    let event = UserJoined {
+        user_id: user_id.clone(),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        role,
+    };
+    let body = json!({"user_id": user.id, "email": user.email, "name": user.name, "role": user.role});
+    let meta = CommandMeta::new(context, "AddUser", &body, None, || format!("user:{}", user.id), None);
+    let result = execute::run(
+        &state.store,
+        &meta,
+        AggregateRef::user(&user_id),
+        Some(event.into()),
+        |history| {
+            if history
+                .iter()
+                .any(|e| e.envelope.event_type() == events::EventType::UserJoined)
+            {
+                Err(ApiError::StateConflict {
+                    code: "user_exists",
+                    message: format!("user {} exists", user.id),
+                })
+            } else {
+                Err(ApiError::Internal(anyhow::anyhow!(
+                    "user subject has events but no UserJoined"
+                )))
+            }
+        },
+    )
+    .await;
+    match result {
+        // The user joined earlier (a verification retried after a crash): nothing to add.
+        Ok(_)
+        | Err(ApiError::StateConflict {
+            code: "user_exists", ..
+        }) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+async fn issue_pair(identity: &Identity, user: &UserRecord, family_id: String) -> Result<TokenPair, ApiError> {
+    let tenant = TenantId::parse(&user.organization_id)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("organization id: {e}")))?;
+    let user_id = UserId::parse(&user.id).map_err(|e| ApiError::Internal(anyhow::anyhow!("user id: {e}")))?;
+    let role: Role =
+        serde_json::from_value(json!(user.role)).map_err(|e| ApiError::Internal(anyhow::anyhow!("role: {e}")))?;
+    let access_token = identity.issuer.issue(&tenant, &user_id, role)?;
+    let refresh_token = secrets::random_token();
+    let record = RefreshRecord {
+        hash: secrets::keyed_hash(&identity.token_key, &refresh_token),
+        family_id,
+        user_id: user.id.clone(),
+        organization_id: user.organization_id.clone(),
+        expires_at: Utc::now() + chrono::Duration::from_std(identity.refresh_ttl).unwrap_or_default(),
+        rotated_at: None,
+        revoked: false,
+    };
+    identity
+        .store
+        .refresh()
+        .insert_one(&record)
+        .await
+        .map_err(mongo_error)?;
+    Ok(TokenPair {
+        access_token,
+        token_type: "Bearer",
+        expires_in: identity.issuer.ttl_secs,
+        refresh_token,
+        refresh_expires_in: identity.refresh_ttl.as_secs(),
+        user_id: user.id.clone(),
+        organization_id: user.organization_id.clone(),
+        role: user.role.clone(),
+    })
+}
+
+/// Log in with email and password.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "identity", request_body = LoginRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(name = "login", skip_all)]
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let identity = &state.identity;
+    let email = request.email.trim().to_lowercase();
+    if let Err(retry_after) = identity.limiter.attempt(&email, Some(client.ip())) {
+        tracing::warn!(client = %client.ip(), "login rate limit reached");
+        return Ok(too_many(retry_after));
+    }
+    let user = identity.store.user_by_email(&email).await?;
+    let hash = user
+        .as_ref()
+        .map_or(password::decoy(), |u| u.password_hash.as_str())
+        .to_owned();
+    let candidate = request.password.clone();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check: {e}")))?;
+    let Some(user) = user.filter(|u| matches && u.active) else {
+        return Err(invalid_credentials());
+    };
+    identity.limiter.succeeded(&email);
+    let pair = issue_pair(identity, &user, uuid::Uuid::now_v7().simple().to_string()).await?;
+    tracing::info!(user_id = %user.id, organization_id = %user.organization_id, "logged in");
+    Ok(Json(pair).into_response())
+}
+
+/// Exchange a refresh token for a new pair. Each refresh token works once; presenting a
+/// used one revokes every token descended from the same login.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "identity", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(name = "refresh", skip_all)]
+async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> Result<Response, ApiError> {
+    let identity = &state.identity;
+    let hash = secrets::keyed_hash(&identity.token_key, request.refresh_token.trim());
+    let unauthorized = |reason: &str| ApiError::Unauthorized {
+        reason: reason.to_owned(),
+    };
+    let record = identity
+        .store
+        .refresh()
+        .find_one(doc! {"_id": &hash})
+        .await
+        .map_err(mongo_error)?
+        .ok_or_else(|| unauthorized("unknown refresh token"))?;
+    if record.revoked || record.expires_at < Utc::now() {
+        return Err(unauthorized("revoked or expired refresh token"));
+    }
+    let claimed = identity
+        .store
+        .refresh()
+        .find_one_and_update(
+            doc! {"_id": &hash, "rotated_at": null, "revoked": false},
+            doc! {"$set": {"rotated_at": bson::DateTime::from_chrono(Utc::now())}},
+        )
+        .await
+        .map_err(mongo_error)?;
+    if claimed.is_none() {
+        identity.store.revoke_family(&record.family_id).await?;
+        tracing::warn!(user_id = %record.user_id, "refresh token reused: its family is revoked");
+        return Err(unauthorized("refresh token reused"));
+    }
+    let user = identity.store.user(&record.organization_id, &record.user_id).await?;
+    let Some(user) = user.filter(|u| u.active) else {
+        identity.store.revoke_family(&record.family_id).await?;
+        return Err(unauthorized("user deactivated"));
+    };
+    Ok(Json(issue_pair(identity, &user, record.family_id).await?).into_response())
+}
+
+/// Log out: revokes the refresh token and every token of its login.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "identity", request_body = RefreshRequest,
+    responses((status = 204, description = "Logged out"), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(name = "logout", skip_all)]
+async fn logout(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> Result<StatusCode, ApiError> {
+    let identity = &state.identity;
+    let hash = secrets::keyed_hash(&identity.token_key, request.refresh_token.trim());
+    if let Some(record) = identity
+        .store
+        .refresh()
+        .find_one(doc! {"_id": &hash})
+        .await
+        .map_err(mongo_error)?
+    {
+        identity.store.revoke_family(&record.family_id).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,256 @@
+//! User management (admins): list, create, change a role, deactivate. Each change is made
+//! in the shared `users` (what login checks) and appended to the tenant's stream as a user
+//! event (what the tenant's `users` read model shows).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bson::doc;
+use chrono::Utc;
+use events::event::{UserDeactivated, UserRoleChanged};
+use events::{AggregateRef, Role, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Admin, Authorized};
+use crate::commands::{CommandMeta, fields};
+use crate::error::ApiError;
+use crate::execute::{self, after};
+use crate::extract::{ApiJson, IdempotencyKey};
+use crate::identity::store::UserRecord;
+use crate::identity::{email, password};
+use crate::queries::mongo_error;
+use crate::routes::Accepted;
+use crate::routes::auth::append_user_joined;
+use crate::routes::openapi::ErrorBody;
+use crate::state::AppState;
+
+/// The user routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(change_role))
+        .routes(routes!(deactivate_user))
+}
+
+/// `POST /v1/users`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Display name.
+    pub name: String,
+    /// Login email.
+    pub email: String,
+    /// `admin`, `manager` or `cashier`.
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// Initial password (the user should change it).
+    pub password: String,
+}
+
+/// `PUT /v1/users/{user_id}/role`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRole {
+    /// The new role.
+    #[schema(value_type = String)]
+    pub role: Role,
+}
+
+/// `POST /v1/users/{user_id}/deactivate`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeactivateUser {
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+fn user_json(user: &UserRecord) -> Value {
+    json!({"id": user.id, "email": user.email, "name": user.name, "role": user.role, "active": user.active})
+}
+
+fn user_id(raw: String) -> Result<UserId, ApiError> {
+    UserId::parse(raw).map_err(|e| ApiError::invalid("user_id", e.to_string()))
+}
+
+/// The organization's users.
+#[utoipa::path(get, path = "/v1/users", tag = "users",
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn list_users(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Admin>,
+) -> Result<Json<Value>, ApiError> {
+    let users = state.identity.store.users_of(context.tenant.as_str()).await?;
+    Ok(Json(json!({"items": users.iter().map(user_json).collect::<Vec<_>>()})))
+}
+
+/// Create a user with a role.
+#[utoipa::path(post, path = "/v1/users", tag = "users", request_body = CreateUser,
+    responses((status = 201, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[tracing::instrument(name = "create_user", skip_all)]
+async fn create_user(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Admin>,
+    ApiJson(request): ApiJson<CreateUser>,
+) -> Result<Response, ApiError> {
+    fields::text("name", &request.name)?;
+    let email = email::normalize("email", &request.email)?;
+    password::check("password", &request.password, &email)?;
+    let existing = state.identity.store.user_by_email(&email).await?;
+    let user = match existing {
+        // A retried creation of the same user in the same organization answers the same.
+        Some(user)
+            if user.organization_id == context.tenant.as_str()
+                && user.name == request.name.trim()
+                && user.role == request.role.as_str() =>
+        {
+            user
+        }
+        Some(_) => {
+            return Err(ApiError::StateConflict {
+                code: "email_taken",
+                message: "an account with this email exists".to_owned(),
+            });
+        }
+        None => {
+            let user = UserRecord {
+                id: uuid::Uuid::now_v7().simple().to_string(),
+                organization_id: context.tenant.to_string(),
+                email,
+                name: request.name.trim().to_owned(),
+                role: request.role.to_string(),
+                password_hash: password::hash(&request.password)?,
+                active: true,
+                created_at: Utc::now(),
+            };
+            state.identity.store.insert_user(&user).await?;
+            user
+        }
+    };
+    append_user_joined(&state, context, &user).await?;
+    Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
+}
+
+/// Change a user's role.
+#[utoipa::path(put, path = "/v1/users/{user_id}/role", tag = "users", request_body = ChangeRole,
+    params(("user_id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = Accepted), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[tracing::instrument(name = "change_role", skip_all)]
+async fn change_role(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Admin>,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(raw_id): Path<String>,
+    ApiJson(request): ApiJson<ChangeRole>,
+) -> Result<Response, ApiError> {
+    let user_id = user_id(raw_id)?;
+    let store = &state.identity.store;
+    let user = store
+        .user(context.tenant.as_str(), user_id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            resource: "user",
+            id: user_id.to_string(),
+        })?;
+    if user_id == context.user_id && request.role != Role::Admin {
+        return Err(ApiError::StateConflict {
+            code: "own_role",
+            message: "admins cannot demote themselves; ask another admin".to_owned(),
+        });
+    }
+    let previous: Option<Role> = serde_json::from_value(json!(user.role)).ok();
+    store
+        .users()
+        .update_one(
+            doc! {"_id": user_id.as_str(), "organization_id": context.tenant.as_str()},
+            doc! {"$set": {"role": request.role.as_str()}},
+        )
+        .await
+        .map_err(mongo_error)?;
+    let meta = CommandMeta::new(
+        context,
+        "ChangeRole",
+        &(&user_id, &request),
+        key,
+        || format!("role:{user_id}:{}", request.role),
+        None,
+    );
+    let event = UserRoleChanged {
+        user_id: user_id.clone(),
+        role: request.role,
+        previous_role: previous,
+    };
+    let outcome = execute::run(&state.store, &meta, AggregateRef::user(&user_id), None, |history| {
+        Ok((event.clone().into(), after(history)))
+    })
+    .await?;
+    Ok(Accepted::response(outcome, false))
+}
+
+/// Deactivate a user: login and refresh stop at once; access tokens expire on their own.
+#[utoipa::path(post, path = "/v1/users/{user_id}/deactivate", tag = "users", request_body = DeactivateUser,
+    params(("user_id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = Accepted), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[tracing::instrument(name = "deactivate_user", skip_all)]
+async fn deactivate_user(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Admin>,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(raw_id): Path<String>,
+    ApiJson(request): ApiJson<DeactivateUser>,
+) -> Result<Response, ApiError> {
+    let user_id = user_id(raw_id)?;
+    fields::optional_text("reason", request.reason.as_deref())?;
+    if user_id == context.user_id {
+        return Err(ApiError::StateConflict {
+            code: "own_account",
+            message: "admins cannot deactivate themselves".to_owned(),
+        });
+    }
+    let store = &state.identity.store;
+    store
+        .user(context.tenant.as_str(), user_id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            resource: "user",
+            id: user_id.to_string(),
+        })?;
+    store
+        .users()
+        .update_one(
+            doc! {"_id": user_id.as_str(), "organization_id": context.tenant.as_str()},
+            doc! {"$set": {"active": false}},
+        )
+        .await
+        .map_err(mongo_error)?;
+    store.revoke_user(user_id.as_str()).await?;
+    let meta = CommandMeta::new(
+        context,
+        "DeactivateUser",
+        &(&user_id, &request),
+        key,
+        || format!("deactivate:{user_id}"),
+        None,
+    );
+    let event = UserDeactivated {
+        user_id: user_id.clone(),
+        reason: request.reason.clone(),
+    };
+    let outcome = execute::run(&state.store, &meta, AggregateRef::user(&user_id), None, |history| {
+        Ok((event.clone().into(), after(history)))
+    })
+    .await?;
+    Ok(Accepted::response(outcome, false))
+}

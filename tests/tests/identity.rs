@@ -1,0 +1,404 @@
+//! Identity end to end: signup → verify (reading the outbox) → login → a sale with that
+//! token → the sale in the tenant's read model; every error path; refresh rotation and
+//! reuse detection; deactivation; role checks on user management.
+
+use std::time::Duration;
+
+use bson::doc;
+use serde_json::{Value, json};
+use tests::command_app::Reply;
+use tests::{CommandApp, ProjectorApp, eventually};
+
+const PASSWORD: &str = "Correct-horse-battery-7";
+
+fn unique_email(stem: &str) -> String {
+    format!("{stem}-{}@Example.com", uuid::Uuid::now_v7().simple())
+}
+
+async fn post(app: &CommandApp, path: &str, body: &Value) -> anyhow::Result<Reply> {
+    app.send(app.http.post(format!("{}{path}", app.address)).json(body))
+        .await
+}
+
+async fn outbox_token(app: &CommandApp, email: &str) -> anyhow::Result<String> {
+    let outbox = app
+        .servers
+        .mongo
+        .database("liquor_pos_main")
+        .collection::<bson::Document>("outbox");
+    let mail = eventually("the verification mail", Duration::from_secs(5), || {
+        let outbox = outbox.clone();
+        let to = email.to_lowercase();
+        async move { Ok(outbox.find_one(doc! {"to": to}).sort(doc! {"sent_at": -1}).await?) }
+    })
+    .await?;
+    let body = mail.get_str("body")?;
+    let token = body
+        .lines()
+        .find_map(|l| l.strip_prefix("Verification token: "))
+        .ok_or_else(|| anyhow::anyhow!("no token in {body}"))?;
+    assert!(body.contains(&format!("verify?token={token}")));
+    Ok(token.to_owned())
+}
+
+/// Signs up and verifies an organization; returns (organization id, admin login reply).
+async fn organization(app: &CommandApp, email: &str) -> anyhow::Result<(String, Reply)> {
+    let signup = post(
+        app,
+        "/v1/auth/signup",
+        &json!({"organization_name": "Corner Wines", "admin_name": "Ada", "email": email, "password": PASSWORD}),
+    )
+    .await?;
+    assert_eq!(signup.status, 202, "{}", signup.body);
+    let token = outbox_token(app, email).await?;
+    let verified = post(app, "/v1/auth/verify", &json!({"token": token})).await?;
+    assert_eq!(verified.status, 201, "{}", verified.body);
+    let organization = verified.body["organization_id"].as_str().unwrap_or_default().to_owned();
+    let login = post(app, "/v1/auth/login", &json!({"email": email, "password": PASSWORD})).await?;
+    assert_eq!(login.status, 200, "{}", login.body);
+    Ok((organization, login))
+}
+
+#[tokio::test]
+async fn signup_verify_login_then_sell_and_see_the_sale() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let email = unique_email("owner");
+    let (organization, login) = organization(&app, &email).await?;
+    assert_eq!(login.body["organization_id"], organization);
+    assert_eq!(login.body["role"], "admin");
+    let access = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+
+    let sale = json!({"sale_id": "first-sale", "terminal_id": "till-1", "location": "main", "currency": "USD",
+        "lines": [{"sku": "CHIPS", "quantity": 2, "unit_price_minor": 250}], "subtotal_minor": 500, "discount_total_minor": 0,
+        "tax_total_minor": 0, "total_minor": 500, "tenders": [{"kind": "cash", "amount_minor": 500}], "change_minor": 0});
+    let posted = app.post("/v1/sales", &access, &sale, &[]).await?;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let sequence = posted.body["stream_sequence"].as_u64().unwrap_or_default();
+    let read = app
+        .send(
+            app.http
+                .get(format!("{}/v1/sales/first-sale?min_sequence={sequence}", app.address))
+                .bearer_auth(&access),
+        )
+        .await?;
+    assert_eq!(
+        (read.status, read.body["total_minor"].as_i64()),
+        (200, Some(500)),
+        "{}",
+        read.body
+    );
+
+    // The tenant database exists with its indexes, and its users read model has the admin.
+    let db = app.servers.mongo.database(&format!("tenant_{organization}"));
+    let indexes = db.collection::<bson::Document>("sales").list_index_names().await?;
+    assert!(indexes.iter().any(|n| n == "occurred_at"), "{indexes:?}");
+    let admin = db
+        .collection::<bson::Document>("users")
+        .find_one(doc! {})
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user projected"))?;
+    assert_eq!(
+        (admin.get_str("email")?, admin.get_str("role")?),
+        (email.to_lowercase().as_str(), "admin")
+    );
+    // No password or hash reaches the event stream.
+    for message in app.tenant_messages(&events::TenantId::parse(&organization)?).await? {
+        let text = String::from_utf8_lossy(&message.payload);
+        assert!(!text.contains(PASSWORD) && !text.contains("argon2"), "{text}");
+    }
+    projector.stop().await?;
+    db.drop().await?;
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn every_identity_error_is_a_clear_4xx() -> anyhow::Result<()> {
+    let app = CommandApp::spawn_with(|c| c.login_attempts_per_email = 3).await?;
+    let email = unique_email("errors");
+    let base = json!({"organization_name": "Shop", "admin_name": "Bo", "email": email, "password": PASSWORD});
+    let with = |field: &str, value: Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        body
+    };
+    for (body, status, field) in [
+        (with("email", json!("not-an-email")), 422, "email"),
+        (with("password", json!("short")), 422, "password"),
+        (with("password", json!("onlylowercaseletters")), 422, "password"),
+        (with("organization_name", json!("  ")), 422, "organization_name"),
+        (with("extra", json!(1)), 422, "extra"),
+        (json!({"email": email}), 422, "organization_name"),
+    ] {
+        let reply = post(&app, "/v1/auth/signup", &body).await?;
+        assert_eq!((reply.status, reply.field()), (status, field), "{body}: {}", reply.body);
+    }
+    assert_eq!(post(&app, "/v1/auth/signup", &base).await?.status, 202);
+    let again = post(&app, "/v1/auth/signup", &with("email", json!(email.to_uppercase()))).await?;
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "email_taken"),
+        "normalized email is a duplicate"
+    );
+
+    let unknown = post(&app, "/v1/auth/verify", &json!({"token": "nope"})).await?;
+    assert_eq!((unknown.status, unknown.field()), (422, "token"));
+    let token = outbox_token(&app, &email).await?;
+    assert_eq!(
+        post(&app, "/v1/auth/verify", &json!({"token": token})).await?.status,
+        201
+    );
+    let used = post(&app, "/v1/auth/verify", &json!({"token": token})).await?;
+    assert_eq!((used.status, used.code()), (409, "token_used"));
+    let after_verify = post(&app, "/v1/auth/signup", &base).await?;
+    assert_eq!((after_verify.status, after_verify.code()), (409, "email_taken"));
+
+    let late_email = unique_email("late");
+    assert_eq!(
+        post(&app, "/v1/auth/signup", &with("email", json!(late_email)))
+            .await?
+            .status,
+        202
+    );
+    let late_token = outbox_token(&app, &late_email).await?;
+    app.servers
+        .mongo
+        .database("liquor_pos_main")
+        .collection::<bson::Document>("pendingorganizations")
+        .update_one(
+            doc! {"email": late_email.to_lowercase()},
+            doc! {"$set": {"expires_at": bson::DateTime::from_millis(0)}},
+        )
+        .await?;
+    let expired = post(&app, "/v1/auth/verify", &json!({"token": late_token})).await?;
+    assert_eq!((expired.status, expired.code()), (409, "token_expired"));
+
+    let wrong_password = post(
+        &app,
+        "/v1/auth/login",
+        &json!({"email": email, "password": "Wrong-password-123"}),
+    )
+    .await?;
+    let unknown_email = post(
+        &app,
+        "/v1/auth/login",
+        &json!({"email": unique_email("ghost"), "password": PASSWORD}),
+    )
+    .await?;
+    assert_eq!((wrong_password.status, unknown_email.status), (401, 401));
+    assert_eq!(
+        wrong_password.body, unknown_email.body,
+        "unknown email and wrong password must be indistinguishable"
+    );
+    assert_eq!(
+        post(&app, "/v1/auth/login", &json!({"email": email})).await?.status,
+        422
+    );
+    // Three attempts per email in this app's window: the next one is refused even with the right password.
+    let _ = post(
+        &app,
+        "/v1/auth/login",
+        &json!({"email": email, "password": "Wrong-password-123"}),
+    )
+    .await?;
+    let _ = post(
+        &app,
+        "/v1/auth/login",
+        &json!({"email": email, "password": "Wrong-password-123"}),
+    )
+    .await?;
+    let limited = post(&app, "/v1/auth/login", &json!({"email": email, "password": PASSWORD})).await?;
+    assert_eq!(
+        (limited.status, limited.code()),
+        (429, "too_many_attempts"),
+        "{}",
+        limited.body
+    );
+    assert!(limited.header("retry-after").is_some());
+
+    let bad_refresh = post(&app, "/v1/auth/refresh", &json!({"refresh_token": "made-up"})).await?;
+    assert_eq!(bad_refresh.status, 401);
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let email = unique_email("rotate");
+    let (_, login) = organization(&app, &email).await?;
+    let first = login.body["refresh_token"].as_str().unwrap_or_default().to_owned();
+    let rotated = post(&app, "/v1/auth/refresh", &json!({"refresh_token": first})).await?;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let second = rotated.body["refresh_token"].as_str().unwrap_or_default().to_owned();
+    assert_ne!(first, second);
+    // The new access token works.
+    let token = rotated.body["access_token"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        app.send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&token))
+            .await?
+            .status,
+        200
+    );
+
+    // Presenting the first one again: refused, and the whole family with it.
+    let reuse = post(&app, "/v1/auth/refresh", &json!({"refresh_token": first})).await?;
+    assert_eq!(reuse.status, 401);
+    let victim = post(&app, "/v1/auth/refresh", &json!({"refresh_token": second})).await?;
+    assert_eq!(victim.status, 401, "the family must be revoked after reuse");
+
+    // A fresh login is a new family; logout ends it.
+    let again = post(&app, "/v1/auth/login", &json!({"email": email, "password": PASSWORD})).await?;
+    let third = again.body["refresh_token"].as_str().unwrap_or_default().to_owned();
+    let out = app
+        .send(
+            app.http
+                .post(format!("{}/v1/auth/logout", app.address))
+                .json(&json!({"refresh_token": third})),
+        )
+        .await?;
+    assert_eq!(out.status, 204);
+    assert_eq!(
+        post(&app, "/v1/auth/refresh", &json!({"refresh_token": third}))
+            .await?
+            .status,
+        401
+    );
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn admins_manage_users_cashiers_cannot_and_deactivation_stops_refresh() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let (organization, login) = organization(&app, &unique_email("admin")).await?;
+    let admin = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+    let cashier_email = unique_email("cashier");
+    let created = app
+        .post(
+            "/v1/users",
+            &admin,
+            &json!({"name": "Cy", "email": cashier_email, "role": "cashier", "password": PASSWORD}),
+            &[],
+        )
+        .await?;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let cashier_id = created.body["id"].as_str().unwrap_or_default().to_owned();
+    let listed = app
+        .send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&admin))
+        .await?;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(2));
+
+    let cashier_login = post(
+        &app,
+        "/v1/auth/login",
+        &json!({"email": cashier_email, "password": PASSWORD}),
+    )
+    .await?;
+    assert_eq!(
+        (cashier_login.status, cashier_login.body["role"].as_str()),
+        (200, Some("cashier"))
+    );
+    let cashier = cashier_login.body["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let cashier_refresh = cashier_login.body["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let forbidden = app
+        .post(
+            "/v1/users",
+            &cashier,
+            &json!({"name": "Eve", "email": unique_email("eve"), "role": "admin", "password": PASSWORD}),
+            &[],
+        )
+        .await?;
+    assert_eq!((forbidden.status, forbidden.code()), (403, "forbidden"));
+    let forbidden_role = app
+        .write(
+            reqwest::Method::PUT,
+            &format!("/v1/users/{cashier_id}/role"),
+            &cashier,
+            &json!({"role": "admin"}),
+            &[],
+        )
+        .await?;
+    assert_eq!(forbidden_role.status, 403);
+    assert_eq!(
+        app.send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&cashier))
+            .await?
+            .status,
+        403
+    );
+
+    let promoted = app
+        .write(
+            reqwest::Method::PUT,
+            &format!("/v1/users/{cashier_id}/role"),
+            &admin,
+            &json!({"role": "manager"}),
+            &[],
+        )
+        .await?;
+    assert_eq!(promoted.status, 201, "{}", promoted.body);
+    let deactivated = app
+        .post(
+            &format!("/v1/users/{cashier_id}/deactivate"),
+            &admin,
+            &json!({"reason": "left"}),
+            &[],
+        )
+        .await?;
+    assert_eq!(deactivated.status, 201, "{}", deactivated.body);
+    let last = deactivated.body["stream_sequence"].as_u64().unwrap_or_default();
+    assert_eq!(
+        post(&app, "/v1/auth/refresh", &json!({"refresh_token": cashier_refresh}))
+            .await?
+            .status,
+        401
+    );
+    assert_eq!(
+        post(
+            &app,
+            "/v1/auth/login",
+            &json!({"email": cashier_email, "password": PASSWORD})
+        )
+        .await?
+        .status,
+        401
+    );
+    let other_org = app
+        .post(
+            &format!("/v1/users/{cashier_id}/deactivate"),
+            &app.token(&tests::unique_tenant(), events::Role::Admin),
+            &json!({}),
+            &[],
+        )
+        .await?;
+    assert_eq!(
+        other_org.status, 404,
+        "an admin of another tenant cannot touch this user"
+    );
+
+    tests::projector_app::wait_for_checkpoint(
+        &app.servers,
+        &events::TenantId::parse(&organization)?,
+        last,
+        Duration::from_secs(30),
+    )
+    .await?;
+    let db = app.servers.mongo.database(&format!("tenant_{organization}"));
+    let projected = db
+        .collection::<bson::Document>("users")
+        .find_one(doc! {"_id": &cashier_id})
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("cashier not projected"))?;
+    assert_eq!(
+        (projected.get_str("role")?, projected.get_bool("active")?),
+        ("manager", false)
+    );
+    projector.stop().await?;
+    db.drop().await?;
+    app.stream.delete().await
+}
