@@ -8,6 +8,11 @@ use command_api::config::{Cli, Command};
 use events::{Role, TenantId};
 use secrecy::ExposeSecret;
 
+/// mimalloc: measurably fewer cycles in allocation-heavy request handling than glibc malloc
+/// (see docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

@@ -71,18 +71,36 @@ impl StreamSettings {
         }
     }
 
-    /// Creates the stream, or updates it to these settings if it exists.
-    pub async fn ensure(&self, jetstream: &jetstream::Context) -> Result<stream::Stream, SetupError> {
-        jetstream
-            .create_or_update_stream(self.stream_config())
-            .await
-            .map_err(|source| SetupError {
-                stream: self.name.clone(),
-                message: source.to_string(),
-            })?;
-        jetstream.get_stream(&self.name).await.map_err(|source| SetupError {
+    /// Creates the stream, or updates it to these settings if it exists, keeping the
+    /// partition count it was created with. Returns the stream and the effective scheme.
+    pub async fn ensure(&self, jetstream: &jetstream::Context) -> Result<(stream::Stream, SubjectScheme), SetupError> {
+        let error = |message: String| SetupError {
             stream: self.name.clone(),
-            message: source.to_string(),
-        })
+            message,
+        };
+        let mut effective = self.clone();
+        if let Ok(mut existing) = jetstream.get_stream(&self.name).await {
+            let info = existing.info().await.map_err(|e| error(e.to_string()))?;
+            if let Some(recorded) = info.config.metadata.get(Self::PARTITIONS_METADATA) {
+                let partitions = recorded
+                    .parse::<u32>()
+                    .map_err(|_| error(format!("metadata {} is {recorded:?}", Self::PARTITIONS_METADATA)))?;
+                if partitions != self.scheme.partitions() {
+                    tracing::info!(stream = %self.name, partitions, configured = self.scheme.partitions(),
+                        "using the partition count the stream was created with");
+                }
+                effective.scheme = SubjectScheme::with_partitions(self.scheme.prefix(), partitions)
+                    .map_err(|e| error(e.to_string()))?;
+            }
+        }
+        jetstream
+            .create_or_update_stream(effective.stream_config())
+            .await
+            .map_err(|e| error(e.to_string()))?;
+        let stream = jetstream
+            .get_stream(&self.name)
+            .await
+            .map_err(|e| error(e.to_string()))?;
+        Ok((stream, effective.scheme))
     }
 }

@@ -59,6 +59,12 @@ pub struct StoredEvent {
 /// Appends to and reads from the event stream.
 #[derive(Clone)]
 pub struct EventStore {
+    // Shared: handlers clone the store per request, and a stream handle carries its
+    // whole configuration.
+    inner: std::sync::Arc<Inner>,
+}
+
+struct Inner {
     jetstream: jetstream::Context,
     stream: stream::Stream,
     scheme: SubjectScheme,
@@ -77,37 +83,39 @@ impl EventStore {
             .timeout(timeout)
             .backpressure_on_inflight(true)
             .build(client);
-        let stream = settings.ensure(&jetstream).await?;
+        let (stream, scheme) = settings.ensure(&jetstream).await?;
         Ok(Self {
-            jetstream,
-            stream,
-            scheme: settings.scheme.clone(),
+            inner: std::sync::Arc::new(Inner {
+                jetstream,
+                stream,
+                scheme,
+            }),
         })
     }
 
     /// The subject scheme of this stream.
     pub fn scheme(&self) -> &SubjectScheme {
-        &self.scheme
+        &self.inner.scheme
     }
 
     /// The JetStream context (for consumers and administration).
     pub fn jetstream(&self) -> &jetstream::Context {
-        &self.jetstream
+        &self.inner.jetstream
     }
 
     /// The stream handle (consumers, direct gets).
     pub fn stream(&self) -> &stream::Stream {
-        &self.stream
+        &self.inner.stream
     }
 
     /// The stream's name.
     pub fn stream_name(&self) -> &str {
-        &self.stream.cached_info().config.name
+        &self.inner.stream.cached_info().config.name
     }
 
     /// Whether the NATS connection is up right now.
     pub fn is_connected(&self) -> bool {
-        self.jetstream.client().connection_state() == State::Connected
+        self.inner.jetstream.client().connection_state() == State::Connected
     }
 
     /// Appends `envelope` to its aggregate's subject if `expected` holds, and waits for the
@@ -122,7 +130,7 @@ impl EventStore {
         if !self.is_connected() {
             return Err(AppendError::Unavailable("not connected to NATS".to_owned()));
         }
-        let subject = self.scheme.subject(&envelope.tenant_id, &envelope.aggregate());
+        let subject = self.inner.scheme.subject(&envelope.tenant_id, &envelope.aggregate());
         let mut message_headers = HeaderMap::new();
         for (name, value) in headers::for_envelope(envelope) {
             message_headers.insert(name, value.as_str());
@@ -135,6 +143,7 @@ impl EventStore {
         }
         let body = events::encode(envelope)?;
         let ack = self
+            .inner
             .jetstream
             .publish_with_headers(subject.clone(), message_headers, body.into())
             .await
@@ -149,11 +158,12 @@ impl EventStore {
 
     /// Every event of one aggregate, oldest first.
     pub async fn history(&self, tenant: &TenantId, aggregate: &AggregateRef) -> Result<Vec<StoredEvent>, ReadError> {
-        let subject = self.scheme.subject(tenant, aggregate);
+        let subject = self.inner.scheme.subject(tenant, aggregate);
         let mut events = Vec::new();
         let mut from = 1;
         loop {
             match self
+                .inner
                 .stream
                 .direct_get_next_for_subject(subject.as_str(), Some(from))
                 .await
@@ -170,8 +180,8 @@ impl EventStore {
 
     /// The latest event of one aggregate, if it has any.
     pub async fn last(&self, tenant: &TenantId, aggregate: &AggregateRef) -> Result<Option<StoredEvent>, ReadError> {
-        let subject = self.scheme.subject(tenant, aggregate);
-        match self.stream.direct_get_last_for_subject(subject.as_str()).await {
+        let subject = self.inner.scheme.subject(tenant, aggregate);
+        match self.inner.stream.direct_get_last_for_subject(subject.as_str()).await {
             Ok(message) => stored(message).map(Some),
             Err(err) if err.kind() == DirectGetErrorKind::NotFound => Ok(None),
             Err(err) => Err(classify_read(err)),

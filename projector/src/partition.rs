@@ -141,7 +141,13 @@ async fn consume(
     loop {
         let first = tokio::select! {
             next = messages.next() => next,
-            () = crate::shutdown::requested(shutdown) => return Ok(()),
+            () = crate::shutdown::requested(shutdown) => {
+                // Hand the partition over at once instead of after the pin's timeout.
+                if let Err(err) = stream.unpin_consumer(&name, GROUP).await {
+                    tracing::debug!(partition, error = %err, "releasing the pin failed; it will expire");
+                }
+                return Ok(());
+            }
         };
         let Some(first) = first else {
             anyhow::bail!("message stream of {name} ended")

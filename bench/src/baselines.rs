@@ -1,0 +1,140 @@
+//! Raw speeds of the servers, measured in the same run as the product: pipelined
+//! JetStream publishes with acks, MongoDB bulk upserts with the same driver, and a
+//! direct-write service shaped like the seed's design (the HTTP handler writes the sale to
+//! MongoDB before answering).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use async_nats::jetstream;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use bson::doc;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use jsonwebtoken::{DecodingKey, Validation};
+use serde_json::Value;
+
+use crate::stats::Rate;
+
+/// `count` publishes of `size`-byte messages to `subject_prefix.<n>` (a subject the
+/// stream captures), with up to `in_flight` acknowledgements outstanding.
+pub async fn nats_publish(
+    js: &jetstream::Context,
+    subject_prefix: &str,
+    count: u64,
+    size: usize,
+    in_flight: usize,
+) -> anyhow::Result<Rate> {
+    let payload = bytes::Bytes::from(vec![b'x'; size]);
+    let started = Instant::now();
+    let mut pending = FuturesUnordered::new();
+    for n in 0..count {
+        let ack = js.publish(format!("{subject_prefix}.{n}"), payload.clone()).await?;
+        pending.push(ack.into_future());
+        while pending.len() >= in_flight {
+            if let Some(result) = pending.next().await {
+                result?;
+            }
+        }
+    }
+    while let Some(result) = pending.next().await {
+        result?;
+    }
+    Ok(Rate::new(
+        "raw JetStream publish (acked, pipelined)",
+        count,
+        started.elapsed(),
+    ))
+}
+
+/// `count` upserts of sale-sized documents into `db.collection`, in `update` commands of
+/// `batch` statements, `tasks` commands at a time: what the projector's writes cost the
+/// server without the projector.
+pub async fn mongo_bulk_upserts(
+    db: &mongodb::Database,
+    collection: &str,
+    count: u64,
+    batch: usize,
+    tasks: usize,
+) -> anyhow::Result<Rate> {
+    let started = Instant::now();
+    let chunks: Vec<(u64, u64)> = (0..count)
+        .step_by(batch)
+        .map(|from| (from, (from + batch as u64).min(count)))
+        .collect();
+    let results: Vec<anyhow::Result<()>> = futures::stream::iter(chunks)
+        .map(|(from, to)| async move {
+            let updates: Vec<bson::Document> = (from..to)
+                .map(|n| {
+                    let id = format!("raw-{n}");
+                    doc! {"q": {"_id": &id, "last_seq": {"$lt": n as i64 + 1}},
+                        "u": {"_id": &id, "status": "completed", "location": "main", "lines": [{"sku": "WINE-1", "quantity": 1, "unit_price_minor": 1299, "total_minor": 1403}],
+                              "total_minor": 1403_i64, "tenders": [{"kind": "cash", "amount_minor": 2000_i64}], "last_seq": n as i64 + 1},
+                        "upsert": true}
+                })
+                .collect();
+            db.run_command(doc! {"update": collection, "updates": updates, "ordered": false}).await?;
+            Ok(())
+        })
+        .buffer_unordered(tasks.max(1))
+        .collect()
+        .await;
+    for result in results {
+        result?;
+    }
+    Ok(Rate::new("raw MongoDB bulk upserts", count, started.elapsed()))
+}
+
+#[derive(Clone)]
+struct DirectWrite {
+    mongo: mongodb::Client,
+    key: DecodingKey,
+    validation: Validation,
+}
+
+/// Starts the direct-write service on a free loopback port: `POST /sales` verifies the
+/// same JWT, parses the body and inserts it into `tenant_<id>.sales` before answering
+/// 201, as the seed's Next.js routes did. Returns its address.
+pub async fn direct_write_service(mongo: mongodb::Client, secret: &str) -> anyhow::Result<SocketAddr> {
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_issuer(&["tillstream"]);
+    validation.set_audience(&["tillstream-pos"]);
+    let state = DirectWrite {
+        mongo,
+        key: DecodingKey::from_secret(secret.as_bytes()),
+        validation,
+    };
+    let app = axum::Router::new().route("/sales", post(direct_sale)).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(address)
+}
+
+async fn direct_sale(State(state): State<DirectWrite>, headers: HeaderMap, Json(mut body): Json<Value>) -> StatusCode {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let Ok(claims) = jsonwebtoken::decode::<command_api::auth::Claims>(token, &state.key, &state.validation) else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    body["_id"] = body["sale_id"].clone();
+    let Ok(document) = bson::to_document(&body) else {
+        return StatusCode::UNPROCESSABLE_ENTITY;
+    };
+    let sales = state
+        .mongo
+        .database(&format!("tenant_{}", claims.claims.organization_id))
+        .collection::<bson::Document>("sales");
+    match sales.insert_one(document).await {
+        Ok(_) => StatusCode::CREATED,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}

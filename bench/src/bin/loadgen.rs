@@ -1,0 +1,256 @@
+//! `loadgen`: drives the command API with N tenants over M connections and measures, in
+//! the same run, the raw servers underneath: JetStream publishes, MongoDB bulk upserts and
+//! a direct-write service shaped like the seed's design. Also the projector's drain rate.
+//!
+//! ```sh
+//! eval "$(scripts/services env)"
+//! cargo run --release -p bench --bin loadgen -- --tenants 20 --connections 64 --duration-secs 20 --baselines
+//! ```
+
+use std::time::{Duration, Instant};
+
+use bench::load::{Budget, Load};
+use bench::stats::{LoadReport, Rate};
+use bench::system::{Setup, System};
+use bench::{baselines, workload};
+use bson::doc;
+use clap::Parser;
+use events::SubjectScheme;
+use eventstore::StreamSettings;
+
+/// Load generator and baselines.
+#[derive(Debug, Parser)]
+#[command(
+    name = "loadgen",
+    about = "tillstream load generator with raw baselines in the same run"
+)]
+struct Args {
+    /// NATS.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
+    /// MongoDB.
+    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+    mongodb_uri: String,
+    /// An already running API (its JWT secret must be `--jwt-secret`); without it the API
+    /// and a projector are started in this process on a fresh stream.
+    #[arg(long)]
+    api_url: Option<String>,
+    /// JWT secret of the API.
+    #[arg(
+        long,
+        env = "JWT_SECRET",
+        default_value = "loadgen-secret-that-is-long-enough-0123456789"
+    )]
+    jwt_secret: String,
+    /// Tenants.
+    #[arg(long, default_value_t = 10)]
+    tenants: usize,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Run for this long...
+    #[arg(long, default_value_t = 10)]
+    duration_secs: u64,
+    /// ...or send this many commands.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Measure projection lag on one sale in this many.
+    #[arg(long, default_value_t = 50)]
+    lag_every: u64,
+    /// Also measure the raw baselines and the direct-write service.
+    #[arg(long)]
+    baselines: bool,
+    /// Also measure how fast the projector drains this many events published while it was stopped.
+    #[arg(long)]
+    drain: Option<u64>,
+    /// Run the in-process API without a projector (isolates the command path).
+    #[arg(long)]
+    no_projector: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn print_load(report: &LoadReport) {
+    let lag = report.projection_lag.as_ref().map_or("-".to_owned(), |l| {
+        format!("p50 {:.1} ms, p99 {:.1} ms (n={})", l.p50_ms, l.p99_ms, l.count)
+    });
+    eprintln!(
+        "{:<42} {:>9.0}/s  p50 {:>6.2} ms  p90 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  errors {:?}  lag {lag}",
+        report.name,
+        report.per_second,
+        report.latency.p50_ms,
+        report.latency.p90_ms,
+        report.latency.p99_ms,
+        report.latency.max_ms,
+        report.errors
+    );
+}
+
+fn print_rate(rate: &Rate) {
+    eprintln!(
+        "{:<42} {:>9.0}/s  ({} in {:.2} s)",
+        rate.name, rate.per_second, rate.operations, rate.seconds
+    );
+}
+
+/// mimalloc: measurably fewer cycles in allocation-heavy request handling than glibc malloc
+/// (see docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let run = format!("lg{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+    let setup = Setup {
+        nats_url: args.nats_url.clone(),
+        mongodb_uri: args.mongodb_uri.clone(),
+        stream: run.to_uppercase(),
+        prefix: run.clone(),
+        secret: args.jwt_secret.clone(),
+    };
+    let mongo = mongodb::Client::with_uri_str(&args.mongodb_uri).await?;
+    let system = match &args.api_url {
+        Some(_) => None,
+        None => Some(System::start(&setup, !args.no_projector).await?),
+    };
+    let base_url = args
+        .api_url
+        .clone()
+        .or_else(|| system.as_ref().map(|s| s.base_url.clone()))
+        .unwrap_or_default();
+    let tenants = workload::tenants(args.tenants, &args.jwt_secret, &run);
+    let http = reqwest::Client::new();
+    for tenant in &tenants {
+        for sku in workload::SKUS {
+            let answer = http
+                .post(format!("{base_url}/v1/products"))
+                .bearer_auth(&tenant.token)
+                .json(&workload::product(sku))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                answer.status().is_success() || answer.status().as_u16() == 409,
+                "registering {sku}: {}",
+                answer.status()
+            );
+        }
+    }
+    let budget = match args.count {
+        Some(count) => Budget::Count(count),
+        None => Budget::Duration(Duration::from_secs(args.duration_secs)),
+    };
+    let mut loads = Vec::new();
+    let mut rates = Vec::new();
+    eprintln!(
+        "[loadgen] run {run}: {} tenants, {} connections, {budget:?} against {base_url}",
+        args.tenants, args.connections
+    );
+    let product = Load {
+        name: "tillstream command API (event-sourced)".to_owned(),
+        base_url: base_url.clone(),
+        sales_path: "/v1/sales".to_owned(),
+        sales_only: false,
+        connections: args.connections,
+        budget,
+        tenants: tenants.clone(),
+        run: run.clone(),
+        lag_every: if args.no_projector { 0 } else { args.lag_every },
+        mongo: (!args.no_projector).then(|| mongo.clone()),
+        progress: true,
+    }
+    .run()
+    .await?;
+    print_load(&product);
+    loads.push(product);
+
+    if args.baselines {
+        let nats = async_nats::connect(&args.nats_url).await?;
+        let js = async_nats::jetstream::new(nats);
+        let scheme = SubjectScheme::new(run.clone())?;
+        StreamSettings::new(setup.stream.clone(), scheme).ensure(&js).await?;
+        let raw_subject = format!("{run}.0.rawbaseline.sale");
+        rates.push(baselines::nats_publish(&js, &raw_subject, 100_000, 700, 1024).await?);
+        print_rate(&rates[rates.len() - 1]);
+        let raw_db = mongo.database(&format!("{run}_raw"));
+        rates.push(baselines::mongo_bulk_upserts(&raw_db, "sales", 50_000, 500, 8).await?);
+        print_rate(&rates[rates.len() - 1]);
+        raw_db.drop().await?;
+        let address = baselines::direct_write_service(mongo.clone(), &args.jwt_secret).await?;
+        let direct = Load {
+            name: "direct write (seed design: handler → MongoDB)".to_owned(),
+            base_url: format!("http://{address}"),
+            sales_path: "/sales".to_owned(),
+            sales_only: true,
+            connections: args.connections,
+            budget,
+            tenants: workload::tenants(args.tenants, &args.jwt_secret, &format!("{run}d")),
+            run: format!("{run}d"),
+            lag_every: 0,
+            mongo: None,
+            progress: true,
+        }
+        .run()
+        .await?;
+        print_load(&direct);
+        loads.push(direct);
+    }
+
+    if let Some(system) = system {
+        system.stop().await?;
+    }
+    if let (Some(events), None) = (args.drain, &args.api_url) {
+        let drain_tenants = workload::tenants(args.tenants, &args.jwt_secret, &format!("{run}x"));
+        let api_only = System::start(&Setup { ..setup.clone() }, false).await?;
+        Load {
+            name: "drain: commands while the projector is stopped".to_owned(),
+            base_url: api_only.base_url.clone(),
+            sales_path: "/v1/sales".to_owned(),
+            sales_only: true,
+            connections: args.connections,
+            budget: Budget::Count(events),
+            tenants: drain_tenants.clone(),
+            run: format!("{run}x"),
+            lag_every: 0,
+            mongo: None,
+            progress: true,
+        }
+        .run()
+        .await?;
+        let mut projector = api_only;
+        let started = Instant::now();
+        projector.start_projector(&setup).await?;
+        let expected = events / args.tenants as u64;
+        for tenant in &drain_tenants {
+            let sales = mongo
+                .database(&tenant.id.database_name())
+                .collection::<bson::Document>("sales");
+            while sales.count_documents(doc! {}).await? < expected {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        let rate = Rate::new(
+            "projector drain (events applied)",
+            expected * args.tenants as u64,
+            started.elapsed(),
+        );
+        print_rate(&rate);
+        rates.push(rate);
+        projector.stop().await?;
+        for tenant in &drain_tenants {
+            mongo.database(&tenant.id.database_name()).drop().await?;
+        }
+    }
+
+    for tenant in &tenants {
+        mongo.database(&tenant.id.database_name()).drop().await?;
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"run": run, "loads": loads, "rates": rates}))?
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! Measuring tillstream against the servers it sits on, in one run on one machine, so
+//! results are ratios that hold on a noisy machine.
+//!
+//! # Layout
+//! - [`stats`]: latency histograms and the run report.
+//! - [`workload`]: tenants, tokens and command bodies (mostly sales).
+//! - [`load`]: HTTP load with M concurrent connections, and projection-lag sampling.
+//! - [`baselines`]: raw JetStream publishes, raw MongoDB bulk upserts, and a direct-write
+//!   service shaped like the seed's design.
+//! - [`system`]: the command API and projector started in-process for a run.
+
+pub mod baselines;
+pub mod load;
+pub mod stats;
+pub mod system;
+pub mod workload;

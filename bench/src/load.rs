@@ -1,0 +1,198 @@
+//! HTTP load: M connections sending the command mix as fast as answers come, for a fixed
+//! time or count, with progress every second and sampled projection lag.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bson::doc;
+use hdrhistogram::Histogram;
+
+use crate::stats::{LoadReport, histogram};
+use crate::workload::{self, Tenant};
+
+/// How long or how much to run.
+#[derive(Debug, Clone, Copy)]
+pub enum Budget {
+    /// For this long.
+    Duration(Duration),
+    /// This many commands.
+    Count(u64),
+}
+
+/// A load run.
+pub struct Load {
+    /// Name in the report.
+    pub name: String,
+    /// Base URL of the API under load.
+    pub base_url: String,
+    /// Path the sales go to (the direct-write baseline has its own).
+    pub sales_path: String,
+    /// Send only sales (the direct-write baseline knows nothing else).
+    pub sales_only: bool,
+    /// Concurrent connections.
+    pub connections: usize,
+    /// How long or how much.
+    pub budget: Budget,
+    /// Tenants and their tokens.
+    pub tenants: Vec<Tenant>,
+    /// Unique prefix of ids in this run.
+    pub run: String,
+    /// Measure lag on one sale in this many (0: never), polling this MongoDB client.
+    pub lag_every: u64,
+    /// Where to look for projected sales.
+    pub mongo: Option<mongodb::Client>,
+    /// Print progress every second.
+    pub progress: bool,
+}
+
+struct Shared {
+    next: AtomicU64,
+    ok: AtomicU64,
+    stop: AtomicBool,
+    latency: Mutex<Histogram<u64>>,
+    lag: Mutex<Histogram<u64>>,
+    errors: Mutex<BTreeMap<u16, u64>>,
+}
+
+impl Load {
+    /// Runs the load and reports.
+    pub async fn run(self) -> anyhow::Result<LoadReport> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(self.connections)
+            .build()?;
+        let shared = Arc::new(Shared {
+            next: AtomicU64::new(0),
+            ok: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            latency: Mutex::new(histogram()),
+            lag: Mutex::new(histogram()),
+            errors: Mutex::new(BTreeMap::new()),
+        });
+        let load = Arc::new(self);
+        let started = Instant::now();
+        let ticker = load.progress.then(|| {
+            let (shared, budget) = (Arc::clone(&shared), load.budget);
+            tokio::spawn(async move {
+                let mut last = 0;
+                while !shared.stop.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    let ok = shared.ok.load(Ordering::Relaxed);
+                    let errors: u64 = shared.errors.lock().map(|e| e.values().sum()).unwrap_or_default();
+                    let left = match budget {
+                        Budget::Duration(d) => {
+                            format!("{:.0}s left", d.saturating_sub(started.elapsed()).as_secs_f64())
+                        }
+                        Budget::Count(n) => format!("{} left", n.saturating_sub(ok + errors)),
+                    };
+                    eprintln!("[loadgen] {ok} ok, {errors} errors, {}/s, {left}", ok - last);
+                    last = ok;
+                }
+            })
+        });
+        let mut workers = Vec::with_capacity(load.connections);
+        for _ in 0..load.connections {
+            let (load, shared, http) = (Arc::clone(&load), Arc::clone(&shared), http.clone());
+            workers.push(tokio::spawn(async move { load.worker(&shared, &http, started).await }));
+        }
+        let mut lag_tasks = Vec::new();
+        for worker in workers {
+            lag_tasks.extend(worker.await?);
+        }
+        let elapsed = started.elapsed();
+        shared.stop.store(true, Ordering::Relaxed);
+        for task in lag_tasks {
+            let _ = task.await;
+        }
+        if let Some(ticker) = ticker {
+            let _ = ticker.await;
+        }
+        let latency = shared.latency.lock().map(|h| h.clone()).unwrap_or_else(|_| histogram());
+        let lag = shared.lag.lock().map(|h| h.clone()).unwrap_or_else(|_| histogram());
+        let errors = shared.errors.lock().map(|e| e.clone()).unwrap_or_default();
+        Ok(LoadReport::new(
+            &load.name,
+            shared.ok.load(Ordering::Relaxed),
+            errors,
+            elapsed,
+            &latency,
+            load.mongo.is_some().then_some(&lag),
+        ))
+    }
+
+    async fn worker(
+        &self,
+        shared: &Arc<Shared>,
+        http: &reqwest::Client,
+        started: Instant,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut lag_tasks = Vec::new();
+        let mut local = histogram();
+        loop {
+            let n = shared.next.fetch_add(1, Ordering::Relaxed);
+            let done = match self.budget {
+                Budget::Duration(d) => started.elapsed() >= d,
+                Budget::Count(count) => n >= count,
+            };
+            if done || shared.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let tenant = &self.tenants[(n % self.tenants.len() as u64) as usize];
+            let (path, body, sale) = if self.sales_only {
+                let id = format!("{}-{n}", self.run);
+                (self.sales_path.as_str(), workload::sale(&id, n), Some(id))
+            } else {
+                let (path, body, sale) = workload::command(n, &self.run);
+                (if sale.is_some() { self.sales_path.as_str() } else { path }, body, sale)
+            };
+            let sent = Instant::now();
+            let result = http
+                .post(format!("{}{path}", self.base_url))
+                .bearer_auth(&tenant.token)
+                .json(&body)
+                .send()
+                .await;
+            let status = match result {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let _ = response.bytes().await;
+                    status
+                }
+                Err(_) => 0,
+            };
+            if (200..300).contains(&status) {
+                let answered = Instant::now();
+                let _ = local.record(answered.duration_since(sent).as_micros().max(1) as u64);
+                shared.ok.fetch_add(1, Ordering::Relaxed);
+                if let (Some(mongo), Some(sale)) = (&self.mongo, sale)
+                    && self.lag_every > 0
+                    && n % self.lag_every == self.lag_every / 2
+                {
+                    let sales = mongo
+                        .database(&tenant.id.database_name())
+                        .collection::<bson::Document>("sales");
+                    let shared = Arc::clone(shared);
+                    lag_tasks.push(tokio::spawn(async move {
+                        let deadline = answered + Duration::from_secs(60);
+                        while Instant::now() < deadline {
+                            if let Ok(Some(_)) = sales.find_one(doc! {"_id": &sale}).await {
+                                if let Ok(mut lag) = shared.lag.lock() {
+                                    let _ = lag.record(answered.elapsed().as_micros().max(1) as u64);
+                                }
+                                return;
+                            }
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                        }
+                    }));
+                }
+            } else if let Ok(mut errors) = shared.errors.lock() {
+                *errors.entry(status).or_default() += 1;
+            }
+        }
+        if let Ok(mut latency) = shared.latency.lock() {
+            let _ = latency.add(&local);
+        }
+        lag_tasks
+    }
+}

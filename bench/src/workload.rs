@@ -1,0 +1,85 @@
+//! The work a run sends: tenants with pre-signed tokens, and command bodies whose numbers
+//! add up, mostly sales with some stock and catalog commands.
+
+use events::TenantId;
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Value, json};
+
+/// SKUs every tenant's catalog has.
+pub const SKUS: [&str; 5] = ["WINE-1", "WINE-2", "BEER-6", "SPIRIT-1", "SNACK-1"];
+
+/// One tenant of the run.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    /// Its id.
+    pub id: TenantId,
+    /// A manager token (managers may send every command the mix uses).
+    pub token: String,
+}
+
+/// `count` tenants with tokens signed by `secret`.
+pub fn tenants(count: usize, secret: &str, run: &str) -> Vec<Tenant> {
+    let key = EncodingKey::from_secret(secret.as_bytes());
+    (0..count)
+        .map(|i| {
+            let id = TenantId::parse(format!("{run}-{i}")).expect("run ids are lowercase hex and digits");
+            let now = jsonwebtoken::get_current_timestamp();
+            let claims = command_api::auth::Claims {
+                user_id: format!("loadgen-{i}"),
+                organization_id: id.to_string(),
+                role: events::Role::Manager,
+                terminal_id: Some("till-1".to_owned()),
+                iss: "tillstream".into(),
+                aud: "tillstream-pos".into(),
+                exp: now + 24 * 3600,
+                nbf: None,
+                iat: Some(now),
+            };
+            let token = jsonwebtoken::encode(&Header::default(), &claims, &key)
+                .expect("HMAC signing of plain claims cannot fail");
+            Tenant { id, token }
+        })
+        .collect()
+}
+
+/// Registration of one of [`SKUS`].
+pub fn product(sku: &str) -> Value {
+    json!({"sku": sku, "details": {"name": format!("Product {sku}"), "category": "wine", "tax_class": "standard", "reorder_point": 5},
+        "price": {"amount_minor": 1299, "currency": "USD"}})
+}
+
+/// A valid sale of 1 to 3 lines, chosen by `n`.
+pub fn sale(sale_id: &str, n: u64) -> Value {
+    let count = 1 + (n % 3) as usize;
+    let lines: Vec<Value> = (0..count)
+        .map(|i| json!({"sku": SKUS[(n as usize + i) % SKUS.len()], "quantity": 1 + (i as i64), "unit_price_minor": 1299, "tax_minor": 104 * (1 + i as i64)}))
+        .collect();
+    let subtotal: i64 = (0..count as i64).map(|i| 1299 * (1 + i)).sum();
+    let tax: i64 = (0..count as i64).map(|i| 104 * (1 + i)).sum();
+    let total = subtotal + tax;
+    let cash = n.is_multiple_of(2);
+    let tendered = if cash { (total / 1000 + 1) * 1000 } else { total };
+    json!({"sale_id": sale_id, "location": "main", "currency": "USD", "lines": lines,
+        "subtotal_minor": subtotal, "discount_total_minor": 0, "tax_total_minor": tax, "total_minor": total,
+        "tenders": [{"kind": if cash {"cash"} else {"card"}, "amount_minor": tendered}], "change_minor": tendered - total})
+}
+
+/// The command number `n` of the mix: 90 % sales, 6 % receipts, 4 % adjustments.
+/// Returns (path, body, id of the sale if it is one).
+pub fn command(n: u64, run: &str) -> (&'static str, Value, Option<String>) {
+    let id = format!("{run}-{n}");
+    match n % 50 {
+        0..=2 => (
+            "/v1/inventory/receipts",
+            json!({"movement_id": id, "sku": SKUS[(n % 5) as usize], "location": "main", "quantity": 24,
+            "unit_cost": {"amount_minor": 700, "currency": "USD"}, "supplier": "Bench", "reference": "PO"}),
+            None,
+        ),
+        3..=4 => (
+            "/v1/inventory/adjustments",
+            json!({"movement_id": id, "sku": SKUS[(n % 5) as usize], "location": "main", "quantity_delta": -1, "reason": "breakage"}),
+            None,
+        ),
+        _ => ("/v1/sales", sale(&id, n), Some(id)),
+    }
+}

@@ -1,0 +1,74 @@
+//! The command API's per-request pure work: verifying a JWT and validating a sale.
+//! `cargo bench -p command-api`.
+
+#![allow(missing_docs)] // criterion_group! generates undocumented public functions
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use clap::Parser;
+use command_api::auth::{Claims, JwtKeys, TenantContext};
+use command_api::commands::sale::{self, CompleteSale};
+use command_api::config::Cli;
+use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use events::{Role, TenantId, TerminalId, UserId};
+
+const SECRET: &str = "benchmark-secret-that-is-long-enough-0123456789";
+
+fn token() -> String {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = Claims {
+        user_id: "cashier-1".into(),
+        organization_id: "507f1f77bcf86cd799439011".into(),
+        role: Role::Cashier,
+        terminal_id: Some("till-1".into()),
+        iss: "tillstream".into(),
+        aud: "tillstream-pos".into(),
+        exp: now + 3600,
+        nbf: None,
+        iat: Some(now),
+    };
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("signs")
+}
+
+fn hot_paths(c: &mut Criterion) {
+    let cli = Cli::parse_from(["command-api", "--jwt-secret", SECRET]);
+    let keys = JwtKeys::from_config(&cli.config).expect("keys");
+    let token = token();
+    c.bench_function("verify HS256 access token", |b| {
+        b.iter(|| keys.verify(black_box(&token)))
+    });
+
+    let body = serde_json::json!({
+        "sale_id": "0190c2d8-5b7e-7c1a-9f00-1234567890ab", "location": "main", "currency": "USD",
+        "lines": [
+            {"sku": "SKU-1", "quantity": 2, "unit_price_minor": 1299, "tax_minor": 208},
+            {"sku": "SKU-2", "quantity": 1, "unit_price_minor": 2599, "discount_minor": 100, "tax_minor": 200},
+            {"sku": "SKU-3", "quantity": 6, "unit_price_minor": 199, "tax_minor": 96}
+        ],
+        "subtotal_minor": 6391, "discount_total_minor": 100, "tax_total_minor": 504, "total_minor": 6795,
+        "tenders": [{"kind": "cash", "amount_minor": 7000}], "change_minor": 205
+    });
+    let raw = serde_json::to_vec(&body).expect("json");
+    let context = TenantContext {
+        tenant: TenantId::parse("507f1f77bcf86cd799439011").expect("tenant"),
+        user_id: UserId::parse("cashier-1").expect("user"),
+        role: Role::Cashier,
+        terminal_id: Some(TerminalId::parse("till-1").expect("terminal")),
+    };
+    let ages = HashMap::new();
+    c.bench_function("parse + validate a 3-line sale", |b| {
+        b.iter(|| {
+            let command: CompleteSale = command_api::extract::json::parse(black_box(&raw)).expect("parses");
+            sale::decide(&command, &context, &ages, Utc::now()).expect("valid")
+        })
+    });
+}
+
+criterion_group!(benches, hot_paths);
+criterion_main!(benches);

@@ -1,0 +1,102 @@
+//! A short smoke run of the load generator and its baselines, so they keep working. No
+//! timing is asserted: speed is measured by `loadgen` runs recorded in
+//! docs/performance.md, not by tests.
+
+use bench::load::{Budget, Load};
+use bench::system::{Setup, System};
+use bench::{baselines, workload};
+use tests::servers::{mongodb_uri, nats_url};
+
+#[tokio::test]
+async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Result<()> {
+    let run = format!("smoke{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+    let secret = "loadgen-secret-that-is-long-enough-0123456789".to_owned();
+    let setup = Setup {
+        nats_url: nats_url(),
+        mongodb_uri: mongodb_uri(),
+        stream: run.to_uppercase(),
+        prefix: run.clone(),
+        secret: secret.clone(),
+    };
+    let system = System::start(&setup, true).await?;
+    let mongo = mongodb::Client::with_uri_str(mongodb_uri()).await?;
+    let tenants = workload::tenants(2, &secret, &run);
+    let http = reqwest::Client::new();
+    for tenant in &tenants {
+        for sku in workload::SKUS {
+            let answer = http
+                .post(format!("{}/v1/products", system.base_url))
+                .bearer_auth(&tenant.token)
+                .json(&workload::product(sku))
+                .send()
+                .await?;
+            assert_eq!(answer.status().as_u16(), 201);
+        }
+    }
+    let report = Load {
+        name: "smoke".into(),
+        base_url: system.base_url.clone(),
+        sales_path: "/v1/sales".into(),
+        sales_only: false,
+        connections: 4,
+        budget: Budget::Count(300),
+        tenants: tenants.clone(),
+        run: run.clone(),
+        lag_every: 10,
+        mongo: Some(mongo.clone()),
+        progress: false,
+    }
+    .run()
+    .await?;
+    assert_eq!((report.ok, report.errors.len()), (300, 0), "{report:?}");
+    assert!(
+        report.projection_lag.as_ref().is_some_and(|lag| lag.count > 0),
+        "lag was sampled: {report:?}"
+    );
+
+    let nats = async_nats::connect(nats_url()).await?;
+    let js = async_nats::jetstream::new(nats);
+    let published = baselines::nats_publish(&js, &format!("{run}.0.rawbaseline.sale"), 500, 300, 64).await?;
+    assert_eq!(published.operations, 500);
+    let raw = mongo.database(&format!("{run}_raw"));
+    assert_eq!(
+        baselines::mongo_bulk_upserts(&raw, "sales", 500, 100, 2)
+            .await?
+            .operations,
+        500
+    );
+    assert_eq!(
+        raw.collection::<bson::Document>("sales")
+            .count_documents(bson::doc! {})
+            .await?,
+        500
+    );
+    raw.drop().await?;
+    let address = baselines::direct_write_service(mongo.clone(), &secret).await?;
+    let direct = Load {
+        name: "direct".into(),
+        base_url: format!("http://{address}"),
+        sales_path: "/sales".into(),
+        sales_only: true,
+        connections: 4,
+        budget: Budget::Count(100),
+        tenants: workload::tenants(1, &secret, &format!("{run}d")),
+        run: format!("{run}d"),
+        lag_every: 0,
+        mongo: None,
+        progress: false,
+    }
+    .run()
+    .await?;
+    assert_eq!(direct.ok, 100, "{direct:?}");
+
+    system.stop().await?;
+    for tenant in tenants
+        .iter()
+        .chain(workload::tenants(1, &secret, &format!("{run}d")).iter())
+    {
+        mongo.database(&tenant.id.database_name()).drop().await?;
+    }
+    js.delete_stream(&setup.stream).await?;
+    Ok(())
+}
