@@ -42,7 +42,7 @@ impl Application {
         let nats = async_nats::ConnectOptions::new()
             .name("tillstream-command-api")
             .connection_timeout(config.publish_timeout())
-            .connect(config.nats_url.as_str())
+            .connect(eventstore::server_addrs(&config.nats_url)?)
             .await
             .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
         let store = EventStore::open(nats, &settings, config.publish_timeout())

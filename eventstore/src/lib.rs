@@ -13,13 +13,16 @@
 //! # Layout
 //! - [`settings`]: [`StreamSettings`] and creating/updating the stream.
 //! - [`store`]: [`EventStore`], appends and reads.
+//! - [`servers`]: the NATS server list (one URL or a cluster's seeds).
 //! - [`error`]: [`AppendError`] and [`ReadError`], split into "conflict", "unavailable"
 //!   and the rest, because callers answer them differently (409, 503, 500).
 
 pub mod error;
+pub mod servers;
 pub mod settings;
 pub mod store;
 
 pub use error::{AppendError, ReadError, SetupError};
+pub use servers::{ServerListError, server_addrs};
 pub use settings::StreamSettings;
 pub use store::{Appended, EventStore, Expected, StoredEvent};

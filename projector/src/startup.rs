@@ -53,7 +53,7 @@ pub async fn event_store(config: &Config) -> anyhow::Result<EventStore> {
     let nats = async_nats::ConnectOptions::new()
         .name("tillstream-projector")
         .connection_timeout(Duration::from_secs(5))
-        .connect(config.nats_url.as_str())
+        .connect(eventstore::server_addrs(&config.nats_url)?)
         .await
         .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
     EventStore::open(nats, &settings, Duration::from_secs(10))

@@ -25,6 +25,7 @@
 //! - [`projector_app`]: [`ProjectorApp`], the real projector in-process, stoppable
 //!   gracefully or abruptly.
 //! - [`generator`]: realistic, seeded streams of mixed events for one tenant.
+//! - [`processes`]: real server and service processes a test can stop and `kill -9`.
 //! - [`read_model`]: dumping a tenant's read model for whole-content comparison.
 
 pub mod command_app;
@@ -32,6 +33,7 @@ pub mod database;
 pub mod generator;
 pub mod names;
 pub mod poll;
+pub mod processes;
 pub mod projector_app;
 pub mod read_model;
 pub mod servers;

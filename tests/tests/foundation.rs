@@ -192,3 +192,20 @@ async fn scratch_databases_are_isolated_per_test() -> anyhow::Result<()> {
     a.drop().await?;
     b.drop().await
 }
+
+#[tokio::test]
+async fn an_existing_stream_keeps_the_partition_count_it_was_created_with() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let name = tests::unique_name("PARTS").to_uppercase();
+    let prefix = tests::unique_prefix();
+    let created =
+        eventstore::StreamSettings::new(name.clone(), events::SubjectScheme::with_partitions(prefix.clone(), 4)?);
+    let (_, scheme) = created.ensure(&servers.jetstream).await?;
+    assert_eq!(scheme.partitions(), 4);
+    // A process configured with 8 partitions opens the same stream and uses its 4.
+    let reopened = eventstore::StreamSettings::new(name.clone(), events::SubjectScheme::with_partitions(prefix, 8)?);
+    let store = eventstore::EventStore::open(servers.nats.clone(), &reopened, Duration::from_secs(5)).await?;
+    assert_eq!(store.scheme().partitions(), 4);
+    servers.jetstream.delete_stream(&name).await?;
+    Ok(())
+}

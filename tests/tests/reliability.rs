@@ -1,0 +1,629 @@
+//! Faults, proven by trying to cause them: the projector killed with SIGKILL at random
+//! points under load, the command API killed while clients retry, NATS restarted under
+//! load, MongoDB unreachable, and thousands of generated bad commands. The counts are in
+//! docs/reliability.md. `TILLSTREAM_LONG_TESTS=1` runs the long variants.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Context;
+use bson::doc;
+use events::Role;
+use serde_json::{Value, json};
+use tests::generator::{self, Rng};
+use tests::processes::{self, Process};
+use tests::projector_app::wait_for_checkpoint;
+use tests::read_model::{self, difference};
+use tests::{CommandApp, ProjectorApp, Servers, TestStream, TokenIssuer, unique_tenant};
+
+fn long() -> bool {
+    std::env::var_os("TILLSTREAM_LONG_TESTS").is_some()
+}
+
+fn projector_process(stream: &TestStream, nats_url: &str, mongodb_uri: &str) -> Process {
+    let args: Vec<String> = [
+        "--nats-url",
+        nats_url,
+        "--mongodb-uri",
+        mongodb_uri,
+        "--stream-name",
+        &stream.name,
+        "--subject-prefix",
+        stream.scheme.prefix(),
+        "--admin-addr",
+        "127.0.0.1:0",
+        "--pinned-ttl-secs",
+        "1",
+        "--standby-delay-secs",
+        "0",
+        "--batch-size",
+        "50",
+        "--projector-db",
+        &format!("projector_{}", stream.name.to_lowercase()),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    processes::service(env!("CARGO_BIN_EXE_projector-under-test"), &args)
+}
+
+#[tokio::test]
+async fn the_projector_killed_at_random_points_under_load_converges_to_a_fresh_replay() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let tenants = [unique_tenant(), unique_tenant()];
+    let streams: Vec<_> = tenants
+        .iter()
+        .enumerate()
+        .map(|(i, t)| generator::mixed_events(t, 900 + i as u64, if long() { 6000 } else { 1500 }))
+        .collect();
+    // The load: both tenants' events published in small chunks while the projector dies.
+    let (js, scheme, load) = (servers.jetstream.clone(), stream.scheme.clone(), streams.clone());
+    let publisher = tokio::spawn(async move {
+        let mut last = 0;
+        let chunks: Vec<Vec<_>> = load
+            .iter()
+            .map(|events| events.chunks(25).map(<[_]>::to_vec).collect())
+            .collect();
+        for round in 0..chunks.iter().map(Vec::len).max().unwrap_or(0) {
+            for tenant_chunks in &chunks {
+                if let Some(chunk) = tenant_chunks.get(round) {
+                    last = last.max(*generator::publish(&js, &scheme, chunk).await?.last().unwrap_or(&0));
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        anyhow::Ok(last)
+    });
+    let mut projector = projector_process(&stream, &tests::servers::nats_url(), &tests::servers::mongodb_uri());
+    let mut rng = Rng::new(0x5EED);
+    let kills = if long() { 60 } else { 20 };
+    for _ in 0..kills {
+        projector.start()?;
+        tokio::time::sleep(Duration::from_millis(150 + rng.below(900))).await;
+        projector.kill()?;
+    }
+    let last = publisher.await??;
+    projector.start()?;
+    for tenant in &tenants {
+        wait_for_checkpoint(&servers, tenant, 1, Duration::from_secs(60)).await?;
+    }
+    // Each tenant's last event is its own last sequence.
+    let js_stream = servers.jetstream.get_stream(&stream.name).await?;
+    for tenant in &tenants {
+        let head = js_stream
+            .direct_get_last_for_subject(stream.scheme.tenant_filter(tenant))
+            .await?
+            .sequence;
+        assert!(head <= last);
+        wait_for_checkpoint(&servers, tenant, head, Duration::from_secs(90)).await?;
+    }
+    projector.stop(Duration::from_secs(10)).await?;
+    let config = ProjectorApp::config(&stream);
+    let store = projector::startup::event_store(&config).await?;
+    for tenant in &tenants {
+        let live = read_model::dump(&servers.mongo.database(&tenant.database_name())).await?;
+        let scratch = servers.mongo.database(&format!("fresh_{tenant}"));
+        let mut progress = projector::replay::progress::Progress::new("fresh", false);
+        projector::replay::rebuild::rebuild(
+            &store,
+            &scratch,
+            &projector::model::docs::collections::Target::live(),
+            tenant,
+            None,
+            &mut progress,
+        )
+        .await?;
+        let fresh = read_model::dump(&scratch).await?;
+        scratch.drop().await?;
+        assert_eq!(difference(&fresh, &live), None, "tenant {tenant} after {kills} kills");
+        let parked = servers
+            .mongo
+            .database(&tenant.database_name())
+            .collection::<bson::Document>("parked")
+            .count_documents(doc! {})
+            .await?;
+        assert_eq!(parked, 0);
+        servers.mongo.database(&tenant.database_name()).drop().await?;
+    }
+    stream.delete().await
+}
+
+fn sale(id: &str) -> Value {
+    json!({"sale_id": id, "location": "main", "currency": "USD", "lines": [{"sku": "CHIPS", "quantity": 1, "unit_price_minor": 300}],
+        "subtotal_minor": 300, "discount_total_minor": 0, "tax_total_minor": 0, "total_minor": 300,
+        "tenders": [{"kind": "cash", "amount_minor": 300}], "change_minor": 0})
+}
+
+/// Posts `sale` until a 2xx, retrying connection errors and 5xx with the same key.
+async fn post_until_acknowledged(http: &reqwest::Client, base: &str, token: &str, id: &str) -> anyhow::Result<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let sent = http
+            .post(format!("{base}/v1/sales"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", format!("key-{id}"))
+            .json(&sale(id))
+            .send()
+            .await;
+        if let Ok(response) = sent {
+            let status = response.status().as_u16();
+            if (200..300).contains(&status) {
+                return Ok(response.json().await?);
+            }
+            anyhow::ensure!(status >= 500, "{id}: unexpected {status}");
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "{id}: never acknowledged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The number of messages on each sale subject of `tenant` in `stream`.
+/// How many messages each of the tenant's subjects holds (STREAM.INFO with a subjects
+/// filter, answered by the stream leader).
+async fn sale_counts(
+    js: &async_nats::jetstream::Context,
+    stream: &TestStream,
+    tenant: &events::TenantId,
+) -> anyhow::Result<BTreeMap<String, usize>> {
+    use futures::TryStreamExt;
+    let handle = js.get_stream(&stream.name).await?;
+    let subjects: Vec<(String, usize)> = handle
+        .info_with_subjects(stream.scheme.tenant_filter(tenant))
+        .await?
+        .try_collect()
+        .await?;
+    Ok(subjects.into_iter().collect())
+}
+
+#[tokio::test]
+async fn clients_retrying_through_command_api_kills_record_every_acknowledged_sale_once() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let issuer = TokenIssuer::default();
+    let port = processes::free_port()?;
+    let args: Vec<String> = [
+        "--listen-addr",
+        &format!("127.0.0.1:{port}"),
+        "--nats-url",
+        &tests::servers::nats_url(),
+        "--mongodb-uri",
+        &tests::servers::mongodb_uri(),
+        "--stream-name",
+        &stream.name,
+        "--subject-prefix",
+        stream.scheme.prefix(),
+        "--jwt-secret",
+        &issuer.secret,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let mut api = processes::service(env!("CARGO_BIN_EXE_command-api-under-test"), &args);
+    api.start()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let tenant = unique_tenant();
+    let token = issuer.token(&tenant, "cashier-1", Role::Cashier);
+    let total = if long() { 2000 } else { 300 };
+    let clients: Vec<_> = (0..4)
+        .map(|client| {
+            let (base, token) = (base.clone(), token.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut acknowledged = Vec::new();
+                for n in (client..total).step_by(4) {
+                    let id = format!("s-{n}");
+                    let answer = post_until_acknowledged(&http, &base, &token, &id).await?;
+                    acknowledged.push((id, answer["event_ids"][0].as_str().unwrap_or_default().to_owned()));
+                }
+                anyhow::Ok(acknowledged)
+            })
+        })
+        .collect();
+    let mut rng = Rng::new(77);
+    let kills = if long() { 20 } else { 4 };
+    for _ in 0..kills {
+        tokio::time::sleep(Duration::from_millis(200 + rng.below(600))).await;
+        api.kill()?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        api.start()?;
+    }
+    let mut acknowledged = Vec::new();
+    for client in clients {
+        acknowledged.extend(client.await??);
+    }
+    assert_eq!(acknowledged.len(), total as usize);
+    let counts = sale_counts(&servers.jetstream, &stream, &tenant).await?;
+    assert_eq!(counts.len(), total as usize, "every acknowledged sale is in the stream");
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "no sale recorded twice: {:?}",
+        counts.iter().filter(|(_, n)| **n != 1).collect::<Vec<_>>()
+    );
+    api.stop(Duration::from_secs(10)).await?;
+    stream.delete().await
+}
+
+#[tokio::test]
+async fn while_nats_is_down_commands_get_503_and_nothing_acknowledged_is_lost() -> anyhow::Result<()> {
+    let (mut nats, url, _) = processes::nats_server(None).await?;
+    let client = async_nats::connect(&url).await?;
+    let js = async_nats::jetstream::new(client);
+    let stream = TestStream::create(&js).await?;
+    let tokens = TokenIssuer::default();
+    let mut config = CommandApp::config(&stream, &tokens);
+    config.nats_url = url.clone();
+    config.publish_timeout_ms = 1000;
+    let app = command_api::Application::build(config).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let tenant = unique_tenant();
+    let token = tokens.token(&tenant, "cashier-1", Role::Cashier);
+    let http = reqwest::Client::new();
+    let mut acknowledged = Vec::new();
+    let post = |id: String| {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        async move {
+            http.post(format!("{base}/v1/sales"))
+                .bearer_auth(token)
+                .json(&sale(&id))
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await
+        }
+    };
+    for n in 0..50 {
+        let answer = post(format!("before-{n}")).await?;
+        assert_eq!(answer.status().as_u16(), 201);
+        acknowledged.push(format!("before-{n}"));
+    }
+    nats.stop(Duration::from_secs(10)).await?;
+    let mut refused = 0;
+    for n in 0..20 {
+        let started = tokio::time::Instant::now();
+        let answer = post(format!("during-{n}")).await?;
+        assert_eq!(answer.status().as_u16(), 503, "no 2xx without an ack");
+        assert!(answer.headers().contains_key("retry-after"));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the answer is bounded in time"
+        );
+        refused += 1;
+    }
+    nats.start()?;
+    let recovered = tests::eventually("commands to succeed again", Duration::from_secs(30), || {
+        async move {
+            Ok(post("after-probe".to_owned())
+                .await
+                .ok()
+                .filter(|a| a.status().as_u16() == 201)
+                .map(|_| ()))
+        }
+    })
+    .await;
+    recovered?;
+    acknowledged.push("after-probe".to_owned());
+    for n in 0..50 {
+        let answer = post(format!("after-{n}")).await?;
+        assert_eq!(answer.status().as_u16(), 201);
+        acknowledged.push(format!("after-{n}"));
+    }
+    let counts = sale_counts(&js, &stream, &tenant).await?;
+    for id in &acknowledged {
+        let subject = stream.scheme.subject(
+            &tenant,
+            &events::AggregateRef::new(events::AggregateKind::Sale, id.clone())?,
+        );
+        assert_eq!(
+            counts.get(&subject),
+            Some(&1),
+            "{id} was acknowledged and must be stored once"
+        );
+    }
+    assert_eq!(
+        counts.len(),
+        acknowledged.len(),
+        "nothing refused was stored ({refused} refused)"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn while_mongodb_is_unreachable_the_projector_waits_and_then_drains_without_parking() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let (mut mongo, uri) = processes::mongo_server().await?;
+    let projector = ProjectorApp::spawn_with(&stream, |c| {
+        c.mongodb_uri = uri.clone();
+        c.server_selection_timeout_secs = 1;
+        c.socket_timeout_secs = 3;
+    })
+    .await?;
+    let tenant = unique_tenant();
+    let events = generator::mixed_events(&tenant, 1234, 900);
+    let first = *generator::publish(&servers.jetstream, &stream.scheme, &events[..300])
+        .await?
+        .last()
+        .unwrap_or(&0);
+    let own = mongodb::Client::with_uri_str(&uri).await?;
+    let db = own.database(&tenant.database_name());
+    let checkpoint = |db: mongodb::Database| async move {
+        anyhow::Ok(
+            db.collection::<bson::Document>("checkpoints")
+                .find_one(doc! {"_id": "projection"})
+                .await?
+                .and_then(|d| d.get_i64("last_sequence").ok())
+                .unwrap_or(0) as u64,
+        )
+    };
+    tests::eventually("the first events to be applied", Duration::from_secs(30), || {
+        let db = db.clone();
+        async move { Ok((checkpoint(db).await? >= first).then_some(())) }
+    })
+    .await?;
+    mongo.stop(Duration::from_secs(10)).await?;
+    let last = *generator::publish(&servers.jetstream, &stream.scheme, &events[300..])
+        .await?
+        .last()
+        .unwrap_or(&0);
+    tokio::time::sleep(Duration::from_secs(3)).await; // the outage: the projector backs off meanwhile
+    mongo.start()?;
+    tests::eventually(
+        "the projector to drain after MongoDB returns",
+        Duration::from_secs(90),
+        || {
+            let db = db.clone();
+            async move { Ok((checkpoint(db).await.unwrap_or(0) >= last).then_some(())) }
+        },
+    )
+    .await?;
+    projector.stop().await?;
+    assert_eq!(
+        db.collection::<bson::Document>("parked")
+            .count_documents(doc! {})
+            .await?,
+        0,
+        "an outage is not poison"
+    );
+    assert_eq!(
+        difference(&read_model::expected(&events, 1)?, &read_model::dump(&db).await?),
+        None
+    );
+    stream.delete().await
+}
+
+mod bad_input {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A value of any JSON type, sometimes huge, negative, deeply nested or odd.
+    fn anything() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            Just(json!(u64::MAX)),
+            Just(json!(-1)),
+            Just(json!(1e308)),
+            Just(json!(0.5)),
+            ".{0,20}".prop_map(Value::from),
+            Just(json!("a.b>*")),
+            Just(json!("x".repeat(5000))),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z_]{1,12}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A valid sale with one field replaced by anything (or removed, or an extra added).
+    fn mutated_sale() -> impl Strategy<Value = Value> {
+        let fields = vec![
+            "sale_id",
+            "location",
+            "currency",
+            "lines",
+            "subtotal_minor",
+            "discount_total_minor",
+            "tax_total_minor",
+            "total_minor",
+            "tenders",
+            "change_minor",
+            "age_verification",
+            "occurred_at",
+            "terminal_id",
+            "tenant_id",
+            "surprise",
+        ];
+        (proptest::sample::select(fields), anything(), any::<bool>()).prop_map(|(field, value, remove)| {
+            let mut body = super::sale("s-prop");
+            if remove {
+                if let Some(map) = body.as_object_mut() {
+                    map.remove(field);
+                }
+            } else {
+                body[field] = value;
+            }
+            if field == "lines" && !remove {
+                body["lines"] = json!([{"sku": "CHIPS", "quantity": body["lines"].clone(), "unit_price_minor": 300}]);
+            }
+            body
+        })
+    }
+
+    #[test]
+    fn thousands_of_generated_bad_commands_get_4xx_and_publish_nothing() -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Runtime::new()?;
+        let app = runtime.block_on(CommandApp::spawn())?;
+        let tenant = unique_tenant();
+        let token = app.token(&tenant, Role::Manager);
+        let cases = if long() { 5000 } else { 600 };
+        let statuses = std::cell::RefCell::new(BTreeMap::<u16, u32>::new());
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+            cases,
+            ..Default::default()
+        });
+        let paths = [
+            "/v1/sales",
+            "/v1/inventory/receipts",
+            "/v1/products",
+            "/v1/sales/s-prop/refunds",
+        ];
+        let result = runner.run(
+            &(
+                mutated_sale(),
+                anything(),
+                proptest::sample::select(paths.to_vec()),
+                any::<bool>(),
+            ),
+            |(sale, random, path, use_random)| {
+                let body = if use_random || path != "/v1/sales" {
+                    random
+                } else {
+                    sale
+                };
+                let reply = runtime
+                    .block_on(app.post(path, &token, &body, &[]))
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                *statuses.borrow_mut().entry(reply.status).or_default() += 1;
+                prop_assert!(reply.status < 500, "{path} {body}: {} {}", reply.status, reply.body);
+                if reply.status >= 400 {
+                    prop_assert!(reply.body["error"]["code"].is_string(), "error body: {}", reply.body);
+                }
+                Ok(())
+            },
+        );
+        result.map_err(|e| anyhow::anyhow!("{e}"))?;
+        // A mutation may leave the sale valid (e.g. an extra tenant_id equal to nothing); only
+        // 2xx answers may have published, and only one sale id exists.
+        let published = runtime.block_on(app.tenant_messages(&tenant))?.len() as u32;
+        let statuses = statuses.into_inner();
+        let accepted: u32 = statuses
+            .iter()
+            .filter(|(s, _)| (200..300).contains(*s))
+            .map(|(_, n)| *n)
+            .sum();
+        assert!(
+            published <= 1 && (published == 0 || accepted > 0),
+            "published {published} with {accepted} accepted; statuses {statuses:?}"
+        );
+        eprintln!("bad-input statuses over {cases} cases: {statuses:?}");
+        runtime.block_on(app.stream.delete())
+    }
+}
+
+#[tokio::test]
+async fn a_three_node_cluster_loses_no_acknowledged_event_when_a_node_stops() -> anyhow::Result<()> {
+    let cluster_ports = [
+        processes::free_port()?,
+        processes::free_port()?,
+        processes::free_port()?,
+    ];
+    let mut nodes = Vec::new();
+    let mut urls = Vec::new();
+    for index in 0..cluster_ports.len() {
+        let member = processes::ClusterMember {
+            name: &format!("node-{index}"),
+            index,
+            route_ports: cluster_ports,
+        };
+        let (process, url, _) = processes::nats_server(Some(member)).await?;
+        nodes.push(process);
+        urls.push(url);
+    }
+    let all = urls.join(",");
+    let client = async_nats::connect(eventstore::server_addrs(&all)?).await?;
+    let js = async_nats::jetstream::new(client);
+    // The cluster elects its JetStream meta leader first; creating the R3 stream waits for it.
+    let prefix = tests::unique_prefix();
+    let name = prefix.to_uppercase();
+    let scheme = events::SubjectScheme::new(prefix.clone())?;
+    let mut settings = eventstore::StreamSettings::new(name.clone(), scheme.clone());
+    settings.replicas = 3;
+    tests::eventually("the cluster to accept an R3 stream", Duration::from_secs(60), || {
+        let (settings, js) = (settings.clone(), js.clone());
+        async move { Ok(settings.ensure(&js).await.ok().map(|_| ())) }
+    })
+    .await?;
+    let stream = TestStream {
+        name: name.clone(),
+        scheme: scheme.clone(),
+        jetstream: js.clone(),
+    };
+
+    let tokens = TokenIssuer::default();
+    let mut config = CommandApp::config(&stream, &tokens);
+    config.nats_url = all.clone();
+    config.stream_replicas = 3;
+    let app = command_api::Application::build(config)
+        .await
+        .context("command-api on the cluster")?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let projector = ProjectorApp::spawn_with(&stream, |c| {
+        c.nats_url = all.clone();
+        c.stream_replicas = 3;
+    })
+    .await
+    .context("projector on the cluster")?;
+    let tenant = unique_tenant();
+    let token = tokens.token(&tenant, "cashier-1", Role::Cashier);
+    let total = if long() { 3000 } else { 600 };
+    let progress = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writer = {
+        let (base, token, progress) = (base.clone(), token.clone(), progress.clone());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut acknowledged = Vec::new();
+            for n in 0..total {
+                let id = format!("c-{n}");
+                post_until_acknowledged(&http, &base, &token, &id).await?;
+                acknowledged.push(id);
+                progress.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            anyhow::Ok(acknowledged)
+        })
+    };
+    tests::eventually("a quarter of the load acknowledged", Duration::from_secs(60), || {
+        let done = progress.load(std::sync::atomic::Ordering::Relaxed);
+        async move { Ok((done >= total / 4).then_some(())) }
+    })
+    .await?;
+    // The node that leads the stream dies mid-load (SIGKILL): the hardest node to lose.
+    let leader = js
+        .get_stream(&name)
+        .await?
+        .info()
+        .await?
+        .cluster
+        .as_ref()
+        .and_then(|c| c.leader.clone())
+        .context("stream leader")?;
+    let victim: usize = leader.trim_start_matches("node-").parse().context("leader name")?;
+    assert!(!writer.is_finished(), "the load is still running when the node stops");
+    nodes[victim].kill()?;
+    let acknowledged = writer.await?.context("posting sales")?;
+    assert_eq!(acknowledged.len(), total);
+    let counts = sale_counts(&js, &stream, &tenant)
+        .await
+        .context("counting the stream")?;
+    assert_eq!(counts.len(), total, "every acknowledged sale survived the node");
+    assert!(counts.values().all(|n| *n == 1));
+    let head = js
+        .get_stream(&name)
+        .await?
+        .direct_get_last_for_subject(scheme.tenant_filter(&tenant))
+        .await?
+        .sequence;
+    wait_for_checkpoint(&Servers::connect().await?, &tenant, head, Duration::from_secs(60)).await?;
+    projector.stop().await?;
+    tests::servers::mongo_client()
+        .await?
+        .database(&tenant.database_name())
+        .drop()
+        .await?;
+    Ok(())
+}
