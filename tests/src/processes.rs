@@ -254,3 +254,12 @@ pub fn service(binary: &str, args: &[String]) -> Process {
         .env("RUST_LIB_BACKTRACE", "0");
     Process::new(binary, command, None)
 }
+
+/// Resident memory of process `pid` in KiB (`VmRSS` in /proc), if it is running.
+pub fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+}

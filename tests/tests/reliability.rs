@@ -20,7 +20,7 @@ fn long() -> bool {
     std::env::var_os("TILLSTREAM_LONG_TESTS").is_some()
 }
 
-fn projector_process(stream: &TestStream, nats_url: &str, mongodb_uri: &str) -> Process {
+fn projector_process(stream: &TestStream, nats_url: &str, mongodb_uri: &str, extra: &[&str]) -> Process {
     let args: Vec<String> = [
         "--nats-url",
         nats_url,
@@ -36,12 +36,11 @@ fn projector_process(stream: &TestStream, nats_url: &str, mongodb_uri: &str) -> 
         "1",
         "--standby-delay-secs",
         "0",
-        "--batch-size",
-        "50",
         "--projector-db",
         &format!("projector_{}", stream.name.to_lowercase()),
     ]
     .iter()
+    .chain(extra)
     .map(|s| (*s).to_owned())
     .collect();
     processes::service(env!("CARGO_BIN_EXE_projector-under-test"), &args)
@@ -75,7 +74,12 @@ async fn the_projector_killed_at_random_points_under_load_converges_to_a_fresh_r
         }
         anyhow::Ok(last)
     });
-    let mut projector = projector_process(&stream, &tests::servers::nats_url(), &tests::servers::mongodb_uri());
+    let mut projector = projector_process(
+        &stream,
+        &tests::servers::nats_url(),
+        &tests::servers::mongodb_uri(),
+        &["--batch-size", "50"],
+    );
     let mut rng = Rng::new(0x5EED);
     let kills = if long() { 60 } else { 20 };
     for _ in 0..kills {
@@ -291,14 +295,12 @@ async fn while_nats_is_down_commands_get_503_and_nothing_acknowledged_is_lost() 
         refused += 1;
     }
     nats.start()?;
-    let recovered = tests::eventually("commands to succeed again", Duration::from_secs(30), || {
-        async move {
-            Ok(post("after-probe".to_owned())
-                .await
-                .ok()
-                .filter(|a| a.status().as_u16() == 201)
-                .map(|_| ()))
-        }
+    let recovered = tests::eventually("commands to succeed again", Duration::from_secs(30), || async move {
+        Ok(post("after-probe".to_owned())
+            .await
+            .ok()
+            .filter(|a| a.status().as_u16() == 201)
+            .map(|_| ()))
     })
     .await;
     recovered?;
@@ -626,4 +628,313 @@ async fn a_three_node_cluster_loses_no_acknowledged_event_when_a_node_stops() ->
         .drop()
         .await?;
     Ok(())
+}
+
+/// Every authenticated route in the OpenAPI document, with its path parameters filled by
+/// `fill`: (method, path).
+fn authenticated_routes(openapi: &Value, fill: &str) -> Vec<(reqwest::Method, String)> {
+    let mut routes = Vec::new();
+    for (path, operations) in openapi["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in operations.as_object().into_iter().flatten() {
+            if operation.get("security").is_none() {
+                continue;
+            }
+            let Ok(method) = method.to_uppercase().parse::<reqwest::Method>() else {
+                continue;
+            };
+            let mut concrete = String::new();
+            let mut rest = path.as_str();
+            while let Some(start) = rest.find('{') {
+                concrete.push_str(&rest[..start]);
+                concrete.push_str(fill);
+                rest = rest[start..].find('}').map_or("", |end| &rest[start + end + 1..]);
+            }
+            concrete.push_str(rest);
+            routes.push((method, concrete));
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn crafted_tenant_ids_and_path_ids_never_reach_nats_or_mongodb_on_any_route() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let openapi = app.get("/openapi.json").await?.body;
+    let routes = authenticated_routes(&openapi, "x");
+    assert!(
+        routes.len() >= 20,
+        "the OpenAPI document lists the authenticated routes: {routes:?}"
+    );
+    let mongo = tests::servers::mongo_client().await?;
+    let crafted = [
+        "",
+        ".",
+        "a.b",
+        "*",
+        ">",
+        "acme.>",
+        "$SYS",
+        "a$b",
+        "a/b",
+        "a\\b",
+        "a b",
+        "a\tb",
+        "a\"b",
+        "a\u{0}b",
+        "Acme",
+        "ténant",
+        "店",
+        "a\u{202e}b",
+        "..",
+        "a:b",
+        &"x".repeat(64),
+        &"a".repeat(4096),
+    ];
+    let issuer = &app.tokens;
+    let mut cases = 0;
+    for id in crafted {
+        let mut claims = issuer.claims(&unique_tenant(), "u1", Role::Admin);
+        claims.organization_id = id.to_owned();
+        let token = issuer.sign(&claims);
+        for (method, path) in &routes {
+            let mut request = app
+                .http
+                .request(method.clone(), format!("{}{path}", app.address))
+                .bearer_auth(&token);
+            if method != reqwest::Method::GET {
+                request = request.json(&json!({}));
+            }
+            let reply = app.send(request).await?;
+            assert_eq!(
+                (reply.status, reply.code()),
+                (401, "unauthorized"),
+                "{method} {path} with organizationId {id:?}"
+            );
+            cases += 1;
+        }
+    }
+    // Crafted ids in the path, with a valid token: 4xx, never 5xx, nothing appended.
+    let tenant = unique_tenant();
+    let admin = app.token(&tenant, Role::Admin);
+    for fill in [
+        "%3E",
+        "*",
+        "a.b",
+        "%24SYS",
+        "%00",
+        "..",
+        "%F0%9F%8D%BA",
+        &"y".repeat(300),
+    ] {
+        let with_ids = authenticated_routes(&openapi, fill)
+            .into_iter()
+            .filter(|(_, path)| !routes.iter().any(|(_, plain)| plain == path));
+        for (method, path) in with_ids {
+            let mut request = app
+                .http
+                .request(method.clone(), format!("{}{path}", app.address))
+                .bearer_auth(&admin);
+            if method != reqwest::Method::GET {
+                request = request.json(&json!({}));
+            }
+            let reply = app.send(request).await?;
+            assert!(
+                (400..500).contains(&reply.status),
+                "{method} {path}: {} {}",
+                reply.status,
+                reply.body
+            );
+            cases += 1;
+        }
+    }
+    let stored = app
+        .servers
+        .jetstream
+        .get_stream(&app.stream.name)
+        .await?
+        .info()
+        .await?
+        .state
+        .messages;
+    assert_eq!(stored, 0, "nothing was appended to the stream");
+    let databases = mongo.list_database_names().await?;
+    for id in crafted.iter().filter(|id| !id.is_empty()) {
+        assert!(!databases.contains(&format!("tenant_{id}")), "no database for {id:?}");
+    }
+    eprintln!("crafted-id cases: {cases} over {} routes", routes.len());
+    app.stream.delete().await
+}
+
+/// Publishes each tenant's events from its own task, all at once; returns how many.
+async fn publish_burst(
+    servers: &Servers,
+    stream: &TestStream,
+    bursts: Vec<Vec<events::EventEnvelope>>,
+) -> anyhow::Result<usize> {
+    let publishers: Vec<_> = bursts
+        .into_iter()
+        .map(|burst| {
+            let (js, scheme) = (servers.jetstream.clone(), stream.scheme.clone());
+            tokio::spawn(async move { generator::publish(&js, &scheme, &burst).await.map(|s| s.len()) })
+        })
+        .collect();
+    let mut published = 0;
+    for publisher in publishers {
+        published += publisher.await??;
+    }
+    Ok(published)
+}
+
+/// What a drain looked like from outside the projector.
+#[derive(Debug, Default)]
+struct Drain {
+    peak_kib: u64,
+    deepest_backlog: u64,
+    samples: u32,
+}
+
+/// Samples the projector's resident memory and its consumers' backlog every 200 ms until
+/// the backlog is gone; fails if the server ever let more than `max_ack_pending` events per
+/// consumer into flight.
+async fn watch_drain(
+    js_stream: &async_nats::jetstream::stream::Stream,
+    pid: u32,
+    max_ack_pending: i64,
+    limit: Duration,
+) -> anyhow::Result<Drain> {
+    use futures::TryStreamExt;
+    let deadline = std::time::Instant::now() + limit;
+    let mut drain = Drain::default();
+    loop {
+        drain.peak_kib = drain
+            .peak_kib
+            .max(processes::resident_kib(pid).context("the projector died")?);
+        drain.samples += 1;
+        let mut backlog = 0;
+        let mut consumers = js_stream.consumers();
+        while let Some(info) = consumers.try_next().await? {
+            // The server holds delivery at max_ack_pending: the backlog stays in the
+            // stream, not in the projector's memory.
+            anyhow::ensure!(
+                info.num_ack_pending as i64 <= max_ack_pending,
+                "{} in flight on {}",
+                info.num_ack_pending,
+                info.name
+            );
+            backlog += info.num_pending + info.num_ack_pending as u64;
+        }
+        drain.deepest_backlog = drain.deepest_backlog.max(backlog);
+        if backlog == 0 && drain.samples > 1 {
+            return Ok(drain);
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the burst did not drain; {backlog} left"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn bursts_far_above_the_projector_rate_wait_in_the_stream_and_drain_with_memory_bounded() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    // Four tenants burst while the projector runs, four others while it is down.
+    let tenants: Vec<_> = (0..8).map(|_| unique_tenant()).collect();
+    let per_tenant = if long() { 25_000 } else { 3_000 };
+    let limit = Duration::from_secs(if long() { 900 } else { 300 });
+    // Seeds differ per tenant: the generator derives event ids from them, and JetStream
+    // would drop a repeated id as a duplicate.
+    let bursts = |tenants: &[events::TenantId], seed: u64| {
+        tenants
+            .iter()
+            .enumerate()
+            .map(|(i, t)| generator::mixed_events(t, seed + i as u64, per_tenant))
+            .collect::<Vec<_>>()
+    };
+    let (first, second) = (bursts(&tenants[..4], 40), bursts(&tenants[4..], 50));
+    let mut projector = projector_process(
+        &stream,
+        &tests::servers::nats_url(),
+        &tests::servers::mongodb_uri(),
+        &[],
+    );
+    projector.start()?;
+    let pid = projector.pid().context("projector pid")?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = processes::resident_kib(pid).context("projector is running")?;
+    let max_ack_pending = ProjectorApp::config(&stream).max_ack_pending;
+    let js_stream = servers.jetstream.get_stream(&stream.name).await?;
+
+    // 1. A burst published as fast as four publishers go, while the projector runs.
+    let started = std::time::Instant::now();
+    let published = publish_burst(&servers, &stream, first).await?;
+    let published_in = started.elapsed();
+    let live = watch_drain(&js_stream, pid, max_ack_pending, limit).await?;
+    let drained_in = started.elapsed();
+    let (publish_rate, drain_rate) = (
+        published as f64 / published_in.as_secs_f64(),
+        published as f64 / drained_in.as_secs_f64(),
+    );
+    eprintln!(
+        "live burst of {published}: published at {publish_rate:.0}/s, drained at {drain_rate:.0}/s ({:.1}x), deepest backlog {}, RSS idle {idle} KiB, peak {} KiB",
+        publish_rate / drain_rate,
+        live.deepest_backlog,
+        live.peak_kib
+    );
+    assert!(
+        live.deepest_backlog as f64 >= 0.3 * published as f64,
+        "the burst outran the projector: {live:?}"
+    );
+
+    // 2. A burst that arrives all at once while the projector is down (an outage, a
+    // reconnecting store): an arrival rate far beyond 10x. The restarted projector takes it
+    // at its own pace.
+    projector.stop(Duration::from_secs(10)).await?;
+    let published_offline = publish_burst(&servers, &stream, second).await?;
+    projector.start()?;
+    let pid = projector.pid().context("projector pid")?;
+    let started = std::time::Instant::now();
+    let offline = watch_drain(&js_stream, pid, max_ack_pending, limit).await?;
+    eprintln!(
+        "offline burst of {published_offline}: drained at {:.0}/s, deepest backlog {}, RSS peak {} KiB over {} samples",
+        published_offline as f64 / started.elapsed().as_secs_f64(),
+        offline.deepest_backlog,
+        offline.peak_kib,
+        offline.samples
+    );
+    assert_eq!(
+        offline.deepest_backlog, published_offline as u64,
+        "the whole burst waited in the stream"
+    );
+
+    for tenant in &tenants {
+        let head = js_stream
+            .direct_get_last_for_subject(stream.scheme.tenant_filter(tenant))
+            .await?
+            .sequence;
+        wait_for_checkpoint(&servers, tenant, head, Duration::from_secs(60)).await?;
+        let parked = servers
+            .mongo
+            .database(&tenant.database_name())
+            .collection::<bson::Document>("parked")
+            .count_documents(doc! {})
+            .await?;
+        assert_eq!(parked, 0, "nothing parked for {tenant}");
+    }
+    // Bounded: at most max_ack_pending events per consumer are in flight, so memory does
+    // not follow the backlog. 96 MiB over idle is far above what the batches need and far
+    // below what holding the long variant's 100,000-event backlog would take.
+    for drain in [&live, &offline] {
+        assert!(
+            drain.peak_kib < idle + 96 * 1024,
+            "projector RSS rose from {idle} KiB to {} KiB",
+            drain.peak_kib
+        );
+    }
+    projector.stop(Duration::from_secs(10)).await?;
+    for tenant in &tenants {
+        servers.mongo.database(&tenant.database_name()).drop().await?;
+    }
+    stream.delete().await
 }
