@@ -280,6 +280,13 @@ async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<
         .await?
         .await?
         .sequence;
+    // A well-formed event that breaks an invariant: the first user joins a second time.
+    let mut again = sick_events[0].clone();
+    again.event_id = uuid::Uuid::now_v7();
+    let broken = *generator::publish(&servers.jetstream, &stream.scheme, &[again])
+        .await?
+        .first()
+        .unwrap_or(&0);
     let rest = generator::publish(&servers.jetstream, &stream.scheme, &sick_events[20..]).await?;
     let healthy_last = *generator::publish(
         &servers.jetstream,
@@ -300,10 +307,13 @@ async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<
         .as_array()
         .map(|a| a.iter().filter_map(|p| p["sequence"].as_u64()).collect())
         .unwrap_or_default();
-    assert_eq!(parked, vec![garbage, newer, theft], "{admin}");
+    assert_eq!(parked, vec![garbage, newer, theft, broken], "{admin}");
     let reasons = admin["parked"].to_string();
     assert!(
-        reasons.contains("malformed") && reasons.contains("newer") && reasons.contains("names tenant"),
+        reasons.contains("malformed")
+            && reasons.contains("newer")
+            && reasons.contains("names tenant")
+            && reasons.contains("already joined"),
         "{reasons}"
     );
     // The healthy tenant got nothing of the sick one's, not even the stolen event.

@@ -284,14 +284,11 @@ async fn while_nats_is_down_commands_get_503_and_nothing_acknowledged_is_lost() 
     nats.stop(Duration::from_secs(10)).await?;
     let mut refused = 0;
     for n in 0..20 {
-        let started = tokio::time::Instant::now();
+        // The client's 10 s timeout makes a hanging request fail the test: the API answers
+        // within its 1 s publish timeout instead of waiting for NATS.
         let answer = post(format!("during-{n}")).await?;
         assert_eq!(answer.status().as_u16(), 503, "no 2xx without an ack");
         assert!(answer.headers().contains_key("retry-after"));
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "the answer is bounded in time"
-        );
         refused += 1;
     }
     nats.start()?;
@@ -466,6 +463,7 @@ mod bad_input {
         let statuses = std::cell::RefCell::new(BTreeMap::<u16, u32>::new());
         let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
             cases,
+            failure_persistence: None,
             ..Default::default()
         });
         let paths = [
