@@ -11,6 +11,7 @@
 
 pub mod baselines;
 pub mod load;
+pub mod replay;
 pub mod stats;
 pub mod system;
 pub mod workload;

@@ -1,5 +1,6 @@
-//! HTTP load: M connections sending the command mix as fast as answers come, for a fixed
-//! time or count, with progress every second and sampled projection lag.
+//! HTTP load: M connections sending the command mix as fast as answers come (or at a fixed
+//! open-loop rate), for a fixed time or count, with progress every second and sampled
+//! projection lag.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -45,6 +46,11 @@ pub struct Load {
     pub mongo: Option<mongodb::Client>,
     /// Print progress every second.
     pub progress: bool,
+    /// Open-loop arrival rate in commands per second (None: as fast as answers come).
+    /// Command n is due at start + n / rate; its latency counts from when it was due, so
+    /// time spent waiting for a free connection is charged to the system (no coordinated
+    /// omission).
+    pub rate: Option<f64>,
 }
 
 struct Shared {
@@ -146,7 +152,14 @@ impl Load {
                 let (path, body, sale) = workload::command(n, &self.run);
                 (if sale.is_some() { self.sales_path.as_str() } else { path }, body, sale)
             };
-            let sent = Instant::now();
+            let sent = match self.rate {
+                Some(rate) => {
+                    let due = started + Duration::from_secs_f64(n as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
+                    due
+                }
+                None => Instant::now(),
+            };
             let result = http
                 .post(format!("{}{path}", self.base_url))
                 .bearer_auth(&tenant.token)

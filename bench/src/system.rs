@@ -27,6 +27,26 @@ pub struct Setup {
     pub secret: String,
 }
 
+/// The projector configuration of a run: its stream and prefix, its own consumer names.
+pub fn projector_config(setup: &Setup) -> projector::config::Config {
+    projector::config::Cli::parse_from([
+        "projector",
+        "--nats-url",
+        &setup.nats_url,
+        "--mongodb-uri",
+        &setup.mongodb_uri,
+        "--stream-name",
+        &setup.stream,
+        "--subject-prefix",
+        &setup.prefix,
+        "--admin-addr",
+        "127.0.0.1:0",
+        "--consumer-prefix",
+        &format!("bench-{}", setup.prefix),
+    ])
+    .config
+}
+
 impl System {
     /// Starts the API (and the projector unless `projector` is false).
     pub async fn start(setup: &Setup, projector: bool) -> anyhow::Result<Self> {
@@ -66,22 +86,7 @@ impl System {
         Option<tokio::sync::oneshot::Sender<()>>,
         Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     )> {
-        let cli = projector::config::Cli::parse_from([
-            "projector",
-            "--nats-url",
-            &setup.nats_url,
-            "--mongodb-uri",
-            &setup.mongodb_uri,
-            "--stream-name",
-            &setup.stream,
-            "--subject-prefix",
-            &setup.prefix,
-            "--admin-addr",
-            "127.0.0.1:0",
-            "--consumer-prefix",
-            &format!("bench-{}", setup.prefix),
-        ]);
-        let built = projector::Projector::build(cli.config).await?;
+        let built = projector::Projector::build(projector_config(setup)).await?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(built.run_until(async move {
             let _ = stopped.await;

@@ -20,9 +20,15 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber. Call once, from `main`.
+/// Installs the global subscriber (`RUST_LOG`, else `info`). Call once, from `main`.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with_default(format, "info");
+}
+
+/// Installs the global subscriber with `RUST_LOG`, else the `default` directives (a
+/// tool that hosts the services in-process keeps their per-request lines out).
+pub fn init_with_default(format: LogFormat, default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

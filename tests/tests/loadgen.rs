@@ -45,6 +45,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
         lag_every: 10,
         mongo: Some(mongo.clone()),
         progress: false,
+        rate: None,
     }
     .run()
     .await?;
@@ -85,6 +86,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
         lag_every: 0,
         mongo: None,
         progress: false,
+        rate: Some(500.0), // the open-loop path
     }
     .run()
     .await?;

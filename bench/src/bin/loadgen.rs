@@ -63,9 +63,20 @@ struct Args {
     /// Also measure how fast the projector drains this many events published while it was stopped.
     #[arg(long)]
     drain: Option<u64>,
+    /// Send at this many commands per second (open loop; latency counts from when each
+    /// command was due) instead of as fast as answers come.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Also measure replay: post this many commands for one fresh tenant (projector off),
+    /// then rebuild it from the stream and compare with raw read + raw write.
+    #[arg(long)]
+    replay_events: Option<u64>,
     /// Run the in-process API without a projector (isolates the command path).
     #[arg(long)]
     no_projector: bool,
+    /// Keep the tenants' databases (the caller measures or drops them afterwards).
+    #[arg(long)]
+    keep: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -94,6 +105,35 @@ fn print_rate(rate: &Rate) {
     );
 }
 
+/// Registers the workload's SKUs for every tenant (409: already there), 32 requests at a
+/// time.
+async fn register_catalog(http: &reqwest::Client, base_url: &str, tenants: &[workload::Tenant]) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    let requests = tenants
+        .iter()
+        .flat_map(|tenant| workload::SKUS.iter().map(move |sku| (tenant, *sku)));
+    let answers: Vec<anyhow::Result<()>> = futures::stream::iter(requests)
+        .map(|(tenant, sku)| async move {
+            let answer = http
+                .post(format!("{base_url}/v1/products"))
+                .bearer_auth(&tenant.token)
+                .json(&workload::product(sku))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                answer.status().is_success() || answer.status().as_u16() == 409,
+                "registering {sku} for {}: {}",
+                tenant.id,
+                answer.status()
+            );
+            Ok(())
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    answers.into_iter().collect()
+}
+
 /// mimalloc: measurably fewer cycles in allocation-heavy request handling than glibc malloc
 /// (see docs/performance.md).
 #[global_allocator]
@@ -102,6 +142,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // The API and projector run in this process: their per-request lines would cost the
+    // measurement CPU. Warnings, and this tool's and the replay's progress, are shown.
+    telemetry::init_with_default(telemetry::LogFormat::Pretty, "warn,bench=info,projector::replay=info");
     let run = format!("lg{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
     let setup = Setup {
         nats_url: args.nats_url.clone(),
@@ -122,21 +165,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_default();
     let tenants = workload::tenants(args.tenants, &args.jwt_secret, &run);
     let http = reqwest::Client::new();
-    for tenant in &tenants {
-        for sku in workload::SKUS {
-            let answer = http
-                .post(format!("{base_url}/v1/products"))
-                .bearer_auth(&tenant.token)
-                .json(&workload::product(sku))
-                .send()
-                .await?;
-            anyhow::ensure!(
-                answer.status().is_success() || answer.status().as_u16() == 409,
-                "registering {sku}: {}",
-                answer.status()
-            );
-        }
-    }
+    register_catalog(&http, &base_url, &tenants).await?;
     let budget = match args.count {
         Some(count) => Budget::Count(count),
         None => Budget::Duration(Duration::from_secs(args.duration_secs)),
@@ -159,6 +188,7 @@ async fn main() -> anyhow::Result<()> {
         lag_every: if args.no_projector { 0 } else { args.lag_every },
         mongo: (!args.no_projector).then(|| mongo.clone()),
         progress: true,
+        rate: args.rate,
     }
     .run()
     .await?;
@@ -190,6 +220,7 @@ async fn main() -> anyhow::Result<()> {
             lag_every: 0,
             mongo: None,
             progress: true,
+            rate: args.rate,
         }
         .run()
         .await?;
@@ -215,6 +246,7 @@ async fn main() -> anyhow::Result<()> {
             lag_every: 0,
             mongo: None,
             progress: true,
+            rate: None,
         }
         .run()
         .await?;
@@ -243,13 +275,53 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    for tenant in &tenants {
-        mongo.database(&tenant.id.database_name()).drop().await?;
+    let mut replay = None;
+    if let (Some(events), None) = (args.replay_events, &args.api_url) {
+        let tenant = workload::tenants(1, &args.jwt_secret, &format!("{run}r"));
+        let api_only = System::start(&setup, false).await?;
+        register_catalog(&http, &api_only.base_url, &tenant).await?;
+        Load {
+            name: "replay fixture: commands for one tenant".to_owned(),
+            base_url: api_only.base_url.clone(),
+            sales_path: "/v1/sales".to_owned(),
+            sales_only: false,
+            connections: args.connections,
+            budget: Budget::Count(events),
+            tenants: tenant.clone(),
+            run: format!("{run}r"),
+            lag_every: 0,
+            mongo: None,
+            progress: true,
+            rate: None,
+        }
+        .run()
+        .await?;
+        api_only.stop().await?;
+        let report = bench::replay::measure(&setup, &mongo, &tenant[0].id).await?;
+        for rate in [&report.raw_read, &report.replay, &report.raw_write] {
+            print_rate(rate);
+        }
+        eprintln!(
+            "{:<42} {:>9.0}/s  ({} documents; replay is {:.0} % of raw read + raw write)",
+            "raw read + raw write, combined",
+            report.raw_combined_per_second,
+            report.documents,
+            report.ratio * 100.0
+        );
+        replay = Some(report);
+    }
+
+    if !args.keep {
+        for tenant in &tenants {
+            mongo.database(&tenant.id.database_name()).drop().await?;
+        }
     }
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"run": run, "loads": loads, "rates": rates}))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({"run": run, "loads": loads, "rates": rates, "replay": replay})
+            )?
         );
     }
     Ok(())
