@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::consumer::{self, DeliverPolicy};
 use events::TenantId;
 use futures::StreamExt;
 use serde::Serialize;
@@ -34,15 +33,7 @@ pub struct ReplayReport {
 /// Reads every event of `tenant` with an ordered consumer, counting them.
 async fn raw_read(store: &eventstore::EventStore, tenant: &TenantId) -> anyhow::Result<Rate> {
     let started = Instant::now();
-    let consumer = store
-        .stream()
-        .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: store.scheme().tenant_filter(tenant),
-            deliver_policy: DeliverPolicy::All,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("creating a reader for {tenant}: {e}"))?;
+    let consumer = store.tenant_reader(tenant, 1).await?;
     let mut read = 0u64;
     if consumer.cached_info().num_pending > 0 {
         let mut messages = consumer.messages().await?;

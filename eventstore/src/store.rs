@@ -178,6 +178,31 @@ impl EventStore {
         }
     }
 
+    /// An ordered reader of every message on `tenant`'s subjects from stream sequence
+    /// `from` on (control markers included), for replays, exports and raw reads. An
+    /// ordered consumer: ephemeral, flow-controlled, recreated by the client on a gap.
+    pub async fn tenant_reader(
+        &self,
+        tenant: &TenantId,
+        from: u64,
+    ) -> Result<jetstream::consumer::Consumer<jetstream::consumer::pull::OrderedConfig>, ReadError> {
+        use jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
+        let deliver_policy = if from <= 1 {
+            DeliverPolicy::All
+        } else {
+            DeliverPolicy::ByStartSequence { start_sequence: from }
+        };
+        self.inner
+            .stream
+            .create_consumer(OrderedConfig {
+                filter_subject: self.inner.scheme.tenant_filter(tenant),
+                deliver_policy,
+                ..Default::default()
+            })
+            .await
+            .map_err(|err| ReadError::Other(format!("creating a reader for {tenant}: {err}")))
+    }
+
     /// The latest event of one aggregate, if it has any.
     pub async fn last(&self, tenant: &TenantId, aggregate: &AggregateRef) -> Result<Option<StoredEvent>, ReadError> {
         let subject = self.inner.scheme.subject(tenant, aggregate);

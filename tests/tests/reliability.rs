@@ -654,6 +654,23 @@ fn authenticated_routes(openapi: &Value, fill: &str) -> Vec<(reqwest::Method, St
     routes
 }
 
+/// Sends `method path` with `token` (and an empty JSON object as the body unless GET).
+async fn call(
+    app: &CommandApp,
+    method: &reqwest::Method,
+    path: &str,
+    token: &str,
+) -> anyhow::Result<tests::command_app::Reply> {
+    let mut request = app
+        .http
+        .request(method.clone(), format!("{}{path}", app.address))
+        .bearer_auth(token);
+    if method != reqwest::Method::GET {
+        request = request.json(&json!({}));
+    }
+    app.send(request).await
+}
+
 #[tokio::test]
 async fn crafted_tenant_ids_and_path_ids_never_reach_nats_or_mongodb_on_any_route() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
@@ -695,14 +712,7 @@ async fn crafted_tenant_ids_and_path_ids_never_reach_nats_or_mongodb_on_any_rout
         claims.organization_id = id.to_owned();
         let token = issuer.sign(&claims);
         for (method, path) in &routes {
-            let mut request = app
-                .http
-                .request(method.clone(), format!("{}{path}", app.address))
-                .bearer_auth(&token);
-            if method != reqwest::Method::GET {
-                request = request.json(&json!({}));
-            }
-            let reply = app.send(request).await?;
+            let reply = call(&app, method, path, &token).await?;
             assert_eq!(
                 (reply.status, reply.code()),
                 (401, "unauthorized"),
@@ -728,14 +738,7 @@ async fn crafted_tenant_ids_and_path_ids_never_reach_nats_or_mongodb_on_any_rout
             .into_iter()
             .filter(|(_, path)| !routes.iter().any(|(_, plain)| plain == path));
         for (method, path) in with_ids {
-            let mut request = app
-                .http
-                .request(method.clone(), format!("{}{path}", app.address))
-                .bearer_auth(&admin);
-            if method != reqwest::Method::GET {
-                request = request.json(&json!({}));
-            }
-            let reply = app.send(request).await?;
+            let reply = call(&app, &method, &path, &admin).await?;
             assert!(
                 (400..500).contains(&reply.status),
                 "{method} {path}: {} {}",

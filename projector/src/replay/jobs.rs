@@ -5,7 +5,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use async_nats::jetstream::consumer::{self, DeliverPolicy};
 use async_nats::jetstream::stream::DirectGetErrorKind;
 use bson::doc;
 use events::{AggregateKind, EventEnvelope, TenantId, headers};
@@ -344,12 +343,7 @@ pub async fn export(store: &EventStore, tenant: &TenantId, path: &Path, interact
     .map_err(io)?;
     let mut progress = Progress::new(format!("export {tenant}"), interactive);
     let consumer = store
-        .stream()
-        .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: store.scheme().tenant_filter(tenant),
-            deliver_policy: DeliverPolicy::All,
-            ..Default::default()
-        })
+        .tenant_reader(tenant, 1)
         .await
         .map_err(|e| ReplayError::Stream(e.to_string()))?;
     let mut count = 0;

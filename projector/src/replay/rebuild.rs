@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{self, DeliverPolicy};
 use bson::doc;
 use events::TenantId;
 use eventstore::EventStore;
@@ -69,14 +68,9 @@ pub async fn rebuild(
         return Ok(from - 1);
     }
     let consumer = store
-        .stream()
-        .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: store.scheme().tenant_filter(tenant),
-            deliver_policy: DeliverPolicy::ByStartSequence { start_sequence: from },
-            ..Default::default()
-        })
+        .tenant_reader(tenant, from)
         .await
-        .map_err(|e| ReplayError::Stream(format!("creating a reader for {tenant}: {e}")))?;
+        .map_err(|e| ReplayError::Stream(e.to_string()))?;
     if consumer.cached_info().num_pending == 0 {
         return Ok(from - 1);
     }
