@@ -13,6 +13,9 @@
 //! deterministic ids and are inserted with duplicates ignored. Writes go in this order:
 //! parked events, transactions, documents, checkpoint, so a document at sequence S implies
 //! its transactions are stored, and a checkpoint at S implies everything up to S is.
+//! Within a step nothing depends on order (statements are unordered and idempotent), so
+//! the document collections are written concurrently and a step's chunks run a few at a
+//! time, which lets the server use more than one core for one tenant's batch.
 //!
 //! Only documented MongoDB commands are used (`find`, `insert`, `update` with
 //! `ordered: false`), so the same code runs on a standalone server, a replica set or the
@@ -30,7 +33,9 @@ use crate::model::docs::{DailySalesDoc, ProductDoc, SaleDoc, UserDoc};
 use crate::model::fold::{Changes, Needs, Snapshot};
 
 /// Most operations per write command.
-const CHUNK: usize = 1000;
+const CHUNK: usize = 500;
+/// Write commands of one collection in flight at once.
+const WRITES_IN_FLIGHT: usize = 4;
 
 /// Duplicate key: the write was already applied.
 const DUPLICATE_KEY: i32 = 11000;
@@ -144,30 +149,23 @@ pub async fn write(
         let docs = changes.transactions.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
         insert_ignoring_duplicates(db, &target.name(collections::INVENTORY_TRANSACTIONS), docs).await?;
     }
-    replace_guarded(
-        db,
-        &target.name(collections::PRODUCTS),
-        changes.products.iter().filter_map(|id| snapshot.products.get(id)),
-    )
-    .await?;
-    replace_guarded(
-        db,
-        &target.name(collections::SALES),
-        changes.sales.iter().filter_map(|id| snapshot.sales.get(id)),
-    )
-    .await?;
-    replace_guarded(
-        db,
-        &target.name(collections::DAILY_SALES),
-        changes.daily.iter().filter_map(|id| snapshot.daily.get(id)),
-    )
-    .await?;
-    replace_guarded(
-        db,
-        &target.name(collections::USERS),
-        changes.users.iter().filter_map(|id| snapshot.users.get(id)),
-    )
-    .await?;
+    // The four document collections do not depend on one another: written concurrently.
+    let (products, sales, daily, users) = (
+        target.name(collections::PRODUCTS),
+        target.name(collections::SALES),
+        target.name(collections::DAILY_SALES),
+        target.name(collections::USERS),
+    );
+    futures::try_join!(
+        replace_guarded(
+            db,
+            &products,
+            changes.products.iter().filter_map(|id| snapshot.products.get(id))
+        ),
+        replace_guarded(db, &sales, changes.sales.iter().filter_map(|id| snapshot.sales.get(id))),
+        replace_guarded(db, &daily, changes.daily.iter().filter_map(|id| snapshot.daily.get(id))),
+        replace_guarded(db, &users, changes.users.iter().filter_map(|id| snapshot.users.get(id))),
+    )?;
     if changes.last_sequence > 0 {
         let sequence = changes.last_sequence as i64;
         let mut set = doc! {"last_sequence": sequence};
@@ -210,25 +208,26 @@ where
             doc! {"q": {"_id": id, "last_seq": {"$lt": last_seq}}, "u": document, "upsert": true},
         ));
     }
-    for chunk in updates.chunks(CHUNK) {
-        run_writes(
-            db,
-            collection,
-            doc! {"update": collection, "updates": chunk.to_vec(), "ordered": false},
-        )
-        .await?;
-    }
-    Ok(())
+    let commands: Vec<Document> = updates
+        .chunks(CHUNK)
+        .map(|chunk| doc! {"update": collection, "updates": chunk.to_vec(), "ordered": false})
+        .collect();
+    concurrently(db, collection, commands).await
 }
 
 async fn insert_ignoring_duplicates(db: &Database, collection: &str, docs: Vec<Document>) -> Result<(), WriteError> {
-    for chunk in docs.chunks(CHUNK) {
-        run_writes(
-            db,
-            collection,
-            doc! {"insert": collection, "documents": chunk.to_vec(), "ordered": false},
-        )
-        .await?;
+    let commands: Vec<Document> = docs
+        .chunks(CHUNK)
+        .map(|chunk| doc! {"insert": collection, "documents": chunk.to_vec(), "ordered": false})
+        .collect();
+    concurrently(db, collection, commands).await
+}
+
+/// Runs independent write commands (unordered statements, each idempotent)
+/// [`WRITES_IN_FLIGHT`] at a time; the first failure fails the whole (the batch is retried).
+async fn concurrently(db: &Database, collection: &str, commands: Vec<Document>) -> Result<(), WriteError> {
+    for group in commands.chunks(WRITES_IN_FLIGHT) {
+        futures::future::try_join_all(group.iter().map(|command| run_writes(db, collection, command.clone()))).await?;
     }
     Ok(())
 }
