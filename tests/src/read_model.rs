@@ -88,3 +88,21 @@ pub fn difference(left: &Dump, right: &Dump) -> Option<String> {
     }
     None
 }
+
+/// How many events are parked in `db` (a tenant database).
+pub async fn parked(db: &mongodb::Database) -> anyhow::Result<u64> {
+    Ok(db.collection::<Document>("parked").count_documents(doc! {}).await?)
+}
+
+/// Rebuilds `tenant` from the whole stream into the live collections of `scratch` (which
+/// should be empty) with the projector's own replay, and dumps the result.
+pub async fn fresh_rebuild(
+    store: &eventstore::EventStore,
+    scratch: &mongodb::Database,
+    tenant: &events::TenantId,
+) -> anyhow::Result<Dump> {
+    let mut progress = projector::replay::progress::Progress::new("fresh rebuild", false);
+    let live = projector::model::docs::collections::Target::live();
+    projector::replay::rebuild::rebuild(store, scratch, &live, tenant, None, &mut progress).await?;
+    dump(scratch).await
+}

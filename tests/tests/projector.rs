@@ -231,13 +231,7 @@ async fn abrupt_stops_at_random_points_converge_to_the_uninterrupted_read_model(
     assert_eq!(difference(&crashed, &uninterrupted), None);
     // And both equal the read model computed in memory from all events at once.
     assert_eq!(difference(&read_model::expected(&events, 1)?, &crashed), None);
-    assert_eq!(
-        crashy_db
-            .collection::<bson::Document>("parked")
-            .count_documents(doc! {})
-            .await?,
-        0
-    );
+    assert_eq!(tests::read_model::parked(&crashy_db).await?, 0);
     crashy_db.drop().await?;
     calm_db.drop().await?;
     crashy_stream.delete().await?;
@@ -318,13 +312,7 @@ async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<
     );
     // The healthy tenant got nothing of the sick one's, not even the stolen event.
     let healthy_db = servers.mongo.database(&healthy.database_name());
-    assert_eq!(
-        healthy_db
-            .collection::<bson::Document>("parked")
-            .count_documents(doc! {})
-            .await?,
-        0
-    );
+    assert_eq!(tests::read_model::parked(&healthy_db).await?, 0);
     let healthy_sales = healthy_db
         .collection::<bson::Document>("sales")
         .count_documents(doc! {})
@@ -451,12 +439,7 @@ async fn when_one_of_two_processes_dies_the_other_takes_its_partitions_over() ->
         wait_for_checkpoint(&servers, tenant, *last, WAIT).await?;
     }
     for tenant in &tenants {
-        let parked = servers
-            .mongo
-            .database(&tenant.database_name())
-            .collection::<bson::Document>("parked")
-            .count_documents(doc! {})
-            .await?;
+        let parked = tests::read_model::parked(&servers.mongo.database(&tenant.database_name())).await?;
         assert_eq!(parked, 0, "{tenant}");
     }
     second.stop().await?;

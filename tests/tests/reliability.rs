@@ -108,25 +108,10 @@ async fn the_projector_killed_at_random_points_under_load_converges_to_a_fresh_r
     for tenant in &tenants {
         let live = read_model::dump(&servers.mongo.database(&tenant.database_name())).await?;
         let scratch = servers.mongo.database(&format!("fresh_{tenant}"));
-        let mut progress = projector::replay::progress::Progress::new("fresh", false);
-        projector::replay::rebuild::rebuild(
-            &store,
-            &scratch,
-            &projector::model::docs::collections::Target::live(),
-            tenant,
-            None,
-            &mut progress,
-        )
-        .await?;
-        let fresh = read_model::dump(&scratch).await?;
+        let fresh = read_model::fresh_rebuild(&store, &scratch, tenant).await?;
         scratch.drop().await?;
         assert_eq!(difference(&fresh, &live), None, "tenant {tenant} after {kills} kills");
-        let parked = servers
-            .mongo
-            .database(&tenant.database_name())
-            .collection::<bson::Document>("parked")
-            .count_documents(doc! {})
-            .await?;
+        let parked = tests::read_model::parked(&servers.mongo.database(&tenant.database_name())).await?;
         assert_eq!(parked, 0);
         servers.mongo.database(&tenant.database_name()).drop().await?;
     }
@@ -377,13 +362,7 @@ async fn while_mongodb_is_unreachable_the_projector_waits_and_then_drains_withou
     )
     .await?;
     projector.stop().await?;
-    assert_eq!(
-        db.collection::<bson::Document>("parked")
-            .count_documents(doc! {})
-            .await?,
-        0,
-        "an outage is not poison"
-    );
+    assert_eq!(tests::read_model::parked(&db).await?, 0, "an outage is not poison");
     assert_eq!(
         difference(&read_model::expected(&events, 1)?, &read_model::dump(&db).await?),
         None
@@ -915,12 +894,7 @@ async fn bursts_far_above_the_projector_rate_wait_in_the_stream_and_drain_with_m
             .await?
             .sequence;
         wait_for_checkpoint(&servers, tenant, head, Duration::from_secs(60)).await?;
-        let parked = servers
-            .mongo
-            .database(&tenant.database_name())
-            .collection::<bson::Document>("parked")
-            .count_documents(doc! {})
-            .await?;
+        let parked = tests::read_model::parked(&servers.mongo.database(&tenant.database_name())).await?;
         assert_eq!(parked, 0, "nothing parked for {tenant}");
     }
     // Bounded: at most max_ack_pending events per consumer are in flight, so memory does

@@ -140,13 +140,7 @@ async fn a_replay_while_events_keep_arriving_loses_nothing() -> anyhow::Result<(
     };
     assert_eq!(difference(&fresh, &live), None);
     assert_eq!(live["sales"].len(), fresh["sales"].len());
-    let parked = site
-        .servers
-        .mongo
-        .database(&tenant.database_name())
-        .collection::<bson::Document>("parked")
-        .count_documents(doc! {})
-        .await?;
+    let parked = tests::read_model::parked(&site.servers.mongo.database(&tenant.database_name())).await?;
     assert_eq!(parked, 0);
     site.cleanup(&[&tenant]).await
 }
@@ -384,13 +378,7 @@ async fn old_schema_versions_replay_to_the_same_read_model_as_current_ones() -> 
     let (old, new) = (read_model::dump(&old_db).await?, read_model::dump(&new_db).await?);
     assert_eq!(difference(&old, &new), None);
     assert_eq!(difference(&read_model::expected(&events, 1)?, &new), None);
-    assert_eq!(
-        old_db
-            .collection::<bson::Document>("parked")
-            .count_documents(doc! {})
-            .await?,
-        0
-    );
+    assert_eq!(tests::read_model::parked(&old_db).await?, 0);
     old_db.drop().await?;
     new_db.drop().await?;
     old_site.stream.delete().await?;
