@@ -74,7 +74,8 @@ pub struct Config {
     #[arg(long, env = "STREAM_PARTITIONS", default_value_t = events::SubjectScheme::DEFAULT_PARTITIONS)]
     pub stream_partitions: u32,
 
-    /// Replicas of the stream when this process creates it (3 on a cluster).
+    /// Replicas of the stream (3 on a cluster); applied when this process creates or
+    /// updates the stream at start (keep it the same on every service).
     #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,
 
