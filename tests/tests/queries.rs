@@ -138,6 +138,24 @@ impl Store {
         .await
     }
 
+    /// GETs `path` as CSV: the content type and the body.
+    async fn csv(&self, token: &str, path: &str) -> anyhow::Result<(Option<String>, String)> {
+        let response = self
+            .app
+            .http
+            .get(format!("{}{path}", self.app.address))
+            .bearer_auth(token)
+            .header("accept", "text/csv")
+            .send()
+            .await?;
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((content_type, response.text().await?))
+    }
+
     async fn done(self) -> anyhow::Result<()> {
         self.projector.stop().await?;
         self.app
@@ -311,34 +329,10 @@ async fn sales_transactions_and_reports_answer_managers_only() -> anyhow::Result
         (main["refund_count"].as_i64(), main["refunds_minor"].as_i64()),
         (Some(1), Some(1320))
     );
-    let csv = store
-        .app
-        .send(
-            store
-                .app
-                .http
-                .get(format!(
-                    "{}/v1/reports/daily?date=2026-11-25&location=main",
-                    store.app.address
-                ))
-                .bearer_auth(&manager)
-                .header("accept", "text/csv"),
-        )
+    let (content_type, text) = store
+        .csv(&manager, "/v1/reports/daily?date=2026-11-25&location=main")
         .await?;
-    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
-    let text = store
-        .app
-        .http
-        .get(format!(
-            "{}/v1/reports/daily?date=2026-11-25&location=main",
-            store.app.address
-        ))
-        .bearer_auth(&manager)
-        .header("accept", "text/csv")
-        .send()
-        .await?
-        .text()
-        .await?;
+    assert_eq!(content_type.as_deref(), Some("text/csv; charset=utf-8"));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(
@@ -386,18 +380,11 @@ async fn sales_transactions_and_reports_answer_managers_only() -> anyhow::Result
         ),
         (Some("IPA-6"), Some(8400))
     );
-    let top_csv = store
-        .app
-        .http
-        .get(format!(
-            "{}/v1/reports/top-products?from=2026-11-24&to=2026-11-25&limit=1",
-            store.app.address
-        ))
-        .bearer_auth(&manager)
-        .header("accept", "text/csv")
-        .send()
-        .await?
-        .text()
+    let (_, top_csv) = store
+        .csv(
+            &manager,
+            "/v1/reports/top-products?from=2026-11-24&to=2026-11-25&limit=1",
+        )
         .await?;
     assert_eq!(
         top_csv,

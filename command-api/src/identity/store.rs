@@ -202,6 +202,28 @@ impl IdentityStore {
             .map_err(mongo_error)
     }
 
+    /// The user with this id in this organization, or 404.
+    pub async fn existing_user(&self, organization_id: &str, user_id: &str) -> Result<UserRecord, ApiError> {
+        self.user(organization_id, user_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                resource: "user",
+                id: user_id.to_owned(),
+            })
+    }
+
+    /// Sets fields of one user of this organization.
+    pub async fn set_user(&self, organization_id: &str, user_id: &str, set: Document) -> Result<(), ApiError> {
+        self.users()
+            .update_one(
+                doc! {"_id": user_id, "organization_id": organization_id},
+                doc! {"$set": set},
+            )
+            .await
+            .map_err(mongo_error)?;
+        Ok(())
+    }
+
     /// The users of an organization, by email.
     pub async fn users_of(&self, organization_id: &str) -> Result<Vec<UserRecord>, ApiError> {
         self.users()

@@ -56,20 +56,27 @@ pub fn instant(field: &str, text: &str, end_of_day: bool) -> Result<DateTime<Utc
     Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
-/// The sales matching `query`, newest recorded first.
-pub async fn search(db: &Database, query: &SalesQuery) -> Result<Page, ApiError> {
-    let limit = page::limit(query.limit)?;
-    let mut filter = Document::new();
+/// Adds `occurred_at` bounds to `filter` from optional `from` (inclusive) and `to`
+/// (exclusive) query parameters.
+pub fn period(filter: &mut Document, from: Option<&str>, to: Option<&str>) -> Result<(), ApiError> {
     let mut time = Document::new();
-    if let Some(from) = &query.from {
+    if let Some(from) = from {
         time.insert("$gte", bson::DateTime::from_chrono(instant("from", from, false)?));
     }
-    if let Some(to) = &query.to {
+    if let Some(to) = to {
         time.insert("$lt", bson::DateTime::from_chrono(instant("to", to, true)?));
     }
     if !time.is_empty() {
         filter.insert("occurred_at", time);
     }
+    Ok(())
+}
+
+/// The sales matching `query`, newest recorded first.
+pub async fn search(db: &Database, query: &SalesQuery) -> Result<Page, ApiError> {
+    let limit = page::limit(query.limit)?;
+    let mut filter = Document::new();
+    period(&mut filter, query.from.as_deref(), query.to.as_deref())?;
     for (field, value) in [
         ("location", &query.location),
         ("terminal_id", &query.terminal),

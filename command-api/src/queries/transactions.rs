@@ -1,6 +1,6 @@
 //! Inventory transactions of one SKU over a period, in stream order.
 
-use bson::{Document, doc};
+use bson::doc;
 use mongodb::Database;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use crate::error::ApiError;
 use crate::queries::catalog::list;
 use crate::queries::page::{self, Page};
-use crate::queries::sales::instant;
+use crate::queries::sales::period;
 
 /// Filters of `GET /v1/inventory/transactions`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -35,16 +35,7 @@ pub async fn search(db: &Database, query: &TransactionsQuery) -> Result<Page, Ap
     if let Some(location) = &query.location {
         filter.insert("location", location.as_str());
     }
-    let mut time = Document::new();
-    if let Some(from) = &query.from {
-        time.insert("$gte", bson::DateTime::from_chrono(instant("from", from, false)?));
-    }
-    if let Some(to) = &query.to {
-        time.insert("$lt", bson::DateTime::from_chrono(instant("to", to, true)?));
-    }
-    if !time.is_empty() {
-        filter.insert("occurred_at", time);
-    }
+    period(&mut filter, query.from.as_deref(), query.to.as_deref())?;
     if let Some(cursor) = &query.cursor {
         filter.insert("_id", doc! {"$gt": cursor.as_str()});
     }

@@ -23,7 +23,6 @@ use crate::execute::{self, after};
 use crate::extract::{ApiJson, IdempotencyKey};
 use crate::identity::store::UserRecord;
 use crate::identity::{email, password};
-use crate::queries::mongo_error;
 use crate::routes::Accepted;
 use crate::routes::auth::append_user_joined;
 use crate::routes::openapi::ErrorBody;
@@ -155,13 +154,7 @@ async fn change_role(
 ) -> Result<Response, ApiError> {
     let user_id = user_id(raw_id)?;
     let store = &state.identity.store;
-    let user = store
-        .user(context.tenant.as_str(), user_id.as_str())
-        .await?
-        .ok_or_else(|| ApiError::NotFound {
-            resource: "user",
-            id: user_id.to_string(),
-        })?;
+    let user = store.existing_user(context.tenant.as_str(), user_id.as_str()).await?;
     if user_id == context.user_id && request.role != Role::Admin {
         return Err(ApiError::StateConflict {
             code: "own_role",
@@ -170,13 +163,12 @@ async fn change_role(
     }
     let previous: Option<Role> = serde_json::from_value(json!(user.role)).ok();
     store
-        .users()
-        .update_one(
-            doc! {"_id": user_id.as_str(), "organization_id": context.tenant.as_str()},
-            doc! {"$set": {"role": request.role.as_str()}},
+        .set_user(
+            context.tenant.as_str(),
+            user_id.as_str(),
+            doc! {"role": request.role.as_str()},
         )
-        .await
-        .map_err(mongo_error)?;
+        .await?;
     let meta = CommandMeta::new(
         context,
         "ChangeRole",
@@ -190,8 +182,19 @@ async fn change_role(
         role: request.role,
         previous_role: previous,
     };
-    let outcome = execute::run(&state.store, &meta, AggregateRef::user(&user_id), None, |history| {
-        Ok((event.clone().into(), after(history)))
+    append_user_event(&state, &meta, &user_id, event.into()).await
+}
+
+/// Appends a user event on the user's subject and answers 201 (or the original answer of
+/// a repeated command).
+async fn append_user_event(
+    state: &AppState,
+    meta: &CommandMeta,
+    user_id: &UserId,
+    event: events::DomainEvent,
+) -> Result<Response, ApiError> {
+    let outcome = execute::run(&state.store, meta, AggregateRef::user(user_id), None, |history| {
+        Ok((event.clone(), after(history)))
     })
     .await?;
     Ok(Accepted::response(outcome, false))
@@ -220,21 +223,10 @@ async fn deactivate_user(
         });
     }
     let store = &state.identity.store;
+    store.existing_user(context.tenant.as_str(), user_id.as_str()).await?;
     store
-        .user(context.tenant.as_str(), user_id.as_str())
-        .await?
-        .ok_or_else(|| ApiError::NotFound {
-            resource: "user",
-            id: user_id.to_string(),
-        })?;
-    store
-        .users()
-        .update_one(
-            doc! {"_id": user_id.as_str(), "organization_id": context.tenant.as_str()},
-            doc! {"$set": {"active": false}},
-        )
-        .await
-        .map_err(mongo_error)?;
+        .set_user(context.tenant.as_str(), user_id.as_str(), doc! {"active": false})
+        .await?;
     store.revoke_user(user_id.as_str()).await?;
     let meta = CommandMeta::new(
         context,
@@ -248,9 +240,5 @@ async fn deactivate_user(
         user_id: user_id.clone(),
         reason: request.reason.clone(),
     };
-    let outcome = execute::run(&state.store, &meta, AggregateRef::user(&user_id), None, |history| {
-        Ok((event.clone().into(), after(history)))
-    })
-    .await?;
-    Ok(Accepted::response(outcome, false))
+    append_user_event(&state, &meta, &user_id, event.into()).await
 }
