@@ -27,44 +27,38 @@ pub struct Setup {
     pub secret: String,
 }
 
+impl Setup {
+    /// `binary` followed by the flags both services share (servers, stream, prefix), then
+    /// `extra`.
+    fn args<'a>(&'a self, binary: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            binary,
+            "--nats-url",
+            &self.nats_url,
+            "--mongodb-uri",
+            &self.mongodb_uri,
+            "--stream-name",
+            &self.stream,
+            "--subject-prefix",
+            &self.prefix,
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+}
+
 /// The projector configuration of a run: its stream and prefix, its own consumer names.
 pub fn projector_config(setup: &Setup) -> projector::config::Config {
-    projector::config::Cli::parse_from([
-        "projector",
-        "--nats-url",
-        &setup.nats_url,
-        "--mongodb-uri",
-        &setup.mongodb_uri,
-        "--stream-name",
-        &setup.stream,
-        "--subject-prefix",
-        &setup.prefix,
-        "--admin-addr",
-        "127.0.0.1:0",
-        "--consumer-prefix",
-        &format!("bench-{}", setup.prefix),
-    ])
-    .config
+    let consumer_prefix = format!("bench-{}", setup.prefix);
+    let extra = ["--admin-addr", "127.0.0.1:0", "--consumer-prefix", &consumer_prefix];
+    projector::config::Cli::parse_from(setup.args("projector", &extra)).config
 }
 
 impl System {
     /// Starts the API (and the projector unless `projector` is false).
     pub async fn start(setup: &Setup, projector: bool) -> anyhow::Result<Self> {
-        let api = command_api::config::Cli::parse_from([
-            "command-api",
-            "--listen-addr",
-            "127.0.0.1:0",
-            "--nats-url",
-            &setup.nats_url,
-            "--mongodb-uri",
-            &setup.mongodb_uri,
-            "--stream-name",
-            &setup.stream,
-            "--subject-prefix",
-            &setup.prefix,
-            "--jwt-secret",
-            &setup.secret,
-        ]);
+        let extra = ["--listen-addr", "127.0.0.1:0", "--jwt-secret", &setup.secret];
+        let api = command_api::config::Cli::parse_from(setup.args("command-api", &extra));
         let app = command_api::Application::build(api.config).await?;
         let base_url = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until(std::future::pending()));
