@@ -93,6 +93,12 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
     assert_eq!(direct.ok, 100, "{direct:?}");
 
     system.stop().await?;
+    // The replay measurement rebuilds tenant 0 (5 catalog + 150 mixed commands) and
+    // reports the same event count as its raw read, with documents to write.
+    let replay = bench::replay::measure(&setup, &mongo, &tenants[0].id).await?;
+    assert_eq!(replay.replay.operations, replay.raw_read.operations, "{replay:?}");
+    assert!(replay.raw_read.operations >= 155 && replay.documents > 0, "{replay:?}");
+    assert_eq!(replay.raw_write.operations, replay.documents);
     for tenant in tenants
         .iter()
         .chain(workload::tenants(1, &secret, &format!("{run}d")).iter())
