@@ -7,10 +7,10 @@ use events::{AggregateKind, SubjectScheme, TenantId};
 use mongodb::Database;
 
 use crate::model::docs::collections::Target;
-use crate::model::fold::{self, FoldError, Sequenced, Snapshot};
+use crate::model::fold::{self, Changes, FoldError, Sequenced, Snapshot};
 use crate::replay::marker::ControlMarker;
 use crate::store::TenantDatabases;
-use crate::store::writer::{self, ParkedDoc, WriteError};
+use crate::store::writer::{self, ParkedDoc, Prepared, WriteError};
 
 /// Where a message came from, kept to park it faithfully.
 #[derive(Debug, Clone)]
@@ -169,6 +169,34 @@ pub async fn apply_to(
     tenant: &TenantId,
     items: &[Item],
 ) -> Result<Applied, ProjectionError> {
+    let folded = fold_into(db, target, tenant, items, &mut Snapshot::default(), 0).await?;
+    folded.write.execute(db).await?;
+    Ok(folded.applied)
+}
+
+/// A batch folded onto a snapshot, with the writes that store it.
+#[derive(Debug)]
+pub struct Folded {
+    /// The writes, to execute before the checkpoint can be relied on.
+    pub write: Prepared,
+    /// What it applied and parked.
+    pub applied: Applied,
+    /// What it changed.
+    pub changes: Changes,
+}
+
+/// Folds `items` (one tenant's, in stream order) onto `snapshot`, first loading from the
+/// collections `target` of `db` the documents they touch that `snapshot` lacks, and
+/// encodes the writes; the checkpoint moves to the last item, or to `through` if later
+/// (a replay also passes the markers it skipped).
+pub async fn fold_into(
+    db: &Database,
+    target: &Target,
+    tenant: &TenantId,
+    items: &[Item],
+    snapshot: &mut Snapshot,
+    through: u64,
+) -> Result<Folded, ProjectionError> {
     let events: Vec<Sequenced> = items
         .iter()
         .filter_map(|item| match item {
@@ -184,11 +212,10 @@ pub async fn apply_to(
         })
         .collect();
 
-    let mut snapshot = Snapshot::default();
-    writer::load(db, target, &fold::direct_needs(&events), &mut snapshot).await?;
-    let derived = fold::derived_needs(&events, &snapshot);
-    writer::load(db, target, &derived, &mut snapshot).await?;
-    let mut changes = fold::apply_all(&mut snapshot, &events)?;
+    writer::load(db, target, &fold::direct_needs(&events), snapshot).await?;
+    let derived = fold::derived_needs(&events, snapshot);
+    writer::load(db, target, &derived, snapshot).await?;
+    let mut changes = fold::apply_all(snapshot, &events)?;
 
     for (sequence, error) in &changes.parked {
         let found = items.iter().find_map(|item| match item {
@@ -211,9 +238,15 @@ pub async fn apply_to(
     for doc in &parked {
         changes.last_sequence = changes.last_sequence.max(doc.sequence as u64);
     }
-    writer::write(db, target, &snapshot, &changes, &parked).await?;
-    Ok(Applied {
+    changes.last_sequence = changes.last_sequence.max(through);
+    let write = Prepared::new(target, snapshot, &changes, &parked)?;
+    let applied = Applied {
         events: events.len() - changes.parked.len(),
         parked: parked.len(),
+    };
+    Ok(Folded {
+        write,
+        applied,
+        changes,
     })
 }

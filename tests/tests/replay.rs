@@ -145,6 +145,51 @@ async fn a_replay_while_events_keep_arriving_loses_nothing() -> anyhow::Result<(
     site.cleanup(&[&tenant]).await
 }
 
+/// The sale a void or refund at `index` of `events` refers to, if any, and its index.
+fn sale_of(events: &[events::EventEnvelope], index: usize) -> Option<usize> {
+    use events::DomainEvent;
+    let sale_id = match &events[index].event {
+        DomainEvent::SaleVoided(e) => &e.sale_id,
+        DomainEvent::SaleRefunded(e) => &e.sale_id,
+        _ => return None,
+    };
+    events[..index]
+        .iter()
+        .rposition(|e| matches!(&e.event, DomainEvent::SaleCompleted(s) if &s.sale_id == sale_id))
+}
+
+#[tokio::test]
+async fn a_replay_over_many_batches_equals_the_oracle_also_for_voids_of_sales_still_being_written() -> anyhow::Result<()>
+{
+    // The rebuild writes batch N (1,000 events) while it folds batch N+1; a void or refund
+    // in N+1 of a sale completed in N must see the sale as folded, not as stored.
+    let site = Installation::new().await?;
+    let tenant = unique_tenant();
+    let events = generator::mixed_events(&tenant, 83, 6000);
+    let crossing = (0..events.len())
+        .filter_map(|i| sale_of(&events, i).map(|sale| (sale, i)))
+        .filter(|(sale, i)| sale / 1000 + 1 == i / 1000)
+        .count();
+    assert!(
+        crossing >= 3,
+        "the fixture must void or refund across batches ({crossing})"
+    );
+    let last = site.publish(&events).await?;
+    let scratch = site.servers.mongo.database(&format!("batches_{tenant}"));
+    let live = projector::model::docs::collections::Target::live();
+    let mut progress = projector::replay::progress::Progress::new("batches", false);
+    let reached =
+        projector::replay::rebuild::rebuild(&site.store, &scratch, &live, &tenant, None, &mut progress).await?;
+    assert_eq!(reached, last);
+    assert_eq!(progress.done(), events.len() as u64);
+    assert_eq!(projector::replay::rebuild::checkpoint(&scratch, &live).await?, last);
+    let rebuilt = read_model::dump(&scratch).await?;
+    assert_eq!(difference(&read_model::expected(&events, 1)?, &rebuilt), None);
+    assert_eq!(tests::read_model::parked(&scratch).await?, 0);
+    scratch.drop().await?;
+    site.cleanup(&[&tenant]).await
+}
+
 #[tokio::test]
 async fn verify_detects_a_hand_tampered_read_model() -> anyhow::Result<()> {
     let site = Installation::new().await?;

@@ -70,6 +70,42 @@ pub struct Snapshot {
     pub complete: bool,
 }
 
+impl Snapshot {
+    /// Prepares the snapshot for a tenant's next batch when this process is the target's
+    /// only writer (a replay) and the batch just folded may still be being written.
+    ///
+    /// Products, days and users are a tenant's hot documents (every sale touches some):
+    /// they stay, so the next batch need not read them back, up to `max_hot` of them; past
+    /// that only the ones this batch changed stay. Sales stay only if this batch changed
+    /// them: their write may still be in flight, so a void or refund in the next batch must
+    /// see them here; the others were written before this batch was folded and are read
+    /// back when needed. Everything forgotten is also forgotten as looked up.
+    pub fn keep_for_next(&mut self, changes: &Changes, max_hot: usize) {
+        self.sales.retain(|id, _| changes.sales.contains(id));
+        let over = self.products.len() + self.daily.len() + self.users.len() > max_hot;
+        if over {
+            self.products.retain(|id, _| changes.products.contains(id));
+            self.daily.retain(|id, _| changes.daily.contains(id));
+            self.users.retain(|id, _| changes.users.contains(id));
+        }
+        let Snapshot {
+            products,
+            sales,
+            daily,
+            users,
+            loaded,
+            ..
+        } = self;
+        loaded.retain(|(collection, id)| match *collection {
+            "sales" => sales.contains_key(id),
+            "products" if over => products.contains_key(id),
+            "daily_sales" if over => daily.contains_key(id),
+            "users" if over => users.contains_key(id),
+            _ => true,
+        });
+    }
+}
+
 /// What applying a batch changed.
 #[derive(Debug, Default, Clone)]
 pub struct Changes {

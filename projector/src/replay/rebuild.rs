@@ -10,13 +10,17 @@ use futures::StreamExt;
 use mongodb::Database;
 
 use crate::model::docs::collections::{self, Target};
-use crate::projection::{self, Item};
+use crate::model::fold::Snapshot;
+use crate::projection::{self, Item, ProjectionError};
 use crate::replay::ReplayError;
 use crate::replay::progress::Progress;
+use crate::store::writer::WriteError;
 use tenantdb::indexes;
 
 /// Events applied per write round.
 const BATCH: usize = 1000;
+/// Products, days and users kept in memory between batches (a tenant's hot documents).
+const MAX_HOT_DOCUMENTS: usize = 100_000;
 
 /// The sequence the target's checkpoint says is applied (0 when it has none).
 pub async fn checkpoint(db: &Database, target: &Target) -> Result<u64, ReplayError> {
@@ -79,6 +83,10 @@ pub async fn rebuild(
         .await
         .map_err(|e| ReplayError::Stream(e.to_string()))?;
     let mut last = from - 1;
+    // Batch N is written (in its own task) while batch N+1 is read and folded onto the
+    // same snapshot; at most one write is in flight, so the checkpoints land in order.
+    let mut snapshot = Snapshot::default();
+    let mut writing: Option<InFlight> = None;
     loop {
         let mut items = Vec::with_capacity(BATCH);
         let mut pending = 0;
@@ -89,16 +97,21 @@ pub async fn rebuild(
             } else {
                 Duration::from_millis(5)
             };
+            let failed = |message: String| ReplayError::Stream(message);
             let message = match tokio::time::timeout(wait, messages.next()).await {
                 Ok(Some(Ok(message))) => message,
-                Ok(Some(Err(err))) => return Err(ReplayError::Stream(err.to_string())),
-                Ok(None) => return Err(ReplayError::Stream("the reader stopped".to_owned())),
+                Ok(Some(Err(err))) => return settle(writing, progress, Err(failed(err.to_string()))).await,
+                Ok(None) => return settle(writing, progress, Err(failed("the reader stopped".into()))).await,
                 Err(_) if items.is_empty() => {
-                    return Err(ReplayError::Stream("no event arrived within 30 s".to_owned()));
+                    let err = failed("no event arrived within 30 s".into());
+                    return settle(writing, progress, Err(err)).await;
                 }
                 Err(_) => break,
             };
-            let info = message.info().map_err(|e| ReplayError::Stream(e.to_string()))?;
+            let info = match message.info() {
+                Ok(info) => info,
+                Err(err) => return settle(writing, progress, Err(failed(err.to_string()))).await,
+            };
             let (sequence, left) = (info.stream_sequence, info.pending);
             if until.is_some_and(|until| sequence > until) {
                 reached_end = true;
@@ -119,14 +132,58 @@ pub async fn rebuild(
                 break;
             }
         }
-        let applied = items.len() as u64;
-        if !items.is_empty() {
-            projection::apply_to(db, target, tenant, &items).await?;
+        let folded = match projection::fold_into(db, target, tenant, &items, &mut snapshot, last).await {
+            Ok(folded) => folded,
+            Err(err) => return settle(writing, progress, Err(err.into())).await,
+        };
+        snapshot.keep_for_next(&folded.changes, MAX_HOT_DOCUMENTS);
+        if let Some(previous) = writing.take() {
+            previous.finish(progress).await?;
         }
-        advance_checkpoint(db, target, last).await?;
-        progress.advance(applied, pending);
+        let (db, write) = (db.clone(), folded.write);
+        writing = Some(InFlight {
+            task: tokio::spawn(async move { write.execute(&db).await }),
+            applied: items.len() as u64,
+            pending,
+        });
         if reached_end {
-            return Ok(last);
+            return settle(writing, progress, Ok(last)).await;
         }
     }
+}
+
+/// A batch's write running in its own task.
+struct InFlight {
+    task: tokio::task::JoinHandle<Result<(), WriteError>>,
+    applied: u64,
+    pending: u64,
+}
+
+impl InFlight {
+    /// Waits for the write; counts the batch as done once it is stored.
+    async fn finish(self, progress: &mut Progress) -> Result<(), ReplayError> {
+        match self.task.await {
+            Ok(Ok(())) => {
+                progress.advance(self.applied, self.pending);
+                Ok(())
+            }
+            Ok(Err(err)) => Err(ProjectionError::from(err).into()),
+            Err(err) => Err(ReplayError::Refused(format!("the write task failed: {err}"))),
+        }
+    }
+}
+
+/// Waits for the write in flight, if any, then returns `outcome`; when `outcome` is a
+/// success, a failed write replaces it. Nothing is left writing behind the caller's back.
+async fn settle<T>(
+    writing: Option<InFlight>,
+    progress: &mut Progress,
+    outcome: Result<T, ReplayError>,
+) -> Result<T, ReplayError> {
+    let written = match writing {
+        Some(write) => write.finish(progress).await,
+        None => Ok(()),
+    };
+    let value = outcome?;
+    written.map(|()| value)
 }

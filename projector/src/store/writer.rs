@@ -23,7 +23,7 @@
 
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use mongodb::Database;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -80,57 +80,77 @@ pub struct ParkedDoc {
     pub parked_at: DateTime<Utc>,
 }
 
-/// Loads the documents named in `needs` that `snapshot` does not hold yet.
+/// Loads the documents named in `needs` that `snapshot` does not hold yet, the four
+/// collections concurrently.
 pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
-    load_into::<ProductDoc>(db, target, collections::PRODUCTS, &needs.products, snapshot, |s, d| {
+    let (products, sales, daily, users) = futures::try_join!(
+        fetch::<ProductDoc>(db, target, collections::PRODUCTS, &needs.products, snapshot),
+        fetch::<SaleDoc>(db, target, collections::SALES, &needs.sales, snapshot),
+        fetch::<DailySalesDoc>(db, target, collections::DAILY_SALES, &needs.daily, snapshot),
+        fetch::<UserDoc>(db, target, collections::USERS, &needs.users, snapshot),
+    )?;
+    put(snapshot, collections::PRODUCTS, products, |s, d| {
         s.products.insert(d.sku.clone(), d);
-    })
-    .await?;
-    load_into::<SaleDoc>(db, target, collections::SALES, &needs.sales, snapshot, |s, d| {
+    });
+    put(snapshot, collections::SALES, sales, |s, d| {
         s.sales.insert(d.sale_id.clone(), d);
-    })
-    .await?;
-    load_into::<DailySalesDoc>(db, target, collections::DAILY_SALES, &needs.daily, snapshot, |s, d| {
+    });
+    put(snapshot, collections::DAILY_SALES, daily, |s, d| {
         s.daily.insert(d.id.clone(), d);
-    })
-    .await?;
-    load_into::<UserDoc>(db, target, collections::USERS, &needs.users, snapshot, |s, d| {
+    });
+    put(snapshot, collections::USERS, users, |s, d| {
         s.users.insert(d.user_id.clone(), d);
-    })
-    .await?;
+    });
     Ok(())
 }
 
-async fn load_into<T>(
+/// The ids of `collection` looked up, and the documents found among them.
+struct Fetched<T> {
+    looked_up: Vec<String>,
+    found: Vec<T>,
+}
+
+/// Reads the documents of `ids` that `snapshot` has not looked up yet.
+async fn fetch<T>(
     db: &Database,
     target: &Target,
     collection: &'static str,
     ids: &std::collections::BTreeSet<String>,
-    snapshot: &mut Snapshot,
-    mut put: impl FnMut(&mut Snapshot, T),
-) -> Result<(), WriteError>
+    snapshot: &Snapshot,
+) -> Result<Fetched<T>, WriteError>
 where
     T: DeserializeOwned + Send + Sync,
 {
-    let missing: Vec<&String> = ids
+    let looked_up: Vec<String> = ids
         .iter()
         .filter(|id| !snapshot.loaded.contains(&(collection, (*id).clone())))
+        .cloned()
         .collect();
-    for chunk in missing.chunks(CHUNK) {
-        let found: Vec<T> = db
+    let mut found = Vec::new();
+    for chunk in looked_up.chunks(CHUNK) {
+        let mut cursor = db
             .collection::<T>(&target.name(collection))
-            .find(doc! {"_id": {"$in": chunk.iter().map(|id| id.as_str()).collect::<Vec<_>>()}})
-            .await?
-            .try_collect()
+            .find(doc! {"_id": {"$in": chunk}})
             .await?;
-        for doc in found {
-            put(snapshot, doc);
-        }
-        for id in chunk {
-            snapshot.loaded.insert((collection, (*id).clone()));
+        while let Some(doc) = cursor.try_next().await? {
+            found.push(doc);
         }
     }
-    Ok(())
+    Ok(Fetched { looked_up, found })
+}
+
+fn put<T>(
+    snapshot: &mut Snapshot,
+    collection: &'static str,
+    fetched: Fetched<T>,
+    mut insert: impl FnMut(&mut Snapshot, T),
+) {
+    for doc in fetched.found {
+        insert(snapshot, doc);
+    }
+    for id in fetched.looked_up {
+        snapshot.loaded.insert((collection, id));
+    }
 }
 
 /// Writes what a batch changed, then moves the checkpoint.
@@ -141,59 +161,99 @@ pub async fn write(
     changes: &Changes,
     parked: &[ParkedDoc],
 ) -> Result<(), WriteError> {
-    if !parked.is_empty() {
-        let docs = parked.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-        insert_ignoring_duplicates(db, &target.name(collections::PARKED), docs).await?;
-    }
-    if !changes.transactions.is_empty() {
-        let docs = changes.transactions.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-        insert_ignoring_duplicates(db, &target.name(collections::INVENTORY_TRANSACTIONS), docs).await?;
-    }
-    // The four document collections do not depend on one another: written concurrently.
-    let (products, sales, daily, users) = (
-        target.name(collections::PRODUCTS),
-        target.name(collections::SALES),
-        target.name(collections::DAILY_SALES),
-        target.name(collections::USERS),
-    );
-    futures::try_join!(
-        replace_guarded(
-            db,
-            &products,
-            changes.products.iter().filter_map(|id| snapshot.products.get(id))
-        ),
-        replace_guarded(db, &sales, changes.sales.iter().filter_map(|id| snapshot.sales.get(id))),
-        replace_guarded(db, &daily, changes.daily.iter().filter_map(|id| snapshot.daily.get(id))),
-        replace_guarded(db, &users, changes.users.iter().filter_map(|id| snapshot.users.get(id))),
-    )?;
-    if changes.last_sequence > 0 {
-        let sequence = changes.last_sequence as i64;
-        let mut set = doc! {"last_sequence": sequence};
-        if let Some(at) = changes.last_occurred_at {
-            set.insert("last_event_at", bson::DateTime::from_chrono(at));
+    Prepared::new(target, snapshot, changes, parked)?.execute(db).await
+}
+
+/// A batch's writes, encoded and owned, so that they can run while the next batch is read
+/// and folded. Steps run in order (parked events, transactions, documents, checkpoint);
+/// the collections of a step run concurrently.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    steps: Vec<Vec<Commands>>,
+}
+
+/// The write commands of one collection.
+#[derive(Debug)]
+struct Commands {
+    collection: String,
+    commands: Vec<Document>,
+}
+
+impl Prepared {
+    /// Encodes what `changes` changed in `snapshot`, the parked events and the checkpoint
+    /// (`changes.last_sequence`).
+    pub fn new(
+        target: &Target,
+        snapshot: &Snapshot,
+        changes: &Changes,
+        parked: &[ParkedDoc],
+    ) -> Result<Self, WriteError> {
+        let mut steps = Vec::with_capacity(4);
+        if !parked.is_empty() {
+            steps.push(vec![inserts(target.name(collections::PARKED), parked.iter())?]);
         }
-        let update =
-            doc! {"q": {"_id": "projection", "last_sequence": {"$lt": sequence}}, "u": {"$set": set}, "upsert": true};
-        run_writes(
-            db,
-            &target.name(collections::CHECKPOINTS),
-            doc! {"update": target.name(collections::CHECKPOINTS), "updates": [update], "ordered": false},
-        )
-        .await?;
+        if !changes.transactions.is_empty() {
+            let collection = target.name(collections::INVENTORY_TRANSACTIONS);
+            steps.push(vec![inserts(collection, changes.transactions.iter())?]);
+        }
+        // The four document collections do not depend on one another: written concurrently.
+        let documents: Vec<Commands> = vec![
+            guarded(
+                target.name(collections::PRODUCTS),
+                changes.products.iter().filter_map(|id| snapshot.products.get(id)),
+            )?,
+            guarded(
+                target.name(collections::SALES),
+                changes.sales.iter().filter_map(|id| snapshot.sales.get(id)),
+            )?,
+            guarded(
+                target.name(collections::DAILY_SALES),
+                changes.daily.iter().filter_map(|id| snapshot.daily.get(id)),
+            )?,
+            guarded(
+                target.name(collections::USERS),
+                changes.users.iter().filter_map(|id| snapshot.users.get(id)),
+            )?,
+        ]
+        .into_iter()
+        .filter(|c| !c.commands.is_empty())
+        .collect();
+        if !documents.is_empty() {
+            steps.push(documents);
+        }
+        if changes.last_sequence > 0 {
+            let sequence = changes.last_sequence as i64;
+            let mut set = doc! {"last_sequence": sequence};
+            if let Some(at) = changes.last_occurred_at {
+                set.insert("last_event_at", bson::DateTime::from_chrono(at));
+            }
+            let collection = target.name(collections::CHECKPOINTS);
+            let update = doc! {"q": {"_id": "projection", "last_sequence": {"$lt": sequence}}, "u": {"$set": set}, "upsert": true};
+            let command = doc! {"update": collection.as_str(), "updates": [update], "ordered": false};
+            steps.push(vec![Commands {
+                collection,
+                commands: vec![command],
+            }]);
+        }
+        Ok(Self { steps })
     }
-    Ok(())
+
+    /// Runs the writes; the first failure fails the whole (the batch is then retried,
+    /// and what was already written is found already applied).
+    pub async fn execute(self, db: &Database) -> Result<(), WriteError> {
+        for step in self.steps {
+            futures::future::try_join_all(step.into_iter().map(|c| concurrently(db, c))).await?;
+        }
+        Ok(())
+    }
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Document, WriteError> {
     bson::to_document(value).map_err(|e| WriteError::Encoding(e.to_string()))
 }
 
-/// Upserts whole documents, each only over an older version of itself.
-async fn replace_guarded<'a, T>(
-    db: &Database,
-    collection: &str,
-    docs: impl Iterator<Item = &'a T>,
-) -> Result<(), WriteError>
+/// Upserts of whole documents, each only over an older version of itself.
+fn guarded<'a, T>(collection: String, docs: impl Iterator<Item = &'a T>) -> Result<Commands, WriteError>
 where
     T: Serialize + 'a,
 {
@@ -208,28 +268,51 @@ where
             doc! {"q": {"_id": id, "last_seq": {"$lt": last_seq}}, "u": document, "upsert": true},
         ));
     }
-    let commands: Vec<Document> = updates
-        .chunks(CHUNK)
-        .map(|chunk| doc! {"update": collection, "updates": chunk.to_vec(), "ordered": false})
-        .collect();
-    concurrently(db, collection, commands).await
+    let commands = chunked(
+        updates,
+        |chunk| doc! {"update": collection.as_str(), "updates": chunk, "ordered": false},
+    );
+    Ok(Commands { collection, commands })
 }
 
-async fn insert_ignoring_duplicates(db: &Database, collection: &str, docs: Vec<Document>) -> Result<(), WriteError> {
-    let commands: Vec<Document> = docs
-        .chunks(CHUNK)
-        .map(|chunk| doc! {"insert": collection, "documents": chunk.to_vec(), "ordered": false})
-        .collect();
-    concurrently(db, collection, commands).await
+/// Inserts whose duplicates (already applied) are ignored.
+fn inserts<'a, T>(collection: String, docs: impl Iterator<Item = &'a T>) -> Result<Commands, WriteError>
+where
+    T: Serialize + 'a,
+{
+    let documents = docs
+        .map(|d| encode(d).map(Bson::Document))
+        .collect::<Result<Vec<_>, _>>()?;
+    let commands = chunked(
+        documents,
+        |chunk| doc! {"insert": collection.as_str(), "documents": chunk, "ordered": false},
+    );
+    Ok(Commands { collection, commands })
 }
 
-/// Runs independent write commands (unordered statements, each idempotent)
-/// [`WRITES_IN_FLIGHT`] at a time; the first failure fails the whole (the batch is retried).
-async fn concurrently(db: &Database, collection: &str, commands: Vec<Document>) -> Result<(), WriteError> {
-    for group in commands.chunks(WRITES_IN_FLIGHT) {
-        futures::future::try_join_all(group.iter().map(|command| run_writes(db, collection, command.clone()))).await?;
+/// Cuts `items` into commands of at most [`CHUNK`] statements, without copying them.
+fn chunked(mut items: Vec<Bson>, command: impl Fn(Vec<Bson>) -> Document) -> Vec<Document> {
+    let mut commands = Vec::with_capacity(items.len().div_ceil(CHUNK));
+    while !items.is_empty() {
+        let rest = items.split_off(items.len().min(CHUNK));
+        commands.push(command(std::mem::replace(&mut items, rest)));
     }
-    Ok(())
+    commands
+}
+
+/// Runs independent write commands of one collection (unordered statements, each
+/// idempotent), [`WRITES_IN_FLIGHT`] at a time; the first failure fails the whole.
+async fn concurrently(db: &Database, commands: Commands) -> Result<(), WriteError> {
+    let collection = commands.collection.as_str();
+    futures::stream::iter(
+        commands
+            .commands
+            .into_iter()
+            .map(|command| run_writes(db, collection, command)),
+    )
+    .buffer_unordered(WRITES_IN_FLIGHT)
+    .try_collect::<()>()
+    .await
 }
 
 /// Runs a write command; duplicate-key errors mean "already applied", any other write or
