@@ -50,6 +50,9 @@ pub async fn nats_publish(
     ))
 }
 
+/// The name of the raw bulk-upsert rate.
+pub const BULK_UPSERTS: &str = "raw MongoDB bulk upserts";
+
 /// `count` upserts of sale-sized documents into `db.collection`, in `update` commands of
 /// `batch` statements, `tasks` commands at a time: what the projector's writes cost the
 /// server without the projector.
@@ -85,7 +88,7 @@ pub async fn mongo_bulk_upserts(
     for result in results {
         result?;
     }
-    Ok(Rate::new("raw MongoDB bulk upserts", count, started.elapsed()))
+    Ok(Rate::new(BULK_UPSERTS, count, started.elapsed()))
 }
 
 #[derive(Clone)]

@@ -262,14 +262,38 @@ async fn main() -> anyhow::Result<()> {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
+        let elapsed = started.elapsed();
         let rate = Rate::new(
             "projector drain (events applied)",
             expected * args.tenants as u64,
-            started.elapsed(),
+            elapsed,
         );
         print_rate(&rate);
         rates.push(rate);
         projector.stop().await?;
+        // What the drain stored, as documents per second: the unit of the raw bulk-write
+        // baseline (a batch writes each touched product and day once, whatever the number
+        // of its sales that touched them).
+        let mut documents = 0;
+        for tenant in &drain_tenants {
+            let db = mongo.database(&tenant.id.database_name());
+            for collection in projector::model::docs::collections::READ_MODEL {
+                documents += db
+                    .collection::<bson::Document>(collection)
+                    .estimated_document_count()
+                    .await?;
+            }
+        }
+        let stored = Rate::new("projector drain (documents stored)", documents, elapsed);
+        print_rate(&stored);
+        if let Some(raw) = rates.iter().find(|r| r.name.starts_with(baselines::BULK_UPSERTS)) {
+            eprintln!(
+                "{:<42} {:>9.0} %",
+                "projector drain / raw bulk upserts",
+                stored.per_second / raw.per_second.max(f64::EPSILON) * 100.0
+            );
+        }
+        rates.push(stored);
         for tenant in &drain_tenants {
             mongo.database(&tenant.id.database_name()).drop().await?;
         }
