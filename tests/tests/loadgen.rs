@@ -57,7 +57,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
 
     let nats = async_nats::connect(nats_url()).await?;
     let js = async_nats::jetstream::new(nats);
-    let published = baselines::nats_publish(&js, &format!("{run}.0.rawbaseline.sale"), 500, 300, 64).await?;
+    let published = baselines::nats_publish(&js, &format!("{run}.baseline.raw"), 500, 300, 64).await?;
     assert_eq!(published.operations, 500);
     let raw = mongo.database(&format!("{run}_raw"));
     assert_eq!(

@@ -200,7 +200,10 @@ async fn main() -> anyhow::Result<()> {
         let js = async_nats::jetstream::new(nats);
         let scheme = SubjectScheme::new(run.clone())?;
         StreamSettings::new(setup.stream.clone(), scheme).ensure(&js).await?;
-        let raw_subject = format!("{run}.0.rawbaseline.sale");
+        // In the stream, but outside every partition (`<prefix>.<n>.>`): the projector
+        // must not see the raw messages (it would park each one as unroutable and take
+        // the CPU the baselines are measured with).
+        let raw_subject = format!("{run}.baseline.raw");
         rates.push(baselines::nats_publish(&js, &raw_subject, 100_000, 700, 1024).await?);
         print_rate(&rates[rates.len() - 1]);
         let raw_db = mongo.database(&format!("{run}_raw"));
