@@ -108,9 +108,10 @@ pub enum ApiError {
     /// 428 Precondition Required: an update without `If-Match`.
     #[error("this command requires an If-Match header with the current version")]
     PreconditionRequired,
-    /// 503 Service Unavailable: the event store did not acknowledge in time. Nothing was
-    /// acknowledged; retrying with the same idempotency key is safe.
-    #[error("the event store is unavailable: {0}")]
+    /// 503 Service Unavailable: the event store (or MongoDB, or the mail server) is
+    /// unreachable, did not answer in time or is out of capacity (JetStream storage full).
+    /// Nothing was acknowledged; retrying with the same idempotency key is safe.
+    #[error("a backing service is unavailable: {0}")]
     Unavailable(String),
     /// 503 Service Unavailable: the read model has not reached the `min_sequence` the
     /// query asked for within the wait bound; retry shortly.
@@ -193,10 +194,9 @@ impl ApiError {
     fn public_message(&self) -> String {
         match self {
             ApiError::Unauthorized { .. } => "missing, malformed, expired or unverifiable bearer token".to_owned(),
-            ApiError::Unavailable(_) => {
-                "the event store did not acknowledge in time; nothing was recorded, retry with the same idempotency key"
-                    .to_owned()
-            }
+            ApiError::Unavailable(_) => "a server this request needs is unreachable, slow or out of capacity; \
+                nothing was recorded, retry later with the same idempotency key"
+                .to_owned(),
             ApiError::Internal(_) => "internal error".to_owned(),
             other => other.to_string(),
         }
@@ -208,7 +208,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match &self {
             ApiError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
-            ApiError::Unavailable(cause) => tracing::warn!(%cause, "event store unavailable"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "backing service unavailable"),
             ApiError::Unauthorized { reason } => {
                 tracing::info!(%reason, "request not authenticated")
             }

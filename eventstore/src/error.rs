@@ -10,7 +10,8 @@ pub enum AppendError {
         /// The sequence that was expected.
         expected: u64,
     },
-    /// NATS or the stream is not reachable or did not acknowledge in time. Nothing is
+    /// NATS or the stream is not reachable, did not acknowledge in time, or cannot store
+    /// now (JetStream status 503: storage or resources exhausted, no quorum). Nothing is
     /// known to be stored; the client may retry with the same idempotency key.
     #[error("the event store is unavailable: {0}")]
     Unavailable(String),

@@ -241,8 +241,26 @@ fn classify_publish(err: async_nats::jetstream::context::PublishError, expected:
         | PublishErrorKind::BrokenPipe
         | PublishErrorKind::StreamNotFound
         | PublishErrorKind::MaxAckPending => AppendError::Unavailable(err.to_string()),
+        // The error's text already carries the server's description and codes.
+        _ if server_cannot_store_now(&err) => AppendError::Unavailable(err.to_string()),
         _ => AppendError::Rejected(err.to_string()),
     }
+}
+
+/// The JetStream error a refusal carries, if any.
+fn jetstream_error(err: &async_nats::jetstream::context::PublishError) -> Option<&async_nats::jetstream::Error> {
+    std::error::Error::source(err).and_then(|source| source.downcast_ref::<async_nats::jetstream::Error>())
+}
+
+/// Whether JetStream refused for lack of capacity rather than because of the message:
+/// status 503 (storage or other resources exhausted, no quorum, a store failure). Nothing
+/// was stored; the same command can succeed once an operator or the cluster fixes it.
+fn server_cannot_store_now(err: &async_nats::jetstream::context::PublishError) -> bool {
+    jetstream_error(err).is_some_and(|e| {
+        e.code() == 503
+            || e.error_code() == async_nats::jetstream::ErrorCode::INSUFFICIENT_RESOURCES
+            || e.error_code() == async_nats::jetstream::ErrorCode::CLUSTER_NOT_AVAILABLE
+    })
 }
 
 /// A failed direct get is the server's or the stream's trouble (timeout, no responders, the

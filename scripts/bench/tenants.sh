@@ -59,3 +59,18 @@ print(f"[tenants] {len(names)} tenant databases written; dropping them")
 for name in names:
     client.drop_database(name)
 PY
+
+# The run's stream: runs add up, and a JetStream out of storage refuses every command.
+"$PY" -c "import nats" 2> /dev/null || "${PY%/python}/pip" install -q nats-py
+"$PY" - <<'PY'
+import asyncio, os
+import nats
+
+async def main():
+    client = await nats.connect(os.environ.get("NATS_URL", "nats://127.0.0.1:4222").split(",")[0])
+    await client.jetstream().delete_stream(os.environ["NATS_STREAM"])
+    print(f"[tenants] stream {os.environ['NATS_STREAM']} deleted")
+    await client.close()
+
+asyncio.run(main())
+PY

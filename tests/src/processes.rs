@@ -138,16 +138,26 @@ pub struct ClusterMember<'a> {
     pub route_ports: [u16; 3],
 }
 
-/// A nats-server with JetStream on free ports: standalone with the flags `scripts/services`
-/// uses, or, when `cluster` is given, a member started from the repository's
-/// `nats-cluster.conf` (so the documented cluster configuration is the tested one).
+/// How a test's own nats-server runs.
+#[derive(Debug, Clone, Copy)]
+pub enum NatsMode<'a> {
+    /// Standalone, with the flags `scripts/services` uses.
+    Standalone,
+    /// Standalone, with JetStream file storage limited to this many bytes (to exhaust it).
+    StorageLimit(u64),
+    /// A member started from the repository's `nats-cluster.conf`, so the documented
+    /// cluster configuration is the tested one.
+    Cluster(ClusterMember<'a>),
+}
+
+/// A nats-server with JetStream on free ports, run as `mode` says.
 /// Returns the process, its client URL and its data folder.
-pub async fn nats_server(cluster: Option<ClusterMember<'_>>) -> anyhow::Result<(Process, String, PathBuf)> {
+pub async fn nats_server(mode: NatsMode<'_>) -> anyhow::Result<(Process, String, PathBuf)> {
     let (port, monitor) = (free_port()?, free_port()?);
     let data = scratch("nats")?;
     let mut command = Command::new(nats_server_binary());
-    match cluster {
-        None => {
+    match mode {
+        NatsMode::Standalone => {
             command
                 .args([
                     "-a",
@@ -161,7 +171,19 @@ pub async fn nats_server(cluster: Option<ClusterMember<'_>>) -> anyhow::Result<(
                 ])
                 .arg(&data);
         }
-        Some(member) => {
+        NatsMode::StorageLimit(bytes) => {
+            // The limit has no command-line flag: a configuration file in the data folder.
+            let config = data.join("limited.conf");
+            let store = data.join("jetstream");
+            std::fs::write(
+                &config,
+                format!(
+                    "listen: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor}\njetstream {{\n  store_dir: {store:?}\n  max_file_store: {bytes}\n}}\n"
+                ),
+            )?;
+            command.arg("-c").arg(config);
+        }
+        NatsMode::Cluster(member) => {
             let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nats-cluster.conf");
             let route = |i: usize| format!("nats://127.0.0.1:{}", member.route_ports[i]);
             command
@@ -183,7 +205,7 @@ pub async fn nats_server(cluster: Option<ClusterMember<'_>>) -> anyhow::Result<(
     let url = format!("nats://127.0.0.1:{port}");
     // A cluster member's /healthz stays unhealthy until the cluster has a JetStream meta
     // leader, which needs the other members started: there, answering /varz is enough.
-    let health = if cluster.is_some() {
+    let health = if matches!(mode, NatsMode::Cluster(_)) {
         format!("http://127.0.0.1:{monitor}/varz")
     } else {
         format!("http://127.0.0.1:{monitor}/healthz")

@@ -233,21 +233,49 @@ async fn clients_retrying_through_command_api_kills_record_every_acknowledged_sa
     stream.delete().await
 }
 
+/// A command API in this process on a test's own nats-server, `url`: its base URL, the
+/// JetStream context and stream it appends to, and a cashier token of a fresh tenant.
+struct OwnNatsApi {
+    base: String,
+    js: async_nats::jetstream::Context,
+    stream: TestStream,
+    tenant: events::TenantId,
+    token: String,
+}
+
+impl OwnNatsApi {
+    async fn start(url: &str) -> anyhow::Result<Self> {
+        let js = async_nats::jetstream::new(async_nats::connect(url).await?);
+        let stream = TestStream::create(&js).await?;
+        let tokens = TokenIssuer::default();
+        let mut config = CommandApp::config(&stream, &tokens);
+        config.nats_url = url.to_owned();
+        config.publish_timeout_ms = 1000;
+        let app = command_api::Application::build(config).await?;
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until(std::future::pending()));
+        let tenant = unique_tenant();
+        let token = tokens.token(&tenant, "cashier-1", Role::Cashier);
+        Ok(Self {
+            base,
+            js,
+            stream,
+            tenant,
+            token,
+        })
+    }
+}
+
 #[tokio::test]
 async fn while_nats_is_down_commands_get_503_and_nothing_acknowledged_is_lost() -> anyhow::Result<()> {
-    let (mut nats, url, _) = processes::nats_server(None).await?;
-    let client = async_nats::connect(&url).await?;
-    let js = async_nats::jetstream::new(client);
-    let stream = TestStream::create(&js).await?;
-    let tokens = TokenIssuer::default();
-    let mut config = CommandApp::config(&stream, &tokens);
-    config.nats_url = url.clone();
-    config.publish_timeout_ms = 1000;
-    let app = command_api::Application::build(config).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
-    let tenant = unique_tenant();
-    let token = tokens.token(&tenant, "cashier-1", Role::Cashier);
+    let (mut nats, url, _) = processes::nats_server(processes::NatsMode::Standalone).await?;
+    let OwnNatsApi {
+        base,
+        js,
+        stream,
+        tenant,
+        token,
+    } = OwnNatsApi::start(&url).await?;
     let http = reqwest::Client::new();
     let mut acknowledged = Vec::new();
     let post = |id: String| {
@@ -309,6 +337,50 @@ async fn while_nats_is_down_commands_get_503_and_nothing_acknowledged_is_lost() 
         acknowledged.len(),
         "nothing refused was stored ({refused} refused)"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn when_jetstream_storage_is_full_commands_get_503_and_nothing_refused_is_stored() -> anyhow::Result<()> {
+    // A server whose JetStream may store 256 KiB: a few hundred sales fill it.
+    let (_nats, url, _) = processes::nats_server(processes::NatsMode::StorageLimit(256 * 1024)).await?;
+    let api = OwnNatsApi::start(&url).await?;
+    let http = reqwest::Client::new();
+    let post = |id: String| {
+        http.post(format!("{}/v1/sales", api.base))
+            .bearer_auth(&api.token)
+            .json(&sale(&id))
+            .timeout(Duration::from_secs(10))
+            .send()
+    };
+    let mut acknowledged = Vec::new();
+    let full = loop {
+        let id = format!("sale-{}", acknowledged.len());
+        let answer = post(id.clone()).await?;
+        if answer.status().as_u16() != 201 {
+            break answer;
+        }
+        acknowledged.push(id);
+        anyhow::ensure!(acknowledged.len() < 5000, "the storage limit was never reached");
+    };
+    assert!(acknowledged.len() > 10, "only {} sales fitted", acknowledged.len());
+    // Storage exhausted is the event store being unavailable (the terminal keeps the sale
+    // and retries later), not a fault of the API.
+    assert_eq!(full.status().as_u16(), 503);
+    assert!(full.headers().contains_key("retry-after"));
+    let body: Value = full.json().await?;
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    for n in 0..10 {
+        let answer = post(format!("refused-{n}")).await?;
+        assert_eq!(answer.status().as_u16(), 503, "attempt {n} while full");
+    }
+    let counts = sale_counts(&api.js, &api.stream, &api.tenant).await?;
+    assert_eq!(
+        counts.len(),
+        acknowledged.len(),
+        "exactly the acknowledged sales are stored"
+    );
+    assert!(counts.values().all(|n| *n == 1));
     Ok(())
 }
 
@@ -509,7 +581,7 @@ async fn a_three_node_cluster_loses_no_acknowledged_event_when_a_node_stops() ->
             index,
             route_ports: cluster_ports,
         };
-        let (process, url, _) = processes::nats_server(Some(member)).await?;
+        let (process, url, _) = processes::nats_server(processes::NatsMode::Cluster(member)).await?;
         nodes.push(process);
         urls.push(url);
     }

@@ -74,7 +74,7 @@ struct Args {
     /// Run the in-process API without a projector (isolates the command path).
     #[arg(long)]
     no_projector: bool,
-    /// Keep the tenants' databases (the caller measures or drops them afterwards).
+    /// Keep the tenants' databases and the run's stream (the caller measures or drops them).
     #[arg(long)]
     keep: bool,
     /// Print the report as JSON.
@@ -341,6 +341,12 @@ async fn main() -> anyhow::Result<()> {
     if !args.keep {
         for tenant in &tenants {
             mongo.database(&tenant.id.database_name()).drop().await?;
+        }
+        // The run's stream too: runs add up (a 1 M-event replay keeps 1.5 GB), and a
+        // JetStream that runs out of storage refuses every command with 503.
+        if args.api_url.is_none() {
+            let js = async_nats::jetstream::new(async_nats::connect(&args.nats_url).await?);
+            js.delete_stream(&setup.stream).await?;
         }
     }
     if args.json {
