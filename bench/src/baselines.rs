@@ -91,6 +91,22 @@ pub async fn mongo_bulk_upserts(
     Ok(Rate::new(BULK_UPSERTS, count, started.elapsed()))
 }
 
+/// Starts the HTTP floor on a free loopback port: `POST /sales` takes the body and answers
+/// 201 with a small JSON document, doing nothing else. Driven by the same load generator,
+/// it is what HTTP alone costs on this machine: the ceiling of any HTTP command API here.
+pub async fn http_floor_service() -> anyhow::Result<SocketAddr> {
+    async fn accept(body: axum::body::Bytes) -> (StatusCode, Json<Value>) {
+        (StatusCode::CREATED, Json(serde_json::json!({"accepted": body.len()})))
+    }
+    let app = axum::Router::new().route("/sales", post(accept));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(address)
+}
+
 #[derive(Clone)]
 struct DirectWrite {
     mongo: mongodb::Client,

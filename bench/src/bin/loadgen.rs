@@ -210,25 +210,40 @@ async fn main() -> anyhow::Result<()> {
         rates.push(baselines::mongo_bulk_upserts(&raw_db, "sales", 50_000, 500, 8).await?);
         print_rate(&rates[rates.len() - 1]);
         raw_db.drop().await?;
-        let address = baselines::direct_write_service(mongo.clone(), &args.jwt_secret).await?;
-        let direct = Load {
-            name: "direct write (seed design: handler → MongoDB)".to_owned(),
+        // Sales only, over fresh tenants, with the API's connections, budget and rate.
+        let sales_load = |name: &str, address: std::net::SocketAddr, suffix: &str| Load {
+            name: name.to_owned(),
             base_url: format!("http://{address}"),
             sales_path: "/sales".to_owned(),
             sales_only: true,
             connections: args.connections,
             budget,
-            tenants: workload::tenants(args.tenants, &args.jwt_secret, &format!("{run}d")),
-            run: format!("{run}d"),
+            tenants: workload::tenants(args.tenants, &args.jwt_secret, &format!("{run}{suffix}")),
+            run: format!("{run}{suffix}"),
             lag_every: 0,
             mongo: None,
             progress: true,
             rate: args.rate,
-        }
-        .run()
-        .await?;
+        };
+        let address = baselines::direct_write_service(mongo.clone(), &args.jwt_secret).await?;
+        let direct = sales_load("direct write (seed design: handler → MongoDB)", address, "d")
+            .run()
+            .await?;
         print_load(&direct);
         loads.push(direct);
+        let address = baselines::http_floor_service().await?;
+        let floor = sales_load("HTTP floor (handler answers 201, no work)", address, "h")
+            .run()
+            .await?;
+        print_load(&floor);
+        let api = loads[0].per_second;
+        eprintln!(
+            "{:<42} {:>9.0} % of raw publish, {:.0} % of the HTTP floor",
+            "command API",
+            api / rates[0].per_second.max(f64::EPSILON) * 100.0,
+            api / floor.per_second.max(f64::EPSILON) * 100.0
+        );
+        loads.push(floor);
     }
 
     if let Some(system) = system {
