@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{self, Identity, IdentityStore, Mailer, RateLimiter, TokenIssuer};
 use crate::routes;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use tenantdb::TenantDatabases;
 
 /// A built application, bound to its port but not yet serving.
@@ -78,7 +78,7 @@ impl Application {
         );
         let metrics = telemetry::metrics_recorder();
         let identity = Arc::new(identity(&config, &databases).await?);
-        let state = AppState {
+        let state = AppState::new(Shared {
             store,
             keys,
             catalog,
@@ -86,7 +86,7 @@ impl Application {
             read_your_writes_timeout: std::time::Duration::from_millis(config.read_your_writes_timeout_ms),
             metrics,
             identity,
-        };
+        });
 
         let (api, openapi) = routes::router().split_for_parts();
         let openapi = Arc::new(openapi);

@@ -12,9 +12,35 @@ use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
 use crate::identity::Identity;
 
-/// Shared application state.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Shared application state: one allocation, so that handing it to a request (axum clones
+/// the state for every extractor that asks for it) is one reference count, not one per
+/// field.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps the parts.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Arc<JwtKeys> {
+    fn from_ref(state: &AppState) -> Self {
+        state.keys.clone()
+    }
+}
+
+/// What the state holds.
+pub struct Shared {
     /// Where events are appended.
     pub store: EventStore,
     /// Token verification keys.

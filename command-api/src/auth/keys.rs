@@ -11,6 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 
 use crate::auth::claims::Claims;
+use crate::auth::verified::VerifiedTokens;
 use crate::config::Config;
 
 /// A key configuration that cannot be used.
@@ -70,6 +71,8 @@ struct VerificationKey {
 pub struct JwtKeys {
     keys: HashMap<String, VerificationKey>,
     default_kid: String,
+    leeway: u64,
+    verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -92,6 +95,8 @@ impl JwtKeys {
         let mut keys = Self {
             keys: HashMap::new(),
             default_kid: config.jwt_default_kid.clone(),
+            leeway: config.jwt_leeway_secs,
+            verified: VerifiedTokens::default(),
         };
         let validation = |alg| {
             let mut validation = Validation::new(alg);
@@ -164,8 +169,22 @@ impl JwtKeys {
         Ok(())
     }
 
-    /// Verifies `token` and returns its claims.
+    /// Verifies `token` and returns its claims. A token whose exact text verified before
+    /// and has not expired since is not verified again (see [`super::verified`]).
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Some(claims) = self.verified.get(token, now, self.leeway) {
+            return Ok(claims);
+        }
+        let claims = self.verify_uncached(token)?;
+        self.verified.put(token, &claims);
+        Ok(claims)
+    }
+
+    /// Full verification, remembered or not: header, key, algorithm, signature and claims.
+    pub fn verify_uncached(&self, token: &str) -> Result<Claims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(TokenError::Header)?;
         let kid = header.kid.as_deref().unwrap_or(&self.default_kid);
         let entry = self

@@ -7,11 +7,13 @@
 //! # Layout
 //! - [`claims`]: the token's claims as the seed defined them.
 //! - [`keys`]: [`JwtKeys`], the verification keys by `kid` with one algorithm each.
+//! - [`verified`]: tokens verified recently, so a terminal's token is verified once.
 //! - [`context`]: [`TenantContext`], the extractor, and role checks.
 
 pub mod claims;
 pub mod context;
 pub mod keys;
+pub mod verified;
 
 pub use claims::Claims;
 pub use context::{Admin, Authorized, Cashier, Manager, MinimumRole, TenantContext};
