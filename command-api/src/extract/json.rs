@@ -53,7 +53,14 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
 }
 
 /// Deserializes `bytes` into `T`, mapping errors to the API's shape with field paths.
+///
+/// Valid bodies (nearly all) are parsed once, without tracking paths; only a body that
+/// fails is parsed again with `serde_path_to_error` to name the field. Both parses run
+/// the same `Deserialize` impl over the same bytes, so they fail alike.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let value = result.map_err(|err| {
