@@ -23,6 +23,7 @@ pub enum Budget {
 }
 
 /// A load run.
+#[derive(Clone)]
 pub struct Load {
     /// Name in the report.
     pub name: String,

@@ -74,7 +74,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
     );
     raw.drop().await?;
     let address = baselines::direct_write_service(mongo.clone(), &secret).await?;
-    let direct = Load {
+    let direct_load = Load {
         name: "direct".into(),
         base_url: format!("http://{address}"),
         sales_path: "/sales".into(),
@@ -87,10 +87,19 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
         mongo: None,
         progress: false,
         rate: Some(500.0), // the open-loop path
+    };
+    let direct = direct_load.clone().run().await?;
+    assert_eq!(direct.ok, 100, "{direct:?}");
+    let floor = Load {
+        name: "floor".into(),
+        base_url: format!("http://{}", baselines::http_floor_service().await?),
+        budget: Budget::Count(50),
+        rate: None,
+        ..direct_load
     }
     .run()
     .await?;
-    assert_eq!(direct.ok, 100, "{direct:?}");
+    assert_eq!((floor.ok, floor.errors.len()), (50, 0), "{floor:?}");
 
     system.stop().await?;
     // The replay measurement rebuilds tenant 0 (5 catalog + 150 mixed commands) and
