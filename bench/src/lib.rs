@@ -4,12 +4,14 @@
 //! # Layout
 //! - [`stats`]: latency histograms and the run report.
 //! - [`workload`]: tenants, tokens and command bodies (mostly sales).
+//! - [`client`]: the lean HTTP/1.1 connection each load worker owns.
 //! - [`load`]: HTTP load with M concurrent connections, and projection-lag sampling.
 //! - [`baselines`]: raw JetStream publishes, raw MongoDB bulk upserts, and a direct-write
 //!   service shaped like the seed's design.
 //! - [`system`]: the command API and projector started in-process for a run.
 
 pub mod baselines;
+pub mod client;
 pub mod load;
 pub mod replay;
 pub mod stats;

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use bson::doc;
 use hdrhistogram::Histogram;
+use hyper::header::HeaderValue;
 
+use crate::client::{self, Connection};
 use crate::stats::{LoadReport, histogram};
 use crate::workload::{self, Tenant};
 
@@ -66,9 +68,12 @@ struct Shared {
 impl Load {
     /// Runs the load and reports.
     pub async fn run(self) -> anyhow::Result<LoadReport> {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(self.connections)
-            .build()?;
+        let authorizations = self
+            .tenants
+            .iter()
+            .map(|tenant| client::bearer(&tenant.token))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let authorizations = Arc::new(authorizations);
         let shared = Arc::new(Shared {
             next: AtomicU64::new(0),
             ok: AtomicU64::new(0),
@@ -100,8 +105,11 @@ impl Load {
         });
         let mut workers = Vec::with_capacity(load.connections);
         for _ in 0..load.connections {
-            let (load, shared, http) = (Arc::clone(&load), Arc::clone(&shared), http.clone());
-            workers.push(tokio::spawn(async move { load.worker(&shared, &http, started).await }));
+            let connection = Connection::new(&load.base_url)?;
+            let (load, shared, authorizations) = (Arc::clone(&load), Arc::clone(&shared), Arc::clone(&authorizations));
+            workers.push(tokio::spawn(async move {
+                load.worker(&shared, connection, &authorizations, started).await
+            }));
         }
         let mut lag_tasks = Vec::new();
         for worker in workers {
@@ -131,7 +139,8 @@ impl Load {
     async fn worker(
         &self,
         shared: &Arc<Shared>,
-        http: &reqwest::Client,
+        mut connection: Connection,
+        authorizations: &[HeaderValue],
         started: Instant,
     ) -> Vec<tokio::task::JoinHandle<()>> {
         let mut lag_tasks = Vec::new();
@@ -145,7 +154,8 @@ impl Load {
             if done || shared.stop.load(Ordering::Relaxed) {
                 break;
             }
-            let tenant = &self.tenants[(n % self.tenants.len() as u64) as usize];
+            let index = (n % self.tenants.len() as u64) as usize;
+            let tenant = &self.tenants[index];
             let (path, body, sale) = if self.sales_only {
                 let id = format!("{}-{n}", self.run);
                 (self.sales_path.as_str(), workload::sale(&id, n), Some(id))
@@ -161,20 +171,13 @@ impl Load {
                 }
                 None => Instant::now(),
             };
-            let result = http
-                .post(format!("{}{path}", self.base_url))
-                .bearer_auth(&tenant.token)
-                .json(&body)
-                .send()
-                .await;
-            let status = match result {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let _ = response.bytes().await;
-                    status
-                }
-                Err(_) => 0,
+            let Ok(body) = serde_json::to_vec(&body) else {
+                continue;
             };
+            let status = connection
+                .post(path, &authorizations[index], body.into())
+                .await
+                .unwrap_or(0);
             if (200..300).contains(&status) {
                 let answered = Instant::now();
                 let _ = local.record(answered.duration_since(sent).as_micros().max(1) as u64);
