@@ -74,6 +74,9 @@ struct Args {
     /// Run the in-process API without a projector (isolates the command path).
     #[arg(long)]
     no_projector: bool,
+    /// Send only sales to the API (default: the mix, 90 % sales, stock and catalog).
+    #[arg(long)]
+    sales_only: bool,
     /// Keep the tenants' databases and the run's stream (the caller measures or drops them).
     #[arg(long)]
     keep: bool,
@@ -180,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
         name: "tillstream command API (event-sourced)".to_owned(),
         base_url: base_url.clone(),
         sales_path: "/v1/sales".to_owned(),
-        sales_only: false,
+        sales_only: args.sales_only,
         connections: args.connections,
         budget,
         tenants: tenants.clone(),
