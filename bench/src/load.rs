@@ -66,6 +66,33 @@ struct Shared {
 }
 
 impl Load {
+    /// `count` commands (only sales, or the mix) as fast as answers come, with progress,
+    /// no lag sampling and no rate: the stream fixtures of the drain and replay measurements.
+    pub fn fixture(
+        name: &str,
+        base_url: &str,
+        tenants: Vec<Tenant>,
+        run: String,
+        count: u64,
+        connections: usize,
+        sales_only: bool,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            base_url: base_url.to_owned(),
+            sales_path: "/v1/sales".to_owned(),
+            sales_only,
+            connections,
+            budget: Budget::Count(count),
+            tenants,
+            run,
+            lag_every: 0,
+            mongo: None,
+            progress: true,
+            rate: None,
+        }
+    }
+
     /// Runs the load and reports.
     pub async fn run(self) -> anyhow::Result<LoadReport> {
         let authorizations = self

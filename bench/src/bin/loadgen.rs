@@ -255,20 +255,15 @@ async fn main() -> anyhow::Result<()> {
     if let (Some(events), None) = (args.drain, &args.api_url) {
         let drain_tenants = workload::tenants(args.tenants, &args.jwt_secret, &format!("{run}x"));
         let api_only = System::start(&Setup { ..setup.clone() }, false).await?;
-        Load {
-            name: "drain: commands while the projector is stopped".to_owned(),
-            base_url: api_only.base_url.clone(),
-            sales_path: "/v1/sales".to_owned(),
-            sales_only: true,
-            connections: args.connections,
-            budget: Budget::Count(events),
-            tenants: drain_tenants.clone(),
-            run: format!("{run}x"),
-            lag_every: 0,
-            mongo: None,
-            progress: true,
-            rate: None,
-        }
+        Load::fixture(
+            "drain: commands while the projector is stopped",
+            &api_only.base_url,
+            drain_tenants.clone(),
+            format!("{run}x"),
+            events,
+            args.connections,
+            true,
+        )
         .run()
         .await?;
         let mut projector = api_only;
@@ -325,20 +320,15 @@ async fn main() -> anyhow::Result<()> {
         let tenant = workload::tenants(1, &args.jwt_secret, &format!("{run}r"));
         let api_only = System::start(&setup, false).await?;
         register_catalog(&http, &api_only.base_url, &tenant).await?;
-        Load {
-            name: "replay fixture: commands for one tenant".to_owned(),
-            base_url: api_only.base_url.clone(),
-            sales_path: "/v1/sales".to_owned(),
-            sales_only: false,
-            connections: args.connections,
-            budget: Budget::Count(events),
-            tenants: tenant.clone(),
-            run: format!("{run}r"),
-            lag_every: 0,
-            mongo: None,
-            progress: true,
-            rate: None,
-        }
+        Load::fixture(
+            "replay fixture: commands for one tenant",
+            &api_only.base_url,
+            tenant.clone(),
+            format!("{run}r"),
+            events,
+            args.connections,
+            false,
+        )
         .run()
         .await?;
         api_only.stop().await?;

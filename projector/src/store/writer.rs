@@ -200,19 +200,19 @@ impl Prepared {
         let documents: Vec<Commands> = vec![
             guarded(
                 target.name(collections::PRODUCTS),
-                changes.products.iter().filter_map(|id| snapshot.products.get(id)),
+                changed(&changes.products, &snapshot.products),
             )?,
             guarded(
                 target.name(collections::SALES),
-                changes.sales.iter().filter_map(|id| snapshot.sales.get(id)),
+                changed(&changes.sales, &snapshot.sales),
             )?,
             guarded(
                 target.name(collections::DAILY_SALES),
-                changes.daily.iter().filter_map(|id| snapshot.daily.get(id)),
+                changed(&changes.daily, &snapshot.daily),
             )?,
             guarded(
                 target.name(collections::USERS),
-                changes.users.iter().filter_map(|id| snapshot.users.get(id)),
+                changed(&changes.users, &snapshot.users),
             )?,
         ]
         .into_iter()
@@ -246,6 +246,14 @@ impl Prepared {
         }
         Ok(())
     }
+}
+
+/// The documents of `docs` whose ids a batch changed.
+fn changed<'a, T>(
+    ids: &'a std::collections::BTreeSet<String>,
+    docs: &'a std::collections::HashMap<String, T>,
+) -> impl Iterator<Item = &'a T> {
+    ids.iter().filter_map(|id| docs.get(id))
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Document, WriteError> {
