@@ -7,13 +7,19 @@
 //! {"error": {"code": "invalid_field", "message": "must be > 0", "field": "lines[2].quantity"}}
 //! ```
 //!
+//! The codes, with their statuses, are listed once in [`crate::codes`]; the body is
+//! serialised from [`ErrorBody`], the same type the OpenAPI document shows.
+//!
 //! 5xx bodies are opaque; their cause is logged once, with its chain.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use events::Role;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::codes::ErrorCode;
 
 /// Seconds a client is told to wait before retrying after a 503.
 pub const RETRY_AFTER_SECS: u64 = 2;
@@ -100,14 +106,20 @@ pub enum ApiError {
     /// voided, discontinued, ...).
     #[error("{message}")]
     StateConflict {
-        /// Stable code, e.g. `sale_already_voided`.
-        code: &'static str,
+        /// Stable code, e.g. [`ErrorCode::SaleAlreadyVoided`].
+        code: ErrorCode,
         /// Human-readable explanation.
         message: String,
     },
     /// 428 Precondition Required: an update without `If-Match`.
     #[error("this command requires an If-Match header with the current version")]
     PreconditionRequired,
+    /// 429 Too Many Requests: a rate limit was reached; `Retry-After` says when to try again.
+    #[error("too many attempts; wait and try again")]
+    TooManyAttempts {
+        /// Seconds until the next attempt may succeed.
+        retry_after_secs: u64,
+    },
     /// 503 Service Unavailable: the event store (or MongoDB, or the mail server) is
     /// unreachable, did not answer in time or is out of capacity (JetStream storage full).
     /// Nothing was acknowledged; retrying with the same idempotency key is safe.
@@ -136,48 +148,33 @@ impl ApiError {
         }
     }
 
-    /// The HTTP status.
+    /// The HTTP status (the catalogue's, for this error's code).
     pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::MalformedJson { .. } | ApiError::InvalidHeader { .. } => StatusCode::BAD_REQUEST,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::MissingField { .. } | ApiError::UnknownField { .. } | ApiError::InvalidField { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } | ApiError::TenantMismatch => StatusCode::FORBIDDEN,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::IdempotencyKeyReused | ApiError::VersionConflict { .. } | ApiError::StateConflict { .. } => {
-                StatusCode::CONFLICT
-            }
-            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            ApiError::Unavailable(_) | ApiError::ProjectionBehind { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
     /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::MalformedJson { .. } => "malformed_json",
-            ApiError::InvalidHeader { .. } => "invalid_header",
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
-            ApiError::MissingField { .. } => "missing_field",
-            ApiError::UnknownField { .. } => "unknown_field",
-            ApiError::InvalidField { .. } => "invalid_field",
-            ApiError::Unauthorized { .. } => "unauthorized",
-            ApiError::Forbidden { .. } => "forbidden",
-            ApiError::TenantMismatch => "tenant_mismatch",
-            ApiError::NotFound { .. } => "not_found",
-            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
-            ApiError::VersionConflict { .. } => "version_conflict",
-            ApiError::StateConflict { code, .. } => code,
-            ApiError::PreconditionRequired => "precondition_required",
-            ApiError::Unavailable(_) => "unavailable",
-            ApiError::ProjectionBehind { .. } => "projection_behind",
-            ApiError::Internal(_) => "internal",
+            ApiError::MalformedJson { .. } => ErrorCode::MalformedJson,
+            ApiError::InvalidHeader { .. } => ErrorCode::InvalidHeader,
+            ApiError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            ApiError::MissingField { .. } => ErrorCode::MissingField,
+            ApiError::UnknownField { .. } => ErrorCode::UnknownField,
+            ApiError::InvalidField { .. } => ErrorCode::InvalidField,
+            ApiError::Unauthorized { .. } => ErrorCode::Unauthorized,
+            ApiError::Forbidden { .. } => ErrorCode::Forbidden,
+            ApiError::TenantMismatch => ErrorCode::TenantMismatch,
+            ApiError::NotFound { .. } => ErrorCode::NotFound,
+            ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            ApiError::VersionConflict { .. } => ErrorCode::VersionConflict,
+            ApiError::StateConflict { code, .. } => *code,
+            ApiError::PreconditionRequired => ErrorCode::PreconditionRequired,
+            ApiError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            ApiError::Unavailable(_) => ErrorCode::Unavailable,
+            ApiError::ProjectionBehind { .. } => ErrorCode::ProjectionBehind,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -212,23 +209,32 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized { reason } => {
                 tracing::info!(%reason, "request not authenticated")
             }
-            _ => tracing::debug!(code = self.code(), error = %self, "request refused"),
+            _ => tracing::debug!(code = self.code().as_str(), error = %self, "request refused"),
         }
-        let mut error = json!({"code": self.code(), "message": self.public_message()});
-        if let Some(field) = self.field() {
-            error["field"] = json!(field);
-        }
-        if let ApiError::VersionConflict { current, .. } = &self {
-            error["current_version"] = json!(current);
-        }
-        if let ApiError::ProjectionBehind { current, wanted } = &self {
-            error["current_sequence"] = json!(current);
-            error["min_sequence"] = json!(wanted);
-        }
-        if let ApiError::Forbidden { required } = &self {
-            error["required_role"] = json!(required);
-        }
-        let mut response = (status, Json(json!({"error": error}))).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.public_message(),
+                field: self.field().map(str::to_owned),
+                current_version: match &self {
+                    ApiError::VersionConflict { current, .. } => Some(*current),
+                    _ => None,
+                },
+                current_sequence: match &self {
+                    ApiError::ProjectionBehind { current, .. } => Some(*current),
+                    _ => None,
+                },
+                min_sequence: match &self {
+                    ApiError::ProjectionBehind { wanted, .. } => Some(*wanted),
+                    _ => None,
+                },
+                required_role: match &self {
+                    ApiError::Forbidden { required } => Some(*required),
+                    _ => None,
+                },
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
             ApiError::Unauthorized { .. } => {
@@ -240,6 +246,9 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(_) | ApiError::ProjectionBehind { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
             }
+            ApiError::TooManyAttempts { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
             ApiError::VersionConflict { current, .. } => {
                 if let Ok(etag) = HeaderValue::from_str(&format!("\"{current}\"")) {
                     headers.insert(header::ETAG, etag);
@@ -248,5 +257,60 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
+    }
+}
+
+/// The error body every 4xx/5xx answer carries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// One error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code; the catalogue in docs/errors.md says what each means.
+    pub code: ErrorCode,
+    /// Human-readable explanation (not stable: do not parse it).
+    pub message: String,
+    /// Path of the field or name of the header at fault, e.g. `lines[2].quantity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// With `version_conflict`: the current version (also sent as `ETag`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<u64>,
+    /// With `projection_behind`: the sequence the read model has reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_sequence: Option<u64>,
+    /// With `projection_behind`: the sequence the query asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_sequence: Option<u64>,
+    /// With `forbidden`: the least role that may do this (`cashier`, `manager`, `admin`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub required_role: Option<Role>,
+}
+
+/// MongoDB failures: unreachable or timed out is 503 (retry), anything else is a 500.
+impl From<mongodb::error::Error> for ApiError {
+    fn from(err: mongodb::error::Error) -> Self {
+        use mongodb::error::ErrorKind;
+        match *err.kind {
+            ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => {
+                ApiError::Unavailable(format!("MongoDB: {err}"))
+            }
+            _ => ApiError::Internal(anyhow::Error::new(err).context("a MongoDB request")),
+        }
+    }
+}
+
+/// Reading an aggregate's history: JetStream unreachable or slow is 503, else 500.
+impl From<eventstore::ReadError> for ApiError {
+    fn from(err: eventstore::ReadError) -> Self {
+        match err {
+            eventstore::ReadError::Unavailable(message) => ApiError::Unavailable(message),
+            other => ApiError::Internal(anyhow::Error::new(other).context("reading an aggregate's history")),
+        }
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod auth;
 pub mod catalog_ages;
+pub mod codes;
 pub mod commands;
 pub mod config;
 pub mod error;

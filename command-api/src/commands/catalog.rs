@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::TenantContext;
+use crate::codes::ErrorCode;
 use crate::commands::fields;
 use crate::commands::product_state::ProductState;
 use crate::error::ApiError;
@@ -173,7 +174,7 @@ fn existing(sku: &Sku, state: &ProductState) -> Result<(), ApiError> {
     }
     if state.discontinued {
         return Err(ApiError::StateConflict {
-            code: "product_discontinued",
+            code: ErrorCode::ProductDiscontinued,
             message: format!("product {sku} is discontinued"),
         });
     }

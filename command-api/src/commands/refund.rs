@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::TenantContext;
+use crate::codes::ErrorCode;
 use crate::commands::fields;
 use crate::commands::sale::{self, TenderInput};
 use crate::commands::sale_state::SaleState;
@@ -79,13 +80,13 @@ pub fn decide(
     };
     if state.voided {
         return Err(ApiError::StateConflict {
-            code: "sale_voided",
+            code: ErrorCode::SaleVoided,
             message: format!("sale {sale_id} was voided"),
         });
     }
     if state.refund_ids.contains(command.refund_id.as_str()) {
         return Err(ApiError::StateConflict {
-            code: "refund_id_used",
+            code: ErrorCode::RefundIdUsed,
             message: format!(
                 "refund {} already exists with another idempotency key",
                 command.refund_id

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::TenantContext;
+use crate::codes::ErrorCode;
 use crate::commands::fields;
 use crate::commands::sale_state::SaleState;
 use crate::error::ApiError;
@@ -45,13 +46,13 @@ pub fn decide(
     }
     if state.voided {
         return Err(ApiError::StateConflict {
-            code: "sale_already_voided",
+            code: ErrorCode::SaleAlreadyVoided,
             message: format!("sale {sale_id} is already voided"),
         });
     }
     if state.has_refunds() {
         return Err(ApiError::StateConflict {
-            code: "sale_has_refunds",
+            code: ErrorCode::SaleHasRefunds,
             message: format!("sale {sale_id} has refunds; refund the remaining lines instead of voiding"),
         });
     }

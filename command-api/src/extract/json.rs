@@ -149,7 +149,7 @@ mod tests {
     }
 
     fn field_of(err: ApiError) -> (String, &'static str) {
-        let code = err.code();
+        let code = err.code().as_str();
         match err {
             ApiError::MissingField { field }
             | ApiError::UnknownField { field }

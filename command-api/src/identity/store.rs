@@ -13,6 +13,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 
+use crate::codes::ErrorCode;
 use crate::error::ApiError;
 use crate::queries::mongo_error;
 
@@ -249,7 +250,7 @@ impl IdentityStore {
             {
                 Some(existing) if existing.email == user.email => Ok(false),
                 _ => Err(ApiError::StateConflict {
-                    code: "email_taken",
+                    code: ErrorCode::EmailTaken,
                     message: "an account with this email exists".to_owned(),
                 }),
             },

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use bson::doc;
 use chrono::Utc;
@@ -18,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::TenantContext;
+use crate::codes::ErrorCode;
 use crate::commands::{CommandMeta, fields};
 use crate::error::ApiError;
 use crate::execute;
@@ -99,15 +99,10 @@ pub struct TokenPair {
     pub role: String,
 }
 
-fn too_many(retry_after: std::time::Duration) -> Response {
-    let body =
-        json!({"error": {"code": "too_many_attempts", "message": "too many login attempts; wait and try again"}});
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(RETRY_AFTER, retry_after.as_secs().to_string())],
-        Json(body),
-    )
-        .into_response()
+fn too_many(retry_after: std::time::Duration) -> ApiError {
+    ApiError::TooManyAttempts {
+        retry_after_secs: retry_after.as_secs().max(1),
+    }
 }
 
 fn invalid_credentials() -> ApiError {
@@ -116,7 +111,7 @@ fn invalid_credentials() -> ApiError {
     }
 }
 
-fn token_error(code: &'static str, message: &str) -> ApiError {
+fn token_error(code: crate::codes::ErrorCode, message: &str) -> ApiError {
     ApiError::StateConflict {
         code,
         message: message.to_owned(),
@@ -135,7 +130,7 @@ async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupR
     password::check("password", &request.password, &email)?;
     if identity.store.user_by_email(&email).await?.is_some() {
         return Err(ApiError::StateConflict {
-            code: "email_taken",
+            code: ErrorCode::EmailTaken,
             message: "an account with this email exists".to_owned(),
         });
     }
@@ -165,7 +160,7 @@ async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupR
                 .map_err(mongo_error)?;
             if removed.deleted_count == 0 {
                 return Err(ApiError::StateConflict {
-                    code: "email_taken",
+                    code: ErrorCode::EmailTaken,
                     message: "a signup with this email is awaiting verification".to_owned(),
                 });
             }
@@ -209,13 +204,13 @@ async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyR
         .ok_or_else(|| ApiError::invalid("token", "unknown verification token"))?;
     if pending.verified_at.is_some() {
         return Err(token_error(
-            "token_used",
+            ErrorCode::TokenUsed,
             "this verification link was used already; log in",
         ));
     }
     if pending.expires_at < Utc::now() {
         return Err(token_error(
-            "token_expired",
+            ErrorCode::TokenExpired,
             "this verification link expired; sign up again",
         ));
     }
@@ -294,7 +289,7 @@ pub async fn append_user_joined(state: &AppState, context: TenantContext, user: 
                 .any(|e| e.envelope.event_type() == events::EventType::UserJoined)
             {
                 Err(ApiError::StateConflict {
-                    code: "user_exists",
+                    code: ErrorCode::UserExists,
                     message: format!("user {} exists", user.id),
                 })
             } else {
@@ -309,7 +304,8 @@ pub async fn append_user_joined(state: &AppState, context: TenantContext, user: 
         // The user joined earlier (a verification retried after a crash): nothing to add.
         Ok(_)
         | Err(ApiError::StateConflict {
-            code: "user_exists", ..
+            code: ErrorCode::UserExists,
+            ..
         }) => Ok(()),
         Err(other) => Err(other),
     }
@@ -363,7 +359,7 @@ async fn login(
     let email = request.email.trim().to_lowercase();
     if let Err(retry_after) = identity.limiter.attempt(&email, Some(client.ip())) {
         tracing::warn!(client = %client.ip(), "login rate limit reached");
-        return Ok(too_many(retry_after));
+        return Err(too_many(retry_after));
     }
     let user = identity.store.user_by_email(&email).await?;
     let hash = user

@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use axum::Json;
 
 use crate::auth::{Authorized, Cashier, Manager};
+use crate::codes::ErrorCode;
 use crate::commands::CommandMeta;
 use crate::commands::catalog::{self, ChangePrice, DiscontinueProduct, RegisterProduct, UpdateProduct};
 use crate::commands::product_state::ProductState;
@@ -106,7 +107,7 @@ async fn register_product(
         Some(event.into()),
         |history| {
             Err(ApiError::StateConflict {
-                code: "product_exists",
+                code: ErrorCode::ProductExists,
                 message: format!(
                     "product {sku} already exists at version {}",
                     history.last().map_or(0, |e| e.sequence)

@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use axum::Json;
 
 use crate::auth::{Authorized, Cashier, Manager};
+use crate::codes::ErrorCode;
 use crate::commands::CommandMeta;
 use crate::commands::inventory::{self, AdjustStock, CountStock, ReceiveStock, TransferStock};
 use crate::error::ApiError;
@@ -44,7 +45,7 @@ async fn record(
         Some(event),
         |_| {
             Err(ApiError::StateConflict {
-                code: "movement_exists",
+                code: ErrorCode::MovementExists,
                 message: format!("movement {movement_id} was already recorded with different contents"),
             })
         },

@@ -1,27 +1,11 @@
 //! The OpenAPI document's shared parts: metadata, security scheme and the error body.
 
-use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi, OpenApiBuilder};
-use utoipa::{Modify, PartialSchema, ToSchema};
+use utoipa::{Modify, PartialSchema};
 
-/// The error body every 4xx/5xx answer carries.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// The error.
-    pub error: ErrorDetail,
-}
-
-/// One error.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine-readable code (`invalid_field`, `version_conflict`, ...).
-    pub code: String,
-    /// Human-readable explanation.
-    pub message: String,
-    /// Path of the field at fault, e.g. `lines[2].quantity`.
-    pub field: Option<String>,
-}
+use crate::codes::ErrorCode;
+pub use crate::error::{ErrorBody, ErrorDetail};
 
 struct BearerAuth;
 
@@ -41,6 +25,7 @@ impl Modify for BearerAuth {
         components
             .schemas
             .insert("ErrorDetail".to_owned(), ErrorDetail::schema());
+        components.schemas.insert("ErrorCode".to_owned(), ErrorCode::schema());
     }
 }
 

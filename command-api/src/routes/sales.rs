@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use axum::Json;
 
 use crate::auth::{Authorized, Cashier, Manager};
+use crate::codes::ErrorCode;
 use crate::commands::sale::{self, CompleteSale};
 use crate::commands::sale_state::SaleState;
 use crate::commands::{CommandMeta, refund, void};
@@ -69,7 +70,7 @@ async fn complete_sale(
         Some(event.into()),
         |_| {
             Err(ApiError::StateConflict {
-                code: "sale_exists",
+                code: ErrorCode::SaleExists,
                 message: format!("sale {sale_id} was already recorded with different contents"),
             })
         },

@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Admin, Authorized};
+use crate::codes::ErrorCode;
 use crate::commands::{CommandMeta, fields};
 use crate::error::ApiError;
 use crate::execute::{self, after};
@@ -115,7 +116,7 @@ async fn create_user(
         }
         Some(_) => {
             return Err(ApiError::StateConflict {
-                code: "email_taken",
+                code: ErrorCode::EmailTaken,
                 message: "an account with this email exists".to_owned(),
             });
         }
@@ -157,7 +158,7 @@ async fn change_role(
     let user = store.existing_user(context.tenant.as_str(), user_id.as_str()).await?;
     if user_id == context.user_id && request.role != Role::Admin {
         return Err(ApiError::StateConflict {
-            code: "own_role",
+            code: ErrorCode::OwnRole,
             message: "admins cannot demote themselves; ask another admin".to_owned(),
         });
     }
@@ -218,7 +219,7 @@ async fn deactivate_user(
     fields::optional_text("reason", request.reason.as_deref())?;
     if user_id == context.user_id {
         return Err(ApiError::StateConflict {
-            code: "own_account",
+            code: ErrorCode::OwnAccount,
             message: "admins cannot deactivate themselves".to_owned(),
         });
     }

@@ -1,0 +1,168 @@
+//! The error-code catalogue: every `code` an error body can carry, once, with its HTTP
+//! status and what it means.
+//!
+//! [`ErrorCode`] is what [`crate::error::ApiError`] answers and what the error body
+//! serialises, so the OpenAPI document's `ErrorDetail.code` lists exactly these values.
+//! A code is a stable part of the contract: clients branch on it. Add one here, never
+//! rename one.
+
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+macro_rules! catalogue {
+    ($( $(#[doc = $doc:literal])+ $variant:ident = $code:literal => $status:ident, )+) => {
+        /// A stable, machine-readable error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+        pub enum ErrorCode {
+            $( $(#[doc = $doc])+ #[serde(rename = $code)] $variant, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            /// The code as it appears in the body (`invalid_field`).
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)+ }
+            }
+
+            /// The HTTP status every answer with this code has.
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::$status,)+ }
+            }
+
+            /// What the code means, for documentation.
+            pub fn description(self) -> &'static str {
+                match self { $(ErrorCode::$variant => concat!($($doc),+).trim_ascii(),)+ }
+            }
+        }
+    };
+}
+
+catalogue! {
+    /// The body is not well-formed JSON.
+    MalformedJson = "malformed_json" => BAD_REQUEST,
+    /// A header is present but invalid (`field` names it).
+    InvalidHeader = "invalid_header" => BAD_REQUEST,
+    /// No token, or a token that does not verify.
+    Unauthorized = "unauthorized" => UNAUTHORIZED,
+    /// The caller's role is too low (`required_role` says which is needed).
+    Forbidden = "forbidden" => FORBIDDEN,
+    /// The request names a tenant other than the token's.
+    TenantMismatch = "tenant_mismatch" => FORBIDDEN,
+    /// The addressed resource does not exist.
+    NotFound = "not_found" => NOT_FOUND,
+    /// The idempotency key was already used for a different command.
+    IdempotencyKeyReused = "idempotency_key_reused" => CONFLICT,
+    /// `If-Match` names a version that is no longer current (`current_version` says which is).
+    VersionConflict = "version_conflict" => CONFLICT,
+    /// A sale with this id was recorded with different contents.
+    SaleExists = "sale_exists" => CONFLICT,
+    /// A stock movement with this id was recorded with different contents.
+    MovementExists = "movement_exists" => CONFLICT,
+    /// A product with this SKU is already registered.
+    ProductExists = "product_exists" => CONFLICT,
+    /// The product is discontinued; it cannot be changed.
+    ProductDiscontinued = "product_discontinued" => CONFLICT,
+    /// The sale is voided; it cannot be refunded.
+    SaleVoided = "sale_voided" => CONFLICT,
+    /// The sale was voided already.
+    SaleAlreadyVoided = "sale_already_voided" => CONFLICT,
+    /// The sale has refunds; it cannot be voided.
+    SaleHasRefunds = "sale_has_refunds" => CONFLICT,
+    /// This refund id was used for another refund.
+    RefundIdUsed = "refund_id_used" => CONFLICT,
+    /// The email address belongs to an account already.
+    EmailTaken = "email_taken" => CONFLICT,
+    /// The user exists already.
+    UserExists = "user_exists" => CONFLICT,
+    /// Admins cannot change their own role.
+    OwnRole = "own_role" => CONFLICT,
+    /// Admins cannot deactivate their own account.
+    OwnAccount = "own_account" => CONFLICT,
+    /// The verification link was used already.
+    TokenUsed = "token_used" => CONFLICT,
+    /// The verification link expired.
+    TokenExpired = "token_expired" => CONFLICT,
+    /// The body exceeds the size limit.
+    PayloadTooLarge = "payload_too_large" => PAYLOAD_TOO_LARGE,
+    /// The body is not `application/json`.
+    UnsupportedMediaType = "unsupported_media_type" => UNSUPPORTED_MEDIA_TYPE,
+    /// A required field is missing (`field` names it).
+    MissingField = "missing_field" => UNPROCESSABLE_ENTITY,
+    /// A field is not part of the command (`field` names it).
+    UnknownField = "unknown_field" => UNPROCESSABLE_ENTITY,
+    /// A field has the wrong type or an unacceptable value (`field` names it).
+    InvalidField = "invalid_field" => UNPROCESSABLE_ENTITY,
+    /// A change without `If-Match`.
+    PreconditionRequired = "precondition_required" => PRECONDITION_REQUIRED,
+    /// Too many attempts; wait for `Retry-After` seconds.
+    TooManyAttempts = "too_many_attempts" => TOO_MANY_REQUESTS,
+    /// A bug or an unexpected answer of a backing server; nothing is said about it.
+    Internal = "internal" => INTERNAL_SERVER_ERROR,
+    /// A backing server is unreachable, slow or full; nothing was recorded. Retry after `Retry-After` with the same idempotency key.
+    Unavailable = "unavailable" => SERVICE_UNAVAILABLE,
+    /// The read model has not reached `min_sequence` yet; retry after `Retry-After`.
+    ProjectionBehind = "projection_behind" => SERVICE_UNAVAILABLE,
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// The catalogue as a Markdown table (code, status, meaning), for docs/errors.md.
+pub fn markdown_table() -> String {
+    let mut table = String::from("| code | status | meaning |\n|---|---|---|\n");
+    for code in ErrorCode::ALL {
+        table.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            code.as_str(),
+            code.status().as_u16(),
+            code.description()
+        ));
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_and_serialises_as_its_name() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} is listed twice");
+            assert_eq!(
+                serde_json::to_value(code).expect("a unit variant serialises"),
+                serde_json::json!(code.as_str())
+            );
+            assert!(
+                code.status().is_client_error() || code.status().is_server_error(),
+                "{code}"
+            );
+            assert!(!code.description().is_empty(), "{code} has no description");
+        }
+    }
+
+    #[test]
+    fn the_documented_catalogue_is_the_one_in_the_code() {
+        let doc = include_str!("../../docs/errors.md");
+        assert!(
+            doc.contains(&markdown_table()),
+            "docs/errors.md is out of date; paste in the table printed below:\n{}",
+            markdown_table()
+        );
+    }
+}
