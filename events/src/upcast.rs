@@ -12,7 +12,7 @@
 //!   boolean `age_restricted` becomes `details.age_restriction = {minimum_age: 21}` (the
 //!   legal drinking age the v1 terminals assumed).
 //! - `StockAdjusted` v1 → v2: the free-text `reason` becomes one of the
-//!   [`AdjustmentReason`](crate::event::AdjustmentReason) values when it names one, else
+//!   [`AdjustmentReason`] values when it names one, else
 //!   `other`, with the original text kept as `note`.
 
 use serde_json::{Map, Value, json};
