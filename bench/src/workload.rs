@@ -2,7 +2,6 @@
 //! add up, mostly sales with some stock and catalog commands.
 
 use events::TenantId;
-use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 
 /// SKUs every tenant's catalog has.
@@ -19,23 +18,19 @@ pub struct Tenant {
 
 /// `count` tenants with tokens signed by `secret`.
 pub fn tenants(count: usize, secret: &str, run: &str) -> Vec<Tenant> {
-    let key = EncodingKey::from_secret(secret.as_bytes());
+    // The API's own signer (default key id, issuer and audience), tokens valid for a day.
+    let signer = command_api::identity::TokenIssuer::new(
+        secret.as_bytes(),
+        "default",
+        "tillstream",
+        "tillstream-pos",
+        24 * 3600,
+    );
     (0..count)
         .map(|i| {
             let id = TenantId::parse(format!("{run}-{i}")).expect("run ids are lowercase hex and digits");
-            let now = jsonwebtoken::get_current_timestamp();
-            let claims = command_api::auth::Claims {
-                user_id: format!("loadgen-{i}"),
-                organization_id: id.to_string(),
-                role: events::Role::Manager,
-                terminal_id: Some("till-1".to_owned()),
-                iss: "tillstream".into(),
-                aud: "tillstream-pos".into(),
-                exp: now + 24 * 3600,
-                nbf: None,
-                iat: Some(now),
-            };
-            let token = jsonwebtoken::encode(&Header::default(), &claims, &key)
+            let token = signer
+                .token(&id, &format!("loadgen-{i}"), events::Role::Manager, Some("till-1"))
                 .expect("HMAC signing of plain claims cannot fail");
             Tenant { id, token }
         })

@@ -7,39 +7,22 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use clap::Parser;
-use command_api::auth::{Claims, JwtKeys, TenantContext};
+use command_api::auth::{JwtKeys, TenantContext};
 use command_api::commands::sale::{self, CompleteSale};
 use command_api::config::Cli;
+use command_api::identity::TokenIssuer;
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use events::{Role, TenantId, TerminalId, UserId};
 
 const SECRET: &str = "benchmark-secret-that-is-long-enough-0123456789";
 
-fn token() -> String {
-    let now = jsonwebtoken::get_current_timestamp();
-    let claims = Claims {
-        user_id: "cashier-1".into(),
-        organization_id: "507f1f77bcf86cd799439011".into(),
-        role: Role::Cashier,
-        terminal_id: Some("till-1".into()),
-        iss: "tillstream".into(),
-        aud: "tillstream-pos".into(),
-        exp: now + 3600,
-        nbf: None,
-        iat: Some(now),
-    };
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .expect("signs")
-}
-
 fn hot_paths(c: &mut Criterion) {
     let cli = Cli::parse_from(["command-api", "--jwt-secret", SECRET]);
     let keys = JwtKeys::from_config(&cli.config).expect("keys");
-    let token = token();
+    let tenant = TenantId::parse("507f1f77bcf86cd799439011").expect("a valid tenant id");
+    let token = TokenIssuer::from_config(&cli.config)
+        .token(&tenant, "cashier-1", Role::Cashier, Some("till-1"))
+        .expect("signs");
     c.bench_function("verify HS256 access token", |b| {
         b.iter(|| keys.verify_uncached(black_box(&token)))
     });

@@ -3,10 +3,9 @@
 use anyhow::Context;
 use clap::Parser;
 use command_api::Application;
-use command_api::auth::Claims;
 use command_api::config::{Cli, Command};
+use command_api::identity::TokenIssuer;
 use events::{Role, TenantId};
-use secrecy::ExposeSecret;
 
 /// mimalloc: measurably fewer cycles in allocation-heavy request handling than glibc malloc
 /// (see docs/performance.md).
@@ -34,25 +33,11 @@ async fn main() -> anyhow::Result<()> {
             let tenant = TenantId::parse(tenant).context("--tenant")?;
             let role: Role =
                 serde_json::from_value(serde_json::Value::String(role)).context("--role: admin, manager or cashier")?;
-            let now = jsonwebtoken::get_current_timestamp();
-            let claims = Claims {
-                user_id: user,
-                organization_id: tenant.to_string(),
-                role,
-                terminal_id: terminal,
-                iss: cli.config.jwt_issuer.clone(),
-                aud: cli.config.jwt_audience.clone(),
-                exp: now + ttl_secs,
-                nbf: None,
-                iat: Some(now),
-            };
-            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-            header.kid = Some(cli.config.jwt_default_kid.clone());
-            let key = jsonwebtoken::EncodingKey::from_secret(cli.config.jwt_secret.expose_secret().as_bytes());
-            println!(
-                "{}",
-                jsonwebtoken::encode(&header, &claims, &key).context("signing the token")?
-            );
+            let issuer = TokenIssuer::from_config(&cli.config).with_ttl(ttl_secs);
+            let token = issuer
+                .token(&tenant, &user, role, terminal.as_deref())
+                .context("signing the token")?;
+            println!("{token}");
             Ok(())
         }
     }

@@ -147,13 +147,7 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
     Ok(Identity {
         store,
         mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, databases.main_database())?,
-        issuer: TokenIssuer::new(
-            config.jwt_secret.expose_secret().as_bytes(),
-            &config.jwt_default_kid,
-            &config.jwt_issuer,
-            &config.jwt_audience,
-            config.access_token_ttl_secs,
-        ),
+        issuer: TokenIssuer::from_config(config),
         limiter: RateLimiter::new(
             config.login_attempts_per_email,
             config.login_attempts_per_address,

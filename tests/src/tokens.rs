@@ -26,20 +26,15 @@ impl Default for TokenIssuer {
 }
 
 impl TokenIssuer {
-    /// Claims valid for an hour.
+    /// The API's own signer, with this issuer's secret (under the default key id the test
+    /// app is configured with), issuer and audience; tokens live an hour.
+    pub fn signer(&self) -> command_api::identity::TokenIssuer {
+        command_api::identity::TokenIssuer::new(self.secret.as_bytes(), "default", &self.issuer, &self.audience, 3600)
+    }
+
+    /// Claims valid for an hour, bound to terminal `till-1`.
     pub fn claims(&self, tenant: &TenantId, user: &str, role: Role) -> Claims {
-        let now = jsonwebtoken::get_current_timestamp();
-        Claims {
-            user_id: user.to_owned(),
-            organization_id: tenant.to_string(),
-            role,
-            terminal_id: Some("till-1".to_owned()),
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            exp: now + 3600,
-            nbf: None,
-            iat: Some(now),
-        }
+        self.signer().claims(tenant, user, role, Some("till-1"))
     }
 
     /// Signs `claims` with `secret` under `header`.
@@ -53,8 +48,10 @@ impl TokenIssuer {
         self.sign_with(&Header::new(Algorithm::HS256), claims, &self.secret)
     }
 
-    /// A valid token for `user` with `role` in `tenant`.
+    /// A valid token for `user` with `role` in `tenant`, signed by the API's own signer.
     pub fn token(&self, tenant: &TenantId, user: &str, role: Role) -> String {
-        self.sign(&self.claims(tenant, user, role))
+        self.signer()
+            .token(tenant, user, role, Some("till-1"))
+            .expect("HMAC signing of plain claims cannot fail")
     }
 }
