@@ -2,6 +2,8 @@
 //! with its own stream and subject prefix.
 
 use anyhow::Context;
+use clap::Parser;
+use command_api::config::Cli;
 use command_api::{Application, Config};
 use events::{Role, TenantId};
 use serde_json::Value;
@@ -53,41 +55,35 @@ impl Reply {
 }
 
 impl CommandApp {
-    /// The default configuration for a test app on `stream`.
+    /// The configuration of a test app on `stream`: the real command line's defaults
+    /// (parsed by the binary's own parser, so they cannot drift), with the test servers,
+    /// the per-test stream, the token issuer's secret, and a few limits tests rely on.
     pub fn config(stream: &TestStream, tokens: &TokenIssuer) -> Config {
-        Config {
-            listen_addr: "127.0.0.1:0".parse().expect("literal address"),
-            nats_url: nats_url(),
-            stream_name: stream.name.clone(),
-            subject_prefix: stream.scheme.prefix().to_owned(),
-            stream_partitions: stream.scheme.partitions(),
-            stream_replicas: 1,
-            publish_timeout_ms: 2000,
-            mongodb_uri: mongodb_uri(),
-            main_db: "liquor_pos_main".to_owned(),
-            read_your_writes_timeout_ms: 2000,
-            jwt_secret: tokens.secret.clone().into(),
-            jwt_default_kid: "default".to_owned(),
-            jwt_extra_secrets: None,
-            jwt_public_keys: Vec::new(),
-            jwt_issuer: tokens.issuer.clone(),
-            jwt_audience: tokens.audience.clone(),
-            jwt_leeway_secs: 5,
-            jwt_refresh_secret: None,
-            access_token_ttl_secs: 900,
-            refresh_token_ttl_secs: 3600,
-            verification_ttl_secs: 3600,
-            smtp_url: None,
-            mail_from: "tillstream <no-reply@tillstream.test>".to_owned(),
-            public_url: "http://localhost:8080".to_owned(),
-            login_attempts_per_email: 10,
-            login_attempts_per_address: 1000,
-            login_window_secs: 900,
-            body_limit_bytes: 64 * 1024,
-            catalog_cache_ttl_secs: 30,
-            catalog_cache_capacity: 10_000,
-            log_format: command_api::config::LogFormat::Pretty,
-        }
+        let mut config = Cli::try_parse_from(["command-api", "--jwt-secret", &tokens.secret])
+            .expect("the defaults and a JWT secret form a valid command line")
+            .config;
+        config.listen_addr = "127.0.0.1:0".parse().expect("literal address");
+        config.nats_url = nats_url();
+        config.stream_name = stream.name.clone();
+        config.subject_prefix = stream.scheme.prefix().to_owned();
+        config.stream_partitions = stream.scheme.partitions();
+        config.stream_replicas = 1;
+        config.mongodb_uri = mongodb_uri();
+        config.jwt_default_kid = "default".to_owned();
+        config.jwt_issuer = tokens.issuer.clone();
+        config.jwt_audience = tokens.audience.clone();
+        // A small clock-skew tolerance keeps the expiry tests (tokens 120 s old) far from it.
+        config.jwt_leeway_secs = 5;
+        config.refresh_token_ttl_secs = 3600;
+        config.verification_ttl_secs = 3600;
+        config.smtp_url = None;
+        config.mail_from = "tillstream <no-reply@tillstream.test>".to_owned();
+        // Every test client comes from 127.0.0.1; only the per-email limit is under test.
+        config.login_attempts_per_address = 1000;
+        // The body-limit test sends 200 KiB, which must be over the limit.
+        config.body_limit_bytes = 64 * 1024;
+        config.catalog_cache_capacity = 10_000;
+        config
     }
 
     /// Starts an app with the default configuration.

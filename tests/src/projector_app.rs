@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use clap::Parser;
 use events::TenantId;
 use projector::Projector;
-use projector::config::{Config, LogFormat};
+use projector::config::{Cli, Config, LogFormat};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -22,35 +23,32 @@ pub struct ProjectorApp {
 }
 
 impl ProjectorApp {
-    /// The configuration of a test projector on `stream` (fast failover timings).
+    /// The configuration of a test projector on `stream`: the real command line's
+    /// defaults (parsed by the binary's own parser, so they cannot drift) with the test
+    /// servers, the per-test stream and fast failover timings.
     pub fn config(stream: &TestStream) -> Config {
-        Config {
-            nats_url: nats_url(),
-            stream_name: stream.name.clone(),
-            subject_prefix: stream.scheme.prefix().to_owned(),
-            stream_partitions: stream.scheme.partitions(),
-            stream_replicas: 1,
-            mongodb_uri: mongodb_uri(),
-            main_db: "liquor_pos_main".to_owned(),
-            projector_db: format!("projector_{}", stream.name.to_lowercase()),
-            max_pool_size: 10,
-            min_pool_size: 0,
-            socket_timeout_secs: 45,
-            server_selection_timeout_secs: 5,
-            consumer_prefix: "projector".to_owned(),
-            batch_size: 200,
-            tenant_concurrency: 8,
-            max_ack_pending: 5000,
-            ack_wait_secs: 30,
-            max_deliver: 20,
-            park_after_deliveries: 5,
-            pinned_ttl_secs: 2,
-            worker_index: None,
-            worker_count: None,
-            standby_delay_secs: 1,
-            admin_addr: "127.0.0.1:0".parse().expect("literal address"),
-            log_format: LogFormat::Pretty,
-        }
+        let mut config = Cli::try_parse_from(["projector"])
+            .expect("the defaults form a valid command line")
+            .config;
+        config.nats_url = nats_url();
+        config.stream_name = stream.name.clone();
+        config.subject_prefix = stream.scheme.prefix().to_owned();
+        config.stream_partitions = stream.scheme.partitions();
+        config.stream_replicas = 1;
+        config.mongodb_uri = mongodb_uri();
+        config.projector_db = format!("projector_{}", stream.name.to_lowercase());
+        // Many projectors run at once in a test run; none keeps idle connections.
+        config.min_pool_size = 0;
+        config.batch_size = 200;
+        // Redeliveries and hand-overs within seconds, so failover tests stay short.
+        config.ack_wait_secs = 30;
+        config.pinned_ttl_secs = 2;
+        config.standby_delay_secs = 1;
+        config.worker_index = None;
+        config.worker_count = None;
+        config.admin_addr = "127.0.0.1:0".parse().expect("literal address");
+        config.log_format = LogFormat::Pretty;
+        config
     }
 
     /// Starts a projector with the default test configuration.
