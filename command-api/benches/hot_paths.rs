@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use clap::Parser;
 use command_api::auth::{Claims, JwtKeys, TenantContext};
-use command_api::commands::sale::{self, CompleteSale};
+use command_api::commands::sales::complete::{self as sale, CompleteSale};
 use command_api::config::Cli;
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use events::{Role, TenantId, TerminalId, UserId};
