@@ -6,7 +6,18 @@ use serde_json::Value;
 
 /// (method, path, operationId, request body schema, path parameters, If-Match required,
 /// creates its aggregate).
-const COMMANDS: [(&str, &str, &str, &str, &[&str], bool, bool); 11] = [
+type Operation = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    bool,
+    bool,
+);
+
+/// Every command the API takes.
+const COMMANDS: [Operation; 11] = [
     ("post", "/v1/sales", "complete_sale", "CompleteSale", &[], false, true),
     (
         "post",

@@ -27,7 +27,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
-use crate::auth::MinimumRole;
+use crate::auth::{MinimumRole, TenantContext};
 use crate::commands::CommandMeta;
 use crate::commands::target::{ProductVersion, Target};
 use crate::error::ApiError;
@@ -180,6 +180,21 @@ impl Fold for () {
     fn fold(_: &[StoredEvent]) -> Self {}
 }
 
+/// What a decision is made on.
+#[derive(Debug)]
+pub struct Decision<'a, C: Command> {
+    /// What the command addresses.
+    pub id: &'a C::Id,
+    /// The aggregate's folded state (`()` for a command that creates it).
+    pub state: &'a C::State,
+    /// What [`Command::load`] read.
+    pub loaded: &'a C::Loaded,
+    /// The verified caller.
+    pub context: &'a TenantContext,
+    /// When the server accepted the command.
+    pub now: DateTime<Utc>,
+}
+
 /// A command: its body, its HTTP operation and its decision. See the [module](self).
 pub trait Command: Serialize + DeserializeOwned + ToSchema + Send + Sync + 'static {
     /// The name in the request fingerprint (`CompleteSale`). Never rename it: a retry of
@@ -232,13 +247,7 @@ pub trait Command: Serialize + DeserializeOwned + ToSchema + Send + Sync + 'stat
 
     /// The decision: the event this command makes of the aggregate's state, or a
     /// refusal. Pure: no I/O.
-    fn decide(
-        &self,
-        id: &Self::Id,
-        state: &Self::State,
-        loaded: &Self::Loaded,
-        meta: &CommandMeta,
-    ) -> Result<DomainEvent, ApiError>;
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError>;
 
     /// Runs after the event was recorded (or found recorded), e.g. to invalidate a cache.
     fn recorded(&self, app: &AppState, id: &Self::Id, meta: &CommandMeta) -> impl Future<Output = ()> + Send {

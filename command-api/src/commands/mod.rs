@@ -26,6 +26,6 @@ pub mod meta;
 pub mod sales;
 pub mod target;
 
-pub use command::{AggregateId, Command, Fold, Method, Route};
+pub use command::{AggregateId, Command, Decision, Fold, Method, Route};
 pub use meta::CommandMeta;
 pub use target::{ProductVersion, Target};

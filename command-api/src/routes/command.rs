@@ -30,7 +30,7 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::UtoipaMethodRouter;
 
 use crate::auth::{Authorized, MinimumRole};
-use crate::commands::{AggregateId, Command, CommandMeta, Fold, Method, Target};
+use crate::commands::{AggregateId, Command, CommandMeta, Decision, Fold, Method, Target};
 use crate::error::ApiError;
 use crate::execute;
 use crate::extract::{ApiJson, IdempotencyKey};
@@ -74,8 +74,17 @@ async fn handle<C: Command>(
             command.occurred_at(),
         );
         let loaded = command.load(&app, &meta).await?;
+        let decide = |state: &C::State| {
+            command.decide(&Decision {
+                id: &id,
+                state,
+                loaded: &loaded,
+                context: &meta.context,
+                now: meta.recorded_at,
+            })
+        };
         let create = if C::CREATES {
-            Some(command.decide(&id, &C::State::fold(&[]), &loaded, &meta)?)
+            Some(decide(&C::State::fold(&[]))?)
         } else {
             None
         };
@@ -85,7 +94,7 @@ async fn handle<C: Command>(
             }
             let state = C::State::fold(history);
             let expected = command.expect(&id, &state, history)?;
-            Ok((command.decide(&id, &state, &loaded, &meta)?, expected))
+            Ok((decide(&state)?, expected))
         })
         .await?;
         command.recorded(&app, &id, &meta).await;

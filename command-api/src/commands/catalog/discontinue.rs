@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::commands::catalog::{ProductState, existing, expect_version, invalidate};
-use crate::commands::{Command, CommandMeta, ProductVersion, Route, fields};
+use crate::commands::{Command, CommandMeta, Decision, ProductVersion, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -60,14 +60,8 @@ impl Command for DiscontinueProduct {
         expect_version(target, state)
     }
 
-    fn decide(
-        &self,
-        target: &ProductVersion,
-        state: &ProductState,
-        (): &(),
-        meta: &CommandMeta,
-    ) -> Result<DomainEvent, ApiError> {
-        Ok(discontinue(&target.sku, self, &meta.context, state, meta.recorded_at)?.into())
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        Ok(discontinue(&on.id.sku, self, on.context, on.state, on.now)?.into())
     }
 
     async fn recorded(&self, app: &AppState, target: &ProductVersion, meta: &CommandMeta) {

@@ -6,10 +6,10 @@
 //! `ETag`, and every change forgets the product's cached age restriction.
 //!
 //! # Layout
-//! - [`register`]: [`RegisterProduct`].
+//! - [`register`]: a new product, [`RegisterProduct`].
 //! - [`update`]: [`UpdateProduct`], new details.
-//! - [`change_price`]: [`ChangePrice`].
-//! - [`discontinue`]: [`DiscontinueProduct`].
+//! - [`change_price`]: a new price, [`ChangePrice`].
+//! - [`discontinue`]: the end of a product, [`DiscontinueProduct`].
 //! - [`state`]: [`ProductState`], a product folded from its history.
 
 pub mod change_price;

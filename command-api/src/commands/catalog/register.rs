@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::commands::catalog::{ProductDetailsInput, details, invalidate, price};
-use crate::commands::{Command, CommandMeta, Route, fields};
+use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -56,8 +56,8 @@ impl Command for RegisterProduct {
         format!("product:{sku}")
     }
 
-    fn decide(&self, _: &Sku, (): &(), (): &(), meta: &CommandMeta) -> Result<DomainEvent, ApiError> {
-        Ok(register(self, &meta.context, meta.recorded_at)?.into())
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        Ok(register(self, on.context, on.now)?.into())
     }
 
     async fn recorded(&self, app: &AppState, sku: &Sku, meta: &CommandMeta) {

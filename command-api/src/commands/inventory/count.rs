@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::commands::inventory::movement_id;
-use crate::commands::{Command, CommandMeta, Route, fields};
+use crate::commands::{Command, Decision, Route, fields};
 use crate::error::ApiError;
 
 /// `POST /v1/inventory/counts`: a physical count.
@@ -66,8 +66,8 @@ impl Command for CountStock {
         format!("movement:{id}")
     }
 
-    fn decide(&self, id: &MovementId, (): &(), (): &(), meta: &CommandMeta) -> Result<DomainEvent, ApiError> {
-        Ok(count(self, id.clone(), &meta.context, meta.recorded_at)?.into())
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        Ok(count(self, on.id.clone(), on.context, on.now)?.into())
     }
 }
 

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Cashier, TenantContext};
-use crate::commands::{Command, CommandMeta, Route, fields};
+use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -155,14 +155,8 @@ impl Command for CompleteSale {
             .await
     }
 
-    fn decide(
-        &self,
-        _: &SaleId,
-        (): &(),
-        ages: &HashMap<Sku, u8>,
-        meta: &CommandMeta,
-    ) -> Result<DomainEvent, ApiError> {
-        Ok(decide(self, &meta.context, ages, meta.recorded_at)?.into())
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        Ok(decide(self, on.context, on.loaded, on.now)?.into())
     }
 }
 

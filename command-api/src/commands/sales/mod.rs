@@ -2,8 +2,8 @@
 //!
 //! # Layout
 //! - [`complete`]: [`CompleteSale`], with its arithmetic and age checks.
-//! - [`void`]: [`VoidSale`].
-//! - [`refund`]: [`RefundSale`].
+//! - [`void`]: cancelling a sale in full, [`VoidSale`].
+//! - [`refund`]: returning lines of a sale, [`RefundSale`].
 //! - [`state`]: [`SaleState`], a sale folded from its history (for voids and refunds).
 
 pub mod complete;

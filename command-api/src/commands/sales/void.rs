@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::commands::sales::SaleState;
-use crate::commands::{Command, CommandMeta, Route, fields};
+use crate::commands::{Command, Decision, Route, fields};
 use crate::error::ApiError;
 
 /// `POST /v1/sales/{sale_id}/void`.
@@ -52,14 +52,8 @@ impl Command for VoidSale {
         format!("void:{sale_id}")
     }
 
-    fn decide(
-        &self,
-        sale_id: &SaleId,
-        state: &SaleState,
-        (): &(),
-        meta: &CommandMeta,
-    ) -> Result<DomainEvent, ApiError> {
-        Ok(decide(sale_id, self, &meta.context, state, meta.recorded_at)?.into())
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        Ok(decide(on.id, self, on.context, on.state, on.now)?.into())
     }
 }
 
