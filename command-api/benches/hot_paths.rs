@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use clap::Parser;
 use command_api::auth::{JwtKeys, TenantContext};
-use command_api::commands::sale::{self, CompleteSale};
+use command_api::commands::sales::complete::{self as sale, CompleteSale};
 use command_api::config::Cli;
 use command_api::identity::TokenIssuer;
 use criterion::{Criterion, black_box, criterion_group, criterion_main};

@@ -15,7 +15,7 @@ use events::{AggregateRef, Sku, TenantId};
 use eventstore::{EventStore, ReadError};
 use moka::future::Cache;
 
-use crate::commands::product_state::ProductState;
+use crate::commands::catalog::ProductState;
 use crate::error::ApiError;
 
 /// Cached minimum ages by (tenant, SKU).

@@ -9,12 +9,14 @@
 //! - [`state`]: [`AppState`] shared by handlers.
 //! - [`auth`]: JWT verification and the [`auth::TenantContext`] extractor with role types.
 //! - [`extract`]: JSON body, `Idempotency-Key` and `If-Match` extractors.
-//! - [`commands`]: command bodies and the pure decisions that turn them into events.
+//! - [`commands`]: one file per command: its body, its [`commands::Command`] impl (name,
+//!   route, role, aggregate, idempotency key) and the pure decision that makes its event.
 //! - [`identity`]: signup, verification, login, refresh tokens, users.
 //! - [`queries`]: the read side: products, stock, sales, transactions, reports.
 //! - [`execute`]: append with optimistic concurrency and retry recognition.
 //! - [`catalog_ages`]: cached age restrictions read from the catalog's events.
-//! - [`routes`]: the HTTP routes, health, metrics and the OpenAPI document.
+//! - [`routes`]: the HTTP routes (route tables, with one generic command handler),
+//!   health, metrics and the OpenAPI document.
 //! - [`error`]: [`ApiError`], the one mapping of failures to HTTP.
 
 pub mod auth;

@@ -1,28 +1,31 @@
-//! The commands terminals send, and the pure decisions that turn a command plus the
-//! aggregate's history into one event (or a refusal).
+//! The commands terminals send: one file per command, each with its body, its
+//! [`Command`] impl (name, route, role, aggregate, idempotency key, decision) and its unit
+//! tests.
 //!
-//! Nothing here does I/O: the handlers in [`crate::routes`] load what a decision needs and
-//! hand its result to [`crate::execute`], which appends it.
+//! Nothing here does I/O except the [`Command::load`] / [`Command::recorded`] hooks of
+//! the few commands that need them: the generic handler in [`crate::routes::command`]
+//! extracts a command, runs it through [`crate::execute`] and answers.
 //!
 //! # Layout
+//! - [`command`]: the [`Command`] trait, its [`Route`] and the [`Fold`] of a state.
+//! - [`target`]: [`Target`]: what the path and headers address (a sale id, a product
+//!   version) and how it enters the fingerprint.
 //! - [`meta`]: [`CommandMeta`], what every command carries besides its body, and the
 //!   request fingerprint.
 //! - [`fields`]: shared checks for text, quantities and timestamps.
-//! - [`sale`]: completing a sale, with its arithmetic and age checks.
-//! - [`sale_state`]: a sale's state folded from its history (for voids and refunds).
-//! - [`void`], [`refund`]: voiding and refunding a sale.
-//! - [`inventory`]: receiving, adjusting, counting and transferring stock.
-//! - [`catalog`]: registering, updating, repricing and discontinuing products.
-//! - [`product_state`]: a product's state folded from its history.
+//! - [`sales`]: `complete`, `void`, `refund`, and a sale's folded `state`.
+//! - [`inventory`]: `receive`, `adjust`, `count`, `transfer` (stock movements).
+//! - [`catalog`]: `register`, `update`, `change_price`, `discontinue`, and a product's
+//!   folded `state`.
 
 pub mod catalog;
+pub mod command;
 pub mod fields;
 pub mod inventory;
 pub mod meta;
-pub mod product_state;
-pub mod refund;
-pub mod sale;
-pub mod sale_state;
-pub mod void;
+pub mod sales;
+pub mod target;
 
+pub use command::{AggregateId, Command, Decision, Fold, Method, Route};
 pub use meta::CommandMeta;
+pub use target::{ProductVersion, Target};

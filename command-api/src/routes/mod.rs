@@ -1,8 +1,11 @@
 //! HTTP routes. Each module owns the routes of one area and returns an
 //! [`OpenApiRouter`], so a route and its OpenAPI entry are registered together and cannot
-//! drift apart.
+//! drift apart. A command's route is one line of its area's table,
+//! `.routes(command::<VoidSale>())`: [`command`] builds the handler and the OpenAPI
+//! operation from the command's [`Command`](crate::commands::Command) impl.
 //!
 //! # Layout
+//! - [`command`]: the one generic command handler and its OpenAPI operation.
 //! - [`accepted`]: [`Accepted`], the answer to a command that was recorded.
 //! - [`sales`]: complete, void and refund sales; list and read them.
 //! - [`inventory`]: receipts, adjustments, counts, transfers; stock levels and transactions.
@@ -17,6 +20,7 @@
 pub mod accepted;
 pub mod auth;
 pub mod catalog;
+pub mod command;
 pub mod health;
 pub mod inventory;
 pub mod metrics;

@@ -2,15 +2,15 @@
 //! voided, and a sale is voided once.
 
 use chrono::{DateTime, Utc};
-use events::SaleId;
 use events::event::SaleVoided;
+use events::{DomainEvent, SaleId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::TenantContext;
+use crate::auth::{Manager, TenantContext};
 use crate::codes::ErrorCode;
-use crate::commands::fields;
-use crate::commands::sale_state::SaleState;
+use crate::commands::sales::SaleState;
+use crate::commands::{Command, Decision, Route, fields};
 use crate::error::ApiError;
 
 /// `POST /v1/sales/{sale_id}/void`.
@@ -25,6 +25,37 @@ pub struct VoidSale {
     /// Optional; when present it must be the token's tenant.
     #[serde(default, alias = "organizationId")]
     pub tenant_id: Option<String>,
+}
+
+impl Command for VoidSale {
+    const NAME: &'static str = "VoidSale";
+    const ROUTE: Route = Route::post(
+        "/v1/sales/{sale_id}/void",
+        "void_sale",
+        "sales",
+        "Void a completed sale.",
+    );
+    type Role = Manager;
+    type Target = SaleId;
+    type Id = SaleId;
+    type State = SaleState;
+    type Loaded = ();
+
+    fn occurred_at(&self) -> Option<DateTime<Utc>> {
+        self.occurred_at
+    }
+
+    fn id(&self, sale_id: &SaleId, _: Option<&str>) -> Result<SaleId, ApiError> {
+        Ok(sale_id.clone())
+    }
+
+    fn natural_key(&self, sale_id: &SaleId) -> String {
+        format!("void:{sale_id}")
+    }
+
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        Ok(decide(on.id, self, on.context, on.state, on.now)?.into())
+    }
 }
 
 /// Checks the void against the sale's state and builds the event.

@@ -5,6 +5,8 @@ use events::event::ProductDetails;
 use events::{DomainEvent, Money};
 use eventstore::StoredEvent;
 
+use crate::commands::Fold;
+
 /// What is known about a product from its events.
 #[derive(Debug, Clone, Default)]
 pub struct ProductState {
@@ -49,5 +51,11 @@ impl ProductState {
             .as_ref()
             .and_then(|d| d.age_restriction)
             .map(|a| a.minimum_age)
+    }
+}
+
+impl Fold for ProductState {
+    fn fold(history: &[StoredEvent]) -> Self {
+        ProductState::fold(history)
     }
 }

@@ -7,15 +7,15 @@
 
 use chrono::{DateTime, Utc};
 use events::event::{RefundLine, SaleRefunded, Tender};
-use events::{LocationId, RefundId, SaleId};
+use events::{DomainEvent, LocationId, RefundId, SaleId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::TenantContext;
+use crate::auth::{Manager, TenantContext};
 use crate::codes::ErrorCode;
-use crate::commands::fields;
-use crate::commands::sale::{self, TenderInput};
-use crate::commands::sale_state::SaleState;
+use crate::commands::sales::SaleState;
+use crate::commands::sales::complete::{self as sale, TenderInput};
+use crate::commands::{Command, Decision, Route, fields};
 use crate::error::ApiError;
 
 /// `POST /v1/sales/{sale_id}/refunds`.
@@ -59,6 +59,37 @@ pub struct RefundLineInput {
     pub line_no: u32,
     /// Units returned.
     pub quantity: i64,
+}
+
+impl Command for RefundSale {
+    const NAME: &'static str = "RefundSale";
+    const ROUTE: Route = Route::post(
+        "/v1/sales/{sale_id}/refunds",
+        "refund_sale",
+        "sales",
+        "Refund some or all lines of a sale.",
+    );
+    type Role = Manager;
+    type Target = SaleId;
+    type Id = SaleId;
+    type State = SaleState;
+    type Loaded = ();
+
+    fn occurred_at(&self) -> Option<DateTime<Utc>> {
+        self.occurred_at
+    }
+
+    fn id(&self, sale_id: &SaleId, _: Option<&str>) -> Result<SaleId, ApiError> {
+        Ok(sale_id.clone())
+    }
+
+    fn natural_key(&self, _: &SaleId) -> String {
+        format!("refund:{}", self.refund_id)
+    }
+
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        Ok(decide(on.id, self, on.context, on.state, on.now)?.into())
+    }
 }
 
 /// Checks the refund against the sale and builds the event.

@@ -6,6 +6,8 @@ use events::DomainEvent;
 use events::event::SaleCompleted;
 use eventstore::StoredEvent;
 
+use crate::commands::Fold;
+
 /// What is known about a sale from its events.
 #[derive(Debug, Clone, Default)]
 pub struct SaleState {
@@ -50,5 +52,11 @@ impl SaleState {
     /// Whether any refund was recorded.
     pub fn has_refunds(&self) -> bool {
         !self.refund_ids.is_empty()
+    }
+}
+
+impl Fold for SaleState {
+    fn fold(history: &[StoredEvent]) -> Self {
+        SaleState::fold(history)
     }
 }

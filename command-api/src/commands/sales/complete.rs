@@ -18,13 +18,14 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use events::event::{AgeVerification, AgeVerificationMethod, SaleCompleted, SaleLine, Tender, TenderKind};
-use events::{Currency, LocationId, SaleId, Sku, TerminalId, UserId};
+use events::{Currency, DomainEvent, LocationId, SaleId, Sku, TerminalId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::TenantContext;
-use crate::commands::fields;
+use crate::auth::{Cashier, TenantContext};
+use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Most lines on one sale.
 pub const MAX_LINES: usize = 500;
@@ -122,6 +123,41 @@ pub struct AgeVerificationInput {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub verified_by: Option<UserId>,
+}
+
+impl Command for CompleteSale {
+    const NAME: &'static str = "CompleteSale";
+    const ROUTE: Route = Route::post("/v1/sales", "complete_sale", "sales", "Complete a sale.")
+        .key("Optional; the sale id serves as key otherwise");
+    const CREATES: bool = true;
+    type Role = Cashier;
+    type Target = ();
+    type Id = SaleId;
+    type State = ();
+    /// The catalog's minimum ages of the sale's SKUs.
+    type Loaded = HashMap<Sku, u8>;
+
+    fn occurred_at(&self) -> Option<DateTime<Utc>> {
+        self.occurred_at
+    }
+
+    fn id(&self, (): &(), _: Option<&str>) -> Result<SaleId, ApiError> {
+        Ok(self.sale_id.clone())
+    }
+
+    fn natural_key(&self, id: &SaleId) -> String {
+        format!("sale:{id}")
+    }
+
+    async fn load(&self, app: &AppState, meta: &CommandMeta) -> Result<HashMap<Sku, u8>, ApiError> {
+        app.catalog
+            .minimum_ages(&meta.context.tenant, self.lines.iter().map(|l| &l.sku))
+            .await
+    }
+
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        Ok(decide(self, on.context, on.loaded, on.now)?.into())
+    }
 }
 
 /// Checks a sale and builds its event. `catalog_age` gives the catalog's minimum age for

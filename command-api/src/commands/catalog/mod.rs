@@ -1,0 +1,189 @@
+//! Catalog commands (manager or admin): register, update, reprice, discontinue.
+//!
+//! Changes to an existing product carry `If-Match` with the version the manager saw; a
+//! stale version gets 409 with the current one, so two back-office screens never
+//! overwrite each other silently. Every answer carries the product's new version as
+//! `ETag`, and every change forgets the product's cached age restriction.
+//!
+//! # Layout
+//! - [`register`]: a new product, [`RegisterProduct`].
+//! - [`update`]: [`UpdateProduct`], new details.
+//! - [`change_price`]: a new price, [`ChangePrice`].
+//! - [`discontinue`]: the end of a product, [`DiscontinueProduct`].
+//! - [`state`]: [`ProductState`], a product folded from its history.
+
+pub mod change_price;
+pub mod discontinue;
+pub mod register;
+pub mod state;
+pub mod update;
+
+pub use change_price::ChangePrice;
+pub use discontinue::DiscontinueProduct;
+pub use register::RegisterProduct;
+pub use state::ProductState;
+pub use update::UpdateProduct;
+
+use events::event::{AgeRestriction, ProductDetails};
+use events::{Money, Sku};
+use eventstore::Expected;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::codes::ErrorCode;
+use crate::commands::{CommandMeta, ProductVersion, fields};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Most barcodes per product.
+pub const MAX_BARCODES: usize = 20;
+
+/// The descriptive fields of a product, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductDetailsInput {
+    /// Name on receipts and screens.
+    pub name: String,
+    /// Category (wine, spirits, beer, ...).
+    pub category: String,
+    /// Tax class the terminals apply.
+    pub tax_class: String,
+    /// EAN/UPC barcodes: 8 to 14 digits each.
+    #[serde(default)]
+    pub barcodes: Vec<String>,
+    /// Minimum age to buy, for alcohol and tobacco.
+    #[serde(default)]
+    pub minimum_age: Option<u8>,
+    /// Stock level at which to reorder (>= 0).
+    #[serde(default)]
+    pub reorder_point: Option<i64>,
+}
+
+/// Checks the details and builds them as the events carry them.
+pub fn details(input: &ProductDetailsInput) -> Result<ProductDetails, ApiError> {
+    fields::text("details.name", &input.name)?;
+    fields::text("details.category", &input.category)?;
+    fields::text("details.tax_class", &input.tax_class)?;
+    if input.barcodes.len() > MAX_BARCODES {
+        return Err(ApiError::invalid("details.barcodes", format!("at most {MAX_BARCODES}")));
+    }
+    for (index, barcode) in input.barcodes.iter().enumerate() {
+        if !(8..=14).contains(&barcode.len()) || !barcode.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::invalid(
+                format!("details.barcodes[{index}]"),
+                "must be 8 to 14 digits",
+            ));
+        }
+        if input.barcodes[..index].contains(barcode) {
+            return Err(ApiError::invalid(format!("details.barcodes[{index}]"), "appears twice"));
+        }
+    }
+    if input.minimum_age == Some(0) {
+        return Err(ApiError::invalid("details.minimum_age", "must be > 0 when present"));
+    }
+    if let Some(point) = input.reorder_point
+        && !(0..=fields::MAX_QUANTITY).contains(&point)
+    {
+        return Err(ApiError::invalid(
+            "details.reorder_point",
+            format!("must be between 0 and {}", fields::MAX_QUANTITY),
+        ));
+    }
+    Ok(ProductDetails {
+        name: input.name.clone(),
+        category: input.category.clone(),
+        tax_class: input.tax_class.clone(),
+        barcodes: input.barcodes.clone(),
+        age_restriction: input.minimum_age.map(|minimum_age| AgeRestriction { minimum_age }),
+        reorder_point: input.reorder_point,
+    })
+}
+
+/// Checks a price.
+pub fn price(field: &str, price: Money) -> Result<Money, ApiError> {
+    fields::amount(field, price.amount_minor)?;
+    Ok(price)
+}
+
+/// Refuses a change of a product that does not exist (404) or is discontinued (409).
+pub fn existing(sku: &Sku, state: &ProductState) -> Result<(), ApiError> {
+    if !state.exists() {
+        return Err(ApiError::NotFound {
+            resource: "product",
+            id: sku.to_string(),
+        });
+    }
+    if state.discontinued {
+        return Err(ApiError::StateConflict {
+            code: ErrorCode::ProductDiscontinued,
+            message: format!("product {sku} is discontinued"),
+        });
+    }
+    Ok(())
+}
+
+/// The expectation for a change made against version `if_match`: the product exists and
+/// that version is still its last event.
+pub fn expect_version(target: &ProductVersion, state: &ProductState) -> Result<Expected, ApiError> {
+    if !state.exists() {
+        return Err(ApiError::NotFound {
+            resource: "product",
+            id: target.sku.to_string(),
+        });
+    }
+    if state.version != target.version {
+        return Err(ApiError::VersionConflict {
+            expected: target.version,
+            current: state.version,
+        });
+    }
+    Ok(Expected::LastSequence(target.version))
+}
+
+/// After any catalog command: forget the product's cached age restriction.
+pub async fn invalidate(app: &AppState, meta: &CommandMeta, sku: &Sku) {
+    app.catalog.invalidate(&meta.context.tenant, sku).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> ProductDetailsInput {
+        ProductDetailsInput {
+            name: "Whiskey".into(),
+            category: "spirits".into(),
+            tax_class: "alcohol".into(),
+            barcodes: vec!["082184090466".into()],
+            minimum_age: Some(21),
+            reorder_point: Some(6),
+        }
+    }
+
+    #[test]
+    fn details_are_checked_field_by_field() {
+        assert!(details(&input()).is_ok());
+        type Mutation = Box<dyn Fn(&mut ProductDetailsInput)>;
+        let cases: Vec<(Mutation, &str)> = vec![
+            (Box::new(|d| d.name = " ".into()), "details.name"),
+            (
+                Box::new(|d| d.barcodes = vec!["12ab5678".into()]),
+                "details.barcodes[0]",
+            ),
+            (
+                Box::new(|d| d.barcodes = vec!["12345678".into(), "12345678".into()]),
+                "details.barcodes[1]",
+            ),
+            (Box::new(|d| d.minimum_age = Some(0)), "details.minimum_age"),
+            (Box::new(|d| d.reorder_point = Some(-1)), "details.reorder_point"),
+        ];
+        for (mutate, field) in cases {
+            let mut d = input();
+            mutate(&mut d);
+            match details(&d) {
+                Err(ApiError::InvalidField { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+}

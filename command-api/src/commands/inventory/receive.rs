@@ -1,0 +1,100 @@
+//! A receipt: goods arrived from a supplier.
+
+use chrono::{DateTime, Utc};
+use events::event::StockReceived;
+use events::{DomainEvent, LocationId, Money, MovementId, Sku};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{Manager, TenantContext};
+use crate::commands::inventory::movement_id;
+use crate::commands::{Command, Decision, Route, fields};
+use crate::error::ApiError;
+
+/// `POST /v1/inventory/receipts`: goods arrived from a supplier.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveStock {
+    /// Client-generated id of this movement; required unless `Idempotency-Key` is sent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub movement_id: Option<MovementId>,
+    /// The product.
+    #[schema(value_type = String)]
+    pub sku: Sku,
+    /// Where the goods arrived.
+    #[schema(value_type = String)]
+    pub location: LocationId,
+    /// Units received (> 0).
+    pub quantity: i64,
+    /// Cost of one unit.
+    #[schema(value_type = Object, example = json!({"amount_minor": 1850, "currency": "USD"}))]
+    pub unit_cost: Money,
+    /// Who delivered.
+    pub supplier: String,
+    /// Delivery note or purchase order.
+    pub reference: String,
+    /// When, by the terminal's clock; defaults to now.
+    #[serde(default)]
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Optional; when present it must be the token's tenant.
+    #[serde(default, alias = "organizationId")]
+    pub tenant_id: Option<String>,
+}
+
+impl Command for ReceiveStock {
+    const NAME: &'static str = "ReceiveStock";
+    const ROUTE: Route = Route::post(
+        "/v1/inventory/receipts",
+        "receive_stock",
+        "inventory",
+        "Receive stock from a supplier.",
+    )
+    .key("Required when the body has no movement_id");
+    const CREATES: bool = true;
+    type Role = Manager;
+    type Target = ();
+    type Id = MovementId;
+    type State = ();
+    type Loaded = ();
+
+    fn occurred_at(&self) -> Option<DateTime<Utc>> {
+        self.occurred_at
+    }
+
+    fn id(&self, (): &(), key: Option<&str>) -> Result<MovementId, ApiError> {
+        movement_id(self.movement_id.as_ref(), key)
+    }
+
+    fn natural_key(&self, id: &MovementId) -> String {
+        format!("movement:{id}")
+    }
+
+    fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        Ok(receive(self, on.id.clone(), on.context, on.now)?.into())
+    }
+}
+
+/// Checks a receipt.
+pub fn receive(
+    command: &ReceiveStock,
+    movement_id: MovementId,
+    context: &TenantContext,
+    now: DateTime<Utc>,
+) -> Result<StockReceived, ApiError> {
+    context.check_tenant(command.tenant_id.as_deref())?;
+    fields::occurred_at(command.occurred_at, now)?;
+    fields::positive_quantity("quantity", command.quantity)?;
+    fields::amount("unit_cost.amount_minor", command.unit_cost.amount_minor)?;
+    fields::text("supplier", &command.supplier)?;
+    fields::text("reference", &command.reference)?;
+    Ok(StockReceived {
+        movement_id,
+        sku: command.sku.clone(),
+        location: command.location.clone(),
+        quantity: command.quantity,
+        unit_cost: command.unit_cost,
+        supplier: command.supplier.clone(),
+        reference: command.reference.clone(),
+    })
+}

@@ -1,0 +1,226 @@
+//! The one handler that runs every [`Command`], and the one place its OpenAPI operation
+//! is described: [`command::<C>()`](command) returns both, ready for
+//! [`OpenApiRouter::routes`](utoipa_axum::router::OpenApiRouter::routes). A route table
+//! line is `.routes(command::<VoidSale>())`.
+//!
+//! A request goes through, in this order (the order of the rejections is part of the
+//! API):
+//!
+//! 1. the bearer token and role (401, 403), the `Idempotency-Key` (400), the target's
+//!    headers and path (`If-Match`: 428 / 400), the JSON body (415, 413, 400, 422);
+//! 2. the target's ids (422), the command's own id ([`Command::id`]), the metadata and
+//!    fingerprint ([`CommandMeta`]);
+//! 3. [`Command::load`], then [`execute::run`]: a command that creates its aggregate is
+//!    decided at once and appended expecting an empty subject; any other is decided
+//!    against its folded state inside the optimistic-concurrency loop;
+//! 4. [`Command::recorded`], and the 201 answer ([`Accepted`], with `ETag` if the
+//!    command says so).
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{MethodFilter, MethodRouter};
+use tracing::Instrument;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, Paths};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::ObjectBuilder;
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::UtoipaMethodRouter;
+
+use crate::auth::{Authorized, MinimumRole};
+use crate::commands::{AggregateId, Command, CommandMeta, Decision, Fold, Method, Target};
+use crate::error::ApiError;
+use crate::execute;
+use crate::extract::{ApiJson, IdempotencyKey};
+use crate::routes::Accepted;
+use crate::routes::openapi::{ErrorBody, ErrorDetail};
+use crate::state::AppState;
+
+/// The route of command `C`: its OpenAPI operation and the handler that runs it.
+pub fn command<C: Command>() -> UtoipaMethodRouter<AppState> {
+    let route = C::ROUTE;
+    let (method, filter) = match route.method {
+        Method::Post => (HttpMethod::Post, MethodFilter::POST),
+        Method::Put => (HttpMethod::Put, MethodFilter::PUT),
+    };
+    let mut paths = Paths::new();
+    paths.add_path_operation(route.path, vec![method], operation::<C>());
+    let router = MethodRouter::new().on(filter, handle::<C>);
+    (schemas::<C>(), paths, router)
+}
+
+/// Runs command `C`. See the [module](self) for the steps.
+async fn handle<C: Command>(
+    State(app): State<AppState>,
+    Authorized(context, _): Authorized<C::Role>,
+    IdempotencyKey(key): IdempotencyKey,
+    target: <C::Target as Target>::Raw,
+    ApiJson(command): ApiJson<C>,
+) -> Result<Response, ApiError> {
+    let span = tracing::info_span!("command", command = C::NAME, aggregate = tracing::field::Empty);
+    async move {
+        let target = C::Target::parse(target)?;
+        let id = command.id(&target, key.as_deref())?;
+        let aggregate = id.aggregate();
+        tracing::Span::current().record("aggregate", aggregate.id.as_str());
+        let meta = CommandMeta::new(
+            context,
+            C::NAME,
+            &target.keyed(&command),
+            key,
+            || command.natural_key(&id),
+            command.occurred_at(),
+        );
+        let loaded = command.load(&app, &meta).await?;
+        let decide = |state: &C::State| {
+            command.decide(&Decision {
+                id: &id,
+                state,
+                loaded: &loaded,
+                context: &meta.context,
+                now: meta.recorded_at,
+            })
+        };
+        let create = if C::CREATES {
+            Some(decide(&C::State::fold(&[]))?)
+        } else {
+            None
+        };
+        let outcome = execute::run(&app.store, &meta, aggregate, create, |history| {
+            if C::CREATES {
+                return Err(id.exists(history));
+            }
+            let state = C::State::fold(history);
+            let expected = command.expect(&id, &state, history)?;
+            Ok((decide(&state)?, expected))
+        })
+        .await?;
+        command.recorded(&app, &id, &meta).await;
+        Ok(Accepted::response(outcome, C::ETAG))
+    }
+    .instrument(span)
+    .await
+}
+
+/// The schemas the operation refers to: the body with its parts, the answer, the error.
+fn schemas<C: Command>() -> Vec<(String, RefOr<Schema>)> {
+    let mut schemas = vec![(C::name().into_owned(), C::schema())];
+    C::schemas(&mut schemas);
+    schemas.push((Accepted::name().into_owned(), Accepted::schema()));
+    schemas.push((ErrorBody::name().into_owned(), ErrorBody::schema()));
+    schemas.push((ErrorDetail::name().into_owned(), ErrorDetail::schema()));
+    schemas
+}
+
+/// The OpenAPI operation of `C`, from its route and its associated items.
+fn operation<C: Command>() -> utoipa::openapi::path::Operation {
+    let route = C::ROUTE;
+    let string = || ObjectBuilder::new().schema_type(Type::String).build();
+    let mut operation = OperationBuilder::new()
+        .operation_id(Some(route.operation_id))
+        .summary(Some(route.summary))
+        .description(Some(format!(
+            "Requires the {} role or higher.",
+            <C::Role as MinimumRole>::ROLE
+        )))
+        .tag(route.tag);
+    for name in <C::Target as Target>::PATH_PARAMS {
+        operation = operation.parameter(
+            ParameterBuilder::new()
+                .name(*name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(string())),
+        );
+    }
+    if <C::Target as Target>::IF_MATCH {
+        operation = operation.parameter(
+            ParameterBuilder::new()
+                .name("If-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::True)
+                .description(Some("The version from the ETag"))
+                .schema(Some(string())),
+        );
+    }
+    operation = operation.parameter(
+        ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(route.key)
+            .schema(Some(string())),
+    );
+    let json = |schema: &str| {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(schema)))
+            .build()
+    };
+    operation = operation.request_body(Some(
+        RequestBodyBuilder::new()
+            .content("application/json", json(&C::name()))
+            .required(Some(Required::True))
+            .build(),
+    ));
+    let mut created = ResponseBuilder::new()
+        .description(route.created)
+        .content("application/json", json(&Accepted::name()))
+        .header(
+            "Idempotent-Replayed",
+            HeaderBuilder::new()
+                .schema(string())
+                .description(Some("`true` on the original answer to a retried command"))
+                .build(),
+        );
+    if C::ETAG {
+        created = created.header(
+            "ETag",
+            HeaderBuilder::new()
+                .schema(string())
+                .description(Some("The aggregate's new version, for If-Match"))
+                .build(),
+        );
+    }
+    operation = operation.response("201", created.build());
+    for (status, when) in error_statuses::<C>() {
+        operation = operation.response(
+            status,
+            ResponseBuilder::new()
+                .description(when)
+                .content("application/json", json(&ErrorBody::name()))
+                .build(),
+        );
+    }
+    operation
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+        .build()
+}
+
+/// The error answers `C` can give, with what they mean.
+fn error_statuses<C: Command>() -> Vec<(&'static str, &'static str)> {
+    let mut statuses = vec![
+        (
+            "400",
+            "The body is not well-formed JSON, or a header (Idempotency-Key, If-Match) is invalid",
+        ),
+        ("401", "No valid bearer token"),
+        ("403", "The role is too low, or the body names another tenant"),
+    ];
+    if !C::CREATES {
+        statuses.push(("404", "The aggregate does not exist"));
+    }
+    statuses.push((
+        "409",
+        "A conflict with the aggregate's state, its version, or an earlier command under the same Idempotency-Key",
+    ));
+    statuses.push(("413", "The body is larger than the configured limit"));
+    statuses.push(("415", "The body is not application/json"));
+    statuses.push(("422", "The command is invalid; `field` names the part at fault"));
+    if <C::Target as Target>::IF_MATCH {
+        statuses.push(("428", "If-Match is required"));
+    }
+    statuses.push(("503", "The event store is unavailable; retry after Retry-After"));
+    statuses
+}
