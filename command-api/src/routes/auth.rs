@@ -120,7 +120,7 @@ fn token_error(code: crate::codes::ErrorCode, message: &str) -> ApiError {
 
 /// Register an organization; a verification link is mailed to the admin.
 #[utoipa::path(post, path = "/v1/auth/signup", tag = "identity", request_body = SignupRequest,
-    responses((status = 202, description = "Verification mail sent"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 202, description = "Verification mail sent"), (status = 409, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "signup", skip_all)]
 async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupRequest>) -> Result<Response, ApiError> {
     let identity = &state.identity;
@@ -190,7 +190,7 @@ async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupR
 
 /// Confirm the email: creates the organization, its admin and its tenant database.
 #[utoipa::path(post, path = "/v1/auth/verify", tag = "identity", request_body = VerifyRequest,
-    responses((status = 201, description = "Organization created"), (status = 400, body = ErrorBody), (status = 410, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 201, description = "Organization created"), (status = 409, body = ErrorBody, description = "token_used or token_expired"), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "verify", skip_all)]
 async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyRequest>) -> Result<Response, ApiError> {
     let identity = &state.identity;
@@ -348,7 +348,7 @@ async fn issue_pair(identity: &Identity, user: &UserRecord, family_id: String) -
 
 /// Log in with email and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "identity", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "login", skip_all)]
 async fn login(
     State(state): State<AppState>,
@@ -382,7 +382,7 @@ async fn login(
 /// Exchange a refresh token for a new pair. Each refresh token works once; presenting a
 /// used one revokes every token descended from the same login.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "identity", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "refresh", skip_all)]
 async fn refresh(
     State(state): State<AppState>,
@@ -427,7 +427,7 @@ async fn refresh(
 
 /// Log out: revokes the refresh token and every token of its login.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "identity", request_body = RefreshRequest,
-    responses((status = 204, description = "Logged out"), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Logged out"), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "logout", skip_all)]
 async fn logout(
     State(state): State<AppState>,

@@ -80,7 +80,7 @@ fn user_id(raw: String) -> Result<UserId, ApiError> {
 
 /// The organization's users.
 #[utoipa::path(get, path = "/v1/users", tag = "users",
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn list_users(
     State(state): State<AppState>,
@@ -93,7 +93,7 @@ async fn list_users(
 /// Create a user with a role.
 #[utoipa::path(post, path = "/v1/users", tag = "users", request_body = CreateUser,
     responses((status = 201, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+        (status = 409, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 #[tracing::instrument(name = "create_user", skip_all)]
 async fn create_user(
@@ -143,7 +143,7 @@ async fn create_user(
 #[utoipa::path(put, path = "/v1/users/{user_id}/role", tag = "users", request_body = ChangeRole,
     params(("user_id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = Accepted), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 #[tracing::instrument(name = "change_role", skip_all)]
 async fn change_role(
@@ -205,7 +205,7 @@ async fn append_user_event(
 #[utoipa::path(post, path = "/v1/users/{user_id}/deactivate", tag = "users", request_body = DeactivateUser,
     params(("user_id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = Accepted), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 #[tracing::instrument(name = "deactivate_user", skip_all)]
 async fn deactivate_user(
