@@ -13,9 +13,13 @@ use utoipa::ToSchema;
 macro_rules! catalogue {
     ($( $(#[doc = $doc:literal])+ $variant:ident = $code:literal => $status:ident, )+) => {
         /// A stable, machine-readable error code.
+        ///
+        /// Serialised as the variant's name in snake_case, which is also the catalogue's
+        /// code (a unit test checks both against each other and against the OpenAPI enum).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
-            $( $(#[doc = $doc])+ #[serde(rename = $code)] $variant, )+
+            $( $(#[doc = $doc])+ $variant, )+
         }
 
         impl ErrorCode {
@@ -154,6 +158,20 @@ mod tests {
             );
             assert!(!code.description().is_empty(), "{code} has no description");
         }
+    }
+
+    #[test]
+    fn the_openapi_enum_lists_exactly_the_catalogue() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(ErrorCode::schema()).expect("a schema serialises");
+        let listed: Vec<&str> = schema["enum"]
+            .as_array()
+            .expect("an enum schema")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(listed, codes);
     }
 
     #[test]
