@@ -6,7 +6,6 @@
 use std::time::{Duration, Instant};
 
 use events::TenantId;
-use futures::StreamExt;
 use serde::Serialize;
 
 use crate::baselines;
@@ -33,14 +32,13 @@ pub struct ReplayReport {
 /// Reads every event of `tenant` with an ordered consumer, counting them.
 async fn raw_read(store: &eventstore::EventStore, tenant: &TenantId) -> anyhow::Result<Rate> {
     let started = Instant::now();
-    let consumer = store.tenant_reader(tenant, 1).await?;
+    let mut reader = store.tenant_reader(tenant, 1).await?;
     let mut read = 0u64;
-    if consumer.cached_info().num_pending > 0 {
-        let mut messages = consumer.messages().await?;
-        while let Some(message) = tokio::time::timeout(Duration::from_secs(30), messages.next()).await? {
+    if reader.pending() > 0 {
+        while let Some(message) = tokio::time::timeout(Duration::from_secs(30), reader.next()).await? {
             let message = message?;
             read += 1;
-            if message.info().map_err(|e| anyhow::anyhow!("{e}"))?.pending == 0 {
+            if message.pending() == 0 {
                 break;
             }
         }
@@ -61,9 +59,9 @@ pub async fn measure(setup: &Setup, mongo: &mongodb::Client, tenant: &TenantId) 
 
     let scratch = mongo.database(&format!("{}_replay", setup.prefix));
     scratch.drop().await?;
-    let mut progress = projector::replay::progress::Progress::new(format!("replay {tenant}"), true);
+    let mut progress = projector::rebuild::progress::Progress::new(format!("replay {tenant}"), true);
     let started = Instant::now();
-    projector::replay::rebuild::rebuild(
+    projector::rebuild::rebuild(
         &store,
         &scratch,
         &projector::model::docs::collections::Target::live(),

@@ -53,7 +53,7 @@ impl CatalogAges {
                 })
                 .await
                 .map_err(|err: Arc<ReadError>| match err.as_ref() {
-                    ReadError::Unavailable(message) => ApiError::Unavailable(message.clone()),
+                    ReadError::Unavailable(cause) => ApiError::Unavailable(format!("event store: {cause}")),
                     other => ApiError::Internal(anyhow::anyhow!("reading product {sku}: {other}")),
                 })?;
             Ok::<_, ApiError>(age.map(|age| (sku.clone(), age)))

@@ -97,7 +97,7 @@ where
             Err(AppendError::Conflict { expected }) => {
                 tracing::debug!(expected, %aggregate, "aggregate moved on; deciding again");
             }
-            Err(AppendError::Unavailable(message)) => return Err(ApiError::Unavailable(message)),
+            Err(AppendError::Unavailable(cause)) => return Err(ApiError::Unavailable(format!("event store: {cause}"))),
             Err(other) => {
                 return Err(ApiError::Internal(
                     anyhow::Error::new(other).context("appending the event"),
@@ -126,7 +126,7 @@ fn previous_attempt<'h>(history: &'h [StoredEvent], meta: &CommandMeta) -> Resul
 
 fn read_error(err: ReadError) -> ApiError {
     match err {
-        ReadError::Unavailable(message) => ApiError::Unavailable(message),
+        ReadError::Unavailable(cause) => ApiError::Unavailable(format!("event store: {cause}")),
         other => ApiError::Internal(anyhow::Error::new(other).context("reading the aggregate's history")),
     }
 }

@@ -18,10 +18,13 @@
 //! - [`subject`]: the one place that turns (tenant, aggregate, id) into a NATS subject.
 //! - [`headers`]: names of the NATS headers that accompany an event.
 //! - [`codec`]: JSON encoding and versioned decoding with typed errors.
+//! - [`control`]: [`ControlMarker`], the non-event message that tells the live projector
+//!   to hand a tenant's read model over at one point of its stream.
 //! - [`upcast`]: the chain that lifts older payload versions to the current one.
 
 pub mod aggregate;
 pub mod codec;
+pub mod control;
 pub mod envelope;
 pub mod event;
 pub mod headers;
@@ -34,6 +37,7 @@ pub mod upcast;
 
 pub use aggregate::{AggregateKind, AggregateRef};
 pub use codec::{DecodeError, decode, encode};
+pub use control::ControlMarker;
 pub use envelope::{Actor, EventEnvelope};
 pub use event::{DomainEvent, EventType};
 pub use ids::{IdError, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId};

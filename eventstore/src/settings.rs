@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, stream};
 use events::SubjectScheme;
 
-use crate::error::SetupError;
+use crate::error::{Cause, SetupError};
 
 /// What the event stream looks like. Every process that touches the stream builds the same
 /// settings from its configuration, so whichever starts first creates it.
@@ -74,33 +74,30 @@ impl StreamSettings {
     /// Creates the stream, or updates it to these settings if it exists, keeping the
     /// partition count it was created with. Returns the stream and the effective scheme.
     pub async fn ensure(&self, jetstream: &jetstream::Context) -> Result<(stream::Stream, SubjectScheme), SetupError> {
-        let error = |message: String| SetupError {
+        let error = |source: Cause| SetupError {
             stream: self.name.clone(),
-            message,
+            source,
         };
         let mut effective = self.clone();
         if let Ok(mut existing) = jetstream.get_stream(&self.name).await {
-            let info = existing.info().await.map_err(|e| error(e.to_string()))?;
+            let info = existing.info().await.map_err(|e| error(e.into()))?;
             if let Some(recorded) = info.config.metadata.get(Self::PARTITIONS_METADATA) {
-                let partitions = recorded
-                    .parse::<u32>()
-                    .map_err(|_| error(format!("metadata {} is {recorded:?}", Self::PARTITIONS_METADATA)))?;
+                let partitions = recorded.parse::<u32>().map_err(|e| {
+                    error(format!("metadata {} is {recorded:?}: {e}", Self::PARTITIONS_METADATA).into())
+                })?;
                 if partitions != self.scheme.partitions() {
                     tracing::info!(stream = %self.name, partitions, configured = self.scheme.partitions(),
                         "using the partition count the stream was created with");
                 }
-                effective.scheme = SubjectScheme::with_partitions(self.scheme.prefix(), partitions)
-                    .map_err(|e| error(e.to_string()))?;
+                effective.scheme =
+                    SubjectScheme::with_partitions(self.scheme.prefix(), partitions).map_err(|e| error(e.into()))?;
             }
         }
         jetstream
             .create_or_update_stream(effective.stream_config())
             .await
-            .map_err(|e| error(e.to_string()))?;
-        let stream = jetstream
-            .get_stream(&self.name)
-            .await
-            .map_err(|e| error(e.to_string()))?;
+            .map_err(|e| error(e.into()))?;
+        let stream = jetstream.get_stream(&self.name).await.map_err(|e| error(e.into()))?;
         Ok((stream, effective.scheme))
     }
 }

@@ -1,4 +1,5 @@
-//! Appending events with expectations, and reading an aggregate's history.
+//! Opening the store, appending events with expectations (and control markers), and
+//! reading an aggregate's history or a tenant's head.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::stream::{self, DirectGetErrorKind};
 use async_nats::jetstream::{self};
 use chrono::{DateTime, Utc};
-use events::{AggregateRef, EventEnvelope, SubjectScheme, TenantId, headers};
+use events::{AggregateRef, ControlMarker, EventEnvelope, SubjectScheme, TenantId, headers};
 
 use crate::error::{AppendError, ReadError, SetupError};
 use crate::settings::StreamSettings;
@@ -98,13 +99,8 @@ impl EventStore {
         &self.inner.scheme
     }
 
-    /// The JetStream context (for consumers and administration).
-    pub fn jetstream(&self) -> &jetstream::Context {
-        &self.inner.jetstream
-    }
-
-    /// The stream handle (consumers, direct gets).
-    pub fn stream(&self) -> &stream::Stream {
+    /// The stream handle. Crate-private: callers go through the typed operations.
+    pub(crate) fn stream(&self) -> &stream::Stream {
         &self.inner.stream
     }
 
@@ -128,13 +124,10 @@ impl EventStore {
         fingerprint: Option<&str>,
     ) -> Result<Appended, AppendError> {
         if !self.is_connected() {
-            return Err(AppendError::Unavailable("not connected to NATS".to_owned()));
+            return Err(AppendError::Unavailable("not connected to NATS".into()));
         }
         let subject = self.inner.scheme.subject(&envelope.tenant_id, &envelope.aggregate());
-        let mut message_headers = HeaderMap::new();
-        for (name, value) in headers::for_envelope(envelope) {
-            message_headers.insert(name, value.as_str());
-        }
+        let mut message_headers = envelope_headers(envelope);
         if let Some(sequence) = expected.header_value() {
             message_headers.insert(headers::EXPECTED_LAST_SUBJECT_SEQUENCE, sequence.to_string().as_str());
         }
@@ -178,29 +171,56 @@ impl EventStore {
         }
     }
 
-    /// An ordered reader of every message on `tenant`'s subjects from stream sequence
-    /// `from` on (control markers included), for replays, exports and raw reads. An
-    /// ordered consumer: ephemeral, flow-controlled, recreated by the client on a gap.
-    pub async fn tenant_reader(
-        &self,
-        tenant: &TenantId,
-        from: u64,
-    ) -> Result<jetstream::consumer::Consumer<jetstream::consumer::pull::OrderedConfig>, ReadError> {
-        use jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
-        let deliver_policy = if from <= 1 {
-            DeliverPolicy::All
-        } else {
-            DeliverPolicy::ByStartSequence { start_sequence: from }
-        };
-        self.inner
-            .stream
-            .create_consumer(OrderedConfig {
-                filter_subject: self.inner.scheme.tenant_filter(tenant),
-                deliver_policy,
-                ..Default::default()
-            })
+    /// Appends `envelopes` in order, without expectations or fingerprints, sending every
+    /// one before waiting for the acknowledgements (an import of events that were already
+    /// decided elsewhere: one round trip per call instead of one per event).
+    pub async fn append_many(&self, envelopes: &[EventEnvelope]) -> Result<(), AppendError> {
+        let mut acks = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let subject = self.inner.scheme.subject(&envelope.tenant_id, &envelope.aggregate());
+            let body = events::encode(envelope)?;
+            acks.push(
+                self.inner
+                    .jetstream
+                    .publish_with_headers(subject, envelope_headers(envelope), body.into())
+                    .await
+                    .map_err(|err| classify_publish(err, Expected::Any))?,
+            );
+        }
+        for ack in acks {
+            ack.await.map_err(|err| classify_publish(err, Expected::Any))?;
+        }
+        Ok(())
+    }
+
+    /// Appends `marker` to `tenant`'s subjects (`<prefix>.<p>.<tenant>.control.<job>`), so
+    /// the live projector acts on it after every earlier message of the tenant and before
+    /// every later one. Returns its stream sequence.
+    pub async fn place_marker(&self, tenant: &TenantId, marker: &ControlMarker) -> Result<u64, AppendError> {
+        let subject = marker
+            .subject(&self.inner.scheme, tenant)
+            .map_err(AppendError::InvalidMarker)?;
+        let body = marker.encode()?;
+        let ack = self
+            .inner
+            .jetstream
+            .publish(subject, body.into())
             .await
-            .map_err(|err| ReadError::Other(format!("creating a reader for {tenant}: {err}")))
+            .map_err(|err| classify_publish(err, Expected::Any))?
+            .await
+            .map_err(|err| classify_publish(err, Expected::Any))?;
+        Ok(ack.sequence)
+    }
+
+    /// The stream sequence of `tenant`'s newest message (event or marker), or `None` when
+    /// it has none: the head a tenant's read model is compared with to tell its lag.
+    pub async fn tenant_head(&self, tenant: &TenantId) -> Result<Option<u64>, ReadError> {
+        let filter = self.inner.scheme.tenant_filter(tenant);
+        match self.inner.stream.direct_get_last_for_subject(filter).await {
+            Ok(message) => Ok(Some(message.sequence)),
+            Err(err) if err.kind() == DirectGetErrorKind::NotFound => Ok(None),
+            Err(err) => Err(classify_read(err)),
+        }
     }
 
     /// The latest event of one aggregate, if it has any.
@@ -212,6 +232,15 @@ impl EventStore {
             Err(err) => Err(classify_read(err)),
         }
     }
+}
+
+/// The headers every stored event carries (its ids, type and version).
+fn envelope_headers(envelope: &EventEnvelope) -> HeaderMap {
+    let mut message_headers = HeaderMap::new();
+    for (name, value) in headers::for_envelope(envelope) {
+        message_headers.insert(name, value.as_str());
+    }
+    message_headers
 }
 
 fn stored(message: async_nats::jetstream::message::StreamMessage) -> Result<StoredEvent, ReadError> {
@@ -240,10 +269,10 @@ fn classify_publish(err: async_nats::jetstream::context::PublishError, expected:
         PublishErrorKind::TimedOut
         | PublishErrorKind::BrokenPipe
         | PublishErrorKind::StreamNotFound
-        | PublishErrorKind::MaxAckPending => AppendError::Unavailable(err.to_string()),
-        // The error's text already carries the server's description and codes.
-        _ if server_cannot_store_now(&err) => AppendError::Unavailable(err.to_string()),
-        _ => AppendError::Rejected(err.to_string()),
+        | PublishErrorKind::MaxAckPending => AppendError::Unavailable(err.into()),
+        // The error's text carries the server's description and codes.
+        _ if server_cannot_store_now(&err) => AppendError::Unavailable(err.into()),
+        _ => AppendError::Rejected(err.into()),
     }
 }
 
@@ -267,7 +296,7 @@ fn server_cannot_store_now(err: &async_nats::jetstream::context::PublishError) -
 /// stream gone), except for a subject we built wrongly.
 fn classify_read(err: async_nats::jetstream::stream::DirectGetError) -> ReadError {
     match err.kind() {
-        DirectGetErrorKind::InvalidSubject => ReadError::Other(err.to_string()),
-        _ => ReadError::Unavailable(err.to_string()),
+        DirectGetErrorKind::InvalidSubject => ReadError::Other(err.into()),
+        _ => ReadError::Unavailable(err.into()),
     }
 }

@@ -83,17 +83,19 @@ async fn ready(State(state): State<AdminState>) -> (StatusCode, Json<Value>) {
 async fn stats(State(state): State<AdminState>) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
     let mut partitions = Vec::new();
     for partition in 0..state.store.scheme().partitions() {
-        let name = format!("{}-p{partition}", state.consumer_prefix);
-        match state.store.stream().consumer_info(&name).await {
-            Ok(info) => partitions.push(json!({
+        let name = crate::partition::consumer_name_with(&state.consumer_prefix, partition);
+        match state.store.reader_position(&name).await {
+            Ok(position) => partitions.push(json!({
                 "partition": partition,
                 "consumer": name,
-                "pending": info.num_pending,
-                "ack_pending": info.num_ack_pending,
-                "ack_floor": info.ack_floor.stream_sequence,
-                "delivered": info.delivered.stream_sequence,
+                "pending": position.pending,
+                "ack_pending": position.ack_pending,
+                "ack_floor": position.ack_floor,
+                "delivered": position.delivered,
             })),
-            Err(err) => partitions.push(json!({"partition": partition, "consumer": name, "error": err.to_string()})),
+            Err(err) => partitions.push(
+                json!({"partition": partition, "consumer": name, "error": format!("{:#}", anyhow::Error::new(err))}),
+            ),
         }
     }
     Ok(Json(
@@ -106,16 +108,12 @@ async fn lag(
     Path(tenant): Path<String>,
 ) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
     let tenant = TenantId::parse(tenant).map_err(bad_tenant)?;
-    let head = match state
+    let head = state
         .store
-        .stream()
-        .direct_get_last_for_subject(state.store.scheme().tenant_filter(&tenant))
+        .tenant_head(&tenant)
         .await
-    {
-        Ok(message) => message.sequence,
-        Err(err) if err.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound => 0,
-        Err(err) => return Err(unavailable(err)),
-    };
+        .map_err(|e| unavailable(format!("{:#}", anyhow::Error::new(e))))?
+        .unwrap_or(0);
     let db = state.databases.database(&tenant).await.map_err(unavailable)?;
     let checkpoint = db
         .collection::<bson::Document>(collections::CHECKPOINTS)

@@ -2,13 +2,13 @@
 //! in order, write the changes and park what cannot be applied.
 
 use chrono::Utc;
-use events::{AggregateKind, SubjectScheme, TenantId};
+use events::{AggregateKind, ControlMarker, SubjectScheme, TenantId};
+use eventstore::Delivery;
 
 use mongodb::Database;
 
 use crate::model::docs::collections::Target;
 use crate::model::fold::{self, Changes, FoldError, Sequenced, Snapshot};
-use crate::replay::marker::ControlMarker;
 use crate::store::TenantDatabases;
 use crate::store::writer::{self, ParkedDoc, Prepared, WriteError};
 
@@ -41,22 +41,15 @@ pub enum Item {
 /// so its size on the error path does not matter).
 /// `park_after` deliveries make any message poison (it keeps coming back unapplied).
 #[allow(clippy::result_large_err)]
-pub fn classify(
-    scheme: &SubjectScheme,
-    message: &async_nats::jetstream::Message,
-    park_after: i64,
-) -> Result<(TenantId, Item), ParkedDoc> {
-    let (sequence, deliveries) = message
-        .info()
-        .map(|i| (i.stream_sequence, i.delivered))
-        .unwrap_or_default();
-    let subject = message.subject.to_string();
+pub fn classify(scheme: &SubjectScheme, message: &Delivery, park_after: i64) -> Result<(TenantId, Item), ParkedDoc> {
+    let (sequence, deliveries) = (message.sequence(), message.deliveries());
+    let subject = message.subject().to_owned();
     let poison = |error: String, event_type: Option<String>| ParkedDoc {
         sequence: sequence as i64,
         subject: subject.clone(),
         event_type,
         error,
-        payload: String::from_utf8_lossy(&message.payload).into_owned(),
+        payload: String::from_utf8_lossy(message.payload()).into_owned(),
         deliveries,
         parked_at: Utc::now(),
     };
@@ -73,7 +66,7 @@ pub fn classify(
             None,
         ))
     } else if aggregate.kind == AggregateKind::Control {
-        match serde_json::from_slice::<ControlMarker>(&message.payload) {
+        match ControlMarker::decode(message.payload()) {
             Ok(marker) if marker.job_id == aggregate.id => Item::Control(sequence, marker),
             Ok(_) => Item::Poison(poison(
                 "control marker names another job than its subject".to_owned(),
@@ -82,7 +75,7 @@ pub fn classify(
             Err(err) => Item::Poison(poison(format!("malformed control marker: {err}"), None)),
         }
     } else {
-        match events::decode(&message.payload) {
+        match events::decode(message.payload()) {
             Err(err) => Item::Poison(poison(err.to_string(), None)),
             Ok(envelope) if envelope.tenant_id != tenant => Item::Poison(poison(
                 format!(
@@ -103,7 +96,7 @@ pub fn classify(
                 Origin {
                     subject: subject.clone(),
                     deliveries,
-                    payload: message.payload.clone(),
+                    payload: message.payload().clone(),
                 },
             ),
         }

@@ -101,8 +101,8 @@ pub async fn fresh_rebuild(
     scratch: &mongodb::Database,
     tenant: &events::TenantId,
 ) -> anyhow::Result<Dump> {
-    let mut progress = projector::replay::progress::Progress::new("fresh rebuild", false);
+    let mut progress = projector::rebuild::progress::Progress::new("fresh rebuild", false);
     let live = projector::model::docs::collections::Target::live();
-    projector::replay::rebuild::rebuild(store, scratch, &live, tenant, None, &mut progress).await?;
+    projector::rebuild::rebuild(store, scratch, &live, tenant, None, &mut progress).await?;
     dump(scratch).await
 }

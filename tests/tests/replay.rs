@@ -124,8 +124,8 @@ async fn a_replay_while_events_keep_arriving_loses_nothing() -> anyhow::Result<(
     let live = site.dump(&tenant).await?;
     let fresh = {
         let scratch = site.servers.mongo.database(&format!("fresh_{tenant}"));
-        let mut progress = projector::replay::progress::Progress::new("fresh", false);
-        projector::replay::rebuild::rebuild(
+        let mut progress = projector::rebuild::progress::Progress::new("fresh", false);
+        projector::rebuild::rebuild(
             &site.store,
             &scratch,
             &projector::model::docs::collections::Target::live(),
@@ -177,12 +177,11 @@ async fn a_replay_over_many_batches_equals_the_oracle_also_for_voids_of_sales_st
     let last = site.publish(&events).await?;
     let scratch = site.servers.mongo.database(&format!("batches_{tenant}"));
     let live = projector::model::docs::collections::Target::live();
-    let mut progress = projector::replay::progress::Progress::new("batches", false);
-    let reached =
-        projector::replay::rebuild::rebuild(&site.store, &scratch, &live, &tenant, None, &mut progress).await?;
+    let mut progress = projector::rebuild::progress::Progress::new("batches", false);
+    let reached = projector::rebuild::rebuild(&site.store, &scratch, &live, &tenant, None, &mut progress).await?;
     assert_eq!(reached, last);
     assert_eq!(progress.done(), events.len() as u64);
-    assert_eq!(projector::replay::rebuild::checkpoint(&scratch, &live).await?, last);
+    assert_eq!(projector::rebuild::checkpoint(&scratch, &live).await?, last);
     let rebuilt = read_model::dump(&scratch).await?;
     assert_eq!(difference(&read_model::expected(&events, 1)?, &rebuilt), None);
     assert_eq!(tests::read_model::parked(&scratch).await?, 0);
@@ -417,9 +416,9 @@ async fn old_schema_versions_replay_to_the_same_read_model_as_current_ones() -> 
     let old_db = old_site.servers.mongo.database(&format!("old_{tenant}"));
     let new_db = new_site.servers.mongo.database(&format!("new_{tenant}"));
     let live = projector::model::docs::collections::Target::live();
-    let mut progress = projector::replay::progress::Progress::new("old", false);
-    projector::replay::rebuild::rebuild(&old_site.store, &old_db, &live, &tenant, None, &mut progress).await?;
-    projector::replay::rebuild::rebuild(&new_site.store, &new_db, &live, &tenant, None, &mut progress).await?;
+    let mut progress = projector::rebuild::progress::Progress::new("old", false);
+    projector::rebuild::rebuild(&old_site.store, &old_db, &live, &tenant, None, &mut progress).await?;
+    projector::rebuild::rebuild(&new_site.store, &new_db, &live, &tenant, None, &mut progress).await?;
     let (old, new) = (read_model::dump(&old_db).await?, read_model::dump(&new_db).await?);
     assert_eq!(difference(&old, &new), None);
     assert_eq!(difference(&read_model::expected(&events, 1)?, &new), None);

@@ -4,10 +4,9 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use async_nats::HeaderMap;
-use async_nats::jetstream::stream::DirectGetErrorKind;
 use bson::doc;
-use events::{AggregateKind, EventEnvelope, TenantId, headers};
+use events::control::{ControlMarker, Operation};
+use events::{AggregateKind, EventEnvelope, TenantId};
 use eventstore::EventStore;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -15,9 +14,9 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::model::docs::collections::{self, Target};
-use crate::replay::marker::{ControlMarker, Operation};
-use crate::replay::progress::Progress;
-use crate::replay::{ReplayError, SHADOW_PREFIX, rebuild, swap};
+use crate::partition::handover;
+use crate::rebuild::{self, progress::Progress};
+use crate::replay::{ReplayError, SHADOW_PREFIX};
 use crate::store::TenantDatabases;
 
 /// How long to wait for the live projector to act on a marker.
@@ -27,27 +26,11 @@ fn new_job_id() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
 
-/// Appends `marker` to `tenant`'s subjects; returns its sequence.
-async fn place_marker(store: &EventStore, tenant: &TenantId, marker: &ControlMarker) -> Result<u64, ReplayError> {
-    let subject = marker
-        .subject(store.scheme(), tenant)
-        .map_err(|e| ReplayError::Refused(e.to_string()))?;
-    let body = serde_json::to_vec(marker).map_err(|e| ReplayError::Refused(e.to_string()))?;
-    let ack = store
-        .jetstream()
-        .publish(subject, body.into())
-        .await
-        .map_err(|e| ReplayError::Stream(e.to_string()))?
-        .await
-        .map_err(|e| ReplayError::Stream(e.to_string()))?;
-    Ok(ack.sequence)
-}
-
 /// Waits until the handover record of `db` names `job_id`.
 async fn wait_for_handover(db: &mongodb::Database, job_id: &str, timeout: Duration) -> Result<(), ReplayError> {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(record) = swap::record(db).await?
+        if let Some(record) = handover::record(db).await?
             && record.get_str("job_id").ok() == Some(job_id)
         {
             return Ok(());
@@ -85,9 +68,9 @@ pub async fn replay(
             prefix: SHADOW_PREFIX.to_owned(),
         },
     };
-    let sequence = place_marker(store, tenant, &marker).await?;
+    let sequence = store.place_marker(tenant, &marker).await?;
     if offline {
-        swap::perform(store, databases, tenant, sequence, &marker).await?;
+        handover::perform(store, databases, tenant, sequence, &marker).await?;
     } else {
         wait_for_handover(&db, &marker.job_id, HANDOVER_TIMEOUT).await?;
     }
@@ -137,7 +120,7 @@ pub async fn replay_all(
         .await;
     Ok(results
         .into_iter()
-        .filter_map(|(tenant, result)| result.err().map(|e| (tenant, e.to_string())))
+        .filter_map(|(tenant, result)| result.err().map(|e| (tenant, format!("{:#}", anyhow::Error::new(e)))))
         .collect())
 }
 
@@ -260,9 +243,9 @@ pub async fn move_tenant(
         job_id: new_job_id(),
         operation: Operation::MoveTo { uri: uri.to_owned() },
     };
-    let sequence = place_marker(store, tenant, &marker).await?;
+    let sequence = store.place_marker(tenant, &marker).await?;
     if offline {
-        swap::perform(store, databases, tenant, sequence, &marker).await?;
+        handover::perform(store, databases, tenant, sequence, &marker).await?;
     } else {
         wait_for_handover(&target_db, &marker.job_id, HANDOVER_TIMEOUT).await?;
     }
@@ -342,29 +325,21 @@ pub async fn export(store: &EventStore, tenant: &TenantId, path: &Path, interact
     )
     .map_err(io)?;
     let mut progress = Progress::new(format!("export {tenant}"), interactive);
-    let consumer = store
-        .tenant_reader(tenant, 1)
-        .await
-        .map_err(|e| ReplayError::Stream(e.to_string()))?;
+    let mut reader = store.tenant_reader(tenant, 1).await?;
     let mut count = 0;
-    if consumer.cached_info().num_pending > 0 {
-        let mut messages = consumer
-            .messages()
+    if reader.pending() > 0 {
+        while let Some(message) = tokio::time::timeout(Duration::from_secs(30), reader.next())
             .await
-            .map_err(|e| ReplayError::Stream(e.to_string()))?;
-        while let Some(message) = tokio::time::timeout(Duration::from_secs(30), messages.next())
-            .await
-            .map_err(|_| ReplayError::Stream("the stream stopped answering".into()))?
+            .map_err(|_| ReplayError::Stalled("the stream stopped answering"))?
         {
-            let message = message.map_err(|e| ReplayError::Stream(e.to_string()))?;
-            let info = message.info().map_err(|e| ReplayError::Stream(e.to_string()))?;
-            let (sequence, pending) = (info.stream_sequence, info.pending);
+            let message = message?;
+            let (sequence, pending) = (message.sequence(), message.pending());
             let control = store
                 .scheme()
-                .parse(&message.subject)
+                .parse(message.subject())
                 .is_ok_and(|(_, a)| a.kind == AggregateKind::Control);
             if !control {
-                let event: Value = serde_json::from_slice(&message.payload).map_err(|e| {
+                let event: Value = serde_json::from_slice(message.payload()).map_err(|e| {
                     ReplayError::Refused(format!(
                         "event {sequence} is not JSON ({e}); fix or delete it before exporting"
                     ))
@@ -399,19 +374,6 @@ pub async fn export(store: &EventStore, tenant: &TenantId, path: &Path, interact
     Ok(count)
 }
 
-/// Whether `tenant` has any event in the stream.
-async fn has_events(store: &EventStore, tenant: &TenantId) -> Result<bool, ReplayError> {
-    match store
-        .stream()
-        .direct_get_next_for_subject(store.scheme().tenant_filter(tenant), Some(1))
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(err) if err.kind() == DirectGetErrorKind::NotFound => Ok(false),
-        Err(err) => Err(ReplayError::Stream(err.to_string())),
-    }
-}
-
 /// Appends the events of an export file to this installation's stream: same event ids,
 /// same envelopes, this installation's subjects. Refuses a tenant that already has events
 /// here, and a file without its trailer. Returns the number of events.
@@ -439,7 +401,7 @@ pub async fn import(store: &EventStore, path: &Path, interactive: bool) -> Resul
         ));
     }
     let tenant = header.tenant;
-    if has_events(store, &tenant).await? {
+    if store.tenant_head(&tenant).await?.is_some() {
         return Err(ReplayError::Refused(format!(
             "{tenant} already has events in this installation; delete it first or import elsewhere"
         )));
@@ -481,25 +443,7 @@ pub async fn import(store: &EventStore, path: &Path, interactive: bool) -> Resul
     let mut progress = Progress::new(format!("import {tenant}"), interactive);
     let total = envelopes.len() as u64;
     for chunk in envelopes.chunks(256) {
-        let mut acks = Vec::with_capacity(chunk.len());
-        for envelope in chunk {
-            let mut message_headers = HeaderMap::new();
-            for (name, value) in headers::for_envelope(envelope) {
-                message_headers.insert(name, value.as_str());
-            }
-            let subject = store.scheme().subject(&envelope.tenant_id, &envelope.aggregate());
-            let body = events::encode(envelope).map_err(|e| ReplayError::Refused(e.to_string()))?;
-            acks.push(
-                store
-                    .jetstream()
-                    .publish_with_headers(subject, message_headers, body.into())
-                    .await
-                    .map_err(|e| ReplayError::Stream(e.to_string()))?,
-            );
-        }
-        for ack in acks {
-            ack.await.map_err(|e| ReplayError::Stream(e.to_string()))?;
-        }
+        store.append_many(chunk).await?;
         progress.advance(chunk.len() as u64, total - progress.done() - chunk.len() as u64);
     }
     progress.finish();
@@ -521,26 +465,14 @@ pub async fn delete(
             "refusing to delete {tenant}: --confirm must repeat the tenant id"
         )));
     }
-    let head = store
-        .stream()
-        .get_info()
-        .await
-        .map_err(|e| ReplayError::Stream(e.to_string()))?
-        .state
-        .last_sequence;
-    let purged = store
-        .stream()
-        .purge()
-        .filter(store.scheme().tenant_filter(tenant))
-        .await
-        .map_err(|e| ReplayError::Stream(e.to_string()))?
-        .purged;
+    let head = store.state().await?.last_sequence;
+    let purged = store.purge_tenant(tenant).await?;
     // A batch of this tenant may still be in flight in a projector; let it land, then drop.
-    let consumer = format!("{consumer_prefix}-p{}", store.scheme().partition_of(tenant));
+    let consumer = crate::partition::consumer_name_with(consumer_prefix, store.scheme().partition_of(tenant));
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        match store.stream().consumer_info(&consumer).await {
-            Ok(info) if info.ack_floor.stream_sequence >= head || info.num_ack_pending == 0 => break,
+        match store.reader_position(&consumer).await {
+            Ok(position) if position.ack_floor >= head || position.ack_pending == 0 => break,
             Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             Err(_) => break,
         }

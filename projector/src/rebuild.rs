@@ -1,21 +1,50 @@
 //! Reading a tenant's events back from the stream, in order, and folding them into a
-//! target (shadow collections, a scratch database, another deployment).
+//! target (shadow collections, a scratch database, another deployment). Both the live
+//! hand-over ([`crate::partition::handover`]) and the operator jobs ([`crate::replay`])
+//! build on it.
+//!
+//! # Layout
+//! - [`progress`]: a progress bar on a terminal, structured logs otherwise.
+
+pub mod progress;
 
 use std::time::Duration;
 
 use bson::doc;
 use events::TenantId;
 use eventstore::EventStore;
-use futures::StreamExt;
 use mongodb::Database;
 
 use crate::model::docs::collections::{self, Target};
 use crate::model::fold::Snapshot;
 use crate::projection::{self, Item, ProjectionError};
-use crate::replay::ReplayError;
-use crate::replay::progress::Progress;
+use crate::rebuild::progress::Progress;
 use crate::store::writer::WriteError;
 use tenantdb::indexes;
+
+/// Why a rebuild stopped. All of these leave the target consistent with its own
+/// checkpoint: run the rebuild again to continue.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// Reading the tenant's messages failed.
+    #[error(transparent)]
+    Stream(#[from] eventstore::StreamError),
+    /// The stream stopped delivering before the rebuild reached its end.
+    #[error("the event stream stalled: {0}")]
+    Stalled(&'static str),
+    /// MongoDB failed.
+    #[error(transparent)]
+    Store(#[from] ProjectionError),
+    /// The task writing a batch panicked or was cancelled.
+    #[error("the write task failed")]
+    WriteTask(#[source] tokio::task::JoinError),
+}
+
+impl From<mongodb::error::Error> for RebuildError {
+    fn from(err: mongodb::error::Error) -> Self {
+        RebuildError::Store(err.into())
+    }
+}
 
 /// Events applied per write round.
 const BATCH: usize = 1000;
@@ -23,7 +52,7 @@ const BATCH: usize = 1000;
 const MAX_HOT_DOCUMENTS: usize = 100_000;
 
 /// The sequence the target's checkpoint says is applied (0 when it has none).
-pub async fn checkpoint(db: &Database, target: &Target) -> Result<u64, ReplayError> {
+pub async fn checkpoint(db: &Database, target: &Target) -> Result<u64, RebuildError> {
     let found = db
         .collection::<bson::Document>(&target.name(collections::CHECKPOINTS))
         .find_one(doc! {"_id": "projection"})
@@ -32,7 +61,7 @@ pub async fn checkpoint(db: &Database, target: &Target) -> Result<u64, ReplayErr
 }
 
 /// Moves the target's checkpoint forward to `sequence` (never back).
-pub async fn advance_checkpoint(db: &Database, target: &Target, sequence: u64) -> Result<(), ReplayError> {
+pub async fn advance_checkpoint(db: &Database, target: &Target, sequence: u64) -> Result<(), RebuildError> {
     let sequence = sequence as i64;
     let result = db
         .collection::<bson::Document>(&target.name(collections::CHECKPOINTS))
@@ -65,23 +94,16 @@ pub async fn rebuild(
     tenant: &TenantId,
     until: Option<u64>,
     progress: &mut Progress,
-) -> Result<u64, ReplayError> {
+) -> Result<u64, RebuildError> {
     indexes::ensure(db, target).await?;
     let from = checkpoint(db, target).await? + 1;
     if until.is_some_and(|until| until < from) {
         return Ok(from - 1);
     }
-    let consumer = store
-        .tenant_reader(tenant, from)
-        .await
-        .map_err(|e| ReplayError::Stream(e.to_string()))?;
-    if consumer.cached_info().num_pending == 0 {
+    let mut reader = store.tenant_reader(tenant, from).await?;
+    if reader.pending() == 0 {
         return Ok(from - 1);
     }
-    let mut messages = consumer
-        .messages()
-        .await
-        .map_err(|e| ReplayError::Stream(e.to_string()))?;
     let mut last = from - 1;
     // Batch N is written (in its own task) while batch N+1 is read and folded onto the
     // same snapshot; at most one write is in flight, so the checkpoints land in order.
@@ -97,22 +119,17 @@ pub async fn rebuild(
             } else {
                 Duration::from_millis(5)
             };
-            let failed = |message: String| ReplayError::Stream(message);
-            let message = match tokio::time::timeout(wait, messages.next()).await {
+            let message = match tokio::time::timeout(wait, reader.next()).await {
                 Ok(Some(Ok(message))) => message,
-                Ok(Some(Err(err))) => return settle(writing, progress, Err(failed(err.to_string()))).await,
-                Ok(None) => return settle(writing, progress, Err(failed("the reader stopped".into()))).await,
+                Ok(Some(Err(err))) => return settle(writing, progress, Err(err.into())).await,
+                Ok(None) => return settle(writing, progress, Err(RebuildError::Stalled("the reader stopped"))).await,
                 Err(_) if items.is_empty() => {
-                    let err = failed("no event arrived within 30 s".into());
+                    let err = RebuildError::Stalled("no event arrived within 30 s");
                     return settle(writing, progress, Err(err)).await;
                 }
                 Err(_) => break,
             };
-            let info = match message.info() {
-                Ok(info) => info,
-                Err(err) => return settle(writing, progress, Err(failed(err.to_string()))).await,
-            };
-            let (sequence, left) = (info.stream_sequence, info.pending);
+            let (sequence, left) = (message.sequence(), message.pending());
             if until.is_some_and(|until| sequence > until) {
                 reached_end = true;
                 break;
@@ -161,14 +178,14 @@ struct InFlight {
 
 impl InFlight {
     /// Waits for the write; counts the batch as done once it is stored.
-    async fn finish(self, progress: &mut Progress) -> Result<(), ReplayError> {
+    async fn finish(self, progress: &mut Progress) -> Result<(), RebuildError> {
         match self.task.await {
             Ok(Ok(())) => {
                 progress.advance(self.applied, self.pending);
                 Ok(())
             }
             Ok(Err(err)) => Err(ProjectionError::from(err).into()),
-            Err(err) => Err(ReplayError::Refused(format!("the write task failed: {err}"))),
+            Err(err) => Err(RebuildError::WriteTask(err)),
         }
     }
 }
@@ -178,8 +195,8 @@ impl InFlight {
 async fn settle<T>(
     writing: Option<InFlight>,
     progress: &mut Progress,
-    outcome: Result<T, ReplayError>,
-) -> Result<T, ReplayError> {
+    outcome: Result<T, RebuildError>,
+) -> Result<T, RebuildError> {
     let written = match writing {
         Some(write) => write.finish(progress).await,
         None => Ok(()),

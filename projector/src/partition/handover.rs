@@ -1,6 +1,8 @@
-//! What the live projector does when it reaches a control marker of a tenant: all of the
-//! tenant's earlier events are applied to the live read model and none of its later ones,
-//! so this is the one place where the read model can change hands without a pause.
+//! The hand-over protocol: what the live projector does when it reaches a control marker
+//! of a tenant. All of the tenant's earlier events are applied to the live read model and
+//! none of its later ones, so this is the one place where the read model can change hands
+//! without a pause. Operator jobs ([`crate::replay`]) place the markers and wait for the
+//! hand-over record this writes; with `--offline` they run [`perform`] themselves.
 //!
 //! Every step is safe to repeat (the marker may be delivered again after a crash): a
 //! finished swap leaves no shadow behind, and the plan recorded before renaming tells a
@@ -8,15 +10,14 @@
 
 use bson::doc;
 use events::TenantId;
+use events::control::{ControlMarker, Operation};
 use eventstore::EventStore;
 use futures::TryStreamExt;
 use mongodb::Database;
 
 use crate::model::docs::collections::{self, Target};
-use crate::replay::ReplayError;
-use crate::replay::marker::{ControlMarker, Operation};
-use crate::replay::progress::Progress;
-use crate::replay::rebuild;
+use crate::rebuild::progress::Progress;
+use crate::rebuild::{self, RebuildError};
 use crate::store::TenantDatabases;
 
 /// Id of the document in `checkpoints` recording the last replay or move.
@@ -29,19 +30,19 @@ pub async fn perform(
     tenant: &TenantId,
     sequence: u64,
     marker: &ControlMarker,
-) -> Result<(), ReplayError> {
+) -> Result<(), RebuildError> {
     match &marker.operation {
         Operation::SwapShadow { prefix } => swap_shadow(store, databases, tenant, sequence, marker, prefix).await,
         Operation::MoveTo { uri } => move_to(store, databases, tenant, sequence, marker, uri).await,
     }
 }
 
-async fn collection_names(db: &Database) -> Result<Vec<String>, ReplayError> {
+async fn collection_names(db: &Database) -> Result<Vec<String>, RebuildError> {
     Ok(db.list_collection_names().await?)
 }
 
 /// Renames `db.from` to `db.to`, replacing `to`.
-pub async fn rename(db: &Database, from: &str, to: &str) -> Result<(), ReplayError> {
+pub async fn rename(db: &Database, from: &str, to: &str) -> Result<(), RebuildError> {
     let name = db.name();
     db.client()
         .database("admin")
@@ -59,7 +60,7 @@ async fn swap_shadow(
     sequence: u64,
     marker: &ControlMarker,
     prefix: &str,
-) -> Result<(), ReplayError> {
+) -> Result<(), RebuildError> {
     let db = databases.database(tenant).await?;
     let shadow = Target::shadow(prefix);
     let shadow_checkpoints = shadow.name(collections::CHECKPOINTS);
@@ -118,7 +119,7 @@ async fn move_to(
     sequence: u64,
     marker: &ControlMarker,
     uri: &str,
-) -> Result<(), ReplayError> {
+) -> Result<(), RebuildError> {
     let current = databases.uri_of(tenant);
     if current == uri {
         tracing::info!(tenant = %tenant, job = %marker.job_id, "tenant already on the target deployment");
@@ -149,7 +150,7 @@ async fn move_to(
 }
 
 /// The handover record of `db` (`checkpoints.handover`), if a replay or move finished.
-pub async fn record(db: &Database) -> Result<Option<bson::Document>, ReplayError> {
+pub async fn record(db: &Database) -> Result<Option<bson::Document>, RebuildError> {
     let found: Vec<bson::Document> = db
         .collection::<bson::Document>(collections::CHECKPOINTS)
         .find(doc! {"_id": RECORD_ID})
