@@ -52,9 +52,14 @@ impl CatalogAges {
                     Ok::<_, ReadError>(ProductState::fold(&history).minimum_age())
                 })
                 .await
-                .map_err(|err: Arc<ReadError>| match err.as_ref() {
-                    ReadError::Unavailable(cause) => ApiError::Unavailable(format!("event store: {cause}")),
-                    other => ApiError::Internal(anyhow::anyhow!("reading product {sku}: {other}")),
+                .map_err(|err: Arc<ReadError>| {
+                    let unavailable = matches!(err.as_ref(), ReadError::Unavailable(_));
+                    let err = anyhow::Error::new(err).context(format!("reading product {sku}"));
+                    if unavailable {
+                        ApiError::Unavailable(err)
+                    } else {
+                        ApiError::Internal(err)
+                    }
                 })?;
             Ok::<_, ApiError>(age.map(|age| (sku.clone(), age)))
         });

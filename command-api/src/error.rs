@@ -123,8 +123,8 @@ pub enum ApiError {
     /// 503 Service Unavailable: the event store (or MongoDB, or the mail server) is
     /// unreachable, did not answer in time or is out of capacity (JetStream storage full).
     /// Nothing was acknowledged; retrying with the same idempotency key is safe.
-    #[error("a backing service is unavailable: {0}")]
-    Unavailable(String),
+    #[error("a backing service is unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
     /// 503 Service Unavailable: the read model has not reached the `min_sequence` the
     /// query asked for within the wait bound; retry shortly.
     #[error("the read model is at sequence {current}; sequence {wanted} is not projected yet")]
@@ -205,7 +205,9 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match &self {
             ApiError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
-            ApiError::Unavailable(cause) => tracing::warn!(%cause, "backing service unavailable"),
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(cause = %format_args!("{cause:#}"), "backing service unavailable")
+            }
             ApiError::Unauthorized { reason } => {
                 tracing::info!(%reason, "request not authenticated")
             }
@@ -298,7 +300,7 @@ impl From<mongodb::error::Error> for ApiError {
         use mongodb::error::ErrorKind;
         match *err.kind {
             ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => {
-                ApiError::Unavailable(format!("MongoDB: {err}"))
+                ApiError::Unavailable(anyhow::Error::new(err).context("MongoDB"))
             }
             _ => ApiError::Internal(anyhow::Error::new(err).context("a MongoDB request")),
         }
@@ -308,9 +310,12 @@ impl From<mongodb::error::Error> for ApiError {
 /// Reading an aggregate's history: JetStream unreachable or slow is 503, else 500.
 impl From<eventstore::ReadError> for ApiError {
     fn from(err: eventstore::ReadError) -> Self {
-        match err {
-            eventstore::ReadError::Unavailable(message) => ApiError::Unavailable(message),
-            other => ApiError::Internal(anyhow::Error::new(other).context("reading an aggregate's history")),
+        let unavailable = matches!(err, eventstore::ReadError::Unavailable(_));
+        let err = anyhow::Error::new(err).context("reading an aggregate's history");
+        if unavailable {
+            ApiError::Unavailable(err)
+        } else {
+            ApiError::Internal(err)
         }
     }
 }

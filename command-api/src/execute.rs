@@ -97,7 +97,11 @@ where
             Err(AppendError::Conflict { expected }) => {
                 tracing::debug!(expected, %aggregate, "aggregate moved on; deciding again");
             }
-            Err(AppendError::Unavailable(cause)) => return Err(ApiError::Unavailable(format!("event store: {cause}"))),
+            Err(err @ AppendError::Unavailable(_)) => {
+                return Err(ApiError::Unavailable(
+                    anyhow::Error::new(err).context("appending the event"),
+                ));
+            }
             Err(other) => {
                 return Err(ApiError::Internal(
                     anyhow::Error::new(other).context("appending the event"),
@@ -105,7 +109,7 @@ where
             }
         }
     }
-    Err(ApiError::Unavailable(format!(
+    Err(ApiError::Unavailable(anyhow::anyhow!(
         "{aggregate} changed {MAX_ATTEMPTS} times while the command was decided"
     )))
 }
@@ -125,10 +129,7 @@ fn previous_attempt<'h>(history: &'h [StoredEvent], meta: &CommandMeta) -> Resul
 }
 
 fn read_error(err: ReadError) -> ApiError {
-    match err {
-        ReadError::Unavailable(cause) => ApiError::Unavailable(format!("event store: {cause}")),
-        other => ApiError::Internal(anyhow::Error::new(other).context("reading the aggregate's history")),
-    }
+    ApiError::from(err)
 }
 
 /// The expectation for appending after `history`.

@@ -68,7 +68,7 @@ impl Mailer {
                 transport
                     .send(message)
                     .await
-                    .map_err(|e| ApiError::Unavailable(format!("SMTP: {e}")))?;
+                    .map_err(|e| ApiError::Unavailable(anyhow::Error::new(e).context("sending mail over SMTP")))?;
             }
             Mailer::Outbox(db) => {
                 db.collection::<bson::Document>("outbox")

@@ -37,17 +37,26 @@ pub async fn read_model(
     min_sequence: Option<u64>,
 ) -> Result<Database, ApiError> {
     let db = tenant_database(state, context).await?;
-    freshness::wait_for(&db, min_sequence, state.read_your_writes_timeout).await?;
-    Ok(db)
+    match freshness::wait_for(&db, min_sequence, state.read_your_writes_timeout).await {
+        Err(ApiError::ProjectionBehind { wanted, current }) => {
+            // A sequence past the tenant's newest event (a typo, another tenant's number)
+            // would time out as a 503 the client retries forever: it is the request that is
+            // wrong. Checked only after the wait, so a stream replica that lags a moment
+            // behind the append a client just made cannot turn a good token into a 422.
+            let head = state.store.tenant_head(&context.tenant).await?.unwrap_or(0);
+            if wanted > head {
+                return Err(ApiError::invalid(
+                    "min_sequence",
+                    format!("no event of this tenant has sequence {wanted} (its newest is {head})"),
+                ));
+            }
+            Err(ApiError::ProjectionBehind { wanted, current })
+        }
+        other => other.map(|()| db),
+    }
 }
 
 /// A MongoDB failure as an API error: 503 when the server cannot be reached, else 500.
 pub fn mongo_error(err: mongodb::error::Error) -> ApiError {
-    use mongodb::error::ErrorKind;
-    match *err.kind {
-        ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => {
-            ApiError::Unavailable(format!("MongoDB: {err}"))
-        }
-        _ => ApiError::Internal(anyhow::Error::new(err).context("querying the read model")),
-    }
+    ApiError::from(err)
 }
