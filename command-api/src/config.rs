@@ -52,45 +52,26 @@ pub enum Command {
 
 /// Configuration of the command API.
 #[derive(Debug, Clone, clap::Args)]
+// A query or login waits at most 2 s for MongoDB before answering 503 (the projector,
+// which retries, waits longer).
+#[command(mut_arg("server_selection_timeout_secs", |arg| arg.default_value("2")))]
 pub struct Config {
     /// Address to listen on. Port 0 picks a free port (tests).
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
     pub listen_addr: SocketAddr,
 
-    /// NATS server(s), comma-separated.
-    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    pub nats_url: String,
-
-    /// Name of the JetStream stream holding the events.
-    #[arg(long, env = "NATS_STREAM", default_value = "POS")]
-    pub stream_name: String,
-
-    /// First token(s) of every event subject: `<prefix>.<tenant>.<aggregate>.<id>`.
-    #[arg(long, env = "SUBJECT_PREFIX", default_value = "pos")]
-    pub subject_prefix: String,
-
-    /// Partitions tenants are spread over, used only when this process creates the stream
-    /// (an existing stream keeps the count it was created with).
-    #[arg(long, env = "STREAM_PARTITIONS", default_value_t = events::SubjectScheme::DEFAULT_PARTITIONS)]
-    pub stream_partitions: u32,
-
-    /// Replicas of the stream (3 on a cluster); applied when this process creates or
-    /// updates the stream at start (keep it the same on every service).
-    #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
-    pub stream_replicas: usize,
+    /// The event stream.
+    #[command(flatten)]
+    pub stream: eventstore::StreamArgs,
 
     /// Longest wait for JetStream to acknowledge an append or answer a read, in
     /// milliseconds. Past it the client gets 503 with Retry-After, never a hang.
     #[arg(long, env = "PUBLISH_TIMEOUT_MS", default_value_t = 2000)]
     pub publish_timeout_ms: u64,
 
-    /// MongoDB server holding the read models (checked by /ready).
-    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
-    pub mongodb_uri: String,
-
-    /// The shared database holding the placement map of tenant databases.
-    #[arg(long, env = "MAIN_DB", default_value = "liquor_pos_main")]
-    pub main_db: String,
+    /// The MongoDB deployment and its pool.
+    #[command(flatten)]
+    pub mongo: tenantdb::MongoArgs,
 
     /// Longest a query carrying `min_sequence` waits for the projection to reach it, in
     /// milliseconds, before answering 503 `projection_behind`.
@@ -193,5 +174,29 @@ impl Config {
     /// The JetStream timeout as a duration.
     pub fn publish_timeout(&self) -> Duration {
         Duration::from_millis(self.publish_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_shared_flags_are_flattened_with_the_api_s_own_defaults() {
+        let cli = Cli::try_parse_from([
+            "command-api",
+            "--jwt-secret",
+            "x",
+            "--nats-url",
+            "nats://a:1,nats://b:2",
+        ])
+        .expect("a valid command line");
+        assert_eq!(cli.config.stream.nats_url, "nats://a:1,nats://b:2");
+        assert_eq!(cli.config.stream.stream_name, "POS");
+        assert_eq!(cli.config.mongo.main_db, "liquor_pos_main");
+        // The API answers 503 after 2 s without MongoDB; the projector waits 5 s.
+        assert_eq!(cli.config.mongo.server_selection_timeout_secs, 2);
     }
 }

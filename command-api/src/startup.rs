@@ -9,8 +9,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
-use events::SubjectScheme;
-use eventstore::{EventStore, StreamSettings};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -28,48 +26,24 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
+    databases: Arc<TenantDatabases>,
 }
+
+/// How often the placement map is re-read.
+const PLACEMENT_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Application {
     /// Connects to NATS (creating the stream if needed) and MongoDB, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = Arc::new(JwtKeys::from_config(&config).context("loading JWT keys")?);
-        let scheme = SubjectScheme::with_partitions(config.subject_prefix.clone(), config.stream_partitions)
-            .context("SUBJECT_PREFIX / STREAM_PARTITIONS")?;
-        let mut settings = StreamSettings::new(config.stream_name.clone(), scheme);
-        settings.replicas = config.stream_replicas;
-
-        let nats = async_nats::ConnectOptions::new()
-            .name("tillstream-command-api")
-            .connection_timeout(config.publish_timeout())
-            .connect(eventstore::server_addrs(&config.nats_url)?)
-            .await
-            .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
-        let store = EventStore::open(nats, &settings, config.publish_timeout())
-            .await
-            .with_context(|| format!("opening stream {}", config.stream_name))?;
-
-        let pool = tenantdb::PoolSettings {
-            server_selection_timeout: std::time::Duration::from_secs(2),
-            ..Default::default()
-        };
-        let databases = Arc::new(
-            TenantDatabases::new(&config.mongodb_uri, &config.main_db, pool)
-                .await
-                .context("configuring the MongoDB client")?,
-        );
+        let store = config
+            .stream
+            .connect("tillstream-command-api", config.publish_timeout())
+            .await?;
+        let databases = Arc::new(config.mongo.connect().await.context("configuring the MongoDB client")?);
         if let Err(err) = databases.refresh_placements().await {
             tracing::warn!(error = %err, "cannot read the placement map yet; using the main deployment");
         }
-        let refresher = Arc::clone(&databases);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-                if let Err(err) = refresher.refresh_placements().await {
-                    tracing::warn!(error = %err, "refreshing the placement map failed");
-                }
-            }
-        });
 
         let catalog = CatalogAges::new(
             store.clone(),
@@ -78,6 +52,7 @@ impl Application {
         );
         let metrics = telemetry::metrics_recorder();
         let identity = Arc::new(identity(&config, &databases).await?);
+        let placements = Arc::clone(&databases);
         let state = AppState::new(Shared {
             store,
             keys,
@@ -105,7 +80,12 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen_addr))?;
         let port = listener.local_addr().context("reading the bound address")?.port();
-        Ok(Self { listener, router, port })
+        Ok(Self {
+            listener,
+            router,
+            port,
+            databases: placements,
+        })
     }
 
     /// The port the listener is bound to.
@@ -116,6 +96,20 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "command API listening");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let databases = self.databases;
+        let refresher = tokio::spawn(async move {
+            let mut stopped = stopped;
+            databases
+                .refresh_placements_until(PLACEMENT_REFRESH, async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await;
+        });
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
         axum::serve(
             self.listener,
             self.router
@@ -123,7 +117,9 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")
+        .context("serving HTTP")?;
+        let _ = refresher.await;
+        Ok(())
     }
 
     /// Serves until SIGTERM or ctrl-c.

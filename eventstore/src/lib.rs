@@ -21,6 +21,7 @@
 //!   [`EventStore::purge_tenant`]).
 //!
 //! # Layout
+//! - [`args`]: [`StreamArgs`], the stream's command-line flags, and connecting with them.
 //! - [`settings`]: [`StreamSettings`] and creating/updating the stream.
 //! - [`store`]: [`EventStore`]: opening, appends, markers, history and head reads.
 //! - [`partition_reader`]: [`PartitionReader`], the pinned ordered reader of a partition.
@@ -33,6 +34,7 @@
 //!   [`StreamError`] for reader and maintenance requests. Every error keeps its cause as
 //!   its source.
 
+pub mod args;
 pub mod delivery;
 pub mod error;
 pub mod maintenance;
@@ -42,6 +44,7 @@ pub mod settings;
 pub mod store;
 pub mod tenant_reader;
 
+pub use args::{ConnectError, StreamArgs};
 pub use delivery::Delivery;
 pub use error::{AppendError, Cause, ReadError, SetupError, StreamError};
 pub use maintenance::StreamState;

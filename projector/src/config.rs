@@ -110,55 +110,17 @@ pub enum ParkedAction {
 /// Configuration of the projector.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
-    /// NATS server(s), comma-separated.
-    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    pub nats_url: String,
+    /// The event stream.
+    #[command(flatten)]
+    pub stream: eventstore::StreamArgs,
 
-    /// Name of the JetStream stream holding the events.
-    #[arg(long, env = "NATS_STREAM", default_value = "POS")]
-    pub stream_name: String,
-
-    /// First token(s) of every event subject.
-    #[arg(long, env = "SUBJECT_PREFIX", default_value = "pos")]
-    pub subject_prefix: String,
-
-    /// Partitions, used only if this process creates the stream.
-    #[arg(long, env = "STREAM_PARTITIONS", default_value_t = events::SubjectScheme::DEFAULT_PARTITIONS)]
-    pub stream_partitions: u32,
-
-    /// Replicas of the stream; applied when this process creates or updates the stream at
-    /// start (keep it the same on every service).
-    #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
-    pub stream_replicas: usize,
-
-    /// MongoDB deployment holding the main database and, unless placed elsewhere, the
-    /// tenant databases.
-    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
-    pub mongodb_uri: String,
-
-    /// The shared database (organizations, users, placements).
-    #[arg(long, env = "MAIN_DB", default_value = "liquor_pos_main")]
-    pub main_db: String,
+    /// The MongoDB deployment and its pool.
+    #[command(flatten)]
+    pub mongo: tenantdb::MongoArgs,
 
     /// Database for events whose subject names no valid tenant.
     #[arg(long, env = "PROJECTOR_DB", default_value = "tillstream_projector")]
     pub projector_db: String,
-
-    /// Most connections per MongoDB deployment.
-    #[arg(long, env = "MONGO_MAX_POOL_SIZE", default_value_t = 10)]
-    pub max_pool_size: u32,
-
-    /// Connections kept open per deployment.
-    #[arg(long, env = "MONGO_MIN_POOL_SIZE", default_value_t = 2)]
-    pub min_pool_size: u32,
-
-    /// Socket timeout, seconds.
-    #[arg(long, env = "MONGO_SOCKET_TIMEOUT_SECS", default_value_t = 45)]
-    pub socket_timeout_secs: u64,
-
-    /// Server selection timeout, seconds.
-    #[arg(long, env = "MONGO_SERVER_SELECTION_TIMEOUT_SECS", default_value_t = 5)]
-    pub server_selection_timeout_secs: u64,
 
     /// Durable consumer names are `<prefix>-p<partition>`.
     #[arg(long, env = "CONSUMER_PREFIX", default_value = "projector")]
@@ -230,5 +192,22 @@ impl Config {
             (Some(index), Some(count)) if count > 0 => partition % count == index,
             _ => true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_shared_flags_are_flattened_with_their_defaults() {
+        let cli = Cli::try_parse_from(["projector", "--stream-name", "S1", "--max-pool-size", "3"])
+            .expect("a valid command line");
+        assert_eq!(cli.config.stream.stream_name, "S1");
+        assert_eq!(cli.config.stream.subject_prefix, "pos");
+        assert_eq!(cli.config.mongo.max_pool_size, 3);
+        assert_eq!(cli.config.mongo.server_selection_timeout_secs, 5);
     }
 }

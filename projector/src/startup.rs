@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use events::SubjectScheme;
-use eventstore::{EventStore, StreamSettings};
+use eventstore::EventStore;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -16,7 +15,6 @@ use crate::config::Config;
 use crate::http::{self, AdminState};
 use crate::model::docs::collections::Target;
 use crate::partition::{self, PartitionContext};
-use crate::store::PoolSettings;
 use crate::store::TenantDatabases;
 
 /// A built projector, connected and bound, not yet consuming.
@@ -27,17 +25,12 @@ pub struct Projector {
     metrics: PrometheusHandle,
 }
 
+/// How often the placement map is re-read.
+const PLACEMENT_REFRESH: Duration = Duration::from_secs(30);
+
 /// Connects to MongoDB with the configured pool.
 pub async fn databases(config: &Config) -> anyhow::Result<TenantDatabases> {
-    let settings = PoolSettings {
-        max_pool_size: config.max_pool_size,
-        min_pool_size: config.min_pool_size,
-        socket_timeout: Duration::from_secs(config.socket_timeout_secs),
-        server_selection_timeout: Duration::from_secs(config.server_selection_timeout_secs),
-    };
-    let databases = TenantDatabases::new(&config.mongodb_uri, &config.main_db, settings)
-        .await
-        .context("configuring the MongoDB client")?;
+    let databases = config.mongo.connect().await.context("configuring the MongoDB client")?;
     // The projector creates a tenant's database, so it creates its indexes with it.
     Ok(databases.on_first_use(Arc::new(|db| {
         Box::pin(async move { tenantdb::indexes::ensure(&db, &Target::live()).await })
@@ -46,19 +39,10 @@ pub async fn databases(config: &Config) -> anyhow::Result<TenantDatabases> {
 
 /// Connects to NATS and opens (or creates) the event stream.
 pub async fn event_store(config: &Config) -> anyhow::Result<EventStore> {
-    let scheme = SubjectScheme::with_partitions(config.subject_prefix.clone(), config.stream_partitions)
-        .context("SUBJECT_PREFIX / STREAM_PARTITIONS")?;
-    let mut settings = StreamSettings::new(config.stream_name.clone(), scheme);
-    settings.replicas = config.stream_replicas;
-    let nats = async_nats::ConnectOptions::new()
-        .name("tillstream-projector")
-        .connection_timeout(Duration::from_secs(5))
-        .connect(eventstore::server_addrs(&config.nats_url)?)
-        .await
-        .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
-    EventStore::open(nats, &settings, Duration::from_secs(10))
-        .await
-        .context("opening the event stream")
+    Ok(config
+        .stream
+        .connect("tillstream-projector", Duration::from_secs(10))
+        .await?)
 }
 
 impl Projector {
@@ -110,16 +94,9 @@ impl Projector {
         let databases = Arc::clone(&self.context.databases);
         let mut placement_stop = stop_rx.clone();
         tasks.spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(30)) => {
-                        if let Err(err) = databases.refresh_placements().await {
-                            tracing::warn!(error = %err, "refreshing the placement map failed");
-                        }
-                    }
-                    () = crate::shutdown::requested(&mut placement_stop) => return,
-                }
-            }
+            databases
+                .refresh_placements_until(PLACEMENT_REFRESH, crate::shutdown::requested(&mut placement_stop))
+                .await;
         });
         let admin = http::router(AdminState {
             store: self.context.store.clone(),

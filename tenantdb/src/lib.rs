@@ -11,11 +11,15 @@
 //! one. It is re-read periodically.
 //!
 //! # Layout
+//! - [`args`]: [`MongoArgs`], the MongoDB command-line flags, and connecting with them.
 //! - [`collections`]: the collections a tenant database holds.
 //! - [`indexes`]: their indexes.
 
+pub mod args;
 pub mod collections;
 pub mod indexes;
+
+pub use args::MongoArgs;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -141,6 +145,21 @@ impl TenantDatabases {
     /// The main (shared) database, `liquor_pos_main` by default.
     pub fn main_database(&self) -> Database {
         self.main.database(&self.main_db)
+    }
+
+    /// Re-reads the placement map every `every` until `stop` completes, logging (and
+    /// outliving) failures: the one placement refresher both services run.
+    pub async fn refresh_placements_until(&self, every: Duration, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            if let Err(err) = self.refresh_placements().await {
+                tracing::warn!(error = %err, "refreshing the placement map failed");
+            }
+        }
     }
 
     /// Re-reads the placement map from the main database.

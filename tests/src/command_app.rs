@@ -63,12 +63,12 @@ impl CommandApp {
             .expect("the defaults and a JWT secret form a valid command line")
             .config;
         config.listen_addr = "127.0.0.1:0".parse().expect("literal address");
-        config.nats_url = nats_url();
-        config.stream_name = stream.name.clone();
-        config.subject_prefix = stream.scheme.prefix().to_owned();
-        config.stream_partitions = stream.scheme.partitions();
-        config.stream_replicas = 1;
-        config.mongodb_uri = mongodb_uri();
+        config.stream.nats_url = nats_url();
+        config.stream.stream_name = stream.name.clone();
+        config.stream.subject_prefix = stream.scheme.prefix().to_owned();
+        config.stream.stream_partitions = stream.scheme.partitions();
+        config.stream.stream_replicas = 1;
+        config.mongo.mongodb_uri = mongodb_uri();
         config.jwt_default_kid = "default".to_owned();
         config.jwt_issuer = tokens.issuer.clone();
         config.jwt_audience = tokens.audience.clone();

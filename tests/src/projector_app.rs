@@ -30,15 +30,15 @@ impl ProjectorApp {
         let mut config = Cli::try_parse_from(["projector"])
             .expect("the defaults form a valid command line")
             .config;
-        config.nats_url = nats_url();
-        config.stream_name = stream.name.clone();
-        config.subject_prefix = stream.scheme.prefix().to_owned();
-        config.stream_partitions = stream.scheme.partitions();
-        config.stream_replicas = 1;
-        config.mongodb_uri = mongodb_uri();
+        config.stream.nats_url = nats_url();
+        config.stream.stream_name = stream.name.clone();
+        config.stream.subject_prefix = stream.scheme.prefix().to_owned();
+        config.stream.stream_partitions = stream.scheme.partitions();
+        config.stream.stream_replicas = 1;
+        config.mongo.mongodb_uri = mongodb_uri();
         config.projector_db = format!("projector_{}", stream.name.to_lowercase());
         // Many projectors run at once in a test run; none keeps idle connections.
-        config.min_pool_size = 0;
+        config.mongo.min_pool_size = 0;
         config.batch_size = 200;
         // Redeliveries and hand-overs within seconds, so failover tests stay short.
         config.ack_wait_secs = 30;

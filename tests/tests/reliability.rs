@@ -249,7 +249,7 @@ impl OwnNatsApi {
         let stream = TestStream::create(&js).await?;
         let tokens = TokenIssuer::default();
         let mut config = CommandApp::config(&stream, &tokens);
-        config.nats_url = url.to_owned();
+        config.stream.nats_url = url.to_owned();
         config.publish_timeout_ms = 1000;
         let app = command_api::Application::build(config).await?;
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -390,9 +390,9 @@ async fn while_mongodb_is_unreachable_the_projector_waits_and_then_drains_withou
     let stream = TestStream::create(&servers.jetstream).await?;
     let (mut mongo, uri) = processes::mongo_server().await?;
     let projector = ProjectorApp::spawn_with(&stream, |c| {
-        c.mongodb_uri = uri.clone();
-        c.server_selection_timeout_secs = 1;
-        c.socket_timeout_secs = 3;
+        c.mongo.mongodb_uri = uri.clone();
+        c.mongo.server_selection_timeout_secs = 1;
+        c.mongo.socket_timeout_secs = 3;
     })
     .await?;
     let tenant = unique_tenant();
@@ -607,16 +607,16 @@ async fn a_three_node_cluster_loses_no_acknowledged_event_when_a_node_stops() ->
 
     let tokens = TokenIssuer::default();
     let mut config = CommandApp::config(&stream, &tokens);
-    config.nats_url = all.clone();
-    config.stream_replicas = 3;
+    config.stream.nats_url = all.clone();
+    config.stream.stream_replicas = 3;
     let app = command_api::Application::build(config)
         .await
         .context("command-api on the cluster")?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     let projector = ProjectorApp::spawn_with(&stream, |c| {
-        c.nats_url = all.clone();
-        c.stream_replicas = 3;
+        c.stream.nats_url = all.clone();
+        c.stream.stream_replicas = 3;
     })
     .await
     .context("projector on the cluster")?;
