@@ -9,7 +9,8 @@
 //! - [`partition`]: one pinned, ordered consumer per partition; batching and acks.
 //! - [`projection`]: applying one tenant's share of a batch.
 //! - [`replay`]: rebuild online, verify, move, export/import, delete a tenant.
-//! - [`model`]: the documents and the pure application of events to them.
+//! - [`model`]: the pure application of events to the read model's documents (which the
+//!   `tenantdb` crate defines).
 //! - [`store`]: tenant databases (shared pool, placement), loading and guarded writes.
 //! - [`parked`]: listing parked events.
 //! - [`http`]: the admin server (health, metrics, stats, lag, parked).

@@ -6,6 +6,7 @@ use anyhow::Context;
 use events::TenantId;
 use projector::Projector;
 use projector::config::{Config, LogFormat};
+use tenantdb::collections::Target;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -102,13 +103,8 @@ pub async fn wait_for_checkpoint(
     eventually(&format!("{tenant}'s checkpoint to reach {sequence}"), timeout, || {
         let db = db.clone();
         async move {
-            let checkpoint = db
-                .collection::<bson::Document>("checkpoints")
-                .find_one(bson::doc! {"_id": "projection"})
-                .await?
-                .and_then(|d| d.get_i64("last_sequence").ok())
-                .unwrap_or(0);
-            Ok((checkpoint as u64 >= sequence).then_some(()))
+            let checkpoint = tenantdb::checkpoint::sequence(&db, &Target::live()).await?;
+            Ok((checkpoint >= sequence).then_some(()))
         }
     })
     .await
