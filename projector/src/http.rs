@@ -15,7 +15,7 @@ use eventstore::EventStore;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::{Value, json};
 
-use crate::model::docs::collections;
+use crate::model::docs::collections::Target;
 use crate::parked;
 use crate::store::TenantDatabases;
 
@@ -115,13 +115,9 @@ async fn lag(
         .map_err(|e| unavailable(format!("{:#}", anyhow::Error::new(e))))?
         .unwrap_or(0);
     let db = state.databases.database(&tenant).await.map_err(unavailable)?;
-    let checkpoint = db
-        .collection::<bson::Document>(collections::CHECKPOINTS)
-        .find_one(doc! {"_id": "projection"})
+    let checkpoint = tenantdb::checkpoint::sequence(&db, &Target::live())
         .await
-        .map_err(unavailable)?
-        .and_then(|d| d.get_i64("last_sequence").ok())
-        .unwrap_or(0) as u64;
+        .map_err(unavailable)?;
     Ok(Json(
         json!({"tenant": tenant, "stream_head": head, "checkpoint": checkpoint, "lag": head.saturating_sub(checkpoint)}),
     ))

@@ -13,7 +13,8 @@
 //! - [`projection`]: applying one tenant's share of a batch.
 //! - [`rebuild`]: reading a tenant's events back in order and folding them into a target.
 //! - [`replay`]: the operator jobs: rebuild online, verify, move, export/import, delete.
-//! - [`model`]: the documents and the pure application of events to them.
+//! - [`model`]: the pure application of events to the read model's documents (which the
+//!   `tenantdb` crate defines).
 //! - [`store`]: tenant databases (shared pool, placement), loading and guarded writes.
 //! - [`parked`]: listing parked events.
 //! - [`http`]: the admin server (health, metrics, stats, lag, parked).

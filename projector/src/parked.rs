@@ -6,7 +6,7 @@ use mongodb::Database;
 use mongodb::options::FindOptions;
 use serde::Serialize;
 
-use crate::model::docs::collections;
+use tenantdb::collections;
 
 /// A parked event as listed.
 #[derive(Debug, Clone, Serialize)]

@@ -7,10 +7,10 @@ use eventstore::Delivery;
 
 use mongodb::Database;
 
-use crate::model::docs::collections::Target;
 use crate::model::fold::{self, Changes, FoldError, Sequenced, Snapshot};
 use crate::store::TenantDatabases;
 use crate::store::writer::{self, ParkedDoc, Prepared, WriteError};
+use tenantdb::collections::Target;
 
 /// Where a message came from, kept to park it faithfully.
 #[derive(Debug, Clone)]

@@ -10,16 +10,16 @@ pub mod progress;
 
 use std::time::Duration;
 
-use bson::doc;
 use events::TenantId;
 use eventstore::EventStore;
 use mongodb::Database;
 
-use crate::model::docs::collections::{self, Target};
 use crate::model::fold::Snapshot;
 use crate::projection::{self, Item, ProjectionError};
 use crate::rebuild::progress::Progress;
 use crate::store::writer::WriteError;
+use tenantdb::checkpoint;
+use tenantdb::collections::Target;
 use tenantdb::indexes;
 
 /// Why a rebuild stopped. All of these leave the target consistent with its own
@@ -51,36 +51,9 @@ const BATCH: usize = 1000;
 /// Products, days and users kept in memory between batches (a tenant's hot documents).
 const MAX_HOT_DOCUMENTS: usize = 100_000;
 
-/// The sequence the target's checkpoint says is applied (0 when it has none).
-pub async fn checkpoint(db: &Database, target: &Target) -> Result<u64, RebuildError> {
-    let found = db
-        .collection::<bson::Document>(&target.name(collections::CHECKPOINTS))
-        .find_one(doc! {"_id": "projection"})
-        .await?;
-    Ok(found.and_then(|d| d.get_i64("last_sequence").ok()).unwrap_or(0).max(0) as u64)
-}
-
 /// Moves the target's checkpoint forward to `sequence` (never back).
 pub async fn advance_checkpoint(db: &Database, target: &Target, sequence: u64) -> Result<(), RebuildError> {
-    let sequence = sequence as i64;
-    let result = db
-        .collection::<bson::Document>(&target.name(collections::CHECKPOINTS))
-        .update_one(
-            doc! {"_id": "projection", "last_sequence": {"$lt": sequence}},
-            doc! {"$set": {"last_sequence": sequence}},
-        )
-        .upsert(true)
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        // The upsert collided with a checkpoint that is already further: nothing to do.
-        Err(err) if is_duplicate_key(&err) => Ok(()),
-        Err(err) => Err(err.into()),
-    }
-}
-
-fn is_duplicate_key(err: &mongodb::error::Error) -> bool {
-    matches!(&*err.kind, mongodb::error::ErrorKind::Write(mongodb::error::WriteFailure::WriteError(e)) if e.code == 11000)
+    Ok(checkpoint::advance(db, target, sequence).await?)
 }
 
 /// Applies `tenant`'s events after the target's checkpoint to the target, up to `until`
@@ -96,7 +69,7 @@ pub async fn rebuild(
     progress: &mut Progress,
 ) -> Result<u64, RebuildError> {
     indexes::ensure(db, target).await?;
-    let from = checkpoint(db, target).await? + 1;
+    let from = checkpoint::sequence(db, target).await? + 1;
     if until.is_some_and(|until| until < from) {
         return Ok(from - 1);
     }

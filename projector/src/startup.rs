@@ -13,9 +13,9 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::http::{self, AdminState};
-use crate::model::docs::collections::Target;
 use crate::partition::{self, PartitionContext};
 use crate::store::TenantDatabases;
+use tenantdb::collections::Target;
 
 /// A built projector, connected and bound, not yet consuming.
 pub struct Projector {

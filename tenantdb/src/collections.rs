@@ -1,5 +1,13 @@
-//! The collections of a tenant database, named in one place, and the prefix that turns
-//! them into a replay's shadow copies.
+//! The collections of a tenant database, named in one place, the prefix that turns them
+//! into a replay's shadow copies ([`Target`]), and typed handles on them: `sales(&db)` is
+//! a `Collection<SaleDoc>` of the live collections, `target.sales(&db)` the same for a
+//! replay's shadow copies. Code outside this crate asks for a handle rather than naming a
+//! collection.
+
+use mongodb::{Collection, Database};
+
+use crate::checkpoint::Checkpoint;
+use crate::docs::{DailySalesDoc, InventoryTransactionDoc, ProductDoc, SaleDoc, UserDoc};
 
 /// Catalog and stock levels, by SKU.
 pub const PRODUCTS: &str = "products";
@@ -56,4 +64,59 @@ impl Target {
     pub fn is_live(&self) -> bool {
         self.prefix.is_empty()
     }
+
+    /// This target's `products`.
+    pub fn products(&self, db: &Database) -> Collection<ProductDoc> {
+        db.collection(&self.name(PRODUCTS))
+    }
+
+    /// This target's `sales`.
+    pub fn sales(&self, db: &Database) -> Collection<SaleDoc> {
+        db.collection(&self.name(SALES))
+    }
+
+    /// This target's `inventorytransactions`.
+    pub fn inventory_transactions(&self, db: &Database) -> Collection<InventoryTransactionDoc> {
+        db.collection(&self.name(INVENTORY_TRANSACTIONS))
+    }
+
+    /// This target's `daily_sales`.
+    pub fn daily_sales(&self, db: &Database) -> Collection<DailySalesDoc> {
+        db.collection(&self.name(DAILY_SALES))
+    }
+
+    /// This target's `users`.
+    pub fn users(&self, db: &Database) -> Collection<UserDoc> {
+        db.collection(&self.name(USERS))
+    }
+
+    /// This target's `checkpoints` (read it with [`crate::checkpoint::read`]).
+    pub fn checkpoints(&self, db: &Database) -> Collection<Checkpoint> {
+        db.collection(&self.name(CHECKPOINTS))
+    }
+}
+
+/// The live `products`.
+pub fn products(db: &Database) -> Collection<ProductDoc> {
+    Target::live().products(db)
+}
+
+/// The live `sales`.
+pub fn sales(db: &Database) -> Collection<SaleDoc> {
+    Target::live().sales(db)
+}
+
+/// The live `inventorytransactions`.
+pub fn inventory_transactions(db: &Database) -> Collection<InventoryTransactionDoc> {
+    Target::live().inventory_transactions(db)
+}
+
+/// The live `daily_sales`.
+pub fn daily_sales(db: &Database) -> Collection<DailySalesDoc> {
+    Target::live().daily_sales(db)
+}
+
+/// The live `users`.
+pub fn users(db: &Database) -> Collection<UserDoc> {
+    Target::live().users(db)
 }

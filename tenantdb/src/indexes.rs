@@ -9,6 +9,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
 use crate::collections::{self, Target};
+use crate::docs::{DailySalesDoc, ID, InventoryTransactionDoc, ProductDoc, SaleDoc, UserDoc};
 
 /// Creates every index of a tenant database's collections `target` (idempotent: existing
 /// ones are kept).
@@ -27,53 +28,68 @@ pub async fn ensure(db: &Database, target: &Target) -> mongodb::error::Result<()
     };
     db.collection::<bson::Document>(&target.name(collections::PRODUCTS))
         .create_indexes([
-            index(doc! {"barcodes": 1}, "barcode", false, None),
-            index(doc! {"category": 1, "name": 1}, "category_name", false, None),
-            index(doc! {"name": 1}, "name", false, None),
+            index(doc! {(ProductDoc::BARCODES): 1}, "barcode", false, None),
             index(
-                doc! {"low_stock": 1},
+                doc! {(ProductDoc::CATEGORY): 1, (ProductDoc::NAME): 1},
+                "category_name",
+                false,
+                None,
+            ),
+            index(doc! {(ProductDoc::NAME): 1}, "name", false, None),
+            index(
+                doc! {(ProductDoc::LOW_STOCK): 1},
                 "low_stock",
                 false,
-                Some(doc! {"low_stock": true}),
+                Some(doc! {(ProductDoc::LOW_STOCK): true}),
             ),
             index(
-                doc! {"negative_stock": 1},
+                doc! {(ProductDoc::NEGATIVE_STOCK): 1},
                 "negative_stock",
                 false,
-                Some(doc! {"negative_stock": true}),
+                Some(doc! {(ProductDoc::NEGATIVE_STOCK): true}),
             ),
         ])
         .await?;
     db.collection::<bson::Document>(&target.name(collections::SALES))
         .create_indexes([
-            index(doc! {"occurred_at": -1, "_id": -1}, "occurred_at", false, None),
+            index(doc! {(SaleDoc::OCCURRED_AT): -1, ID: -1}, "occurred_at", false, None),
             index(
-                doc! {"location": 1, "occurred_at": -1},
+                doc! {(SaleDoc::LOCATION): 1, (SaleDoc::OCCURRED_AT): -1},
                 "location_occurred_at",
                 false,
                 None,
             ),
             index(
-                doc! {"terminal_id": 1, "occurred_at": -1},
+                doc! {(SaleDoc::TERMINAL_ID): 1, (SaleDoc::OCCURRED_AT): -1},
                 "terminal_occurred_at",
                 false,
                 None,
             ),
             index(
-                doc! {"cashier_id": 1, "occurred_at": -1},
+                doc! {(SaleDoc::CASHIER_ID): 1, (SaleDoc::OCCURRED_AT): -1},
                 "cashier_occurred_at",
                 false,
                 None,
             ),
-            index(doc! {"status": 1, "occurred_at": -1}, "status_occurred_at", false, None),
-            index(doc! {"sequence": 1}, "sequence", true, None),
+            index(
+                doc! {(SaleDoc::STATUS): 1, (SaleDoc::OCCURRED_AT): -1},
+                "status_occurred_at",
+                false,
+                None,
+            ),
+            index(doc! {(SaleDoc::SEQUENCE): 1}, "sequence", true, None),
         ])
         .await?;
     db.collection::<bson::Document>(&target.name(collections::INVENTORY_TRANSACTIONS))
         .create_indexes([
-            index(doc! {"sku": 1, "occurred_at": 1}, "sku_occurred_at", false, None),
             index(
-                doc! {"location": 1, "occurred_at": 1},
+                doc! {(InventoryTransactionDoc::SKU): 1, (InventoryTransactionDoc::OCCURRED_AT): 1},
+                "sku_occurred_at",
+                false,
+                None,
+            ),
+            index(
+                doc! {(InventoryTransactionDoc::LOCATION): 1, (InventoryTransactionDoc::OCCURRED_AT): 1},
                 "location_occurred_at",
                 false,
                 None,
@@ -81,10 +97,15 @@ pub async fn ensure(db: &Database, target: &Target) -> mongodb::error::Result<()
         ])
         .await?;
     db.collection::<bson::Document>(&target.name(collections::DAILY_SALES))
-        .create_indexes([index(doc! {"date": 1, "location": 1}, "date_location", true, None)])
+        .create_indexes([index(
+            doc! {(DailySalesDoc::DATE): 1, (DailySalesDoc::LOCATION): 1},
+            "date_location",
+            true,
+            None,
+        )])
         .await?;
     db.collection::<bson::Document>(&target.name(collections::USERS))
-        .create_indexes([index(doc! {"email": 1}, "email", false, None)])
+        .create_indexes([index(doc! {(UserDoc::EMAIL): 1}, "email", false, None)])
         .await?;
     Ok(())
 }

@@ -1,3 +1,10 @@
+//! A tenant's MongoDB database: where it lives ([`TenantDatabases`]) and what it holds
+//! (the typed read model: [`docs`], [`collections`], [`checkpoint`]).
+//!
+//! The read model is written by the projector only and read by the command API's queries,
+//! the projector's replays and admin endpoints, and the tests, all through the types here:
+//! no other crate names a collection, a field or a status in a string.
+//!
 //! [`TenantDatabases`]: where each tenant's database lives, with one shared client (and so
 //! one connection pool) per MongoDB deployment, whatever the number of tenants.
 //!
@@ -12,11 +19,17 @@
 //!
 //! # Layout
 //! - [`args`]: [`MongoArgs`], the MongoDB command-line flags, and connecting with them.
-//! - [`collections`]: the collections a tenant database holds.
-//! - [`indexes`]: their indexes.
+//! - [`docs`]: the documents of the read model, their status and kind enums and field
+//!   names.
+//! - [`collections`]: the collections a tenant database holds, typed handles on them and
+//!   the shadow [`collections::Target`] of a replay.
+//! - [`checkpoint`]: the projection's [`checkpoint::Checkpoint`] and its one reader.
+//! - [`indexes`]: the indexes.
 
 pub mod args;
+pub mod checkpoint;
 pub mod collections;
+pub mod docs;
 pub mod indexes;
 
 pub use args::MongoArgs;

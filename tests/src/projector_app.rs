@@ -7,6 +7,7 @@ use clap::Parser;
 use events::TenantId;
 use projector::Projector;
 use projector::config::{Cli, Config, LogFormat};
+use tenantdb::collections::Target;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -100,13 +101,8 @@ pub async fn wait_for_checkpoint(
     eventually(&format!("{tenant}'s checkpoint to reach {sequence}"), timeout, || {
         let db = db.clone();
         async move {
-            let checkpoint = db
-                .collection::<bson::Document>("checkpoints")
-                .find_one(bson::doc! {"_id": "projection"})
-                .await?
-                .and_then(|d| d.get_i64("last_sequence").ok())
-                .unwrap_or(0);
-            Ok((checkpoint as u64 >= sequence).then_some(()))
+            let checkpoint = tenantdb::checkpoint::sequence(&db, &Target::live()).await?;
+            Ok((checkpoint >= sequence).then_some(()))
         }
     })
     .await

@@ -1,10 +1,14 @@
-//! A tenant's read model as plain data, for whole-content comparison.
+//! A tenant's read model as plain data, for whole-content comparison: raw BSON documents,
+//! so that the comparison covers the stored bytes (field order, the strings of every
+//! enum), named through `tenantdb`'s collections.
 
 use std::collections::BTreeMap;
 
 use bson::{Document, doc};
 use futures::TryStreamExt;
 use mongodb::options::FindOptions;
+use tenantdb::collections::{self, Target};
+use tenantdb::docs::ID;
 
 /// Every document of every read-model collection, sorted by `_id`.
 pub type Dump = BTreeMap<String, Vec<Document>>;
@@ -12,8 +16,8 @@ pub type Dump = BTreeMap<String, Vec<Document>>;
 /// Dumps the read-model collections of `db`.
 pub async fn dump(db: &mongodb::Database) -> anyhow::Result<Dump> {
     let mut dump = Dump::new();
-    for collection in projector::model::docs::collections::READ_MODEL {
-        let options = FindOptions::builder().sort(doc! {"_id": 1}).build();
+    for collection in collections::READ_MODEL {
+        let options = FindOptions::builder().sort(doc! {ID: 1}).build();
         let docs: Vec<Document> = db
             .collection::<Document>(collection)
             .find(doc! {})
@@ -50,22 +54,18 @@ pub fn expected(events: &[events::EventEnvelope], first_sequence: u64) -> anyhow
     );
     fn sorted<T: serde::Serialize>(docs: impl Iterator<Item = T>) -> anyhow::Result<Vec<Document>> {
         let mut out = docs.map(|d| bson::to_document(&d)).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by(|a, b| {
-            a.get_str("_id")
-                .unwrap_or_default()
-                .cmp(b.get_str("_id").unwrap_or_default())
-        });
+        out.sort_by(|a, b| a.get_str(ID).unwrap_or_default().cmp(b.get_str(ID).unwrap_or_default()));
         Ok(out)
     }
     let mut dump = Dump::new();
-    dump.insert("products".into(), sorted(snapshot.products.into_values())?);
-    dump.insert("sales".into(), sorted(snapshot.sales.into_values())?);
+    dump.insert(collections::PRODUCTS.into(), sorted(snapshot.products.into_values())?);
+    dump.insert(collections::SALES.into(), sorted(snapshot.sales.into_values())?);
     dump.insert(
-        "inventorytransactions".into(),
+        collections::INVENTORY_TRANSACTIONS.into(),
         sorted(changes.transactions.into_iter())?,
     );
-    dump.insert("users".into(), sorted(snapshot.users.into_values())?);
-    dump.insert("daily_sales".into(), sorted(snapshot.daily.into_values())?);
+    dump.insert(collections::USERS.into(), sorted(snapshot.users.into_values())?);
+    dump.insert(collections::DAILY_SALES.into(), sorted(snapshot.daily.into_values())?);
     Ok(dump)
 }
 
@@ -91,7 +91,10 @@ pub fn difference(left: &Dump, right: &Dump) -> Option<String> {
 
 /// How many events are parked in `db` (a tenant database).
 pub async fn parked(db: &mongodb::Database) -> anyhow::Result<u64> {
-    Ok(db.collection::<Document>("parked").count_documents(doc! {}).await?)
+    Ok(db
+        .collection::<Document>(collections::PARKED)
+        .count_documents(doc! {})
+        .await?)
 }
 
 /// Rebuilds `tenant` from the whole stream into the live collections of `scratch` (which
@@ -102,7 +105,7 @@ pub async fn fresh_rebuild(
     tenant: &events::TenantId,
 ) -> anyhow::Result<Dump> {
     let mut progress = projector::rebuild::progress::Progress::new("fresh rebuild", false);
-    let live = projector::model::docs::collections::Target::live();
+    let live = Target::live();
     projector::rebuild::rebuild(store, scratch, &live, tenant, None, &mut progress).await?;
     dump(scratch).await
 }

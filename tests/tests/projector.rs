@@ -8,6 +8,8 @@ use std::time::Duration;
 use bson::doc;
 use events::{Role, TenantId};
 use serde_json::json;
+use tenantdb::collections;
+use tenantdb::docs::{ProductStatus, SaleStatus};
 use tests::generator::{self, Rng};
 use tests::projector_app::wait_for_checkpoint;
 use tests::read_model::{self, difference};
@@ -71,7 +73,7 @@ async fn commands_through_the_api_become_the_right_documents() -> anyhow::Result
     let last_sequence = last.body["stream_sequence"].as_u64().unwrap_or_default();
     wait_for_checkpoint(&app.servers, &tenant, last_sequence, WAIT).await?;
 
-    let product = doc_of(&app.servers, &tenant, "products", "WINE-1").await?;
+    let product = doc_of(&app.servers, &tenant, collections::PRODUCTS, "WINE-1").await?;
     // 12 received, 3 sold, 1 refunded and restocked = 10; counted 9 (correction −1); 4 moved to annex.
     assert_eq!(product.get_document("stock")?, &doc! {"annex": 4_i64, "main": 5_i64});
     assert_eq!(product.get_i64("on_hand_total")?, 9);
@@ -86,7 +88,7 @@ async fn commands_through_the_api_become_the_right_documents() -> anyhow::Result
         registered.body["version"].as_i64().unwrap_or_default()
     );
 
-    let sale = doc_of(&app.servers, &tenant, "sales", "s-1").await?;
+    let sale = doc_of(&app.servers, &tenant, collections::SALES, "s-1").await?;
     assert_eq!(sale.get_str("status")?, "partially_refunded");
     assert_eq!(sale.get_i64("refunded_total_minor")?, 1620);
     assert_eq!(
@@ -96,11 +98,20 @@ async fn commands_through_the_api_become_the_right_documents() -> anyhow::Result
             .transpose()?,
         Some(1)
     );
+    // The same documents read through the typed read model the queries use.
+    let db = app.servers.mongo.database(&tenant.database_name());
+    let typed = collections::sales(&db).find_one(doc! {"_id": "s-1"}).await?;
+    assert_eq!(
+        typed.map(|s| (s.status, s.lines[0].refunded_quantity)),
+        Some((SaleStatus::PartiallyRefunded, 1))
+    );
+    let typed = collections::products(&db).find_one(doc! {"_id": "WINE-1"}).await?;
+    assert_eq!(typed.map(|p| p.status), Some(ProductStatus::Active));
 
     let day = doc_of(
         &app.servers,
         &tenant,
-        "daily_sales",
+        collections::DAILY_SALES,
         &format!("{}|main", chrono::Utc::now().format("%Y-%m-%d")),
     )
     .await?;
@@ -115,9 +126,8 @@ async fn commands_through_the_api_become_the_right_documents() -> anyhow::Result
     assert_eq!((day.get_i64("refund_count")?, day.get_i64("refunds_minor")?), (1, 1620));
     assert_eq!(day.get_document("tenders")?.get_i64("card")?, 4860);
 
-    let db = app.servers.mongo.database(&tenant.database_name());
     let kinds: Vec<(String, i64, i64, i64)> = futures::TryStreamExt::try_collect::<Vec<_>>(
-        db.collection::<bson::Document>("inventorytransactions")
+        db.collection::<bson::Document>(collections::INVENTORY_TRANSACTIONS)
             .find(doc! {})
             .sort(doc! {"_id": 1})
             .await?,
@@ -314,7 +324,7 @@ async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<
     let healthy_db = servers.mongo.database(&healthy.database_name());
     assert_eq!(tests::read_model::parked(&healthy_db).await?, 0);
     let healthy_sales = healthy_db
-        .collection::<bson::Document>("sales")
+        .collection::<bson::Document>(collections::SALES)
         .count_documents(doc! {})
         .await?;
     assert!(healthy_sales > 0);

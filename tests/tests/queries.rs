@@ -593,3 +593,131 @@ async fn a_query_with_the_commands_sequence_reads_its_own_write() -> anyhow::Res
     app.servers.mongo.database(&tenant.database_name()).drop().await?;
     app.stream.delete().await
 }
+
+/// The schema `schema` stands for, following a `$ref` into the document's components.
+fn resolve<'a>(openapi: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        Some(name) => resolve(openapi, &openapi["components"]["schemas"][name]),
+        None => schema,
+    }
+}
+
+#[tokio::test]
+async fn openapi_declares_listing_filters_as_query_parameters_and_types_the_answers() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let reply = app.get("/openapi.json").await?;
+    assert_eq!(reply.status, 200);
+    let openapi = &reply.body;
+    let required = [
+        "/v1/inventory/transactions sku",
+        "/v1/reports/daily date",
+        "/v1/reports/top-products from",
+        "/v1/reports/top-products to",
+    ];
+    for (path, filters) in [
+        (
+            "/v1/products",
+            &[
+                "q",
+                "sku",
+                "barcode",
+                "category",
+                "status",
+                "limit",
+                "cursor",
+                "min_sequence",
+            ][..],
+        ),
+        ("/v1/stock", &["location", "state", "limit", "cursor", "min_sequence"]),
+        (
+            "/v1/sales",
+            &[
+                "from",
+                "to",
+                "location",
+                "terminal",
+                "cashier",
+                "status",
+                "limit",
+                "cursor",
+                "min_sequence",
+            ],
+        ),
+        (
+            "/v1/inventory/transactions",
+            &["sku", "location", "from", "to", "limit", "cursor", "min_sequence"],
+        ),
+        ("/v1/reports/daily", &["date", "location", "min_sequence"]),
+        (
+            "/v1/reports/top-products",
+            &["from", "to", "by", "location", "limit", "min_sequence"],
+        ),
+    ] {
+        let parameters = openapi["paths"][path]["get"]["parameters"]
+            .as_array()
+            .ok_or_else(|| anyhow::anyhow!("{path} has no parameters"))?;
+        assert!(
+            parameters.iter().all(|p| p["in"] == "query"),
+            "{path} has parameters outside the query: {parameters:?}"
+        );
+        for name in filters {
+            let parameter = parameters
+                .iter()
+                .find(|p| p["name"] == *name)
+                .ok_or_else(|| anyhow::anyhow!("{path} does not declare {name}"))?;
+            assert_eq!(parameter["in"], "query", "{path} {name}");
+            let must = required.contains(&format!("{path} {name}").as_str());
+            assert_eq!(parameter["required"].as_bool().unwrap_or(false), must, "{path} {name}");
+        }
+    }
+    let status_filter = openapi["paths"]["/v1/sales"]["get"]["parameters"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "status"))
+        .map(|p| p["schema"].to_string())
+        .unwrap_or_default();
+    assert!(status_filter.contains("partially_refunded"), "{status_filter}");
+
+    let answer = |path: &str| {
+        let schema = &openapi["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        resolve(openapi, schema)
+    };
+    let sales = answer("/v1/sales");
+    let sale = resolve(openapi, &sales["properties"]["items"]["items"]);
+    assert_eq!(
+        sale,
+        answer("/v1/sales/{sale_id}"),
+        "one sale and the listing's items are alike"
+    );
+    let status = resolve(openapi, &sale["properties"]["status"]);
+    let statuses: Vec<&str> = status["enum"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        statuses,
+        ["completed", "voided", "partially_refunded", "refunded"],
+        "{sale}"
+    );
+    let line = resolve(openapi, &sale["properties"]["lines"]["items"]);
+    assert!(line["properties"]["refunded_quantity"].is_object(), "{line}");
+    assert!(sales["properties"]["next_cursor"].is_object(), "{sales}");
+
+    for (path, field) in [
+        ("/v1/products", "stock"),
+        ("/v1/stock", "on_hand"),
+        ("/v1/inventory/transactions", "quantity_after"),
+        ("/v1/reports/daily", "refund_tenders"),
+        ("/v1/reports/top-products", "revenue_minor"),
+    ] {
+        let item = resolve(openapi, &answer(path)["properties"]["items"]["items"]);
+        assert!(item["properties"][field].is_object(), "{path}: {item}");
+    }
+    let product = answer("/v1/products/{sku}");
+    assert!(product["properties"]["price"].is_object(), "{product}");
+    Ok(())
+}

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Context;
-use bson::doc;
 use events::Role;
 use serde_json::{Value, json};
 use tests::generator::{self, Rng};
@@ -404,13 +403,7 @@ async fn while_mongodb_is_unreachable_the_projector_waits_and_then_drains_withou
     let own = mongodb::Client::with_uri_str(&uri).await?;
     let db = own.database(&tenant.database_name());
     let checkpoint = |db: mongodb::Database| async move {
-        anyhow::Ok(
-            db.collection::<bson::Document>("checkpoints")
-                .find_one(doc! {"_id": "projection"})
-                .await?
-                .and_then(|d| d.get_i64("last_sequence").ok())
-                .unwrap_or(0) as u64,
-        )
+        anyhow::Ok(tenantdb::checkpoint::sequence(&db, &tenantdb::collections::Target::live()).await?)
     };
     tests::eventually("the first events to be applied", Duration::from_secs(30), || {
         let db = db.clone();

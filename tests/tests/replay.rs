@@ -10,6 +10,7 @@ use events::TenantId;
 use projector::replay::jobs;
 use projector::store::TenantDatabases;
 use serde_json::{Value, json};
+use tenantdb::collections::Target;
 use tests::generator;
 use tests::projector_app::wait_for_checkpoint;
 use tests::read_model::{self, Dump, difference};
@@ -125,15 +126,7 @@ async fn a_replay_while_events_keep_arriving_loses_nothing() -> anyhow::Result<(
     let fresh = {
         let scratch = site.servers.mongo.database(&format!("fresh_{tenant}"));
         let mut progress = projector::rebuild::progress::Progress::new("fresh", false);
-        projector::rebuild::rebuild(
-            &site.store,
-            &scratch,
-            &projector::model::docs::collections::Target::live(),
-            &tenant,
-            None,
-            &mut progress,
-        )
-        .await?;
+        projector::rebuild::rebuild(&site.store, &scratch, &Target::live(), &tenant, None, &mut progress).await?;
         let dump = read_model::dump(&scratch).await?;
         scratch.drop().await?;
         dump
@@ -176,12 +169,12 @@ async fn a_replay_over_many_batches_equals_the_oracle_also_for_voids_of_sales_st
     );
     let last = site.publish(&events).await?;
     let scratch = site.servers.mongo.database(&format!("batches_{tenant}"));
-    let live = projector::model::docs::collections::Target::live();
+    let live = Target::live();
     let mut progress = projector::rebuild::progress::Progress::new("batches", false);
     let reached = projector::rebuild::rebuild(&site.store, &scratch, &live, &tenant, None, &mut progress).await?;
     assert_eq!(reached, last);
     assert_eq!(progress.done(), events.len() as u64);
-    assert_eq!(projector::rebuild::checkpoint(&scratch, &live).await?, last);
+    assert_eq!(tenantdb::checkpoint::sequence(&scratch, &live).await?, last);
     let rebuilt = read_model::dump(&scratch).await?;
     assert_eq!(difference(&read_model::expected(&events, 1)?, &rebuilt), None);
     assert_eq!(tests::read_model::parked(&scratch).await?, 0);
@@ -313,14 +306,8 @@ async fn a_tenant_moves_to_another_deployment_and_keeps_projecting() -> anyhow::
     tests::eventually("the moved tenant to catch up on its new deployment", WAIT, || {
         let target = target.clone();
         async move {
-            let checkpoint = target
-                .collection::<bson::Document>("checkpoints")
-                .find_one(doc! {"_id": "projection"})
-                .await?;
-            Ok(checkpoint
-                .and_then(|c| c.get_i64("last_sequence").ok())
-                .filter(|s| *s as u64 >= last)
-                .map(|_| ()))
+            let checkpoint = tenantdb::checkpoint::sequence(&target, &Target::live()).await?;
+            Ok((checkpoint >= last).then_some(()))
         }
     })
     .await?;
@@ -415,7 +402,7 @@ async fn old_schema_versions_replay_to_the_same_read_model_as_current_ones() -> 
     new_site.publish(&events).await?;
     let old_db = old_site.servers.mongo.database(&format!("old_{tenant}"));
     let new_db = new_site.servers.mongo.database(&format!("new_{tenant}"));
-    let live = projector::model::docs::collections::Target::live();
+    let live = Target::live();
     let mut progress = projector::rebuild::progress::Progress::new("old", false);
     projector::rebuild::rebuild(&old_site.store, &old_db, &live, &tenant, None, &mut progress).await?;
     projector::rebuild::rebuild(&new_site.store, &new_db, &live, &tenant, None, &mut progress).await?;

@@ -1,19 +1,23 @@
 //! Products and stock levels (readable by every role: cashiers look products up).
 
+use std::collections::BTreeMap;
+
 use bson::{Document, doc};
-use futures::TryStreamExt;
+use chrono::{DateTime, Utc};
 use mongodb::Database;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use tenantdb::collections;
+use tenantdb::docs::{ID, MoneyDoc, ProductDoc, ProductStatus};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
-use crate::queries::document::to_json;
+use crate::queries::document::rfc3339;
 use crate::queries::mongo_error;
-use crate::queries::page::{self, Page};
+use crate::queries::page::{self, Page, list};
 
 /// Filters of `GET /v1/products`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProductSearch {
     /// Part of the name, any case.
@@ -25,11 +29,71 @@ pub struct ProductSearch {
     /// Exact category.
     pub category: Option<String>,
     /// `active`, `discontinued` or `unregistered`.
+    #[param(value_type = Option<ProductStatus>, inline)]
     pub status: Option<String>,
     /// Page size (1 to 500, default 50).
     pub limit: Option<i64>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
+}
+
+/// A product with its stock per location, as `GET /v1/products` and
+/// `GET /v1/products/{sku}` answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Product {
+    /// The SKU.
+    pub id: String,
+    /// Where the product stands in the catalog.
+    pub status: ProductStatus,
+    /// Display name (absent while unregistered).
+    pub name: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Tax class.
+    pub tax_class: Option<String>,
+    /// Barcodes.
+    pub barcodes: Vec<String>,
+    /// Minimum age to buy, if age-restricted.
+    pub minimum_age: Option<i32>,
+    /// Reorder point in units: at or below it the product is low on stock.
+    pub reorder_point: Option<i64>,
+    /// Current shelf price (minor units).
+    pub price: Option<MoneyDoc>,
+    /// Catalog version: the stream sequence of the last catalog change (the `ETag`).
+    pub version: i64,
+    /// Units on hand per location.
+    pub stock: BTreeMap<String, i64>,
+    /// Units on hand over all locations.
+    pub on_hand_total: i64,
+    /// `on_hand_total` is at or below `reorder_point`.
+    pub low_stock: bool,
+    /// Some location is below zero.
+    pub negative_stock: bool,
+    /// When the last event applied to the product happened.
+    #[serde(serialize_with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ProductDoc> for Product {
+    fn from(doc: ProductDoc) -> Self {
+        Self {
+            id: doc.sku,
+            status: doc.status,
+            name: doc.name,
+            category: doc.category,
+            tax_class: doc.tax_class,
+            barcodes: doc.barcodes,
+            minimum_age: doc.minimum_age,
+            reorder_point: doc.reorder_point,
+            price: doc.price,
+            version: doc.version,
+            stock: doc.stock,
+            on_hand_total: doc.on_hand_total,
+            low_stock: doc.low_stock,
+            negative_stock: doc.negative_stock,
+            updated_at: doc.updated_at,
+        }
+    }
 }
 
 /// Escapes a user string for use inside a regular expression.
@@ -44,82 +108,55 @@ fn escape_regex(text: &str) -> String {
 }
 
 /// Products matching `search`, by SKU.
-pub async fn search(db: &Database, search: &ProductSearch) -> Result<Page, ApiError> {
+pub async fn search(db: &Database, search: &ProductSearch) -> Result<Page<Product>, ApiError> {
     let limit = page::limit(search.limit)?;
     let mut filter = Document::new();
     if let Some(q) = search.q.as_deref().filter(|q| !q.is_empty()) {
         if q.len() > 100 {
             return Err(ApiError::invalid("q", "at most 100 characters"));
         }
-        filter.insert("name", doc! {"$regex": escape_regex(q), "$options": "i"});
+        filter.insert(ProductDoc::NAME, doc! {"$regex": escape_regex(q), "$options": "i"});
     }
     if let Some(sku) = &search.sku {
-        filter.insert("_id", sku.as_str());
+        filter.insert(ID, sku.as_str());
     }
     if let Some(barcode) = &search.barcode {
-        filter.insert("barcodes", barcode.as_str());
+        filter.insert(ProductDoc::BARCODES, barcode.as_str());
     }
     if let Some(category) = &search.category {
-        filter.insert("category", category.as_str());
+        filter.insert(ProductDoc::CATEGORY, category.as_str());
     }
     if let Some(status) = &search.status {
-        if !["active", "discontinued", "unregistered"].contains(&status.as_str()) {
-            return Err(ApiError::invalid(
-                "status",
-                "must be active, discontinued or unregistered",
-            ));
-        }
-        filter.insert("status", status.as_str());
+        let status = ProductStatus::parse(status)
+            .ok_or_else(|| ApiError::invalid("status", "must be active, discontinued or unregistered"))?;
+        filter.insert(ProductDoc::STATUS, status.as_str());
     }
     if let Some(cursor) = &search.cursor {
-        let after = doc! {"_id": {"$gt": cursor.as_str()}};
+        let after = doc! {ID: {"$gt": cursor.as_str()}};
         filter = if filter.is_empty() {
             after
         } else {
             doc! {"$and": [filter, after]}
         };
     }
-    list(db, "products", filter, doc! {"_id": 1}, limit, |doc| {
-        doc.get_str("_id").ok().map(str::to_owned)
-    })
+    list(
+        &collections::products(db),
+        filter,
+        doc! {ID: 1},
+        limit,
+        |doc| doc.sku.clone(),
+        Product::from,
+    )
     .await
 }
 
-/// Runs a paged listing: `limit + 1` documents tell whether there is a next page.
-pub async fn list(
-    db: &Database,
-    collection: &str,
-    filter: Document,
-    sort: Document,
-    limit: i64,
-    cursor_of: impl Fn(&Document) -> Option<String>,
-) -> Result<Page, ApiError> {
-    let mut docs: Vec<Document> = db
-        .collection::<Document>(collection)
-        .find(filter)
-        .sort(sort)
-        .limit(limit + 1)
-        .await
-        .map_err(mongo_error)?
-        .try_collect()
-        .await
-        .map_err(mongo_error)?;
-    let more = docs.len() as i64 > limit;
-    docs.truncate(limit as usize);
-    let next_cursor = if more { docs.last().and_then(&cursor_of) } else { None };
-    Ok(Page {
-        items: docs.into_iter().map(to_json).collect(),
-        next_cursor,
-    })
-}
-
 /// One product with its stock per location.
-pub async fn product(db: &Database, sku: &str) -> Result<Value, ApiError> {
-    db.collection::<Document>("products")
-        .find_one(doc! {"_id": sku})
+pub async fn product(db: &Database, sku: &str) -> Result<Product, ApiError> {
+    collections::products(db)
+        .find_one(doc! {ID: sku})
         .await
         .map_err(mongo_error)?
-        .map(to_json)
+        .map(Product::from)
         .ok_or_else(|| ApiError::NotFound {
             resource: "product",
             id: sku.to_owned(),
@@ -128,11 +165,13 @@ pub async fn product(db: &Database, sku: &str) -> Result<Value, ApiError> {
 
 /// Filters of `GET /v1/stock`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StockQuery {
     /// Only this location's level.
     pub location: Option<String>,
     /// `all` (default), `low` (on hand ≤ reorder point) or `negative`.
+    #[param(value_type = Option<StockState>, inline)]
     pub state: Option<String>,
     /// Page size (1 to 500, default 50).
     pub limit: Option<i64>,
@@ -140,8 +179,62 @@ pub struct StockQuery {
     pub cursor: Option<String>,
 }
 
+/// Which stock levels `GET /v1/stock` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StockState {
+    /// Every product (at the location, if one is given).
+    All,
+    /// Products at or below their reorder point.
+    Low,
+    /// Products below zero (at the location, if one is given).
+    Negative,
+}
+
+/// The stock level of one product, as `GET /v1/stock` answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StockLevel {
+    /// The SKU.
+    pub sku: String,
+    /// Display name (absent while unregistered).
+    pub name: Option<String>,
+    /// The location asked for, if any.
+    pub location: Option<String>,
+    /// Units on hand at `location`, or over all locations without one (absent when the
+    /// product has no stock record at `location`).
+    pub on_hand: Option<i64>,
+    /// Units on hand per location.
+    pub stock: BTreeMap<String, i64>,
+    /// Reorder point in units.
+    pub reorder_point: Option<i64>,
+    /// On hand over all locations is at or below the reorder point.
+    pub low_stock: bool,
+    /// Some location is below zero.
+    pub negative_stock: bool,
+}
+
+impl StockLevel {
+    /// The level of `doc`, at `location` if given.
+    pub fn of(doc: ProductDoc, location: Option<&str>) -> Self {
+        let on_hand = match location {
+            Some(location) => doc.stock.get(location).copied(),
+            None => Some(doc.on_hand_total),
+        };
+        Self {
+            sku: doc.sku,
+            name: doc.name,
+            location: location.map(str::to_owned),
+            on_hand,
+            stock: doc.stock,
+            reorder_point: doc.reorder_point,
+            low_stock: doc.low_stock,
+            negative_stock: doc.negative_stock,
+        }
+    }
+}
+
 /// Stock levels, by SKU.
-pub async fn stock(db: &Database, query: &StockQuery) -> Result<Page, ApiError> {
+pub async fn stock(db: &Database, query: &StockQuery) -> Result<Page<StockLevel>, ApiError> {
     let limit = page::limit(query.limit)?;
     if let Some(location) = &query.location {
         events::LocationId::parse(location.as_str()).map_err(|e| ApiError::invalid("location", e.to_string()))?;
@@ -149,56 +242,95 @@ pub async fn stock(db: &Database, query: &StockQuery) -> Result<Page, ApiError> 
     let mut filter = Document::new();
     match (query.state.as_deref().unwrap_or("all"), &query.location) {
         ("all", Some(location)) => {
-            filter.insert(format!("stock.{location}"), doc! {"$exists": true});
+            filter.insert(ProductDoc::stock_at(location), doc! {"$exists": true});
         }
         ("all", None) => {}
         ("low", _) => {
-            filter.insert("low_stock", true);
+            filter.insert(ProductDoc::LOW_STOCK, true);
         }
         ("negative", Some(location)) => {
-            filter.insert(format!("stock.{location}"), doc! {"$lt": 0_i64});
+            filter.insert(ProductDoc::stock_at(location), doc! {"$lt": 0_i64});
         }
         ("negative", None) => {
-            filter.insert("negative_stock", true);
+            filter.insert(ProductDoc::NEGATIVE_STOCK, true);
         }
         _ => return Err(ApiError::invalid("state", "must be all, low or negative")),
     }
     if let Some(cursor) = &query.cursor {
-        filter.insert("_id", doc! {"$gt": cursor.as_str()});
+        filter.insert(ID, doc! {"$gt": cursor.as_str()});
     }
-    let mut page = list(db, "products", filter, doc! {"_id": 1}, limit, |doc| {
-        doc.get_str("_id").ok().map(str::to_owned)
-    })
-    .await?;
-    page.items = page
-        .items
-        .into_iter()
-        .map(|product| {
-            let on_hand = match &query.location {
-                Some(location) => product["stock"][location].clone(),
-                None => product["on_hand_total"].clone(),
-            };
-            json!({
-                "sku": product["id"],
-                "name": product["name"],
-                "location": query.location,
-                "on_hand": on_hand,
-                "stock": product["stock"],
-                "reorder_point": product["reorder_point"],
-                "low_stock": product["low_stock"],
-                "negative_stock": product["negative_stock"],
-            })
-        })
-        .collect();
-    Ok(page)
+    let location = query.location.as_deref();
+    list(
+        &collections::products(db),
+        filter,
+        doc! {ID: 1},
+        limit,
+        |doc| doc.sku.clone(),
+        |doc| StockLevel::of(doc, location),
+    )
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queries::document::to_json;
 
     #[test]
     fn regex_metacharacters_are_escaped() {
         assert_eq!(escape_regex("Jack (7).*"), "Jack \\(7\\)\\.\\*");
+    }
+
+    fn product() -> ProductDoc {
+        let mut doc = ProductDoc::unregistered("RIOJA", bson::DateTime::from_millis(1_795_000_000_123).to_chrono());
+        doc.status = ProductStatus::Active;
+        doc.name = Some("Rioja".into());
+        doc.price = Some(MoneyDoc {
+            amount_minor: 1299,
+            currency: "EUR".into(),
+        });
+        doc.reorder_point = Some(5);
+        doc.minimum_age = Some(18);
+        doc.stock.insert("main".into(), 3);
+        doc.refresh_flags();
+        doc.last_seq = 7;
+        doc
+    }
+
+    #[test]
+    fn a_product_is_served_as_its_stored_document_was() -> anyhow::Result<()> {
+        let doc = product();
+        let stored: ProductDoc = bson::from_document(bson::to_document(&doc)?)?;
+        assert_eq!(
+            serde_json::to_value(Product::from(stored))?,
+            to_json(bson::to_document(&doc)?)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_stock_level_is_served_as_before() -> anyhow::Result<()> {
+        let product = to_json(bson::to_document(&product())?);
+        for location in [None, Some("main"), Some("annex")] {
+            let on_hand = match location {
+                Some(location) => product["stock"][location].clone(),
+                None => product["on_hand_total"].clone(),
+            };
+            let before = serde_json::json!({
+                "sku": product["id"],
+                "name": product["name"],
+                "location": location,
+                "on_hand": on_hand,
+                "stock": product["stock"],
+                "reorder_point": product["reorder_point"],
+                "low_stock": product["low_stock"],
+                "negative_stock": product["negative_stock"],
+            });
+            assert_eq!(
+                serde_json::to_value(StockLevel::of(super::tests::product(), location))?,
+                before
+            );
+        }
+        Ok(())
     }
 }

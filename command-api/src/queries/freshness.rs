@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use bson::doc;
 use mongodb::Database;
+use tenantdb::collections::Target;
 use tokio::time::Instant;
 
 use crate::error::ApiError;
@@ -12,12 +12,9 @@ use crate::queries::mongo_error;
 
 /// The tenant's checkpoint: everything up to it is in the read model.
 pub async fn checkpoint(db: &Database) -> Result<u64, ApiError> {
-    let found = db
-        .collection::<bson::Document>("checkpoints")
-        .find_one(doc! {"_id": "projection"})
+    tenantdb::checkpoint::sequence(db, &Target::live())
         .await
-        .map_err(mongo_error)?;
-    Ok(found.and_then(|d| d.get_i64("last_sequence").ok()).unwrap_or(0).max(0) as u64)
+        .map_err(mongo_error)
 }
 
 /// Returns once the checkpoint is at least `wanted`, or 503 `projection_behind` after

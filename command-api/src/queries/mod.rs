@@ -2,10 +2,15 @@
 //! projector. Every query is addressed to the database of the token's tenant and nothing
 //! else, so no filter can reach another tenant's data.
 //!
+//! Queries read the typed documents of [`tenantdb::docs`] through the collection handles
+//! of [`tenantdb::collections`], filter with their field-name constants and answer with
+//! typed views ([`catalog::Product`], [`sales::Sale`], ...), each a `utoipa::ToSchema`, so
+//! the OpenAPI document shows every field a client gets.
+//!
 //! # Layout
-//! - [`document`]: stored documents as API JSON (`_id` → `id`, dates as RFC 3339).
+//! - [`document`]: how documents are rendered (`_id` → `id`, dates as RFC 3339).
 //! - [`freshness`]: read-your-writes: waiting for the tenant's checkpoint.
-//! - [`page`]: limits and cursors.
+//! - [`page`]: limits, cursors, and the [`page::Page`] and [`page::Items`] bodies.
 //! - [`catalog`]: products and stock levels.
 //! - [`sales`]: sales and one sale.
 //! - [`transactions`]: inventory transactions of a SKU.

@@ -8,18 +8,21 @@
 use bson::{Document, doc};
 use chrono::{DateTime, NaiveDate, Utc};
 use mongodb::Database;
-use serde::Deserialize;
-use serde_json::Value;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use tenantdb::collections;
+use tenantdb::docs::{
+    AgeVerificationDoc, ID, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, TenderDoc, VoidDoc,
+};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
-use crate::queries::catalog::list;
-use crate::queries::document::to_json;
+use crate::queries::document::rfc3339;
 use crate::queries::mongo_error;
-use crate::queries::page::{self, Page};
+use crate::queries::page::{self, Page, list};
 
 /// Filters of `GET /v1/sales`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SalesQuery {
     /// From this instant or date (inclusive), by the terminal's clock.
@@ -33,6 +36,7 @@ pub struct SalesQuery {
     /// Cashier's user id.
     pub cashier: Option<String>,
     /// `completed`, `voided`, `partially_refunded` or `refunded`.
+    #[param(value_type = Option<SaleStatus>, inline)]
     pub status: Option<String>,
     /// Page size (1 to 500, default 50).
     pub limit: Option<i64>,
@@ -56,9 +60,9 @@ pub fn instant(field: &str, text: &str, end_of_day: bool) -> Result<DateTime<Utc
     Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
-/// Adds `occurred_at` bounds to `filter` from optional `from` (inclusive) and `to`
-/// (exclusive) query parameters.
-pub fn period(filter: &mut Document, from: Option<&str>, to: Option<&str>) -> Result<(), ApiError> {
+/// Adds bounds on the instant `field` (`occurred_at`) to `filter` from optional `from`
+/// (inclusive) and `to` (exclusive) query parameters.
+pub fn period(filter: &mut Document, field: &str, from: Option<&str>, to: Option<&str>) -> Result<(), ApiError> {
     let mut time = Document::new();
     if let Some(from) = from {
         time.insert("$gte", bson::DateTime::from_chrono(instant("from", from, false)?));
@@ -67,55 +71,286 @@ pub fn period(filter: &mut Document, from: Option<&str>, to: Option<&str>) -> Re
         time.insert("$lt", bson::DateTime::from_chrono(instant("to", to, true)?));
     }
     if !time.is_empty() {
-        filter.insert("occurred_at", time);
+        filter.insert(field, time);
     }
     Ok(())
 }
 
+/// A sale with its lines, tenders, void and refunds, as `GET /v1/sales` and
+/// `GET /v1/sales/{sale_id}` answer it. Money is in minor units of `currency`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Sale {
+    /// The sale id (chosen by the terminal).
+    pub id: String,
+    /// Where the sale stands: `completed`, `voided`, `partially_refunded` or `refunded`.
+    pub status: SaleStatus,
+    /// The till.
+    pub terminal_id: String,
+    /// The store.
+    pub location: String,
+    /// The cashier's user id.
+    pub cashier_id: String,
+    /// ISO 4217 currency of every amount.
+    pub currency: String,
+    /// The lines, with what was refunded of each.
+    pub lines: Vec<SaleLineDoc>,
+    /// Σ quantity × unit price, minor units.
+    pub subtotal_minor: i64,
+    /// Σ line discounts, minor units.
+    pub discount_total_minor: i64,
+    /// Σ line tax, minor units.
+    pub tax_total_minor: i64,
+    /// Amount due, minor units.
+    pub total_minor: i64,
+    /// How it was paid.
+    pub tenders: Vec<TenderDoc>,
+    /// Change given, minor units.
+    pub change_minor: i64,
+    /// How the customer's age was checked, if it was.
+    pub age_verification: Option<AgeVerificationDoc>,
+    /// When the sale happened (the terminal's clock).
+    #[serde(serialize_with = "rfc3339")]
+    pub occurred_at: DateTime<Utc>,
+    /// The business day: the UTC date of `occurred_at`, `YYYY-MM-DD`.
+    pub business_date: String,
+    /// The void, if the sale was voided.
+    pub void: Option<Void>,
+    /// Its refunds, in order.
+    pub refunds: Vec<Refund>,
+    /// Σ refund totals, minor units.
+    pub refunded_total_minor: i64,
+    /// Stream sequence of the sale: its read-your-writes token and the listing's order.
+    pub sequence: i64,
+}
+
+/// The void of a sale.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Void {
+    /// Why it was voided.
+    pub reason: String,
+    /// Who voided it.
+    pub voided_by: String,
+    /// When.
+    #[serde(serialize_with = "rfc3339")]
+    pub voided_at: DateTime<Utc>,
+    /// Stream sequence of the void.
+    pub sequence: i64,
+}
+
+/// One refund of a sale.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Refund {
+    /// The refund id.
+    pub refund_id: String,
+    /// Where the goods came back.
+    pub location: String,
+    /// The refunded lines.
+    pub lines: Vec<RefundLineDoc>,
+    /// Money returned (tax included), minor units.
+    pub total_minor: i64,
+    /// How it was returned.
+    pub tenders: Vec<TenderDoc>,
+    /// Whether the goods went back into stock.
+    pub restock: bool,
+    /// Why.
+    pub reason: String,
+    /// Who refunded.
+    pub refunded_by: String,
+    /// When.
+    #[serde(serialize_with = "rfc3339")]
+    pub refunded_at: DateTime<Utc>,
+    /// Stream sequence of the refund.
+    pub sequence: i64,
+}
+
+impl From<VoidDoc> for Void {
+    fn from(doc: VoidDoc) -> Self {
+        Self {
+            reason: doc.reason,
+            voided_by: doc.voided_by,
+            voided_at: doc.voided_at,
+            sequence: doc.sequence,
+        }
+    }
+}
+
+impl From<RefundDoc> for Refund {
+    fn from(doc: RefundDoc) -> Self {
+        Self {
+            refund_id: doc.refund_id,
+            location: doc.location,
+            lines: doc.lines,
+            total_minor: doc.total_minor,
+            tenders: doc.tenders,
+            restock: doc.restock,
+            reason: doc.reason,
+            refunded_by: doc.refunded_by,
+            refunded_at: doc.refunded_at,
+            sequence: doc.sequence,
+        }
+    }
+}
+
+impl From<SaleDoc> for Sale {
+    fn from(doc: SaleDoc) -> Self {
+        Self {
+            id: doc.sale_id,
+            status: doc.status,
+            terminal_id: doc.terminal_id,
+            location: doc.location,
+            cashier_id: doc.cashier_id,
+            currency: doc.currency,
+            lines: doc.lines,
+            subtotal_minor: doc.subtotal_minor,
+            discount_total_minor: doc.discount_total_minor,
+            tax_total_minor: doc.tax_total_minor,
+            total_minor: doc.total_minor,
+            tenders: doc.tenders,
+            change_minor: doc.change_minor,
+            age_verification: doc.age_verification,
+            occurred_at: doc.occurred_at,
+            business_date: doc.business_date,
+            void: doc.void.map(Void::from),
+            refunds: doc.refunds.into_iter().map(Refund::from).collect(),
+            refunded_total_minor: doc.refunded_total_minor,
+            sequence: doc.sequence,
+        }
+    }
+}
+
 /// The sales matching `query`, newest recorded first.
-pub async fn search(db: &Database, query: &SalesQuery) -> Result<Page, ApiError> {
+pub async fn search(db: &Database, query: &SalesQuery) -> Result<Page<Sale>, ApiError> {
     let limit = page::limit(query.limit)?;
     let mut filter = Document::new();
-    period(&mut filter, query.from.as_deref(), query.to.as_deref())?;
+    period(
+        &mut filter,
+        SaleDoc::OCCURRED_AT,
+        query.from.as_deref(),
+        query.to.as_deref(),
+    )?;
     for (field, value) in [
-        ("location", &query.location),
-        ("terminal_id", &query.terminal),
-        ("cashier_id", &query.cashier),
+        (SaleDoc::LOCATION, &query.location),
+        (SaleDoc::TERMINAL_ID, &query.terminal),
+        (SaleDoc::CASHIER_ID, &query.cashier),
     ] {
         if let Some(value) = value {
             filter.insert(field, value.as_str());
         }
     }
     if let Some(status) = &query.status {
-        if !["completed", "voided", "partially_refunded", "refunded"].contains(&status.as_str()) {
-            return Err(ApiError::invalid(
-                "status",
-                "must be completed, voided, partially_refunded or refunded",
-            ));
-        }
-        filter.insert("status", status.as_str());
+        let status = SaleStatus::parse(status)
+            .ok_or_else(|| ApiError::invalid("status", "must be completed, voided, partially_refunded or refunded"))?;
+        filter.insert(SaleDoc::STATUS, status.as_str());
     }
     if let Some(cursor) = &query.cursor {
         let before = cursor
             .parse::<i64>()
             .map_err(|_| ApiError::invalid("cursor", "not a cursor from this listing"))?;
-        filter.insert("sequence", doc! {"$lt": before});
+        filter.insert(SaleDoc::SEQUENCE, doc! {"$lt": before});
     }
-    list(db, "sales", filter, doc! {"sequence": -1}, limit, |doc| {
-        doc.get_i64("sequence").ok().map(|s| s.to_string())
-    })
+    list(
+        &collections::sales(db),
+        filter,
+        doc! {(SaleDoc::SEQUENCE): -1},
+        limit,
+        |doc| doc.sequence.to_string(),
+        Sale::from,
+    )
     .await
 }
 
 /// One sale.
-pub async fn sale(db: &Database, sale_id: &str) -> Result<Value, ApiError> {
-    db.collection::<Document>("sales")
-        .find_one(doc! {"_id": sale_id})
+pub async fn sale(db: &Database, sale_id: &str) -> Result<Sale, ApiError> {
+    collections::sales(db)
+        .find_one(doc! {ID: sale_id})
         .await
         .map_err(mongo_error)?
-        .map(to_json)
+        .map(Sale::from)
         .ok_or_else(|| ApiError::NotFound {
             resource: "sale",
             id: sale_id.to_owned(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use tenantdb::docs::{AgeVerificationMethod, TenderKind};
+
+    use super::*;
+    use crate::queries::document::to_json;
+
+    #[test]
+    fn a_sale_is_served_as_its_stored_document_was() -> anyhow::Result<()> {
+        let at = |millis| bson::DateTime::from_millis(millis).to_chrono();
+        let tender = TenderDoc {
+            kind: TenderKind::Card,
+            amount_minor: 2598,
+            reference: Some("slip 7".into()),
+        };
+        let doc = SaleDoc {
+            sale_id: "s-1".into(),
+            status: SaleStatus::PartiallyRefunded,
+            terminal_id: "t-1".into(),
+            location: "main".into(),
+            cashier_id: "u-1".into(),
+            currency: "EUR".into(),
+            lines: vec![SaleLineDoc {
+                line_no: 1,
+                sku: "RIOJA".into(),
+                quantity: 2,
+                unit_price_minor: 1299,
+                discount_minor: 0,
+                tax_minor: 0,
+                total_minor: 2598,
+                minimum_age: Some(18),
+                refunded_quantity: 1,
+                refunded_amount_minor: 1299,
+                refunded_tax_minor: 0,
+            }],
+            subtotal_minor: 2598,
+            discount_total_minor: 0,
+            tax_total_minor: 0,
+            total_minor: 2598,
+            tenders: vec![tender.clone()],
+            change_minor: 0,
+            age_verification: Some(AgeVerificationDoc {
+                method: AgeVerificationMethod::IdScan,
+                customer_age: 30,
+                verified_by: "u-1".into(),
+            }),
+            occurred_at: at(1_795_000_000_123),
+            business_date: "2026-11-18".into(),
+            void: Some(VoidDoc {
+                reason: "test".into(),
+                voided_by: "u-2".into(),
+                voided_at: at(1_795_000_100_000),
+                sequence: 9,
+            }),
+            refunds: vec![RefundDoc {
+                refund_id: "r-1".into(),
+                location: "main".into(),
+                lines: vec![RefundLineDoc {
+                    line_no: 1,
+                    sku: "RIOJA".into(),
+                    quantity: 1,
+                    amount_minor: 1299,
+                    tax_minor: 0,
+                }],
+                total_minor: 1299,
+                tenders: vec![tender],
+                restock: true,
+                reason: "corked".into(),
+                refunded_by: "u-2".into(),
+                refunded_at: at(1_795_000_200_001),
+                sequence: 8,
+            }],
+            refunded_total_minor: 1299,
+            sequence: 5,
+            last_seq: 9,
+        };
+        let stored = bson::to_document(&doc)?;
+        let read: SaleDoc = bson::from_document(stored.clone())?;
+        assert_eq!(serde_json::to_value(Sale::from(read))?, to_json(stored));
+        Ok(())
+    }
 }

@@ -12,7 +12,8 @@ use crate::auth::{Authorized, Cashier};
 use crate::commands::catalog::{ChangePrice, DiscontinueProduct, RegisterProduct, UpdateProduct};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
-use crate::queries::{self, catalog::ProductSearch, page::Page};
+use crate::queries::catalog::{Product, ProductSearch};
+use crate::queries::{self, page::Page};
 use crate::routes::command::command;
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -35,29 +36,29 @@ fn sku(raw: String) -> Result<Sku, ApiError> {
 /// Search the catalog (every role).
 #[utoipa::path(get, path = "/v1/products", tag = "catalog",
     params(ProductSearch, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
-    responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, body = Page<Product>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn list_products(
     State(state): State<AppState>,
     Authorized(context, _): Authorized<Cashier>,
     MinSequence(min): MinSequence,
     ApiQuery(query): ApiQuery<ProductSearch>,
-) -> Result<Json<Page>, ApiError> {
+) -> Result<Json<Page<Product>>, ApiError> {
     let db = queries::read_model(&state, &context, min).await?;
     Ok(Json(queries::catalog::search(&db, &query).await?))
 }
 
 /// One product with its stock per location (every role).
 #[utoipa::path(get, path = "/v1/products/{sku}", tag = "catalog",
-    params(("sku" = String, Path), ("min_sequence" = Option<u64>, Query)),
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    params(("sku" = String, Path), ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Product), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn get_product(
     State(state): State<AppState>,
     Authorized(context, _): Authorized<Cashier>,
     MinSequence(min): MinSequence,
     Path(raw_sku): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Product>, ApiError> {
     let sku = sku(raw_sku)?;
     let db = queries::read_model(&state, &context, min).await?;
     Ok(Json(queries::catalog::product(&db, sku.as_str()).await?))

@@ -11,7 +11,9 @@ use crate::auth::{Authorized, Cashier, Manager};
 use crate::commands::inventory::{AdjustStock, CountStock, ReceiveStock, TransferStock};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
-use crate::queries::{self, catalog::StockQuery, page::Page, transactions::TransactionsQuery};
+use crate::queries::catalog::{StockLevel, StockQuery};
+use crate::queries::transactions::{InventoryTransaction, TransactionsQuery};
+use crate::queries::{self, page::Page};
 use crate::routes::command::command;
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -30,30 +32,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Stock levels per product, optionally at one location or only low / negative ones
 /// (every role).
 #[utoipa::path(get, path = "/v1/stock", tag = "inventory",
-    params(StockQuery, ("min_sequence" = Option<u64>, Query)),
-    responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    params(StockQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Page<StockLevel>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn stock_levels(
     State(state): State<AppState>,
     Authorized(context, _): Authorized<Cashier>,
     MinSequence(min): MinSequence,
     ApiQuery(query): ApiQuery<StockQuery>,
-) -> Result<Json<Page>, ApiError> {
+) -> Result<Json<Page<StockLevel>>, ApiError> {
     let db = queries::read_model(&state, &context, min).await?;
     Ok(Json(queries::catalog::stock(&db, &query).await?))
 }
 
 /// Stock movements of one SKU over a period (manager and up).
 #[utoipa::path(get, path = "/v1/inventory/transactions", tag = "inventory",
-    params(TransactionsQuery, ("min_sequence" = Option<u64>, Query)),
-    responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    params(TransactionsQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Page<InventoryTransaction>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn inventory_transactions(
     State(state): State<AppState>,
     Authorized(context, _): Authorized<Manager>,
     MinSequence(min): MinSequence,
     ApiQuery(query): ApiQuery<TransactionsQuery>,
-) -> Result<Json<Page>, ApiError> {
+) -> Result<Json<Page<InventoryTransaction>>, ApiError> {
     let db = queries::read_model(&state, &context, min).await?;
     Ok(Json(queries::transactions::search(&db, &query).await?))
 }

@@ -4,13 +4,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Authorized, Manager};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
+use crate::queries::page::Items;
+use crate::queries::reports::{DailyReport, TopProduct};
 use crate::queries::{self, reports};
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -29,18 +31,19 @@ fn wants_csv(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/csv"))
 }
 
-fn answer(headers: &HeaderMap, rows: Vec<Value>, csv: fn(&[Value]) -> String) -> Response {
+fn answer<T: Serialize>(headers: &HeaderMap, rows: Vec<T>, csv: fn(&[T]) -> String) -> Response {
     if wants_csv(headers) {
         ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(&rows)).into_response()
     } else {
-        Json(json!({"items": rows})).into_response()
+        Json(Items { items: rows }).into_response()
     }
 }
 
 /// The Z report of one business day, one row per location.
 #[utoipa::path(get, path = "/v1/reports/daily", tag = "reports",
-    params(reports::DailyQuery, ("min_sequence" = Option<u64>, Query)),
-    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", body = Object), (status = 401, body = ErrorBody),
+    params(reports::DailyQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
+        (Items<DailyReport> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn daily_report(
@@ -56,8 +59,9 @@ async fn daily_report(
 
 /// The best-selling products of a period by revenue or units, net of refunds.
 #[utoipa::path(get, path = "/v1/reports/top-products", tag = "reports",
-    params(reports::TopProductsQuery, ("min_sequence" = Option<u64>, Query)),
-    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", body = Object), (status = 401, body = ErrorBody),
+    params(reports::TopProductsQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
+        (Items<TopProduct> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn top_products(

@@ -12,7 +12,8 @@ use crate::auth::{Authorized, Manager};
 use crate::commands::sales::{CompleteSale, RefundSale, VoidSale};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
-use crate::queries::{self, page::Page, sales::SalesQuery};
+use crate::queries::sales::{Sale, SalesQuery};
+use crate::queries::{self, page::Page};
 use crate::routes::command::command;
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -34,30 +35,30 @@ fn sale_id(raw: String) -> Result<SaleId, ApiError> {
 /// Sales by period, location, terminal, cashier and status, newest recorded first
 /// (manager and up).
 #[utoipa::path(get, path = "/v1/sales", tag = "sales",
-    params(SalesQuery, ("min_sequence" = Option<u64>, Query)),
-    responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    params(SalesQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Page<Sale>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn list_sales(
     State(state): State<AppState>,
     Authorized(context, _): Authorized<Manager>,
     MinSequence(min): MinSequence,
     ApiQuery(query): ApiQuery<SalesQuery>,
-) -> Result<Json<Page>, ApiError> {
+) -> Result<Json<Page<Sale>>, ApiError> {
     let db = queries::read_model(&state, &context, min).await?;
     Ok(Json(queries::sales::search(&db, &query).await?))
 }
 
 /// One sale with its void and refunds (manager and up).
 #[utoipa::path(get, path = "/v1/sales/{sale_id}", tag = "sales",
-    params(("sale_id" = String, Path), ("min_sequence" = Option<u64>, Query)),
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    params(("sale_id" = String, Path), ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Sale), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn get_sale(
     State(state): State<AppState>,
     Authorized(context, _): Authorized<Manager>,
     MinSequence(min): MinSequence,
     Path(raw_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Sale>, ApiError> {
     let sale_id = sale_id(raw_id)?;
     let db = queries::read_model(&state, &context, min).await?;
     Ok(Json(queries::sales::sale(&db, sale_id.as_str()).await?))

@@ -18,9 +18,10 @@ use events::event::{
 };
 use events::{DomainEvent, EventEnvelope};
 
-use super::docs::{
-    AgeVerificationDoc, DailySalesDoc, InventoryTransactionDoc, MoneyDoc, ProductDoc, RefundDoc, RefundLineDoc,
-    SaleDoc, SaleLineDoc, TenderDoc, UserDoc, VoidDoc,
+use tenantdb::collections;
+use tenantdb::docs::{
+    AgeVerificationDoc, DailySalesDoc, InventoryTransactionDoc, MoneyDoc, ProductDoc, ProductStatus, RefundDoc,
+    RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, TenderDoc, TenderKind, TransactionKind, UserDoc, VoidDoc,
 };
 
 /// An event with its stream sequence.
@@ -97,10 +98,10 @@ impl Snapshot {
             ..
         } = self;
         loaded.retain(|(collection, id)| match *collection {
-            "sales" => sales.contains_key(id),
-            "products" if over => products.contains_key(id),
-            "daily_sales" if over => daily.contains_key(id),
-            "users" if over => users.contains_key(id),
+            collections::SALES => sales.contains_key(id),
+            collections::PRODUCTS if over => products.contains_key(id),
+            collections::DAILY_SALES if over => daily.contains_key(id),
+            collections::USERS if over => users.contains_key(id),
             _ => true,
         });
     }
@@ -302,7 +303,7 @@ impl<'s> Staging<'s> {
     /// The product, staged for change, if this event has not been applied to it yet.
     fn product(&mut self, sku: &str) -> Result<Option<&mut ProductDoc>, FoldError> {
         if !self.products.contains_key(sku) {
-            self.check_loaded("products", sku)?;
+            self.check_loaded(collections::PRODUCTS, sku)?;
             let current = self.snapshot.products.get(sku);
             if current.is_some_and(|doc| doc.last_seq >= self.seq) {
                 return Ok(None);
@@ -320,7 +321,7 @@ impl<'s> Staging<'s> {
         if let Some(doc) = self.sales.get(sale_id) {
             return Ok(Some(doc.clone()));
         }
-        self.check_loaded("sales", sale_id)?;
+        self.check_loaded(collections::SALES, sale_id)?;
         Ok(self.snapshot.sales.get(sale_id).cloned())
     }
 
@@ -336,7 +337,7 @@ impl<'s> Staging<'s> {
     fn daily(&mut self, date: &str, location: &str, currency: &str) -> Result<Option<&mut DailySalesDoc>, FoldError> {
         let id = DailySalesDoc::id_of(date, location);
         if !self.daily.contains_key(&id) {
-            self.check_loaded("daily_sales", &id)?;
+            self.check_loaded(collections::DAILY_SALES, &id)?;
             let current = self.snapshot.daily.get(&id);
             if current.is_some_and(|doc| doc.last_seq >= self.seq) {
                 return Ok(None);
@@ -359,7 +360,7 @@ impl<'s> Staging<'s> {
     /// when already applied.
     fn user(&mut self, user_id: &str) -> Result<(Option<&mut UserDoc>, bool), FoldError> {
         if !self.users.contains_key(user_id) {
-            self.check_loaded("users", user_id)?;
+            self.check_loaded(collections::USERS, user_id)?;
             match self.snapshot.users.get(user_id) {
                 Some(doc) if doc.last_seq >= self.seq => return Ok((None, true)),
                 Some(doc) => {
@@ -388,7 +389,7 @@ impl<'s> Staging<'s> {
         product.stock.insert(location.to_owned(), after);
         self.transactions.push(InventoryTransactionDoc {
             id: format!("{seq:020}:{index:02}"),
-            kind: delta.kind.to_owned(),
+            kind: delta.kind,
             sku: sku.to_owned(),
             location: location.to_owned(),
             quantity,
@@ -409,12 +410,12 @@ impl<'s> Staging<'s> {
             DomainEvent::ProductRegistered(e) => {
                 let (seq, price) = (self.seq, MoneyDoc::from(e.price));
                 if let Some(product) = self.product(e.sku.as_str())? {
-                    if product.status != "unregistered" {
+                    if product.status != ProductStatus::Unregistered {
                         return Err(invariant(format!("product {} is already registered", e.sku)));
                     }
                     set_details(product, &e.details);
                     product.price = Some(price);
-                    product.status = "active".to_owned();
+                    product.status = ProductStatus::Active;
                     product.version = seq;
                 }
             }
@@ -438,7 +439,7 @@ impl<'s> Staging<'s> {
                 let seq = self.seq;
                 if let Some(product) = self.product(e.sku.as_str())? {
                     registered(product)?;
-                    product.status = "discontinued".to_owned();
+                    product.status = ProductStatus::Discontinued;
                     product.version = seq;
                 }
             }
@@ -452,7 +453,7 @@ impl<'s> Staging<'s> {
                 self.move_stock(
                     sku.as_str(),
                     location.as_str(),
-                    Delta::by("receipt", *quantity, movement_id.as_str(), None),
+                    Delta::by(TransactionKind::Receipt, *quantity, movement_id.as_str(), None),
                 )?;
             }
             DomainEvent::StockAdjusted(StockAdjusted {
@@ -464,7 +465,7 @@ impl<'s> Staging<'s> {
                 ..
             }) => {
                 let delta = Delta::by(
-                    "adjustment",
+                    TransactionKind::Adjustment,
                     *quantity_delta,
                     movement_id.as_str(),
                     Some(reason.as_str()),
@@ -479,7 +480,7 @@ impl<'s> Staging<'s> {
                 ..
             }) => {
                 let delta = Delta {
-                    kind: "count_correction",
+                    kind: TransactionKind::CountCorrection,
                     amount: Amount::SetTo(*counted_quantity),
                     reference: movement_id.as_str(),
                     reason: None,
@@ -497,12 +498,12 @@ impl<'s> Staging<'s> {
                 self.move_stock(
                     sku.as_str(),
                     from_location.as_str(),
-                    Delta::by("transfer_out", -quantity, movement_id.as_str(), None),
+                    Delta::by(TransactionKind::TransferOut, -quantity, movement_id.as_str(), None),
                 )?;
                 self.move_stock(
                     sku.as_str(),
                     to_location.as_str(),
-                    Delta::by("transfer_in", *quantity, movement_id.as_str(), None),
+                    Delta::by(TransactionKind::TransferIn, *quantity, movement_id.as_str(), None),
                 )?;
             }
             DomainEvent::SaleCompleted(e) => self.sale_completed(e)?,
@@ -518,7 +519,7 @@ impl<'s> Staging<'s> {
                         user_id: e.user_id.to_string(),
                         name: e.name.clone(),
                         email: e.email.clone(),
-                        role: e.role.to_string(),
+                        role: e.role,
                         active: true,
                         joined_at: self.at(),
                         deactivated_at: None,
@@ -528,7 +529,7 @@ impl<'s> Staging<'s> {
                 }
             }
             DomainEvent::UserRoleChanged(e) => match self.user(e.user_id.as_str())? {
-                (Some(user), _) => user.role = e.role.to_string(),
+                (Some(user), _) => user.role = e.role,
                 (None, true) => {}
                 (None, false) => {
                     return Err(invariant(format!("user {} does not exist", e.user_id)));
@@ -560,7 +561,7 @@ impl<'s> Staging<'s> {
             }
             let doc = SaleDoc {
                 sale_id: sale_id.to_owned(),
-                status: "completed".to_owned(),
+                status: SaleStatus::Completed,
                 terminal_id: e.terminal_id.to_string(),
                 location: e.location.to_string(),
                 cashier_id: e.cashier_id.to_string(),
@@ -589,7 +590,7 @@ impl<'s> Staging<'s> {
                 tenders: e.tenders.iter().map(tender_doc).collect(),
                 change_minor: e.change_minor,
                 age_verification: e.age_verification.as_ref().map(|a| AgeVerificationDoc {
-                    method: serde_plain(&a.method),
+                    method: a.method.into(),
                     customer_age: i32::from(a.customer_age),
                     verified_by: a.verified_by.to_string(),
                 }),
@@ -607,7 +608,7 @@ impl<'s> Staging<'s> {
             self.move_stock(
                 line.sku.as_str(),
                 e.location.as_str(),
-                Delta::by("sale", -line.quantity, sale_id, None),
+                Delta::by(TransactionKind::Sale, -line.quantity, sale_id, None),
             )?;
         }
         let date = business_date(self.at());
@@ -618,7 +619,7 @@ impl<'s> Staging<'s> {
             day.tax_minor += e.tax_total_minor;
             day.net_minor += e.subtotal_minor - e.discount_total_minor;
             for tender in &e.tenders {
-                day.tenders.add(&serde_plain(&tender.kind), tender.amount_minor);
+                day.tenders.add(tender.kind.into(), tender.amount_minor);
             }
             day.tenders.cash -= e.change_minor;
         }
@@ -638,7 +639,7 @@ impl<'s> Staging<'s> {
                 return Err(invariant(format!("sale {sale_id} has refunds and cannot be voided")));
             }
             let mut doc = sale.clone();
-            doc.status = "voided".to_owned();
+            doc.status = SaleStatus::Voided;
             doc.void = Some(VoidDoc {
                 reason: e.reason.clone(),
                 voided_by: self.event.envelope.actor.user_id.to_string(),
@@ -651,7 +652,7 @@ impl<'s> Staging<'s> {
             self.move_stock(
                 &line.sku,
                 &sale.location,
-                Delta::by("void", line.quantity, sale_id, None),
+                Delta::by(TransactionKind::Void, line.quantity, sale_id, None),
             )?;
         }
         let date = business_date(self.at());
@@ -718,7 +719,11 @@ impl<'s> Staging<'s> {
             });
             doc.refunded_total_minor += e.total_minor;
             let fully = doc.lines.iter().all(|l| l.refunded_quantity == l.quantity);
-            doc.status = if fully { "refunded" } else { "partially_refunded" }.to_owned();
+            doc.status = if fully {
+                SaleStatus::Refunded
+            } else {
+                SaleStatus::PartiallyRefunded
+            };
             self.sales.insert(sale_id.to_owned(), doc);
         }
         if e.restock {
@@ -726,7 +731,7 @@ impl<'s> Staging<'s> {
                 self.move_stock(
                     line.sku.as_str(),
                     e.location.as_str(),
-                    Delta::by("refund", line.quantity, e.refund_id.as_str(), None),
+                    Delta::by(TransactionKind::Refund, line.quantity, e.refund_id.as_str(), None),
                 )?;
             }
         }
@@ -736,7 +741,7 @@ impl<'s> Staging<'s> {
             day.refunds_minor += e.total_minor;
             day.refund_tax_minor += e.lines.iter().map(|l| l.tax_minor).sum::<i64>();
             for tender in &e.tenders {
-                day.refund_tenders.add(&serde_plain(&tender.kind), tender.amount_minor);
+                day.refund_tenders.add(tender.kind.into(), tender.amount_minor);
             }
         }
         Ok(())
@@ -781,14 +786,14 @@ enum Amount {
 
 /// A stock movement to record.
 struct Delta<'a> {
-    kind: &'static str,
+    kind: TransactionKind,
     amount: Amount,
     reference: &'a str,
     reason: Option<&'a str>,
 }
 
 impl<'a> Delta<'a> {
-    fn by(kind: &'static str, quantity: i64, reference: &'a str, reason: Option<&'a str>) -> Self {
+    fn by(kind: TransactionKind, quantity: i64, reference: &'a str, reason: Option<&'a str>) -> Self {
         Self {
             kind,
             amount: Amount::By(quantity),
@@ -799,7 +804,7 @@ impl<'a> Delta<'a> {
 }
 
 fn registered(product: &ProductDoc) -> Result<(), FoldError> {
-    if product.status == "unregistered" {
+    if product.status == ProductStatus::Unregistered {
         Err(invariant(format!("product {} is not registered", product.sku)))
     } else {
         Ok(())
@@ -817,16 +822,8 @@ fn set_details(product: &mut ProductDoc, details: &events::event::ProductDetails
 
 fn tender_doc(tender: &events::event::Tender) -> TenderDoc {
     TenderDoc {
-        kind: tender.kind.as_str().to_owned(),
+        kind: TenderKind::from(tender.kind),
         amount_minor: tender.amount_minor,
         reference: tender.reference.clone(),
-    }
-}
-
-/// The wire name of a unit enum variant (`IdScan` → `id_scan`).
-fn serde_plain<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => text,
-        _ => String::new(),
     }
 }

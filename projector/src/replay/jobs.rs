@@ -199,10 +199,10 @@ pub async fn verify(
     let mut progress = Progress::new(format!("verify {tenant}"), interactive);
     let result = async {
         for _ in 0..10 {
-            let position = rebuild::checkpoint(&live_db, &Target::live()).await?;
+            let position = tenantdb::checkpoint::sequence(&live_db, &Target::live()).await?;
             rebuild::rebuild(store, &scratch, &Target::live(), tenant, Some(position), &mut progress).await?;
             let live = dump(&live_db, &Target::live()).await?;
-            if rebuild::checkpoint(&live_db, &Target::live()).await? != position {
+            if tenantdb::checkpoint::sequence(&live_db, &Target::live()).await? != position {
                 continue; // the live model moved while it was read: compare again further on
             }
             let rebuilt = dump(&scratch, &Target::live()).await?;

@@ -28,9 +28,10 @@ use mongodb::Database;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::model::docs::collections::{self, Target};
-use crate::model::docs::{DailySalesDoc, ProductDoc, SaleDoc, UserDoc};
 use crate::model::fold::{Changes, Needs, Snapshot};
+use tenantdb::checkpoint;
+use tenantdb::collections::{self, Target};
+use tenantdb::docs::{DailySalesDoc, ID, LAST_SEQ, ProductDoc, SaleDoc, UserDoc};
 
 /// Most operations per write command.
 const CHUNK: usize = 500;
@@ -130,7 +131,7 @@ where
     for chunk in looked_up.chunks(CHUNK) {
         let mut cursor = db
             .collection::<T>(&target.name(collection))
-            .find(doc! {"_id": {"$in": chunk}})
+            .find(doc! {ID: {"$in": chunk}})
             .await?;
         while let Some(doc) = cursor.try_next().await? {
             found.push(doc);
@@ -222,13 +223,8 @@ impl Prepared {
             steps.push(documents);
         }
         if changes.last_sequence > 0 {
-            let sequence = changes.last_sequence as i64;
-            let mut set = doc! {"last_sequence": sequence};
-            if let Some(at) = changes.last_occurred_at {
-                set.insert("last_event_at", bson::DateTime::from_chrono(at));
-            }
+            let update = checkpoint::advance_statement(changes.last_sequence as i64, changes.last_occurred_at);
             let collection = target.name(collections::CHECKPOINTS);
-            let update = doc! {"q": {"_id": "projection", "last_sequence": {"$lt": sequence}}, "u": {"$set": set}, "upsert": true};
             let command = doc! {"update": collection.as_str(), "updates": [update], "ordered": false};
             steps.push(vec![Commands {
                 collection,
@@ -268,12 +264,12 @@ where
     let mut updates = Vec::new();
     for doc in docs {
         let document = encode(doc)?;
-        let id = document.get("_id").cloned().unwrap_or(Bson::Null);
+        let id = document.get(ID).cloned().unwrap_or(Bson::Null);
         let last_seq = document
-            .get_i64("last_seq")
+            .get_i64(LAST_SEQ)
             .map_err(|e| WriteError::Encoding(e.to_string()))?;
         updates.push(Bson::Document(
-            doc! {"q": {"_id": id, "last_seq": {"$lt": last_seq}}, "u": document, "upsert": true},
+            doc! {"q": {ID: id, LAST_SEQ: {"$lt": last_seq}}, "u": document, "upsert": true},
         ));
     }
     let commands = chunked(

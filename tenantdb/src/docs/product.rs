@@ -1,0 +1,148 @@
+//! A product with its stock per location (`products`).
+
+use std::collections::BTreeMap;
+
+use bson::serde_helpers::chrono_datetime_as_bson_datetime;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a product stands in the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    /// Registered and for sale.
+    Active,
+    /// No longer sold.
+    Discontinued,
+    /// Known only through stock movements or sales so far: never registered.
+    Unregistered,
+}
+
+impl ProductStatus {
+    /// Every status.
+    pub const ALL: [ProductStatus; 3] = [Self::Active, Self::Discontinued, Self::Unregistered];
+
+    /// The stored string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Discontinued => "discontinued",
+            Self::Unregistered => "unregistered",
+        }
+    }
+
+    /// The status stored as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+}
+
+/// Money inside a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MoneyDoc {
+    /// The amount in minor units of the currency (cents).
+    pub amount_minor: i64,
+    /// ISO 4217 currency code.
+    pub currency: String,
+}
+
+impl From<events::Money> for MoneyDoc {
+    fn from(money: events::Money) -> Self {
+        Self {
+            amount_minor: money.amount_minor,
+            currency: money.currency.code().to_owned(),
+        }
+    }
+}
+
+/// A product with its stock per location (`products`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDoc {
+    /// The SKU.
+    #[serde(rename = "_id")]
+    pub sku: String,
+    /// Where it stands in the catalog.
+    pub status: ProductStatus,
+    /// Display name.
+    pub name: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Tax class.
+    pub tax_class: Option<String>,
+    /// Barcodes.
+    pub barcodes: Vec<String>,
+    /// Minimum age to buy, if restricted.
+    pub minimum_age: Option<i32>,
+    /// Reorder point.
+    pub reorder_point: Option<i64>,
+    /// Current shelf price.
+    pub price: Option<MoneyDoc>,
+    /// Catalog version: stream sequence of the last catalog event (the API's ETag).
+    pub version: i64,
+    /// Units on hand per location.
+    pub stock: BTreeMap<String, i64>,
+    /// Units on hand over all locations.
+    pub on_hand_total: i64,
+    /// `on_hand_total <= reorder_point`.
+    pub low_stock: bool,
+    /// Some location is below zero.
+    pub negative_stock: bool,
+    /// When the last applied event happened.
+    #[serde(with = "chrono_datetime_as_bson_datetime")]
+    pub updated_at: DateTime<Utc>,
+    /// Stream sequence of the last event applied to this document.
+    pub last_seq: i64,
+}
+
+impl ProductDoc {
+    /// Field `status`.
+    pub const STATUS: &'static str = "status";
+    /// Field `name`.
+    pub const NAME: &'static str = "name";
+    /// Field `category`.
+    pub const CATEGORY: &'static str = "category";
+    /// Field `barcodes`.
+    pub const BARCODES: &'static str = "barcodes";
+    /// Field `stock` (see [`ProductDoc::stock_at`]).
+    pub const STOCK: &'static str = "stock";
+    /// Field `low_stock`.
+    pub const LOW_STOCK: &'static str = "low_stock";
+    /// Field `negative_stock`.
+    pub const NEGATIVE_STOCK: &'static str = "negative_stock";
+
+    /// The path of the stock at `location` (`stock.<location>`).
+    pub fn stock_at(location: &str) -> String {
+        format!("{}.{location}", Self::STOCK)
+    }
+
+    /// A product known only through stock movements or sales so far.
+    pub fn unregistered(sku: &str, at: DateTime<Utc>) -> Self {
+        Self {
+            sku: sku.to_owned(),
+            status: ProductStatus::Unregistered,
+            name: None,
+            category: None,
+            tax_class: None,
+            barcodes: Vec::new(),
+            minimum_age: None,
+            reorder_point: None,
+            price: None,
+            version: 0,
+            stock: BTreeMap::new(),
+            on_hand_total: 0,
+            low_stock: false,
+            negative_stock: false,
+            updated_at: at,
+            last_seq: 0,
+        }
+    }
+
+    /// Recomputes the totals and flags from the per-location stock.
+    pub fn refresh_flags(&mut self) {
+        self.on_hand_total = self.stock.values().sum();
+        self.negative_stock = self.stock.values().any(|q| *q < 0);
+        self.low_stock = self.reorder_point.is_some_and(|point| self.on_hand_total <= point);
+    }
+}

@@ -1,0 +1,246 @@
+//! A sale and what happened to it (`sales`): its lines, tenders, age check, void and
+//! refunds.
+
+use bson::serde_helpers::chrono_datetime_as_bson_datetime;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::tender::TenderDoc;
+
+/// Where a sale stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SaleStatus {
+    /// Rung up and paid.
+    Completed,
+    /// Cancelled as a whole: its stock went back and it counts in no takings.
+    Voided,
+    /// Some units were refunded.
+    PartiallyRefunded,
+    /// Every unit was refunded.
+    Refunded,
+}
+
+impl SaleStatus {
+    /// Every status.
+    pub const ALL: [SaleStatus; 4] = [Self::Completed, Self::Voided, Self::PartiallyRefunded, Self::Refunded];
+
+    /// The stored string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Voided => "voided",
+            Self::PartiallyRefunded => "partially_refunded",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    /// The status stored as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+}
+
+/// One line of a sale document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SaleLineDoc {
+    /// Line number from 1.
+    pub line_no: i64,
+    /// Product.
+    pub sku: String,
+    /// Units sold.
+    pub quantity: i64,
+    /// Unit price, minor units.
+    pub unit_price_minor: i64,
+    /// Discount on the whole line, minor units.
+    pub discount_minor: i64,
+    /// Tax on the whole line, minor units.
+    pub tax_minor: i64,
+    /// Line total (after discount, tax included), minor units.
+    pub total_minor: i64,
+    /// Minimum age applied, if the product was age-restricted.
+    pub minimum_age: Option<i32>,
+    /// Units refunded so far.
+    pub refunded_quantity: i64,
+    /// Money refunded so far for this line (tax included), minor units.
+    #[serde(default)]
+    pub refunded_amount_minor: i64,
+    /// The tax part of `refunded_amount_minor`, minor units.
+    #[serde(default)]
+    pub refunded_tax_minor: i64,
+}
+
+impl SaleLineDoc {
+    /// Field `sku`.
+    pub const SKU: &'static str = "sku";
+    /// Field `quantity`.
+    pub const QUANTITY: &'static str = "quantity";
+    /// Field `tax_minor`.
+    pub const TAX_MINOR: &'static str = "tax_minor";
+    /// Field `total_minor`.
+    pub const TOTAL_MINOR: &'static str = "total_minor";
+    /// Field `refunded_quantity`.
+    pub const REFUNDED_QUANTITY: &'static str = "refunded_quantity";
+    /// Field `refunded_amount_minor`.
+    pub const REFUNDED_AMOUNT_MINOR: &'static str = "refunded_amount_minor";
+    /// Field `refunded_tax_minor`.
+    pub const REFUNDED_TAX_MINOR: &'static str = "refunded_tax_minor";
+}
+
+/// One refund of a sale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundDoc {
+    /// Refund id.
+    pub refund_id: String,
+    /// Where the goods came back.
+    pub location: String,
+    /// The refunded lines.
+    pub lines: Vec<RefundLineDoc>,
+    /// Money returned (tax included), minor units.
+    pub total_minor: i64,
+    /// How it was returned.
+    pub tenders: Vec<TenderDoc>,
+    /// Whether the goods were restocked.
+    pub restock: bool,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub refunded_by: String,
+    /// When.
+    #[serde(with = "chrono_datetime_as_bson_datetime")]
+    pub refunded_at: DateTime<Utc>,
+    /// Its stream sequence.
+    pub sequence: i64,
+}
+
+/// One refunded line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundLineDoc {
+    /// The sale line.
+    pub line_no: i64,
+    /// Product.
+    pub sku: String,
+    /// Units refunded.
+    pub quantity: i64,
+    /// Money refunded, tax included, minor units.
+    pub amount_minor: i64,
+    /// The tax part of `amount_minor`, minor units.
+    pub tax_minor: i64,
+}
+
+/// The void of a sale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoidDoc {
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub voided_by: String,
+    /// When.
+    #[serde(with = "chrono_datetime_as_bson_datetime")]
+    pub voided_at: DateTime<Utc>,
+    /// Its stream sequence.
+    pub sequence: i64,
+}
+
+/// How a customer's age was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AgeVerificationMethod {
+    /// An ID document was scanned by the terminal.
+    IdScan,
+    /// The cashier inspected an ID document.
+    IdInspected,
+}
+
+impl From<events::event::sales::AgeVerificationMethod> for AgeVerificationMethod {
+    fn from(method: events::event::sales::AgeVerificationMethod) -> Self {
+        match method {
+            events::event::sales::AgeVerificationMethod::IdScan => Self::IdScan,
+            events::event::sales::AgeVerificationMethod::IdInspected => Self::IdInspected,
+        }
+    }
+}
+
+/// Age verification inside a sale document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgeVerificationDoc {
+    /// How the age was checked.
+    pub method: AgeVerificationMethod,
+    /// The customer's age in whole years.
+    pub customer_age: i32,
+    /// Who checked.
+    pub verified_by: String,
+}
+
+/// A sale and what happened to it (`sales`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SaleDoc {
+    /// The sale id.
+    #[serde(rename = "_id")]
+    pub sale_id: String,
+    /// Where the sale stands.
+    pub status: SaleStatus,
+    /// Till.
+    pub terminal_id: String,
+    /// Store.
+    pub location: String,
+    /// Cashier.
+    pub cashier_id: String,
+    /// Currency.
+    pub currency: String,
+    /// Lines.
+    pub lines: Vec<SaleLineDoc>,
+    /// Σ quantity × unit price.
+    pub subtotal_minor: i64,
+    /// Σ discounts.
+    pub discount_total_minor: i64,
+    /// Σ tax.
+    pub tax_total_minor: i64,
+    /// Amount due.
+    pub total_minor: i64,
+    /// Payments.
+    pub tenders: Vec<TenderDoc>,
+    /// Change given.
+    pub change_minor: i64,
+    /// Age check.
+    pub age_verification: Option<AgeVerificationDoc>,
+    /// When the sale happened (terminal clock).
+    #[serde(with = "chrono_datetime_as_bson_datetime")]
+    pub occurred_at: DateTime<Utc>,
+    /// The business day (UTC date of `occurred_at`), `YYYY-MM-DD`.
+    pub business_date: String,
+    /// The void, if voided.
+    pub void: Option<VoidDoc>,
+    /// Refunds, in order.
+    pub refunds: Vec<RefundDoc>,
+    /// Σ refund totals.
+    pub refunded_total_minor: i64,
+    /// Stream sequence of the completion: the read-your-writes token of the sale.
+    pub sequence: i64,
+    /// Stream sequence of the last event applied to this document.
+    pub last_seq: i64,
+}
+
+impl SaleDoc {
+    /// Field `status`.
+    pub const STATUS: &'static str = "status";
+    /// Field `terminal_id`.
+    pub const TERMINAL_ID: &'static str = "terminal_id";
+    /// Field `location`.
+    pub const LOCATION: &'static str = "location";
+    /// Field `cashier_id`.
+    pub const CASHIER_ID: &'static str = "cashier_id";
+    /// Field `currency`.
+    pub const CURRENCY: &'static str = "currency";
+    /// Field `lines` (an array of [`SaleLineDoc`]).
+    pub const LINES: &'static str = "lines";
+    /// Field `occurred_at`.
+    pub const OCCURRED_AT: &'static str = "occurred_at";
+    /// Field `sequence`.
+    pub const SEQUENCE: &'static str = "sequence";
+}

@@ -1,0 +1,35 @@
+//! A user of the organization (`users`).
+
+use bson::serde_helpers::chrono_datetime_as_bson_datetime;
+use chrono::{DateTime, Utc};
+use events::Role;
+use serde::{Deserialize, Serialize};
+
+/// A user of the organization (`users`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserDoc {
+    /// The user id.
+    #[serde(rename = "_id")]
+    pub user_id: String,
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// Role (stored as `cashier`, `manager` or `admin`).
+    pub role: Role,
+    /// Whether they may sign in.
+    pub active: bool,
+    /// When they joined.
+    #[serde(with = "chrono_datetime_as_bson_datetime")]
+    pub joined_at: DateTime<Utc>,
+    /// When they were deactivated.
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    pub deactivated_at: Option<DateTime<Utc>>,
+    /// Stream sequence of the last event applied to this document.
+    pub last_seq: i64,
+}
+
+impl UserDoc {
+    /// Field `email`.
+    pub const EMAIL: &'static str = "email";
+}
