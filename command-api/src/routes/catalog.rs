@@ -51,7 +51,7 @@ async fn list_products(
 /// One product with its stock per location (every role).
 #[utoipa::path(get, path = "/v1/products/{sku}", tag = "catalog",
     params(("sku" = String, Path), ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
-    responses((status = 200, body = Product), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, body = Product), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn get_product(
     State(state): State<AppState>,

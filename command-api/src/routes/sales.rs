@@ -51,7 +51,7 @@ async fn list_sales(
 /// One sale with its void and refunds (manager and up).
 #[utoipa::path(get, path = "/v1/sales/{sale_id}", tag = "sales",
     params(("sale_id" = String, Path), ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
-    responses((status = 200, body = Sale), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, body = Sale), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn get_sale(
     State(state): State<AppState>,
