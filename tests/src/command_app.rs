@@ -8,7 +8,7 @@ use command_api::{Application, Config};
 use events::{Role, TenantId};
 use serde_json::Value;
 
-use crate::servers::{Servers, mongodb_uri, nats_url};
+use crate::servers::{Servers, mongodb_uri};
 use crate::stream::TestStream;
 use crate::tokens::TokenIssuer;
 
@@ -63,11 +63,7 @@ impl CommandApp {
             .expect("the defaults and a JWT secret form a valid command line")
             .config;
         config.listen_addr = "127.0.0.1:0".parse().expect("literal address");
-        config.stream.nats_url = nats_url();
-        config.stream.stream_name = stream.name.clone();
-        config.stream.subject_prefix = stream.scheme.prefix().to_owned();
-        config.stream.stream_partitions = stream.scheme.partitions();
-        config.stream.stream_replicas = 1;
+        config.stream = stream.args();
         config.mongo.mongodb_uri = mongodb_uri();
         config.jwt_default_kid = "default".to_owned();
         config.jwt_issuer = tokens.issuer.clone();

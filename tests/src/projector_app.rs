@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::poll::eventually;
-use crate::servers::{Servers, mongodb_uri, nats_url};
+use crate::servers::{Servers, mongodb_uri};
 use crate::stream::TestStream;
 
 /// A running projector.
@@ -31,11 +31,7 @@ impl ProjectorApp {
         let mut config = Cli::try_parse_from(["projector"])
             .expect("the defaults form a valid command line")
             .config;
-        config.stream.nats_url = nats_url();
-        config.stream.stream_name = stream.name.clone();
-        config.stream.subject_prefix = stream.scheme.prefix().to_owned();
-        config.stream.stream_partitions = stream.scheme.partitions();
-        config.stream.stream_replicas = 1;
+        config.stream = stream.args();
         config.mongo.mongodb_uri = mongodb_uri();
         config.projector_db = format!("projector_{}", stream.name.to_lowercase());
         // Many projectors run at once in a test run; none keeps idle connections.

@@ -20,6 +20,17 @@ pub struct TestStream {
 }
 
 impl TestStream {
+    /// The stream flags of a service using this stream on the test NATS server.
+    pub fn args(&self) -> eventstore::StreamArgs {
+        eventstore::StreamArgs {
+            nats_url: crate::servers::nats_url(),
+            stream_name: self.name.clone(),
+            subject_prefix: self.scheme.prefix().to_owned(),
+            stream_partitions: self.scheme.partitions(),
+            stream_replicas: 1,
+        }
+    }
+
     /// Creates a fresh stream configured exactly like the production one.
     pub async fn create(jetstream: &jetstream::Context) -> anyhow::Result<Self> {
         let prefix = unique_prefix();
