@@ -6,12 +6,22 @@ use async_nats::ServerAddr;
 
 /// A server list that does not parse.
 #[derive(Debug, thiserror::Error)]
-#[error("NATS_URL entry {entry:?} is not a NATS server URL: {message}")]
-pub struct ServerListError {
-    /// The entry at fault.
-    pub entry: String,
-    /// Why it does not parse.
-    pub message: String,
+pub enum ServerListError {
+    /// The list names no server at all.
+    #[error("NATS_URL {list:?} names no server")]
+    Empty {
+        /// The list as given.
+        list: String,
+    },
+    /// One entry is not a NATS server URL.
+    #[error("NATS_URL entry {entry:?} is not a NATS server URL")]
+    Invalid {
+        /// The entry at fault.
+        entry: String,
+        /// Why it does not parse.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Parses `nats://a:4222,nats://b:4222` (whitespace around entries ignored) into the
@@ -23,17 +33,14 @@ pub fn server_addrs(list: &str) -> Result<Vec<ServerAddr>, ServerListError> {
         .filter(|entry| !entry.is_empty())
         .collect();
     if entries.is_empty() {
-        return Err(ServerListError {
-            entry: list.to_owned(),
-            message: "no server given".to_owned(),
-        });
+        return Err(ServerListError::Empty { list: list.to_owned() });
     }
     entries
         .into_iter()
         .map(|entry| {
-            entry.parse::<ServerAddr>().map_err(|err| ServerListError {
+            entry.parse::<ServerAddr>().map_err(|source| ServerListError::Invalid {
                 entry: entry.to_owned(),
-                message: err.to_string(),
+                source,
             })
         })
         .collect()
@@ -53,8 +60,16 @@ mod tests {
 
     #[test]
     fn empty_or_malformed_entries_are_named() {
-        assert!(server_addrs(" , ").is_err());
-        let err = server_addrs("nats://127.0.0.1:4222,nats://host:notaport").err();
-        assert_eq!(err.map(|e| e.entry), Some("nats://host:notaport".to_owned()));
+        assert!(matches!(server_addrs(" , "), Err(ServerListError::Empty { .. })));
+        match server_addrs("nats://127.0.0.1:4222,nats://host:notaport") {
+            Err(ServerListError::Invalid { entry, source }) => {
+                assert_eq!(entry, "nats://host:notaport");
+                assert!(
+                    !source.to_string().is_empty(),
+                    "the parser's reason is kept as the source"
+                );
+            }
+            other => panic!("expected the second entry to be named, got {other:?}"),
+        }
     }
 }
