@@ -16,7 +16,7 @@
 use std::time::Instant;
 
 use events::{AggregateRef, DomainEvent};
-use eventstore::{AppendError, EventStore, Expected, ReadError, StoredEvent};
+use eventstore::{AppendError, EventStore, Expected, StoredEvent};
 use uuid::Uuid;
 
 use crate::commands::CommandMeta;
@@ -67,10 +67,7 @@ where
         let (event, expected) = match pending.take() {
             Some(first) => first,
             None => {
-                let history = store
-                    .history(&meta.context.tenant, &aggregate)
-                    .await
-                    .map_err(read_error)?;
+                let history = store.history(&meta.context.tenant, &aggregate).await?;
                 if let Some(previous) = previous_attempt(&history, meta)? {
                     metrics::counter!("commands_replayed_total").increment(1);
                     return Ok(Outcome::replay(previous));
@@ -126,10 +123,6 @@ fn previous_attempt<'h>(history: &'h [StoredEvent], meta: &CommandMeta) -> Resul
         }
     }
     Ok(None)
-}
-
-fn read_error(err: ReadError) -> ApiError {
-    ApiError::from(err)
 }
 
 /// The expectation for appending after `history`.

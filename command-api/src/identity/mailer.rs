@@ -73,8 +73,7 @@ impl Mailer {
             Mailer::Outbox(db) => {
                 db.collection::<bson::Document>("outbox")
                     .insert_one(doc! {"to": to, "subject": subject, "body": body, "sent_at": bson::DateTime::from_chrono(Utc::now())})
-                    .await
-                    .map_err(crate::queries::mongo_error)?;
+                    .await?;
             }
         }
         Ok(())

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::ErrorCode;
 use crate::error::ApiError;
-use crate::queries::mongo_error;
 
 /// A signup awaiting verification.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -192,7 +191,10 @@ impl IdentityStore {
 
     /// The user with this normalized email.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, ApiError> {
-        self.users().find_one(doc! {"email": email}).await.map_err(mongo_error)
+        self.users()
+            .find_one(doc! {"email": email})
+            .await
+            .map_err(ApiError::from)
     }
 
     /// The user with this id in this organization.
@@ -200,7 +202,7 @@ impl IdentityStore {
         self.users()
             .find_one(doc! {"_id": user_id, "organization_id": organization_id})
             .await
-            .map_err(mongo_error)
+            .map_err(ApiError::from)
     }
 
     /// The user with this id in this organization, or 404.
@@ -220,8 +222,7 @@ impl IdentityStore {
                 doc! {"_id": user_id, "organization_id": organization_id},
                 doc! {"$set": set},
             )
-            .await
-            .map_err(mongo_error)?;
+            .await?;
         Ok(())
     }
 
@@ -230,11 +231,10 @@ impl IdentityStore {
         self.users()
             .find(doc! {"organization_id": organization_id})
             .sort(doc! {"email": 1})
-            .await
-            .map_err(mongo_error)?
+            .await?
             .try_collect()
             .await
-            .map_err(mongo_error)
+            .map_err(ApiError::from)
     }
 
     /// Inserts a user; `Ok(false)` when the id exists already (a retried creation).
@@ -242,19 +242,14 @@ impl IdentityStore {
     pub async fn insert_user(&self, user: &UserRecord) -> Result<bool, ApiError> {
         match self.users().insert_one(user).await {
             Ok(_) => Ok(true),
-            Err(err) if is_duplicate(&err) => match self
-                .users()
-                .find_one(doc! {"_id": &user.id})
-                .await
-                .map_err(mongo_error)?
-            {
+            Err(err) if is_duplicate(&err) => match self.users().find_one(doc! {"_id": &user.id}).await? {
                 Some(existing) if existing.email == user.email => Ok(false),
                 _ => Err(ApiError::StateConflict {
                     code: ErrorCode::EmailTaken,
                     message: "an account with this email exists".to_owned(),
                 }),
             },
-            Err(err) => Err(mongo_error(err)),
+            Err(err) => Err(ApiError::from(err)),
         }
     }
 
@@ -262,8 +257,7 @@ impl IdentityStore {
     pub async fn revoke_family(&self, family_id: &str) -> Result<(), ApiError> {
         self.refresh()
             .update_many(doc! {"family_id": family_id}, doc! {"$set": {"revoked": true}})
-            .await
-            .map_err(mongo_error)?;
+            .await?;
         Ok(())
     }
 
@@ -271,8 +265,7 @@ impl IdentityStore {
     pub async fn revoke_user(&self, user_id: &str) -> Result<(), ApiError> {
         self.refresh()
             .update_many(doc! {"user_id": user_id}, doc! {"$set": {"revoked": true}})
-            .await
-            .map_err(mongo_error)?;
+            .await?;
         Ok(())
     }
 }

@@ -12,7 +12,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::queries::document::rfc3339;
-use crate::queries::mongo_error;
 use crate::queries::page::{self, Page, list};
 
 /// Filters of `GET /v1/products`.
@@ -154,8 +153,7 @@ pub async fn search(db: &Database, search: &ProductSearch) -> Result<Page<Produc
 pub async fn product(db: &Database, sku: &str) -> Result<Product, ApiError> {
     collections::products(db)
         .find_one(doc! {ID: sku})
-        .await
-        .map_err(mongo_error)?
+        .await?
         .map(Product::from)
         .ok_or_else(|| ApiError::NotFound {
             resource: "product",

@@ -8,13 +8,12 @@ use tenantdb::collections::Target;
 use tokio::time::Instant;
 
 use crate::error::ApiError;
-use crate::queries::mongo_error;
 
 /// The tenant's checkpoint: everything up to it is in the read model.
 pub async fn checkpoint(db: &Database) -> Result<u64, ApiError> {
     tenantdb::checkpoint::sequence(db, &Target::live())
         .await
-        .map_err(mongo_error)
+        .map_err(ApiError::from)
 }
 
 /// Returns once the checkpoint is at least `wanted`, or 503 `projection_behind` after

@@ -32,7 +32,7 @@ use crate::state::AppState;
 
 /// The read model of the caller's tenant.
 pub async fn tenant_database(state: &AppState, context: &TenantContext) -> Result<Database, ApiError> {
-    state.databases.database(&context.tenant).await.map_err(mongo_error)
+    state.databases.database(&context.tenant).await.map_err(ApiError::from)
 }
 
 /// The read model of the caller's tenant, once it has reached `min_sequence` (if given).
@@ -59,9 +59,4 @@ pub async fn read_model(
         }
         other => other.map(|()| db),
     }
-}
-
-/// A MongoDB failure as an API error: 503 when the server cannot be reached, else 500.
-pub fn mongo_error(err: mongodb::error::Error) -> ApiError {
-    ApiError::from(err)
 }

@@ -9,7 +9,6 @@ use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::queries::mongo_error;
 
 /// Items per page when none is asked for.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -59,11 +58,9 @@ where
         .find(filter)
         .sort(sort)
         .limit(limit + 1)
-        .await
-        .map_err(mongo_error)?
+        .await?
         .try_collect()
-        .await
-        .map_err(mongo_error)?;
+        .await?;
     let more = docs.len() as i64 > limit;
     docs.truncate(limit as usize);
     let next_cursor = if more { docs.last().map(&cursor_of) } else { None };

@@ -11,7 +11,6 @@ use tenantdb::docs::{DailySalesDoc, ID, SaleDoc, SaleLineDoc, SaleStatus, Tender
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
-use crate::queries::mongo_error;
 use crate::queries::sales::instant;
 
 /// Filters of `GET /v1/reports/daily`.
@@ -120,11 +119,9 @@ pub async fn daily(db: &Database, query: &DailyQuery) -> Result<Vec<DailyReport>
     let docs: Vec<DailySalesDoc> = collections::daily_sales(db)
         .find(filter)
         .sort(doc! {(DailySalesDoc::LOCATION): 1})
-        .await
-        .map_err(mongo_error)?
+        .await?
         .try_collect()
-        .await
-        .map_err(mongo_error)?;
+        .await?;
     Ok(docs.into_iter().map(DailyReport::from).collect())
 }
 
@@ -233,13 +230,7 @@ pub async fn top_products(db: &Database, query: &TopProductsQuery) -> Result<Vec
         doc! {"$sort": {by: -1, ID: 1}},
         doc! {"$limit": limit},
     ];
-    let rows: Vec<Document> = collections::sales(db)
-        .aggregate(pipeline)
-        .await
-        .map_err(mongo_error)?
-        .try_collect()
-        .await
-        .map_err(mongo_error)?;
+    let rows: Vec<Document> = collections::sales(db).aggregate(pipeline).await?.try_collect().await?;
     rows.into_iter()
         .enumerate()
         .map(|(index, row)| {

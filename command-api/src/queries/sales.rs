@@ -17,7 +17,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::queries::document::rfc3339;
-use crate::queries::mongo_error;
 use crate::queries::page::{self, Page, list};
 
 /// Filters of `GET /v1/sales`.
@@ -263,8 +262,7 @@ pub async fn search(db: &Database, query: &SalesQuery) -> Result<Page<Sale>, Api
 pub async fn sale(db: &Database, sale_id: &str) -> Result<Sale, ApiError> {
     collections::sales(db)
         .find_one(doc! {ID: sale_id})
-        .await
-        .map_err(mongo_error)?
+        .await?
         .map(Sale::from)
         .ok_or_else(|| ApiError::NotFound {
             resource: "sale",

@@ -24,7 +24,6 @@ use crate::execute;
 use crate::extract::ApiJson;
 use crate::identity::store::{PendingOrganization, RefreshRecord, UserRecord, is_duplicate};
 use crate::identity::{Identity, email, password, secrets};
-use crate::queries::mongo_error;
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
 
@@ -156,22 +155,16 @@ async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupR
                 .store
                 .pending()
                 .delete_one(doc! {"email": &email, "verified_at": null, "expires_at": {"$lt": bson::DateTime::from_chrono(now)}})
-                .await
-                .map_err(mongo_error)?;
+                .await?;
             if removed.deleted_count == 0 {
                 return Err(ApiError::StateConflict {
                     code: ErrorCode::EmailTaken,
                     message: "a signup with this email is awaiting verification".to_owned(),
                 });
             }
-            identity
-                .store
-                .pending()
-                .insert_one(&pending)
-                .await
-                .map_err(mongo_error)?;
+            identity.store.pending().insert_one(&pending).await?;
         }
-        Err(err) => return Err(mongo_error(err)),
+        Err(err) => return Err(ApiError::from(err)),
     }
     let link = format!("{}/verify?token={token}", identity.public_url);
     let body = format!(
@@ -199,8 +192,7 @@ async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyR
         .store
         .pending()
         .find_one(doc! {"token_hash": &hash})
-        .await
-        .map_err(mongo_error)?
+        .await?
         .ok_or_else(|| ApiError::invalid("token", "unknown verification token"))?;
     if pending.verified_at.is_some() {
         return Err(token_error(
@@ -224,7 +216,7 @@ async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyR
     match identity.store.organizations().insert_one(organization).await {
         Ok(_) => {}
         Err(err) if is_duplicate(&err) => {}
-        Err(err) => return Err(mongo_error(err)),
+        Err(err) => return Err(ApiError::from(err)),
     }
     let admin = UserRecord {
         id: user_id.to_string(),
@@ -237,10 +229,8 @@ async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyR
         created_at: now,
     };
     identity.store.insert_user(&admin).await?;
-    let db = state.databases.database(&tenant).await.map_err(mongo_error)?;
-    tenantdb::indexes::ensure(&db, &tenantdb::collections::Target::live())
-        .await
-        .map_err(mongo_error)?;
+    let db = state.databases.database(&tenant).await?;
+    tenantdb::indexes::ensure(&db, &tenantdb::collections::Target::live()).await?;
     let context = TenantContext {
         tenant: tenant.clone(),
         user_id: user_id.clone(),
@@ -255,8 +245,7 @@ async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyR
             doc! {"_id": &pending.id, "verified_at": null},
             doc! {"$set": {"verified_at": bson::DateTime::from_chrono(now)}},
         )
-        .await
-        .map_err(mongo_error)?;
+        .await?;
     tracing::info!(organization_id = %tenant, "organization verified");
     Ok((
         StatusCode::CREATED,
@@ -328,12 +317,7 @@ async fn issue_pair(identity: &Identity, user: &UserRecord, family_id: String) -
         rotated_at: None,
         revoked: false,
     };
-    identity
-        .store
-        .refresh()
-        .insert_one(&record)
-        .await
-        .map_err(mongo_error)?;
+    identity.store.refresh().insert_one(&record).await?;
     Ok(TokenPair {
         access_token,
         token_type: "Bearer",
@@ -397,8 +381,7 @@ async fn refresh(
         .store
         .refresh()
         .find_one(doc! {"_id": &hash})
-        .await
-        .map_err(mongo_error)?
+        .await?
         .ok_or_else(|| unauthorized("unknown refresh token"))?;
     if record.revoked || record.expires_at < Utc::now() {
         return Err(unauthorized("revoked or expired refresh token"));
@@ -410,8 +393,7 @@ async fn refresh(
             doc! {"_id": &hash, "rotated_at": null, "revoked": false},
             doc! {"$set": {"rotated_at": bson::DateTime::from_chrono(Utc::now())}},
         )
-        .await
-        .map_err(mongo_error)?;
+        .await?;
     if claimed.is_none() {
         identity.store.revoke_family(&record.family_id).await?;
         tracing::warn!(user_id = %record.user_id, "refresh token reused: its family is revoked");
@@ -435,13 +417,7 @@ async fn logout(
 ) -> Result<StatusCode, ApiError> {
     let identity = &state.identity;
     let hash = secrets::keyed_hash(&identity.token_key, request.refresh_token.trim());
-    if let Some(record) = identity
-        .store
-        .refresh()
-        .find_one(doc! {"_id": &hash})
-        .await
-        .map_err(mongo_error)?
-    {
+    if let Some(record) = identity.store.refresh().find_one(doc! {"_id": &hash}).await? {
         identity.store.revoke_family(&record.family_id).await?;
     }
     Ok(StatusCode::NO_CONTENT)
