@@ -116,9 +116,17 @@ pub trait AggregateId: Send + Sync {
     /// 409 for a command that would create this aggregate when its subject already holds
     /// events (and none of them is this very command).
     fn exists(&self, history: &[StoredEvent]) -> ApiError;
+
+    /// The idempotency key of a command addressing this aggregate when the client sent
+    /// none (`sale:{id}`, `movement:{id}`, `product:{sku}`, `product:{sku}:{version}`).
+    fn natural_key(&self) -> String;
 }
 
 impl AggregateId for SaleId {
+    fn natural_key(&self) -> String {
+        format!("sale:{self}")
+    }
+
     fn aggregate(&self) -> AggregateRef {
         AggregateRef::sale(self)
     }
@@ -132,6 +140,10 @@ impl AggregateId for SaleId {
 }
 
 impl AggregateId for MovementId {
+    fn natural_key(&self) -> String {
+        format!("movement:{self}")
+    }
+
     fn aggregate(&self) -> AggregateRef {
         AggregateRef::movement(self)
     }
@@ -145,6 +157,10 @@ impl AggregateId for MovementId {
 }
 
 impl AggregateId for Sku {
+    fn natural_key(&self) -> String {
+        format!("product:{self}")
+    }
+
     fn aggregate(&self) -> AggregateRef {
         AggregateRef::product(self)
     }
@@ -161,6 +177,10 @@ impl AggregateId for Sku {
 }
 
 impl AggregateId for ProductVersion {
+    fn natural_key(&self) -> String {
+        format!("product:{}:{}", self.sku, self.version)
+    }
+
     fn aggregate(&self) -> AggregateRef {
         self.sku.aggregate()
     }
@@ -229,9 +249,12 @@ pub trait Command: Serialize + DeserializeOwned + ToSchema + Send + Sync + 'stat
     /// What the command addresses; `key` is the client's `Idempotency-Key`.
     fn id(&self, target: &Self::Target, key: Option<&str>) -> Result<Self::Id, ApiError>;
 
-    /// The idempotency key when the client sent none (`sale:{id}`, ...). Never change
-    /// it: retries are recognised by it.
-    fn natural_key(&self, id: &Self::Id) -> String;
+    /// The idempotency key when the client sent none: by default the aggregate's own
+    /// ([`AggregateId::natural_key`]); commands that are not the aggregate's first (a void,
+    /// a refund) name themselves. Never change it: retries are recognised by it.
+    fn natural_key(&self, id: &Self::Id) -> String {
+        id.natural_key()
+    }
 
     /// Reads what the decision needs besides the aggregate's history.
     fn load(&self, app: &AppState, meta: &CommandMeta) -> impl Future<Output = Result<Self::Loaded, ApiError>> + Send {
@@ -254,5 +277,27 @@ pub trait Command: Serialize + DeserializeOwned + ToSchema + Send + Sync + 'stat
     fn recorded(&self, app: &AppState, id: &Self::Id, meta: &CommandMeta) -> impl Future<Output = ()> + Send {
         let _ = (app, id, meta);
         std::future::ready(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_keys_are_the_ones_stored_events_carry() {
+        // Retries of commands sent without an Idempotency-Key are recognised by these exact
+        // strings, which events already in the stream carry: they must never change.
+        let sale = SaleId::parse("s-1").expect("a valid sale id");
+        let movement = MovementId::parse("m-1").expect("a valid movement id");
+        let sku = Sku::parse("WINE-1").expect("a valid SKU");
+        let version = ProductVersion {
+            sku: sku.clone(),
+            version: 42,
+        };
+        assert_eq!(sale.natural_key(), "sale:s-1");
+        assert_eq!(movement.natural_key(), "movement:m-1");
+        assert_eq!(sku.natural_key(), "product:WINE-1");
+        assert_eq!(version.natural_key(), "product:WINE-1:42");
     }
 }

@@ -52,10 +52,6 @@ impl Command for ChangePrice {
         Ok(target.clone())
     }
 
-    fn natural_key(&self, target: &ProductVersion) -> String {
-        format!("product:{}:{}", target.sku, target.version)
-    }
-
     fn expect(&self, target: &ProductVersion, state: &ProductState, _: &[StoredEvent]) -> Result<Expected, ApiError> {
         expect_version(target, state)
     }

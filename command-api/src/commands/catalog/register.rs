@@ -52,10 +52,6 @@ impl Command for RegisterProduct {
         Ok(self.sku.clone())
     }
 
-    fn natural_key(&self, sku: &Sku) -> String {
-        format!("product:{sku}")
-    }
-
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         Ok(register(self, on.context, on.now)?.into())
     }

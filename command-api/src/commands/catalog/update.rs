@@ -51,10 +51,6 @@ impl Command for UpdateProduct {
         Ok(target.clone())
     }
 
-    fn natural_key(&self, target: &ProductVersion) -> String {
-        format!("product:{}:{}", target.sku, target.version)
-    }
-
     fn expect(&self, target: &ProductVersion, state: &ProductState, _: &[StoredEvent]) -> Result<Expected, ApiError> {
         expect_version(target, state)
     }

@@ -65,10 +65,6 @@ impl Command for AdjustStock {
         movement_id(self.movement_id.as_ref(), key)
     }
 
-    fn natural_key(&self, id: &MovementId) -> String {
-        format!("movement:{id}")
-    }
-
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         Ok(adjust(self, on.id.clone(), on.context, on.now)?.into())
     }

@@ -62,10 +62,6 @@ impl Command for CountStock {
         movement_id(self.movement_id.as_ref(), key)
     }
 
-    fn natural_key(&self, id: &MovementId) -> String {
-        format!("movement:{id}")
-    }
-
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         Ok(count(self, on.id.clone(), on.context, on.now)?.into())
     }

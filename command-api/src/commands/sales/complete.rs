@@ -145,10 +145,6 @@ impl Command for CompleteSale {
         Ok(self.sale_id.clone())
     }
 
-    fn natural_key(&self, id: &SaleId) -> String {
-        format!("sale:{id}")
-    }
-
     async fn load(&self, app: &AppState, meta: &CommandMeta) -> Result<HashMap<Sku, u8>, ApiError> {
         app.catalog
             .minimum_ages(&meta.context.tenant, self.lines.iter().map(|l| &l.sku))
