@@ -14,6 +14,8 @@ pub struct Tenant {
     pub id: TenantId,
     /// A manager token (managers may send every command the mix uses).
     pub token: String,
+    /// An admin token, to open the tenant's location before the run.
+    pub admin_token: String,
 }
 
 /// `count` tenants with tokens signed by `secret`.
@@ -32,9 +34,17 @@ pub fn tenants(count: usize, secret: &str, run: &str) -> Vec<Tenant> {
             let token = signer
                 .token(&id, &format!("loadgen-{i}"), events::Role::Manager, Some("till-1"))
                 .expect("HMAC signing of plain claims cannot fail");
-            Tenant { id, token }
+            let admin_token = signer
+                .token(&id, &format!("loadgen-admin-{i}"), events::Role::Admin, None)
+                .expect("HMAC signing of plain claims cannot fail");
+            Tenant { id, token, admin_token }
         })
         .collect()
+}
+
+/// The opening of the one location the workload sells from, `main` (UTC, USD).
+pub fn location() -> Value {
+    json!({"location_id": "main", "details": {"name": "Main", "time_zone": "UTC", "business_day_start": "00:00", "currency": "USD"}})
 }
 
 /// Registration of one of [`SKUS`].

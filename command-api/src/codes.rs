@@ -69,6 +69,8 @@ catalogue! {
     ProductExists = "product_exists" => CONFLICT,
     /// The product is discontinued; it cannot be changed.
     ProductDiscontinued = "product_discontinued" => CONFLICT,
+    /// A location with this id was already opened.
+    LocationExists = "location_exists" => CONFLICT,
     /// The sale is voided; it cannot be refunded.
     SaleVoided = "sale_voided" => CONFLICT,
     /// The sale was voided already.
@@ -99,6 +101,10 @@ catalogue! {
     UnknownField = "unknown_field" => UNPROCESSABLE_ENTITY,
     /// A field has the wrong type or an unacceptable value (`field` names it).
     InvalidField = "invalid_field" => UNPROCESSABLE_ENTITY,
+    /// The command names a location the tenant has not opened (`POST /v1/locations`).
+    UnknownLocation = "unknown_location" => UNPROCESSABLE_ENTITY,
+    /// The command names a location that was closed before the command happened.
+    LocationClosed = "location_closed" => UNPROCESSABLE_ENTITY,
     /// A change without `If-Match`.
     PreconditionRequired = "precondition_required" => PRECONDITION_REQUIRED,
     /// Too many attempts; wait for `Retry-After` seconds.

@@ -67,6 +67,17 @@ pub enum ApiError {
         /// What is wrong.
         message: String,
     },
+    /// 422 Unprocessable Entity: the command names something of the tenant that it cannot
+    /// be applied to (an unknown or closed location), with its own code.
+    #[error("{field}: {message}")]
+    Unusable {
+        /// Stable code, e.g. [`ErrorCode::UnknownLocation`].
+        code: ErrorCode,
+        /// Path of the field that names it.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
     /// 401 Unauthorized: no token, or a token that does not verify. The reason is logged,
     /// not returned, so an attacker learns nothing about which check failed.
     #[error("unauthorized: {reason}")]
@@ -163,6 +174,7 @@ impl ApiError {
             ApiError::MissingField { .. } => ErrorCode::MissingField,
             ApiError::UnknownField { .. } => ErrorCode::UnknownField,
             ApiError::InvalidField { .. } => ErrorCode::InvalidField,
+            ApiError::Unusable { code, .. } => *code,
             ApiError::Unauthorized { .. } => ErrorCode::Unauthorized,
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::TenantMismatch => ErrorCode::TenantMismatch,
@@ -182,7 +194,8 @@ impl ApiError {
         match self {
             ApiError::MissingField { field }
             | ApiError::UnknownField { field }
-            | ApiError::InvalidField { field, .. } => Some(field),
+            | ApiError::InvalidField { field, .. }
+            | ApiError::Unusable { field, .. } => Some(field),
             ApiError::InvalidHeader { header, .. } => Some(header),
             _ => None,
         }

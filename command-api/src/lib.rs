@@ -15,6 +15,7 @@
 //! - [`queries`]: the read side: products, stock, sales, transactions, reports.
 //! - [`execute`]: append with optimistic concurrency and retry recognition.
 //! - [`catalog_ages`]: cached age restrictions read from the catalog's events.
+//! - [`locations`]: cached location states (open, closed, time zone) read from their events.
 //! - [`routes`]: the HTTP routes (route tables, with one generic command handler),
 //!   health, metrics and the OpenAPI document.
 //! - [`error`]: [`ApiError`], the one mapping of failures to HTTP.
@@ -28,6 +29,7 @@ pub mod error;
 pub mod execute;
 pub mod extract;
 pub mod identity;
+pub mod locations;
 pub mod queries;
 pub mod routes;
 pub mod startup;

@@ -17,6 +17,7 @@ use crate::catalog_ages::CatalogAges;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{self, Identity, IdentityStore, Mailer, RateLimiter, TokenIssuer};
+use crate::locations::LocationDirectory;
 use crate::routes;
 use crate::state::{AppState, Shared};
 use tenantdb::TenantDatabases;
@@ -50,6 +51,11 @@ impl Application {
             config.catalog_cache_capacity,
             std::time::Duration::from_secs(config.catalog_cache_ttl_secs),
         );
+        let locations = LocationDirectory::new(
+            store.clone(),
+            config.catalog_cache_capacity,
+            std::time::Duration::from_secs(config.catalog_cache_ttl_secs),
+        );
         let metrics = telemetry::metrics_recorder();
         let identity = Arc::new(identity(&config, &databases).await?);
         let placements = Arc::clone(&databases);
@@ -57,6 +63,7 @@ impl Application {
             store,
             keys,
             catalog,
+            locations,
             databases,
             read_your_writes_timeout: std::time::Duration::from_millis(config.read_your_writes_timeout_ms),
             metrics,

@@ -11,6 +11,7 @@ use tenantdb::TenantDatabases;
 use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
 use crate::identity::Identity;
+use crate::locations::LocationDirectory;
 
 /// Shared application state: one allocation, so that handing it to a request (axum clones
 /// the state for every extractor that asks for it) is one reference count, not one per
@@ -47,6 +48,8 @@ pub struct Shared {
     pub keys: Arc<JwtKeys>,
     /// Age restrictions of products.
     pub catalog: CatalogAges,
+    /// Locations: whether commands may name them, and their business day.
+    pub locations: LocationDirectory,
     /// Tenant databases (read models), with the placement map.
     pub databases: Arc<TenantDatabases>,
     /// How long a query waits for its `min_sequence`.

@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{self, IdError, MovementId, SaleId, Sku, UserId};
+use crate::ids::{self, IdError, LocationId, MovementId, SaleId, Sku, UserId};
 
 /// The kinds of aggregate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -25,6 +25,8 @@ pub enum AggregateKind {
     Sale,
     /// A user of the organization: joined, role changes, deactivation.
     User,
+    /// A store or warehouse: opened, details changed, closed.
+    Location,
     /// Not an aggregate: operational markers (such as "swap in the rebuilt read model
     /// here") placed in a tenant's stream so the projector acts on them in stream order.
     /// They carry no event and are skipped by replays and exports.
@@ -33,11 +35,12 @@ pub enum AggregateKind {
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 5] = [
+    pub const ALL: [AggregateKind; 6] = [
         AggregateKind::Product,
         AggregateKind::Movement,
         AggregateKind::Sale,
         AggregateKind::User,
+        AggregateKind::Location,
         AggregateKind::Control,
     ];
 
@@ -48,6 +51,7 @@ impl AggregateKind {
             AggregateKind::Movement => "movement",
             AggregateKind::Sale => "sale",
             AggregateKind::User => "user",
+            AggregateKind::Location => "location",
             AggregateKind::Control => "control",
         }
     }
@@ -110,6 +114,14 @@ impl AggregateRef {
         Self {
             kind: AggregateKind::User,
             id: user.as_str().to_owned(),
+        }
+    }
+
+    /// The location `location`.
+    pub fn location(location: &LocationId) -> Self {
+        Self {
+            kind: AggregateKind::Location,
+            id: location.as_str().to_owned(),
         }
     }
 }

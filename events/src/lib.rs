@@ -13,6 +13,7 @@
 //! - [`money`]: [`Money`] in integer minor units with an ISO 4217 [`Currency`].
 //! - [`role`]: the [`Role`] of a user (admin, manager, cashier) and its ordering.
 //! - [`aggregate`]: the kinds of aggregate events belong to.
+//! - [`business_day`]: which business day an instant belongs to at a location.
 //! - [`event`]: the domain events themselves (catalog, inventory, sales, users).
 //! - [`envelope`]: the [`EventEnvelope`] with ids, clocks, actor and causality.
 //! - [`subject`]: the one place that turns (tenant, aggregate, id) into a NATS subject.
@@ -23,6 +24,7 @@
 //! - [`upcast`]: the chain that lifts older payload versions to the current one.
 
 pub mod aggregate;
+pub mod business_day;
 pub mod codec;
 pub mod control;
 pub mod envelope;
@@ -36,11 +38,12 @@ pub mod tenant;
 pub mod upcast;
 
 pub use aggregate::{AggregateKind, AggregateRef};
+pub use business_day::{BusinessDayError, DayStart, TimeZoneName};
 pub use codec::{DecodeError, decode, encode};
 pub use control::ControlMarker;
 pub use envelope::{Actor, EventEnvelope};
 pub use event::{DomainEvent, EventType};
-pub use ids::{IdError, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId};
+pub use ids::{IdError, JurisdictionId, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId};
 pub use money::{Currency, Money, MoneyError};
 pub use role::Role;
 pub use subject::{SubjectError, SubjectScheme};

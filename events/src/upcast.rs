@@ -11,6 +11,9 @@
 //!   name, category, tax class, barcodes and reorder point move under `details`; the
 //!   boolean `age_restricted` becomes `details.age_restriction = {minimum_age: 21}` (the
 //!   legal drinking age the v1 terminals assumed).
+//! - `SaleCompleted`, `SaleVoided`, `SaleRefunded` v1 → v2: unchanged. v2 added the
+//!   optional `business_date` stamped from the location's time zone; without it the day
+//!   is the UTC date of the event, as it always was.
 //! - `StockAdjusted` v1 → v2: the free-text `reason` becomes one of the
 //!   [`AdjustmentReason`] values when it names one, else
 //!   `other`, with the original text kept as `note`.
@@ -49,6 +52,9 @@ fn step(event_type: EventType, version: u32, payload: Value) -> Result<Value, St
     match (event_type, version) {
         (EventType::ProductRegistered, 1) => product_registered_v1(payload),
         (EventType::StockAdjusted, 1) => stock_adjusted_v1(payload),
+        // v2 added the optional `business_date`; a v1 payload is a valid v2 one without
+        // it, and its day stays the UTC date of the event.
+        (EventType::SaleCompleted | EventType::SaleVoided | EventType::SaleRefunded, 1) => Ok(payload),
         _ => Err(format!("no upcaster from version {version}")),
     }
 }

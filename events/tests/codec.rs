@@ -115,6 +115,7 @@ fn sale_completed() -> impl Strategy<Value = DomainEvent> {
         .prop_map(
             |((sale, terminal, location, cashier_id, currency), lines, totals, tenders, age)| {
                 SaleCompleted {
+                    business_date: None,
                     sale_id: SaleId::parse(sale).expect("valid"),
                     terminal_id: TerminalId::parse(terminal).expect("valid"),
                     location,
@@ -226,6 +227,7 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
             }),
         sale_completed(),
         (id_string(), text()).prop_map(|(sale, reason)| SaleVoided {
+            business_date: None,
             sale_id: SaleId::parse(sale).expect("valid"),
             reason
         }
@@ -253,6 +255,7 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
                     .collect();
                 let total_minor = lines.iter().fold(0i64, |acc, l| acc.wrapping_add(l.amount_minor));
                 SaleRefunded {
+                    business_date: None,
                     sale_id: SaleId::parse(sale).expect("valid"),
                     refund_id: RefundId::parse(refund).expect("valid"),
                     location,
@@ -399,19 +402,40 @@ fn an_unknown_event_type_is_a_typed_error() {
 
 #[test]
 fn a_newer_version_is_a_typed_error() {
-    let bytes = sample_json("SaleVoided", 2, json!({"sale_id": "s1", "reason": "x"}), ("sale", "s1"));
+    let bytes = sample_json("SaleVoided", 3, json!({"sale_id": "s1", "reason": "x"}), ("sale", "s1"));
     match decode(&bytes) {
         Err(DecodeError::UnsupportedVersion {
             event_type,
             version,
             current,
         }) => {
-            assert_eq!((event_type, version, current), (EventType::SaleVoided, 2, 1));
+            assert_eq!((event_type, version, current), (EventType::SaleVoided, 3, 2));
         }
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
     let zero = sample_json("SaleVoided", 0, json!({"sale_id": "s1", "reason": "x"}), ("sale", "s1"));
     assert!(matches!(decode(&zero), Err(DecodeError::InvalidVersion { .. })));
+}
+
+#[test]
+fn a_v1_sale_decodes_without_a_business_date_and_a_v2_one_keeps_it() {
+    let v1 = sample_json("SaleVoided", 1, json!({"sale_id": "s1", "reason": "x"}), ("sale", "s1"));
+    match decode(&v1).map(|e| e.event) {
+        Ok(DomainEvent::SaleVoided(voided)) => assert_eq!(voided.business_date, None),
+        other => panic!("expected a void, got {other:?}"),
+    }
+    let v2 = sample_json(
+        "SaleVoided",
+        2,
+        json!({"sale_id": "s1", "reason": "x", "business_date": "2026-11-26"}),
+        ("sale", "s1"),
+    );
+    match decode(&v2).map(|e| e.event) {
+        Ok(DomainEvent::SaleVoided(voided)) => {
+            assert_eq!(voided.business_date, chrono::NaiveDate::from_ymd_opt(2026, 11, 26))
+        }
+        other => panic!("expected a void, got {other:?}"),
+    }
 }
 
 #[test]

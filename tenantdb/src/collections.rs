@@ -7,7 +7,7 @@
 use mongodb::{Collection, Database};
 
 use crate::checkpoint::Checkpoint;
-use crate::docs::{DailySalesDoc, InventoryTransactionDoc, ProductDoc, SaleDoc, UserDoc};
+use crate::docs::{DailySalesDoc, InventoryTransactionDoc, LocationDoc, ProductDoc, SaleDoc, UserDoc};
 
 /// Catalog and stock levels, by SKU.
 pub const PRODUCTS: &str = "products";
@@ -19,20 +19,23 @@ pub const INVENTORY_TRANSACTIONS: &str = "inventorytransactions";
 pub const USERS: &str = "users";
 /// End-of-day figures per location and day.
 pub const DAILY_SALES: &str = "daily_sales";
+/// Stores and warehouses.
+pub const LOCATIONS: &str = "locations";
 /// The projection's checkpoint.
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Events that could not be applied.
 pub const PARKED: &str = "parked";
 /// Every read-model collection a replay rebuilds and compares.
-pub const READ_MODEL: [&str; 5] = [PRODUCTS, SALES, INVENTORY_TRANSACTIONS, USERS, DAILY_SALES];
+pub const READ_MODEL: [&str; 6] = [PRODUCTS, SALES, INVENTORY_TRANSACTIONS, USERS, DAILY_SALES, LOCATIONS];
 /// Everything a replay rebuilds and swaps in: the read model, its checkpoint and its
 /// parked events.
-pub const REBUILT: [&str; 7] = [
+pub const REBUILT: [&str; 8] = [
     PRODUCTS,
     SALES,
     INVENTORY_TRANSACTIONS,
     USERS,
     DAILY_SALES,
+    LOCATIONS,
     CHECKPOINTS,
     PARKED,
 ];
@@ -90,6 +93,11 @@ impl Target {
         db.collection(&self.name(USERS))
     }
 
+    /// This target's `locations`.
+    pub fn locations(&self, db: &Database) -> Collection<LocationDoc> {
+        db.collection(&self.name(LOCATIONS))
+    }
+
     /// This target's `checkpoints` (read it with [`crate::checkpoint::read`]).
     pub fn checkpoints(&self, db: &Database) -> Collection<Checkpoint> {
         db.collection(&self.name(CHECKPOINTS))
@@ -119,4 +127,9 @@ pub fn daily_sales(db: &Database) -> Collection<DailySalesDoc> {
 /// The live `users`.
 pub fn users(db: &Database) -> Collection<UserDoc> {
     Target::live().users(db)
+}
+
+/// The live `locations`.
+pub fn locations(db: &Database) -> Collection<LocationDoc> {
+    Target::live().locations(db)
 }

@@ -9,7 +9,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
 use crate::collections::{self, Target};
-use crate::docs::{DailySalesDoc, ID, InventoryTransactionDoc, ProductDoc, SaleDoc, UserDoc};
+use crate::docs::{DailySalesDoc, ID, InventoryTransactionDoc, ProductDoc, RefundDoc, SaleDoc, UserDoc, VoidDoc};
 
 /// Creates every index of a tenant database's collections `target` (idempotent: existing
 /// ones are kept).
@@ -78,6 +78,26 @@ pub async fn ensure(db: &Database, target: &Target) -> mongodb::error::Result<()
                 None,
             ),
             index(doc! {(SaleDoc::SEQUENCE): 1}, "sequence", true, None),
+            // Reports by business day: the day's sales, and the voids and refunds recorded
+            // on a day (which may undo sales of earlier days).
+            index(
+                doc! {(SaleDoc::BUSINESS_DATE): 1, (SaleDoc::LOCATION): 1},
+                "business_date_location",
+                false,
+                None,
+            ),
+            index(
+                doc! {format!("{}.{}", SaleDoc::VOID, VoidDoc::BUSINESS_DATE): 1},
+                "void_business_date",
+                false,
+                None,
+            ),
+            index(
+                doc! {format!("{}.{}", SaleDoc::REFUNDS, RefundDoc::BUSINESS_DATE): 1},
+                "refund_business_date",
+                false,
+                None,
+            ),
         ])
         .await?;
     db.collection::<bson::Document>(&target.name(collections::INVENTORY_TRANSACTIONS))

@@ -151,8 +151,42 @@ impl CommandApp {
         self.send(self.http.get(format!("{}{path}", self.address))).await
     }
 
-    /// Every event stored for `tenant`, oldest first, with its subject and headers.
+    /// Opens the locations the suites sell from ([`open_locations_at`]) for `tenant`, as
+    /// its admin. Every command naming a location needs it opened first.
+    pub async fn open_locations(&self, tenant: &TenantId) -> anyhow::Result<()> {
+        open_locations_at(&self.http, &self.address, &self.token(tenant, Role::Admin)).await
+    }
+
+    /// Opens location `id` of `tenant` with a time zone, business-day start and currency;
+    /// fails unless it is recorded.
+    pub async fn open_location(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        time_zone: &str,
+        day_start: &str,
+        currency: &str,
+    ) -> anyhow::Result<Reply> {
+        let body = location_body(id, time_zone, day_start, currency);
+        let reply = self
+            .post("/v1/locations", &self.token(tenant, Role::Admin), &body, &[])
+            .await?;
+        anyhow::ensure!(reply.status == 201, "opening location {id}: {reply:?}");
+        Ok(reply)
+    }
+
+    /// Every event stored for `tenant`, oldest first, with its subject and headers, except
+    /// the location events ([`Self::open_locations`] sets a tenant up with them; the
+    /// suites count what their own commands published).
     pub async fn tenant_messages(&self, tenant: &TenantId) -> anyhow::Result<Vec<async_nats::jetstream::Message>> {
+        let mut messages = self.all_tenant_messages(tenant).await?;
+        // `<prefix>.<partition>.<tenant>.<kind>.<id>`: the kind is the next-to-last token.
+        messages.retain(|m| m.subject.rsplit('.').nth(1) != Some("location"));
+        Ok(messages)
+    }
+
+    /// Every event stored for `tenant`, oldest first, with its subject and headers.
+    pub async fn all_tenant_messages(&self, tenant: &TenantId) -> anyhow::Result<Vec<async_nats::jetstream::Message>> {
         use async_nats::jetstream::consumer::{DeliverPolicy, pull};
         use futures::StreamExt;
         let stream = self.servers.jetstream.get_stream(&self.stream.name).await?;
@@ -178,4 +212,33 @@ impl CommandApp {
         }
         Ok(out)
     }
+}
+
+/// The body of `POST /v1/locations`.
+pub fn location_body(id: &str, time_zone: &str, day_start: &str, currency: &str) -> Value {
+    serde_json::json!({
+        "location_id": id,
+        "details": {"name": format!("Store {id}"), "time_zone": time_zone, "business_day_start": day_start, "currency": currency}
+    })
+}
+
+/// Opens the locations the suites sell from, `main` and `annex` (UTC, day starting at
+/// midnight, USD), on the API at `base` with an admin's `token`.
+pub async fn open_locations_at(http: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<()> {
+    for id in ["main", "annex"] {
+        let response = http
+            .post(format!("{base}/v1/locations"))
+            .bearer_auth(token)
+            .json(&location_body(id, "UTC", "00:00", "USD"))
+            .send()
+            .await
+            .with_context(|| format!("opening location {id}"))?;
+        let status = response.status();
+        anyhow::ensure!(
+            status.as_u16() == 201,
+            "opening location {id}: {status}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+    Ok(())
 }

@@ -246,6 +246,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                     Some((
                         manager,
                         SaleVoided {
+                            business_date: None,
                             sale_id: sale.id.clone(),
                             reason: "customer changed mind".into(),
                         }
@@ -275,6 +276,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                         Some((
                             manager,
                             SaleRefunded {
+                                business_date: None,
                                 sale_id: sale.id.clone(),
                                 refund_id: id::<RefundId>(format!("r-{seed}-{number}")),
                                 location: sale.location.clone(),
@@ -354,6 +356,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                     Some((
                         cashier,
                         SaleCompleted {
+                            business_date: None,
                             sale_id,
                             terminal_id: id::<TerminalId>("till-1".into()),
                             location,

@@ -53,6 +53,7 @@ async fn expect_nothing_published(app: &CommandApp, tenant: &TenantId) -> anyhow
 async fn a_sale_is_appended_on_its_subject_with_headers_and_envelope() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let sale_id = Uuid::now_v7().to_string();
     let reply = app
         .post(
@@ -108,6 +109,7 @@ async fn a_sale_is_appended_on_its_subject_with_headers_and_envelope() -> anyhow
 async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let manager = app.token(&tenant, Role::Manager);
     let prefix = tenant_prefix(&app, &tenant);
     let mut expected: Vec<(String, &str)> = Vec::new();
@@ -254,6 +256,7 @@ async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<(
 async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_refused() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let cashier = app.token(&tenant, Role::Cashier);
     let body = sale("s-idem");
     let first = app
@@ -348,6 +351,7 @@ async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_r
 async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let manager = app.token(&tenant, Role::Manager);
     let registered = app.post("/v1/products", &manager, &product("GIN-1", None), &[]).await?;
     let v1 = registered.header("etag").unwrap_or_default().to_owned();
@@ -416,6 +420,7 @@ async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Resu
 async fn an_age_restricted_product_needs_a_verified_customer() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let manager = app.token(&tenant, Role::Manager);
     assert_eq!(
         app.post("/v1/products", &manager, &product("RUM-1", Some(21)), &[])
@@ -457,6 +462,7 @@ async fn expect_nothing_published_for_sales(app: &CommandApp, tenant: &TenantId)
 async fn invalid_commands_get_a_4xx_naming_the_field_and_publish_nothing() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let cashier = app.token(&tenant, Role::Cashier);
     let with = |path: &str, value: Value| {
         let mut body = sale("s-bad");
@@ -608,6 +614,7 @@ async fn invalid_commands_get_a_4xx_naming_the_field_and_publish_nothing() -> an
 async fn the_jwt_matrix_answers_401_or_403() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let issuer = &app.tokens;
     let valid = issuer.claims(&tenant, "u1", Role::Cashier);
     let now = jsonwebtoken::get_current_timestamp();
@@ -724,6 +731,7 @@ async fn keys_rotate_by_kid() -> anyhow::Result<()> {
     let app =
         CommandApp::spawn_with(|config| config.jwt_extra_secrets = Some(format!("k2={new_secret}").into())).await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let claims = app.tokens.claims(&tenant, "u1", Role::Cashier);
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some("k2".into());
@@ -747,6 +755,8 @@ async fn keys_rotate_by_kid() -> anyhow::Result<()> {
 async fn a_token_of_tenant_a_never_appends_under_tenant_b() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let (a, b) = (unique_tenant(), unique_tenant());
+    app.open_locations(&a).await?;
+    app.open_locations(&b).await?;
     let token_a = app.token(&a, Role::Admin);
     let mut body = sale("s-iso");
     body["tenant_id"] = json!(b.as_str());
@@ -815,6 +825,7 @@ async fn a_token_of_tenant_a_never_appends_under_tenant_b() -> anyhow::Result<()
 async fn without_a_stream_to_acknowledge_the_answer_is_503_never_2xx() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     app.servers.jetstream.delete_stream(&app.stream.name).await?;
     let reply = app
         .post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-503"), &[])
@@ -839,6 +850,8 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
     );
 
     let tenant = unique_tenant();
+
+    app.open_locations(&tenant).await?;
     assert_eq!(
         app.post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-m"), &[])
             .await?

@@ -47,6 +47,7 @@ fn schemathesis() -> anyhow::Result<PathBuf> {
 /// Seeds `tenant` with products, stock and a sale, so listings and lookups answer 200.
 /// Answers the stream sequence of the last command.
 async fn seed(app: &CommandApp, tenant: &TenantId, token: &str) -> anyhow::Result<u64> {
+    app.open_locations(tenant).await?;
     for (sku, barcode, price) in [("WINE-RED", "082184090466", 1299), ("BEER-6", "012000161155", 999)] {
         let reply = app
             .post(

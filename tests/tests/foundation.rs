@@ -69,6 +69,7 @@ async fn an_envelope_published_with_headers_reads_back_from_its_tenant_subjects(
     let voided = envelope(
         &other_tenant,
         SaleVoided {
+            business_date: None,
             sale_id: SaleId::parse("s-1")?,
             reason: "test".into(),
         }
@@ -133,6 +134,7 @@ async fn a_republished_event_id_is_deduplicated_by_jetstream() -> anyhow::Result
     let event = envelope(
         &unique_tenant(),
         SaleVoided {
+            business_date: None,
             sale_id: SaleId::parse("s-2")?,
             reason: "x".into(),
         }

@@ -69,6 +69,15 @@ async fn signup_verify_login_then_sell_and_see_the_sale() -> anyhow::Result<()> 
     assert_eq!(login.body["role"], "admin");
     let access = login.body["access_token"].as_str().unwrap_or_default().to_owned();
 
+    let opened = app
+        .post(
+            "/v1/locations",
+            &access,
+            &tests::command_app::location_body("main", "UTC", "00:00", "USD"),
+            &[],
+        )
+        .await?;
+    assert_eq!(opened.status, 201, "{}", opened.body);
     let sale = json!({"sale_id": "first-sale", "terminal_id": "till-1", "location": "main", "currency": "USD",
         "lines": [{"sku": "CHIPS", "quantity": 2, "unit_price_minor": 250}], "subtotal_minor": 500, "discount_total_minor": 0,
         "tax_total_minor": 0, "total_minor": 500, "tenders": [{"kind": "cash", "amount_minor": 500}], "change_minor": 0});

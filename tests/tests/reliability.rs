@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use events::Role;
 use serde_json::{Value, json};
+use tests::command_app::open_locations_at;
 use tests::generator::{self, Rng};
 use tests::processes::{self, Process};
 use tests::projector_app::wait_for_checkpoint;
@@ -191,6 +192,12 @@ async fn clients_retrying_through_command_api_kills_record_every_acknowledged_sa
     api.start()?;
     let base = format!("http://127.0.0.1:{port}");
     let tenant = unique_tenant();
+    open_locations_at(
+        &reqwest::Client::new(),
+        &base,
+        &issuer.token(&tenant, "admin-1", Role::Admin),
+    )
+    .await?;
     let token = issuer.token(&tenant, "cashier-1", Role::Cashier);
     let total = if long() { 2000 } else { 300 };
     let clients: Vec<_> = (0..4)
@@ -254,6 +261,12 @@ impl OwnNatsApi {
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until(std::future::pending()));
         let tenant = unique_tenant();
+        open_locations_at(
+            &reqwest::Client::new(),
+            &base,
+            &tokens.token(&tenant, "admin-1", Role::Admin),
+        )
+        .await?;
         let token = tokens.token(&tenant, "cashier-1", Role::Cashier);
         Ok(Self {
             base,
@@ -502,6 +515,7 @@ mod bad_input {
         let runtime = tokio::runtime::Runtime::new()?;
         let app = runtime.block_on(CommandApp::spawn())?;
         let tenant = unique_tenant();
+        runtime.block_on(app.open_locations(&tenant))?;
         let token = app.token(&tenant, Role::Manager);
         let cases = if long() { 5000 } else { 600 };
         let statuses = std::cell::RefCell::new(BTreeMap::<u16, u32>::new());
@@ -614,6 +628,12 @@ async fn a_three_node_cluster_loses_no_acknowledged_event_when_a_node_stops() ->
     .await
     .context("projector on the cluster")?;
     let tenant = unique_tenant();
+    open_locations_at(
+        &reqwest::Client::new(),
+        &base,
+        &tokens.token(&tenant, "admin-1", Role::Admin),
+    )
+    .await?;
     let token = tokens.token(&tenant, "cashier-1", Role::Cashier);
     let total = if long() { 3000 } else { 600 };
     let progress = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -108,10 +108,30 @@ fn print_rate(rate: &Rate) {
     );
 }
 
-/// Registers the workload's SKUs for every tenant (409: already there), 32 requests at a
-/// time.
+/// Opens every tenant's location and registers the workload's SKUs (409: already there),
+/// 32 requests at a time.
 async fn register_catalog(http: &reqwest::Client, base_url: &str, tenants: &[workload::Tenant]) -> anyhow::Result<()> {
     use futures::StreamExt;
+    let opened: Vec<anyhow::Result<()>> = futures::stream::iter(tenants)
+        .map(|tenant| async move {
+            let answer = http
+                .post(format!("{base_url}/v1/locations"))
+                .bearer_auth(&tenant.admin_token)
+                .json(&workload::location())
+                .send()
+                .await?;
+            anyhow::ensure!(
+                answer.status().is_success() || answer.status().as_u16() == 409,
+                "opening the location of {}: {}",
+                tenant.id,
+                answer.status()
+            );
+            Ok(())
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    opened.into_iter().collect::<anyhow::Result<()>>()?;
     let requests = tenants
         .iter()
         .flat_map(|tenant| workload::SKUS.iter().map(move |sku| (tenant, *sku)));

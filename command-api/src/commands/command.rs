@@ -21,7 +21,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use events::{AggregateRef, DomainEvent, MovementId, SaleId, Sku};
+use events::{AggregateRef, DomainEvent, LocationId, MovementId, SaleId, Sku};
 use eventstore::{Expected, StoredEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -30,7 +30,7 @@ use utoipa::ToSchema;
 use crate::auth::{MinimumRole, TenantContext};
 use crate::codes::ErrorCode;
 use crate::commands::CommandMeta;
-use crate::commands::target::{ProductVersion, Target};
+use crate::commands::target::{LocationVersion, ProductVersion, Target};
 use crate::error::ApiError;
 use crate::execute;
 use crate::state::AppState;
@@ -190,6 +190,37 @@ impl AggregateId for ProductVersion {
     }
 }
 
+impl AggregateId for LocationId {
+    fn natural_key(&self) -> String {
+        format!("location:{self}")
+    }
+
+    fn aggregate(&self) -> AggregateRef {
+        AggregateRef::location(self)
+    }
+
+    fn exists(&self, _: &[StoredEvent]) -> ApiError {
+        ApiError::StateConflict {
+            code: ErrorCode::LocationExists,
+            message: format!("location {self} was already opened"),
+        }
+    }
+}
+
+impl AggregateId for LocationVersion {
+    fn natural_key(&self) -> String {
+        format!("location:{}:{}", self.location, self.version)
+    }
+
+    fn aggregate(&self) -> AggregateRef {
+        self.location.aggregate()
+    }
+
+    fn exists(&self, history: &[StoredEvent]) -> ApiError {
+        self.location.exists(history)
+    }
+}
+
 /// State of an aggregate folded from its history.
 pub trait Fold: Sized + Send + Sync {
     /// Folds `history`, oldest first.
@@ -257,8 +288,13 @@ pub trait Command: Serialize + DeserializeOwned + ToSchema + Send + Sync + 'stat
     }
 
     /// Reads what the decision needs besides the aggregate's history.
-    fn load(&self, app: &AppState, meta: &CommandMeta) -> impl Future<Output = Result<Self::Loaded, ApiError>> + Send {
-        let _ = (app, meta);
+    fn load(
+        &self,
+        app: &AppState,
+        id: &Self::Id,
+        meta: &CommandMeta,
+    ) -> impl Future<Output = Result<Self::Loaded, ApiError>> + Send {
+        let _ = (app, id, meta);
         std::future::ready(Ok(Self::Loaded::default()))
     }
 

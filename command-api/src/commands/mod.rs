@@ -17,15 +17,17 @@
 //! - [`inventory`]: `receive`, `adjust`, `count`, `transfer` (stock movements).
 //! - [`catalog`]: `register`, `update`, `change_price`, `discontinue`, and a product's
 //!   folded `state`.
+//! - [`locations`]: `open`, `update`, `close`, and a location's folded `state`.
 
 pub mod catalog;
 pub mod command;
 pub mod fields;
 pub mod inventory;
+pub mod locations;
 pub mod meta;
 pub mod sales;
 pub mod target;
 
 pub use command::{AggregateId, Command, Decision, Fold, Method, Route};
 pub use meta::CommandMeta;
-pub use target::{ProductVersion, Target};
+pub use target::{LocationVersion, ProductVersion, Target};

@@ -5,12 +5,14 @@
 //! - [`SaleId`]: `{sale_id}` in the path; the fingerprint covers `(sale_id, body)`.
 //! - [`ProductVersion`]: `{sku}` in the path and the version in `If-Match`; the
 //!   fingerprint covers `(sku, version, body)`.
+//! - [`LocationVersion`]: `{location_id}` in the path and the version in `If-Match`; the
+//!   fingerprint covers `(location_id, version, body)`.
 //!
 //! The fingerprint shapes are part of what is stored with every event: changing one would
 //! make retries of recorded commands look like new commands.
 
 use axum::extract::{FromRequestParts, Path};
-use events::{SaleId, Sku};
+use events::{LocationId, SaleId, Sku};
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -83,6 +85,30 @@ impl Target for ProductVersion {
 
     fn keyed<'a, B: Serialize>(&'a self, body: &'a B) -> impl Serialize + 'a {
         (&self.sku, self.version, body)
+    }
+}
+
+/// A location in the path and the version the client saw (`If-Match`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationVersion {
+    /// The location.
+    pub location: LocationId,
+    /// The version (stream sequence of its last event) the change was made against.
+    pub version: u64,
+}
+
+impl Target for LocationVersion {
+    type Raw = (IfMatch, Path<String>);
+    const PATH_PARAMS: &'static [&'static str] = &["location_id"];
+    const IF_MATCH: bool = true;
+
+    fn parse((IfMatch(version), Path(raw)): Self::Raw) -> Result<Self, ApiError> {
+        let location = LocationId::parse(raw).map_err(|err| ApiError::invalid("location_id", err.to_string()))?;
+        Ok(Self { location, version })
+    }
+
+    fn keyed<'a, B: Serialize>(&'a self, body: &'a B) -> impl Serialize + 'a {
+        (&self.location, self.version, body)
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`freshness`]: read-your-writes: waiting for the tenant's checkpoint.
 //! - [`page`]: limits, cursors, and the [`page::Page`] and [`page::Items`] bodies.
 //! - [`catalog`]: products and stock levels.
+//! - [`locations`]: stores and warehouses.
 //! - [`sales`]: sales and one sale.
 //! - [`transactions`]: inventory transactions of a SKU.
 //! - [`reports`]: the daily Z report and top products, as JSON or CSV.
@@ -19,6 +20,7 @@
 pub mod catalog;
 pub mod document;
 pub mod freshness;
+pub mod locations;
 pub mod page;
 pub mod reports;
 pub mod sales;

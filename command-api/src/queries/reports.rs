@@ -1,30 +1,34 @@
-//! Reports: the end-of-day Z report per location and the top products of a period, as
-//! JSON or, with `Accept: text/csv`, as CSV.
+//! Reports: the end-of-day Z report per location and local business day and the top
+//! products of a period of business days, as JSON or, with `Accept: text/csv`, as CSV.
+
+use std::collections::BTreeMap;
 
 use bson::{Document, doc};
+use chrono::NaiveDate;
 use futures::TryStreamExt;
 use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenantdb::collections;
-use tenantdb::docs::{DailySalesDoc, ID, SaleDoc, SaleLineDoc, SaleStatus, TenderTotals};
+use tenantdb::docs::{
+    DailySalesDoc, ID, RefundDoc, RefundLineDoc, ReversalTotals, SaleDoc, SaleLineDoc, TenderTotals, VoidDoc,
+};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
-use crate::queries::sales::instant;
 
 /// Filters of `GET /v1/reports/daily`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DailyQuery {
-    /// The business day, `YYYY-MM-DD` (UTC).
+    /// The location's local business day, `YYYY-MM-DD`.
     pub date: String,
     /// Only this location.
     pub location: Option<String>,
 }
 
-/// Columns of the daily report, in CSV order: (column, path in the document).
+/// Columns of the daily report, in CSV order: (column, path in the JSON row).
 const DAILY_COLUMNS: &[(&str, &str)] = &[
     ("date", "date"),
     ("location", "location"),
@@ -34,55 +38,73 @@ const DAILY_COLUMNS: &[(&str, &str)] = &[
     ("discounts_minor", "discounts_minor"),
     ("net_minor", "net_minor"),
     ("tax_minor", "tax_minor"),
-    ("refund_count", "refund_count"),
-    ("refunds_minor", "refunds_minor"),
-    ("refund_tax_minor", "refund_tax_minor"),
-    ("void_count", "void_count"),
-    ("voids_minor", "voids_minor"),
+    ("total_minor", "total_minor"),
     ("cash_minor", "tenders.cash"),
     ("card_minor", "tenders.card"),
     ("other_minor", "tenders.other"),
-    ("refund_cash_minor", "refund_tenders.cash"),
-    ("refund_card_minor", "refund_tenders.card"),
-    ("refund_other_minor", "refund_tenders.other"),
+    ("void_count", "voids.count"),
+    ("voids_total_minor", "voids.total_minor"),
+    ("voids_cash_minor", "voids.tenders.cash"),
+    ("voids_card_minor", "voids.tenders.card"),
+    ("voids_other_minor", "voids.tenders.other"),
+    ("earlier_day_void_count", "earlier_day_voids.count"),
+    ("earlier_day_voids_net_minor", "earlier_day_voids.net_minor"),
+    ("earlier_day_voids_tax_minor", "earlier_day_voids.tax_minor"),
+    ("earlier_day_voids_total_minor", "earlier_day_voids.total_minor"),
+    ("earlier_day_voids_cash_minor", "earlier_day_voids.tenders.cash"),
+    ("refund_count", "refunds.count"),
+    ("refunds_net_minor", "refunds.net_minor"),
+    ("refunds_tax_minor", "refunds.tax_minor"),
+    ("refunds_total_minor", "refunds.total_minor"),
+    ("refunds_cash_minor", "refunds.tenders.cash"),
+    ("refunds_card_minor", "refunds.tenders.card"),
+    ("refunds_other_minor", "refunds.tenders.other"),
+    ("net_after_refunds_minor", "net_after_refunds_minor"),
+    ("tax_after_refunds_minor", "tax_after_refunds_minor"),
+    ("expected_cash_minor", "expected_cash_minor"),
 ];
 
-/// The Z report of one location on one business day. Money is in minor units of
-/// `currency`.
+/// The Z report of one location on one local business day. Money is in minor units of
+/// `currency`; cash is net of change. The rules for voids and refunds recorded on other
+/// days than the sale are in docs/reports.md.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct DailyReport {
     /// `YYYY-MM-DD|<location>`.
     pub id: String,
-    /// The business day (UTC), `YYYY-MM-DD`.
+    /// The location's business day, `YYYY-MM-DD`.
     pub date: String,
     /// The location.
     pub location: String,
     /// ISO 4217 currency of every amount.
     pub currency: String,
-    /// Sales completed that day (voided ones included).
+    /// Sales completed that day, not counting the ones voided that same day.
     pub sale_count: i64,
-    /// Σ quantity × unit price of those sales, minor units.
+    /// Σ quantity × unit price of those sales.
     pub gross_minor: i64,
-    /// Σ their discounts, minor units.
+    /// Σ their discounts.
     pub discounts_minor: i64,
-    /// Σ their tax, minor units.
-    pub tax_minor: i64,
-    /// Gross minus discounts (before tax), minor units.
+    /// gross − discounts: their revenue before tax.
     pub net_minor: i64,
-    /// Refunds made that day.
-    pub refund_count: i64,
-    /// Money refunded that day (tax included), minor units.
-    pub refunds_minor: i64,
-    /// The tax part of `refunds_minor`, minor units.
-    pub refund_tax_minor: i64,
-    /// Sales voided that day.
-    pub void_count: i64,
-    /// Σ totals of the voided sales, minor units.
-    pub voids_minor: i64,
-    /// Money taken per tender kind (cash net of change), minor units.
+    /// Σ their tax.
+    pub tax_minor: i64,
+    /// net + tax: what their customers paid.
+    pub total_minor: i64,
+    /// Money taken for them per tender kind (cash net of change).
     pub tenders: TenderTotals,
-    /// Money paid back per tender kind, minor units.
-    pub refund_tenders: TenderTotals,
+    /// Every void recorded that day, with the voided sales' amounts per tender.
+    pub voids: ReversalTotals,
+    /// The voids of that day that undid sales of earlier days (also in `voids`); they are
+    /// deducted from this day's figures like refunds.
+    pub earlier_day_voids: ReversalTotals,
+    /// Refunds recorded that day at this location.
+    pub refunds: ReversalTotals,
+    /// net − refunds.net − earlier_day_voids.net: the day's revenue before tax.
+    pub net_after_refunds_minor: i64,
+    /// tax − refunds.tax − earlier_day_voids.tax: the tax the day owes.
+    pub tax_after_refunds_minor: i64,
+    /// tenders.cash − refunds.tenders.cash − earlier_day_voids.tenders.cash: the cash the
+    /// day's drawers should hold beyond their opening floats.
+    pub expected_cash_minor: i64,
 }
 
 impl From<DailySalesDoc> for DailyReport {
@@ -95,23 +117,39 @@ impl From<DailySalesDoc> for DailyReport {
             sale_count: doc.sale_count,
             gross_minor: doc.gross_minor,
             discounts_minor: doc.discounts_minor,
-            tax_minor: doc.tax_minor,
             net_minor: doc.net_minor,
-            refund_count: doc.refund_count,
-            refunds_minor: doc.refunds_minor,
-            refund_tax_minor: doc.refund_tax_minor,
-            void_count: doc.void_count,
-            voids_minor: doc.voids_minor,
+            tax_minor: doc.tax_minor,
+            total_minor: doc.total_minor,
             tenders: doc.tenders,
-            refund_tenders: doc.refund_tenders,
+            voids: doc.voids,
+            earlier_day_voids: doc.earlier_day_voids,
+            refunds: doc.refunds,
+            net_after_refunds_minor: doc.net_after_refunds_minor,
+            tax_after_refunds_minor: doc.tax_after_refunds_minor,
+            expected_cash_minor: doc.expected_cash_minor,
         }
     }
 }
 
+/// A business-day parameter: exactly `YYYY-MM-DD`.
+pub fn business_date(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
+}
+
 /// The Z report of one day: one row per location.
 pub async fn daily(db: &Database, query: &DailyQuery) -> Result<Vec<DailyReport>, ApiError> {
-    chrono::NaiveDate::parse_from_str(&query.date, "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid("date", "must be YYYY-MM-DD"))?;
+    business_date("date", &query.date)?;
     let mut filter = doc! {(DailySalesDoc::DATE): query.date.as_str()};
     if let Some(location) = &query.location {
         filter.insert(DailySalesDoc::LOCATION, location.as_str());
@@ -135,9 +173,9 @@ pub fn daily_csv(rows: &[DailyReport]) -> String {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TopProductsQuery {
-    /// From this instant or date (inclusive).
+    /// First business day, `YYYY-MM-DD` (inclusive).
     pub from: String,
-    /// Up to this instant or date (exclusive; a date means the end of that day).
+    /// Last business day, `YYYY-MM-DD` (inclusive).
     pub to: String,
     /// `revenue` (default) or `units`.
     #[param(value_type = Option<TopProductsBy>, inline)]
@@ -152,9 +190,9 @@ pub struct TopProductsQuery {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TopProductsBy {
-    /// Revenue before tax, net of refunds.
+    /// Revenue before tax, net of voids and refunds.
     Revenue,
-    /// Units sold, net of refunds.
+    /// Units sold, net of voids and refunds.
     Units,
 }
 
@@ -173,15 +211,16 @@ pub struct TopProduct {
     pub rank: i64,
     /// The product.
     pub sku: String,
-    /// Units sold in the period, net of refunds.
+    /// Units sold in the period, net of the voids and refunds recorded in it.
     pub units: i64,
-    /// Revenue before tax in the period, net of refunds, minor units.
+    /// Revenue before tax in the period, net of the voids and refunds recorded in it,
+    /// minor units.
     pub revenue_minor: i64,
     /// ISO 4217 currency of `revenue_minor`.
     pub currency: String,
 }
 
-/// One group of the top-products aggregation.
+/// One group of a top-products aggregation.
 #[derive(Debug, Deserialize)]
 struct TopProductGroup {
     #[serde(rename = "_id")]
@@ -191,12 +230,13 @@ struct TopProductGroup {
     currency: String,
 }
 
-/// The best-selling products of a period: units and revenue before tax, net of refunds,
-/// voided sales excluded.
+/// The best-selling products of a period of business days, by the Z report's rules: a
+/// sale counts on its business day unless it was voided that same day; a void of an
+/// earlier day's sale and a refund count (negatively) on the day they were recorded.
 pub async fn top_products(db: &Database, query: &TopProductsQuery) -> Result<Vec<TopProduct>, ApiError> {
     let by = match query.by.as_deref().unwrap_or("revenue") {
-        "revenue" => "revenue_minor",
-        "units" => "units",
+        "revenue" => TopProductsBy::Revenue,
+        "units" => TopProductsBy::Units,
         _ => return Err(ApiError::invalid("by", "must be revenue or units")),
     };
     let limit = match query.limit {
@@ -204,47 +244,104 @@ pub async fn top_products(db: &Database, query: &TopProductsQuery) -> Result<Vec
         Some(n) if (1..=100).contains(&n) => n,
         Some(_) => return Err(ApiError::invalid("limit", "must be between 1 and 100")),
     };
-    let from = instant("from", &query.from, false)?;
-    let to = instant("to", &query.to, true)?;
-    let mut filter = doc! {
-        (SaleDoc::OCCURRED_AT): {"$gte": bson::DateTime::from_chrono(from), "$lt": bson::DateTime::from_chrono(to)},
-        (SaleDoc::STATUS): {"$ne": SaleStatus::Voided.as_str()},
-    };
-    if let Some(location) = &query.location {
-        filter.insert(SaleDoc::LOCATION, location.as_str());
+    let from = business_date("from", &query.from)?;
+    let to = business_date("to", &query.to)?;
+    if to < from {
+        return Err(ApiError::invalid("to", "must not be before from"));
     }
+    let days = doc! {"$gte": from.format("%Y-%m-%d").to_string(), "$lte": to.format("%Y-%m-%d").to_string()};
+    let location = query.location.as_deref();
+    let void_date = format!("${}.{}", SaleDoc::VOID, VoidDoc::BUSINESS_DATE);
+    let own_day_void = doc! {"$eq": [void_date.as_str(), format!("${}", SaleDoc::BUSINESS_DATE)]};
     let line = |field: &str| format!("${}.{field}", SaleDoc::LINES);
-    let pipeline = vec![
-        doc! {"$match": filter},
-        doc! {"$unwind": format!("${}", SaleDoc::LINES)},
+    let sale_lines = |sign: i32| {
         doc! {"$group": {
             ID: line(SaleLineDoc::SKU),
-            "units": {"$sum": {"$subtract": [line(SaleLineDoc::QUANTITY), {"$ifNull": [line(SaleLineDoc::REFUNDED_QUANTITY), 0]}]}},
-            // Revenue is before tax: what the line brought in, less what was refunded.
-            "revenue_minor": {"$sum": {"$subtract": [
-                {"$subtract": [line(SaleLineDoc::TOTAL_MINOR), line(SaleLineDoc::TAX_MINOR)]},
-                {"$subtract": [{"$ifNull": [line(SaleLineDoc::REFUNDED_AMOUNT_MINOR), 0]}, {"$ifNull": [line(SaleLineDoc::REFUNDED_TAX_MINOR), 0]}]},
-            ]}},
+            "units": {"$sum": {"$multiply": [sign, line(SaleLineDoc::QUANTITY)]}},
+            "revenue_minor": {"$sum": {"$multiply": [sign, {"$subtract": [line(SaleLineDoc::TOTAL_MINOR), line(SaleLineDoc::TAX_MINOR)]}]}},
+            "currency": {"$first": format!("${}", SaleDoc::CURRENCY)},
+        }}
+    };
+
+    // The period's sales, less those voided on their own day.
+    let mut sold = doc! {(SaleDoc::BUSINESS_DATE): days.clone()};
+    // Voids recorded in the period of sales of earlier days.
+    let mut voided = doc! {void_date.trim_start_matches('$'): days.clone()};
+    if let Some(location) = location {
+        sold.insert(SaleDoc::LOCATION, location);
+        voided.insert(SaleDoc::LOCATION, location);
+    }
+    let sales = vec![
+        doc! {"$match": sold},
+        doc! {"$match": {"$expr": {"$not": [own_day_void.clone()]}}},
+        doc! {"$unwind": format!("${}", SaleDoc::LINES)},
+        sale_lines(1),
+    ];
+    let voids = vec![
+        doc! {"$match": voided},
+        doc! {"$match": {"$expr": {"$not": [own_day_void]}}},
+        doc! {"$unwind": format!("${}", SaleDoc::LINES)},
+        sale_lines(-1),
+    ];
+    // Refunds recorded in the period (at the location, when one is asked for).
+    let refund = |field: &str| format!("{}.{field}", SaleDoc::REFUNDS);
+    let any_refund_in_period = doc! {refund(RefundDoc::BUSINESS_DATE): days.clone()};
+    let mut refunded = doc! {refund(RefundDoc::BUSINESS_DATE): days};
+    if let Some(location) = location {
+        refunded.insert(refund(RefundDoc::LOCATION), location);
+    }
+    let refund_line = |field: &str| format!("${}.{}.{field}", SaleDoc::REFUNDS, RefundDoc::LINES);
+    let refunds = vec![
+        doc! {"$match": any_refund_in_period},
+        doc! {"$unwind": format!("${}", SaleDoc::REFUNDS)},
+        doc! {"$match": refunded},
+        doc! {"$unwind": format!("${}.{}", SaleDoc::REFUNDS, RefundDoc::LINES)},
+        doc! {"$group": {
+            ID: refund_line(RefundLineDoc::SKU),
+            "units": {"$sum": {"$multiply": [-1, refund_line(RefundLineDoc::QUANTITY)]}},
+            "revenue_minor": {"$sum": {"$multiply": [-1, {"$subtract": [refund_line(RefundLineDoc::AMOUNT_MINOR), refund_line(RefundLineDoc::TAX_MINOR)]}]}},
             "currency": {"$first": format!("${}", SaleDoc::CURRENCY)},
         }},
-        doc! {"$sort": {by: -1, ID: 1}},
-        doc! {"$limit": limit},
     ];
-    let rows: Vec<Document> = collections::sales(db).aggregate(pipeline).await?.try_collect().await?;
-    rows.into_iter()
-        .enumerate()
-        .map(|(index, row)| {
+
+    let sales_collection = collections::sales(db);
+    let mut totals: BTreeMap<String, TopProductGroup> = BTreeMap::new();
+    for pipeline in [sales, voids, refunds] {
+        let rows: Vec<Document> = sales_collection.aggregate(pipeline).await?.try_collect().await?;
+        for row in rows {
             let group: TopProductGroup = bson::from_document(row)
                 .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("reading a top-products row")))?;
-            Ok(TopProduct {
-                rank: index as i64 + 1,
-                sku: group.sku,
-                units: group.units,
-                revenue_minor: group.revenue_minor,
-                currency: group.currency,
-            })
+            match totals.get_mut(&group.sku) {
+                Some(total) => {
+                    total.units += group.units;
+                    total.revenue_minor += group.revenue_minor;
+                }
+                None => {
+                    totals.insert(group.sku.clone(), group);
+                }
+            }
+        }
+    }
+    let mut ranked: Vec<TopProductGroup> = totals.into_values().collect();
+    ranked.sort_by(|a, b| {
+        let (ka, kb) = match by {
+            TopProductsBy::Revenue => (a.revenue_minor, b.revenue_minor),
+            TopProductsBy::Units => (a.units, b.units),
+        };
+        kb.cmp(&ka).then_with(|| a.sku.cmp(&b.sku))
+    });
+    Ok(ranked
+        .into_iter()
+        .take(limit as usize)
+        .enumerate()
+        .map(|(index, group)| TopProduct {
+            rank: index as i64 + 1,
+            sku: group.sku,
+            units: group.units,
+            revenue_minor: group.revenue_minor,
+            currency: group.currency,
         })
-        .collect()
+        .collect())
 }
 
 /// Top products as CSV.
@@ -321,7 +418,8 @@ mod tests {
         let mut doc = DailySalesDoc::empty("2026-11-26", "main", "EUR");
         doc.sale_count = 2;
         doc.tenders.cash = 500;
-        doc.refund_tenders.card = 120;
+        doc.refunds.tenders.card = 120;
+        doc.settle();
         doc.last_seq = 4;
         let stored = bson::to_document(&doc)?;
         let read: DailySalesDoc = bson::from_document(stored.clone())?;

@@ -132,6 +132,8 @@ pub struct Void {
     /// When.
     #[serde(serialize_with = "rfc3339")]
     pub voided_at: DateTime<Utc>,
+    /// The business day the void was recorded on (`YYYY-MM-DD`).
+    pub business_date: String,
     /// Stream sequence of the void.
     pub sequence: i64,
 }
@@ -158,6 +160,8 @@ pub struct Refund {
     /// When.
     #[serde(serialize_with = "rfc3339")]
     pub refunded_at: DateTime<Utc>,
+    /// The business day the refund was recorded on at `location` (`YYYY-MM-DD`).
+    pub business_date: String,
     /// Stream sequence of the refund.
     pub sequence: i64,
 }
@@ -168,6 +172,7 @@ impl From<VoidDoc> for Void {
             reason: doc.reason,
             voided_by: doc.voided_by,
             voided_at: doc.voided_at,
+            business_date: doc.business_date,
             sequence: doc.sequence,
         }
     }
@@ -185,6 +190,7 @@ impl From<RefundDoc> for Refund {
             reason: doc.reason,
             refunded_by: doc.refunded_by,
             refunded_at: doc.refunded_at,
+            business_date: doc.business_date,
             sequence: doc.sequence,
         }
     }
@@ -322,9 +328,11 @@ mod tests {
                 reason: "test".into(),
                 voided_by: "u-2".into(),
                 voided_at: at(1_795_000_100_000),
+                business_date: "2026-11-18".into(),
                 sequence: 9,
             }),
             refunds: vec![RefundDoc {
+                business_date: "2026-11-18".into(),
                 refund_id: "r-1".into(),
                 location: "main".into(),
                 lines: vec![RefundLineDoc {

@@ -73,7 +73,7 @@ async fn handle<C: Command>(
             || command.natural_key(&id),
             command.occurred_at(),
         );
-        let loaded = command.load(&app, &meta).await?;
+        let loaded = command.load(&app, &id, &meta).await?;
         let decide = |state: &C::State| {
             command.decide(&Decision {
                 id: &id,

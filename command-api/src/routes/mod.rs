@@ -10,6 +10,7 @@
 //! - [`sales`]: complete, void and refund sales; list and read them.
 //! - [`inventory`]: receipts, adjustments, counts, transfers; stock levels and transactions.
 //! - [`catalog`]: register, update, reprice and discontinue products; search and read them.
+//! - [`locations`]: open, update and close locations; list and read them.
 //! - [`reports`]: the daily Z report and top products (JSON or CSV).
 //! - [`auth`]: signup, verification, login, refresh, logout.
 //! - [`users`]: user management (admins).
@@ -23,6 +24,7 @@ pub mod catalog;
 pub mod command;
 pub mod health;
 pub mod inventory;
+pub mod locations;
 pub mod metrics;
 pub mod openapi;
 pub mod reports;
@@ -41,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sales::router())
         .merge(inventory::router())
         .merge(catalog::router())
+        .merge(locations::router())
         .merge(reports::router())
         .merge(auth::router())
         .merge(users::router())

@@ -7,11 +7,13 @@
 //! # Layout
 //! - [`catalog`]: products registered, updated, repriced, discontinued.
 //! - [`inventory`]: stock received, adjusted, counted, transferred.
+//! - [`locations`]: stores opened, changed, closed.
 //! - [`sales`]: sales completed, voided, refunded.
 //! - [`users`]: users joined, changed role, deactivated.
 
 pub mod catalog;
 pub mod inventory;
+pub mod locations;
 pub mod sales;
 pub mod users;
 
@@ -21,6 +23,7 @@ pub use catalog::{
     AgeRestriction, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered, ProductUpdated,
 };
 pub use inventory::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
+pub use locations::{Address, LocationClosed, LocationDetails, LocationOpened, LocationUpdated};
 pub use sales::{
     AgeVerification, AgeVerificationMethod, RefundLine, SaleCompleted, SaleLine, SaleRefunded, SaleVoided, Tender,
     TenderKind,
@@ -148,12 +151,15 @@ events! {
     StockAdjusted(StockAdjusted) = version 2, aggregate |e: &StockAdjusted| AggregateRef::movement(&e.movement_id);
     StockCounted(StockCounted) = version 1, aggregate |e: &StockCounted| AggregateRef::movement(&e.movement_id);
     StockTransferred(StockTransferred) = version 1, aggregate |e: &StockTransferred| AggregateRef::movement(&e.movement_id);
-    SaleCompleted(SaleCompleted) = version 1, aggregate |e: &SaleCompleted| AggregateRef::sale(&e.sale_id);
-    SaleVoided(SaleVoided) = version 1, aggregate |e: &SaleVoided| AggregateRef::sale(&e.sale_id);
-    SaleRefunded(SaleRefunded) = version 1, aggregate |e: &SaleRefunded| AggregateRef::sale(&e.sale_id);
+    SaleCompleted(SaleCompleted) = version 2, aggregate |e: &SaleCompleted| AggregateRef::sale(&e.sale_id);
+    SaleVoided(SaleVoided) = version 2, aggregate |e: &SaleVoided| AggregateRef::sale(&e.sale_id);
+    SaleRefunded(SaleRefunded) = version 2, aggregate |e: &SaleRefunded| AggregateRef::sale(&e.sale_id);
     UserJoined(UserJoined) = version 1, aggregate |e: &UserJoined| AggregateRef::user(&e.user_id);
     UserRoleChanged(UserRoleChanged) = version 1, aggregate |e: &UserRoleChanged| AggregateRef::user(&e.user_id);
     UserDeactivated(UserDeactivated) = version 1, aggregate |e: &UserDeactivated| AggregateRef::user(&e.user_id);
+    LocationOpened(LocationOpened) = version 1, aggregate |e: &LocationOpened| AggregateRef::location(&e.location_id);
+    LocationUpdated(LocationUpdated) = version 1, aggregate |e: &LocationUpdated| AggregateRef::location(&e.location_id);
+    LocationClosed(LocationClosed) = version 1, aggregate |e: &LocationClosed| AggregateRef::location(&e.location_id);
 }
 
 impl fmt::Display for EventType {

@@ -3,6 +3,7 @@
 //!
 //! Amounts inside a sale are integer minor units of the sale's one `currency`.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{LocationId, RefundId, SaleId, Sku, TerminalId, UserId};
@@ -124,6 +125,11 @@ pub struct SaleCompleted {
     /// Present when a line was age-restricted.
     #[serde(default)]
     pub age_verification: Option<AgeVerification>,
+    /// The location's business day the sale belongs to, decided when it was recorded
+    /// (see [`crate::business_day`]). Absent on sales recorded before locations had time
+    /// zones (v1): their day is the UTC date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_date: Option<NaiveDate>,
 }
 
 /// A completed sale was cancelled in full (same day, by a manager); stock returns.
@@ -134,6 +140,10 @@ pub struct SaleVoided {
     pub sale_id: SaleId,
     /// Why.
     pub reason: String,
+    /// The business day of the void at the sale's location (absent before v2: the UTC
+    /// date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_date: Option<NaiveDate>,
 }
 
 /// One line of a refund.
@@ -174,4 +184,7 @@ pub struct SaleRefunded {
     pub restock: bool,
     /// Why.
     pub reason: String,
+    /// The business day of the refund at `location` (absent before v2: the UTC date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_date: Option<NaiveDate>,
 }

@@ -12,16 +12,19 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use events::business_day::legacy_business_date;
 use events::event::{
     SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted, StockReceived, StockTransferred,
 };
 use events::{DomainEvent, EventEnvelope};
 
+use events::event::LocationDetails;
 use tenantdb::collections;
 use tenantdb::docs::{
-    AgeVerificationDoc, DailySalesDoc, InventoryTransactionDoc, MoneyDoc, ProductDoc, ProductStatus, RefundDoc,
-    RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, TenderDoc, TenderKind, TransactionKind, UserDoc, VoidDoc,
+    AddressDoc, AgeVerificationDoc, DailySalesDoc, InventoryTransactionDoc, LocationDoc, LocationStatus, MoneyDoc,
+    ProductDoc, ProductStatus, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, TenderDoc, TenderKind,
+    TenderTotals, TransactionKind, UserDoc, VoidDoc,
 };
 
 /// An event with its stream sequence.
@@ -64,6 +67,8 @@ pub struct Snapshot {
     pub daily: HashMap<String, DailySalesDoc>,
     /// Users by id.
     pub users: HashMap<String, UserDoc>,
+    /// Locations by id.
+    pub locations: HashMap<String, LocationDoc>,
     /// Every (collection, id) that was looked up, found or not.
     pub loaded: HashSet<(&'static str, String)>,
     /// True when the snapshot holds every document there is (a fold from scratch): a
@@ -83,17 +88,19 @@ impl Snapshot {
     /// back when needed. Everything forgotten is also forgotten as looked up.
     pub fn keep_for_next(&mut self, changes: &Changes, max_hot: usize) {
         self.sales.retain(|id, _| changes.sales.contains(id));
-        let over = self.products.len() + self.daily.len() + self.users.len() > max_hot;
+        let over = self.products.len() + self.daily.len() + self.users.len() + self.locations.len() > max_hot;
         if over {
             self.products.retain(|id, _| changes.products.contains(id));
             self.daily.retain(|id, _| changes.daily.contains(id));
             self.users.retain(|id, _| changes.users.contains(id));
+            self.locations.retain(|id, _| changes.locations.contains(id));
         }
         let Snapshot {
             products,
             sales,
             daily,
             users,
+            locations,
             loaded,
             ..
         } = self;
@@ -102,6 +109,7 @@ impl Snapshot {
             collections::PRODUCTS if over => products.contains_key(id),
             collections::DAILY_SALES if over => daily.contains_key(id),
             collections::USERS if over => users.contains_key(id),
+            collections::LOCATIONS if over => locations.contains_key(id),
             _ => true,
         });
     }
@@ -118,6 +126,8 @@ pub struct Changes {
     pub daily: BTreeSet<String>,
     /// Users to write.
     pub users: BTreeSet<String>,
+    /// Locations to write.
+    pub locations: BTreeSet<String>,
     /// Inventory transactions to insert.
     pub transactions: Vec<InventoryTransactionDoc>,
     /// Events that broke an invariant: (sequence, error).
@@ -139,11 +149,18 @@ pub struct Needs {
     pub daily: BTreeSet<String>,
     /// User ids.
     pub users: BTreeSet<String>,
+    /// Location ids.
+    pub locations: BTreeSet<String>,
 }
 
-/// The business day of an instant: its UTC date.
-pub fn business_date(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d").to_string()
+/// The business day of an event: the date the command side stamped on it from the
+/// location's time zone and day start, or, for events recorded before locations had time
+/// zones, the UTC date of the event (see [`events::business_day`]).
+pub fn business_date(stamped: Option<NaiveDate>, at: DateTime<Utc>) -> String {
+    stamped
+        .unwrap_or_else(|| legacy_business_date(at))
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// First round: ids named by the events themselves.
@@ -179,7 +196,7 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
                 needs.sales.insert(e.sale_id.to_string());
                 needs.products.extend(e.lines.iter().map(|l| l.sku.to_string()));
                 needs.daily.insert(DailySalesDoc::id_of(
-                    &business_date(event.envelope.occurred_at),
+                    &business_date(e.business_date, event.envelope.occurred_at),
                     e.location.as_str(),
                 ));
             }
@@ -190,9 +207,18 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
                 needs.sales.insert(e.sale_id.to_string());
                 needs.products.extend(e.lines.iter().map(|l| l.sku.to_string()));
                 needs.daily.insert(DailySalesDoc::id_of(
-                    &business_date(event.envelope.occurred_at),
+                    &business_date(e.business_date, event.envelope.occurred_at),
                     e.location.as_str(),
                 ));
+            }
+            DomainEvent::LocationOpened(e) => {
+                needs.locations.insert(e.location_id.to_string());
+            }
+            DomainEvent::LocationUpdated(e) => {
+                needs.locations.insert(e.location_id.to_string());
+            }
+            DomainEvent::LocationClosed(e) => {
+                needs.locations.insert(e.location_id.to_string());
             }
             DomainEvent::UserJoined(e) => {
                 needs.users.insert(e.user_id.to_string());
@@ -233,7 +259,7 @@ pub fn derived_needs(events: &[Sequenced], snapshot: &Snapshot) -> Needs {
                 };
                 needs.products.extend(skus);
                 needs.daily.insert(DailySalesDoc::id_of(
-                    &business_date(event.envelope.occurred_at),
+                    &business_date(e.business_date, event.envelope.occurred_at),
                     &location,
                 ));
             }
@@ -268,6 +294,7 @@ struct Staging<'s> {
     sales: BTreeMap<String, SaleDoc>,
     daily: BTreeMap<String, DailySalesDoc>,
     users: BTreeMap<String, UserDoc>,
+    locations: BTreeMap<String, LocationDoc>,
     transactions: Vec<InventoryTransactionDoc>,
 }
 
@@ -281,6 +308,7 @@ impl<'s> Staging<'s> {
             sales: BTreeMap::new(),
             daily: BTreeMap::new(),
             users: BTreeMap::new(),
+            locations: BTreeMap::new(),
             transactions: Vec::new(),
         }
     }
@@ -370,6 +398,63 @@ impl<'s> Staging<'s> {
             }
         }
         Ok((self.users.get_mut(user_id), true))
+    }
+
+    /// The location as it stands (staged or loaded), if this event has not been applied
+    /// to it yet; `Err` when it was not loaded. The outer `Option` is `None` when the event
+    /// was applied already.
+    fn location(&mut self, location_id: &str) -> Result<Option<Option<&mut LocationDoc>>, FoldError> {
+        if !self.locations.contains_key(location_id) {
+            self.check_loaded(collections::LOCATIONS, location_id)?;
+            match self.snapshot.locations.get(location_id) {
+                Some(doc) if doc.last_seq >= self.seq => return Ok(None),
+                Some(doc) => {
+                    self.locations.insert(location_id.to_owned(), doc.clone());
+                }
+                None => return Ok(Some(None)),
+            }
+        }
+        Ok(Some(self.locations.get_mut(location_id)))
+    }
+
+    fn location_event(&mut self, id: &str, details: Option<&LocationDetails>, closed: bool) -> Result<(), FoldError> {
+        let at = self.at();
+        let Some(current) = self.location(id)? else {
+            return Ok(());
+        };
+        match (current, details) {
+            (None, Some(details)) if !closed => {
+                let mut doc = LocationDoc {
+                    location_id: id.to_owned(),
+                    name: String::new(),
+                    address: None,
+                    time_zone: String::new(),
+                    business_day_start: String::new(),
+                    currency: String::new(),
+                    tax_jurisdiction: None,
+                    prices_include_tax: false,
+                    status: LocationStatus::Open,
+                    opened_at: at,
+                    closed_at: None,
+                    version: 0,
+                    last_seq: 0,
+                };
+                set_location_details(&mut doc, details);
+                self.locations.insert(id.to_owned(), doc);
+            }
+            (None, _) => return Err(invariant(format!("location {id} was never opened"))),
+            (Some(doc), Some(details)) if !closed => {
+                if doc.status == LocationStatus::Closed {
+                    return Err(invariant(format!("location {id} is closed")));
+                }
+                set_location_details(doc, details);
+            }
+            (Some(doc), _) => {
+                doc.status = LocationStatus::Closed;
+                doc.closed_at = Some(at);
+            }
+        }
+        Ok(())
     }
 
     /// Moves `delta` units of `sku` at `location` and records the transaction, if the
@@ -506,6 +591,26 @@ impl<'s> Staging<'s> {
                     Delta::by(TransactionKind::TransferIn, *quantity, movement_id.as_str(), None),
                 )?;
             }
+            DomainEvent::LocationOpened(e) => {
+                if self
+                    .snapshot
+                    .locations
+                    .get(e.location_id.as_str())
+                    .is_some_and(|doc| doc.last_seq < self.seq)
+                {
+                    return Err(invariant(format!("location {} was already opened", e.location_id)));
+                }
+                self.location_event(e.location_id.as_str(), Some(&e.details), false)?;
+            }
+            DomainEvent::LocationUpdated(e) => {
+                let id = e.location_id.as_str();
+                if !self.snapshot.locations.contains_key(id) && !self.locations.contains_key(id) {
+                    self.check_loaded(collections::LOCATIONS, id)?;
+                    return Err(invariant(format!("location {id} was never opened")));
+                }
+                self.location_event(id, Some(&e.details), false)?;
+            }
+            DomainEvent::LocationClosed(e) => self.location_event(e.location_id.as_str(), None, true)?,
             DomainEvent::SaleCompleted(e) => self.sale_completed(e)?,
             DomainEvent::SaleVoided(e) => self.sale_voided(e)?,
             DomainEvent::SaleRefunded(e) => self.sale_refunded(e)?,
@@ -595,7 +700,7 @@ impl<'s> Staging<'s> {
                     verified_by: a.verified_by.to_string(),
                 }),
                 occurred_at: self.at(),
-                business_date: business_date(self.at()),
+                business_date: business_date(e.business_date, self.at()),
                 void: None,
                 refunds: Vec::new(),
                 refunded_total_minor: 0,
@@ -611,17 +716,19 @@ impl<'s> Staging<'s> {
                 Delta::by(TransactionKind::Sale, -line.quantity, sale_id, None),
             )?;
         }
-        let date = business_date(self.at());
+        let date = business_date(e.business_date, self.at());
         if let Some(day) = self.daily(&date, e.location.as_str(), e.currency.code())? {
             day.sale_count += 1;
             day.gross_minor += e.subtotal_minor;
             day.discounts_minor += e.discount_total_minor;
-            day.tax_minor += e.tax_total_minor;
             day.net_minor += e.subtotal_minor - e.discount_total_minor;
+            day.tax_minor += e.tax_total_minor;
+            day.total_minor += e.total_minor;
             for tender in &e.tenders {
                 day.tenders.add(tender.kind.into(), tender.amount_minor);
             }
             day.tenders.cash -= e.change_minor;
+            day.settle();
         }
         Ok(())
     }
@@ -644,6 +751,7 @@ impl<'s> Staging<'s> {
                 reason: e.reason.clone(),
                 voided_by: self.event.envelope.actor.user_id.to_string(),
                 voided_at: self.at(),
+                business_date: business_date(e.business_date, self.at()),
                 sequence: self.seq,
             });
             self.sales.insert(sale_id.to_owned(), doc);
@@ -655,10 +763,29 @@ impl<'s> Staging<'s> {
                 Delta::by(TransactionKind::Void, line.quantity, sale_id, None),
             )?;
         }
-        let date = business_date(self.at());
+        let date = business_date(e.business_date, self.at());
         if let Some(day) = self.daily(&date, &sale.location, &sale.currency)? {
-            day.void_count += 1;
-            day.voids_minor += sale.total_minor;
+            let net = sale.subtotal_minor - sale.discount_total_minor;
+            let mut tenders = TenderTotals::default();
+            for tender in &sale.tenders {
+                tenders.add(tender.kind, tender.amount_minor);
+            }
+            tenders.cash -= sale.change_minor;
+            day.voids.add(net, sale.tax_total_minor, &tenders);
+            if date == sale.business_date {
+                // Voided on its own day: it never was takings of that day.
+                day.sale_count -= 1;
+                day.gross_minor -= sale.subtotal_minor;
+                day.discounts_minor -= sale.discount_total_minor;
+                day.net_minor -= net;
+                day.tax_minor -= sale.tax_total_minor;
+                day.total_minor -= sale.total_minor;
+                day.tenders.add_all(&tenders, -1);
+            } else {
+                // A sale of an earlier day: that day keeps it; this day pays it back.
+                day.earlier_day_voids.add(net, sale.tax_total_minor, &tenders);
+            }
+            day.settle();
         }
         Ok(())
     }
@@ -715,6 +842,7 @@ impl<'s> Staging<'s> {
                 reason: e.reason.clone(),
                 refunded_by: self.event.envelope.actor.user_id.to_string(),
                 refunded_at: self.at(),
+                business_date: business_date(e.business_date, self.at()),
                 sequence: self.seq,
             });
             doc.refunded_total_minor += e.total_minor;
@@ -735,14 +863,15 @@ impl<'s> Staging<'s> {
                 )?;
             }
         }
-        let date = business_date(self.at());
+        let date = business_date(e.business_date, self.at());
         if let Some(day) = self.daily(&date, e.location.as_str(), e.currency.code())? {
-            day.refund_count += 1;
-            day.refunds_minor += e.total_minor;
-            day.refund_tax_minor += e.lines.iter().map(|l| l.tax_minor).sum::<i64>();
+            let tax: i64 = e.lines.iter().map(|l| l.tax_minor).sum();
+            let mut tenders = TenderTotals::default();
             for tender in &e.tenders {
-                day.refund_tenders.add(tender.kind.into(), tender.amount_minor);
+                tenders.add(tender.kind.into(), tender.amount_minor);
             }
+            day.refunds.add(e.total_minor - tax, tax, &tenders);
+            day.settle();
         }
         Ok(())
     }
@@ -771,6 +900,12 @@ impl<'s> Staging<'s> {
             doc.last_seq = seq;
             self.snapshot.users.insert(id.clone(), doc);
             changes.users.insert(id);
+        }
+        for (id, mut doc) in self.locations {
+            doc.last_seq = seq;
+            doc.version = seq;
+            self.snapshot.locations.insert(id.clone(), doc);
+            changes.locations.insert(id);
         }
         changes.transactions.extend(self.transactions);
     }
@@ -809,6 +944,23 @@ fn registered(product: &ProductDoc) -> Result<(), FoldError> {
     } else {
         Ok(())
     }
+}
+
+fn set_location_details(doc: &mut LocationDoc, details: &LocationDetails) {
+    doc.name = details.name.clone();
+    doc.address = details.address.as_ref().map(|a| AddressDoc {
+        line1: a.line1.clone(),
+        line2: a.line2.clone(),
+        city: a.city.clone(),
+        region: a.region.clone(),
+        postal_code: a.postal_code.clone(),
+        country: a.country.clone(),
+    });
+    doc.time_zone = details.time_zone.to_string();
+    doc.business_day_start = details.business_day_start.to_string();
+    doc.currency = details.currency.code().to_owned();
+    doc.tax_jurisdiction = details.tax_jurisdiction.as_ref().map(ToString::to_string);
+    doc.prices_include_tax = details.prices_include_tax;
 }
 
 fn set_details(product: &mut ProductDoc, details: &events::event::ProductDetails) {

@@ -31,7 +31,7 @@ use serde::de::DeserializeOwned;
 use crate::model::fold::{Changes, Needs, Snapshot};
 use tenantdb::checkpoint;
 use tenantdb::collections::{self, Target};
-use tenantdb::docs::{DailySalesDoc, ID, LAST_SEQ, ProductDoc, SaleDoc, UserDoc};
+use tenantdb::docs::{DailySalesDoc, ID, LAST_SEQ, LocationDoc, ProductDoc, SaleDoc, UserDoc};
 
 /// Most operations per write command.
 const CHUNK: usize = 500;
@@ -81,14 +81,15 @@ pub struct ParkedDoc {
     pub parked_at: DateTime<Utc>,
 }
 
-/// Loads the documents named in `needs` that `snapshot` does not hold yet, the four
+/// Loads the documents named in `needs` that `snapshot` does not hold yet, the
 /// collections concurrently.
 pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
-    let (products, sales, daily, users) = futures::try_join!(
+    let (products, sales, daily, users, locations) = futures::try_join!(
         fetch::<ProductDoc>(db, target, collections::PRODUCTS, &needs.products, snapshot),
         fetch::<SaleDoc>(db, target, collections::SALES, &needs.sales, snapshot),
         fetch::<DailySalesDoc>(db, target, collections::DAILY_SALES, &needs.daily, snapshot),
         fetch::<UserDoc>(db, target, collections::USERS, &needs.users, snapshot),
+        fetch::<LocationDoc>(db, target, collections::LOCATIONS, &needs.locations, snapshot),
     )?;
     put(snapshot, collections::PRODUCTS, products, |s, d| {
         s.products.insert(d.sku.clone(), d);
@@ -101,6 +102,9 @@ pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut 
     });
     put(snapshot, collections::USERS, users, |s, d| {
         s.users.insert(d.user_id.clone(), d);
+    });
+    put(snapshot, collections::LOCATIONS, locations, |s, d| {
+        s.locations.insert(d.location_id.clone(), d);
     });
     Ok(())
 }
@@ -197,7 +201,7 @@ impl Prepared {
             let collection = target.name(collections::INVENTORY_TRANSACTIONS);
             steps.push(vec![inserts(collection, changes.transactions.iter())?]);
         }
-        // The four document collections do not depend on one another: written concurrently.
+        // The document collections do not depend on one another: written concurrently.
         let documents: Vec<Commands> = vec![
             guarded(
                 target.name(collections::PRODUCTS),
@@ -214,6 +218,10 @@ impl Prepared {
             guarded(
                 target.name(collections::USERS),
                 changed(&changes.users, &snapshot.users),
+            )?,
+            guarded(
+                target.name(collections::LOCATIONS),
+                changed(&changes.locations, &snapshot.locations),
             )?,
         ]
         .into_iter()

@@ -1,8 +1,50 @@
-//! The figures of one location on one business day (`daily_sales`): a Z report.
+//! The figures of one location on one local business day (`daily_sales`): the Z report.
+//!
+//! The rules (docs/reports.md has them with a worked day):
+//! - A sale counts on its own business day (stamped on the event from the location's time
+//!   zone and day start) in `sale_count`, gross, discounts, net, tax and tenders.
+//! - A sale voided on its own business day is taken out of those figures again and
+//!   appears under `voids` only: the customer got the money back before the drawer was
+//!   counted, so it neither adds to takings nor to the expected cash.
+//! - A void recorded on a later business day leaves the sale's day as it was (that
+//!   drawer held the money) and is counted on the day of the void under `voids` and
+//!   `earlier_day_voids`, which is deducted from that day's net, tax and expected cash, as
+//!   a refund would be.
+//! - A refund counts on the business day it is recorded, at the location where the goods
+//!   came back.
+//!
+//! All amounts are integer minor units of `currency`; cash figures are net of change.
 
 use serde::{Deserialize, Serialize};
 
 use super::tender::TenderTotals;
+
+/// Money going back to customers on one day, by one kind (voids or refunds).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReversalTotals {
+    /// How many (sales voided, or refunds).
+    pub count: i64,
+    /// Revenue taken back: totals minus tax, minor units.
+    pub net_minor: i64,
+    /// Tax taken back, minor units.
+    pub tax_minor: i64,
+    /// Money taken back, tax included, minor units.
+    pub total_minor: i64,
+    /// Money taken back per tender kind (cash net of change), minor units.
+    pub tenders: TenderTotals,
+}
+
+impl ReversalTotals {
+    /// Adds one reversal.
+    pub fn add(&mut self, net_minor: i64, tax_minor: i64, tenders: &TenderTotals) {
+        self.count += 1;
+        self.net_minor += net_minor;
+        self.tax_minor += tax_minor;
+        self.total_minor += net_minor + tax_minor;
+        self.tenders.add_all(tenders, 1);
+    }
+}
 
 /// The figures of one location on one business day (`daily_sales`): a Z report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -10,36 +52,39 @@ pub struct DailySalesDoc {
     /// `YYYY-MM-DD|<location>`.
     #[serde(rename = "_id")]
     pub id: String,
-    /// Business day (UTC).
+    /// The location's business day, `YYYY-MM-DD`.
     pub date: String,
     /// Location.
     pub location: String,
     /// Currency of the figures.
     pub currency: String,
-    /// Completed sales.
+    /// Sales completed that day and not voided that day.
     pub sale_count: i64,
-    /// Σ quantity × unit price.
+    /// Σ quantity × unit price of those sales.
     pub gross_minor: i64,
-    /// Σ discounts.
+    /// Σ their discounts.
     pub discounts_minor: i64,
-    /// Σ tax.
-    pub tax_minor: i64,
-    /// gross − discounts (before tax).
+    /// gross − discounts: their revenue before tax.
     pub net_minor: i64,
-    /// Refunds made that day.
-    pub refund_count: i64,
-    /// Money refunded that day (tax included).
-    pub refunds_minor: i64,
-    /// Tax part of the refunds.
-    pub refund_tax_minor: i64,
-    /// Sales voided that day.
-    pub void_count: i64,
-    /// Totals of the voided sales.
-    pub voids_minor: i64,
-    /// Money taken per tender kind (cash net of change).
+    /// Σ their tax.
+    pub tax_minor: i64,
+    /// net + tax: what their customers paid.
+    pub total_minor: i64,
+    /// Money taken for them per tender kind (cash net of change).
     pub tenders: TenderTotals,
-    /// Money paid back per tender kind.
-    pub refund_tenders: TenderTotals,
+    /// Every void recorded that day (of that day's sales and of earlier days' ones).
+    pub voids: ReversalTotals,
+    /// The part of `voids` that undid sales of earlier business days.
+    pub earlier_day_voids: ReversalTotals,
+    /// Refunds recorded that day.
+    pub refunds: ReversalTotals,
+    /// net − refunds.net − earlier_day_voids.net: the day's revenue before tax.
+    pub net_after_refunds_minor: i64,
+    /// tax − refunds.tax − earlier_day_voids.tax: the tax the day owes.
+    pub tax_after_refunds_minor: i64,
+    /// tenders.cash − refunds.tenders.cash − earlier_day_voids.tenders.cash: the cash
+    /// the day's drawers should hold beyond their floats.
+    pub expected_cash_minor: i64,
     /// Stream sequence of the last event applied to this document.
     pub last_seq: i64,
 }
@@ -65,16 +110,24 @@ impl DailySalesDoc {
             sale_count: 0,
             gross_minor: 0,
             discounts_minor: 0,
-            tax_minor: 0,
             net_minor: 0,
-            refund_count: 0,
-            refunds_minor: 0,
-            refund_tax_minor: 0,
-            void_count: 0,
-            voids_minor: 0,
+            tax_minor: 0,
+            total_minor: 0,
             tenders: TenderTotals::default(),
-            refund_tenders: TenderTotals::default(),
+            voids: ReversalTotals::default(),
+            earlier_day_voids: ReversalTotals::default(),
+            refunds: ReversalTotals::default(),
+            net_after_refunds_minor: 0,
+            tax_after_refunds_minor: 0,
+            expected_cash_minor: 0,
             last_seq: 0,
         }
+    }
+
+    /// Recomputes the derived figures from the others.
+    pub fn settle(&mut self) {
+        self.net_after_refunds_minor = self.net_minor - self.refunds.net_minor - self.earlier_day_voids.net_minor;
+        self.tax_after_refunds_minor = self.tax_minor - self.refunds.tax_minor - self.earlier_day_voids.tax_minor;
+        self.expected_cash_minor = self.tenders.cash - self.refunds.tenders.cash - self.earlier_day_voids.tenders.cash;
     }
 }

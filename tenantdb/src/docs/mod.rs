@@ -17,17 +17,20 @@
 //! - [`tender`]: [`TenderDoc`], [`TenderKind`] and [`TenderTotals`].
 //! - [`transaction`]: [`InventoryTransactionDoc`] (`inventorytransactions`) and its
 //!   [`TransactionKind`].
-//! - [`daily`]: [`DailySalesDoc`] (`daily_sales`), the Z report.
+//! - [`daily`]: [`DailySalesDoc`] (`daily_sales`), the Z report, with [`ReversalTotals`].
+//! - [`location`]: [`LocationDoc`] (`locations`) and its [`LocationStatus`].
 //! - [`user`]: [`UserDoc`] (`users`).
 
 pub mod daily;
+pub mod location;
 pub mod product;
 pub mod sale;
 pub mod tender;
 pub mod transaction;
 pub mod user;
 
-pub use daily::DailySalesDoc;
+pub use daily::{DailySalesDoc, ReversalTotals};
+pub use location::{AddressDoc, LocationDoc, LocationStatus};
 pub use product::{MoneyDoc, ProductDoc, ProductStatus};
 pub use sale::{
     AgeVerificationDoc, AgeVerificationMethod, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, VoidDoc,

@@ -111,6 +111,9 @@ pub struct RefundDoc {
     /// When.
     #[serde(with = "chrono_datetime_as_bson_datetime")]
     pub refunded_at: DateTime<Utc>,
+    /// The business day it was recorded on at `location` (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub business_date: String,
     /// Its stream sequence.
     pub sequence: i64,
 }
@@ -141,6 +144,9 @@ pub struct VoidDoc {
     /// When.
     #[serde(with = "chrono_datetime_as_bson_datetime")]
     pub voided_at: DateTime<Utc>,
+    /// The business day it was recorded on (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub business_date: String,
     /// Its stream sequence.
     pub sequence: i64,
 }
@@ -243,4 +249,35 @@ impl SaleDoc {
     pub const OCCURRED_AT: &'static str = "occurred_at";
     /// Field `sequence`.
     pub const SEQUENCE: &'static str = "sequence";
+    /// Field `business_date`.
+    pub const BUSINESS_DATE: &'static str = "business_date";
+    /// Field `void` (a [`VoidDoc`] or null).
+    pub const VOID: &'static str = "void";
+    /// Field `refunds` (an array of [`RefundDoc`]).
+    pub const REFUNDS: &'static str = "refunds";
+}
+
+impl VoidDoc {
+    /// Field `business_date`.
+    pub const BUSINESS_DATE: &'static str = "business_date";
+}
+
+impl RefundLineDoc {
+    /// Field `sku`.
+    pub const SKU: &'static str = "sku";
+    /// Field `quantity`.
+    pub const QUANTITY: &'static str = "quantity";
+    /// Field `amount_minor`.
+    pub const AMOUNT_MINOR: &'static str = "amount_minor";
+    /// Field `tax_minor`.
+    pub const TAX_MINOR: &'static str = "tax_minor";
+}
+
+impl RefundDoc {
+    /// Field `business_date`.
+    pub const BUSINESS_DATE: &'static str = "business_date";
+    /// Field `location`.
+    pub const LOCATION: &'static str = "location";
+    /// Field `lines` (an array of [`RefundLineDoc`]).
+    pub const LINES: &'static str = "lines";
 }

@@ -51,6 +51,13 @@ pub struct TenderTotals {
 }
 
 impl TenderTotals {
+    /// Adds every kind of `other`, times `sign` (1 or −1).
+    pub fn add_all(&mut self, other: &TenderTotals, sign: i64) {
+        self.cash += sign * other.cash;
+        self.card += sign * other.card;
+        self.other += sign * other.other;
+    }
+
     /// Adds `amount` to `kind`.
     pub fn add(&mut self, kind: TenderKind, amount: i64) {
         match kind {

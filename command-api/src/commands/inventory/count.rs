@@ -1,5 +1,7 @@
 //! A physical count.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use events::event::StockCounted;
 use events::{DomainEvent, LocationId, MovementId, Sku};
@@ -8,8 +10,10 @@ use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::commands::inventory::movement_id;
-use crate::commands::{Command, Decision, Route, fields};
+use crate::commands::locations::{self, LocationState};
+use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `POST /v1/inventory/counts`: a physical count.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -52,7 +56,8 @@ impl Command for CountStock {
     type Target = ();
     type Id = MovementId;
     type State = ();
-    type Loaded = ();
+    /// The location it names.
+    type Loaded = Arc<LocationState>;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -62,8 +67,15 @@ impl Command for CountStock {
         movement_id(self.movement_id.as_ref(), key)
     }
 
+    async fn load(&self, app: &AppState, _: &MovementId, meta: &CommandMeta) -> Result<Arc<LocationState>, ApiError> {
+        locations::load(app, meta, Some(&self.location)).await
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(count(self, on.id.clone(), on.context, on.now)?.into())
+        let event = count(self, on.id.clone(), on.context, on.now)?;
+        on.loaded
+            .usable("location", &self.location, self.occurred_at.unwrap_or(on.now))?;
+        Ok(event.into())
     }
 }
 

@@ -1,5 +1,7 @@
 //! A transfer: units moved between locations.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use events::event::StockTransferred;
 use events::{DomainEvent, LocationId, MovementId, Sku};
@@ -8,8 +10,10 @@ use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::commands::inventory::movement_id;
-use crate::commands::{Command, Decision, Route, fields};
+use crate::commands::locations::{self, LocationState};
+use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `POST /v1/inventory/transfers`: units moved between locations.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -55,7 +59,8 @@ impl Command for TransferStock {
     type Target = ();
     type Id = MovementId;
     type State = ();
-    type Loaded = ();
+    /// The locations it names: from, to.
+    type Loaded = (Arc<LocationState>, Arc<LocationState>);
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -65,8 +70,19 @@ impl Command for TransferStock {
         movement_id(self.movement_id.as_ref(), key)
     }
 
+    async fn load(&self, app: &AppState, _: &MovementId, meta: &CommandMeta) -> Result<Self::Loaded, ApiError> {
+        futures::try_join!(
+            locations::load(app, meta, Some(&self.from_location)),
+            locations::load(app, meta, Some(&self.to_location)),
+        )
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(transfer(self, on.id.clone(), on.context, on.now)?.into())
+        let event = transfer(self, on.id.clone(), on.context, on.now)?;
+        let at = self.occurred_at.unwrap_or(on.now);
+        on.loaded.0.usable("from_location", &self.from_location, at)?;
+        on.loaded.1.usable("to_location", &self.to_location, at)?;
+        Ok(event.into())
     }
 }
 

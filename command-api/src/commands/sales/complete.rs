@@ -15,6 +15,7 @@
 //! Stock levels never refuse a sale: stock may go negative and the read side flags it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use events::event::{AgeVerification, AgeVerificationMethod, SaleCompleted, SaleLine, Tender, TenderKind};
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Cashier, TenantContext};
+use crate::commands::locations::{self, LocationState};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -134,8 +136,7 @@ impl Command for CompleteSale {
     type Target = ();
     type Id = SaleId;
     type State = ();
-    /// The catalog's minimum ages of the sale's SKUs.
-    type Loaded = HashMap<Sku, u8>;
+    type Loaded = SaleLoaded;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -145,15 +146,39 @@ impl Command for CompleteSale {
         Ok(self.sale_id.clone())
     }
 
-    async fn load(&self, app: &AppState, meta: &CommandMeta) -> Result<HashMap<Sku, u8>, ApiError> {
-        app.catalog
-            .minimum_ages(&meta.context.tenant, self.lines.iter().map(|l| &l.sku))
-            .await
+    async fn load(&self, app: &AppState, _: &SaleId, meta: &CommandMeta) -> Result<SaleLoaded, ApiError> {
+        let (ages, location) = futures::try_join!(
+            app.catalog
+                .minimum_ages(&meta.context.tenant, self.lines.iter().map(|l| &l.sku)),
+            locations::load(app, meta, Some(&self.location)),
+        )?;
+        Ok(SaleLoaded { ages, location })
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(decide(self, on.context, on.loaded, on.now)?.into())
+        let mut sale = decide(self, on.context, &on.loaded.ages, on.now)?;
+        let at = self.occurred_at.unwrap_or(on.now);
+        let date = locations::business_date_at(&on.loaded.location, "location", &self.location, at)?;
+        if let Some(details) = &on.loaded.location.details
+            && details.currency != self.currency
+        {
+            return Err(ApiError::invalid(
+                "currency",
+                format!("location {} sells in {}", self.location, details.currency),
+            ));
+        }
+        sale.business_date = Some(date);
+        Ok(sale.into())
     }
+}
+
+/// What a sale is decided on besides its body.
+#[derive(Debug, Default)]
+pub struct SaleLoaded {
+    /// The catalog's minimum ages of the sale's SKUs (restricted ones only).
+    pub ages: HashMap<Sku, u8>,
+    /// The location it names.
+    pub location: Arc<LocationState>,
 }
 
 /// Checks a sale and builds its event. `catalog_age` gives the catalog's minimum age for
@@ -290,6 +315,7 @@ pub fn decide(
         tenders,
         change_minor: command.change_minor,
         age_verification,
+        business_date: None,
     })
 }
 

@@ -5,6 +5,8 @@
 //! exactly what is left, so refunding a line in several steps adds up to its total to the
 //! cent.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use events::event::{RefundLine, SaleRefunded, Tender};
 use events::{DomainEvent, LocationId, RefundId, SaleId};
@@ -13,10 +15,12 @@ use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::codes::ErrorCode;
+use crate::commands::locations::{self, LocationState};
 use crate::commands::sales::SaleState;
 use crate::commands::sales::complete::{self as sale, TenderInput};
-use crate::commands::{Command, Decision, Route, fields};
+use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `POST /v1/sales/{sale_id}/refunds`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -73,7 +77,8 @@ impl Command for RefundSale {
     type Target = SaleId;
     type Id = SaleId;
     type State = SaleState;
-    type Loaded = ();
+    /// The location the goods come back to.
+    type Loaded = Arc<LocationState>;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -87,8 +92,35 @@ impl Command for RefundSale {
         format!("refund:{}", self.refund_id)
     }
 
+    async fn load(&self, app: &AppState, sale_id: &SaleId, meta: &CommandMeta) -> Result<Arc<LocationState>, ApiError> {
+        let location = match &self.location {
+            Some(location) => Some(location.clone()),
+            None => locations::of_sale(app, meta, sale_id).await?,
+        };
+        locations::load(app, meta, location.as_ref()).await
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(decide(on.id, self, on.context, on.state, on.now)?.into())
+        let mut refund = decide(on.id, self, on.context, on.state, on.now)?;
+        let at = self.occurred_at.unwrap_or(on.now);
+        refund.business_date = Some(locations::business_date_at(
+            on.loaded,
+            "location",
+            &refund.location,
+            at,
+        )?);
+        if let Some(details) = &on.loaded.details
+            && details.currency != refund.currency
+        {
+            return Err(ApiError::invalid(
+                "location",
+                format!(
+                    "location {} sells in {}, the sale was in {}",
+                    refund.location, details.currency, refund.currency
+                ),
+            ));
+        }
+        Ok(refund.into())
     }
 }
 
@@ -199,6 +231,7 @@ pub fn decide(
         tenders,
         restock: command.restock,
         reason: command.reason.clone(),
+        business_date: None,
     })
 }
 
@@ -226,6 +259,7 @@ mod tests {
     fn state() -> SaleState {
         SaleState {
             completed: Some(SaleCompleted {
+                business_date: None,
                 sale_id: SaleId::parse("s1").expect("id"),
                 terminal_id: TerminalId::parse("t1").expect("t"),
                 location: LocationId::parse("main").expect("l"),

@@ -1,6 +1,8 @@
 //! Voiding a sale: cancelling it in full (manager or admin). A sale with refunds cannot be
 //! voided, and a sale is voided once.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use events::event::SaleVoided;
 use events::{DomainEvent, SaleId};
@@ -9,9 +11,11 @@ use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::codes::ErrorCode;
+use crate::commands::locations::{self, LocationState};
 use crate::commands::sales::SaleState;
-use crate::commands::{Command, Decision, Route, fields};
+use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `POST /v1/sales/{sale_id}/void`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -39,7 +43,8 @@ impl Command for VoidSale {
     type Target = SaleId;
     type Id = SaleId;
     type State = SaleState;
-    type Loaded = ();
+    /// The location the sale was rung up at.
+    type Loaded = Arc<LocationState>;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -53,8 +58,26 @@ impl Command for VoidSale {
         format!("void:{sale_id}")
     }
 
+    async fn load(&self, app: &AppState, sale_id: &SaleId, meta: &CommandMeta) -> Result<Arc<LocationState>, ApiError> {
+        let location = locations::of_sale(app, meta, sale_id).await?;
+        locations::load(app, meta, location.as_ref()).await
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(decide(on.id, self, on.context, on.state, on.now)?.into())
+        let mut void = decide(on.id, self, on.context, on.state, on.now)?;
+        if let Some(sale) = &on.state.completed {
+            // Undoing a sale is allowed at a closed location; its day is still the
+            // location's.
+            if let Some(details) = &on.loaded.details {
+                void.business_date = Some(LocationState::business_date(
+                    details,
+                    self.occurred_at.unwrap_or(on.now),
+                ));
+            } else {
+                tracing::debug!(location = %sale.location, "voiding a sale of a location that was never opened");
+            }
+        }
+        Ok(void.into())
     }
 }
 
@@ -90,5 +113,6 @@ pub fn decide(
     Ok(SaleVoided {
         sale_id: sale_id.clone(),
         reason: command.reason.clone(),
+        business_date: None,
     })
 }
