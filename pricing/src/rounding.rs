@@ -8,7 +8,7 @@
 //!   is the sum of the rounded lines.
 //! - [`RoundingScope::PerReceipt`]: the exact amounts of all lines are added up and the
 //!   sum is rounded once; the rounded sum is then split back to the lines by
-//!   [largest remainder](allocate), so the line taxes always add up to the receipt's tax
+//!   largest remainder, so the line taxes always add up to the receipt's tax
 //!   (refunds and reports need line shares).
 //!
 //! [`RoundingMode`] says what happens to an exact half: [`HalfUp`](RoundingMode::HalfUp)
