@@ -37,7 +37,7 @@ use crate::jurisdiction::{DepositRule, Jurisdiction, MILLION, TaxDefinition, Tax
 use crate::priced::{
     DepositLiability, LineDeposit, LineTax, PricedBasket, PricedLine, TaxBasis, TaxLiability, TaxedPart,
 };
-use crate::rounding::{RoundingScope, allocate};
+use crate::rounding::{RoundingMode, RoundingScope, allocate};
 
 /// Millionths of a minor unit per litre times millilitres: divide by 10⁶ × 10³.
 const PER_LITRE_DENOMINATOR: i128 = 1_000_000_000;
@@ -384,7 +384,7 @@ struct Share {
 /// The rounding step: groups shares, rounds each group once, splits it back.
 struct Settle<'a> {
     scope: RoundingScope,
-    mode: crate::rounding::RoundingMode,
+    mode: RoundingMode,
     lines: &'a [Prepared<'a>],
 }
 

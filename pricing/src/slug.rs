@@ -169,4 +169,12 @@ mod tests {
         let class: TaxClass = serde_json::from_str(r#""wine""#).expect("valid");
         assert_eq!(serde_json::to_string(&class).expect("serialises"), r#""wine""#);
     }
+
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn the_openapi_schema_of_a_slug_is_a_string() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(TaxClass::schema()).expect("serialises");
+        assert_eq!(schema["type"], "string", "{schema}");
+    }
 }
