@@ -88,3 +88,52 @@ pub fn command(n: u64, run: &str) -> (&'static str, Value, Option<String>) {
         _ => ("/v1/sales", sale(&id, n), Some(id)),
     }
 }
+
+/// Opens every tenant's location and registers the workload's SKUs (409: already there),
+/// 32 requests at a time.
+pub async fn prepare(http: &reqwest::Client, base_url: &str, tenants: &[Tenant]) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    let opened: Vec<anyhow::Result<()>> = futures::stream::iter(tenants)
+        .map(|tenant| async move {
+            let answer = http
+                .post(format!("{base_url}/v1/locations"))
+                .bearer_auth(&tenant.admin_token)
+                .json(&location())
+                .send()
+                .await?;
+            anyhow::ensure!(
+                answer.status().is_success() || answer.status().as_u16() == 409,
+                "opening the location of {}: {}",
+                tenant.id,
+                answer.status()
+            );
+            Ok(())
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    opened.into_iter().collect::<anyhow::Result<()>>()?;
+    let requests = tenants
+        .iter()
+        .flat_map(|tenant| SKUS.iter().map(move |sku| (tenant, *sku)));
+    let answers: Vec<anyhow::Result<()>> = futures::stream::iter(requests)
+        .map(|(tenant, sku)| async move {
+            let answer = http
+                .post(format!("{base_url}/v1/products"))
+                .bearer_auth(&tenant.token)
+                .json(&product(sku))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                answer.status().is_success() || answer.status().as_u16() == 409,
+                "registering {sku} for {}: {}",
+                tenant.id,
+                answer.status()
+            );
+            Ok(())
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    answers.into_iter().collect()
+}

@@ -223,16 +223,26 @@ pub fn location_body(id: &str, time_zone: &str, day_start: &str, currency: &str)
 }
 
 /// Opens the locations the suites sell from, `main` and `annex` (UTC, day starting at
-/// midnight, USD), on the API at `base` with an admin's `token`.
+/// midnight, USD), on the API at `base` with an admin's `token`. An API process that is
+/// still starting is waited for (up to 60 s).
 pub async fn open_locations_at(http: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     for id in ["main", "annex"] {
-        let response = http
-            .post(format!("{base}/v1/locations"))
-            .bearer_auth(token)
-            .json(&location_body(id, "UTC", "00:00", "USD"))
-            .send()
-            .await
-            .with_context(|| format!("opening location {id}"))?;
+        let response = loop {
+            let sent = http
+                .post(format!("{base}/v1/locations"))
+                .bearer_auth(token)
+                .json(&location_body(id, "UTC", "00:00", "USD"))
+                .send()
+                .await;
+            match sent {
+                Ok(response) => break response,
+                Err(err) if err.is_connect() && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(err) => return Err(anyhow::Error::new(err).context(format!("opening location {id}"))),
+            }
+        };
         let status = response.status();
         anyhow::ensure!(
             status.as_u16() == 201,

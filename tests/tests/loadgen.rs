@@ -22,17 +22,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
     let mongo = mongodb::Client::with_uri_str(mongodb_uri()).await?;
     let tenants = workload::tenants(2, &secret, &run);
     let http = reqwest::Client::new();
-    for tenant in &tenants {
-        for sku in workload::SKUS {
-            let answer = http
-                .post(format!("{}/v1/products", system.base_url))
-                .bearer_auth(&tenant.token)
-                .json(&workload::product(sku))
-                .send()
-                .await?;
-            assert_eq!(answer.status().as_u16(), 201);
-        }
-    }
+    workload::prepare(&http, &system.base_url, &tenants).await?;
     let report = Load {
         name: "smoke".into(),
         base_url: system.base_url.clone(),

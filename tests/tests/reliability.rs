@@ -158,7 +158,7 @@ async fn sale_counts(
     use futures::TryStreamExt;
     let handle = js.get_stream(&stream.name).await?;
     let subjects: Vec<(String, usize)> = handle
-        .info_with_subjects(stream.scheme.tenant_filter(tenant))
+        .info_with_subjects(stream.scheme.kind_filter(tenant, events::AggregateKind::Sale))
         .await?
         .try_collect()
         .await?;

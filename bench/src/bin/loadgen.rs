@@ -108,55 +108,6 @@ fn print_rate(rate: &Rate) {
     );
 }
 
-/// Opens every tenant's location and registers the workload's SKUs (409: already there),
-/// 32 requests at a time.
-async fn register_catalog(http: &reqwest::Client, base_url: &str, tenants: &[workload::Tenant]) -> anyhow::Result<()> {
-    use futures::StreamExt;
-    let opened: Vec<anyhow::Result<()>> = futures::stream::iter(tenants)
-        .map(|tenant| async move {
-            let answer = http
-                .post(format!("{base_url}/v1/locations"))
-                .bearer_auth(&tenant.admin_token)
-                .json(&workload::location())
-                .send()
-                .await?;
-            anyhow::ensure!(
-                answer.status().is_success() || answer.status().as_u16() == 409,
-                "opening the location of {}: {}",
-                tenant.id,
-                answer.status()
-            );
-            Ok(())
-        })
-        .buffer_unordered(32)
-        .collect()
-        .await;
-    opened.into_iter().collect::<anyhow::Result<()>>()?;
-    let requests = tenants
-        .iter()
-        .flat_map(|tenant| workload::SKUS.iter().map(move |sku| (tenant, *sku)));
-    let answers: Vec<anyhow::Result<()>> = futures::stream::iter(requests)
-        .map(|(tenant, sku)| async move {
-            let answer = http
-                .post(format!("{base_url}/v1/products"))
-                .bearer_auth(&tenant.token)
-                .json(&workload::product(sku))
-                .send()
-                .await?;
-            anyhow::ensure!(
-                answer.status().is_success() || answer.status().as_u16() == 409,
-                "registering {sku} for {}: {}",
-                tenant.id,
-                answer.status()
-            );
-            Ok(())
-        })
-        .buffer_unordered(32)
-        .collect()
-        .await;
-    answers.into_iter().collect()
-}
-
 /// mimalloc: measurably fewer cycles in allocation-heavy request handling than glibc malloc
 /// (see docs/performance.md).
 #[global_allocator]
@@ -188,7 +139,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_default();
     let tenants = workload::tenants(args.tenants, &args.jwt_secret, &run);
     let http = reqwest::Client::new();
-    register_catalog(&http, &base_url, &tenants).await?;
+    workload::prepare(&http, &base_url, &tenants).await?;
     let budget = match args.count {
         Some(count) => Budget::Count(count),
         None => Budget::Duration(Duration::from_secs(args.duration_secs)),
@@ -339,7 +290,7 @@ async fn main() -> anyhow::Result<()> {
     if let (Some(events), None) = (args.replay_events, &args.api_url) {
         let tenant = workload::tenants(1, &args.jwt_secret, &format!("{run}r"));
         let api_only = System::start(&setup, false).await?;
-        register_catalog(&http, &api_only.base_url, &tenant).await?;
+        workload::prepare(&http, &api_only.base_url, &tenant).await?;
         Load::fixture(
             "replay fixture: commands for one tenant",
             &api_only.base_url,
