@@ -125,11 +125,6 @@ identifier!(
     /// A POS terminal (till).
     TerminalId
 );
-identifier!(
-    /// A tax jurisdiction (a state, province or country; `us-ca`, `de`): the rates and
-    /// container deposits that apply at the locations in it.
-    JurisdictionId
-);
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,8 @@
 //! - [`codec`]: JSON encoding and versioned decoding with typed errors.
 //! - [`control`]: [`ControlMarker`], the non-event message that tells the live projector
 //!   to hand a tenant's read model over at one point of its stream.
+//! - [`tax`]: taxes as data: tax classes, jurisdictions with dated rates and deposits,
+//!   the rounding rule (the `pricing` crate computes with them).
 //! - [`upcast`]: the chain that lifts older payload versions to the current one.
 
 pub mod aggregate;
@@ -34,6 +36,7 @@ pub mod ids;
 pub mod money;
 pub mod role;
 pub mod subject;
+pub mod tax;
 pub mod tenant;
 pub mod upcast;
 
@@ -43,7 +46,7 @@ pub use codec::{DecodeError, decode, encode};
 pub use control::ControlMarker;
 pub use envelope::{Actor, EventEnvelope};
 pub use event::{DomainEvent, EventType};
-pub use ids::{IdError, JurisdictionId, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId};
+pub use ids::{IdError, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId};
 pub use money::{Currency, Money, MoneyError};
 pub use role::Role;
 pub use subject::{SubjectError, SubjectScheme};

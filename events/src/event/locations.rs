@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::business_day::{DayStart, TimeZoneName};
-use crate::ids::{JurisdictionId, LocationId};
+use crate::ids::LocationId;
 use crate::money::Currency;
+use crate::tax::JurisdictionId;
 
 /// A postal address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

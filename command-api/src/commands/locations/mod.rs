@@ -27,7 +27,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use events::event::{Address, LocationDetails};
-use events::{AggregateRef, Currency, DayStart, DomainEvent, JurisdictionId, LocationId, SaleId, TimeZoneName};
+use events::tax::JurisdictionId;
+use events::{AggregateRef, Currency, DayStart, DomainEvent, LocationId, SaleId, TimeZoneName};
 use eventstore::Expected;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

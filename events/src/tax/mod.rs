@@ -1,0 +1,23 @@
+//! Taxes as data: the names (tax classes, taxes, deposits, jurisdictions, container types),
+//! a jurisdiction's dated rates and container deposits, and its rounding rule. Events
+//! carry them (a jurisdiction's configuration, a sale line's tax breakdown); the `pricing`
+//! crate computes with them. The rules are in docs/taxes.md.
+//!
+//! # Layout
+//! - [`slug`]: the validated names: [`TaxClass`], [`TaxId`], [`DepositId`],
+//!   [`JurisdictionId`], [`ContainerType`].
+//! - [`jurisdiction`]: a [`Jurisdiction`]'s taxes ([`TaxDefinition`] with dated
+//!   [`TaxVersion`]s of a [`TaxRate`]), deposits ([`DepositRule`]) and its validation.
+//! - [`rounding`]: the [`Rounding`] rule and the exact integer division and
+//!   largest-remainder split it is applied with.
+
+pub mod jurisdiction;
+pub mod rounding;
+pub mod slug;
+
+pub use jurisdiction::{
+    DepositRule, DepositVersion, Jurisdiction, JurisdictionError, MAX_RATE_PPM, MILLION, TaxDefinition, TaxRate,
+    TaxVersion,
+};
+pub use rounding::{Rounding, RoundingMode, RoundingScope, split_proportionally};
+pub use slug::{ContainerType, DepositId, JurisdictionId, SlugError, TaxClass, TaxId};
