@@ -11,7 +11,7 @@ use tenantdb::docs::{DailySalesDoc, ID, SaleDoc, SaleLineDoc, SaleStatus, Tender
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
-use crate::queries::sales::instant;
+use crate::queries::date::{date, instant};
 
 /// Filters of `GET /v1/reports/daily`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -110,8 +110,7 @@ impl From<DailySalesDoc> for DailyReport {
 
 /// The Z report of one day: one row per location.
 pub async fn daily(db: &Database, query: &DailyQuery) -> Result<Vec<DailyReport>, ApiError> {
-    chrono::NaiveDate::parse_from_str(&query.date, "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid("date", "must be YYYY-MM-DD"))?;
+    date("date", &query.date)?;
     let mut filter = doc! {(DailySalesDoc::DATE): query.date.as_str()};
     if let Some(location) = &query.location {
         filter.insert(DailySalesDoc::LOCATION, location.as_str());
