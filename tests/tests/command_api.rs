@@ -924,3 +924,45 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
     app.stream.delete().await
 }
+
+#[tokio::test]
+async fn only_application_json_in_utf_8_is_parsed_as_json() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    let cashier = app.token(&tenant, Role::Cashier);
+    let body = serde_json::to_vec(&sale("s-media"))?;
+    let post = |content_type: &'static str| {
+        app.send(
+            app.http
+                .post(format!("{}/v1/sales", app.address))
+                .bearer_auth(&cashier)
+                .header("content-type", content_type)
+                .body(body.clone()),
+        )
+    };
+    for content_type in [
+        "application/evil+json",
+        "application/problem+json",
+        "application/json; charset=latin-1",
+        "application/json; charset=iso-8859-1",
+        "application/json; charset=utf-16",
+        "application/json; profile=x",
+        "text/json",
+        "application/jsonx",
+    ] {
+        let reply = post(content_type).await?;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (415, "unsupported_media_type"),
+            "{content_type}: {}",
+            reply.body
+        );
+    }
+    expect_nothing_published(&app, &tenant).await?;
+    for content_type in ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8"] {
+        let reply = post(content_type).await?;
+        assert!([200, 201].contains(&reply.status), "{content_type}: {}", reply.body);
+    }
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 1);
+    app.stream.delete().await
+}
