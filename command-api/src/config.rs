@@ -157,6 +157,11 @@ pub struct Config {
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]
     pub body_limit_bytes: usize,
 
+    /// Bearer token that `GET /metrics` requires. Without one, `/metrics` is refused (401)
+    /// to everyone: metrics name routes, counts and latencies, not for the public.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<SecretString>,
+
     /// Seconds a product's age restriction is cached before it is read again.
     #[arg(long, env = "CATALOG_CACHE_TTL_SECS", default_value_t = 30)]
     pub catalog_cache_ttl_secs: u64,

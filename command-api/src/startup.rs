@@ -19,6 +19,7 @@ use crate::error::ApiError;
 use crate::identity::{self, Identity, IdentityStore, Mailer, RateLimiter, TokenIssuer};
 use crate::routes;
 use crate::state::{AppState, Shared};
+use telemetry::OpsToken;
 use tenantdb::TenantDatabases;
 
 /// A built application, bound to its port but not yet serving.
@@ -63,11 +64,15 @@ impl Application {
             identity,
         });
 
+        let metrics_token = OpsToken::new(config.metrics_token.as_ref());
+        if !metrics_token.is_configured() {
+            tracing::info!("no METRICS_TOKEN: /metrics refuses every request");
+        }
         let (api, openapi) = routes::router().split_for_parts();
         let openapi = Arc::new(openapi);
         let router = api
             .route("/openapi.json", get(move || { let doc = Arc::clone(&openapi); async move { Json(doc.as_ref().clone()) } }))
-            .route("/metrics", get(routes::metrics::render))
+            .route("/metrics", routes::metrics::route(metrics_token))
             .fallback(not_found)
             .layer(middleware::from_fn(routes::metrics::track))
             .layer(DefaultBodyLimit::max(config.body_limit_bytes))

@@ -6,7 +6,7 @@ use events::{DomainEvent, Role, TenantId, headers};
 use jsonwebtoken::{Algorithm, Header};
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::command_app::Reply;
+use tests::command_app::{METRICS_TOKEN, Reply};
 use tests::{CommandApp, unique_tenant};
 use uuid::Uuid;
 
@@ -845,13 +845,13 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
             .status,
         201
     );
-    let metrics = app.send(app.http.get(format!("{}/metrics", app.address))).await?;
-    assert_eq!(metrics.status, 200);
     let text = app
         .http
         .get(format!("{}/metrics", app.address))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await?
+        .error_for_status()?
         .text()
         .await?;
     assert!(text.contains("http_requests_total"), "{text}");
@@ -922,6 +922,56 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
     }
     let unknown = app.get("/v1/nothing-here").await?;
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn metrics_need_the_metrics_token_and_name_no_tenant() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    let reply = app
+        .post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-metrics"), &[])
+        .await?;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+
+    let metrics = |token: Option<&str>| {
+        let mut request = app.http.get(format!("{}/metrics", app.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        app.send(request)
+    };
+    // Before: anyone could read every tenant id with its command counts.
+    for token in [None, Some("wrong"), Some(""), Some(&app.token(&tenant, Role::Admin))] {
+        let reply = metrics(token).await?;
+        assert_eq!((reply.status, reply.code()), (401, "unauthorized"), "token {token:?}");
+    }
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    assert!(text.contains("commands_total{"), "{text}");
+    // No tenant label on any series, this test's tenant or another test's.
+    assert!(!text.contains(tenant.as_str()), "{text}");
+    assert!(!text.contains("tenant="), "{text}");
+
+    // Without a configured token, /metrics is closed to everyone.
+    let closed = CommandApp::spawn_with(|config| config.metrics_token = None).await?;
+    let reply = closed
+        .send(
+            closed
+                .http
+                .get(format!("{}/metrics", closed.address))
+                .bearer_auth(METRICS_TOKEN),
+        )
+        .await?;
+    assert_eq!(reply.status, 401);
+    closed.stream.delete().await?;
     app.stream.delete().await
 }
 
