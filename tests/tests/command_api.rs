@@ -1016,3 +1016,55 @@ async fn only_application_json_in_utf_8_is_parsed_as_json() -> anyhow::Result<()
     assert_eq!(app.tenant_messages(&tenant).await?.len(), 1);
     app.stream.delete().await
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    let manager = app.token(&tenant, Role::Manager);
+    let mut answers = vec![
+        ("health", app.get("/health").await?),
+        ("openapi", app.get("/openapi.json").await?),
+        ("unknown route", app.get("/v1/nothing-here").await?),
+        ("no token", app.get("/v1/sales").await?),
+        (
+            "query",
+            app.send(app.http.get(format!("{}/v1/sales", app.address)).bearer_auth(&manager))
+                .await?,
+        ),
+        (
+            "command",
+            app.post("/v1/sales", &manager, &sale("s-headers"), &[]).await?,
+        ),
+        (
+            "metrics",
+            app.send(
+                app.http
+                    .get(format!("{}/metrics", app.address))
+                    .bearer_auth(METRICS_TOKEN),
+            )
+            .await?,
+        ),
+    ];
+    // The token endpoint, answering a login that fails.
+    answers.push((
+        "login",
+        app.send(
+            app.http
+                .post(format!("{}/v1/auth/login", app.address))
+                .json(&json!({"email": "nobody@example.com", "password": "not the password"})),
+        )
+        .await?,
+    ));
+    for (what, reply) in &answers {
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("cache-control", "no-store"),
+            ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+            ("referrer-policy", "no-referrer"),
+        ] {
+            assert_eq!(reply.header(name), Some(value), "{what} ({}): {name}", reply.status);
+        }
+    }
+    app.stream.delete().await
+}

@@ -3,6 +3,7 @@
 //! - a `Content-Type` other than `application/json`, bare or with `charset=utf-8` → 415
 //!   (`+json` suffixes, other charsets and other parameters included: JSON is UTF-8);
 //! - larger than the body limit → 413;
+//! - not all there by the body deadline → 408;
 //! - not JSON (syntax, truncation, invalid UTF-8, nesting deeper than serde_json's
 //!   recursion limit) → 400 `malformed_json`;
 //! - JSON of the wrong shape → 422 with the path of the field at fault
@@ -15,6 +16,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::server::body::BodyTimeout;
 
 /// A deserialized JSON body.
 #[derive(Debug, Clone)]
@@ -37,6 +39,7 @@ where
                 BytesRejection::FailedToBufferBody(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     ApiError::PayloadTooLarge
                 }
+                BytesRejection::FailedToBufferBody(_) if BodyTimeout::caused(&rejection) => ApiError::RequestTimeout,
                 other => ApiError::MalformedJson {
                     message: other.body_text(),
                 },
