@@ -5,9 +5,9 @@
 //! request, so on a kept-alive connection it would also be the idle timeout: a short
 //! header timeout would close connections a load balancer keeps for reuse, a long one
 //! would let a client drip headers for as long. Here the two are told apart by watching
-//! the socket: [`Activity`] knows whether the connection is handling a request, waiting
+//! the socket: `Activity` knows whether the connection is handling a request, waiting
 //! idle for the next, or receiving one's headers (bytes arrived, no request dispatched
-//! yet), and [`Activity::expired`] completes when the phase's deadline passes. The
+//! yet), and `Activity::expired` completes when the phase's deadline passes. The
 //! connection is then dropped, which closes the socket. While a request is being handled
 //! no connection deadline runs: the body deadline and the query timeout bound it.
 
