@@ -57,6 +57,8 @@ catalogue! {
     TenantMismatch = "tenant_mismatch" => FORBIDDEN,
     /// The addressed resource does not exist.
     NotFound = "not_found" => NOT_FOUND,
+    /// The body did not arrive within the body timeout; the connection is closed.
+    RequestTimeout = "request_timeout" => REQUEST_TIMEOUT,
     /// The idempotency key was already used for a different command.
     IdempotencyKeyReused = "idempotency_key_reused" => CONFLICT,
     /// `If-Match` names a version that is no longer current (`current_version` says which is).
@@ -111,7 +113,7 @@ catalogue! {
     TooManyAttempts = "too_many_attempts" => TOO_MANY_REQUESTS,
     /// A bug or an unexpected answer of a backing server; nothing is said about it.
     Internal = "internal" => INTERNAL_SERVER_ERROR,
-    /// A backing server is unreachable, slow or full; nothing was recorded. Retry after `Retry-After` with the same idempotency key.
+    /// The API is at capacity, or a backing server is unreachable, slow or full; nothing was recorded. Retry after `Retry-After` with the same idempotency key.
     Unavailable = "unavailable" => SERVICE_UNAVAILABLE,
     /// The read model has not reached `min_sequence` yet; retry after `Retry-After`.
     ProjectionBehind = "projection_behind" => SERVICE_UNAVAILABLE,

@@ -153,9 +153,19 @@ pub struct Config {
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
 
-    /// Largest accepted request body, in bytes.
+    /// Largest accepted request body, in bytes. A request announcing more in
+    /// `Content-Length` is refused (413) before any of its body is read.
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]
     pub body_limit_bytes: usize,
+
+    /// Timeouts and caps of the HTTP server.
+    #[command(flatten)]
+    pub http: HttpLimits,
+
+    /// Bearer token that `GET /metrics` requires. Without one, `/metrics` is refused (401)
+    /// to everyone: metrics name routes, counts and latencies, not for the public.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<SecretString>,
 
     /// Seconds a product's age restriction is cached before it is read again.
     #[arg(long, env = "CATALOG_CACHE_TTL_SECS", default_value_t = 30)]
@@ -174,6 +184,68 @@ impl Config {
     /// The JetStream timeout as a duration.
     pub fn publish_timeout(&self) -> Duration {
         Duration::from_millis(self.publish_timeout_ms)
+    }
+}
+
+/// What a client may hold of the server, and for how long. Every bound has an answer: a
+/// closed connection for a client too slow to say what it wants, 408 for a body too slow,
+/// 503 with `Retry-After` beyond a cap or past the query timeout.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpLimits {
+    /// Longest a client may take to send a request's headers, in milliseconds: from the
+    /// moment a new connection opens, or from the first byte of a later request on a
+    /// kept-alive connection. A client that sends nothing or drips its headers is
+    /// disconnected.
+    #[arg(long, env = "HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+
+    /// Longest a kept-alive connection may wait idle for its next request, in
+    /// milliseconds. Keep it above the idle timeout of whatever keeps connections for
+    /// reuse in front (load balancers: 60 s on most; client pools: 90 s in reqwest and
+    /// Go), so that side closes first and never sends a request on a connection the API
+    /// is closing at that moment.
+    #[arg(long, env = "IDLE_TIMEOUT_MS", default_value_t = 120_000)]
+    pub idle_timeout_ms: u64,
+
+    /// Longest a client may take to send a whole request body once its headers are in, in
+    /// milliseconds. Past it the answer is 408 `request_timeout` and the connection closes.
+    #[arg(long, env = "BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    pub body_timeout_ms: u64,
+
+    /// Longest a query (any GET) may run, in milliseconds, before it is abandoned with 503
+    /// `unavailable` and `Retry-After`. Keep it above `READ_YOUR_WRITES_TIMEOUT_MS`.
+    #[arg(long, env = "QUERY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub query_timeout_ms: u64,
+
+    /// Most open client connections. One more is answered 503 with `Retry-After` and
+    /// closed. Keep it below the process's file-descriptor limit (`ulimit -n`).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// Most requests handled at once; one more is answered 503 with `Retry-After`.
+    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    pub max_concurrent_requests: usize,
+}
+
+impl HttpLimits {
+    /// The header timeout as a duration.
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_timeout_ms)
+    }
+
+    /// The keep-alive idle timeout as a duration.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// The body timeout as a duration.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms)
+    }
+
+    /// The query timeout as a duration.
+    pub fn query_timeout(&self) -> Duration {
+        Duration::from_millis(self.query_timeout_ms)
     }
 }
 

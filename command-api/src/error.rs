@@ -102,6 +102,10 @@ pub enum ApiError {
         /// Its id.
         id: String,
     },
+    /// 408 Request Timeout: the body did not arrive within `BODY_TIMEOUT_MS` (a client
+    /// too slow, or one holding the connection on purpose). The connection is closed.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// 409 Conflict: the idempotency key was already used for a different command.
     #[error("this idempotency key was already used for a different command")]
     IdempotencyKeyReused,
@@ -132,8 +136,9 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     /// 503 Service Unavailable: the event store (or MongoDB, or the mail server) is
-    /// unreachable, did not answer in time or is out of capacity (JetStream storage full).
-    /// Nothing was acknowledged; retrying with the same idempotency key is safe.
+    /// unreachable, did not answer in time or is out of capacity (JetStream storage full),
+    /// or the API itself is at its request cap or past its query timeout. Nothing was
+    /// acknowledged; retrying with the same idempotency key is safe.
     #[error("a backing service is unavailable: {0:#}")]
     Unavailable(anyhow::Error),
     /// 503 Service Unavailable: the read model has not reached the `min_sequence` the
@@ -179,6 +184,7 @@ impl ApiError {
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::TenantMismatch => ErrorCode::TenantMismatch,
             ApiError::NotFound { .. } => ErrorCode::NotFound,
+            ApiError::RequestTimeout => ErrorCode::RequestTimeout,
             ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             ApiError::VersionConflict { .. } => ErrorCode::VersionConflict,
             ApiError::StateConflict { code, .. } => *code,
@@ -198,6 +204,33 @@ impl ApiError {
             | ApiError::Unusable { field, .. } => Some(field),
             ApiError::InvalidHeader { header, .. } => Some(header),
             _ => None,
+        }
+    }
+
+    /// The body this error is answered with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.public_message(),
+                field: self.field().map(str::to_owned),
+                current_version: match self {
+                    ApiError::VersionConflict { current, .. } => Some(*current),
+                    _ => None,
+                },
+                current_sequence: match self {
+                    ApiError::ProjectionBehind { current, .. } => Some(*current),
+                    _ => None,
+                },
+                min_sequence: match self {
+                    ApiError::ProjectionBehind { wanted, .. } => Some(*wanted),
+                    _ => None,
+                },
+                required_role: match self {
+                    ApiError::Forbidden { required } => Some(*required),
+                    _ => None,
+                },
+            },
         }
     }
 
@@ -226,29 +259,7 @@ impl IntoResponse for ApiError {
             }
             _ => tracing::debug!(code = self.code().as_str(), error = %self, "request refused"),
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.public_message(),
-                field: self.field().map(str::to_owned),
-                current_version: match &self {
-                    ApiError::VersionConflict { current, .. } => Some(*current),
-                    _ => None,
-                },
-                current_sequence: match &self {
-                    ApiError::ProjectionBehind { current, .. } => Some(*current),
-                    _ => None,
-                },
-                min_sequence: match &self {
-                    ApiError::ProjectionBehind { wanted, .. } => Some(*wanted),
-                    _ => None,
-                },
-                required_role: match &self {
-                    ApiError::Forbidden { required } => Some(*required),
-                    _ => None,
-                },
-            },
-        };
+        let body = self.body();
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
@@ -260,6 +271,11 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable(_) | ApiError::ProjectionBehind { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            }
+            ApiError::RequestTimeout => {
+                // What is left of the body is not read: the connection cannot carry another
+                // request.
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             ApiError::TooManyAttempts { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));

@@ -6,6 +6,8 @@
 //! # Layout
 //! - [`config`]: [`Config`], flags and environment.
 //! - [`startup`]: [`Application`]: build, bind, serve, shut down.
+//! - [`server`]: the accept loop and what bounds a client: connection and request caps,
+//!   header, idle and body timeouts, the query timeout, security headers.
 //! - [`state`]: [`AppState`] shared by handlers.
 //! - [`auth`]: JWT verification and the [`auth::TenantContext`] extractor with role types.
 //! - [`extract`]: JSON body, `Idempotency-Key` and `If-Match` extractors.
@@ -32,6 +34,7 @@ pub mod identity;
 pub mod locations;
 pub mod queries;
 pub mod routes;
+pub mod server;
 pub mod startup;
 pub mod state;
 

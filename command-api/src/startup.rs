@@ -14,12 +14,14 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
-use crate::config::Config;
+use crate::config::{Config, HttpLimits};
 use crate::error::ApiError;
 use crate::identity::{self, Identity, IdentityStore, Mailer, RateLimiter, TokenIssuer};
 use crate::locations::LocationDirectory;
 use crate::routes;
+use crate::server::{self, requests::RequestLimits};
 use crate::state::{AppState, Shared};
+use telemetry::OpsToken;
 use tenantdb::TenantDatabases;
 
 /// A built application, bound to its port but not yet serving.
@@ -28,6 +30,7 @@ pub struct Application {
     router: Router,
     port: u16,
     databases: Arc<TenantDatabases>,
+    http: HttpLimits,
 }
 
 /// How often the placement map is re-read.
@@ -72,19 +75,27 @@ impl Application {
 
         let (api, openapi) = routes::router().split_for_parts();
         let openapi = Arc::new(openapi);
+        let limits = RequestLimits::new(&config.http, config.body_limit_bytes);
+        let metrics_token = OpsToken::new(config.metrics_token.as_ref());
+        if !metrics_token.is_configured() {
+            tracing::info!("no METRICS_TOKEN: /metrics refuses every request");
+        }
+        // Layers run outermost last-added first: the trace span, request metrics (so refusals
+        // are counted with their status), the request limits, the body limit.
         let router = api
             .route("/openapi.json", get(move || { let doc = Arc::clone(&openapi); async move { Json(doc.as_ref().clone()) } }))
-            .route("/metrics", get(routes::metrics::render))
+            .route("/metrics", routes::metrics::route(metrics_token))
             .fallback(not_found)
-            .layer(middleware::from_fn(routes::metrics::track))
             .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+            .layer(middleware::from_fn_with_state(limits, server::requests::limit))
+            .layer(middleware::from_fn(routes::metrics::track))
             .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), tenant = tracing::field::Empty)
             }))
             .with_state(state);
+        let router = server::headers::secure(router);
 
-        let listener = TcpListener::bind(config.listen_addr)
-            .await
+        let listener = server::bind(config.listen_addr, config.http.max_connections)
             .with_context(|| format!("binding {}", config.listen_addr))?;
         let port = listener.local_addr().context("reading the bound address")?.port();
         Ok(Self {
@@ -92,6 +103,7 @@ impl Application {
             router,
             port,
             databases: placements,
+            http: config.http,
         })
     }
 
@@ -100,7 +112,8 @@ impl Application {
         self.port
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in flight (see
+    /// [`server`] for the timeouts and caps).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "command API listening");
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -117,14 +130,7 @@ impl Application {
             shutdown.await;
             let _ = stop.send(true);
         };
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+        server::serve(self.listener, self.router, &self.http, shutdown).await;
         let _ = refresher.await;
         Ok(())
     }

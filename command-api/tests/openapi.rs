@@ -206,3 +206,25 @@ fn the_queries_that_share_a_path_with_a_command_are_still_documented() {
         assert!(doc["paths"][path]["get"].is_object(), "GET {path}");
     }
 }
+
+#[test]
+fn every_operation_documents_the_servers_own_answers() {
+    let doc = document();
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("a path item") {
+            let responses = &operation["responses"];
+            // Every operation can meet the request cap (`/ready` documents its own 503).
+            assert!(responses.get("503").is_some(), "{method} {path} documents 503");
+            if operation.get("requestBody").is_some() {
+                for status in ["408", "413"] {
+                    assert_eq!(
+                        schema_ref(&responses[status]["content"]),
+                        Some("#/components/schemas/ErrorBody"),
+                        "{method} {path} documents {status}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 pub use telemetry::LogFormat;
 
 /// The command line.
@@ -174,6 +176,11 @@ pub struct Config {
     /// on a private interface.
     #[arg(long, env = "ADMIN_ADDR", default_value = "127.0.0.1:9090")]
     pub admin_addr: SocketAddr,
+
+    /// Bearer token the admin server requires on everything but `/health` and `/ready`
+    /// (metrics, stats, lag, parked events). Without one those are refused (401).
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<SecretString>,
 
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]

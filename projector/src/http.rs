@@ -1,12 +1,18 @@
 //! The admin HTTP server: health, readiness, Prometheus metrics, connection and lag
-//! statistics, and parked events. It has no authentication: bind it to a private
-//! interface (default 127.0.0.1).
+//! statistics, and parked events.
+//!
+//! `/health` and `/ready` are open (probes); everything else names tenants, their lag and
+//! their parked events, and answers only the bearer of `ADMIN_TOKEN` (401 otherwise, and
+//! for everyone when no token is configured). Keep the port private all the same
+//! (default 127.0.0.1).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use bson::doc;
@@ -14,6 +20,7 @@ use events::TenantId;
 use eventstore::EventStore;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::{Value, json};
+use telemetry::OpsToken;
 
 use crate::model::docs::collections::Target;
 use crate::parked;
@@ -30,13 +37,13 @@ pub struct AdminState {
     pub metrics: PrometheusHandle,
     /// Consumer name prefix.
     pub consumer_prefix: String,
+    /// The credential of every route but `/health` and `/ready`.
+    pub token: OpsToken,
 }
 
 /// The admin routes.
 pub fn router(state: AdminState) -> Router {
-    Router::new()
-        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/ready", get(ready))
+    let protected = Router::new()
         .route(
             "/metrics",
             get(|State(state): State<AdminState>| async move { state.metrics.render() }),
@@ -44,7 +51,38 @@ pub fn router(state: AdminState) -> Router {
         .route("/stats", get(stats))
         .route("/v1/tenants/{tenant}/lag", get(lag))
         .route("/v1/tenants/{tenant}/parked", get(parked_events))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/ready", get(ready))
+        .merge(protected)
         .with_state(state)
+}
+
+/// 401 unless the request carries `Authorization: Bearer <ADMIN_TOKEN>`.
+async fn require_token(State(state): State<AdminState>, request: Request, next: Next) -> Response {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|value| value.as_bytes());
+    if state.token.permits(authorization) {
+        return next.run(request).await;
+    }
+    let message = if state.token.is_configured() {
+        "missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)"
+    } else {
+        "no ADMIN_TOKEN is configured: the admin endpoints are closed"
+    };
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"error": {"code": "unauthorized", "message": message}})),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(r#"Bearer realm="tillstream-projector""#),
+    );
+    response
 }
 
 fn bad_tenant(err: impl std::fmt::Display) -> (StatusCode, Json<Value>) {

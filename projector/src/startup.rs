@@ -103,6 +103,7 @@ impl Projector {
             databases: Arc::clone(&self.context.databases),
             metrics: self.metrics.clone(),
             consumer_prefix: self.context.config.consumer_prefix.clone(),
+            token: telemetry::OpsToken::new(self.context.config.admin_token.as_ref()),
         });
         let mut admin_stop = stop_rx.clone();
         let listener = self.listener;

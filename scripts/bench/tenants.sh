@@ -18,6 +18,7 @@ API_PORT=18480
 ADMIN_PORT=19490
 MONGO_PORT=${MONGODB_URI##*:}; MONGO_PORT=${MONGO_PORT%%/*}
 export JWT_SECRET=tenants-bench-secret-that-is-long-enough-0123456789
+export ADMIN_TOKEN=tenants-bench-admin-token
 export NATS_STREAM=${RUN^^} SUBJECT_PREFIX=$RUN RUST_LOG=warn
 
 RUST_LOG=warn LISTEN_ADDR=127.0.0.1:$API_PORT "$BIN/command-api" > "/tmp/$RUN-api.log" 2>&1 &
@@ -44,7 +45,7 @@ report "after the load"
 
 echo "[tenants] waiting for the projector to drain"
 while true; do
-  left=$(curl -sf "http://127.0.0.1:$ADMIN_PORT/stats" | "$PY" -c "import json,sys; print(sum(p.get('pending',0)+p.get('ack_pending',0) for p in json.load(sys.stdin)['partitions']))")
+  left=$(curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$ADMIN_PORT/stats" | "$PY" -c "import json,sys; print(sum(p.get('pending',0)+p.get('ack_pending',0) for p in json.load(sys.stdin)['partitions']))")
   [ "$left" = 0 ] && break
   echo "[tenants] $left events to apply"; sleep 5
 done

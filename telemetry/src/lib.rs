@@ -5,6 +5,11 @@
 //!   `info`), pretty for development or one JSON object per line for log shippers.
 //! - [`metrics_recorder`]: the process-wide Prometheus recorder.
 //! - [`shutdown_signal`]: completes on ctrl-c or SIGTERM.
+//! - [`OpsToken`]: the bearer credential of operator endpoints (metrics, admin).
+
+mod ops_token;
+
+pub use ops_token::OpsToken;
 
 use std::sync::OnceLock;
 

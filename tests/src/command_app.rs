@@ -12,6 +12,9 @@ use crate::servers::{Servers, mongodb_uri};
 use crate::stream::TestStream;
 use crate::tokens::TokenIssuer;
 
+/// The metrics token test apps are configured with.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 /// A running command API.
 pub struct CommandApp {
     /// `http://127.0.0.1:<port>`.
@@ -79,6 +82,7 @@ impl CommandApp {
         // The body-limit test sends 200 KiB, which must be over the limit.
         config.body_limit_bytes = 64 * 1024;
         config.catalog_cache_capacity = 10_000;
+        config.metrics_token = Some(METRICS_TOKEN.into());
         config
     }
 

@@ -15,6 +15,9 @@ use crate::poll::eventually;
 use crate::servers::{Servers, mongodb_uri};
 use crate::stream::TestStream;
 
+/// The admin token test projectors are configured with.
+pub const ADMIN_TOKEN: &str = "test-projector-admin-token";
+
 /// A running projector.
 pub struct ProjectorApp {
     /// Its admin server, `http://127.0.0.1:<port>`.
@@ -44,6 +47,7 @@ impl ProjectorApp {
         config.worker_index = None;
         config.worker_count = None;
         config.admin_addr = "127.0.0.1:0".parse().expect("literal address");
+        config.admin_token = Some(ADMIN_TOKEN.into());
         config.log_format = LogFormat::Pretty;
         config
     }
@@ -68,6 +72,19 @@ impl ProjectorApp {
             stop: Some(stop),
             task,
         })
+    }
+
+    /// GETs `path` of the admin server with the admin token, as JSON.
+    pub async fn admin_get(&self, path: &str) -> anyhow::Result<serde_json::Value> {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.admin))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .with_context(|| format!("GET {path}"))?
+            .error_for_status()
+            .with_context(|| format!("GET {path}"))?;
+        response.json().await.with_context(|| format!("GET {path}: not JSON"))
     }
 
     /// Asks it to finish its batches and stop, and waits.

@@ -6,7 +6,7 @@ use events::{DomainEvent, Role, TenantId, headers};
 use jsonwebtoken::{Algorithm, Header};
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::command_app::Reply;
+use tests::command_app::{METRICS_TOKEN, Reply};
 use tests::{CommandApp, unique_tenant};
 use uuid::Uuid;
 
@@ -858,13 +858,13 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
             .status,
         201
     );
-    let metrics = app.send(app.http.get(format!("{}/metrics", app.address))).await?;
-    assert_eq!(metrics.status, 200);
     let text = app
         .http
         .get(format!("{}/metrics", app.address))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await?
+        .error_for_status()?
         .text()
         .await?;
     assert!(text.contains("http_requests_total"), "{text}");
@@ -935,5 +935,149 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
     }
     let unknown = app.get("/v1/nothing-here").await?;
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn metrics_need_the_metrics_token_and_name_no_tenant() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    let reply = app
+        .post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-metrics"), &[])
+        .await?;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+
+    let metrics = |token: Option<&str>| {
+        let mut request = app.http.get(format!("{}/metrics", app.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        app.send(request)
+    };
+    // Before: anyone could read every tenant id with its command counts.
+    for token in [None, Some("wrong"), Some(""), Some(&app.token(&tenant, Role::Admin))] {
+        let reply = metrics(token).await?;
+        assert_eq!((reply.status, reply.code()), (401, "unauthorized"), "token {token:?}");
+    }
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    assert!(text.contains("commands_total{"), "{text}");
+    // No tenant label on any series, this test's tenant or another test's.
+    assert!(!text.contains(tenant.as_str()), "{text}");
+    assert!(!text.contains("tenant="), "{text}");
+
+    // Without a configured token, /metrics is closed to everyone.
+    let closed = CommandApp::spawn_with(|config| config.metrics_token = None).await?;
+    let reply = closed
+        .send(
+            closed
+                .http
+                .get(format!("{}/metrics", closed.address))
+                .bearer_auth(METRICS_TOKEN),
+        )
+        .await?;
+    assert_eq!(reply.status, 401);
+    closed.stream.delete().await?;
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn only_application_json_in_utf_8_is_parsed_as_json() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    let cashier = app.token(&tenant, Role::Cashier);
+    let body = serde_json::to_vec(&sale("s-media"))?;
+    let post = |content_type: &'static str| {
+        app.send(
+            app.http
+                .post(format!("{}/v1/sales", app.address))
+                .bearer_auth(&cashier)
+                .header("content-type", content_type)
+                .body(body.clone()),
+        )
+    };
+    for content_type in [
+        "application/evil+json",
+        "application/problem+json",
+        "application/json; charset=latin-1",
+        "application/json; charset=iso-8859-1",
+        "application/json; charset=utf-16",
+        "application/json; profile=x",
+        "text/json",
+        "application/jsonx",
+    ] {
+        let reply = post(content_type).await?;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (415, "unsupported_media_type"),
+            "{content_type}: {}",
+            reply.body
+        );
+    }
+    expect_nothing_published(&app, &tenant).await?;
+    for content_type in ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8"] {
+        let reply = post(content_type).await?;
+        assert!([200, 201].contains(&reply.status), "{content_type}: {}", reply.body);
+    }
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 1);
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    let manager = app.token(&tenant, Role::Manager);
+    let mut answers = vec![
+        ("health", app.get("/health").await?),
+        ("openapi", app.get("/openapi.json").await?),
+        ("unknown route", app.get("/v1/nothing-here").await?),
+        ("no token", app.get("/v1/sales").await?),
+        (
+            "query",
+            app.send(app.http.get(format!("{}/v1/sales", app.address)).bearer_auth(&manager))
+                .await?,
+        ),
+        (
+            "command",
+            app.post("/v1/sales", &manager, &sale("s-headers"), &[]).await?,
+        ),
+        (
+            "metrics",
+            app.send(
+                app.http
+                    .get(format!("{}/metrics", app.address))
+                    .bearer_auth(METRICS_TOKEN),
+            )
+            .await?,
+        ),
+    ];
+    // The token endpoint, answering a login that fails.
+    answers.push((
+        "login",
+        app.send(
+            app.http
+                .post(format!("{}/v1/auth/login", app.address))
+                .json(&json!({"email": "nobody@example.com", "password": "not the password"})),
+        )
+        .await?,
+    ));
+    for (what, reply) in &answers {
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("cache-control", "no-store"),
+            ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+            ("referrer-policy", "no-referrer"),
+        ] {
+            assert_eq!(reply.header(name), Some(value), "{what} ({}): {name}", reply.status);
+        }
+    }
     app.stream.delete().await
 }

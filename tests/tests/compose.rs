@@ -26,6 +26,16 @@ fn compose_file_names_the_four_services_and_wires_them() -> anyhow::Result<()> {
             "{app} must reach MongoDB by service name: {env}"
         );
     }
+    // Published ports are on the loopback unless the operator says otherwise.
+    for (name, service) in services {
+        for port in service["ports"].as_sequence().into_iter().flatten() {
+            let port = port.as_str().unwrap_or_default();
+            assert!(
+                port.starts_with("127.0.0.1:") || port.starts_with("${TILLSTREAM_API_BIND:-127.0.0.1}:"),
+                "{name:?} publishes {port:?} beyond the loopback by default"
+            );
+        }
+    }
     let nats_command = serde_yaml::to_string(&services["nats"]["command"])?;
     assert!(
         nats_command.contains("nats.conf"),

@@ -305,10 +305,7 @@ async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<
 
     wait_for_checkpoint(&servers, &healthy, healthy_last, WAIT).await?;
     wait_for_checkpoint(&servers, &sick, *rest.last().unwrap_or(&0), WAIT).await?;
-    let admin = reqwest::get(format!("{}/v1/tenants/{sick}/parked", projector.admin))
-        .await?
-        .json::<serde_json::Value>()
-        .await?;
+    let admin = projector.admin_get(&format!("/v1/tenants/{sick}/parked")).await?;
     let parked: Vec<u64> = admin["parked"]
         .as_array()
         .map(|a| a.iter().filter_map(|p| p["sequence"].as_u64()).collect())
@@ -330,10 +327,7 @@ async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<
         .count_documents(doc! {})
         .await?;
     assert!(healthy_sales > 0);
-    let lag = reqwest::get(format!("{}/v1/tenants/{healthy}/lag", projector.admin))
-        .await?
-        .json::<serde_json::Value>()
-        .await?;
+    let lag = projector.admin_get(&format!("/v1/tenants/{healthy}/lag")).await?;
     assert_eq!(lag["lag"], 0, "{lag}");
     projector.stop().await?;
     servers.mongo.database(&sick.database_name()).drop().await?;
@@ -395,15 +389,16 @@ async fn two_projector_processes_build_the_same_read_models_as_one() -> anyhow::
         // both streams received the same events in the same order, so they are equal.
         assert_eq!(difference(&shared, &alone), None, "tenant {tenant}");
     }
-    // Both processes did some of the work.
-    let stats = |admin: String| async move {
-        reqwest::get(format!("{admin}/metrics"))
-            .await?
-            .text()
-            .await
-            .map_err(anyhow::Error::from)
-    };
-    let _ = stats(first.admin.clone()).await?;
+    // The admin server answers its token with the metrics.
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", first.admin))
+        .bearer_auth(tests::projector_app::ADMIN_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    assert!(metrics.contains("projector_"), "{metrics}");
     first.stop().await?;
     second.stop().await?;
     single.stop().await?;
@@ -458,5 +453,62 @@ async fn when_one_of_two_processes_dies_the_other_takes_its_partitions_over() ->
     for tenant in &tenants {
         servers.mongo.database(&tenant.database_name()).drop().await?;
     }
+    stream.delete().await
+}
+
+#[tokio::test]
+async fn the_admin_server_answers_only_its_token_except_for_health_and_ready() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let tenant = unique_tenant();
+    let protected = [
+        "/metrics".to_owned(),
+        "/stats".to_owned(),
+        format!("/v1/tenants/{tenant}/lag"),
+        format!("/v1/tenants/{tenant}/parked"),
+    ];
+    let http = reqwest::Client::new();
+    let status = |admin: String, path: String, token: Option<&'static str>| {
+        let mut request = http.get(format!("{admin}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { anyhow::Ok(request.send().await?.status().as_u16()) }
+    };
+
+    let projector = ProjectorApp::spawn(&stream).await?;
+    for path in ["/health", "/ready"] {
+        assert_eq!(
+            status(projector.admin.clone(), path.to_owned(), None).await?,
+            200,
+            "{path}"
+        );
+    }
+    for path in &protected {
+        // Before: all of these answered anyone who reached the port.
+        for token in [None, Some("wrong"), Some("")] {
+            assert_eq!(
+                status(projector.admin.clone(), path.clone(), token).await?,
+                401,
+                "{path} with {token:?}"
+            );
+        }
+        let admin = tests::projector_app::ADMIN_TOKEN;
+        assert_eq!(
+            status(projector.admin.clone(), path.clone(), Some(admin)).await?,
+            200,
+            "{path}"
+        );
+    }
+    projector.stop().await?;
+
+    // Without a configured token, they are closed to everyone.
+    let closed = ProjectorApp::spawn_with(&stream, |config| config.admin_token = None).await?;
+    assert_eq!(status(closed.admin.clone(), "/health".to_owned(), None).await?, 200);
+    for path in &protected {
+        let token = Some(tests::projector_app::ADMIN_TOKEN);
+        assert_eq!(status(closed.admin.clone(), path.clone(), token).await?, 401, "{path}");
+    }
+    closed.stop().await?;
     stream.delete().await
 }

@@ -433,6 +433,41 @@ async fn bad_query_parameters_get_422_naming_them() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn loosely_written_dates_get_422_naming_the_parameter_not_an_empty_report() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let manager = app.token(&unique_tenant(), Role::Manager);
+    for (path, field) in [
+        // `+` in a query string is a space; `%2B` is the plus sign itself.
+        ("/v1/reports/daily?date=+2026-11-29", "date"),
+        ("/v1/reports/daily?date=%2B2026-11-29", "date"),
+        ("/v1/reports/daily?date=2026-1-1", "date"),
+        ("/v1/reports/daily?date=2026-11-9", "date"),
+        ("/v1/reports/daily?date=02026-11-29", "date"),
+        ("/v1/reports/daily?date=2026-11-29%20", "date"),
+        ("/v1/sales?from=%2B2026-11-01", "from"),
+        ("/v1/sales?to=2026-1-1", "to"),
+        ("/v1/sales?from=2026-1-1T00:00:00Z", "from"),
+        ("/v1/inventory/transactions?sku=CHIPS&from=2026-11-1", "from"),
+        ("/v1/reports/top-products?from=2026-11-01&to=%2B2026-11-30", "to"),
+    ] {
+        let reply = get(&app, &manager, path).await?;
+        assert_eq!(
+            (reply.status, reply.code(), reply.field()),
+            (422, "invalid_field", field),
+            "{path}: {}",
+            reply.body
+        );
+    }
+    for path in [
+        "/v1/reports/daily?date=2026-11-29",
+        "/v1/sales?from=2026-11-01&to=2026-11-29T23:00:00Z",
+    ] {
+        assert_eq!(get(&app, &manager, path).await?.status, 200, "{path}");
+    }
+    app.stream.delete().await
+}
+
+#[tokio::test]
 async fn no_endpoint_shows_one_tenant_anything_of_another() -> anyhow::Result<()> {
     let store = store().await?;
     let stranger = store.app.token(&unique_tenant(), Role::Admin);

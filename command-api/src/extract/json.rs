@@ -1,7 +1,9 @@
 //! [`ApiJson`]: a JSON body that fails the API's way.
 //!
-//! - wrong or missing `Content-Type` → 415;
+//! - a `Content-Type` other than `application/json`, bare or with `charset=utf-8` → 415
+//!   (`+json` suffixes, other charsets and other parameters included: JSON is UTF-8);
 //! - larger than the body limit → 413;
+//! - not all there by the body deadline → 408;
 //! - not JSON (syntax, truncation, invalid UTF-8, nesting deeper than serde_json's
 //!   recursion limit) → 400 `malformed_json`;
 //! - JSON of the wrong shape → 422 with the path of the field at fault
@@ -14,6 +16,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::server::body::BodyTimeout;
 
 /// A deserialized JSON body.
 #[derive(Debug, Clone)]
@@ -36,6 +39,7 @@ where
                 BytesRejection::FailedToBufferBody(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     ApiError::PayloadTooLarge
                 }
+                BytesRejection::FailedToBufferBody(_) if BodyTimeout::caused(&rejection) => ApiError::RequestTimeout,
                 other => ApiError::MalformedJson {
                     message: other.body_text(),
                 },
@@ -44,12 +48,25 @@ where
     }
 }
 
+/// Whether the media type is `application/json`, with no parameter but `charset=utf-8`.
 fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
     let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        && parts.all(|parameter| {
+            let Some((name, value)) = parameter.split_once('=') else {
+                return false;
+            };
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            name.trim().eq_ignore_ascii_case("charset") && value.eq_ignore_ascii_case("utf-8")
+        })
 }
 
 /// Deserializes `bytes` into `T`, mapping errors to the API's shape with field paths.
@@ -195,7 +212,16 @@ mod tests {
         assert!(ok("application/json"));
         assert!(ok("application/json; charset=utf-8"));
         assert!(ok("Application/JSON"));
-        assert!(ok("application/problem+json"));
+        assert!(ok("application/json;charset=UTF-8"));
+        assert!(ok("application/json; charset=\"utf-8\""));
+        assert!(!ok("application/problem+json"));
+        assert!(!ok("application/evil+json"));
+        assert!(!ok("application/json; charset=latin-1"));
+        assert!(!ok("application/json; charset=iso-8859-1"));
+        assert!(!ok("application/json; charset=utf-16"));
+        assert!(!ok("application/json; boundary=x"));
+        assert!(!ok("application/json;"));
+        assert!(!ok("application/jsonx"));
         assert!(!ok("text/plain"));
         assert!(!ok("application/x-www-form-urlencoded"));
         assert!(!is_json(None));

@@ -8,6 +8,7 @@
 //! the OpenAPI document shows every field a client gets.
 //!
 //! # Layout
+//! - [`date`]: strict date and instant parameters.
 //! - [`document`]: how documents are rendered (`_id` → `id`, dates as RFC 3339).
 //! - [`freshness`]: read-your-writes: waiting for the tenant's checkpoint.
 //! - [`page`]: limits, cursors, and the [`page::Page`] and [`page::Items`] bodies.
@@ -18,6 +19,7 @@
 //! - [`reports`]: the daily Z report and top products, as JSON or CSV.
 
 pub mod catalog;
+pub mod date;
 pub mod document;
 pub mod freshness;
 pub mod locations;

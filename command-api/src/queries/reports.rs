@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use bson::{Document, doc};
-use chrono::NaiveDate;
 use futures::TryStreamExt;
 use mongodb::Database;
 use serde::{Deserialize, Serialize};
@@ -16,6 +15,7 @@ use tenantdb::docs::{
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
+use crate::queries::date::date;
 
 /// Filters of `GET /v1/reports/daily`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -131,25 +131,9 @@ impl From<DailySalesDoc> for DailyReport {
     }
 }
 
-/// A business-day parameter: exactly `YYYY-MM-DD`.
-pub fn business_date(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
-    let shaped = text.len() == 10
-        && text.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    shaped
-        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-        .flatten()
-        .ok_or_else(|| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
-}
-
 /// The Z report of one day: one row per location.
 pub async fn daily(db: &Database, query: &DailyQuery) -> Result<Vec<DailyReport>, ApiError> {
-    business_date("date", &query.date)?;
+    date("date", &query.date)?;
     let mut filter = doc! {(DailySalesDoc::DATE): query.date.as_str()};
     if let Some(location) = &query.location {
         filter.insert(DailySalesDoc::LOCATION, location.as_str());
@@ -244,8 +228,8 @@ pub async fn top_products(db: &Database, query: &TopProductsQuery) -> Result<Vec
         Some(n) if (1..=100).contains(&n) => n,
         Some(_) => return Err(ApiError::invalid("limit", "must be between 1 and 100")),
     };
-    let from = business_date("from", &query.from)?;
-    let to = business_date("to", &query.to)?;
+    let from = date("from", &query.from)?;
+    let to = date("to", &query.to)?;
     if to < from {
         return Err(ApiError::invalid("to", "must not be before from"));
     }

@@ -6,7 +6,7 @@
 //! `occurred_at`) land before the first page and never shift the pages being read.
 
 use bson::{Document, doc};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections;
@@ -16,6 +16,7 @@ use tenantdb::docs::{
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
+use crate::queries::date::instant;
 use crate::queries::document::rfc3339;
 use crate::queries::page::{self, Page, list};
 
@@ -41,22 +42,6 @@ pub struct SalesQuery {
     pub limit: Option<i64>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
-}
-
-/// Parses an RFC 3339 instant or a `YYYY-MM-DD` date (its start, or with `end_of_day` the
-/// start of the next day).
-pub fn instant(field: &str, text: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 instant or a YYYY-MM-DD date"))?;
-    let date = if end_of_day {
-        date.succ_opt().unwrap_or(date)
-    } else {
-        date
-    };
-    Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
 /// Adds bounds on the instant `field` (`occurred_at`) to `filter` from optional `from`

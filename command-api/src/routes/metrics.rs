@@ -1,17 +1,42 @@
 //! Prometheus metrics: `/metrics`, and the middleware that counts requests by route and
 //! status with a latency histogram.
+//!
+//! `/metrics` answers only the bearer of `METRICS_TOKEN` (401 for anyone else, and for
+//! everyone when no token is configured). No metric has a tenant label: the public port
+//! would otherwise list every tenant with its counts, and one series per tenant does not
+//! scale to thousands of them.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use axum::routing::{MethodRouter, get};
+use telemetry::OpsToken;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
-/// `GET /metrics` in Prometheus text format.
-pub async fn render(State(state): State<AppState>) -> String {
-    state.metrics.render()
+/// `GET /metrics` in Prometheus text format, for the bearer of `token`.
+pub fn route(token: OpsToken) -> MethodRouter<AppState> {
+    get(move |State(state): State<AppState>, headers: HeaderMap| {
+        let permitted = token.permits(headers.get(header::AUTHORIZATION).map(|value| value.as_bytes()));
+        let configured = token.is_configured();
+        async move {
+            if !permitted {
+                let reason = if configured {
+                    "missing or wrong metrics token"
+                } else {
+                    "no METRICS_TOKEN is configured: /metrics is closed"
+                };
+                return Err(ApiError::Unauthorized {
+                    reason: reason.to_owned(),
+                });
+            }
+            Ok(state.metrics.render())
+        }
+    })
 }
 
 /// Records `http_requests_total` and `http_request_duration_seconds` by route and status.

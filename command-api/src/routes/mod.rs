@@ -39,7 +39,7 @@ use crate::state::AppState;
 
 /// Every route of the API with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(openapi::base())
+    let mut router = OpenApiRouter::with_openapi(openapi::base())
         .merge(sales::router())
         .merge(inventory::router())
         .merge(catalog::router())
@@ -47,5 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(reports::router())
         .merge(auth::router())
         .merge(users::router())
-        .merge(health::router())
+        .merge(health::router());
+    openapi::add_server_answers(router.get_openapi_mut());
+    router
 }

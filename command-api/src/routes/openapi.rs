@@ -1,7 +1,8 @@
-//! The OpenAPI document's shared parts: metadata, security scheme and the error body.
+//! The OpenAPI document's shared parts: metadata, security scheme, the error body, and the
+//! answers the server itself gives to any operation.
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{OpenApi, OpenApiBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, PartialSchema};
 
 use crate::codes::ErrorCode;
@@ -44,4 +45,48 @@ pub fn base() -> OpenApi {
         .build();
     BearerAuth.modify(&mut openapi);
     openapi
+}
+
+/// Documents the answers the server gives before or around any handler (see
+/// [`crate::server`]) wherever a route did not: 503 on every operation (the request cap,
+/// the query timeout), and 408 and 413 on operations with a body (the body deadline, the
+/// announced length).
+pub fn add_server_answers(openapi: &mut OpenApi) {
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let has_body = operation.request_body.is_some();
+            let responses = &mut operation.responses.responses;
+            responses.entry("503".to_owned()).or_insert_with(|| {
+                error("The API is at capacity or the request took too long; retry after Retry-After")
+            });
+            if has_body {
+                responses
+                    .entry("408".to_owned())
+                    .or_insert_with(|| error("The body did not arrive within the body timeout"));
+                responses
+                    .entry("413".to_owned())
+                    .or_insert_with(|| error("The body is larger than the configured limit"));
+            }
+        }
+    }
 }
