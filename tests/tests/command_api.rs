@@ -942,6 +942,7 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
 async fn metrics_need_the_metrics_token_and_name_no_tenant() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let reply = app
         .post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-metrics"), &[])
         .await?;
@@ -992,6 +993,7 @@ async fn metrics_need_the_metrics_token_and_name_no_tenant() -> anyhow::Result<(
 async fn only_application_json_in_utf_8_is_parsed_as_json() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let cashier = app.token(&tenant, Role::Cashier);
     let body = serde_json::to_vec(&sale("s-media"))?;
     let post = |content_type: &'static str| {
@@ -1034,6 +1036,7 @@ async fn only_application_json_in_utf_8_is_parsed_as_json() -> anyhow::Result<()
 async fn every_answer_carries_the_security_headers() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let manager = app.token(&tenant, Role::Manager);
     let mut answers = vec![
         ("health", app.get("/health").await?),

@@ -150,6 +150,7 @@ async fn headers_dripped_a_byte_at_a_time_are_cut_off_by_the_header_timeout() ->
 async fn a_body_announced_and_never_sent_gets_408_and_the_connection_closes() -> anyhow::Result<()> {
     let app = app_with(|_| {}).await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let cashier = app.token(&tenant, Role::Cashier);
     for head in [
         // Unauthenticated: the login route reads its body.
@@ -299,6 +300,7 @@ async fn a_query_past_the_query_timeout_gets_503_with_retry_after() -> anyhow::R
     })
     .await?;
     let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
     let manager = app.token(&tenant, Role::Manager);
     let sale = json!({
         "sale_id": "s-slow", "location": "main", "currency": "USD",
