@@ -73,6 +73,8 @@ catalogue! {
     ProductDiscontinued = "product_discontinued" => CONFLICT,
     /// A location with this id was already opened.
     LocationExists = "location_exists" => CONFLICT,
+    /// A tax jurisdiction with this id was already defined; change it with `PUT` and `If-Match`.
+    JurisdictionExists = "jurisdiction_exists" => CONFLICT,
     /// The sale is voided; it cannot be refunded.
     SaleVoided = "sale_voided" => CONFLICT,
     /// The sale was voided already.

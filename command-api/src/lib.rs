@@ -14,10 +14,12 @@
 //! - [`commands`]: one file per command: its body, its [`commands::Command`] impl (name,
 //!   route, role, aggregate, idempotency key) and the pure decision that makes its event.
 //! - [`identity`]: signup, verification, login, refresh tokens, users.
+//! - [`quote`]: pricing a basket on the server with the `pricing` engine.
 //! - [`queries`]: the read side: products, stock, sales, transactions, reports.
 //! - [`execute`]: append with optimistic concurrency and retry recognition.
 //! - [`catalog_ages`]: cached age restrictions read from the catalog's events.
-//! - [`locations`]: cached location states (open, closed, time zone) read from their events.
+//! - [`folded`]: aggregates (locations, jurisdictions, products) folded from their events
+//!   and cached, for the commands and quotes that name them.
 //! - [`routes`]: the HTTP routes (route tables, with one generic command handler),
 //!   health, metrics and the OpenAPI document.
 //! - [`error`]: [`ApiError`], the one mapping of failures to HTTP.
@@ -30,9 +32,10 @@ pub mod config;
 pub mod error;
 pub mod execute;
 pub mod extract;
+pub mod folded;
 pub mod identity;
-pub mod locations;
 pub mod queries;
+pub mod quote;
 pub mod routes;
 pub mod server;
 pub mod startup;

@@ -16,8 +16,8 @@ use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
 use crate::config::{Config, HttpLimits};
 use crate::error::ApiError;
+use crate::folded::Folded;
 use crate::identity::{self, Identity, IdentityStore, Mailer, RateLimiter, TokenIssuer};
-use crate::locations::LocationDirectory;
 use crate::routes;
 use crate::server::{self, requests::RequestLimits};
 use crate::state::{AppState, Shared};
@@ -54,11 +54,10 @@ impl Application {
             config.catalog_cache_capacity,
             std::time::Duration::from_secs(config.catalog_cache_ttl_secs),
         );
-        let locations = LocationDirectory::new(
-            store.clone(),
-            config.catalog_cache_capacity,
-            std::time::Duration::from_secs(config.catalog_cache_ttl_secs),
-        );
+        let ttl = std::time::Duration::from_secs(config.catalog_cache_ttl_secs);
+        let locations = Folded::new(store.clone(), config.catalog_cache_capacity, ttl);
+        let jurisdictions = Folded::new(store.clone(), config.catalog_cache_capacity, ttl);
+        let products = Folded::new(store.clone(), config.catalog_cache_capacity, ttl);
         let metrics = telemetry::metrics_recorder();
         let identity = Arc::new(identity(&config, &databases).await?);
         let placements = Arc::clone(&databases);
@@ -67,6 +66,8 @@ impl Application {
             keys,
             catalog,
             locations,
+            jurisdictions,
+            products,
             databases,
             read_your_writes_timeout: std::time::Duration::from_millis(config.read_your_writes_timeout_ms),
             metrics,

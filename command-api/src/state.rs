@@ -10,8 +10,13 @@ use tenantdb::TenantDatabases;
 
 use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
+use crate::commands::catalog::ProductState;
+use crate::commands::locations::LocationState;
+use crate::commands::taxes::JurisdictionState;
+use crate::folded::Folded;
 use crate::identity::Identity;
-use crate::locations::LocationDirectory;
+use events::tax::JurisdictionId;
+use events::{LocationId, Sku};
 
 /// Shared application state: one allocation, so that handing it to a request (axum clones
 /// the state for every extractor that asks for it) is one reference count, not one per
@@ -49,7 +54,11 @@ pub struct Shared {
     /// Age restrictions of products.
     pub catalog: CatalogAges,
     /// Locations: whether commands may name them, and their business day.
-    pub locations: LocationDirectory,
+    pub locations: Folded<LocationId, LocationState>,
+    /// Tax jurisdictions, for quotes and the pricing of sales.
+    pub jurisdictions: Folded<JurisdictionId, JurisdictionState>,
+    /// Products (price, tax class, container), for quotes.
+    pub products: Folded<Sku, ProductState>,
     /// Tenant databases (read models), with the placement map.
     pub databases: Arc<TenantDatabases>,
     /// How long a query waits for its `min_sequence`.

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{self, IdError, LocationId, MovementId, SaleId, Sku, UserId};
+use crate::tax::JurisdictionId;
 
 /// The kinds of aggregate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -27,6 +28,8 @@ pub enum AggregateKind {
     User,
     /// A store or warehouse: opened, details changed, closed.
     Location,
+    /// A tax jurisdiction: its rates, deposits and rounding rule.
+    Jurisdiction,
     /// Not an aggregate: operational markers (such as "swap in the rebuilt read model
     /// here") placed in a tenant's stream so the projector acts on them in stream order.
     /// They carry no event and are skipped by replays and exports.
@@ -35,12 +38,13 @@ pub enum AggregateKind {
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 6] = [
+    pub const ALL: [AggregateKind; 7] = [
         AggregateKind::Product,
         AggregateKind::Movement,
         AggregateKind::Sale,
         AggregateKind::User,
         AggregateKind::Location,
+        AggregateKind::Jurisdiction,
         AggregateKind::Control,
     ];
 
@@ -52,6 +56,7 @@ impl AggregateKind {
             AggregateKind::Sale => "sale",
             AggregateKind::User => "user",
             AggregateKind::Location => "location",
+            AggregateKind::Jurisdiction => "jurisdiction",
             AggregateKind::Control => "control",
         }
     }
@@ -114,6 +119,14 @@ impl AggregateRef {
         Self {
             kind: AggregateKind::User,
             id: user.as_str().to_owned(),
+        }
+    }
+
+    /// The tax jurisdiction `jurisdiction` (its slug is a valid identifier).
+    pub fn jurisdiction(jurisdiction: &JurisdictionId) -> Self {
+        Self {
+            kind: AggregateKind::Jurisdiction,
+            id: jurisdiction.as_str().to_owned(),
         }
     }
 

@@ -54,6 +54,7 @@ fn details() -> impl Strategy<Value = ProductDetails> {
     )
         .prop_map(
             |(name, category, tax_class, barcodes, age_restriction, reorder_point)| ProductDetails {
+                container: None,
                 name,
                 category,
                 tax_class,

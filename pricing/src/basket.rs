@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 use events::{Currency, Sku};
 use serde::{Deserialize, Serialize};
 
-use crate::slug::{ContainerType, TaxClass};
+pub use events::tax::Container;
+
+use crate::slug::TaxClass;
 
 /// Whether a store's shelf prices include percentage taxes. A property of the location
 /// (law or habit: VAT countries show inclusive prices, US and Canadian stores add tax at
@@ -31,32 +33,6 @@ pub struct PricingContext {
     pub date: NaiveDate,
     /// Whether the store's prices include tax.
     pub price_mode: PriceMode,
-}
-
-/// The container one sold item comes in.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct Container {
-    /// Can, glass bottle, keg, ...: picks the deposit rule and per-container taxes.
-    pub container_type: ContainerType,
-    /// Volume of one container, millilitres (> 0): picks the deposit by size and is the
-    /// base of per-litre taxes.
-    pub volume_ml: u32,
-    /// Containers in one sold item (> 0): 1 for a bottle, 6 for a six-pack of cans, 24 for
-    /// a case. Deposits and per-unit taxes are charged per container.
-    pub units: u32,
-}
-
-impl Container {
-    /// One container per sold item.
-    pub fn single(container_type: ContainerType, volume_ml: u32) -> Self {
-        Self {
-            container_type,
-            volume_ml,
-            units: 1,
-        }
-    }
 }
 
 /// One line to price.

@@ -129,6 +129,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
             let price = 500 + rng.below(5000) as i64;
             let minimum_age = if rng.chance(40) { Some(21) } else { None };
             let details = ProductDetails {
+                container: None,
                 name: format!("Product {sku}"),
                 category: ["wine", "beer", "spirits", "snacks"][rng.below(4) as usize].to_owned(),
                 tax_class: "standard".into(),

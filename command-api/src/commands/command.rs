@@ -30,10 +30,11 @@ use utoipa::ToSchema;
 use crate::auth::{MinimumRole, TenantContext};
 use crate::codes::ErrorCode;
 use crate::commands::CommandMeta;
-use crate::commands::target::{LocationVersion, ProductVersion, Target};
+use crate::commands::target::{PathId, ProductVersion, Target, Versioned};
 use crate::error::ApiError;
 use crate::execute;
 use crate::state::AppState;
+use events::tax::JurisdictionId;
 
 /// The HTTP side of a command, as the OpenAPI document shows it.
 #[derive(Debug, Clone, Copy)]
@@ -207,17 +208,36 @@ impl AggregateId for LocationId {
     }
 }
 
-impl AggregateId for LocationVersion {
+impl AggregateId for JurisdictionId {
     fn natural_key(&self) -> String {
-        format!("location:{}:{}", self.location, self.version)
+        format!("jurisdiction:{self}")
     }
 
     fn aggregate(&self) -> AggregateRef {
-        self.location.aggregate()
+        AggregateRef::jurisdiction(self)
+    }
+
+    fn exists(&self, _: &[StoredEvent]) -> ApiError {
+        ApiError::StateConflict {
+            code: ErrorCode::JurisdictionExists,
+            message: format!("tax jurisdiction {self} was already defined; change it with PUT and If-Match"),
+        }
+    }
+}
+
+/// A change of an aggregate made against the version the client saw: the aggregate's own
+/// key with the version (`location:main:5`).
+impl<I: AggregateId + PathId> AggregateId for Versioned<I> {
+    fn natural_key(&self) -> String {
+        format!("{}:{}", self.id.natural_key(), self.version)
+    }
+
+    fn aggregate(&self) -> AggregateRef {
+        self.id.aggregate()
     }
 
     fn exists(&self, history: &[StoredEvent]) -> ApiError {
-        self.location.exists(history)
+        self.id.exists(history)
     }
 }
 

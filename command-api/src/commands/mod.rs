@@ -18,6 +18,7 @@
 //! - [`catalog`]: `register`, `update`, `change_price`, `discontinue`, and a product's
 //!   folded `state`.
 //! - [`locations`]: `open`, `update`, `close`, and a location's folded `state`.
+//! - [`taxes`]: `define`, `replace` a tax jurisdiction, and its folded `state`.
 
 pub mod catalog;
 pub mod command;
@@ -27,7 +28,8 @@ pub mod locations;
 pub mod meta;
 pub mod sales;
 pub mod target;
+pub mod taxes;
 
 pub use command::{AggregateId, Command, Decision, Fold, Method, Route};
 pub use meta::CommandMeta;
-pub use target::{LocationVersion, ProductVersion, Target};
+pub use target::{JurisdictionVersion, LocationVersion, PathId, ProductVersion, Target, Versioned};

@@ -5,13 +5,15 @@
 //! - [`SaleId`]: `{sale_id}` in the path; the fingerprint covers `(sale_id, body)`.
 //! - [`ProductVersion`]: `{sku}` in the path and the version in `If-Match`; the
 //!   fingerprint covers `(sku, version, body)`.
-//! - [`LocationVersion`]: `{location_id}` in the path and the version in `If-Match`; the
-//!   fingerprint covers `(location_id, version, body)`.
+//! - [`Versioned`]: an aggregate's id in the path (`{location_id}`,
+//!   `{jurisdiction_id}`) and the version in `If-Match`; the fingerprint covers
+//!   `(id, version, body)`.
 //!
 //! The fingerprint shapes are part of what is stored with every event: changing one would
 //! make retries of recorded commands look like new commands.
 
 use axum::extract::{FromRequestParts, Path};
+use events::tax::JurisdictionId;
 use events::{LocationId, SaleId, Sku};
 use serde::Serialize;
 
@@ -88,27 +90,59 @@ impl Target for ProductVersion {
     }
 }
 
-/// A location in the path and the version the client saw (`If-Match`).
+/// An id that a path carries as its one parameter.
+pub trait PathId: Serialize + Clone + Send + Sync + 'static {
+    /// The path parameter's name.
+    const PARAM: &'static str;
+
+    /// Checks the parameter.
+    fn from_path(raw: String) -> Result<Self, ApiError>;
+}
+
+impl PathId for LocationId {
+    const PARAM: &'static str = "location_id";
+
+    fn from_path(raw: String) -> Result<Self, ApiError> {
+        LocationId::parse(raw).map_err(|err| ApiError::invalid(Self::PARAM, err.to_string()))
+    }
+}
+
+impl PathId for JurisdictionId {
+    const PARAM: &'static str = "jurisdiction_id";
+
+    fn from_path(raw: String) -> Result<Self, ApiError> {
+        JurisdictionId::parse(raw).map_err(|err| ApiError::invalid(Self::PARAM, err.to_string()))
+    }
+}
+
+/// An aggregate in the path and the version the client saw (`If-Match`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocationVersion {
-    /// The location.
-    pub location: LocationId,
+pub struct Versioned<I> {
+    /// The aggregate.
+    pub id: I,
     /// The version (stream sequence of its last event) the change was made against.
     pub version: u64,
 }
 
-impl Target for LocationVersion {
+/// A location and the version the change was made against.
+pub type LocationVersion = Versioned<LocationId>;
+/// A tax jurisdiction and the version the change was made against.
+pub type JurisdictionVersion = Versioned<JurisdictionId>;
+
+impl<I: PathId> Target for Versioned<I> {
     type Raw = (IfMatch, Path<String>);
-    const PATH_PARAMS: &'static [&'static str] = &["location_id"];
+    const PATH_PARAMS: &'static [&'static str] = &[I::PARAM];
     const IF_MATCH: bool = true;
 
     fn parse((IfMatch(version), Path(raw)): Self::Raw) -> Result<Self, ApiError> {
-        let location = LocationId::parse(raw).map_err(|err| ApiError::invalid("location_id", err.to_string()))?;
-        Ok(Self { location, version })
+        Ok(Self {
+            id: I::from_path(raw)?,
+            version,
+        })
     }
 
     fn keyed<'a, B: Serialize>(&'a self, body: &'a B) -> impl Serialize + 'a {
-        (&self.location, self.version, body)
+        (&self.id, self.version, body)
     }
 }
 

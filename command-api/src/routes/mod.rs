@@ -11,6 +11,8 @@
 //! - [`inventory`]: receipts, adjustments, counts, transfers; stock levels and transactions.
 //! - [`catalog`]: register, update, reprice and discontinue products; search and read them.
 //! - [`locations`]: open, update and close locations; list and read them.
+//! - [`taxes`]: define and replace tax jurisdictions; read one.
+//! - [`pricing`]: quote a basket.
 //! - [`reports`]: the daily Z report and top products (JSON or CSV).
 //! - [`auth`]: signup, verification, login, refresh, logout.
 //! - [`users`]: user management (admins).
@@ -27,8 +29,10 @@ pub mod inventory;
 pub mod locations;
 pub mod metrics;
 pub mod openapi;
+pub mod pricing;
 pub mod reports;
 pub mod sales;
+pub mod taxes;
 pub mod users;
 
 pub use accepted::Accepted;
@@ -44,6 +48,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(inventory::router())
         .merge(catalog::router())
         .merge(locations::router())
+        .merge(taxes::router())
+        .merge(pricing::router())
         .merge(reports::router())
         .merge(auth::router())
         .merge(users::router())

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::Sku;
 use crate::money::Money;
+use crate::tax::Container;
 
 /// A legal minimum age to buy a product (alcohol, tobacco).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -33,6 +34,10 @@ pub struct ProductDetails {
     /// Stock level at or below which the product is flagged for reordering.
     #[serde(default)]
     pub reorder_point: Option<i64>,
+    /// What one sold item comes in (for deposits and per-container or per-litre taxes);
+    /// absent on products registered before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container>,
 }
 
 /// A product entered the catalog.

@@ -9,12 +9,14 @@
 //! - [`inventory`]: stock received, adjusted, counted, transferred.
 //! - [`locations`]: stores opened, changed, closed.
 //! - [`sales`]: sales completed, voided, refunded.
+//! - [`taxes`]: tax jurisdictions configured.
 //! - [`users`]: users joined, changed role, deactivated.
 
 pub mod catalog;
 pub mod inventory;
 pub mod locations;
 pub mod sales;
+pub mod taxes;
 pub mod users;
 
 use std::fmt;
@@ -28,6 +30,7 @@ pub use sales::{
     AgeVerification, AgeVerificationMethod, RefundLine, SaleCompleted, SaleLine, SaleRefunded, SaleVoided, Tender,
     TenderKind,
 };
+pub use taxes::TaxJurisdictionSet;
 pub use users::{UserDeactivated, UserJoined, UserRoleChanged};
 
 use crate::aggregate::AggregateRef;
@@ -160,6 +163,7 @@ events! {
     LocationOpened(LocationOpened) = version 1, aggregate |e: &LocationOpened| AggregateRef::location(&e.location_id);
     LocationUpdated(LocationUpdated) = version 1, aggregate |e: &LocationUpdated| AggregateRef::location(&e.location_id);
     LocationClosed(LocationClosed) = version 1, aggregate |e: &LocationClosed| AggregateRef::location(&e.location_id);
+    TaxJurisdictionSet(TaxJurisdictionSet) = version 1, aggregate |e: &TaxJurisdictionSet| AggregateRef::jurisdiction(&e.jurisdiction.id);
 }
 
 impl fmt::Display for EventType {

@@ -8,13 +8,16 @@
 //!   [`JurisdictionId`], [`ContainerType`].
 //! - [`jurisdiction`]: a [`Jurisdiction`]'s taxes ([`TaxDefinition`] with dated
 //!   [`TaxVersion`]s of a [`TaxRate`]), deposits ([`DepositRule`]) and its validation.
+//! - [`container`]: [`Container`], what an item is sold in (type, volume, units).
 //! - [`rounding`]: the [`Rounding`] rule and the exact integer division and
 //!   largest-remainder split it is applied with.
 
+pub mod container;
 pub mod jurisdiction;
 pub mod rounding;
 pub mod slug;
 
+pub use container::Container;
 pub use jurisdiction::{
     DepositRule, DepositVersion, Jurisdiction, JurisdictionError, MAX_RATE_PPM, MILLION, TaxDefinition, TaxRate,
     TaxVersion,

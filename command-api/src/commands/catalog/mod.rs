@@ -25,6 +25,7 @@ pub use state::ProductState;
 pub use update::UpdateProduct;
 
 use events::event::{AgeRestriction, ProductDetails};
+use events::tax::Container;
 use events::{Money, Sku};
 use eventstore::Expected;
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,10 @@ pub struct ProductDetailsInput {
     /// Stock level at which to reorder (>= 0).
     #[serde(default)]
     pub reorder_point: Option<i64>,
+    /// What one sold item comes in: container type, volume in ml, containers per item (6
+    /// for a six-pack). Deposits and per-container or per-litre taxes need it.
+    #[serde(default)]
+    pub container: Option<Container>,
 }
 
 /// Checks the details and builds them as the events carry them.
@@ -89,6 +94,17 @@ pub fn details(input: &ProductDetailsInput) -> Result<ProductDetails, ApiError> 
             format!("must be between 0 and {}", fields::MAX_QUANTITY),
         ));
     }
+    if let Some(container) = &input.container {
+        if !(1..=100_000).contains(&container.volume_ml) {
+            return Err(ApiError::invalid(
+                "details.container.volume_ml",
+                "must be 1 to 100000 ml",
+            ));
+        }
+        if !(1..=1_000).contains(&container.units) {
+            return Err(ApiError::invalid("details.container.units", "must be 1 to 1000"));
+        }
+    }
     Ok(ProductDetails {
         name: input.name.clone(),
         category: input.category.clone(),
@@ -96,6 +112,7 @@ pub fn details(input: &ProductDetailsInput) -> Result<ProductDetails, ApiError> 
         barcodes: input.barcodes.clone(),
         age_restriction: input.minimum_age.map(|minimum_age| AgeRestriction { minimum_age }),
         reorder_point: input.reorder_point,
+        container: input.container.clone(),
     })
 }
 
@@ -140,9 +157,10 @@ pub fn expect_version(target: &ProductVersion, state: &ProductState) -> Result<E
     Ok(Expected::LastSequence(target.version))
 }
 
-/// After any catalog command: forget the product's cached age restriction.
+/// After any catalog command: forget what is cached about the product.
 pub async fn invalidate(app: &AppState, meta: &CommandMeta, sku: &Sku) {
     app.catalog.invalidate(&meta.context.tenant, sku).await;
+    app.products.invalidate(&meta.context.tenant, sku).await;
 }
 
 #[cfg(test)]
@@ -157,6 +175,7 @@ mod tests {
             barcodes: vec!["082184090466".into()],
             minimum_age: Some(21),
             reorder_point: Some(6),
+            container: None,
         }
     }
 

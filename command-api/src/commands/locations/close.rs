@@ -61,7 +61,7 @@ impl Command for CloseLocation {
     }
 
     async fn recorded(&self, app: &AppState, target: &LocationVersion, meta: &CommandMeta) {
-        invalidate(app, meta, &target.location).await;
+        invalidate(app, meta, &target.id).await;
     }
 }
 
@@ -76,9 +76,9 @@ pub fn close(
     context.check_tenant(command.tenant_id.as_deref())?;
     fields::text("reason", &command.reason)?;
     fields::occurred_at(command.occurred_at, now)?;
-    existing(&target.location, state)?;
+    existing(&target.id, state)?;
     Ok(LocationClosed {
-        location_id: target.location.clone(),
+        location_id: target.id.clone(),
         reason: command.reason.clone(),
     })
 }

@@ -1,7 +1,7 @@
 //! Location commands (admin): open, update, close a store or warehouse.
 //!
 //! Every command that names a location (sales, refunds, stock movements) checks it through
-//! [`crate::locations::LocationDirectory`]: an unknown location or one closed before the
+//! [`crate::folded::Folded`]: an unknown location or one closed before the
 //! command happened is a 422. Sales take their business day from the location here, so
 //! the projector never needs to know a time zone.
 //!
@@ -154,7 +154,7 @@ pub fn expect_version(target: &LocationVersion, state: &LocationState) -> Result
     if !state.exists() {
         return Err(ApiError::NotFound {
             resource: "location",
-            id: target.location.to_string(),
+            id: target.id.to_string(),
         });
     }
     if state.version != target.version {

@@ -61,7 +61,7 @@ impl Command for UpdateLocation {
     }
 
     async fn recorded(&self, app: &AppState, target: &LocationVersion, meta: &CommandMeta) {
-        invalidate(app, meta, &target.location).await;
+        invalidate(app, meta, &target.id).await;
     }
 }
 
@@ -75,7 +75,7 @@ pub fn update(
 ) -> Result<LocationUpdated, ApiError> {
     context.check_tenant(command.tenant_id.as_deref())?;
     fields::occurred_at(command.occurred_at, now)?;
-    existing(&target.location, state)?;
+    existing(&target.id, state)?;
     let details = details(&command.details)?;
     if let Some(current) = &state.details
         && current.currency != details.currency
@@ -89,7 +89,7 @@ pub fn update(
         ));
     }
     Ok(LocationUpdated {
-        location_id: target.location.clone(),
+        location_id: target.id.clone(),
         details,
     })
 }
