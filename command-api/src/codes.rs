@@ -109,6 +109,8 @@ catalogue! {
     Unavailable = "unavailable" => SERVICE_UNAVAILABLE,
     /// The read model has not reached `min_sequence` yet; retry after `Retry-After`.
     ProjectionBehind = "projection_behind" => SERVICE_UNAVAILABLE,
+    /// The server is checking as many passwords as it may at once; retry after `Retry-After`.
+    Overloaded = "overloaded" => SERVICE_UNAVAILABLE,
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -153,6 +153,16 @@ pub struct Config {
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
 
+    /// Password hashes and checks (argon2id: tens of milliseconds of a core and 19 MiB
+    /// each) run at the same time, on the blocking pool; 0 means one per core.
+    #[arg(long, env = "PASSWORD_HASH_WORKERS", default_value_t = 0)]
+    pub password_hash_workers: usize,
+
+    /// Requests that may wait for a password-hashing slot; past them signup, login and
+    /// the other password routes answer 503 `overloaded` with `Retry-After` at once.
+    #[arg(long, env = "PASSWORD_HASH_QUEUE", default_value_t = 32)]
+    pub password_hash_queue: usize,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]
     pub body_limit_bytes: usize,

@@ -134,6 +134,11 @@ pub enum ApiError {
         /// Where the tenant's projection is.
         current: u64,
     },
+    /// 503 Service Unavailable: every password-hashing slot and its short queue are taken
+    /// (`PASSWORD_HASH_WORKERS`, `PASSWORD_HASH_QUEUE`); nothing was done, retry after
+    /// `Retry-After`.
+    #[error("too many password checks in progress; retry shortly")]
+    Overloaded,
     /// 500 Internal Server Error: a bug or an unexpected server answer.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -174,6 +179,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             ApiError::Unavailable(_) => ErrorCode::Unavailable,
             ApiError::ProjectionBehind { .. } => ErrorCode::ProjectionBehind,
+            ApiError::Overloaded => ErrorCode::Overloaded,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -245,7 +251,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static(r#"Bearer realm="tillstream", error="invalid_token""#),
                 );
             }
-            ApiError::Unavailable(_) | ApiError::ProjectionBehind { .. } => {
+            ApiError::Unavailable(_) | ApiError::ProjectionBehind { .. } | ApiError::Overloaded => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
             }
             ApiError::TooManyAttempts { retry_after_secs } => {

@@ -16,7 +16,7 @@ use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::identity::{self, Identity, IdentityStore, Mailer, RateLimiter, TokenIssuer};
+use crate::identity::{self, Identity, IdentityStore, Mailer, PasswordHashing, RateLimiter, TokenIssuer};
 use crate::routes;
 use crate::state::{AppState, Shared};
 use tenantdb::TenantDatabases;
@@ -144,6 +144,7 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
         store,
         mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, databases.main_database())?,
         issuer: TokenIssuer::from_config(config),
+        hashing: PasswordHashing::new(config.password_hash_workers, config.password_hash_queue),
         limiter: RateLimiter::new(
             config.login_attempts_per_email,
             config.login_attempts_per_address,

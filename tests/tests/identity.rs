@@ -402,3 +402,54 @@ async fn admins_manage_users_cashiers_cannot_and_deactivation_stops_refresh() ->
     db.drop().await?;
     app.stream.delete().await
 }
+
+#[tokio::test]
+async fn password_work_runs_off_the_runtime_and_past_its_bound_answers_503_with_retry_after() -> anyhow::Result<()> {
+    // One hashing slot and one waiting place: a burst of logins must be refused, not queued
+    // without bound, while other requests stay fast.
+    let app = CommandApp::spawn_with(|c| {
+        c.password_hash_workers = 1;
+        c.password_hash_queue = 1;
+    })
+    .await?;
+    let logins = futures::future::join_all((0..16).map(|_| {
+        let body = json!({"email": unique_email("burst"), "password": PASSWORD});
+        let app = &app;
+        async move { post(app, "/v1/auth/login", &body).await }
+    }));
+    let health = async {
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let started = std::time::Instant::now();
+            let reply = app.get("/health").await?;
+            assert_eq!(reply.status, 200);
+            times.push(started.elapsed());
+        }
+        times.sort();
+        anyhow::Ok(times)
+    };
+    let (replies, health) = tokio::join!(logins, health);
+    let replies = replies.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    let health = health?;
+    let refused: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
+    assert!(
+        !refused.is_empty(),
+        "16 logins on 1 slot + 1 place: some must be refused"
+    );
+    for reply in &refused {
+        assert_eq!(reply.code(), "overloaded", "{}", reply.body);
+        assert!(reply.header("retry-after").is_some());
+    }
+    assert!(
+        replies.iter().all(|r| r.status == 503 || r.status == 401),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let median = health[health.len() / 2];
+    eprintln!(
+        "/health during the burst: median {median:?}, worst {:?}",
+        health[health.len() - 1]
+    );
+    assert!(median < Duration::from_millis(100), "/health median {median:?}");
+    app.stream.delete().await
+}

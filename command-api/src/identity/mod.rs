@@ -9,6 +9,7 @@
 //! # Layout
 //! - [`email`]: email normalization and checks.
 //! - [`password`]: the password policy and argon2 hashing.
+//! - [`hashing`]: [`PasswordHashing`], argon2 work on the blocking pool, bounded.
 //! - [`secrets`]: random tokens and their keyed hashes (only hashes are stored).
 //! - [`mailer`]: sending mail through SMTP, or into the development outbox.
 //! - [`store`]: the shared database's identity collections.
@@ -16,6 +17,7 @@
 //! - [`issuer`]: signing access tokens.
 
 pub mod email;
+pub mod hashing;
 pub mod issuer;
 pub mod mailer;
 pub mod password;
@@ -23,6 +25,7 @@ pub mod rate_limit;
 pub mod secrets;
 pub mod store;
 
+pub use hashing::PasswordHashing;
 pub use issuer::TokenIssuer;
 pub use mailer::Mailer;
 pub use rate_limit::RateLimiter;
@@ -38,6 +41,8 @@ pub struct Identity {
     pub mailer: Mailer,
     /// Signs access tokens.
     pub issuer: TokenIssuer,
+    /// Hashes and checks passwords off the async runtime, bounded.
+    pub hashing: PasswordHashing,
     /// Login attempt budgets.
     pub limiter: RateLimiter,
     /// Key of the keyed hashes of verification and refresh tokens (`JWT_REFRESH_SECRET`).

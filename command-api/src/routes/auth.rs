@@ -142,7 +142,7 @@ async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupR
         organization_name: request.organization_name.trim().to_owned(),
         admin_name: request.admin_name.trim().to_owned(),
         email: email.clone(),
-        password_hash: password::hash(&request.password)?,
+        password_hash: identity.hashing.hash(request.password.clone()).await?,
         token_hash: secrets::keyed_hash(&identity.token_key, &token),
         expires_at: now + chrono::Duration::from_std(identity.verification_ttl).unwrap_or_default(),
         verified_at: None,
@@ -346,14 +346,10 @@ async fn login(
         return Err(too_many(retry_after));
     }
     let user = identity.store.user_by_email(&email).await?;
-    let hash = user
-        .as_ref()
-        .map_or(password::decoy(), |u| u.password_hash.as_str())
-        .to_owned();
-    let candidate = request.password.clone();
-    let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check: {e}")))?;
+    let matches = identity
+        .hashing
+        .verify(request.password.clone(), user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
     let Some(user) = user.filter(|u| matches && u.active) else {
         return Err(invalid_credentials());
     };

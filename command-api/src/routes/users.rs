@@ -127,7 +127,7 @@ async fn create_user(
                 email,
                 name: request.name.trim().to_owned(),
                 role: request.role.to_string(),
-                password_hash: password::hash(&request.password)?,
+                password_hash: state.identity.hashing.hash(request.password.clone()).await?,
                 active: true,
                 created_at: Utc::now(),
             };
