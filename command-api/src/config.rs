@@ -153,6 +153,25 @@ pub struct Config {
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
 
+    /// Signups (each mails someone) allowed per email address per `SIGNUP_WINDOW_SECS`,
+    /// counted by every replica together.
+    #[arg(long, env = "SIGNUP_ATTEMPTS_PER_EMAIL", default_value_t = 3)]
+    pub signup_attempts_per_email: u32,
+
+    /// Signups allowed per client address (IPv6: per /64) per `SIGNUP_WINDOW_SECS`.
+    #[arg(long, env = "SIGNUP_ATTEMPTS_PER_ADDRESS", default_value_t = 20)]
+    pub signup_attempts_per_address: u32,
+
+    /// The signup rate-limit window, seconds.
+    #[arg(long, env = "SIGNUP_WINDOW_SECS", default_value_t = 3600)]
+    pub signup_window_secs: u64,
+
+    /// Addresses of load balancers in front of the API, comma-separated. From them, the
+    /// client address (for per-address limits) is the right-most `X-Forwarded-For` entry
+    /// that is not one of them; from anyone else the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Password hashes and checks (argon2id: tens of milliseconds of a core and 19 MiB
     /// each) run at the same time, on the blocking pool; 0 means one per core.
     #[arg(long, env = "PASSWORD_HASH_WORKERS", default_value_t = 0)]

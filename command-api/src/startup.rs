@@ -16,7 +16,9 @@ use crate::auth::JwtKeys;
 use crate::catalog_ages::CatalogAges;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::identity::{self, Identity, IdentityStore, Mailer, PasswordHashing, RateLimiter, TokenIssuer};
+use crate::identity::{
+    self, Identity, IdentityStore, Limit, Mailer, PasswordHashing, RateLimiter, Throttle, TokenIssuer,
+};
 use crate::routes;
 use crate::state::{AppState, Shared};
 use tenantdb::TenantDatabases;
@@ -140,6 +142,11 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
         None => identity::secrets::keyed_hash(config.jwt_secret.expose_secret().as_bytes(), "refresh-token-key")
             .into_bytes(),
     };
+    let throttle = Throttle::new(&databases.main_database(), &token_key);
+    if let Err(err) = throttle.ensure_indexes().await {
+        tracing::warn!(error = %err, "cannot create the rate-limit index yet");
+    }
+    let signup_window = std::time::Duration::from_secs(config.signup_window_secs);
     Ok(Identity {
         store,
         mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, databases.main_database())?,
@@ -150,6 +157,16 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
             config.login_attempts_per_address,
             std::time::Duration::from_secs(config.login_window_secs),
         ),
+        throttle,
+        signup_per_email: Limit {
+            attempts: config.signup_attempts_per_email,
+            window: signup_window,
+        },
+        signup_per_address: Limit {
+            attempts: config.signup_attempts_per_address,
+            window: signup_window,
+        },
+        trusted_proxies: config.trusted_proxies.clone(),
         token_key,
         public_url: config.public_url.trim_end_matches('/').to_owned(),
         refresh_ttl: std::time::Duration::from_secs(config.refresh_token_ttl_secs),

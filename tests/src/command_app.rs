@@ -74,8 +74,13 @@ impl CommandApp {
         config.verification_ttl_secs = 3600;
         config.smtp_url = None;
         config.mail_from = "tillstream <no-reply@tillstream.test>".to_owned();
-        // Every test client comes from 127.0.0.1; only the per-email limit is under test.
+        // Every test client comes from 127.0.0.1, and per-address counters live in the
+        // shared database for every test: budgets per address are large. A test of a
+        // per-address limit names its own address in `X-Forwarded-For`, which the app
+        // believes from 127.0.0.1.
         config.login_attempts_per_address = 1000;
+        config.signup_attempts_per_address = 100_000;
+        config.trusted_proxies = vec![std::net::IpAddr::from([127, 0, 0, 1])];
         // The body-limit test sends 200 KiB, which must be over the limit.
         config.body_limit_bytes = 64 * 1024;
         config.catalog_cache_capacity = 10_000;

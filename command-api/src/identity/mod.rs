@@ -14,8 +14,11 @@
 //! - [`mailer`]: sending mail through SMTP, or into the development outbox.
 //! - [`store`]: the shared database's identity collections.
 //! - [`rate_limit`]: login attempts per email and per client address.
+//! - [`throttle`]: [`Throttle`], attempt counters and backoff in the shared database.
+//! - [`client`]: [`client::ClientAddress`], the client's address behind trusted proxies.
 //! - [`issuer`]: signing access tokens.
 
+pub mod client;
 pub mod email;
 pub mod hashing;
 pub mod issuer;
@@ -24,12 +27,14 @@ pub mod password;
 pub mod rate_limit;
 pub mod secrets;
 pub mod store;
+pub mod throttle;
 
 pub use hashing::PasswordHashing;
 pub use issuer::TokenIssuer;
 pub use mailer::Mailer;
 pub use rate_limit::RateLimiter;
 pub use store::IdentityStore;
+pub use throttle::{Limit, Throttle};
 
 use std::time::Duration;
 
@@ -45,6 +50,14 @@ pub struct Identity {
     pub hashing: PasswordHashing,
     /// Login attempt budgets.
     pub limiter: RateLimiter,
+    /// Attempt counters and backoff shared by every replica.
+    pub throttle: Throttle,
+    /// Signups per normalized email.
+    pub signup_per_email: Limit,
+    /// Signups per client address.
+    pub signup_per_address: Limit,
+    /// Load balancers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Key of the keyed hashes of verification and refresh tokens (`JWT_REFRESH_SECRET`).
     pub token_key: Vec<u8>,
     /// Base URL put in verification links.

@@ -22,7 +22,9 @@ use crate::commands::{CommandMeta, fields};
 use crate::error::ApiError;
 use crate::execute;
 use crate::extract::ApiJson;
+use crate::identity::client::ClientAddress;
 use crate::identity::store::{PendingOrganization, RefreshRecord, UserRecord, is_duplicate};
+use crate::identity::throttle::Kind;
 use crate::identity::{Identity, email, password, secrets};
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -117,21 +119,45 @@ fn token_error(code: crate::codes::ErrorCode, message: &str) -> ApiError {
     }
 }
 
-/// Register an organization; a verification link is mailed to the admin.
+/// Register an organization. The answer is the same whatever the email: a mail goes to
+/// the address, with a verification link for a new one, or saying that it has an account.
 #[utoipa::path(post, path = "/v1/auth/signup", tag = "identity", request_body = SignupRequest,
-    responses((status = 202, description = "Verification mail sent"), (status = 409, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 202, body = SignupAccepted, description = "A mail is on its way to the address"), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "Too many signups for this email or from this address; see Retry-After"), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "signup", skip_all)]
-async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupRequest>) -> Result<Response, ApiError> {
+async fn signup(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    ApiJson(request): ApiJson<SignupRequest>,
+) -> Result<Response, ApiError> {
     let identity = &state.identity;
     fields::text("organization_name", &request.organization_name)?;
     fields::text("admin_name", &request.admin_name)?;
     let email = email::normalize("email", &request.email)?;
     password::check("password", &request.password, &email)?;
+    let throttle = &identity.throttle;
+    throttle
+        .spend(&[
+            (throttle.key(Kind::SignupEmail, &[&email]), identity.signup_per_email),
+            (
+                throttle.key(Kind::SignupAddress, &[&client.bucket()]),
+                identity.signup_per_address,
+            ),
+        ])
+        .await
+        .inspect_err(|_| tracing::warn!(client = %client.bucket(), "signup rate limit reached"))?;
+    // Hashed whatever happens next, so an existing account does not answer faster.
+    let password_hash = identity.hashing.hash(request.password.clone()).await?;
     if identity.store.user_by_email(&email).await?.is_some() {
-        return Err(ApiError::StateConflict {
-            code: ErrorCode::EmailTaken,
-            message: "an account with this email exists".to_owned(),
-        });
+        let body = format!(
+            "Someone, perhaps you, asked to open a tillstream organization with this address.\n\n\
+             This address already has an account. Log in, or reset your password at\n\
+             {}/reset-password if you have forgotten it.\n\n\
+             If it was not you, ignore this mail: nothing has changed.\n",
+            identity.public_url
+        );
+        identity.mailer.send(&email, "Your tillstream account", &body).await?;
+        tracing::info!("signup for an address that has an account: told the address");
+        return Ok(SignupAccepted::response());
     }
     let token = secrets::random_token();
     let now = Utc::now();
@@ -142,29 +168,19 @@ async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupR
         organization_name: request.organization_name.trim().to_owned(),
         admin_name: request.admin_name.trim().to_owned(),
         email: email.clone(),
-        password_hash: identity.hashing.hash(request.password.clone()).await?,
+        password_hash,
         token_hash: secrets::keyed_hash(&identity.token_key, &token),
         expires_at: now + chrono::Duration::from_std(identity.verification_ttl).unwrap_or_default(),
         verified_at: None,
     };
-    match identity.store.pending().insert_one(&pending).await {
-        Ok(_) => {}
-        Err(err) if is_duplicate(&err) => {
-            // An expired, unverified signup gives way to a new one; a live one does not.
-            let removed = identity
-                .store
-                .pending()
-                .delete_one(doc! {"email": &email, "verified_at": null, "expires_at": {"$lt": bson::DateTime::from_chrono(now)}})
-                .await?;
-            if removed.deleted_count == 0 {
-                return Err(ApiError::StateConflict {
-                    code: ErrorCode::EmailTaken,
-                    message: "a signup with this email is awaiting verification".to_owned(),
-                });
-            }
-            identity.store.pending().insert_one(&pending).await?;
+    // A newer signup replaces an older one for the same address (its link stops working).
+    for attempt in 0..2 {
+        identity.store.pending().delete_many(doc! {"email": &email}).await?;
+        match identity.store.pending().insert_one(&pending).await {
+            Ok(_) => break,
+            Err(err) if is_duplicate(&err) && attempt == 0 => continue,
+            Err(err) => return Err(ApiError::from(err)),
         }
-        Err(err) => return Err(ApiError::from(err)),
     }
     let link = format!("{}/verify?token={token}", identity.public_url);
     let body = format!(
@@ -178,7 +194,26 @@ async fn signup(State(state): State<AppState>, ApiJson(request): ApiJson<SignupR
         .send(&email, "Confirm your tillstream account", &body)
         .await?;
     tracing::info!(organization_id = %pending.organization_id, "signup awaiting verification");
-    Ok((StatusCode::ACCEPTED, Json(json!({"status": "verification_sent"}))).into_response())
+    Ok(SignupAccepted::response())
+}
+
+/// The answer to every accepted signup, whatever the address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupAccepted {
+    /// Always `verification_sent`: a mail is on its way to the address.
+    pub status: &'static str,
+}
+
+impl SignupAccepted {
+    fn response() -> Response {
+        (
+            StatusCode::ACCEPTED,
+            Json(SignupAccepted {
+                status: "verification_sent",
+            }),
+        )
+            .into_response()
+    }
 }
 
 /// Confirm the email: creates the organization, its admin and its tenant database.
