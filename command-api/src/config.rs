@@ -141,15 +141,22 @@ pub struct Config {
     #[arg(long, env = "PUBLIC_URL", default_value = "http://localhost:8080")]
     pub public_url: String,
 
-    /// Login attempts allowed per email per window.
-    #[arg(long, env = "LOGIN_ATTEMPTS_PER_EMAIL", default_value_t = 10)]
-    pub login_attempts_per_email: u32,
+    /// Failed logins of one (email, client address) pair before it must wait between
+    /// attempts: 1 s after this many, then 2 s, 4 s, ... The same email from another
+    /// address is not slowed down, so nobody can lock a user out from elsewhere.
+    #[arg(long, env = "LOGIN_FREE_ATTEMPTS", default_value_t = 5)]
+    pub login_free_attempts: u32,
 
-    /// Login attempts allowed per client address per window.
+    /// Longest wait between two login attempts of one (email, address) pair, seconds.
+    #[arg(long, env = "LOGIN_BACKOFF_MAX_SECS", default_value_t = 900)]
+    pub login_backoff_max_secs: u64,
+
+    /// Failed logins allowed per client address (IPv6: per /64), whatever the email, per
+    /// `LOGIN_WINDOW_SECS`; then the address waits for the window's end.
     #[arg(long, env = "LOGIN_ATTEMPTS_PER_ADDRESS", default_value_t = 100)]
     pub login_attempts_per_address: u32,
 
-    /// The login rate-limit window, seconds.
+    /// How long failed logins are remembered, seconds.
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
 

@@ -74,6 +74,20 @@ pub enum ApiError {
         /// Which check failed (for the log).
         reason: String,
     },
+    /// 401 Unauthorized: login with a wrong email or password. Which of the two is not
+    /// said; the reason is logged.
+    #[error("the email or the password is wrong")]
+    InvalidCredentials {
+        /// What failed (for the log).
+        reason: &'static str,
+    },
+    /// 401 Unauthorized: a refresh token that is unknown, expired, revoked or used. The
+    /// reason is logged.
+    #[error("the refresh token is not valid; log in again")]
+    InvalidRefreshToken {
+        /// What failed (for the log).
+        reason: &'static str,
+    },
     /// 403 Forbidden: the user's role is too low for the command.
     #[error("requires role {required} or higher")]
     Forbidden {
@@ -153,6 +167,13 @@ impl ApiError {
         }
     }
 
+    /// A 429 telling the client to wait `wait` (rounded up to whole seconds, at least 1).
+    pub fn too_many(wait: std::time::Duration) -> Self {
+        ApiError::TooManyAttempts {
+            retry_after_secs: wait.as_millis().div_ceil(1000).max(1).try_into().unwrap_or(u64::MAX),
+        }
+    }
+
     /// The HTTP status (the catalogue's, for this error's code).
     pub fn status(&self) -> StatusCode {
         self.code().status()
@@ -169,6 +190,8 @@ impl ApiError {
             ApiError::UnknownField { .. } => ErrorCode::UnknownField,
             ApiError::InvalidField { .. } => ErrorCode::InvalidField,
             ApiError::Unauthorized { .. } => ErrorCode::Unauthorized,
+            ApiError::InvalidCredentials { .. } => ErrorCode::InvalidCredentials,
+            ApiError::InvalidRefreshToken { .. } => ErrorCode::InvalidRefreshToken,
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::TenantMismatch => ErrorCode::TenantMismatch,
             ApiError::NotFound { .. } => ErrorCode::NotFound,
@@ -216,6 +239,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unauthorized { reason } => {
                 tracing::info!(%reason, "request not authenticated")
+            }
+            ApiError::InvalidCredentials { reason } | ApiError::InvalidRefreshToken { reason } => {
+                tracing::info!(%reason, "credentials refused")
             }
             _ => tracing::debug!(code = self.code().as_str(), error = %self, "request refused"),
         }

@@ -17,7 +17,7 @@ use crate::catalog_ages::CatalogAges;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{
-    self, Identity, IdentityStore, Limit, Mailer, PasswordHashing, RateLimiter, Throttle, TokenIssuer,
+    self, Identity, IdentityStore, Limit, LoginPolicy, Mailer, PasswordHashing, Throttle, TokenIssuer,
 };
 use crate::routes;
 use crate::state::{AppState, Shared};
@@ -152,11 +152,12 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
         mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, databases.main_database())?,
         issuer: TokenIssuer::from_config(config),
         hashing: PasswordHashing::new(config.password_hash_workers, config.password_hash_queue),
-        limiter: RateLimiter::new(
-            config.login_attempts_per_email,
-            config.login_attempts_per_address,
-            std::time::Duration::from_secs(config.login_window_secs),
-        ),
+        login: LoginPolicy {
+            free_attempts: config.login_free_attempts,
+            max_backoff: std::time::Duration::from_secs(config.login_backoff_max_secs),
+            per_address: config.login_attempts_per_address,
+            window: std::time::Duration::from_secs(config.login_window_secs),
+        },
         throttle,
         signup_per_email: Limit {
             attempts: config.signup_attempts_per_email,

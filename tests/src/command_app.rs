@@ -78,7 +78,7 @@ impl CommandApp {
         // shared database for every test: budgets per address are large. A test of a
         // per-address limit names its own address in `X-Forwarded-For`, which the app
         // believes from 127.0.0.1.
-        config.login_attempts_per_address = 1000;
+        config.login_attempts_per_address = 100_000;
         config.signup_attempts_per_address = 100_000;
         config.trusted_proxies = vec![std::net::IpAddr::from([127, 0, 0, 1])];
         // The body-limit test sends 200 KiB, which must be over the limit.

@@ -128,7 +128,7 @@ async fn signup_verify_login_then_sell_and_see_the_sale() -> anyhow::Result<()> 
 
 #[tokio::test]
 async fn every_identity_error_is_a_clear_4xx() -> anyhow::Result<()> {
-    let app = CommandApp::spawn_with(|c| c.login_attempts_per_email = 3).await?;
+    let app = CommandApp::spawn_with(|c| c.login_free_attempts = 3).await?;
     let email = unique_email("errors");
     let base = json!({"organization_name": "Shop", "admin_name": "Bo", "email": email, "password": PASSWORD});
     let with = |field: &str, value: Value| {
@@ -192,6 +192,12 @@ async fn every_identity_error_is_a_clear_4xx() -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!((wrong_password.status, unknown_email.status), (401, 401));
+    assert_eq!(wrong_password.code(), "invalid_credentials", "{}", wrong_password.body);
+    assert!(
+        !wrong_password.body.to_string().contains("bearer"),
+        "a login failure is not about bearer tokens: {}",
+        wrong_password.body
+    );
     assert_eq!(
         wrong_password.body, unknown_email.body,
         "unknown email and wrong password must be indistinguishable"
@@ -200,7 +206,7 @@ async fn every_identity_error_is_a_clear_4xx() -> anyhow::Result<()> {
         post(&app, "/v1/auth/login", &json!({"email": email})).await?.status,
         422
     );
-    // Three attempts per email in this app's window: the next one is refused even with the right password.
+    // Three failures of this email from this address: it must wait, even with the right password.
     let _ = post(
         &app,
         "/v1/auth/login",
@@ -567,6 +573,76 @@ async fn signups_are_limited_per_email_and_per_address_by_all_replicas_together(
     let over = post_from(&b, &address, "/v1/auth/signup", &signup_body(&unique_email("many"))).await?;
     assert_eq!((over.status, over.code()), (429, "too_many_attempts"), "{}", over.body);
     assert!(over.header("retry-after").is_some());
+    a.stream.delete().await?;
+    b.stream.delete().await
+}
+
+#[tokio::test]
+async fn failed_logins_slow_down_their_own_address_and_never_lock_the_user_out() -> anyhow::Result<()> {
+    let policy = |c: &mut command_api::Config| {
+        c.login_free_attempts = 3;
+        c.login_attempts_per_address = 6;
+    };
+    let (a, b) = (
+        CommandApp::spawn_with(policy).await?,
+        CommandApp::spawn_with(policy).await?,
+    );
+    let email = unique_email("victim");
+    organization(&a, &email).await?;
+    let wrong = json!({"email": email, "password": "Not-the-password-123"});
+    let right = json!({"email": email, "password": PASSWORD});
+
+    // Twelve wrong passwords from four addresses (more than the old per-email lockout).
+    let attackers: Vec<String> = (0..4).map(|_| unique_address()).collect();
+    for attacker in &attackers {
+        for _ in 0..3 {
+            let reply = post_from(&a, attacker, "/v1/auth/login", &wrong).await?;
+            assert_eq!(
+                (reply.status, reply.code()),
+                (401, "invalid_credentials"),
+                "{}",
+                reply.body
+            );
+        }
+        // The fourth try from the same address, on the other replica, must wait.
+        let blocked = post_from(&b, attacker, "/v1/auth/login", &right).await?;
+        assert_eq!(
+            (blocked.status, blocked.code()),
+            (429, "too_many_attempts"),
+            "{}",
+            blocked.body
+        );
+        assert_eq!(blocked.header("retry-after"), Some("1"));
+    }
+    // The user, from their own address, is not locked out.
+    let user = post_from(&b, &unique_address(), "/v1/auth/login", &right).await?;
+    assert_eq!(user.status, 200, "{}", user.body);
+
+    // The wait doubles: once the first second has passed, one more failure costs two.
+    let attacker = &attackers[0];
+    eventually("the first backoff to end", Duration::from_secs(5), || async {
+        let reply = post_from(&a, attacker, "/v1/auth/login", &wrong).await?;
+        Ok((reply.status == 401).then_some(()))
+    })
+    .await?;
+    let blocked = post_from(&a, attacker, "/v1/auth/login", &wrong).await?;
+    assert_eq!((blocked.status, blocked.header("retry-after")), (429, Some("2")));
+
+    // One address failing for many emails is stopped whatever the email.
+    let sprayer = unique_address();
+    for _ in 0..6 {
+        let guess = json!({"email": unique_email("spray"), "password": "Guess-password-123"});
+        assert_eq!(post_from(&a, &sprayer, "/v1/auth/login", &guess).await?.status, 401);
+    }
+    let stopped = post_from(&b, &sprayer, "/v1/auth/login", &right).await?;
+    assert_eq!(
+        (stopped.status, stopped.code()),
+        (429, "too_many_attempts"),
+        "{}",
+        stopped.body
+    );
+    let user = post_from(&a, &unique_address(), "/v1/auth/login", &right).await?;
+    assert_eq!(user.status, 200, "{}", user.body);
     a.stream.delete().await?;
     b.stream.delete().await
 }

@@ -13,7 +13,6 @@
 //! - [`secrets`]: random tokens and their keyed hashes (only hashes are stored).
 //! - [`mailer`]: sending mail through SMTP, or into the development outbox.
 //! - [`store`]: the shared database's identity collections.
-//! - [`rate_limit`]: login attempts per email and per client address.
 //! - [`throttle`]: [`Throttle`], attempt counters and backoff in the shared database.
 //! - [`client`]: [`client::ClientAddress`], the client's address behind trusted proxies.
 //! - [`issuer`]: signing access tokens.
@@ -24,7 +23,6 @@ pub mod hashing;
 pub mod issuer;
 pub mod mailer;
 pub mod password;
-pub mod rate_limit;
 pub mod secrets;
 pub mod store;
 pub mod throttle;
@@ -32,9 +30,8 @@ pub mod throttle;
 pub use hashing::PasswordHashing;
 pub use issuer::TokenIssuer;
 pub use mailer::Mailer;
-pub use rate_limit::RateLimiter;
 pub use store::IdentityStore;
-pub use throttle::{Limit, Throttle};
+pub use throttle::{Limit, LoginPolicy, Throttle};
 
 use std::time::Duration;
 
@@ -48,8 +45,8 @@ pub struct Identity {
     pub issuer: TokenIssuer,
     /// Hashes and checks passwords off the async runtime, bounded.
     pub hashing: PasswordHashing,
-    /// Login attempt budgets.
-    pub limiter: RateLimiter,
+    /// How failed logins are slowed down.
+    pub login: LoginPolicy,
     /// Attempt counters and backoff shared by every replica.
     pub throttle: Throttle,
     /// Signups per normalized email.

@@ -235,6 +235,30 @@ impl Throttle {
     }
 }
 
+/// How failed logins are slowed down.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginPolicy {
+    /// Failures of one (email, address) pair before it must wait.
+    pub free_attempts: u32,
+    /// Longest wait between two attempts of one pair.
+    pub max_backoff: Duration,
+    /// Failures from one address (any email) per window before it must wait for the
+    /// window's end.
+    pub per_address: u32,
+    /// How long failures are remembered.
+    pub window: Duration,
+}
+
+impl LoginPolicy {
+    /// The wait after the `failures`-th failure of a pair: none for the free attempts, then
+    /// 1 s, 2 s, 4 s, ... up to `max_backoff`.
+    pub fn backoff(&self, failures: u32) -> Option<Duration> {
+        let over = failures.checked_sub(self.free_attempts)?;
+        let seconds = 1u64.checked_shl(over.min(40)).unwrap_or(u64::MAX);
+        Some(Duration::from_secs(seconds).min(self.max_backoff))
+    }
+}
+
 /// A limit: at most `attempts` per `window`.
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
@@ -260,10 +284,26 @@ impl Throttle {
             .map(|(count, _)| count.remaining)
             .max();
         match over {
-            Some(wait) => Err(ApiError::TooManyAttempts {
-                retry_after_secs: wait.as_secs().max(1),
-            }),
+            Some(wait) => Err(ApiError::too_many(wait)),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_after_the_free_attempts_up_to_the_cap() {
+        let policy = LoginPolicy {
+            free_attempts: 5,
+            max_backoff: Duration::from_secs(900),
+            per_address: 100,
+            window: Duration::from_secs(900),
+        };
+        let waits: Vec<u64> = (1..=16).map(|n| policy.backoff(n).map_or(0, |d| d.as_secs())).collect();
+        assert_eq!(waits, [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]);
+        assert_eq!(policy.backoff(u32::MAX), Some(Duration::from_secs(900)));
     }
 }

@@ -1,9 +1,7 @@
 //! Signup, email verification, login, refresh and logout. These routes take no token.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bson::doc;
@@ -98,18 +96,6 @@ pub struct TokenPair {
     pub organization_id: String,
     /// The user's role.
     pub role: String,
-}
-
-fn too_many(retry_after: std::time::Duration) -> ApiError {
-    ApiError::TooManyAttempts {
-        retry_after_secs: retry_after.as_secs().max(1),
-    }
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::Unauthorized {
-        reason: "invalid credentials".to_owned(),
-    }
 }
 
 fn token_error(code: crate::codes::ErrorCode, message: &str) -> ApiError {
@@ -366,19 +352,29 @@ async fn issue_pair(identity: &Identity, user: &UserRecord, family_id: String) -
 }
 
 /// Log in with email and password.
+///
+/// Failures are counted per (email, client address) and per client address, by every
+/// replica together: after `LOGIN_FREE_ATTEMPTS` failures of one pair, that pair waits
+/// 1, 2, 4, ... seconds (up to `LOGIN_BACKOFF_MAX_SECS`) between attempts, while the same
+/// email from any other address is unaffected. An address with `LOGIN_ATTEMPTS_PER_ADDRESS`
+/// failures in `LOGIN_WINDOW_SECS` waits for the window to end.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "identity", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody, description = "invalid_credentials"), (status = 429, body = ErrorBody, description = "Too many failures from this address (for this email); see Retry-After"), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "login", skip_all)]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let identity = &state.identity;
     let email = request.email.trim().to_lowercase();
-    if let Err(retry_after) = identity.limiter.attempt(&email, Some(client.ip())) {
-        tracing::warn!(client = %client.ip(), "login rate limit reached");
-        return Err(too_many(retry_after));
+    let throttle = &identity.throttle;
+    let address = client.bucket();
+    let pair = throttle.key(Kind::LoginPair, &[&email, &address]);
+    let from_address = throttle.key(Kind::LoginAddress, &[&address]);
+    if let Some(wait) = throttle.blocked(&[&pair, &from_address]).await? {
+        tracing::warn!(client = %address, "login refused: backing off");
+        return Err(ApiError::too_many(wait));
     }
     let user = identity.store.user_by_email(&email).await?;
     let matches = identity
@@ -386,9 +382,30 @@ async fn login(
         .verify(request.password.clone(), user.as_ref().map(|u| u.password_hash.clone()))
         .await?;
     let Some(user) = user.filter(|u| matches && u.active) else {
-        return Err(invalid_credentials());
+        let policy = &identity.login;
+        let failures = throttle.count(&pair, policy.window).await?;
+        if let Some(delay) = policy.backoff(failures.count) {
+            throttle.block_for(&pair, delay, policy.window).await?;
+        }
+        let from_address_failures = throttle.count(&from_address, policy.window).await?;
+        if from_address_failures.count >= policy.per_address {
+            throttle
+                .block_for(
+                    &from_address,
+                    from_address_failures.remaining,
+                    std::time::Duration::ZERO,
+                )
+                .await?;
+        }
+        return Err(ApiError::InvalidCredentials {
+            reason: if matches {
+                "user deactivated"
+            } else {
+                "wrong email or password"
+            },
+        });
     };
-    identity.limiter.succeeded(&email);
+    throttle.clear(&pair).await?;
     let pair = issue_pair(identity, &user, uuid::Uuid::now_v7().simple().to_string()).await?;
     tracing::info!(user_id = %user.id, organization_id = %user.organization_id, "logged in");
     Ok(Json(pair).into_response())
@@ -405,9 +422,7 @@ async fn refresh(
 ) -> Result<Response, ApiError> {
     let identity = &state.identity;
     let hash = secrets::keyed_hash(&identity.token_key, request.refresh_token.trim());
-    let unauthorized = |reason: &str| ApiError::Unauthorized {
-        reason: reason.to_owned(),
-    };
+    let unauthorized = |reason: &'static str| ApiError::InvalidRefreshToken { reason };
     let record = identity
         .store
         .refresh()
