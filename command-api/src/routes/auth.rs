@@ -47,7 +47,7 @@ pub struct SignupRequest {
     pub admin_name: String,
     /// The admin's email: the login name.
     pub email: String,
-    /// At least 12 characters mixing two kinds.
+    /// At least 15 characters, not a common password (see docs/identity.md).
     pub password: String,
 }
 
