@@ -29,8 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (the default).
     Serve,
-    /// Print an access token signed with `JWT_SECRET`, for development and smoke tests.
-    /// Production tokens come from the identity service.
+    /// Print an access token signed with `JWT_SECRET`, for development and smoke tests,
+    /// creating the tenant and the user in the shared database if they do not exist (the
+    /// API refuses tokens of unknown tenants and users). Production tokens come from the
+    /// identity service.
     Token {
         /// The tenant (organizationId).
         #[arg(long)]
@@ -44,9 +46,9 @@ pub enum Command {
         /// Terminal the token is issued to.
         #[arg(long)]
         terminal: Option<String>,
-        /// Lifetime in seconds.
-        #[arg(long, default_value_t = 3600)]
-        ttl_secs: u64,
+        /// Lifetime in seconds (default and maximum: `ACCESS_TOKEN_TTL_SECS`).
+        #[arg(long)]
+        ttl_secs: Option<u64>,
     },
 }
 
@@ -116,9 +118,16 @@ pub struct Config {
     #[arg(long, env = "JWT_REFRESH_SECRET", hide_env_values = true)]
     pub jwt_refresh_secret: Option<SecretString>,
 
-    /// Lifetime of an access token, seconds.
+    /// Lifetime of an access token, seconds. Tokens whose `exp - iat` is longer (plus
+    /// `JWT_LEEWAY_SECS`) are refused, whoever signed them.
     #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
     pub access_token_ttl_secs: u64,
+
+    /// Seconds the API remembers that a token's tenant, user (active, role) and session
+    /// exist before asking the database again: deactivation, demotion and logout take
+    /// effect within this time.
+    #[arg(long, env = "TOKEN_RECHECK_SECS", default_value_t = 5)]
+    pub token_recheck_secs: u64,
 
     /// Lifetime of a refresh token, seconds (each use replaces it).
     #[arg(long, env = "REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]

@@ -12,7 +12,7 @@ use axum::{Json, Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::JwtKeys;
+use crate::auth::{JwtKeys, Subjects};
 use crate::catalog_ages::CatalogAges;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -55,9 +55,15 @@ impl Application {
         let metrics = telemetry::metrics_recorder();
         let identity = Arc::new(identity(&config, &databases).await?);
         let placements = Arc::clone(&databases);
+        let subjects = Arc::new(Subjects::new(
+            databases.main_database(),
+            std::time::Duration::from_secs(config.token_recheck_secs),
+            100_000,
+        ));
         let state = AppState::new(Shared {
             store,
             keys,
+            subjects,
             catalog,
             databases,
             read_your_writes_timeout: std::time::Duration::from_millis(config.read_your_writes_timeout_ms),

@@ -8,7 +8,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use tenantdb::TenantDatabases;
 
-use crate::auth::JwtKeys;
+use crate::auth::{JwtKeys, Subjects};
 use crate::catalog_ages::CatalogAges;
 use crate::identity::Identity;
 
@@ -39,12 +39,20 @@ impl FromRef<AppState> for Arc<JwtKeys> {
     }
 }
 
+impl FromRef<AppState> for Arc<Subjects> {
+    fn from_ref(state: &AppState) -> Self {
+        state.subjects.clone()
+    }
+}
+
 /// What the state holds.
 pub struct Shared {
     /// Where events are appended.
     pub store: EventStore,
     /// Token verification keys.
     pub keys: Arc<JwtKeys>,
+    /// Whether a token's tenant, user and session still exist (cached briefly).
+    pub subjects: Arc<Subjects>,
     /// Age restrictions of products.
     pub catalog: CatalogAges,
     /// Tenant databases (read models), with the placement map.

@@ -111,9 +111,10 @@ impl CommandApp {
         })
     }
 
-    /// A token for `user` with `role` in `tenant`.
-    pub fn token(&self, tenant: &TenantId, role: Role) -> String {
-        self.tokens.token(tenant, &format!("{}-user", role), role)
+    /// A token for user `<role>-<tenant>` with `role` in `tenant`, creating the tenant and
+    /// the user in the shared database if needed (the API refuses tokens of unknown ones).
+    pub async fn token(&self, tenant: &TenantId, role: Role) -> anyhow::Result<String> {
+        self.tokens.account_token(tenant, role).await
     }
 
     /// Sends `request` and parses the answer.

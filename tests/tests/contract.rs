@@ -105,7 +105,7 @@ async fn every_operation_answers_as_the_openapi_document_says() -> anyhow::Resul
     let app = CommandApp::spawn_with(|config| config.read_your_writes_timeout_ms = 200).await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
-    let token = app.token(&tenant, Role::Admin);
+    let token = app.token(&tenant, Role::Admin).await?;
     let last = seed(&app, &tenant, &token).await?;
     wait_for_checkpoint(&app.servers, &tenant, last, Duration::from_secs(30)).await?;
 

@@ -389,7 +389,7 @@ async fn admins_manage_users_cashiers_cannot_and_deactivation_stops_refresh() ->
     let other_org = app
         .post(
             &format!("/v1/users/{cashier_id}/deactivate"),
-            &app.token(&tests::unique_tenant(), events::Role::Admin),
+            &app.token(&tests::unique_tenant(), events::Role::Admin).await?,
             &json!({}),
             &[],
         )
@@ -651,4 +651,104 @@ async fn failed_logins_slow_down_their_own_address_and_never_lock_the_user_out()
     assert_eq!(user.status, 200, "{}", user.body);
     a.stream.delete().await?;
     b.stream.delete().await
+}
+
+fn a_sale() -> Value {
+    json!({"sale_id": uuid::Uuid::now_v7().simple().to_string(), "terminal_id": "till-1", "location": "main", "currency": "USD",
+        "lines": [{"sku": "CHIPS", "quantity": 1, "unit_price_minor": 250}], "subtotal_minor": 250, "discount_total_minor": 0,
+        "tax_total_minor": 0, "total_minor": 250, "tenders": [{"kind": "cash", "amount_minor": 250}], "change_minor": 0})
+}
+
+/// Waits until `request` answers `status`.
+async fn until_status<F, Fut>(what: &str, status: u16, request: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Reply>>,
+{
+    let mut request = request;
+    eventually(what, Duration::from_secs(10), || {
+        let reply = request();
+        async move { Ok((reply.await?.status == status).then_some(())) }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn deactivation_demotion_and_logout_end_access_tokens_within_seconds() -> anyhow::Result<()> {
+    let app = CommandApp::spawn_with(|c| c.token_recheck_secs = 1).await?;
+    let (_, login) = organization(&app, &unique_email("owner")).await?;
+    let admin = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+    let admin_refresh = login.body["refresh_token"].as_str().unwrap_or_default().to_owned();
+    let mut staff = Vec::new();
+    for role in ["cashier", "manager"] {
+        let email = unique_email(role);
+        let created = app
+            .post(
+                "/v1/users",
+                &admin,
+                &json!({"name": role, "email": email, "role": role, "password": PASSWORD}),
+                &[],
+            )
+            .await?;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let login = post(&app, "/v1/auth/login", &json!({"email": email, "password": PASSWORD})).await?;
+        assert_eq!(login.status, 200, "{}", login.body);
+        staff.push((
+            created.body["id"].as_str().unwrap_or_default().to_owned(),
+            login.body["access_token"].as_str().unwrap_or_default().to_owned(),
+        ));
+    }
+    let [(cashier_id, cashier), (manager_id, manager)] =
+        <[(String, String); 2]>::try_from(staff).map_err(|_| anyhow::anyhow!("two users"))?;
+
+    // A deactivated cashier's token stops recording sales.
+    assert_eq!(app.post("/v1/sales", &cashier, &a_sale(), &[]).await?.status, 201);
+    let deactivated = app
+        .post(&format!("/v1/users/{cashier_id}/deactivate"), &admin, &json!({}), &[])
+        .await?;
+    assert_eq!(deactivated.status, 201, "{}", deactivated.body);
+    until_status("the deactivated cashier's token to be refused", 401, || {
+        let (app, cashier) = (&app, &cashier);
+        async move { app.post("/v1/sales", cashier, &a_sale(), &[]).await }
+    })
+    .await?;
+
+    // A demoted manager's token stops registering products but still sells.
+    let product = |sku: &str| bench::workload::product(sku);
+    assert_eq!(
+        app.post("/v1/products", &manager, &product("SKU-A"), &[]).await?.status,
+        201
+    );
+    let demoted = app
+        .write(
+            reqwest::Method::PUT,
+            &format!("/v1/users/{manager_id}/role"),
+            &admin,
+            &json!({"role": "cashier"}),
+            &[],
+        )
+        .await?;
+    assert_eq!(demoted.status, 201, "{}", demoted.body);
+    until_status("the demoted manager's token to lose manager rights", 403, || {
+        let (app, manager) = (&app, &manager);
+        let sku = format!("SKU-{}", uuid::Uuid::now_v7().simple());
+        async move { app.post("/v1/products", manager, &product(&sku), &[]).await }
+    })
+    .await?;
+    assert_eq!(app.post("/v1/sales", &manager, &a_sale(), &[]).await?.status, 201);
+
+    // Logging out ends the access token of that login too.
+    assert_eq!(
+        app.send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&admin))
+            .await?
+            .status,
+        200
+    );
+    let out = post(&app, "/v1/auth/logout", &json!({"refresh_token": admin_refresh})).await?;
+    assert_eq!(out.status, 204);
+    until_status("the logged-out token to be refused", 401, || {
+        app.send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&admin))
+    })
+    .await?;
+    app.stream.delete().await
 }

@@ -167,6 +167,7 @@ async fn main() -> anyhow::Result<()> {
         .or_else(|| system.as_ref().map(|s| s.base_url.clone()))
         .unwrap_or_default();
     let tenants = workload::tenants(args.tenants, &args.jwt_secret, &run);
+    workload::provision(&mongo, &tenants).await?;
     let http = reqwest::Client::new();
     register_catalog(&http, &base_url, &tenants).await?;
     let budget = match args.count {
@@ -254,6 +255,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if let (Some(events), None) = (args.drain, &args.api_url) {
         let drain_tenants = workload::tenants(args.tenants, &args.jwt_secret, &format!("{run}x"));
+        workload::provision(&mongo, &drain_tenants).await?;
         let api_only = System::start(&Setup { ..setup.clone() }, false).await?;
         Load::fixture(
             "drain: commands while the projector is stopped",
@@ -318,6 +320,7 @@ async fn main() -> anyhow::Result<()> {
     let mut replay = None;
     if let (Some(events), None) = (args.replay_events, &args.api_url) {
         let tenant = workload::tenants(1, &args.jwt_secret, &format!("{run}r"));
+        workload::provision(&mongo, &tenant).await?;
         let api_only = System::start(&setup, false).await?;
         register_catalog(&http, &api_only.base_url, &tenant).await?;
         Load::fixture(

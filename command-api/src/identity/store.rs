@@ -253,6 +253,53 @@ impl IdentityStore {
         }
     }
 
+    /// Makes sure `tenant` exists and has a user `user_id`, creating them (the user active,
+    /// with `role`) if needed; an existing user is left as it is: what a token minted straight from the signing key (the `token`
+    /// subcommand, test and benchmark tools) needs to be accepted, now that the API checks
+    /// that a token's tenant and user exist. The user gets no password (nobody can log in
+    /// as it) and the address `<user>@<tenant>.invalid`. A user id taken in another tenant
+    /// is an error.
+    pub async fn provision(&self, tenant: &str, user_id: &str, role: events::Role) -> Result<(), ApiError> {
+        let now = bson::DateTime::now();
+        self.organizations()
+            .update_one(
+                doc! {"_id": tenant},
+                doc! {"$setOnInsert": {"name": tenant, "created_at": now}},
+            )
+            .upsert(true)
+            .await
+            .or_else(|err| {
+                if is_duplicate(&err) {
+                    Ok(Default::default())
+                } else {
+                    Err(err)
+                }
+            })?;
+        let upserted = self
+            .db
+            .collection::<Document>("users")
+            .update_one(
+                doc! {"_id": user_id, "organization_id": tenant},
+                doc! {"$setOnInsert": {"role": role.as_str(), "active": true,
+                "email": format!("{user_id}@{tenant}.invalid"), "name": user_id,
+                "password_hash": "", "created_at": now}},
+            )
+            .upsert(true)
+            .await;
+        match upserted {
+            Ok(_) => Ok(()),
+            Err(err) if is_duplicate(&err) => match self.user(tenant, user_id).await? {
+                // A concurrent provisioning of the same user won.
+                Some(_) => Ok(()),
+                None => Err(ApiError::StateConflict {
+                    code: ErrorCode::UserExists,
+                    message: format!("user id {user_id} belongs to another tenant"),
+                }),
+            },
+            Err(err) => Err(err.into()),
+        }
+    }
+
     /// Revokes every refresh token of a family.
     pub async fn revoke_family(&self, family_id: &str) -> Result<(), ApiError> {
         self.refresh()

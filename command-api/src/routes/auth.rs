@@ -327,7 +327,7 @@ async fn issue_pair(identity: &Identity, user: &UserRecord, family_id: String) -
     let user_id = UserId::parse(&user.id).map_err(|e| ApiError::Internal(anyhow::anyhow!("user id: {e}")))?;
     let role: Role =
         serde_json::from_value(json!(user.role)).map_err(|e| ApiError::Internal(anyhow::anyhow!("role: {e}")))?;
-    let access_token = identity.issuer.issue(&tenant, &user_id, role)?;
+    let access_token = identity.issuer.issue(&tenant, &user_id, role, &family_id)?;
     let refresh_token = secrets::random_token();
     let record = RefreshRecord {
         hash: secrets::keyed_hash(&identity.token_key, &refresh_token),
