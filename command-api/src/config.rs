@@ -133,6 +133,12 @@ pub struct Config {
     #[arg(long, env = "REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
     pub refresh_token_ttl_secs: u64,
 
+    /// Seconds after its first use during which a refresh token may be exchanged again
+    /// (parallel refreshes of one token all succeed); reuse after that revokes the whole
+    /// login.
+    #[arg(long, env = "REFRESH_REUSE_GRACE_SECS", default_value_t = 20)]
+    pub refresh_reuse_grace_secs: u64,
+
     /// Lifetime of an email verification link, seconds.
     #[arg(long, env = "VERIFICATION_TTL_SECS", default_value_t = 24 * 3600)]
     pub verification_ttl_secs: u64,

@@ -177,6 +177,7 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
         token_key,
         public_url: config.public_url.trim_end_matches('/').to_owned(),
         refresh_ttl: std::time::Duration::from_secs(config.refresh_token_ttl_secs),
+        refresh_grace: std::time::Duration::from_secs(config.refresh_reuse_grace_secs),
         verification_ttl: std::time::Duration::from_secs(config.verification_ttl_secs),
     })
 }

@@ -752,3 +752,40 @@ async fn deactivation_demotion_and_logout_end_access_tokens_within_seconds() -> 
     .await?;
     app.stream.delete().await
 }
+
+#[tokio::test]
+async fn parallel_refreshes_of_one_token_all_succeed_and_reuse_after_the_grace_revokes() -> anyhow::Result<()> {
+    let app = CommandApp::spawn_with(|c| c.refresh_reuse_grace_secs = 2).await?;
+    let (_, login) = organization(&app, &unique_email("tabs")).await?;
+    let refresh = login.body["refresh_token"].as_str().unwrap_or_default().to_owned();
+    let body = json!({"refresh_token": refresh});
+    let replies = futures::future::join_all((0..10).map(|_| post(&app, "/v1/auth/refresh", &body))).await;
+    let replies = replies.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    assert!(
+        replies.iter().all(|r| r.status == 200),
+        "{:?}",
+        replies.iter().map(|r| (r.status, r.code())).collect::<Vec<_>>()
+    );
+    let children: Vec<String> = replies
+        .iter()
+        .map(|r| r.body["refresh_token"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    // Every pair works: its access token, and its refresh token once.
+    let access = replies[3].body["access_token"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        app.send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&access))
+            .await?
+            .status,
+        200
+    );
+    let next = post(&app, "/v1/auth/refresh", &json!({"refresh_token": children[0]})).await?;
+    assert_eq!(next.status, 200, "{}", next.body);
+
+    // After the grace period, presenting the old token again ends the whole login.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let reuse = post(&app, "/v1/auth/refresh", &body).await?;
+    assert_eq!((reuse.status, reuse.code()), (401, "invalid_refresh_token"));
+    let sibling = post(&app, "/v1/auth/refresh", &json!({"refresh_token": children[1]})).await?;
+    assert_eq!(sibling.status, 401, "the family is revoked");
+    app.stream.delete().await
+}

@@ -61,6 +61,8 @@ pub struct Identity {
     pub public_url: String,
     /// Lifetime of a refresh token.
     pub refresh_ttl: Duration,
+    /// How long after its first use a refresh token may be exchanged again.
+    pub refresh_grace: Duration,
     /// Lifetime of a verification token.
     pub verification_ttl: Duration,
 }

@@ -411,8 +411,9 @@ async fn login(
     Ok(Json(pair).into_response())
 }
 
-/// Exchange a refresh token for a new pair. Each refresh token works once; presenting a
-/// used one revokes every token descended from the same login.
+/// Exchange a refresh token for a new pair. Each refresh token works once, except that
+/// for `REFRESH_REUSE_GRACE_SECS` after its first use it may be exchanged again (concurrent
+/// refreshes all succeed); presenting it later revokes every token of the same login.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "identity", request_body = RefreshRequest,
     responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "refresh", skip_all)]
@@ -441,9 +442,21 @@ async fn refresh(
         )
         .await?;
     if claimed.is_none() {
-        identity.store.revoke_family(&record.family_id).await?;
-        tracing::warn!(user_id = %record.user_id, "refresh token reused: its family is revoked");
-        return Err(unauthorized("refresh token reused"));
+        // Used already. Within the grace period after its first use (a client refreshing
+        // from several tabs or retrying a lost answer) it is exchanged again, for a sibling
+        // pair of the same login; later, reuse means a copy is loose: end the login.
+        let current = identity.store.refresh().find_one(doc! {"_id": &hash}).await?;
+        let grace = chrono::Duration::from_std(identity.refresh_grace).unwrap_or_default();
+        let in_grace = current
+            .as_ref()
+            .and_then(|r| r.rotated_at.filter(|_| !r.revoked))
+            .is_some_and(|rotated| Utc::now() - rotated <= grace);
+        if !in_grace {
+            identity.store.revoke_family(&record.family_id).await?;
+            tracing::warn!(user_id = %record.user_id, "refresh token reused: its family is revoked");
+            return Err(unauthorized("refresh token reused"));
+        }
+        tracing::info!(user_id = %record.user_id, "refresh token presented again within the grace period");
     }
     let user = identity.store.user(&record.organization_id, &record.user_id).await?;
     let Some(user) = user.filter(|u| u.active) else {
