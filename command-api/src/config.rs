@@ -139,7 +139,7 @@ pub struct Config {
     #[arg(long, env = "REFRESH_REUSE_GRACE_SECS", default_value_t = 20)]
     pub refresh_reuse_grace_secs: u64,
 
-    /// Lifetime of an email verification link, seconds.
+    /// Lifetime of an email verification or invitation link, seconds.
     #[arg(long, env = "VERIFICATION_TTL_SECS", default_value_t = 24 * 3600)]
     pub verification_ttl_secs: u64,
 
@@ -184,9 +184,22 @@ pub struct Config {
     #[arg(long, env = "SIGNUP_ATTEMPTS_PER_ADDRESS", default_value_t = 20)]
     pub signup_attempts_per_address: u32,
 
-    /// The signup rate-limit window, seconds.
+    /// The window of the signup and password-reset rate limits, seconds.
     #[arg(long, env = "SIGNUP_WINDOW_SECS", default_value_t = 3600)]
     pub signup_window_secs: u64,
+
+    /// Password-reset requests (each may mail someone) allowed per email address per
+    /// `SIGNUP_WINDOW_SECS`, counted by every replica together.
+    #[arg(long, env = "PASSWORD_RESET_ATTEMPTS_PER_EMAIL", default_value_t = 3)]
+    pub password_reset_attempts_per_email: u32,
+
+    /// Password-reset requests allowed per client address per `SIGNUP_WINDOW_SECS`.
+    #[arg(long, env = "PASSWORD_RESET_ATTEMPTS_PER_ADDRESS", default_value_t = 20)]
+    pub password_reset_attempts_per_address: u32,
+
+    /// Lifetime of a password-reset link, seconds (it also works only once).
+    #[arg(long, env = "PASSWORD_RESET_TTL_SECS", default_value_t = 1800)]
+    pub password_reset_ttl_secs: u64,
 
     /// Addresses of load balancers in front of the API, comma-separated. From them, the
     /// client address (for per-address limits) is the right-most `X-Forwarded-For` entry

@@ -173,6 +173,15 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
             attempts: config.signup_attempts_per_address,
             window: signup_window,
         },
+        reset_per_email: Limit {
+            attempts: config.password_reset_attempts_per_email,
+            window: signup_window,
+        },
+        reset_per_address: Limit {
+            attempts: config.password_reset_attempts_per_address,
+            window: signup_window,
+        },
+        reset_ttl: std::time::Duration::from_secs(config.password_reset_ttl_secs),
         trusted_proxies: config.trusted_proxies.clone(),
         token_key,
         public_url: config.public_url.trim_end_matches('/').to_owned(),

@@ -36,23 +36,53 @@ async fn mails(app: &CommandApp, email: &str) -> anyhow::Result<Vec<bson::Docume
         .await?)
 }
 
-/// The newest mail sent to `email`, waiting for it.
-async fn latest_mail(app: &CommandApp, email: &str) -> anyhow::Result<bson::Document> {
-    eventually("a mail", Duration::from_secs(5), || async move {
-        Ok(mails(app, email).await?.pop())
-    })
-    .await
+async fn outbox_token(app: &CommandApp, email: &str) -> anyhow::Result<String> {
+    mail_token(app, email, "Verification token: ", "verify").await
 }
 
-async fn outbox_token(app: &CommandApp, email: &str) -> anyhow::Result<String> {
-    let mail = latest_mail(app, email).await?;
-    let body = mail.get_str("body")?;
-    let token = body
-        .lines()
-        .find_map(|l| l.strip_prefix("Verification token: "))
-        .ok_or_else(|| anyhow::anyhow!("no token in {body}"))?;
-    assert!(body.contains(&format!("verify?token={token}")));
-    Ok(token.to_owned())
+/// The token on the line starting with `label` in the newest mail to `email` carrying one,
+/// checked to be in the mail's `<page>?token=` link too.
+async fn mail_token(app: &CommandApp, email: &str, label: &str, page: &str) -> anyhow::Result<String> {
+    let token = eventually("a mail with a token", Duration::from_secs(5), || async move {
+        let mails = mails(app, email).await?;
+        Ok(mails.iter().rev().find_map(|mail| {
+            let body = mail.get_str("body").ok()?;
+            let token = body.lines().find_map(|l| l.strip_prefix(label))?;
+            body.contains(&format!("{page}?token={token}"))
+                .then(|| token.to_owned())
+        }))
+    })
+    .await?;
+    Ok(token)
+}
+
+/// Invites `email` as `role` with the admin token `admin`, accepts with [`PASSWORD`] and
+/// returns the new user's id.
+async fn invite(app: &CommandApp, admin: &str, email: &str, role: &str) -> anyhow::Result<String> {
+    let invited = app
+        .post(
+            "/v1/users",
+            admin,
+            &json!({"name": role, "email": email, "role": role}),
+            &[],
+        )
+        .await?;
+    assert_eq!(
+        (invited.status, invited.body["status"].as_str()),
+        (201, Some("invited")),
+        "{}",
+        invited.body
+    );
+    let token = mail_token(app, email, "Invitation token: ", "accept-invitation").await?;
+    let accepted = post(
+        app,
+        "/v1/auth/accept-invitation",
+        &json!({"token": token, "password": PASSWORD}),
+    )
+    .await?;
+    assert_eq!(accepted.status, 201, "{}", accepted.body);
+    assert_eq!(accepted.body["user_id"], invited.body["id"]);
+    Ok(invited.body["id"].as_str().unwrap_or_default().to_owned())
 }
 
 /// Signs up and verifies an organization; returns (organization id, admin login reply).
@@ -60,12 +90,12 @@ async fn organization(app: &CommandApp, email: &str) -> anyhow::Result<(String, 
     let signup = post(
         app,
         "/v1/auth/signup",
-        &json!({"organization_name": "Corner Wines", "admin_name": "Ada", "email": email, "password": PASSWORD}),
+        &json!({"organization_name": "Corner Wines", "admin_name": "Ada", "email": email}),
     )
     .await?;
     assert_eq!(signup.status, 202, "{}", signup.body);
     let token = outbox_token(app, email).await?;
-    let verified = post(app, "/v1/auth/verify", &json!({"token": token})).await?;
+    let verified = post(app, "/v1/auth/verify", &json!({"token": token, "password": PASSWORD})).await?;
     assert_eq!(verified.status, 201, "{}", verified.body);
     let organization = verified.body["organization_id"].as_str().unwrap_or_default().to_owned();
     let login = post(app, "/v1/auth/login", &json!({"email": email, "password": PASSWORD})).await?;
@@ -130,7 +160,7 @@ async fn signup_verify_login_then_sell_and_see_the_sale() -> anyhow::Result<()> 
 async fn every_identity_error_is_a_clear_4xx() -> anyhow::Result<()> {
     let app = CommandApp::spawn_with(|c| c.login_free_attempts = 3).await?;
     let email = unique_email("errors");
-    let base = json!({"organization_name": "Shop", "admin_name": "Bo", "email": email, "password": PASSWORD});
+    let base = json!({"organization_name": "Shop", "admin_name": "Bo", "email": email});
     let with = |field: &str, value: Value| {
         let mut body = base.clone();
         body[field] = value;
@@ -138,10 +168,8 @@ async fn every_identity_error_is_a_clear_4xx() -> anyhow::Result<()> {
     };
     for (body, status, field) in [
         (with("email", json!("not-an-email")), 422, "email"),
-        (with("password", json!("short")), 422, "password"),
-        (with("password", json!("password1234")), 422, "password"),
-        (with("password", json!("password12345678")), 422, "password"),
-        (with("password", json!("passwordpassword")), 422, "password"),
+        // The password is chosen at verification, by whoever reads the mail.
+        (with("password", json!(PASSWORD)), 422, "password"),
         (with("email", json!("x@a..b")), 422, "email"),
         (with("email", json!("ad\u{200b}a@example.com")), 422, "email"),
         (with("email", json!("<script>")), 422, "email"),
@@ -155,14 +183,28 @@ async fn every_identity_error_is_a_clear_4xx() -> anyhow::Result<()> {
     }
     assert_eq!(post(&app, "/v1/auth/signup", &base).await?.status, 202);
 
-    let unknown = post(&app, "/v1/auth/verify", &json!({"token": "nope"})).await?;
+    let unknown = post(&app, "/v1/auth/verify", &json!({"token": "nope", "password": PASSWORD})).await?;
     assert_eq!((unknown.status, unknown.field()), (422, "token"));
     let token = outbox_token(&app, &email).await?;
+    let no_password = post(&app, "/v1/auth/verify", &json!({"token": token})).await?;
+    assert_eq!((no_password.status, no_password.field()), (422, "password"));
+    for weak in ["short", "password1234", "password12345678", "passwordpassword"] {
+        let reply = post(&app, "/v1/auth/verify", &json!({"token": token, "password": weak})).await?;
+        assert_eq!(
+            (reply.status, reply.field()),
+            (422, "password"),
+            "{weak}: {}",
+            reply.body
+        );
+    }
+    // A refused password leaves the link usable.
     assert_eq!(
-        post(&app, "/v1/auth/verify", &json!({"token": token})).await?.status,
+        post(&app, "/v1/auth/verify", &json!({"token": token, "password": PASSWORD}))
+            .await?
+            .status,
         201
     );
-    let used = post(&app, "/v1/auth/verify", &json!({"token": token})).await?;
+    let used = post(&app, "/v1/auth/verify", &json!({"token": token, "password": PASSWORD})).await?;
     assert_eq!((used.status, used.code()), (409, "token_used"));
 
     let late_email = unique_email("late");
@@ -182,7 +224,12 @@ async fn every_identity_error_is_a_clear_4xx() -> anyhow::Result<()> {
             doc! {"$set": {"expires_at": bson::DateTime::from_millis(0)}},
         )
         .await?;
-    let expired = post(&app, "/v1/auth/verify", &json!({"token": late_token})).await?;
+    let expired = post(
+        &app,
+        "/v1/auth/verify",
+        &json!({"token": late_token, "password": PASSWORD}),
+    )
+    .await?;
     assert_eq!((expired.status, expired.code()), (409, "token_expired"));
 
     let wrong_password = post(
@@ -241,7 +288,8 @@ async fn every_identity_error_is_a_clear_4xx() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() -> anyhow::Result<()> {
-    let app = CommandApp::spawn().await?;
+    // No grace period: any second use is a reuse (the grace has its own test).
+    let app = CommandApp::spawn_with(|c| c.refresh_reuse_grace_secs = 0).await?;
     let email = unique_email("rotate");
     let (_, login) = organization(&app, &email).await?;
     let first = login.body["refresh_token"].as_str().unwrap_or_default().to_owned();
@@ -291,16 +339,7 @@ async fn admins_manage_users_cashiers_cannot_and_deactivation_stops_refresh() ->
     let (organization, login) = organization(&app, &unique_email("admin")).await?;
     let admin = login.body["access_token"].as_str().unwrap_or_default().to_owned();
     let cashier_email = unique_email("cashier");
-    let created = app
-        .post(
-            "/v1/users",
-            &admin,
-            &json!({"name": "Cy", "email": cashier_email, "role": "cashier", "password": PASSWORD}),
-            &[],
-        )
-        .await?;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let cashier_id = created.body["id"].as_str().unwrap_or_default().to_owned();
+    let cashier_id = invite(&app, &admin, &cashier_email, "cashier").await?;
     let listed = app
         .send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&admin))
         .await?;
@@ -328,7 +367,7 @@ async fn admins_manage_users_cashiers_cannot_and_deactivation_stops_refresh() ->
         .post(
             "/v1/users",
             &cashier,
-            &json!({"name": "Eve", "email": unique_email("eve"), "role": "admin", "password": PASSWORD}),
+            &json!({"name": "Eve", "email": unique_email("eve"), "role": "admin"}),
             &[],
         )
         .await?;
@@ -490,7 +529,7 @@ async fn post_from(app: &CommandApp, address: &str, path: &str, body: &Value) ->
 }
 
 fn signup_body(email: &str) -> Value {
-    json!({"organization_name": "Corner Wines", "admin_name": "Ada", "email": email, "password": PASSWORD})
+    json!({"organization_name": "Corner Wines", "admin_name": "Ada", "email": email})
 }
 
 #[tokio::test]
@@ -531,15 +570,37 @@ async fn signup_answers_the_same_whatever_the_email_and_only_the_mailbox_learns_
     );
 
     // Only the mailbox learns that it has an account.
-    let told = latest_mail(&app, &taken).await?;
-    assert!(told.get_str("body")?.contains("already has an account"), "{told}");
+    let told = eventually(
+        "the mail to the address with an account",
+        Duration::from_secs(5),
+        || async {
+            Ok(mails(&app, &taken)
+                .await?
+                .into_iter()
+                .find(|m| m.get_str("body").is_ok_and(|b| b.contains("already has an account"))))
+        },
+    )
+    .await?;
     assert!(!told.get_str("body")?.contains("Verification token"), "{told}");
     // A second signup for a pending address replaces the first: only the newest link works.
-    let new_token = outbox_token(&app, &pending).await?;
-    assert_ne!(old_token, new_token);
-    let stale = post(&app, "/v1/auth/verify", &json!({"token": old_token})).await?;
+    let new_token = eventually("the second verification mail", Duration::from_secs(5), || async {
+        let token = outbox_token(&app, &pending).await?;
+        Ok((token != old_token).then_some(token))
+    })
+    .await?;
+    let stale = post(
+        &app,
+        "/v1/auth/verify",
+        &json!({"token": old_token, "password": PASSWORD}),
+    )
+    .await?;
     assert_eq!((stale.status, stale.field()), (422, "token"), "{}", stale.body);
-    let verified = post(&app, "/v1/auth/verify", &json!({"token": new_token})).await?;
+    let verified = post(
+        &app,
+        "/v1/auth/verify",
+        &json!({"token": new_token, "password": PASSWORD}),
+    )
+    .await?;
     assert_eq!(verified.status, 201, "{}", verified.body);
     app.stream.delete().await
 }
@@ -569,7 +630,10 @@ async fn signups_are_limited_per_email_and_per_address_by_all_replicas_together(
     );
     let wait: u64 = third.header("retry-after").unwrap_or_default().parse()?;
     assert!((1..=3600).contains(&wait), "Retry-After {wait}");
-    assert_eq!(mails(&a, &email).await?.len(), 2, "no mail past the limit");
+    eventually("the two signup mails", Duration::from_secs(5), || async {
+        Ok((mails(&a, &email).await?.len() == 2).then_some(()))
+    })
+    .await?;
 
     let address = unique_address();
     for app in [&a, &b, &a] {
@@ -682,21 +746,10 @@ async fn deactivation_demotion_and_logout_end_access_tokens_within_seconds() -> 
     let mut staff = Vec::new();
     for role in ["cashier", "manager"] {
         let email = unique_email(role);
-        let created = app
-            .post(
-                "/v1/users",
-                &admin,
-                &json!({"name": role, "email": email, "role": role, "password": PASSWORD}),
-                &[],
-            )
-            .await?;
-        assert_eq!(created.status, 201, "{}", created.body);
+        let id = invite(&app, &admin, &email, role).await?;
         let login = post(&app, "/v1/auth/login", &json!({"email": email, "password": PASSWORD})).await?;
         assert_eq!(login.status, 200, "{}", login.body);
-        staff.push((
-            created.body["id"].as_str().unwrap_or_default().to_owned(),
-            login.body["access_token"].as_str().unwrap_or_default().to_owned(),
-        ));
+        staff.push((id, login.body["access_token"].as_str().unwrap_or_default().to_owned()));
     }
     let [(cashier_id, cashier), (manager_id, manager)] =
         <[(String, String); 2]>::try_from(staff).map_err(|_| anyhow::anyhow!("two users"))?;
@@ -787,5 +840,236 @@ async fn parallel_refreshes_of_one_token_all_succeed_and_reuse_after_the_grace_r
     assert_eq!((reuse.status, reuse.code()), (401, "invalid_refresh_token"));
     let sibling = post(&app, "/v1/auth/refresh", &json!({"refresh_token": children[1]})).await?;
     assert_eq!(sibling.status, 401, "the family is revoked");
+    app.stream.delete().await
+}
+
+async fn collection(app: &CommandApp, name: &str) -> mongodb::Collection<bson::Document> {
+    app.servers.mongo.database("liquor_pos_main").collection(name)
+}
+
+#[tokio::test]
+async fn the_mailbox_chooses_the_password_admins_only_invite_and_a_taken_address_leaves_nothing_half_made()
+-> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    // Someone signs up with another person's address: they cannot set its password.
+    let victim = unique_email("victim");
+    let with_password = post(
+        &app,
+        "/v1/auth/signup",
+        &json!({"organization_name": "Trap", "admin_name": "Mallory", "email": victim, "password": "Mallorys-own-password-1"}),
+    )
+    .await?;
+    assert_eq!((with_password.status, with_password.field()), (422, "password"));
+    assert_eq!(post(&app, "/v1/auth/signup", &signup_body(&victim)).await?.status, 202);
+    let signup_token = outbox_token(&app, &victim).await?;
+    let pending = eventually("the pending signup", Duration::from_secs(5), || async {
+        Ok(collection(&app, "pendingorganizations")
+            .await
+            .find_one(doc! {"email": victim.to_lowercase()})
+            .await?)
+    })
+    .await?;
+
+    // Meanwhile an admin of another organization invites the same address. The invitation
+    // creates no user: the address is not taken and no one can log in with it yet.
+    let (_, admin_login) = organization(&app, &unique_email("other-admin")).await?;
+    let admin = admin_login.body["access_token"].as_str().unwrap_or_default().to_owned();
+    let invited = app
+        .post(
+            "/v1/users",
+            &admin,
+            &json!({"name": "V", "email": victim, "role": "cashier"}),
+            &[],
+        )
+        .await?;
+    assert_eq!(invited.status, 201, "{}", invited.body);
+    assert!(
+        collection(&app, "users")
+            .await
+            .find_one(doc! {"email": victim.to_lowercase()})
+            .await?
+            .is_none(),
+        "an invitation takes no address"
+    );
+    let early = post(&app, "/v1/auth/login", &json!({"email": victim, "password": PASSWORD})).await?;
+    assert_eq!(early.status, 401);
+    // The victim accepts the invitation (their mailbox, their password)...
+    let invitation = mail_token(&app, &victim, "Invitation token: ", "accept-invitation").await?;
+    let weak = post(
+        &app,
+        "/v1/auth/accept-invitation",
+        &json!({"token": invitation, "password": "password1234"}),
+    )
+    .await?;
+    assert_eq!((weak.status, weak.field()), (422, "password"));
+    let accepted = post(
+        &app,
+        "/v1/auth/accept-invitation",
+        &json!({"token": invitation, "password": PASSWORD}),
+    )
+    .await?;
+    assert_eq!(accepted.status, 201, "{}", accepted.body);
+    let again = post(
+        &app,
+        "/v1/auth/accept-invitation",
+        &json!({"token": invitation, "password": PASSWORD}),
+    )
+    .await?;
+    assert_eq!((again.status, again.code()), (409, "token_used"));
+    let login = post(&app, "/v1/auth/login", &json!({"email": victim, "password": PASSWORD})).await?;
+    assert_eq!((login.status, login.body["role"].as_str()), (200, Some("cashier")));
+
+    // ...so the older signup's verification finds the address taken, and makes nothing.
+    let late = post(
+        &app,
+        "/v1/auth/verify",
+        &json!({"token": signup_token, "password": PASSWORD}),
+    )
+    .await?;
+    assert_eq!((late.status, late.code()), (409, "email_taken"), "{}", late.body);
+    let organization_id = pending.get_str("organization_id")?;
+    assert!(
+        collection(&app, "organizations")
+            .await
+            .find_one(doc! {"_id": organization_id})
+            .await?
+            .is_none(),
+        "no organization without an admin"
+    );
+    assert!(
+        collection(&app, "users")
+            .await
+            .find_one(doc! {"_id": pending.get_str("admin_user_id")?})
+            .await?
+            .is_none()
+    );
+    let databases = app.servers.mongo.list_database_names().await?;
+    assert!(
+        !databases.contains(&format!("tenant_{organization_id}")),
+        "no tenant database"
+    );
+
+    // Inviting an address that has an account answers alike; only the mailbox is told.
+    let again = app
+        .post(
+            "/v1/users",
+            &admin,
+            &json!({"name": "V", "email": victim, "role": "manager"}),
+            &[],
+        )
+        .await?;
+    assert_eq!((again.status, again.body["status"].as_str()), (201, Some("invited")));
+    eventually("the has-an-account mail", Duration::from_secs(5), || async {
+        Ok(mails(&app, &victim)
+            .await?
+            .iter()
+            .find(|m| {
+                m.get_str("body")
+                    .is_ok_and(|b| b.contains("already has an account") && !b.contains("Invitation token"))
+            })
+            .cloned())
+    })
+    .await?;
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn password_reset_answers_alike_works_once_and_ends_every_login() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let email = unique_email("forgetful");
+    let (_, login) = organization(&app, &email).await?;
+    let refresh = login.body["refresh_token"].as_str().unwrap_or_default().to_owned();
+    let access = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+
+    let known = post(&app, "/v1/auth/password-reset", &json!({"email": email})).await?;
+    let ghost_email = unique_email("ghost");
+    let unknown = post(&app, "/v1/auth/password-reset", &json!({"email": ghost_email})).await?;
+    assert_eq!((known.status, &known.body), (202, &json!({"status": "reset_sent"})));
+    assert_eq!((unknown.status, &unknown.body), (known.status, &known.body));
+    let token = mail_token(&app, &email, "Reset token: ", "reset-password").await?;
+    assert!(mails(&app, &ghost_email).await?.is_empty());
+    // Stored only as a keyed hash.
+    assert!(
+        collection(&app, "password_resets")
+            .await
+            .find_one(doc! {"_id": &token})
+            .await?
+            .is_none()
+    );
+
+    let new_password = "a-Brand-new-passphrase-42";
+    let weak = post(
+        &app,
+        "/v1/auth/password-reset/confirm",
+        &json!({"token": token, "password": "password1234"}),
+    )
+    .await?;
+    assert_eq!((weak.status, weak.field()), (422, "password"));
+    let done = post(
+        &app,
+        "/v1/auth/password-reset/confirm",
+        &json!({"token": token, "password": new_password}),
+    )
+    .await?;
+    assert_eq!(done.status, 204, "{}", done.body);
+    let reused = post(
+        &app,
+        "/v1/auth/password-reset/confirm",
+        &json!({"token": token, "password": "another-Fine-passphrase-7"}),
+    )
+    .await?;
+    assert_eq!((reused.status, reused.code()), (409, "token_used"));
+
+    let old = post(&app, "/v1/auth/login", &json!({"email": email, "password": PASSWORD})).await?;
+    assert_eq!(old.status, 401);
+    let new = post(
+        &app,
+        "/v1/auth/login",
+        &json!({"email": email, "password": new_password}),
+    )
+    .await?;
+    assert_eq!(new.status, 200, "{}", new.body);
+    // Every earlier login ends: its refresh token at once, its access token after the recheck.
+    assert_eq!(
+        post(&app, "/v1/auth/refresh", &json!({"refresh_token": refresh}))
+            .await?
+            .status,
+        401
+    );
+    until_status("the old access token to be refused", 401, || {
+        let (app, access) = (&app, &access);
+        async move {
+            app.send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(access))
+                .await
+        }
+    })
+    .await?;
+
+    // A reset link stops working when it expires.
+    assert_eq!(
+        post(&app, "/v1/auth/password-reset", &json!({"email": email}))
+            .await?
+            .status,
+        202
+    );
+    let second = eventually("a second reset mail", Duration::from_secs(5), || async {
+        let latest = mail_token(&app, &email, "Reset token: ", "reset-password").await?;
+        Ok((latest != token).then_some(latest))
+    })
+    .await?;
+    collection(&app, "password_resets")
+        .await
+        .update_many(
+            doc! {"used_at": null, "user_id": new.body["user_id"].as_str().unwrap_or_default()},
+            doc! {"$set": {"expires_at": bson::DateTime::from_millis(0)}},
+        )
+        .await?;
+    let expired = post(
+        &app,
+        "/v1/auth/password-reset/confirm",
+        &json!({"token": second, "password": "yet-Another-passphrase-9"}),
+    )
+    .await?;
+    assert_eq!((expired.status, expired.code()), (409, "token_expired"));
     app.stream.delete().await
 }

@@ -53,6 +53,12 @@ pub struct Identity {
     pub signup_per_email: Limit,
     /// Signups per client address.
     pub signup_per_address: Limit,
+    /// Password-reset requests per normalized email.
+    pub reset_per_email: Limit,
+    /// Password-reset requests per client address.
+    pub reset_per_address: Limit,
+    /// Lifetime of a password-reset token.
+    pub reset_ttl: Duration,
     /// Load balancers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Key of the keyed hashes of verification and refresh tokens (`JWT_REFRESH_SECRET`).
@@ -63,6 +69,6 @@ pub struct Identity {
     pub refresh_ttl: Duration,
     /// How long after its first use a refresh token may be exchanged again.
     pub refresh_grace: Duration,
-    /// Lifetime of a verification token.
+    /// Lifetime of a verification or invitation token.
     pub verification_ttl: Duration,
 }
