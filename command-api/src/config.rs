@@ -143,10 +143,19 @@ pub struct Config {
     #[arg(long, env = "VERIFICATION_TTL_SECS", default_value_t = 24 * 3600)]
     pub verification_ttl_secs: u64,
 
-    /// SMTP relay for verification mail (`smtp://host:25`); without it mail goes to the
-    /// development outbox (collection `outbox` of the main database).
-    #[arg(long, env = "SMTP_URL")]
-    pub smtp_url: Option<String>,
+    /// SMTP server for identity mail (verification, invitations, password reset), as
+    /// lettre's URL: `smtps://user:pass@host:465` (TLS), or
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS, refused if the server does not
+    /// offer it); user and password URL-encoded. Plain `smtp://host:port` is accepted only
+    /// for a loopback host (a local mail catcher) or with `SMTP_ALLOW_PLAINTEXT`. Without
+    /// it, mail goes to the development outbox (collection `outbox` of the main database).
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// Allow `SMTP_URL` to send mail, and credentials, unencrypted to a host that is not
+    /// loopback (`smtp://` without `tls=required`, or `tls=opportunistic`).
+    #[arg(long, env = "SMTP_ALLOW_PLAINTEXT")]
+    pub smtp_allow_plaintext: bool,
 
     /// Sender of verification mail.
     #[arg(long, env = "MAIL_FROM", default_value = "tillstream <no-reply@tillstream.local>")]

@@ -155,7 +155,12 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
     let signup_window = std::time::Duration::from_secs(config.signup_window_secs);
     Ok(Identity {
         store,
-        mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, databases.main_database())?,
+        mailer: Mailer::new(
+            config.smtp_url.as_ref().map(|url| url.expose_secret()),
+            config.smtp_allow_plaintext,
+            &config.mail_from,
+            databases.main_database(),
+        )?,
         issuer: TokenIssuer::from_config(config),
         hashing: PasswordHashing::new(config.password_hash_workers, config.password_hash_queue),
         login: LoginPolicy {

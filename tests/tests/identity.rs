@@ -1073,3 +1073,105 @@ async fn password_reset_answers_alike_works_once_and_ends_every_login() -> anyho
     assert_eq!((expired.status, expired.code()), (409, "token_expired"));
     app.stream.delete().await
 }
+
+/// A minimal SMTP server on 127.0.0.1 that never offers STARTTLS and records what it is
+/// told; for checking what the mailer sends, and whether it insists on encryption.
+async fn fake_smtp() -> anyhow::Result<(u16, std::sync::Arc<std::sync::Mutex<String>>)> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = log.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let log = seen.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 fake ESMTP\r\n").await;
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    log.lock().map(|mut l| l.push_str(&format!("{line}\n"))).ok();
+                    let answer: &[u8] = if in_data {
+                        if line == "." {
+                            in_data = false;
+                            b"250 queued\r\n"
+                        } else {
+                            continue;
+                        }
+                    } else if line.starts_with("EHLO") {
+                        b"250-fake\r\n250 8BITMIME\r\n"
+                    } else if line.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    } else if line.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    if write.write_all(answer).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    Ok((port, log))
+}
+
+#[tokio::test]
+async fn smtp_mail_is_encrypted_unless_the_server_is_a_local_catcher() -> anyhow::Result<()> {
+    use secrecy::SecretString;
+    let (port, log) = fake_smtp().await?;
+    let invite_through = |url: String| async move {
+        let app = CommandApp::spawn_with(|c| c.smtp_url = Some(SecretString::from(url))).await?;
+        let tenant = tests::unique_tenant();
+        let admin = app.token(&tenant, events::Role::Admin).await?;
+        let reply = app
+            .post(
+                "/v1/users",
+                &admin,
+                &json!({"name": "Cy", "email": unique_email("smtp"), "role": "cashier"}),
+                &[],
+            )
+            .await?;
+        app.stream.delete().await?;
+        anyhow::Ok(reply)
+    };
+    // A local mail catcher may speak plain SMTP.
+    let plain = invite_through(format!("smtp://127.0.0.1:{port}")).await?;
+    assert_eq!(plain.status, 201, "{}", plain.body);
+    let delivered = log.lock().map(|l| l.clone()).unwrap_or_default();
+    assert!(
+        delivered.contains("RCPT TO:<smtp-") && delivered.contains("Invitation token: "),
+        "{delivered}"
+    );
+
+    // STARTTLS required: a server that does not offer it never sees the credentials or a message.
+    log.lock().map(|mut l| l.clear()).ok();
+    let required = invite_through(format!("smtp://mailer:s3cret@127.0.0.1:{port}?tls=required")).await?;
+    assert_eq!(
+        (required.status, required.code()),
+        (503, "unavailable"),
+        "{}",
+        required.body
+    );
+    // TLS from the first byte: a plaintext server gets no SMTP command at all.
+    let tls = invite_through(format!("smtps://mailer:s3cret@127.0.0.1:{port}")).await?;
+    assert_eq!((tls.status, tls.code()), (503, "unavailable"), "{}", tls.body);
+    let seen = log.lock().map(|l| l.clone()).unwrap_or_default();
+    assert!(
+        !seen.contains("AUTH") && !seen.contains("MAIL FROM") && !seen.contains("s3cret"),
+        "{seen}"
+    );
+
+    // Plain SMTP to a remote host is refused at startup (no connection is made).
+    let servers = tests::Servers::connect().await?;
+    let stream = tests::TestStream::create(&servers.jetstream).await?;
+    let mut config = CommandApp::config(&stream, &tests::TokenIssuer::default());
+    config.smtp_url = Some(SecretString::from("smtp://mail.example.com:25".to_owned()));
+    let refused = command_api::Application::build(config).await;
+    assert!(refused.is_err(), "plaintext SMTP to a remote host must not start");
+    stream.delete().await
+}
