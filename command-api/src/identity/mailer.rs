@@ -23,8 +23,8 @@ use crate::error::ApiError;
 pub enum Mailer {
     /// An SMTP server.
     Smtp {
-        /// The transport.
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The transport (boxed: it is large, and the outbox variant is small).
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         /// Sender address.
         from: Mailbox,
     },
@@ -74,9 +74,11 @@ impl Mailer {
                  or set SMTP_ALLOW_PLAINTEXT"
             );
         }
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
-            .build();
+        let transport = Box::new(
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
+                .build(),
+        );
         Ok(Mailer::Smtp {
             transport,
             from: from.parse().map_err(|e| anyhow::anyhow!("MAIL_FROM: {e}"))?,

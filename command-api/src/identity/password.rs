@@ -60,7 +60,8 @@ pub fn is_common(password: &str) -> bool {
 fn is_pattern(password: &str) -> bool {
     let chars: Vec<char> = password.to_lowercase().chars().collect();
     let n = chars.len();
-    let repeated = (1..=n / 2).any(|unit| n % unit == 0 && chars.chunks(unit).all(|chunk| chunk == &chars[..unit]));
+    let repeated =
+        (1..=n / 2).any(|unit| n.is_multiple_of(unit) && chars.chunks(unit).all(|chunk| chunk == &chars[..unit]));
     let step = |a: char, b: char| -> i64 {
         let difference = i64::from(u32::from(b)) - i64::from(u32::from(a));
         if a.is_ascii_digit() && b.is_ascii_digit() {
