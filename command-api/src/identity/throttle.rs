@@ -11,7 +11,7 @@
 //! - [`Throttle::count`] adds one to the key's fixed window (starting a new window when the
 //!   old one has ended) and returns the count and when the window ends: one atomic
 //!   `findOneAndUpdate` with `$inc`, upserting.
-//! - [`Throttle::block_until`] pushes `blocked_until` forward (`$max`: concurrent failures
+//! - [`Throttle::block_for`] pushes `blocked_until` forward (`$max`: concurrent failures
 //!   never shorten a block); [`Throttle::blocked`] reads it for several keys in one query.
 //! - [`Throttle::clear`] forgets a key (a successful login).
 //!
