@@ -9,7 +9,7 @@
 //! - `content_type_conformance`: the answer's content type is the documented one.
 //!
 //! The identity routes that create organizations, mail links and rate-limit by address
-//! (signup, verify, login, refresh, logout) are left out: each call of theirs costs a
+//! (everything under `/v1/auth/`) are left out: each call of theirs costs a
 //! password hash or a mail, and their abuse cases have their own tests in `identity.rs`.
 //! Every other operation is exercised as an admin of a tenant with a few products and a
 //! sale, so the typed 200 answers (not only the 4xx) are checked against their schemas.
