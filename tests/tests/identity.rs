@@ -564,8 +564,10 @@ async fn signup_answers_the_same_whatever_the_email_and_only_the_mailbox_learns_
     new_times.sort();
     taken_times.sort();
     eprintln!("signup: new address {new_times:?}, address with an account {taken_times:?}");
+    // Both answers come from the same code before anything depends on the address, so they
+    // differ by scheduling noise only (the finding was 1.4 ms against 20 ms: a hash).
     assert!(
-        taken_times[1] * 2 > new_times[1],
+        taken_times[1] * 3 + Duration::from_millis(5) > new_times[1],
         "an address with an account must not answer much faster: {taken_times:?} vs {new_times:?}"
     );
 
