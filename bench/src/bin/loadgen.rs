@@ -31,8 +31,10 @@ struct Args {
     /// MongoDB.
     #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
     mongodb_uri: String,
-    /// An already running API (its JWT secret must be `--jwt-secret`); without it the API
-    /// and a projector are started in this process on a fresh stream.
+    /// An already running API (its JWT secret must be `--jwt-secret`, its MongoDB
+    /// `--mongodb-uri`, where the run's tenants and users are created, and its
+    /// `ACCESS_TOKEN_TTL_SECS` at least 86400: the run's tokens live a day); without it the
+    /// API and a projector are started in this process on a fresh stream.
     #[arg(long)]
     api_url: Option<String>,
     /// JWT secret of the API.
