@@ -57,7 +57,16 @@ pub fn projector_config(setup: &Setup) -> projector::config::Config {
 impl System {
     /// Starts the API (and the projector unless `projector` is false).
     pub async fn start(setup: &Setup, projector: bool) -> anyhow::Result<Self> {
-        let extra = ["--listen-addr", "127.0.0.1:0", "--jwt-secret", &setup.secret];
+        // The run's tokens live a day (see `workload::tenants`); the API refuses tokens that
+        // live longer than its access tokens, so its access tokens live a day here.
+        let extra = [
+            "--listen-addr",
+            "127.0.0.1:0",
+            "--jwt-secret",
+            &setup.secret,
+            "--access-token-ttl-secs",
+            "86400",
+        ];
         let api = command_api::config::Cli::parse_from(setup.args("command-api", &extra));
         let app = command_api::Application::build(api.config).await?;
         let base_url = format!("http://127.0.0.1:{}", app.port());

@@ -1,4 +1,5 @@
-//! The work a run sends: tenants with pre-signed tokens, and command bodies whose numbers
+//! The work a run sends: tenants with pre-signed tokens (and, through [`provision`], their
+//! accounts), and command bodies whose numbers
 //! add up, mostly sales with some stock and catalog commands.
 
 use events::TenantId;
@@ -32,10 +33,10 @@ pub fn tenants(count: usize, secret: &str, run: &str) -> Vec<Tenant> {
         .map(|i| {
             let id = TenantId::parse(format!("{run}-{i}")).expect("run ids are lowercase hex and digits");
             let token = signer
-                .token(&id, &format!("loadgen-{i}"), events::Role::Manager, Some("till-1"))
+                .token(&id, &user(&id), events::Role::Manager, Some("till-1"))
                 .expect("HMAC signing of plain claims cannot fail");
             let admin_token = signer
-                .token(&id, &format!("loadgen-admin-{i}"), events::Role::Admin, None)
+                .token(&id, &admin(&id), events::Role::Admin, None)
                 .expect("HMAC signing of plain claims cannot fail");
             Tenant { id, token, admin_token }
         })
@@ -45,6 +46,35 @@ pub fn tenants(count: usize, secret: &str, run: &str) -> Vec<Tenant> {
 /// The opening of the one location the workload sells from, `main` (UTC, USD).
 pub fn location() -> Value {
     json!({"location_id": "main", "details": {"name": "Main", "time_zone": "UTC", "business_day_start": "00:00", "currency": "USD"}})
+}
+
+/// The manager user of `tenant` in a run (user ids are unique across tenants).
+pub fn user(tenant: &TenantId) -> String {
+    format!("loadgen-{tenant}")
+}
+
+/// The admin user of `tenant` in a run, who opens its location.
+pub fn admin(tenant: &TenantId) -> String {
+    format!("loadgen-admin-{tenant}")
+}
+
+/// Creates the run's tenants and their manager and admin users in the shared database (default name
+/// `liquor_pos_main`), as `command-api token` does: the API refuses tokens naming tenants or
+/// users that do not exist.
+pub async fn provision(mongo: &mongodb::Client, tenants: &[Tenant]) -> anyhow::Result<()> {
+    let store = command_api::identity::IdentityStore::new(mongo.database("liquor_pos_main"));
+    for tenant in tenants {
+        for (user, role) in [
+            (user(&tenant.id), events::Role::Manager),
+            (admin(&tenant.id), events::Role::Admin),
+        ] {
+            store
+                .provision(tenant.id.as_str(), &user, role)
+                .await
+                .map_err(|e| anyhow::anyhow!("provisioning tenant {}: {e}", tenant.id))?;
+        }
+    }
+    Ok(())
 }
 
 /// Registration of one of [`SKUS`].

@@ -51,6 +51,10 @@ catalogue! {
     InvalidHeader = "invalid_header" => BAD_REQUEST,
     /// No token, or a token that does not verify.
     Unauthorized = "unauthorized" => UNAUTHORIZED,
+    /// Login refused: the email or the password is wrong (which one is not said).
+    InvalidCredentials = "invalid_credentials" => UNAUTHORIZED,
+    /// The refresh token is unknown, expired, revoked or was used already; log in again.
+    InvalidRefreshToken = "invalid_refresh_token" => UNAUTHORIZED,
     /// The caller's role is too low (`required_role` says which is needed).
     Forbidden = "forbidden" => FORBIDDEN,
     /// The request names a tenant other than the token's.
@@ -119,6 +123,8 @@ catalogue! {
     Unavailable = "unavailable" => SERVICE_UNAVAILABLE,
     /// The read model has not reached `min_sequence` yet; retry after `Retry-After`.
     ProjectionBehind = "projection_behind" => SERVICE_UNAVAILABLE,
+    /// The server is checking as many passwords as it may at once; retry after `Retry-After`.
+    Overloaded = "overloaded" => SERVICE_UNAVAILABLE,
 }
 
 impl std::fmt::Display for ErrorCode {

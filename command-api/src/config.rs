@@ -29,8 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (the default).
     Serve,
-    /// Print an access token signed with `JWT_SECRET`, for development and smoke tests.
-    /// Production tokens come from the identity service.
+    /// Print an access token signed with `JWT_SECRET`, for development and smoke tests,
+    /// creating the tenant and the user in the shared database if they do not exist (the
+    /// API refuses tokens of unknown tenants and users). Production tokens come from the
+    /// identity service.
     Token {
         /// The tenant (organizationId).
         #[arg(long)]
@@ -44,9 +46,9 @@ pub enum Command {
         /// Terminal the token is issued to.
         #[arg(long)]
         terminal: Option<String>,
-        /// Lifetime in seconds.
-        #[arg(long, default_value_t = 3600)]
-        ttl_secs: u64,
+        /// Lifetime in seconds (default and maximum: `ACCESS_TOKEN_TTL_SECS`).
+        #[arg(long)]
+        ttl_secs: Option<u64>,
     },
 }
 
@@ -116,22 +118,44 @@ pub struct Config {
     #[arg(long, env = "JWT_REFRESH_SECRET", hide_env_values = true)]
     pub jwt_refresh_secret: Option<SecretString>,
 
-    /// Lifetime of an access token, seconds.
+    /// Lifetime of an access token, seconds. Tokens whose `exp - iat` is longer (plus
+    /// `JWT_LEEWAY_SECS`) are refused, whoever signed them.
     #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
     pub access_token_ttl_secs: u64,
+
+    /// Seconds the API remembers that a token's tenant, user (active, role) and session
+    /// exist before asking the database again: deactivation, demotion and logout take
+    /// effect within this time.
+    #[arg(long, env = "TOKEN_RECHECK_SECS", default_value_t = 5)]
+    pub token_recheck_secs: u64,
 
     /// Lifetime of a refresh token, seconds (each use replaces it).
     #[arg(long, env = "REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
     pub refresh_token_ttl_secs: u64,
 
-    /// Lifetime of an email verification link, seconds.
+    /// Seconds after its first use during which a refresh token may be exchanged again
+    /// (parallel refreshes of one token all succeed); reuse after that revokes the whole
+    /// login.
+    #[arg(long, env = "REFRESH_REUSE_GRACE_SECS", default_value_t = 20)]
+    pub refresh_reuse_grace_secs: u64,
+
+    /// Lifetime of an email verification or invitation link, seconds.
     #[arg(long, env = "VERIFICATION_TTL_SECS", default_value_t = 24 * 3600)]
     pub verification_ttl_secs: u64,
 
-    /// SMTP relay for verification mail (`smtp://host:25`); without it mail goes to the
-    /// development outbox (collection `outbox` of the main database).
-    #[arg(long, env = "SMTP_URL")]
-    pub smtp_url: Option<String>,
+    /// SMTP server for identity mail (verification, invitations, password reset), as
+    /// lettre's URL: `smtps://user:pass@host:465` (TLS), or
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS, refused if the server does not
+    /// offer it); user and password URL-encoded. Plain `smtp://host:port` is accepted only
+    /// for a loopback host (a local mail catcher) or with `SMTP_ALLOW_PLAINTEXT`. Without
+    /// it, mail goes to the development outbox (collection `outbox` of the main database).
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// Allow `SMTP_URL` to send mail, and credentials, unencrypted to a host that is not
+    /// loopback (`smtp://` without `tls=required`, or `tls=opportunistic`).
+    #[arg(long, env = "SMTP_ALLOW_PLAINTEXT")]
+    pub smtp_allow_plaintext: bool,
 
     /// Sender of verification mail.
     #[arg(long, env = "MAIL_FROM", default_value = "tillstream <no-reply@tillstream.local>")]
@@ -141,17 +165,66 @@ pub struct Config {
     #[arg(long, env = "PUBLIC_URL", default_value = "http://localhost:8080")]
     pub public_url: String,
 
-    /// Login attempts allowed per email per window.
-    #[arg(long, env = "LOGIN_ATTEMPTS_PER_EMAIL", default_value_t = 10)]
-    pub login_attempts_per_email: u32,
+    /// Failed logins of one (email, client address) pair before it must wait between
+    /// attempts: 1 s after this many, then 2 s, 4 s, ... The same email from another
+    /// address is not slowed down, so nobody can lock a user out from elsewhere.
+    #[arg(long, env = "LOGIN_FREE_ATTEMPTS", default_value_t = 5)]
+    pub login_free_attempts: u32,
 
-    /// Login attempts allowed per client address per window.
+    /// Longest wait between two login attempts of one (email, address) pair, seconds.
+    #[arg(long, env = "LOGIN_BACKOFF_MAX_SECS", default_value_t = 900)]
+    pub login_backoff_max_secs: u64,
+
+    /// Failed logins allowed per client address (IPv6: per /64), whatever the email, per
+    /// `LOGIN_WINDOW_SECS`; then the address waits for the window's end.
     #[arg(long, env = "LOGIN_ATTEMPTS_PER_ADDRESS", default_value_t = 100)]
     pub login_attempts_per_address: u32,
 
-    /// The login rate-limit window, seconds.
+    /// How long failed logins are remembered, seconds.
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
+
+    /// Signups (each mails someone) allowed per email address per `SIGNUP_WINDOW_SECS`,
+    /// counted by every replica together.
+    #[arg(long, env = "SIGNUP_ATTEMPTS_PER_EMAIL", default_value_t = 3)]
+    pub signup_attempts_per_email: u32,
+
+    /// Signups allowed per client address (IPv6: per /64) per `SIGNUP_WINDOW_SECS`.
+    #[arg(long, env = "SIGNUP_ATTEMPTS_PER_ADDRESS", default_value_t = 20)]
+    pub signup_attempts_per_address: u32,
+
+    /// The window of the signup and password-reset rate limits, seconds.
+    #[arg(long, env = "SIGNUP_WINDOW_SECS", default_value_t = 3600)]
+    pub signup_window_secs: u64,
+
+    /// Password-reset requests (each may mail someone) allowed per email address per
+    /// `SIGNUP_WINDOW_SECS`, counted by every replica together.
+    #[arg(long, env = "PASSWORD_RESET_ATTEMPTS_PER_EMAIL", default_value_t = 3)]
+    pub password_reset_attempts_per_email: u32,
+
+    /// Password-reset requests allowed per client address per `SIGNUP_WINDOW_SECS`.
+    #[arg(long, env = "PASSWORD_RESET_ATTEMPTS_PER_ADDRESS", default_value_t = 20)]
+    pub password_reset_attempts_per_address: u32,
+
+    /// Lifetime of a password-reset link, seconds (it also works only once).
+    #[arg(long, env = "PASSWORD_RESET_TTL_SECS", default_value_t = 1800)]
+    pub password_reset_ttl_secs: u64,
+
+    /// Addresses of load balancers in front of the API, comma-separated. From them, the
+    /// client address (for per-address limits) is the right-most `X-Forwarded-For` entry
+    /// that is not one of them; from anyone else the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Password hashes and checks (argon2id: tens of milliseconds of a core and 19 MiB
+    /// each) run at the same time, on the blocking pool; 0 means one per core.
+    #[arg(long, env = "PASSWORD_HASH_WORKERS", default_value_t = 0)]
+    pub password_hash_workers: usize,
+
+    /// Requests that may wait for a password-hashing slot; past them signup, login and
+    /// the other password routes answer 503 `overloaded` with `Retry-After` at once.
+    #[arg(long, env = "PASSWORD_HASH_QUEUE", default_value_t = 32)]
+    pub password_hash_queue: usize,
 
     /// Largest accepted request body, in bytes. A request announcing more in
     /// `Content-Length` is refused (413) before any of its body is read.

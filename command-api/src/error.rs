@@ -85,6 +85,20 @@ pub enum ApiError {
         /// Which check failed (for the log).
         reason: String,
     },
+    /// 401 Unauthorized: login with a wrong email or password. Which of the two is not
+    /// said; the reason is logged.
+    #[error("the email or the password is wrong")]
+    InvalidCredentials {
+        /// What failed (for the log).
+        reason: &'static str,
+    },
+    /// 401 Unauthorized: a refresh token that is unknown, expired, revoked or used. The
+    /// reason is logged.
+    #[error("the refresh token is not valid; log in again")]
+    InvalidRefreshToken {
+        /// What failed (for the log).
+        reason: &'static str,
+    },
     /// 403 Forbidden: the user's role is too low for the command.
     #[error("requires role {required} or higher")]
     Forbidden {
@@ -150,6 +164,11 @@ pub enum ApiError {
         /// Where the tenant's projection is.
         current: u64,
     },
+    /// 503 Service Unavailable: every password-hashing slot and its short queue are taken
+    /// (`PASSWORD_HASH_WORKERS`, `PASSWORD_HASH_QUEUE`); nothing was done, retry after
+    /// `Retry-After`.
+    #[error("too many password checks in progress; retry shortly")]
+    Overloaded,
     /// 500 Internal Server Error: a bug or an unexpected server answer.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -161,6 +180,13 @@ impl ApiError {
         ApiError::InvalidField {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    /// A 429 telling the client to wait `wait` (rounded up to whole seconds, at least 1).
+    pub fn too_many(wait: std::time::Duration) -> Self {
+        ApiError::TooManyAttempts {
+            retry_after_secs: wait.as_millis().div_ceil(1000).max(1).try_into().unwrap_or(u64::MAX),
         }
     }
 
@@ -181,6 +207,8 @@ impl ApiError {
             ApiError::InvalidField { .. } => ErrorCode::InvalidField,
             ApiError::Unusable { code, .. } => *code,
             ApiError::Unauthorized { .. } => ErrorCode::Unauthorized,
+            ApiError::InvalidCredentials { .. } => ErrorCode::InvalidCredentials,
+            ApiError::InvalidRefreshToken { .. } => ErrorCode::InvalidRefreshToken,
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::TenantMismatch => ErrorCode::TenantMismatch,
             ApiError::NotFound { .. } => ErrorCode::NotFound,
@@ -192,6 +220,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             ApiError::Unavailable(_) => ErrorCode::Unavailable,
             ApiError::ProjectionBehind { .. } => ErrorCode::ProjectionBehind,
+            ApiError::Overloaded => ErrorCode::Overloaded,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -257,6 +286,9 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized { reason } => {
                 tracing::info!(%reason, "request not authenticated")
             }
+            ApiError::InvalidCredentials { reason } | ApiError::InvalidRefreshToken { reason } => {
+                tracing::info!(%reason, "credentials refused")
+            }
             _ => tracing::debug!(code = self.code().as_str(), error = %self, "request refused"),
         }
         let body = self.body();
@@ -269,7 +301,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static(r#"Bearer realm="tillstream", error="invalid_token""#),
                 );
             }
-            ApiError::Unavailable(_) | ApiError::ProjectionBehind { .. } => {
+            ApiError::Unavailable(_) | ApiError::ProjectionBehind { .. } | ApiError::Overloaded => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
             }
             ApiError::RequestTimeout => {

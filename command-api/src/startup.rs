@@ -12,12 +12,14 @@ use axum::{Json, Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::JwtKeys;
+use crate::auth::{JwtKeys, Subjects};
 use crate::catalog_ages::CatalogAges;
 use crate::config::{Config, HttpLimits};
 use crate::error::ApiError;
 use crate::folded::Folded;
-use crate::identity::{self, Identity, IdentityStore, Mailer, RateLimiter, TokenIssuer};
+use crate::identity::{
+    self, Identity, IdentityStore, Limit, LoginPolicy, Mailer, PasswordHashing, Throttle, TokenIssuer,
+};
 use crate::routes;
 use crate::server::{self, requests::RequestLimits};
 use crate::state::{AppState, Shared};
@@ -61,9 +63,15 @@ impl Application {
         let metrics = telemetry::metrics_recorder();
         let identity = Arc::new(identity(&config, &databases).await?);
         let placements = Arc::clone(&databases);
+        let subjects = Arc::new(Subjects::new(
+            databases.main_database(),
+            std::time::Duration::from_secs(config.token_recheck_secs),
+            100_000,
+        ));
         let state = AppState::new(Shared {
             store,
             keys,
+            subjects,
             catalog,
             locations,
             jurisdictions,
@@ -154,18 +162,50 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
         None => identity::secrets::keyed_hash(config.jwt_secret.expose_secret().as_bytes(), "refresh-token-key")
             .into_bytes(),
     };
+    let throttle = Throttle::new(&databases.main_database(), &token_key);
+    if let Err(err) = throttle.ensure_indexes().await {
+        tracing::warn!(error = %err, "cannot create the rate-limit index yet");
+    }
+    let signup_window = std::time::Duration::from_secs(config.signup_window_secs);
     Ok(Identity {
         store,
-        mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, databases.main_database())?,
+        mailer: Mailer::new(
+            config.smtp_url.as_ref().map(|url| url.expose_secret()),
+            config.smtp_allow_plaintext,
+            &config.mail_from,
+            databases.main_database(),
+        )?,
         issuer: TokenIssuer::from_config(config),
-        limiter: RateLimiter::new(
-            config.login_attempts_per_email,
-            config.login_attempts_per_address,
-            std::time::Duration::from_secs(config.login_window_secs),
-        ),
+        hashing: PasswordHashing::new(config.password_hash_workers, config.password_hash_queue),
+        login: LoginPolicy {
+            free_attempts: config.login_free_attempts,
+            max_backoff: std::time::Duration::from_secs(config.login_backoff_max_secs),
+            per_address: config.login_attempts_per_address,
+            window: std::time::Duration::from_secs(config.login_window_secs),
+        },
+        throttle,
+        signup_per_email: Limit {
+            attempts: config.signup_attempts_per_email,
+            window: signup_window,
+        },
+        signup_per_address: Limit {
+            attempts: config.signup_attempts_per_address,
+            window: signup_window,
+        },
+        reset_per_email: Limit {
+            attempts: config.password_reset_attempts_per_email,
+            window: signup_window,
+        },
+        reset_per_address: Limit {
+            attempts: config.password_reset_attempts_per_address,
+            window: signup_window,
+        },
+        reset_ttl: std::time::Duration::from_secs(config.password_reset_ttl_secs),
+        trusted_proxies: config.trusted_proxies.clone(),
         token_key,
         public_url: config.public_url.trim_end_matches('/').to_owned(),
         refresh_ttl: std::time::Duration::from_secs(config.refresh_token_ttl_secs),
+        refresh_grace: std::time::Duration::from_secs(config.refresh_reuse_grace_secs),
         verification_ttl: std::time::Duration::from_secs(config.verification_ttl_secs),
     })
 }

@@ -8,7 +8,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use tenantdb::TenantDatabases;
 
-use crate::auth::JwtKeys;
+use crate::auth::{JwtKeys, Subjects};
 use crate::catalog_ages::CatalogAges;
 use crate::commands::catalog::ProductState;
 use crate::commands::locations::LocationState;
@@ -45,12 +45,20 @@ impl FromRef<AppState> for Arc<JwtKeys> {
     }
 }
 
+impl FromRef<AppState> for Arc<Subjects> {
+    fn from_ref(state: &AppState) -> Self {
+        state.subjects.clone()
+    }
+}
+
 /// What the state holds.
 pub struct Shared {
     /// Where events are appended.
     pub store: EventStore,
     /// Token verification keys.
     pub keys: Arc<JwtKeys>,
+    /// Whether a token's tenant, user and session still exist (cached briefly).
+    pub subjects: Arc<Subjects>,
     /// Age restrictions of products.
     pub catalog: CatalogAges,
     /// Locations: whether commands may name them, and their business day.

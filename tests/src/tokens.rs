@@ -4,6 +4,27 @@ use command_api::auth::Claims;
 use events::{Role, TenantId};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
+/// The access-token lifetime of the API's default configuration, seconds.
+pub const ACCESS_TOKEN_TTL_SECS: u64 = 900;
+
+/// The user id tests use for `role` in `tenant`: unique per tenant, since user ids are
+/// unique across tenants in the shared `users` collection.
+pub fn account_user(tenant: &TenantId, role: Role) -> String {
+    format!("{role}-{tenant}")
+}
+
+/// Creates `tenant` and its user `user` with `role` in the shared database (default name)
+/// unless they exist, the way `command-api token` does.
+pub async fn provision(tenant: &TenantId, user: &str, role: Role) -> anyhow::Result<()> {
+    // A client per call: a client's background tasks belong to the runtime that made it,
+    // and every test has its own runtime.
+    let client = crate::servers::mongo_client().await?;
+    command_api::identity::IdentityStore::new(client.database("liquor_pos_main"))
+        .provision(tenant.as_str(), user, role)
+        .await
+        .map_err(|e| anyhow::anyhow!("provisioning {user} in {tenant}: {e}"))
+}
+
 /// Issuer of test tokens, holding the secret the test app verifies with.
 #[derive(Clone)]
 pub struct TokenIssuer {
@@ -27,12 +48,28 @@ impl Default for TokenIssuer {
 
 impl TokenIssuer {
     /// The API's own signer, with this issuer's secret (under the default key id the test
-    /// app is configured with), issuer and audience; tokens live an hour.
+    /// app is configured with), issuer and audience; tokens live as long as the API's
+    /// access tokens by default (15 minutes), the longest it accepts.
     pub fn signer(&self) -> command_api::identity::TokenIssuer {
-        command_api::identity::TokenIssuer::new(self.secret.as_bytes(), "default", &self.issuer, &self.audience, 3600)
+        command_api::identity::TokenIssuer::new(
+            self.secret.as_bytes(),
+            "default",
+            &self.issuer,
+            &self.audience,
+            ACCESS_TOKEN_TTL_SECS,
+        )
     }
 
-    /// Claims valid for an hour, bound to terminal `till-1`.
+    /// A valid token for user `<role>-<tenant>` with `role`, after creating that tenant and
+    /// user in the shared database: the API refuses tokens naming tenants or users that do
+    /// not exist.
+    pub async fn account_token(&self, tenant: &TenantId, role: Role) -> anyhow::Result<String> {
+        let user = account_user(tenant, role);
+        provision(tenant, &user, role).await?;
+        Ok(self.token(tenant, &user, role))
+    }
+
+    /// Claims valid for the access-token lifetime, bound to terminal `till-1`.
     pub fn claims(&self, tenant: &TenantId, user: &str, role: Role) -> Claims {
         self.signer().claims(tenant, user, role, Some("till-1"))
     }

@@ -58,7 +58,7 @@ async fn a_sale_is_appended_on_its_subject_with_headers_and_envelope() -> anyhow
     let reply = app
         .post(
             "/v1/sales",
-            &app.token(&tenant, Role::Cashier),
+            &app.token(&tenant, Role::Cashier).await?,
             &sale(&sale_id),
             &[("Idempotency-Key", "k-1")],
         )
@@ -101,7 +101,10 @@ async fn a_sale_is_appended_on_its_subject_with_headers_and_envelope() -> anyhow
     };
     assert_eq!(event.total_minor, 2698);
     assert_eq!(event.lines[0].total_minor, 2698);
-    assert_eq!(event.cashier_id.as_str(), "cashier-user");
+    assert_eq!(
+        event.cashier_id.as_str(),
+        tests::tokens::account_user(&tenant, Role::Cashier)
+    );
     app.stream.delete().await
 }
 
@@ -110,7 +113,7 @@ async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<(
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let manager = app.token(&tenant, Role::Manager);
+    let manager = app.token(&tenant, Role::Manager).await?;
     let prefix = tenant_prefix(&app, &tenant);
     let mut expected: Vec<(String, &str)> = Vec::new();
 
@@ -182,7 +185,12 @@ async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<(
     whiskey_sale["lines"][0]["sku"] = json!("WHISKEY-1");
     whiskey_sale["age_verification"] = json!({"method": "id_scan", "customer_age": 34});
     let sold = app
-        .post("/v1/sales", &app.token(&tenant, Role::Cashier), &whiskey_sale, &[])
+        .post(
+            "/v1/sales",
+            &app.token(&tenant, Role::Cashier).await?,
+            &whiskey_sale,
+            &[],
+        )
         .await?;
     assert_eq!(sold.status, 201, "{:?}", sold.body);
     expected.push((format!("{prefix}.sale.s-1"), "SaleCompleted"));
@@ -199,9 +207,14 @@ async fn every_command_type_lands_on_its_aggregate_subject() -> anyhow::Result<(
     expected.push((format!("{prefix}.sale.s-1"), "SaleRefunded"));
 
     assert_eq!(
-        app.post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-2"), &[])
-            .await?
-            .status,
+        app.post(
+            "/v1/sales",
+            &app.token(&tenant, Role::Cashier).await?,
+            &sale("s-2"),
+            &[]
+        )
+        .await?
+        .status,
         201
     );
     expected.push((format!("{prefix}.sale.s-2"), "SaleCompleted"));
@@ -257,7 +270,7 @@ async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_r
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let cashier = app.token(&tenant, Role::Cashier);
+    let cashier = app.token(&tenant, Role::Cashier).await?;
     let body = sale("s-idem");
     let first = app
         .post("/v1/sales", &cashier, &body, &[("Idempotency-Key", "key-1")])
@@ -289,7 +302,7 @@ async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_r
     assert_eq!((other_key.status, other_key.code()), (409, "sale_exists"));
 
     // A stock movement keyed only by its Idempotency-Key.
-    let manager = app.token(&tenant, Role::Manager);
+    let manager = app.token(&tenant, Role::Manager).await?;
     let adjust = json!({"sku": "WINE-RED", "location": "main", "quantity_delta": -2, "reason": "theft"});
     let a = app
         .post(
@@ -352,7 +365,7 @@ async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Resu
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let manager = app.token(&tenant, Role::Manager);
+    let manager = app.token(&tenant, Role::Manager).await?;
     let registered = app.post("/v1/products", &manager, &product("GIN-1", None), &[]).await?;
     let v1 = registered.header("etag").unwrap_or_default().to_owned();
     let price = |amount: i64| json!({"price": {"amount_minor": amount, "currency": "USD"}});
@@ -421,7 +434,7 @@ async fn an_age_restricted_product_needs_a_verified_customer() -> anyhow::Result
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let manager = app.token(&tenant, Role::Manager);
+    let manager = app.token(&tenant, Role::Manager).await?;
     assert_eq!(
         app.post("/v1/products", &manager, &product("RUM-1", Some(21)), &[])
             .await?
@@ -430,7 +443,7 @@ async fn an_age_restricted_product_needs_a_verified_customer() -> anyhow::Result
     );
     let mut rum = sale("s-rum");
     rum["lines"][0]["sku"] = json!("RUM-1");
-    let cashier = app.token(&tenant, Role::Cashier);
+    let cashier = app.token(&tenant, Role::Cashier).await?;
     let refused = app.post("/v1/sales", &cashier, &rum, &[]).await?;
     assert_eq!(
         (refused.status, refused.code()),
@@ -463,7 +476,7 @@ async fn invalid_commands_get_a_4xx_naming_the_field_and_publish_nothing() -> an
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let cashier = app.token(&tenant, Role::Cashier);
+    let cashier = app.token(&tenant, Role::Cashier).await?;
     let with = |path: &str, value: Value| {
         let mut body = sale("s-bad");
         let (head, last) = path.rsplit_once('/').map_or(("", path), |(h, l)| (h, l));
@@ -616,8 +629,23 @@ async fn the_jwt_matrix_answers_401_or_403() -> anyhow::Result<()> {
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
     let issuer = &app.tokens;
-    let valid = issuer.claims(&tenant, "u1", Role::Cashier);
+    let user = tests::tokens::account_user(&tenant, Role::Cashier);
+    tests::tokens::provision(&tenant, &user, Role::Cashier).await?;
+    let valid = issuer.claims(&tenant, &user, Role::Cashier);
     let now = jsonwebtoken::get_current_timestamp();
+    // Signed with the right key, but living too long, issued in the future, without `iat`,
+    // or naming a user or tenant that does not exist.
+    let mut forever = valid.clone();
+    forever.exp = 16_725_225_600; // 2500-01-01
+    let mut from_the_future = valid.clone();
+    from_the_future.iat = Some(now + 3600);
+    from_the_future.exp = now + 3600 + 60;
+    let mut no_iat = valid.clone();
+    no_iat.iat = None;
+    let mut unknown_user = valid.clone();
+    unknown_user.user_id = "nobody-at-all".into();
+    let mut unknown_tenant = valid.clone();
+    unknown_tenant.organization_id = unique_tenant().to_string();
     let mut expired = valid.clone();
     expired.exp = now - 120;
     let mut not_yet = valid.clone();
@@ -684,6 +712,11 @@ async fn the_jwt_matrix_answers_401_or_403() -> anyhow::Result<()> {
         ("alg none", Some(alg_none)),
         ("RS256 header on an HMAC key", Some(rs256_header)),
         ("tenant id that escapes its subject", Some(issuer.sign(&bad_tenant))),
+        ("exp in 2500", Some(issuer.sign(&forever))),
+        ("iat in the future", Some(issuer.sign(&from_the_future))),
+        ("no iat", Some(issuer.sign(&no_iat))),
+        ("a user that does not exist", Some(issuer.sign(&unknown_user))),
+        ("a tenant that does not exist", Some(issuer.sign(&unknown_tenant))),
     ];
     for (name, token) in cases {
         let mut request = app.http.post(format!("{}/v1/sales", app.address)).json(&sale("s-jwt"));
@@ -732,7 +765,9 @@ async fn keys_rotate_by_kid() -> anyhow::Result<()> {
         CommandApp::spawn_with(|config| config.jwt_extra_secrets = Some(format!("k2={new_secret}").into())).await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let claims = app.tokens.claims(&tenant, "u1", Role::Cashier);
+    let user = tests::tokens::account_user(&tenant, Role::Cashier);
+    tests::tokens::provision(&tenant, &user, Role::Cashier).await?;
+    let claims = app.tokens.claims(&tenant, &user, Role::Cashier);
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some("k2".into());
     let rotated = app.tokens.sign_with(&header, &claims, new_secret);
@@ -757,7 +792,7 @@ async fn a_token_of_tenant_a_never_appends_under_tenant_b() -> anyhow::Result<()
     let (a, b) = (unique_tenant(), unique_tenant());
     app.open_locations(&a).await?;
     app.open_locations(&b).await?;
-    let token_a = app.token(&a, Role::Admin);
+    let token_a = app.token(&a, Role::Admin).await?;
     let mut body = sale("s-iso");
     body["tenant_id"] = json!(b.as_str());
     let in_body = app.post("/v1/sales", &token_a, &body, &[]).await?;
@@ -782,16 +817,21 @@ async fn a_token_of_tenant_a_never_appends_under_tenant_b() -> anyhow::Result<()
     );
     // B's sale with the same id is B's own, unaffected by A's.
     assert_eq!(
-        app.post("/v1/sales", &app.token(&b, Role::Cashier), &sale("s-iso"), &[])
+        app.post("/v1/sales", &app.token(&b, Role::Cashier).await?, &sale("s-iso"), &[])
             .await?
             .status,
         201
     );
     // A cannot void B's sale: A's void looks in A's subjects only, where s-2 does not exist.
     assert_eq!(
-        app.post("/v1/sales", &app.token(&b, Role::Cashier), &sale("s-b-only"), &[])
-            .await?
-            .status,
+        app.post(
+            "/v1/sales",
+            &app.token(&b, Role::Cashier).await?,
+            &sale("s-b-only"),
+            &[]
+        )
+        .await?
+        .status,
         201
     );
     let cross = app
@@ -828,7 +868,12 @@ async fn without_a_stream_to_acknowledge_the_answer_is_503_never_2xx() -> anyhow
     app.open_locations(&tenant).await?;
     app.servers.jetstream.delete_stream(&app.stream.name).await?;
     let reply = app
-        .post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-503"), &[])
+        .post(
+            "/v1/sales",
+            &app.token(&tenant, Role::Cashier).await?,
+            &sale("s-503"),
+            &[],
+        )
         .await?;
     assert_eq!((reply.status, reply.code()), (503, "unavailable"), "{:?}", reply.body);
     assert_eq!(reply.header("retry-after"), Some("2"));
@@ -853,9 +898,14 @@ async fn health_ready_metrics_and_openapi_describe_the_real_routes() -> anyhow::
 
     app.open_locations(&tenant).await?;
     assert_eq!(
-        app.post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-m"), &[])
-            .await?
-            .status,
+        app.post(
+            "/v1/sales",
+            &app.token(&tenant, Role::Cashier).await?,
+            &sale("s-m"),
+            &[]
+        )
+        .await?
+        .status,
         201
     );
     let text = app
@@ -944,7 +994,12 @@ async fn metrics_need_the_metrics_token_and_name_no_tenant() -> anyhow::Result<(
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
     let reply = app
-        .post("/v1/sales", &app.token(&tenant, Role::Cashier), &sale("s-metrics"), &[])
+        .post(
+            "/v1/sales",
+            &app.token(&tenant, Role::Cashier).await?,
+            &sale("s-metrics"),
+            &[],
+        )
         .await?;
     assert_eq!(reply.status, 201, "{}", reply.body);
 
@@ -956,7 +1011,12 @@ async fn metrics_need_the_metrics_token_and_name_no_tenant() -> anyhow::Result<(
         app.send(request)
     };
     // Before: anyone could read every tenant id with its command counts.
-    for token in [None, Some("wrong"), Some(""), Some(&app.token(&tenant, Role::Admin))] {
+    for token in [
+        None,
+        Some("wrong"),
+        Some(""),
+        Some(&app.token(&tenant, Role::Admin).await?),
+    ] {
         let reply = metrics(token).await?;
         assert_eq!((reply.status, reply.code()), (401, "unauthorized"), "token {token:?}");
     }
@@ -994,7 +1054,7 @@ async fn only_application_json_in_utf_8_is_parsed_as_json() -> anyhow::Result<()
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let cashier = app.token(&tenant, Role::Cashier);
+    let cashier = app.token(&tenant, Role::Cashier).await?;
     let body = serde_json::to_vec(&sale("s-media"))?;
     let post = |content_type: &'static str| {
         app.send(
@@ -1037,7 +1097,7 @@ async fn every_answer_carries_the_security_headers() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let manager = app.token(&tenant, Role::Manager);
+    let manager = app.token(&tenant, Role::Manager).await?;
     let mut answers = vec![
         ("health", app.get("/health").await?),
         ("openapi", app.get("/openapi.json").await?),

@@ -21,6 +21,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
     let system = System::start(&setup, true).await?;
     let mongo = mongodb::Client::with_uri_str(mongodb_uri()).await?;
     let tenants = workload::tenants(2, &secret, &run);
+    workload::provision(&mongo, &tenants).await?;
     let http = reqwest::Client::new();
     workload::prepare(&http, &system.base_url, &tenants).await?;
     let report = Load {

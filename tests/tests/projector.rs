@@ -33,8 +33,8 @@ async fn commands_through_the_api_become_the_right_documents() -> anyhow::Result
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let manager = app.token(&tenant, Role::Manager);
-    let cashier = app.token(&tenant, Role::Cashier);
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
     let product = json!({"sku": "WINE-1", "details": {"name": "Rioja", "category": "wine", "tax_class": "alcohol", "barcodes": ["84101234567"], "minimum_age": 18, "reorder_point": 10}, "price": {"amount_minor": 1500, "currency": "USD"}});
     let registered = app.post("/v1/products", &manager, &product, &[]).await?;
     assert_eq!(registered.status, 201, "{:?}", registered.body);

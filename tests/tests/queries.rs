@@ -69,7 +69,10 @@ async fn store() -> anyhow::Result<Store> {
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let (manager, cashier) = (app.token(&tenant, Role::Manager), app.token(&tenant, Role::Cashier));
+    let (manager, cashier) = (
+        app.token(&tenant, Role::Manager).await?,
+        app.token(&tenant, Role::Cashier).await?,
+    );
     for body in [
         product("RIOJA", "Rioja Reserva", "wine", "8410000000011", Some(18), 10, 1500),
         product("IPA-6", "Hazy IPA six-pack", "beer", "0760000000022", Some(21), 2, 1200),
@@ -273,7 +276,10 @@ async fn sales_transactions_and_reports_answer_managers_only() -> anyhow::Result
         ids(&store
             .get(
                 &manager,
-                "/v1/sales?to=2026-11-24T11:30:00Z&terminal=till-1&cashier=cashier-user"
+                &format!(
+                    "/v1/sales?to=2026-11-24T11:30:00Z&terminal=till-1&cashier={}",
+                    tests::tokens::account_user(&store.tenant, Role::Cashier)
+                )
             )
             .await?),
         vec!["s2", "s1"]
@@ -411,7 +417,7 @@ async fn sales_transactions_and_reports_answer_managers_only() -> anyhow::Result
 #[tokio::test]
 async fn bad_query_parameters_get_422_naming_them() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
-    let manager = app.token(&unique_tenant(), Role::Manager);
+    let manager = app.token(&unique_tenant(), Role::Manager).await?;
     for (path, field) in [
         ("/v1/products?limit=0", "limit"),
         ("/v1/products?limit=ten", "limit"),
@@ -435,7 +441,7 @@ async fn bad_query_parameters_get_422_naming_them() -> anyhow::Result<()> {
 #[tokio::test]
 async fn loosely_written_dates_get_422_naming_the_parameter_not_an_empty_report() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
-    let manager = app.token(&unique_tenant(), Role::Manager);
+    let manager = app.token(&unique_tenant(), Role::Manager).await?;
     for (path, field) in [
         // `+` in a query string is a space; `%2B` is the plus sign itself.
         ("/v1/reports/daily?date=+2026-11-29", "date"),
@@ -470,7 +476,7 @@ async fn loosely_written_dates_get_422_naming_the_parameter_not_an_empty_report(
 #[tokio::test]
 async fn no_endpoint_shows_one_tenant_anything_of_another() -> anyhow::Result<()> {
     let store = store().await?;
-    let stranger = store.app.token(&unique_tenant(), Role::Admin);
+    let stranger = store.app.token(&unique_tenant(), Role::Admin).await?;
     for path in [
         "/v1/products",
         "/v1/stock",
@@ -508,7 +514,10 @@ async fn paging_is_stable_while_new_sales_arrive() -> anyhow::Result<()> {
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let (manager, cashier) = (app.token(&tenant, Role::Manager), app.token(&tenant, Role::Cashier));
+    let (manager, cashier) = (
+        app.token(&tenant, Role::Manager).await?,
+        app.token(&tenant, Role::Cashier).await?,
+    );
     let mut last = 0;
     for i in 0..30 {
         last = post(
@@ -568,7 +577,10 @@ async fn a_query_with_the_commands_sequence_reads_its_own_write() -> anyhow::Res
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let (manager, cashier) = (app.token(&tenant, Role::Manager), app.token(&tenant, Role::Cashier));
+    let (manager, cashier) = (
+        app.token(&tenant, Role::Manager).await?,
+        app.token(&tenant, Role::Cashier).await?,
+    );
     for i in 0..5 {
         let sequence = post(
             &app,

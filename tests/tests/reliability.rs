@@ -195,10 +195,10 @@ async fn clients_retrying_through_command_api_kills_record_every_acknowledged_sa
     open_locations_at(
         &reqwest::Client::new(),
         &base,
-        &issuer.token(&tenant, "admin-1", Role::Admin),
+        &issuer.account_token(&tenant, Role::Admin).await?,
     )
     .await?;
-    let token = issuer.token(&tenant, "cashier-1", Role::Cashier);
+    let token = issuer.account_token(&tenant, Role::Cashier).await?;
     let total = if long() { 2000 } else { 300 };
     let clients: Vec<_> = (0..4)
         .map(|client| {
@@ -264,10 +264,10 @@ impl OwnNatsApi {
         open_locations_at(
             &reqwest::Client::new(),
             &base,
-            &tokens.token(&tenant, "admin-1", Role::Admin),
+            &tokens.account_token(&tenant, Role::Admin).await?,
         )
         .await?;
-        let token = tokens.token(&tenant, "cashier-1", Role::Cashier);
+        let token = tokens.account_token(&tenant, Role::Cashier).await?;
         Ok(Self {
             base,
             js,
@@ -516,7 +516,7 @@ mod bad_input {
         let app = runtime.block_on(CommandApp::spawn())?;
         let tenant = unique_tenant();
         runtime.block_on(app.open_locations(&tenant))?;
-        let token = app.token(&tenant, Role::Manager);
+        let token = runtime.block_on(app.token(&tenant, Role::Manager))?;
         let cases = if long() { 5000 } else { 600 };
         let statuses = std::cell::RefCell::new(BTreeMap::<u16, u32>::new());
         let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
@@ -631,10 +631,10 @@ async fn a_three_node_cluster_loses_no_acknowledged_event_when_a_node_stops() ->
     open_locations_at(
         &reqwest::Client::new(),
         &base,
-        &tokens.token(&tenant, "admin-1", Role::Admin),
+        &tokens.account_token(&tenant, Role::Admin).await?,
     )
     .await?;
-    let token = tokens.token(&tenant, "cashier-1", Role::Cashier);
+    let token = tokens.account_token(&tenant, Role::Cashier).await?;
     let total = if long() { 3000 } else { 600 };
     let progress = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let writer = {
@@ -787,7 +787,7 @@ async fn crafted_tenant_ids_and_path_ids_never_reach_nats_or_mongodb_on_any_rout
     }
     // Crafted ids in the path, with a valid token: 4xx, never 5xx, nothing appended.
     let tenant = unique_tenant();
-    let admin = app.token(&tenant, Role::Admin);
+    let admin = app.token(&tenant, Role::Admin).await?;
     for fill in [
         "%3E",
         "*",

@@ -151,7 +151,7 @@ async fn a_body_announced_and_never_sent_gets_408_and_the_connection_closes() ->
     let app = app_with(|_| {}).await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let cashier = app.token(&tenant, Role::Cashier);
+    let cashier = app.token(&tenant, Role::Cashier).await?;
     for head in [
         // Unauthenticated: the login route reads its body.
         post_head("/v1/auth/login", 100, ""),
@@ -198,7 +198,7 @@ async fn a_kept_alive_connection_lives_past_the_header_timeout_and_closes_at_the
 #[tokio::test]
 async fn a_gigabyte_announced_with_expect_100_continue_gets_413_and_never_100_continue() -> anyhow::Result<()> {
     let app = app_with(|_| {}).await?;
-    let cashier = app.token(&unique_tenant(), Role::Cashier);
+    let cashier = app.token(&unique_tenant(), Role::Cashier).await?;
     for head in [
         post_head("/v1/auth/login", 1_000_000_000, "Expect: 100-continue\r\n"),
         post_head(
@@ -301,7 +301,7 @@ async fn a_query_past_the_query_timeout_gets_503_with_retry_after() -> anyhow::R
     .await?;
     let tenant = unique_tenant();
     app.open_locations(&tenant).await?;
-    let manager = app.token(&tenant, Role::Manager);
+    let manager = app.token(&tenant, Role::Manager).await?;
     let sale = json!({
         "sale_id": "s-slow", "location": "main", "currency": "USD",
         "lines": [{"sku": "WINE-RED", "quantity": 1, "unit_price_minor": 1000, "discount_minor": 0, "tax_minor": 0}],

@@ -77,8 +77,8 @@ async fn stores_in_different_time_zones_book_sales_around_their_midnights_on_the
         .await?;
     app.open_location(&tenant, "berlin", "Europe/Berlin", "00:00", "EUR")
         .await?;
-    let cashier = app.token(&tenant, Role::Cashier);
-    let manager = app.token(&tenant, Role::Manager);
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
     let mut last = 0;
     for (id, location, currency, price, at) in [
         // 23:59 in New York on the 26th: the 26th.
@@ -158,9 +158,9 @@ async fn unknown_and_closed_locations_are_refused_but_a_sale_from_before_the_clo
     let tenant = unique_tenant();
     let opened = app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
     let (admin, manager, cashier) = (
-        app.token(&tenant, Role::Admin),
-        app.token(&tenant, Role::Manager),
-        app.token(&tenant, Role::Cashier),
+        app.token(&tenant, Role::Admin).await?,
+        app.token(&tenant, Role::Manager).await?,
+        app.token(&tenant, Role::Cashier).await?,
     );
 
     // Only admins open, change and close locations.
@@ -307,7 +307,10 @@ async fn a_replay_after_a_time_zone_change_gives_the_same_days_and_read_model() 
     let opened = app
         .open_location(&tenant, "nyc", "America/New_York", "04:00", "USD")
         .await?;
-    let (admin, cashier) = (app.token(&tenant, Role::Admin), app.token(&tenant, Role::Cashier));
+    let (admin, cashier) = (
+        app.token(&tenant, Role::Admin).await?,
+        app.token(&tenant, Role::Cashier).await?,
+    );
     // 01:30 in New York on the 27th: the 26th.
     posted(
         &app,
@@ -351,7 +354,7 @@ async fn a_replay_after_a_time_zone_change_gives_the_same_days_and_read_model() 
     )
     .await?;
     wait_for_checkpoint(&app.servers, &tenant, last, WAIT).await?;
-    let manager = app.token(&tenant, Role::Manager);
+    let manager = app.token(&tenant, Role::Manager).await?;
     for (date, total) in [("2026-11-26", 100), ("2026-11-29", 200)] {
         let row = z_report(&app, &manager, date, "nyc", last).await?;
         assert_eq!(row["total_minor"], total, "{date}: {row}");
@@ -374,7 +377,10 @@ async fn voids_and_refunds_change_the_z_report_as_a_manager_expects() -> anyhow:
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
     app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
-    let (manager, cashier) = (app.token(&tenant, Role::Manager), app.token(&tenant, Role::Cashier));
+    let (manager, cashier) = (
+        app.token(&tenant, Role::Manager).await?,
+        app.token(&tenant, Role::Cashier).await?,
+    );
 
     // Day 1, 2026-11-24.
     //  a: WINE 2 × 1000, tax 160 → 2160; cash 2500, change 340.

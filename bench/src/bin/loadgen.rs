@@ -31,8 +31,10 @@ struct Args {
     /// MongoDB.
     #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
     mongodb_uri: String,
-    /// An already running API (its JWT secret must be `--jwt-secret`); without it the API
-    /// and a projector are started in this process on a fresh stream.
+    /// An already running API (its JWT secret must be `--jwt-secret`, its MongoDB
+    /// `--mongodb-uri`, where the run's tenants and users are created, and its
+    /// `ACCESS_TOKEN_TTL_SECS` at least 86400: the run's tokens live a day); without it the
+    /// API and a projector are started in this process on a fresh stream.
     #[arg(long)]
     api_url: Option<String>,
     /// JWT secret of the API.
@@ -138,6 +140,7 @@ async fn main() -> anyhow::Result<()> {
         .or_else(|| system.as_ref().map(|s| s.base_url.clone()))
         .unwrap_or_default();
     let tenants = workload::tenants(args.tenants, &args.jwt_secret, &run);
+    workload::provision(&mongo, &tenants).await?;
     let http = reqwest::Client::new();
     workload::prepare(&http, &base_url, &tenants).await?;
     let budget = match args.count {
@@ -225,6 +228,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if let (Some(events), None) = (args.drain, &args.api_url) {
         let drain_tenants = workload::tenants(args.tenants, &args.jwt_secret, &format!("{run}x"));
+        workload::provision(&mongo, &drain_tenants).await?;
         let api_only = System::start(&Setup { ..setup.clone() }, false).await?;
         Load::fixture(
             "drain: commands while the projector is stopped",
@@ -289,6 +293,7 @@ async fn main() -> anyhow::Result<()> {
     let mut replay = None;
     if let (Some(events), None) = (args.replay_events, &args.api_url) {
         let tenant = workload::tenants(1, &args.jwt_secret, &format!("{run}r"));
+        workload::provision(&mongo, &tenant).await?;
         let api_only = System::start(&setup, false).await?;
         workload::prepare(&http, &api_only.base_url, &tenant).await?;
         Load::fixture(

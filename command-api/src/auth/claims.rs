@@ -26,7 +26,13 @@ pub struct Claims {
     /// Not before (seconds since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
-    /// Issued at (seconds since the epoch).
+    /// Issued at (seconds since the epoch). Required: without it a token's lifetime
+    /// cannot be bounded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// The login session (refresh-token family) the token was issued in; logging out of it
+    /// ends the token too. Tokens minted with the key directly (`command-api token`, test
+    /// and benchmark tools) have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }

@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use events::{Role, TenantId, TerminalId, UserId};
 
 use crate::auth::keys::JwtKeys;
+use crate::auth::subjects::Subjects;
 use crate::error::ApiError;
 
 /// Headers through which older clients named a tenant. They never choose the tenant; one
@@ -49,6 +50,7 @@ impl TenantContext {
 impl<S> FromRequestParts<S> for TenantContext
 where
     Arc<JwtKeys>: FromRef<S>,
+    Arc<Subjects>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -75,6 +77,7 @@ where
         let user_id = UserId::parse(&claims.user_id).map_err(|err| unauthorized(format!("userId claim: {err}")))?;
         let terminal_id = claims
             .terminal_id
+            .as_deref()
             .map(TerminalId::parse)
             .transpose()
             .map_err(|err| unauthorized(format!("terminalId claim: {err}")))?;
@@ -85,10 +88,12 @@ where
                 return Err(ApiError::TenantMismatch);
             }
         }
+        // The tenant, the user and the session must still exist; the role may have dropped.
+        let role = Arc::<Subjects>::from_ref(state).role(&claims).await?;
         let context = TenantContext {
             tenant,
             user_id,
-            role: claims.role,
+            role,
             terminal_id,
         };
         tracing::Span::current().record("tenant", context.tenant.as_str());
@@ -132,6 +137,7 @@ pub struct Authorized<R: MinimumRole>(pub TenantContext, pub std::marker::Phanto
 impl<S, R> FromRequestParts<S> for Authorized<R>
 where
     Arc<JwtKeys>: FromRef<S>,
+    Arc<Subjects>: FromRef<S>,
     S: Send + Sync,
     R: MinimumRole,
 {

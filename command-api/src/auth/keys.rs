@@ -60,6 +60,10 @@ pub enum TokenError {
     /// Signature, expiry, issuer, audience or claim shape failed.
     #[error("token rejected: {0}")]
     Invalid(jsonwebtoken::errors::Error),
+    /// No `iat`, an `iat` in the future, or a lifetime (`exp - iat`) longer than access
+    /// tokens are issued for.
+    #[error("token lifetime refused: {0}")]
+    Lifetime(&'static str),
 }
 
 struct VerificationKey {
@@ -72,6 +76,8 @@ pub struct JwtKeys {
     keys: HashMap<String, VerificationKey>,
     default_kid: String,
     leeway: u64,
+    /// Longest lifetime (`exp - iat`) accepted: the access-token lifetime.
+    max_lifetime: u64,
     verified: VerifiedTokens,
 }
 
@@ -96,6 +102,7 @@ impl JwtKeys {
             keys: HashMap::new(),
             default_kid: config.jwt_default_kid.clone(),
             leeway: config.jwt_leeway_secs,
+            max_lifetime: config.access_token_ttl_secs,
             verified: VerifiedTokens::default(),
         };
         let validation = |alg| {
@@ -104,7 +111,7 @@ impl JwtKeys {
             validation.validate_nbf = true;
             validation.set_issuer(&[&config.jwt_issuer]);
             validation.set_audience(&[&config.jwt_audience]);
-            validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+            validation.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
             validation
         };
         keys.add_secret(
@@ -199,9 +206,26 @@ impl JwtKeys {
                 key: key_alg,
             });
         }
-        jsonwebtoken::decode::<Claims>(token, &entry.key, &entry.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &entry.key, &entry.validation)
             .map(|data| data.claims)
-            .map_err(TokenError::Invalid)
+            .map_err(TokenError::Invalid)?;
+        self.check_lifetime(&claims)?;
+        Ok(claims)
+    }
+
+    /// A token must say when it was issued, not in the future (beyond the leeway), and
+    /// live no longer than access tokens are issued for (plus the leeway): a token signed
+    /// to last until 2500 is refused even though its signature is good.
+    fn check_lifetime(&self, claims: &Claims) -> Result<(), TokenError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let issued = claims.iat.ok_or(TokenError::Lifetime("no iat"))?;
+        if issued > now.saturating_add(self.leeway) {
+            return Err(TokenError::Lifetime("iat in the future"));
+        }
+        if claims.exp.saturating_sub(issued) > self.max_lifetime.saturating_add(self.leeway) {
+            return Err(TokenError::Lifetime("exp - iat exceeds the access-token lifetime"));
+        }
+        Ok(())
     }
 }
 

@@ -8,13 +8,16 @@
 //! - [`claims`]: the token's claims as the seed defined them.
 //! - [`keys`]: [`JwtKeys`], the verification keys by `kid` with one algorithm each.
 //! - [`verified`]: tokens verified recently, so a terminal's token is verified once.
+//! - [`subjects`]: [`Subjects`], whether a token's tenant, user and session still exist.
 //! - [`context`]: [`TenantContext`], the extractor, and role checks.
 
 pub mod claims;
 pub mod context;
 pub mod keys;
+pub mod subjects;
 pub mod verified;
 
 pub use claims::Claims;
 pub use context::{Admin, Authorized, Cashier, Manager, MinimumRole, TenantContext};
 pub use keys::{JwtKeys, KeyError};
+pub use subjects::Subjects;

@@ -78,6 +78,7 @@ mod tests {
             exp,
             nbf: None,
             iat: None,
+            sid: None,
         }
     }
 

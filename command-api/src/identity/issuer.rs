@@ -65,6 +65,7 @@ impl TokenIssuer {
             exp: now + self.ttl_secs,
             nbf: None,
             iat: Some(now),
+            sid: None,
         }
     }
 
@@ -86,9 +87,12 @@ impl TokenIssuer {
         self.sign(&self.claims(tenant, user, role, terminal))
     }
 
-    /// A signed access token for `user` of `tenant` with `role` (the identity routes).
-    pub fn issue(&self, tenant: &TenantId, user: &UserId, role: Role) -> Result<String, ApiError> {
-        self.token(tenant, user.as_str(), role, None)
+    /// A signed access token for `user` of `tenant` with `role`, in the login session
+    /// `session` (the identity routes).
+    pub fn issue(&self, tenant: &TenantId, user: &UserId, role: Role, session: &str) -> Result<String, ApiError> {
+        let mut claims = self.claims(tenant, user.as_str(), role, None);
+        claims.sid = Some(session.to_owned());
+        self.sign(&claims)
             .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("signing an access token")))
     }
 }

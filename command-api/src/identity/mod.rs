@@ -9,24 +9,29 @@
 //! # Layout
 //! - [`email`]: email normalization and checks.
 //! - [`password`]: the password policy and argon2 hashing.
+//! - [`hashing`]: [`PasswordHashing`], argon2 work on the blocking pool, bounded.
 //! - [`secrets`]: random tokens and their keyed hashes (only hashes are stored).
 //! - [`mailer`]: sending mail through SMTP, or into the development outbox.
 //! - [`store`]: the shared database's identity collections.
-//! - [`rate_limit`]: login attempts per email and per client address.
+//! - [`throttle`]: [`Throttle`], attempt counters and backoff in the shared database.
+//! - [`client`]: [`client::ClientAddress`], the client's address behind trusted proxies.
 //! - [`issuer`]: signing access tokens.
 
+pub mod client;
 pub mod email;
+pub mod hashing;
 pub mod issuer;
 pub mod mailer;
 pub mod password;
-pub mod rate_limit;
 pub mod secrets;
 pub mod store;
+pub mod throttle;
 
+pub use hashing::PasswordHashing;
 pub use issuer::TokenIssuer;
 pub use mailer::Mailer;
-pub use rate_limit::RateLimiter;
 pub use store::IdentityStore;
+pub use throttle::{Limit, LoginPolicy, Throttle};
 
 use std::time::Duration;
 
@@ -38,14 +43,32 @@ pub struct Identity {
     pub mailer: Mailer,
     /// Signs access tokens.
     pub issuer: TokenIssuer,
-    /// Login attempt budgets.
-    pub limiter: RateLimiter,
+    /// Hashes and checks passwords off the async runtime, bounded.
+    pub hashing: PasswordHashing,
+    /// How failed logins are slowed down.
+    pub login: LoginPolicy,
+    /// Attempt counters and backoff shared by every replica.
+    pub throttle: Throttle,
+    /// Signups per normalized email.
+    pub signup_per_email: Limit,
+    /// Signups per client address.
+    pub signup_per_address: Limit,
+    /// Password-reset requests per normalized email.
+    pub reset_per_email: Limit,
+    /// Password-reset requests per client address.
+    pub reset_per_address: Limit,
+    /// Lifetime of a password-reset token.
+    pub reset_ttl: Duration,
+    /// Load balancers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Key of the keyed hashes of verification and refresh tokens (`JWT_REFRESH_SECRET`).
     pub token_key: Vec<u8>,
     /// Base URL put in verification links.
     pub public_url: String,
     /// Lifetime of a refresh token.
     pub refresh_ttl: Duration,
-    /// Lifetime of a verification token.
+    /// How long after its first use a refresh token may be exchanged again.
+    pub refresh_grace: Duration,
+    /// Lifetime of a verification or invitation token.
     pub verification_ttl: Duration,
 }

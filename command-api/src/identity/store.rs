@@ -5,6 +5,8 @@
 //!   a crash creates the same records.
 //! - `organizations`, `users`: the tenants and everyone who can log in (email unique).
 //! - `refresh_tokens`: hashed refresh tokens, in families; each is used once.
+//! - `invitations`: users invited by an admin, created when they accept.
+//! - `password_resets`: hashed single-use reset tokens.
 
 use bson::{Document, doc};
 use chrono::{DateTime, Utc};
@@ -32,8 +34,10 @@ pub struct PendingOrganization {
     pub admin_name: String,
     /// Normalized email.
     pub email: String,
-    /// argon2 hash of the chosen password.
-    pub password_hash: String,
+    /// Unused: the password is chosen at verification. Signups stored before that change
+    /// carry the hash of the password given at signup, which is ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
     /// Keyed hash of the verification token.
     pub token_hash: String,
     /// When the token stops working.
@@ -87,6 +91,52 @@ pub struct RefreshRecord {
     pub rotated_at: Option<DateTime<Utc>>,
     /// Revoked by logout, reuse or deactivation.
     pub revoked: bool,
+}
+
+/// An invitation to join an organization, awaiting its acceptance. The user is created
+/// only when someone who reads the invited address accepts it, so an admin can neither
+/// take nor reserve anyone's address.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invitation {
+    /// Id of the invitation.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The user id the invitee will get (fixed now, so the admin's answer can name it).
+    pub user_id: String,
+    /// The organization.
+    pub organization_id: String,
+    /// Normalized email invited.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role the user will have.
+    pub role: String,
+    /// Keyed hash of the invitation token.
+    pub token_hash: String,
+    /// When the token stops working.
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub expires_at: DateTime<Utc>,
+    /// When it was accepted, once it was.
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    pub accepted_at: Option<DateTime<Utc>>,
+}
+
+/// A password-reset token, stored by the keyed hash of its value: single use, short-lived.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasswordReset {
+    /// Keyed hash of the token.
+    #[serde(rename = "_id")]
+    pub hash: String,
+    /// The user.
+    pub user_id: String,
+    /// Their organization.
+    pub organization_id: String,
+    /// When it stops working.
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub expires_at: DateTime<Utc>,
+    /// When it was used, once it was.
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    pub used_at: Option<DateTime<Utc>>,
 }
 
 /// The identity collections.
@@ -166,6 +216,18 @@ impl IdentityStore {
         self.refresh()
             .create_index(expire("expiry", std::time::Duration::ZERO))
             .await?;
+        self.invitations()
+            .create_indexes([
+                unique(doc! {"organization_id": 1, "email": 1}, "organization_email"),
+                unique(doc! {"token_hash": 1}, "token"),
+            ])
+            .await?;
+        self.invitations()
+            .create_index(expire("expiry", std::time::Duration::from_secs(7 * 24 * 3600)))
+            .await?;
+        self.resets()
+            .create_index(expire("expiry", std::time::Duration::from_secs(24 * 3600)))
+            .await?;
         Ok(())
     }
 
@@ -182,6 +244,16 @@ impl IdentityStore {
     /// `refresh_tokens`.
     pub fn refresh(&self) -> Collection<RefreshRecord> {
         self.db.collection("refresh_tokens")
+    }
+
+    /// `invitations`.
+    pub fn invitations(&self) -> Collection<Invitation> {
+        self.db.collection("invitations")
+    }
+
+    /// `password_resets`.
+    pub fn resets(&self) -> Collection<PasswordReset> {
+        self.db.collection("password_resets")
     }
 
     /// `organizations`.
@@ -250,6 +322,53 @@ impl IdentityStore {
                 }),
             },
             Err(err) => Err(ApiError::from(err)),
+        }
+    }
+
+    /// Makes sure `tenant` exists and has a user `user_id`, creating them (the user active,
+    /// with `role`) if needed; an existing user is left as it is: what a token minted straight from the signing key (the `token`
+    /// subcommand, test and benchmark tools) needs to be accepted, now that the API checks
+    /// that a token's tenant and user exist. The user gets no password (nobody can log in
+    /// as it) and the address `<user>@<tenant>.invalid`. A user id taken in another tenant
+    /// is an error.
+    pub async fn provision(&self, tenant: &str, user_id: &str, role: events::Role) -> Result<(), ApiError> {
+        let now = bson::DateTime::now();
+        self.organizations()
+            .update_one(
+                doc! {"_id": tenant},
+                doc! {"$setOnInsert": {"name": tenant, "created_at": now}},
+            )
+            .upsert(true)
+            .await
+            .or_else(|err| {
+                if is_duplicate(&err) {
+                    Ok(Default::default())
+                } else {
+                    Err(err)
+                }
+            })?;
+        let upserted = self
+            .db
+            .collection::<Document>("users")
+            .update_one(
+                doc! {"_id": user_id, "organization_id": tenant},
+                doc! {"$setOnInsert": {"role": role.as_str(), "active": true,
+                "email": format!("{user_id}@{tenant}.invalid"), "name": user_id,
+                "password_hash": "", "created_at": now}},
+            )
+            .upsert(true)
+            .await;
+        match upserted {
+            Ok(_) => Ok(()),
+            Err(err) if is_duplicate(&err) => match self.user(tenant, user_id).await? {
+                // A concurrent provisioning of the same user won.
+                Some(_) => Ok(()),
+                None => Err(ApiError::StateConflict {
+                    code: ErrorCode::UserExists,
+                    message: format!("user id {user_id} belongs to another tenant"),
+                }),
+            },
+            Err(err) => Err(err.into()),
         }
     }
 

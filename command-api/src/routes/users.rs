@@ -1,6 +1,7 @@
-//! User management (admins): list, create, change a role, deactivate. Each change is made
+//! User management (admins): list, invite, change a role, deactivate. Each change is made
 //! in the shared `users` (what login checks) and appended to the tenant's stream as a user
-//! event (what the tenant's `users` read model shows).
+//! event (what the tenant's `users` read model shows). Invited users are created, and
+//! `UserJoined` appended, when they accept (`routes::auth`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -23,9 +24,8 @@ use crate::error::ApiError;
 use crate::execute::{self, after};
 use crate::extract::{ApiJson, IdempotencyKey};
 use crate::identity::store::UserRecord;
-use crate::identity::{email, password};
+use crate::identity::{email, secrets};
 use crate::routes::Accepted;
-use crate::routes::auth::append_user_joined;
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
 
@@ -48,8 +48,6 @@ pub struct CreateUser {
     /// `admin`, `manager` or `cashier`.
     #[schema(value_type = String)]
     pub role: Role,
-    /// Initial password (the user should change it).
-    pub password: String,
 }
 
 /// `PUT /v1/users/{user_id}/role`.
@@ -90,10 +88,15 @@ async fn list_users(
     Ok(Json(json!({"items": users.iter().map(user_json).collect::<Vec<_>>()})))
 }
 
-/// Create a user with a role.
+/// Invite a user with a role. An invitation is mailed to the address; the user exists,
+/// and can log in, once someone reading that mailbox accepts it and chooses a password
+/// (`POST /v1/auth/accept-invitation`). The answer is the same whatever the address (an
+/// address that already has an account is told so by mail, and accepting fails), so no
+/// admin learns which addresses have accounts. Inviting the same address again renews the
+/// invitation (new link, same user id).
 #[utoipa::path(post, path = "/v1/users", tag = "users", request_body = CreateUser,
-    responses((status = 201, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 201, body = Object, description = "Invited: `status` is `invited`, `id` the user id it will have"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 #[tracing::instrument(name = "create_user", skip_all)]
 async fn create_user(
@@ -103,40 +106,63 @@ async fn create_user(
 ) -> Result<Response, ApiError> {
     fields::text("name", &request.name)?;
     let email = email::normalize("email", &request.email)?;
-    password::check("password", &request.password, &email)?;
-    let existing = state.identity.store.user_by_email(&email).await?;
-    let user = match existing {
-        // A retried creation of the same user in the same organization answers the same.
-        Some(user)
-            if user.organization_id == context.tenant.as_str()
-                && user.name == request.name.trim()
-                && user.role == request.role.as_str() =>
-        {
-            user
-        }
-        Some(_) => {
-            return Err(ApiError::StateConflict {
-                code: ErrorCode::EmailTaken,
-                message: "an account with this email exists".to_owned(),
-            });
-        }
-        None => {
-            let user = UserRecord {
-                id: uuid::Uuid::now_v7().simple().to_string(),
-                organization_id: context.tenant.to_string(),
-                email,
-                name: request.name.trim().to_owned(),
-                role: request.role.to_string(),
-                password_hash: password::hash(&request.password)?,
-                active: true,
-                created_at: Utc::now(),
-            };
-            state.identity.store.insert_user(&user).await?;
-            user
-        }
+    let identity = &state.identity;
+    let token = secrets::random_token();
+    let expires_at = Utc::now() + chrono::Duration::from_std(identity.verification_ttl).unwrap_or_default();
+    let name = request.name.trim().to_owned();
+    let invitation = identity
+        .store
+        .invitations()
+        .find_one_and_update(
+            doc! {"organization_id": context.tenant.as_str(), "email": &email},
+            doc! {
+                "$set": {"name": &name, "role": request.role.as_str(),
+                         "token_hash": secrets::keyed_hash(&identity.token_key, &token),
+                         "expires_at": bson::DateTime::from_chrono(expires_at), "accepted_at": null},
+                "$setOnInsert": {"_id": uuid::Uuid::now_v7().simple().to_string(),
+                                 "user_id": uuid::Uuid::now_v7().simple().to_string()},
+            },
+        )
+        .upsert(true)
+        .return_document(mongodb::options::ReturnDocument::After)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an upserted invitation was not returned")))?;
+    let organization = identity
+        .store
+        .organizations()
+        .find_one(doc! {"_id": context.tenant.as_str()})
+        .await?
+        .and_then(|o| o.get_str("name").ok().map(str::to_owned))
+        .unwrap_or_else(|| context.tenant.to_string());
+    let body = if identity.store.user_by_email(&email).await?.is_some() {
+        format!(
+            "Hello {name},\n\nan administrator of {organization} invited this address to tillstream, but it\n\
+             already has an account, and an address belongs to one organization. Ask them to\n\
+             invite another address.\n"
+        )
+    } else {
+        format!(
+            "Hello {name},\n\nyou are invited to {organization} on tillstream as {}. Accept and choose\n\
+             your password here:\n{}/accept-invitation?token={token}\n\nInvitation token: {token}\n\n\
+             The link expires at {}.\n",
+            request.role,
+            identity.public_url,
+            expires_at.to_rfc3339()
+        )
     };
-    append_user_joined(&state, context, &user).await?;
-    Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
+    identity
+        .mailer
+        .send(&email, &format!("You are invited to {organization}"), &body)
+        .await?;
+    tracing::info!(organization_id = %context.tenant, user_id = %invitation.user_id, "user invited");
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"id": invitation.user_id, "email": email, "name": name, "role": request.role,
+            "active": false, "status": "invited"}),
+        ),
+    )
+        .into_response())
 }
 
 /// Change a user's role.
