@@ -286,7 +286,7 @@ pub fn resident_kib(pid: u32) -> Option<u64> {
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// Open file descriptors of process `pid` (entries of /proc/<pid>/fd), if it is running.
+/// Open file descriptors of process `pid` (entries of `/proc/<pid>/fd`), if it is running.
 pub fn open_files(pid: u32) -> Option<usize> {
     Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }

@@ -764,6 +764,15 @@ async fn deactivation_demotion_and_logout_end_access_tokens_within_seconds() -> 
     }
     let [(cashier_id, cashier), (manager_id, manager)] =
         <[(String, String); 2]>::try_from(staff).map_err(|_| anyhow::anyhow!("two users"))?;
+    let opened = app
+        .post(
+            "/v1/locations",
+            &admin,
+            &tests::command_app::location_body("main", "UTC", "00:00", "USD"),
+            &[],
+        )
+        .await?;
+    assert_eq!(opened.status, 201, "{}", opened.body);
 
     // A deactivated cashier's token stops recording sales.
     assert_eq!(app.post("/v1/sales", &cashier, &a_sale(), &[]).await?.status, 201);

@@ -30,7 +30,7 @@ pub use sales::{
     AgeVerification, AgeVerificationMethod, RefundLine, SaleCompleted, SaleLine, SaleRefunded, SaleVoided, Tender,
     TenderKind,
 };
-pub use taxes::TaxJurisdictionSet;
+pub use taxes::TaxJurisdictionConfigured;
 pub use users::{UserDeactivated, UserJoined, UserRoleChanged};
 
 use crate::aggregate::AggregateRef;
@@ -163,7 +163,7 @@ events! {
     LocationOpened(LocationOpened) = version 1, aggregate |e: &LocationOpened| AggregateRef::location(&e.location_id);
     LocationUpdated(LocationUpdated) = version 1, aggregate |e: &LocationUpdated| AggregateRef::location(&e.location_id);
     LocationClosed(LocationClosed) = version 1, aggregate |e: &LocationClosed| AggregateRef::location(&e.location_id);
-    TaxJurisdictionSet(TaxJurisdictionSet) = version 1, aggregate |e: &TaxJurisdictionSet| AggregateRef::jurisdiction(&e.jurisdiction.id);
+    TaxJurisdictionConfigured(TaxJurisdictionConfigured) = version 1, aggregate |e: &TaxJurisdictionConfigured| AggregateRef::jurisdiction(&e.jurisdiction.id);
 }
 
 impl fmt::Display for EventType {

@@ -11,7 +11,7 @@ use crate::tax::Jurisdiction;
 /// that date whatever was set later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TaxJurisdictionSet {
+pub struct TaxJurisdictionConfigured {
     /// The configuration, valid ([`Jurisdiction::validate`]).
     pub jurisdiction: Jurisdiction,
 }

@@ -221,7 +221,7 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
                 needs.locations.insert(e.location_id.to_string());
             }
             // Read by the command side from the stream; no document yet.
-            DomainEvent::TaxJurisdictionSet(_) => {}
+            DomainEvent::TaxJurisdictionConfigured(_) => {}
             DomainEvent::UserJoined(e) => {
                 needs.users.insert(e.user_id.to_string());
             }
@@ -613,7 +613,7 @@ impl<'s> Staging<'s> {
                 self.location_event(id, Some(&e.details), false)?;
             }
             DomainEvent::LocationClosed(e) => self.location_event(e.location_id.as_str(), None, true)?,
-            DomainEvent::TaxJurisdictionSet(_) => {}
+            DomainEvent::TaxJurisdictionConfigured(_) => {}
             DomainEvent::SaleCompleted(e) => self.sale_completed(e)?,
             DomainEvent::SaleVoided(e) => self.sale_voided(e)?,
             DomainEvent::SaleRefunded(e) => self.sale_refunded(e)?,

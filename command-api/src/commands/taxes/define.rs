@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use events::DomainEvent;
-use events::event::TaxJurisdictionSet;
+use events::event::TaxJurisdictionConfigured;
 use events::tax::{Jurisdiction, JurisdictionId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -56,7 +56,7 @@ impl Command for DefineJurisdiction {
         on.context.check_tenant(self.tenant_id.as_deref())?;
         fields::occurred_at(self.occurred_at, on.now)?;
         valid(&self.jurisdiction, on.id)?;
-        Ok(TaxJurisdictionSet {
+        Ok(TaxJurisdictionConfigured {
             jurisdiction: self.jurisdiction.clone(),
         }
         .into())

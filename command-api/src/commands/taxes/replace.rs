@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use events::DomainEvent;
-use events::event::TaxJurisdictionSet;
+use events::event::TaxJurisdictionConfigured;
 use events::tax::Jurisdiction;
 use eventstore::{Expected, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,7 @@ impl Command for ReplaceJurisdiction {
         on.context.check_tenant(self.tenant_id.as_deref())?;
         fields::occurred_at(self.occurred_at, on.now)?;
         valid(&self.jurisdiction, &on.id.id)?;
-        Ok(TaxJurisdictionSet {
+        Ok(TaxJurisdictionConfigured {
             jurisdiction: self.jurisdiction.clone(),
         }
         .into())

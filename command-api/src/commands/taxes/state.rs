@@ -20,7 +20,7 @@ impl Fold for JurisdictionState {
         let mut state = JurisdictionState::default();
         for stored in history {
             state.version = stored.sequence;
-            if let DomainEvent::TaxJurisdictionSet(e) = &stored.envelope.event {
+            if let DomainEvent::TaxJurisdictionConfigured(e) = &stored.envelope.event {
                 state.jurisdiction = Some(e.jurisdiction.clone());
             }
         }
