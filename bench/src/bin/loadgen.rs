@@ -230,6 +230,7 @@ async fn main() -> anyhow::Result<()> {
         let drain_tenants = workload::tenants(args.tenants, &args.jwt_secret, &format!("{run}x"));
         workload::provision(&mongo, &drain_tenants).await?;
         let api_only = System::start(&Setup { ..setup.clone() }, false).await?;
+        workload::prepare(&http, &api_only.base_url, &drain_tenants).await?;
         Load::fixture(
             "drain: commands while the projector is stopped",
             &api_only.base_url,
