@@ -13,7 +13,8 @@
 
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, OwnedSemaphorePermit, watch};
+use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
@@ -135,77 +136,101 @@ impl Expired {
 }
 
 /// Where a connection is between requests.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Receiving a request's headers (or, on a new connection, waiting for them) since.
-    Header(Instant),
+    /// Receiving a request's headers (or, on a new connection, waiting for them).
+    Header,
     /// Nothing of the next request has arrived since the last one ended.
-    Idle(Instant),
+    Idle,
     /// A request is being handled.
     Handling,
 }
 
-/// What a connection is doing, updated by its socket and its service.
+impl Phase {
+    const ALL: [Phase; 3] = [Phase::Header, Phase::Idle, Phase::Handling];
+}
+
+/// What a connection is doing, updated by its socket and its service: the phase and when
+/// it began, in one atomic word (the phase in the top two bits, microseconds since the
+/// connection opened below), so a request's bytes, dispatch and end cost an atomic store
+/// each and wake nobody. The watcher ([`Activity::expired`]) re-reads it whenever it
+/// wakes and never sleeps past the header timeout, so a deadline that moved earlier (an
+/// idle connection receiving its next request) is still met exactly: any wake-up planned
+/// before the move is due before the new deadline.
 #[derive(Debug)]
 struct Activity {
     timeouts: Timeouts,
-    phase: Mutex<Phase>,
-    changed: Notify,
+    origin: Instant,
+    state: AtomicU64,
 }
+
+const PHASE_SHIFT: u32 = 62;
+const SINCE_MASK: u64 = (1 << PHASE_SHIFT) - 1;
 
 impl Activity {
     fn new(timeouts: Timeouts) -> Self {
-        Self {
+        let origin = Instant::now();
+        let activity = Self {
             timeouts,
-            phase: Mutex::new(Phase::Header(Instant::now())),
-            changed: Notify::new(),
-        }
+            origin,
+            state: AtomicU64::new(0),
+        };
+        activity.state.store(activity.encode(Phase::Header, origin), Ordering::Release);
+        activity
     }
 
-    fn set(&self, update: impl FnOnce(Phase) -> Option<Phase>) {
-        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(next) = update(*phase) {
-            *phase = next;
-            drop(phase);
-            self.changed.notify_waiters();
-        }
+    fn encode(&self, phase: Phase, at: Instant) -> u64 {
+        let micros = u64::try_from(at.saturating_duration_since(self.origin).as_micros()).unwrap_or(SINCE_MASK);
+        ((phase as u64) << PHASE_SHIFT) | (micros & SINCE_MASK)
+    }
+
+    fn decode(&self, word: u64) -> (Phase, Instant) {
+        let phase = Phase::ALL[((word >> PHASE_SHIFT) as usize).min(2)];
+        (phase, self.origin + Duration::from_micros(word & SINCE_MASK))
+    }
+
+    fn set(&self, phase: Phase) {
+        self.state.store(self.encode(phase, Instant::now()), Ordering::Release);
     }
 
     /// Bytes arrived: after an idle spell, a new request has begun.
     fn received(&self) {
-        self.set(|phase| match phase {
-            Phase::Idle(_) => Some(Phase::Header(Instant::now())),
-            Phase::Header(_) | Phase::Handling => None,
-        });
+        let word = self.state.load(Ordering::Acquire);
+        if self.decode(word).0 == Phase::Idle {
+            // Lost only to a dispatch or a close in between, which then stands.
+            let _ = self.state.compare_exchange(
+                word,
+                self.encode(Phase::Header, Instant::now()),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
     }
 
     /// A request was dispatched; the guard marks its end.
     fn handling(self: &Arc<Self>) -> Handling {
-        self.set(|_| Some(Phase::Handling));
+        self.set(Phase::Handling);
         Handling(Arc::clone(self))
     }
 
     /// Completes when the current phase's deadline passes.
     async fn expired(&self) -> Expired {
         loop {
-            // Created before the phase is read, so a change in between still wakes it.
-            let changed = self.changed.notified();
-            let phase = *self.phase.lock().unwrap_or_else(PoisonError::into_inner);
-            let (deadline, expiry) = match phase {
-                Phase::Header(since) => (since + self.timeouts.header, Expired::Header),
-                Phase::Idle(since) => (since + self.timeouts.idle, Expired::Idle),
-                Phase::Handling => {
-                    changed.await;
-                    continue;
-                }
+            let now = Instant::now();
+            let (phase, since) = self.decode(self.state.load(Ordering::Acquire));
+            let deadline = match phase {
+                Phase::Header => Some((since + self.timeouts.header, Expired::Header)),
+                Phase::Idle => Some((since + self.timeouts.idle, Expired::Idle)),
+                Phase::Handling => None,
             };
-            if Instant::now() >= deadline {
+            if let Some((deadline, expiry)) = deadline
+                && now >= deadline
+            {
                 return expiry;
             }
-            tokio::select! {
-                () = tokio::time::sleep_until(deadline) => {}
-                () = changed => {}
-            }
+            let recheck = now + self.timeouts.header;
+            let wake = deadline.map_or(recheck, |(deadline, _)| deadline.min(recheck));
+            tokio::time::sleep_until(wake).await;
         }
     }
 }
@@ -215,7 +240,7 @@ struct Handling(Arc<Activity>);
 
 impl Drop for Handling {
     fn drop(&mut self) {
-        self.0.set(|_| Some(Phase::Idle(Instant::now())));
+        self.0.set(Phase::Idle);
     }
 }
 
