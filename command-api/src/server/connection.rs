@@ -175,7 +175,9 @@ impl Activity {
             origin,
             state: AtomicU64::new(0),
         };
-        activity.state.store(activity.encode(Phase::Header, origin), Ordering::Release);
+        activity
+            .state
+            .store(activity.encode(Phase::Header, origin), Ordering::Release);
         activity
     }
 
