@@ -17,7 +17,7 @@
 //! - [`quote`]: pricing a basket on the server with the `pricing` engine.
 //! - [`queries`]: the read side: products, stock, sales, transactions, reports.
 //! - [`execute`]: append with optimistic concurrency and retry recognition.
-//! - [`catalog_ages`]: cached age restrictions read from the catalog's events.
+//! - [`catalog_ages`]: age restrictions of products, from the cached product states.
 //! - [`folded`]: aggregates (locations, jurisdictions, products) folded from their events
 //!   and cached, for the commands and quotes that name them.
 //! - [`routes`]: the HTTP routes (route tables, with one generic command handler),

@@ -59,8 +59,9 @@ pub async fn quote(app: &AppState, tenant: &TenantId, request: &QuoteRequest) ->
     if request.lines.is_empty() || request.lines.len() > MAX_LINES {
         return Err(ApiError::invalid("lines", format!("between 1 and {MAX_LINES} lines")));
     }
-    let at = request.at.unwrap_or_else(Utc::now);
-    fields::occurred_at(request.at, Utc::now()).map_err(|_| ApiError::invalid("at", "is in the future"))?;
+    let now = Utc::now();
+    fields::occurred_at(request.at, now).map_err(|_| ApiError::invalid("at", "is in the future"))?;
+    let at = request.at.unwrap_or(now);
     let location = app.locations.get(tenant, &request.location).await?;
     let details = location.usable("location", &request.location, at)?;
     let Some(jurisdiction_id) = &details.tax_jurisdiction else {

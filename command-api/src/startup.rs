@@ -13,7 +13,6 @@ use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{JwtKeys, Subjects};
-use crate::catalog_ages::CatalogAges;
 use crate::config::{Config, HttpLimits};
 use crate::error::ApiError;
 use crate::folded::Folded;
@@ -51,11 +50,6 @@ impl Application {
             tracing::warn!(error = %err, "cannot read the placement map yet; using the main deployment");
         }
 
-        let catalog = CatalogAges::new(
-            store.clone(),
-            config.catalog_cache_capacity,
-            std::time::Duration::from_secs(config.catalog_cache_ttl_secs),
-        );
         let ttl = std::time::Duration::from_secs(config.catalog_cache_ttl_secs);
         let locations = Folded::new(store.clone(), config.catalog_cache_capacity, ttl);
         let jurisdictions = Folded::new(store.clone(), config.catalog_cache_capacity, ttl);
@@ -72,7 +66,6 @@ impl Application {
             store,
             keys,
             subjects,
-            catalog,
             locations,
             jurisdictions,
             products,

@@ -9,7 +9,6 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tenantdb::TenantDatabases;
 
 use crate::auth::{JwtKeys, Subjects};
-use crate::catalog_ages::CatalogAges;
 use crate::commands::catalog::ProductState;
 use crate::commands::locations::LocationState;
 use crate::commands::taxes::JurisdictionState;
@@ -59,13 +58,11 @@ pub struct Shared {
     pub keys: Arc<JwtKeys>,
     /// Whether a token's tenant, user and session still exist (cached briefly).
     pub subjects: Arc<Subjects>,
-    /// Age restrictions of products.
-    pub catalog: CatalogAges,
     /// Locations: whether commands may name them, and their business day.
     pub locations: Folded<LocationId, LocationState>,
     /// Tax jurisdictions, for quotes and the pricing of sales.
     pub jurisdictions: Folded<JurisdictionId, JurisdictionState>,
-    /// Products (price, tax class, container), for quotes.
+    /// Products (price, tax class, container, minimum age), for sales and quotes.
     pub products: Folded<Sku, ProductState>,
     /// Tenant databases (read models), with the placement map.
     pub databases: Arc<TenantDatabases>,

@@ -32,4 +32,4 @@ pub mod taxes;
 
 pub use command::{AggregateId, Command, Decision, Fold, Method, Route};
 pub use meta::CommandMeta;
-pub use target::{JurisdictionVersion, LocationVersion, PathId, ProductVersion, Target, Versioned};
+pub use target::{JurisdictionVersion, LocationVersion, PathId, ProductVersion, Target, Versioned, expect_version};

@@ -15,6 +15,7 @@
 use axum::extract::{FromRequestParts, Path};
 use events::tax::JurisdictionId;
 use events::{LocationId, SaleId, Sku};
+use eventstore::Expected;
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -144,6 +145,31 @@ impl<I: PathId> Target for Versioned<I> {
     fn keyed<'a, B: Serialize>(&'a self, body: &'a B) -> impl Serialize + 'a {
         (&self.id, self.version, body)
     }
+}
+
+/// The expectation for a change made against version `wanted` (`If-Match`) of an
+/// aggregate that must exist: 404 when it does not, 409 with the current version when it
+/// has moved on, else an append expecting that version to still be its last event.
+pub fn expect_version(
+    resource: &'static str,
+    id: &impl std::fmt::Display,
+    exists: bool,
+    current: u64,
+    wanted: u64,
+) -> Result<Expected, ApiError> {
+    if !exists {
+        return Err(ApiError::NotFound {
+            resource,
+            id: id.to_string(),
+        });
+    }
+    if current != wanted {
+        return Err(ApiError::VersionConflict {
+            expected: wanted,
+            current,
+        });
+    }
+    Ok(Expected::LastSequence(wanted))
 }
 
 #[cfg(test)]

@@ -142,24 +142,11 @@ pub fn existing(sku: &Sku, state: &ProductState) -> Result<(), ApiError> {
 /// The expectation for a change made against version `if_match`: the product exists and
 /// that version is still its last event.
 pub fn expect_version(target: &ProductVersion, state: &ProductState) -> Result<Expected, ApiError> {
-    if !state.exists() {
-        return Err(ApiError::NotFound {
-            resource: "product",
-            id: target.sku.to_string(),
-        });
-    }
-    if state.version != target.version {
-        return Err(ApiError::VersionConflict {
-            expected: target.version,
-            current: state.version,
-        });
-    }
-    Ok(Expected::LastSequence(target.version))
+    crate::commands::expect_version("product", &target.sku, state.exists(), state.version, target.version)
 }
 
 /// After any catalog command: forget what is cached about the product.
 pub async fn invalidate(app: &AppState, meta: &CommandMeta, sku: &Sku) {
-    app.catalog.invalidate(&meta.context.tenant, sku).await;
     app.products.invalidate(&meta.context.tenant, sku).await;
 }
 

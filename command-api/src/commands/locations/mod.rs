@@ -151,19 +151,7 @@ pub fn existing(location: &LocationId, state: &LocationState) -> Result<(), ApiE
 /// The expectation for a change made against version `If-Match`: the location exists and
 /// that version is still its last event.
 pub fn expect_version(target: &LocationVersion, state: &LocationState) -> Result<Expected, ApiError> {
-    if !state.exists() {
-        return Err(ApiError::NotFound {
-            resource: "location",
-            id: target.id.to_string(),
-        });
-    }
-    if state.version != target.version {
-        return Err(ApiError::VersionConflict {
-            expected: target.version,
-            current: state.version,
-        });
-    }
-    Ok(Expected::LastSequence(target.version))
+    crate::commands::expect_version("location", &target.id, state.exists(), state.version, target.version)
 }
 
 /// The business day of a command that happened at `at` and names `location` in `field`,

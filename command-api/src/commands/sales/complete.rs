@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Cashier, TenantContext};
+use crate::catalog_ages;
 use crate::commands::locations::{self, LocationState};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
@@ -148,8 +149,7 @@ impl Command for CompleteSale {
 
     async fn load(&self, app: &AppState, _: &SaleId, meta: &CommandMeta) -> Result<SaleLoaded, ApiError> {
         let (ages, location) = futures::try_join!(
-            app.catalog
-                .minimum_ages(&meta.context.tenant, self.lines.iter().map(|l| &l.sku)),
+            catalog_ages::minimum_ages(&app.products, &meta.context.tenant, self.lines.iter().map(|l| &l.sku)),
             locations::load(app, meta, Some(&self.location)),
         )?;
         Ok(SaleLoaded { ages, location })

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Admin;
 use crate::commands::taxes::{JurisdictionState, invalidate, valid};
-use crate::commands::{Command, CommandMeta, Decision, JurisdictionVersion, Route, fields};
+use crate::commands::{Command, CommandMeta, Decision, JurisdictionVersion, Route, expect_version, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -60,19 +60,13 @@ impl Command for ReplaceJurisdiction {
         state: &JurisdictionState,
         _: &[StoredEvent],
     ) -> Result<Expected, ApiError> {
-        if state.jurisdiction.is_none() {
-            return Err(ApiError::NotFound {
-                resource: "tax jurisdiction",
-                id: target.id.to_string(),
-            });
-        }
-        if state.version != target.version {
-            return Err(ApiError::VersionConflict {
-                expected: target.version,
-                current: state.version,
-            });
-        }
-        Ok(Expected::LastSequence(target.version))
+        expect_version(
+            "tax jurisdiction",
+            &target.id,
+            state.jurisdiction.is_some(),
+            state.version,
+            target.version,
+        )
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
