@@ -95,6 +95,8 @@ catalogue! {
     OwnRole = "own_role" => CONFLICT,
     /// Admins cannot deactivate their own account.
     OwnAccount = "own_account" => CONFLICT,
+    /// The user is deactivated already.
+    UserDeactivated = "user_deactivated" => CONFLICT,
     /// The verification link was used already.
     TokenUsed = "token_used" => CONFLICT,
     /// The verification link expired.

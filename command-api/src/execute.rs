@@ -7,7 +7,8 @@
 //!    appended straight away, expecting the subject to be empty: one round trip.
 //! 2. Otherwise, or when that expectation fails, the aggregate's history is read. If it
 //!    already holds this command (same fingerprint), the original answer is returned,
-//!    however long ago it was appended; the client's `Idempotency-Key` on an event with
+//!    however long ago it was appended (for commands that set a value back and forth, such
+//!    as a role, and were sent without a key: only as the latest event); the client's `Idempotency-Key` on an event with
 //!    another fingerprint is 409 `idempotency_key_reused`.
 //! 3. Else the command is decided against the history and appended expecting the last
 //!    sequence seen. If someone appended in between, JetStream refuses (10071) and the loop
@@ -112,11 +113,22 @@ where
     )))
 }
 
-/// The earlier run of this same command in `history`, if any.
+/// The earlier run of this same command in `history`, if any. A command that may set a
+/// value back to what it was (a role) is a retry only as the latest event when sent
+/// without a key, and only under the same key when sent with one.
 fn previous_attempt<'h>(history: &'h [StoredEvent], meta: &CommandMeta) -> Result<Option<&'h StoredEvent>, ApiError> {
-    for stored in history.iter().rev() {
+    let searched = if meta.latest_only && !meta.client_key {
+        history.len().saturating_sub(1)
+    } else {
+        0
+    };
+    // For those commands the body alone does not tell two changes apart: a client's key
+    // must match too.
+    let key_must_match = meta.latest_only && meta.client_key;
+    for stored in history[searched..].iter().rev() {
         let same_fingerprint = stored.request_fingerprint.as_deref() == Some(meta.fingerprint.as_str());
-        if same_fingerprint {
+        let same_key = stored.envelope.idempotency_key == meta.idempotency_key;
+        if same_fingerprint && (same_key || !key_must_match) {
             return Ok(Some(stored));
         }
         if meta.client_key && stored.envelope.idempotency_key == meta.idempotency_key {

@@ -1195,3 +1195,120 @@ async fn smtp_mail_is_encrypted_unless_the_server_is_a_local_catcher() -> anyhow
     assert!(refused.is_err(), "plaintext SMTP to a remote host must not start");
     stream.delete().await
 }
+
+/// The role `GET /v1/users` (the login store) shows for `user_id`.
+async fn listed_role(app: &CommandApp, admin: &str, user_id: &str) -> anyhow::Result<(String, bool)> {
+    let listed = app
+        .send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(admin))
+        .await?;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let user = listed.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|u| u["id"] == user_id))
+        .ok_or_else(|| anyhow::anyhow!("user {user_id} not listed: {}", listed.body))?;
+    Ok((
+        user["role"].as_str().unwrap_or_default().to_owned(),
+        user["active"].as_bool().unwrap_or_default(),
+    ))
+}
+
+#[tokio::test]
+async fn role_changes_set_back_are_not_retries_and_the_login_store_follows_the_events() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let (organization, login) = organization(&app, &unique_email("owner")).await?;
+    let admin = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+    let user_id = invite(&app, &admin, &unique_email("staff"), "manager").await?;
+    let role_path = format!("/v1/users/{user_id}/role");
+    let set_role = |role: &'static str, headers: &'static [(&'static str, &'static str)]| {
+        let (app, admin, path) = (&app, &admin, &role_path);
+        async move {
+            app.write(reqwest::Method::PUT, path, admin, &json!({"role": role}), headers)
+                .await
+        }
+    };
+
+    // manager → cashier → manager, without keys: three changes, the third is not a retry
+    // of the first (it was, before: the user stayed a cashier).
+    let first = set_role("cashier", &[]).await?;
+    assert_eq!(
+        (first.status, first.header("Idempotent-Replayed")),
+        (201, None),
+        "{}",
+        first.body
+    );
+    // A retry right after is the latest event: recognised.
+    let retried = set_role("cashier", &[]).await?;
+    assert_eq!(retried.status, 201);
+    assert_eq!(retried.header("Idempotent-Replayed"), Some("true"));
+    assert_eq!(retried.body["event_id"], first.body["event_id"]);
+    let back = set_role("manager", &[]).await?;
+    assert_eq!(
+        (back.status, back.header("Idempotent-Replayed")),
+        (201, None),
+        "{}",
+        back.body
+    );
+    assert_eq!(listed_role(&app, &admin, &user_id).await?, ("manager".to_owned(), true));
+
+    // With the client's own key, a late retry of an old change is recognised anywhere and
+    // replays its answer, but it does not set the old role back: the login store is
+    // written from the user's events, not from the retried command.
+    let keyed = set_role("cashier", &[("Idempotency-Key", "role-change-1")]).await?;
+    assert_eq!(keyed.status, 201, "{}", keyed.body);
+    let newer = set_role("admin", &[]).await?;
+    assert_eq!(newer.status, 201, "{}", newer.body);
+    let late = set_role("cashier", &[("Idempotency-Key", "role-change-1")]).await?;
+    assert_eq!(late.header("Idempotent-Replayed"), Some("true"));
+    assert_eq!(late.body["event_id"], keyed.body["event_id"]);
+    assert_eq!(listed_role(&app, &admin, &user_id).await?, ("admin".to_owned(), true));
+
+    // Deactivation: once; a retry replays; another deactivation is 409 and appends nothing.
+    let deactivate = |reason: &'static str| {
+        let (app, admin, user_id) = (&app, &admin, &user_id);
+        async move {
+            app.post(
+                &format!("/v1/users/{user_id}/deactivate"),
+                admin,
+                &json!({"reason": reason}),
+                &[],
+            )
+            .await
+        }
+    };
+    let gone = deactivate("left").await?;
+    assert_eq!(gone.status, 201, "{}", gone.body);
+    assert_eq!(deactivate("left").await?.header("Idempotent-Replayed"), Some("true"));
+    let tenant = events::TenantId::parse(&organization)?;
+    let before = app.all_tenant_messages(&tenant).await?.len();
+    let again = deactivate("fired").await?;
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "user_deactivated"),
+        "{}",
+        again.body
+    );
+    assert_eq!(app.all_tenant_messages(&tenant).await?.len(), before);
+    assert_eq!(listed_role(&app, &admin, &user_id).await?, ("admin".to_owned(), false));
+
+    // Every role change and the deactivation are events on the user's subject, in order.
+    let mut roles = Vec::new();
+    for message in app.all_tenant_messages(&tenant).await? {
+        if let events::DomainEvent::UserRoleChanged(e) = events::decode(&message.payload)?.event {
+            roles.push((
+                e.previous_role.map(|r| r.to_string()).unwrap_or_default(),
+                e.role.to_string(),
+            ));
+        }
+    }
+    let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(
+        roles,
+        vec![
+            pair("manager", "cashier"),
+            pair("cashier", "manager"),
+            pair("manager", "cashier"),
+            pair("cashier", "admin"),
+        ]
+    );
+    app.stream.delete().await
+}

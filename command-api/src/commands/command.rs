@@ -21,7 +21,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use events::{AggregateRef, DomainEvent, LocationId, MovementId, SaleId, Sku};
+use events::{AggregateRef, DomainEvent, LocationId, MovementId, SaleId, Sku, UserId};
 use eventstore::{Expected, StoredEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -225,6 +225,23 @@ impl AggregateId for JurisdictionId {
     }
 }
 
+impl AggregateId for UserId {
+    fn natural_key(&self) -> String {
+        format!("user:{self}")
+    }
+
+    fn aggregate(&self) -> AggregateRef {
+        AggregateRef::user(self)
+    }
+
+    fn exists(&self, _: &[StoredEvent]) -> ApiError {
+        ApiError::StateConflict {
+            code: ErrorCode::UserExists,
+            message: format!("user {self} exists"),
+        }
+    }
+}
+
 /// A change of an aggregate made against the version the client saw: the aggregate's own
 /// key with the version (`location:main:5`).
 impl<I: AggregateId + PathId> AggregateId for Versioned<I> {
@@ -280,6 +297,11 @@ pub trait Command: Serialize + DeserializeOwned + ToSchema + Send + Sync + 'stat
     const CREATES: bool = false;
     /// Whether the answer carries the aggregate's version as `ETag`.
     const ETAG: bool = false;
+    /// Whether a command sent without an `Idempotency-Key` is a retry only when it is the
+    /// aggregate's latest event. True for commands that set a value which later commands
+    /// may set back (a role: manager → cashier → manager is three changes, and the third
+    /// is not a retry of the first). A client's own key is recognised anywhere.
+    const RETRY_ONLY_AS_LATEST: bool = false;
 
     /// The least role that may send it.
     type Role: MinimumRole;
@@ -329,10 +351,18 @@ pub trait Command: Serialize + DeserializeOwned + ToSchema + Send + Sync + 'stat
     /// refusal. Pure: no I/O.
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError>;
 
-    /// Runs after the event was recorded (or found recorded), e.g. to invalidate a cache.
-    fn recorded(&self, app: &AppState, id: &Self::Id, meta: &CommandMeta) -> impl Future<Output = ()> + Send {
+    /// Runs after the event was recorded (or found recorded, for a retry), e.g. to
+    /// invalidate a cache or to bring a store that follows the events up to date. An
+    /// error answers 5xx with the event kept: the client's retry is recognised and runs
+    /// this hook again, so what it does must be idempotent.
+    fn recorded(
+        &self,
+        app: &AppState,
+        id: &Self::Id,
+        meta: &CommandMeta,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
         let _ = (app, id, meta);
-        std::future::ready(())
+        std::future::ready(Ok(()))
     }
 }
 

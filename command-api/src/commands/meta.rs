@@ -20,6 +20,9 @@ pub struct CommandMeta {
     /// different command; a derived key (e.g. `void:<sale>`) only identifies retries by
     /// fingerprint, and a different command under it is judged on the aggregate's state.
     pub client_key: bool,
+    /// Whether a retry under a derived key is recognised only as the aggregate's latest
+    /// event ([`crate::commands::Command::RETRY_ONLY_AS_LATEST`]).
+    pub latest_only: bool,
     /// SHA-256 of the command's name and canonical body: equal for a retry, different
     /// for another command under the same key.
     pub fingerprint: String,
@@ -45,12 +48,18 @@ impl CommandMeta {
         Self {
             context,
             client_key: header_key.is_some(),
+            latest_only: false,
             idempotency_key: header_key.unwrap_or_else(natural_key),
             fingerprint: fingerprint(command, body),
             correlation_id: Uuid::now_v7(),
             occurred_at: occurred_at.unwrap_or(recorded_at),
             recorded_at,
         }
+    }
+
+    /// Recognises a retry under a derived key only as the aggregate's latest event.
+    pub fn retry_only_as_latest(self, latest_only: bool) -> Self {
+        Self { latest_only, ..self }
     }
 
     /// Wraps `event` in an envelope carrying this metadata.

@@ -19,6 +19,8 @@
 //!   folded `state`.
 //! - [`locations`]: `open`, `update`, `close`, and a location's folded `state`.
 //! - [`taxes`]: `define`, `replace` a tax jurisdiction, and its folded `state`.
+//! - [`users`]: `change_role`, `deactivate` (the event first, then the login store),
+//!   and a user's folded `state`.
 
 pub mod catalog;
 pub mod command;
@@ -29,6 +31,7 @@ pub mod meta;
 pub mod sales;
 pub mod target;
 pub mod taxes;
+pub mod users;
 
 pub use command::{AggregateId, Command, Decision, Fold, Method, Route};
 pub use meta::CommandMeta;

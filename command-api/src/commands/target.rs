@@ -2,7 +2,8 @@
 //! enters the request fingerprint.
 //!
 //! - `()`: nothing (`POST /v1/sales`); the fingerprint covers the body alone.
-//! - [`SaleId`]: `{sale_id}` in the path; the fingerprint covers `(sale_id, body)`.
+//! - [`SaleId`], [`UserId`]: `{sale_id}`, `{user_id}` in the path; the fingerprint
+//!   covers `(id, body)`.
 //! - [`ProductVersion`]: `{sku}` in the path and the version in `If-Match`; the
 //!   fingerprint covers `(sku, version, body)`.
 //! - [`Versioned`]: an aggregate's id in the path (`{location_id}`,
@@ -14,7 +15,7 @@
 
 use axum::extract::{FromRequestParts, Path};
 use events::tax::JurisdictionId;
-use events::{LocationId, SaleId, Sku};
+use events::{LocationId, SaleId, Sku, UserId};
 use eventstore::Expected;
 use serde::Serialize;
 
@@ -60,6 +61,20 @@ impl Target for SaleId {
 
     fn parse(Path(raw): Path<String>) -> Result<Self, ApiError> {
         SaleId::parse(raw).map_err(|err| ApiError::invalid("sale_id", err.to_string()))
+    }
+
+    fn keyed<'a, B: Serialize>(&'a self, body: &'a B) -> impl Serialize + 'a {
+        (self, body)
+    }
+}
+
+impl Target for UserId {
+    type Raw = Path<String>;
+    const PATH_PARAMS: &'static [&'static str] = &["user_id"];
+    const IF_MATCH: bool = false;
+
+    fn parse(Path(raw): Path<String>) -> Result<Self, ApiError> {
+        UserId::parse(raw).map_err(|err| ApiError::invalid("user_id", err.to_string()))
     }
 
     fn keyed<'a, B: Serialize>(&'a self, body: &'a B) -> impl Serialize + 'a {

@@ -61,7 +61,7 @@ pub struct UserRecord {
     /// Display name.
     pub name: String,
     /// admin, manager or cashier.
-    pub role: String,
+    pub role: events::Role,
     /// argon2 hash.
     pub password_hash: String,
     /// Whether they may log in and refresh.
@@ -110,7 +110,7 @@ pub struct Invitation {
     /// Display name.
     pub name: String,
     /// Role the user will have.
-    pub role: String,
+    pub role: events::Role,
     /// Keyed hash of the invitation token.
     pub token_hash: String,
     /// When the token stops working.

@@ -119,7 +119,8 @@ pub struct TokenPair {
     /// The organization (tenant).
     pub organization_id: String,
     /// The user's role.
-    pub role: String,
+    #[schema(value_type = String, example = "manager")]
+    pub role: Role,
 }
 
 fn token_error(code: crate::codes::ErrorCode, message: &str) -> ApiError {
@@ -295,7 +296,7 @@ async fn verify(
         organization_id: tenant.to_string(),
         email: pending.email.clone(),
         name: pending.admin_name.clone(),
-        role: Role::Admin.to_string(),
+        role: Role::Admin,
         password_hash,
         active: false,
         created_at: now,
@@ -355,8 +356,7 @@ pub async fn claim_address(identity: &Identity, user: &UserRecord) -> Result<(),
 /// Appends `UserJoined` for `user`, once: a retry finds the event already there.
 pub async fn append_user_joined(state: &AppState, context: TenantContext, user: &UserRecord) -> Result<(), ApiError> {
     let user_id = UserId::parse(&user.id).map_err(|e| ApiError::Internal(anyhow::anyhow!("user id: {e}")))?;
-    let role: Role =
-        serde_json::from_value(json!(user.role)).map_err(|e| ApiError::Internal(anyhow::anyhow!("role: {e}")))?;
+    let role = user.role;
     let event = UserJoined {
         user_id: user_id.clone(),
         name: user.name.clone(),
@@ -402,8 +402,7 @@ async fn issue_pair(identity: &Identity, user: &UserRecord, family_id: String) -
     let tenant = TenantId::parse(&user.organization_id)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("organization id: {e}")))?;
     let user_id = UserId::parse(&user.id).map_err(|e| ApiError::Internal(anyhow::anyhow!("user id: {e}")))?;
-    let role: Role =
-        serde_json::from_value(json!(user.role)).map_err(|e| ApiError::Internal(anyhow::anyhow!("role: {e}")))?;
+    let role = user.role;
     let access_token = identity.issuer.issue(&tenant, &user_id, role, &family_id)?;
     let refresh_token = secrets::random_token();
     let record = RefreshRecord {
@@ -424,7 +423,7 @@ async fn issue_pair(identity: &Identity, user: &UserRecord, family_id: String) -
         refresh_expires_in: identity.refresh_ttl.as_secs(),
         user_id: user.id.clone(),
         organization_id: user.organization_id.clone(),
-        role: user.role.clone(),
+        role: user.role,
     })
 }
 
@@ -600,7 +599,7 @@ async fn accept_invitation(
         organization_id: tenant.to_string(),
         email: invitation.email.clone(),
         name: invitation.name.clone(),
-        role: invitation.role.clone(),
+        role: invitation.role,
         password_hash,
         active: true,
         created_at: Utc::now(),

@@ -72,7 +72,8 @@ async fn handle<C: Command>(
             key,
             || command.natural_key(&id),
             command.occurred_at(),
-        );
+        )
+        .retry_only_as_latest(C::RETRY_ONLY_AS_LATEST);
         let loaded = command.load(&app, &id, &meta).await?;
         let decide = |state: &C::State| {
             command.decide(&Decision {
@@ -97,7 +98,7 @@ async fn handle<C: Command>(
             Ok((decide(&state)?, expected))
         })
         .await?;
-        command.recorded(&app, &id, &meta).await;
+        command.recorded(&app, &id, &meta).await?;
         Ok(Accepted::response(outcome, C::ETAG))
     }
     .instrument(span)

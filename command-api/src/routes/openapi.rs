@@ -8,6 +8,18 @@ use utoipa::{Modify, PartialSchema};
 use crate::codes::ErrorCode;
 pub use crate::error::{ErrorBody, ErrorDetail};
 
+/// A user's role, as the documents show it (the schema of [`events::Role`]).
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleName {
+    /// Rings up sales.
+    Cashier,
+    /// Runs the store: voids, refunds, stock and catalog.
+    Manager,
+    /// Owns the organization: everything, including users.
+    Admin,
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -27,6 +39,7 @@ impl Modify for BearerAuth {
             .schemas
             .insert("ErrorDetail".to_owned(), ErrorDetail::schema());
         components.schemas.insert("ErrorCode".to_owned(), ErrorCode::schema());
+        components.schemas.insert("RoleName".to_owned(), RoleName::schema());
     }
 }
 

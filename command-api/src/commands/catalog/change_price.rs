@@ -60,8 +60,9 @@ impl Command for ChangePrice {
         Ok(change_price(&on.id.sku, self, on.context, on.state, on.now)?.into())
     }
 
-    async fn recorded(&self, app: &AppState, target: &ProductVersion, meta: &CommandMeta) {
+    async fn recorded(&self, app: &AppState, target: &ProductVersion, meta: &CommandMeta) -> Result<(), ApiError> {
         invalidate(app, meta, &target.sku).await;
+        Ok(())
     }
 }
 

@@ -56,8 +56,9 @@ impl Command for RegisterProduct {
         Ok(register(self, on.context, on.now)?.into())
     }
 
-    async fn recorded(&self, app: &AppState, sku: &Sku, meta: &CommandMeta) {
+    async fn recorded(&self, app: &AppState, sku: &Sku, meta: &CommandMeta) -> Result<(), ApiError> {
         invalidate(app, meta, sku).await;
+        Ok(())
     }
 }
 

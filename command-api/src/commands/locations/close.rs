@@ -60,8 +60,9 @@ impl Command for CloseLocation {
         Ok(close(on.id, self, on.context, on.state, on.now)?.into())
     }
 
-    async fn recorded(&self, app: &AppState, target: &LocationVersion, meta: &CommandMeta) {
+    async fn recorded(&self, app: &AppState, target: &LocationVersion, meta: &CommandMeta) -> Result<(), ApiError> {
         invalidate(app, meta, &target.id).await;
+        Ok(())
     }
 }
 

@@ -53,8 +53,9 @@ impl Command for OpenLocation {
         Ok(open(self, on.context, on.now)?.into())
     }
 
-    async fn recorded(&self, app: &AppState, location: &LocationId, meta: &CommandMeta) {
+    async fn recorded(&self, app: &AppState, location: &LocationId, meta: &CommandMeta) -> Result<(), ApiError> {
         invalidate(app, meta, location).await;
+        Ok(())
     }
 }
 

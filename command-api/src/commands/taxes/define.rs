@@ -62,7 +62,8 @@ impl Command for DefineJurisdiction {
         .into())
     }
 
-    async fn recorded(&self, app: &AppState, id: &JurisdictionId, meta: &CommandMeta) {
+    async fn recorded(&self, app: &AppState, id: &JurisdictionId, meta: &CommandMeta) -> Result<(), ApiError> {
         invalidate(app, meta, id).await;
+        Ok(())
     }
 }

@@ -79,7 +79,8 @@ impl Command for ReplaceJurisdiction {
         .into())
     }
 
-    async fn recorded(&self, app: &AppState, target: &JurisdictionVersion, meta: &CommandMeta) {
+    async fn recorded(&self, app: &AppState, target: &JurisdictionVersion, meta: &CommandMeta) -> Result<(), ApiError> {
         invalidate(app, meta, &target.id).await;
+        Ok(())
     }
 }
