@@ -352,6 +352,135 @@ async fn while_nats_is_down_commands_get_503_and_nothing_acknowledged_is_lost() 
     Ok(())
 }
 
+/// The role and `active` flag the login store (`GET /v1/users`) shows for `user`.
+async fn login_standing(http: &reqwest::Client, base: &str, admin: &str, user: &str) -> anyhow::Result<(String, bool)> {
+    let listed: Value = http
+        .get(format!("{base}/v1/users"))
+        .bearer_auth(admin)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let found = listed["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|u| u["id"] == user))
+        .ok_or_else(|| anyhow::anyhow!("{user} not listed: {listed}"))?;
+    Ok((
+        found["role"].as_str().unwrap_or_default().to_owned(),
+        found["active"].as_bool().unwrap_or_default(),
+    ))
+}
+
+#[tokio::test]
+async fn while_nats_is_down_user_changes_get_503_and_change_nothing_and_their_retries_land_once() -> anyhow::Result<()>
+{
+    // User changes append the event first and write the login store from the events after:
+    // with NATS down nothing changes anywhere (before, the role and the deactivation were
+    // written to the login store and the event was lost).
+    let (mut nats, url, _) = processes::nats_server(processes::NatsMode::Standalone).await?;
+    let api = OwnNatsApi::start(&url).await?;
+    let tokens = TokenIssuer::default();
+    let admin = tokens.account_token(&api.tenant, Role::Admin).await?;
+    tokens.account_token(&api.tenant, Role::Manager).await?;
+    tokens.account_token(&api.tenant, Role::Cashier).await?;
+    let manager = tests::tokens::account_user(&api.tenant, Role::Manager);
+    let cashier = tests::tokens::account_user(&api.tenant, Role::Cashier);
+    let http = reqwest::Client::new();
+    let demote = || {
+        http.put(format!("{}/v1/users/{manager}/role", api.base))
+            .bearer_auth(&admin)
+            .json(&json!({"role": "cashier"}))
+            .timeout(Duration::from_secs(10))
+            .send()
+    };
+    let deactivate = || {
+        http.post(format!("{}/v1/users/{cashier}/deactivate", api.base))
+            .bearer_auth(&admin)
+            .json(&json!({"reason": "left"}))
+            .timeout(Duration::from_secs(10))
+            .send()
+    };
+
+    nats.stop(Duration::from_secs(10)).await?;
+    assert_eq!(demote().await?.status().as_u16(), 503);
+    assert_eq!(deactivate().await?.status().as_u16(), 503);
+    assert_eq!(
+        login_standing(&http, &api.base, &admin, &manager).await?,
+        ("manager".to_owned(), true),
+        "a refused role change changed the login store"
+    );
+    assert_eq!(
+        login_standing(&http, &api.base, &admin, &cashier).await?,
+        ("cashier".to_owned(), true),
+        "a refused deactivation changed the login store"
+    );
+
+    nats.start()?;
+    let demoted = tests::eventually("the retried role change to land", Duration::from_secs(30), || async {
+        Ok(demote().await.ok().filter(|a| a.status().as_u16() == 201).map(|_| ()))
+    })
+    .await;
+    demoted?;
+    assert_eq!(deactivate().await?.status().as_u16(), 201);
+    // Retried again: recognised, nothing appended.
+    let again = demote().await?;
+    assert_eq!(
+        again.headers().get("idempotent-replayed").map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    assert_eq!(
+        login_standing(&http, &api.base, &admin, &manager).await?,
+        ("cashier".to_owned(), true)
+    );
+    assert_eq!(
+        login_standing(&http, &api.base, &admin, &cashier).await?,
+        ("cashier".to_owned(), false)
+    );
+    let counts = user_event_counts(&api.js, &api.stream, &api.tenant).await?;
+    assert_eq!(
+        counts,
+        BTreeMap::from([("UserDeactivated".to_owned(), 1), ("UserRoleChanged".to_owned(), 1)]),
+        "one event per acknowledged change"
+    );
+    Ok(())
+}
+
+/// Counts of the tenant's user events by type.
+async fn user_event_counts(
+    js: &async_nats::jetstream::Context,
+    stream: &TestStream,
+    tenant: &events::TenantId,
+) -> anyhow::Result<BTreeMap<String, usize>> {
+    use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+    use futures::StreamExt;
+    let consumer = js
+        .get_stream(&stream.name)
+        .await?
+        .create_consumer(pull::Config {
+            filter_subject: stream.scheme.tenant_filter(tenant),
+            deliver_policy: DeliverPolicy::All,
+            ack_policy: AckPolicy::None,
+            ..Default::default()
+        })
+        .await?;
+    let pending = consumer.cached_info().num_pending as usize;
+    let mut counts = BTreeMap::new();
+    let mut messages = consumer.fetch().max_messages(pending.max(1)).messages().await?;
+    for _ in 0..pending {
+        let message = messages
+            .next()
+            .await
+            .ok_or_else(|| anyhow::anyhow!("the stream ended early"))?
+            .map_err(|e| anyhow::anyhow!("fetching: {e}"))?;
+        let event_type = events::decode(&message.payload)?.event_type().as_str().to_owned();
+        if event_type.starts_with("User") {
+            *counts.entry(event_type).or_insert(0) += 1;
+        }
+    }
+    Ok(counts)
+}
+
 #[tokio::test]
 async fn when_jetstream_storage_is_full_commands_get_503_and_nothing_refused_is_stored() -> anyhow::Result<()> {
     // A server whose JetStream may store 256 KiB: a few hundred sales fill it.
