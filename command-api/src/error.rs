@@ -380,3 +380,16 @@ impl From<eventstore::ReadError> for ApiError {
         }
     }
 }
+
+/// Claiming an idempotency key: JetStream unreachable or slow is 503, else 500.
+impl From<eventstore::AppendError> for ApiError {
+    fn from(err: eventstore::AppendError) -> Self {
+        let unavailable = matches!(err, eventstore::AppendError::Unavailable(_));
+        let err = anyhow::Error::new(err).context("claiming the idempotency key");
+        if unavailable {
+            ApiError::Unavailable(err)
+        } else {
+            ApiError::Internal(err)
+        }
+    }
+}

@@ -32,6 +32,12 @@ pub struct StreamArgs {
     /// updates the stream at start (keep it the same on every service).
     #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,
+
+    /// Days a client's `Idempotency-Key` stays bound to its first request across a
+    /// tenant's aggregates (a reuse with another body is 409 during that time).
+    #[arg(long, env = "IDEMPOTENCY_KEY_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub idempotency_key_retention_days: u64,
 }
 
 /// Connecting to the stream failed.
@@ -70,6 +76,7 @@ impl StreamArgs {
             .map_err(ConnectError::Scheme)?;
         let mut settings = StreamSettings::new(self.stream_name.clone(), scheme);
         settings.replicas = self.stream_replicas;
+        settings.key_retention = Duration::from_secs(self.idempotency_key_retention_days * 24 * 3600);
         Ok(settings)
     }
 

@@ -27,7 +27,9 @@
 //! - [`partition_reader`]: [`PartitionReader`], the pinned ordered reader of a partition.
 //! - [`tenant_reader`]: [`TenantReader`], every message of one tenant in order.
 //! - [`delivery`]: [`Delivery`], a message as a reader received it.
-//! - [`maintenance`]: [`StreamState`] and purging a tenant.
+//! - [`keys`]: claiming a client's `Idempotency-Key` per tenant across aggregates
+//!   ([`EventStore::claim_key`]).
+//! - [`maintenance`]: [`StreamState`] and purging a tenant (its events and its keys).
 //! - [`servers`]: the NATS server list (one URL or a cluster's seeds).
 //! - [`error`]: [`AppendError`] and [`ReadError`], split into "conflict", "unavailable"
 //!   and the rest, because callers answer them differently (409, 503, 500);
@@ -37,6 +39,7 @@
 pub mod args;
 pub mod delivery;
 pub mod error;
+pub mod keys;
 pub mod maintenance;
 pub mod partition_reader;
 pub mod servers;
@@ -47,6 +50,7 @@ pub mod tenant_reader;
 pub use args::{ConnectError, StreamArgs};
 pub use delivery::Delivery;
 pub use error::{AppendError, Cause, ReadError, SetupError, StreamError};
+pub use keys::KeyClaim;
 pub use maintenance::StreamState;
 pub use partition_reader::{PartitionReader, PartitionReaderSettings, ReaderPosition};
 pub use servers::{ServerListError, server_addrs};

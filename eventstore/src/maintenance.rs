@@ -1,4 +1,5 @@
-//! Operations on the stream as a whole: its state, and erasing a tenant.
+//! Operations on the stream as a whole: its state, and erasing a tenant (its events and
+//! its idempotency keys).
 
 use events::TenantId;
 
@@ -37,6 +38,29 @@ impl EventStore {
             .filter(self.scheme().tenant_filter(tenant))
             .await
             .map_err(|e| StreamError::new(format!("purging {tenant}'s messages"), e))?;
+        self.purge_tenant_keys(tenant).await?;
         Ok(purged.purged)
+    }
+
+    /// Removes `tenant`'s idempotency keys (nothing to do if the bucket was never made).
+    async fn purge_tenant_keys(&self, tenant: &TenantId) -> Result<(), StreamError> {
+        let (stream, filter) = self.keys().tenant_filter(tenant);
+        match self.jetstream().get_stream(&stream).await {
+            Ok(keys) => {
+                keys.purge()
+                    .filter(filter)
+                    .await
+                    .map_err(|e| StreamError::new(format!("purging {tenant}'s idempotency keys"), e))?;
+                Ok(())
+            }
+            Err(err)
+                if matches!(err.kind(), async_nats::jetstream::context::GetStreamErrorKind::JetStream(e)
+                    if e.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND) =>
+            {
+                tracing::debug!(%stream, "no idempotency keys to purge");
+                Ok(())
+            }
+            Err(err) => Err(StreamError::new(format!("opening {stream}"), err)),
+        }
     }
 }

@@ -22,9 +22,15 @@ pub struct StreamSettings {
     /// it (per-subject expectations do that forever); it only absorbs a publisher's own
     /// immediate retries.
     pub duplicate_window: Duration,
+    /// How long a client's `Idempotency-Key` stays claimed for its tenant across
+    /// aggregates (its bucket's `max_age`). Within one aggregate, retries are recognised
+    /// forever from the events themselves.
+    pub key_retention: Duration,
 }
 
 impl StreamSettings {
+    /// Default retention of client idempotency keys: offline terminals resend after days.
+    pub const DEFAULT_KEY_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
     /// Default stream name.
     pub const DEFAULT_NAME: &'static str = "POS";
     /// Stream metadata key recording the partition count.
@@ -37,6 +43,7 @@ impl StreamSettings {
             scheme,
             replicas: 1,
             duplicate_window: Duration::from_secs(120),
+            key_retention: Self::DEFAULT_KEY_RETENTION,
         }
     }
 

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use events::{AggregateRef, ControlMarker, EventEnvelope, SubjectScheme, TenantId, headers};
 
 use crate::error::{AppendError, ReadError, SetupError};
+use crate::keys::{IdempotencyKeys, KeyClaim};
 use crate::settings::StreamSettings;
 
 /// What the aggregate's subject must look like for an append to go through.
@@ -69,6 +70,7 @@ struct Inner {
     jetstream: jetstream::Context,
     stream: stream::Stream,
     scheme: SubjectScheme,
+    keys: IdempotencyKeys,
 }
 
 impl EventStore {
@@ -90,6 +92,7 @@ impl EventStore {
                 jetstream,
                 stream,
                 scheme,
+                keys: IdempotencyKeys::new(&settings.name, settings.replicas, settings.key_retention),
             }),
         })
     }
@@ -102,6 +105,16 @@ impl EventStore {
     /// The stream handle. Crate-private: callers go through the typed operations.
     pub(crate) fn stream(&self) -> &stream::Stream {
         &self.inner.stream
+    }
+
+    /// The JetStream context. Crate-private, like [`EventStore::stream`].
+    pub(crate) fn jetstream(&self) -> &jetstream::Context {
+        &self.inner.jetstream
+    }
+
+    /// The idempotency keys' bucket.
+    pub(crate) fn keys(&self) -> &IdempotencyKeys {
+        &self.inner.keys
     }
 
     /// The stream's name.
@@ -147,6 +160,27 @@ impl EventStore {
             sequence: ack.sequence,
             subject,
         })
+    }
+
+    /// Claims the client's idempotency `key` of `tenant` for the request with
+    /// `fingerprint` (see [`crate::keys`]).
+    pub async fn claim_key(&self, tenant: &TenantId, key: &str, fingerprint: &str) -> Result<KeyClaim, AppendError> {
+        if !self.is_connected() {
+            return Err(AppendError::Unavailable("not connected to NATS".into()));
+        }
+        self.inner
+            .keys
+            .claim(&self.inner.jetstream, tenant, key, fingerprint)
+            .await
+    }
+
+    /// Releases a key claimed at `revision` by a command that was then refused, so the
+    /// client may send a corrected command under the same key.
+    pub async fn release_key(&self, tenant: &TenantId, key: &str, revision: u64) -> Result<(), AppendError> {
+        self.inner
+            .keys
+            .release(&self.inner.jetstream, tenant, key, revision)
+            .await
     }
 
     /// Every event of one aggregate, oldest first.

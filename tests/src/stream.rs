@@ -28,6 +28,7 @@ impl TestStream {
             subject_prefix: self.scheme.prefix().to_owned(),
             stream_partitions: self.scheme.partitions(),
             stream_replicas: 1,
+            idempotency_key_retention_days: 30,
         }
     }
 
@@ -63,6 +64,14 @@ impl TestStream {
             .delete_stream(&self.name)
             .await
             .with_context(|| format!("deleting test stream {}", self.name))?;
+        // Its idempotency keys' bucket, if a command with a key made it.
+        let bucket = eventstore::keys::bucket_name(&self.name);
+        if self.jetstream.get_key_value(&bucket).await.is_ok() {
+            self.jetstream
+                .delete_key_value(&bucket)
+                .await
+                .with_context(|| format!("deleting test bucket {bucket}"))?;
+        }
         Ok(())
     }
 }

@@ -361,6 +361,62 @@ async fn resending_a_command_returns_the_original_answer_and_a_changed_body_is_r
 }
 
 #[tokio::test]
+async fn an_idempotency_key_is_bound_to_its_first_request_across_the_tenants_aggregates() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let key = [("Idempotency-Key", "till-7/0042")];
+    let first = app.post("/v1/sales", &cashier, &sale("s-key-1"), &key).await?;
+    assert_eq!(first.status, 201, "{}", first.body);
+
+    // A terminal that regenerates its sale id on retry: before, a second sale (201) and
+    // the books charged twice; now the key says it is another request.
+    let regenerated = app.post("/v1/sales", &cashier, &sale("s-key-2"), &key).await?;
+    assert_eq!(
+        (regenerated.status, regenerated.code()),
+        (409, "idempotency_key_reused")
+    );
+    // Nor does the key pass for another kind of command.
+    let movement = json!({"sku": "WINE-RED", "location": "main", "quantity_delta": -1, "reason": "breakage"});
+    let other_kind = app.post("/v1/inventory/adjustments", &manager, &movement, &key).await?;
+    assert_eq!((other_kind.status, other_kind.code()), (409, "idempotency_key_reused"));
+    // The same request under it is still the original answer.
+    let retried = app.post("/v1/sales", &cashier, &sale("s-key-1"), &key).await?;
+    assert_eq!(retried.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retried.body["event_ids"], first.body["event_ids"]);
+    assert_eq!(
+        app.tenant_messages(&tenant).await?.len(),
+        1,
+        "nothing refused was appended"
+    );
+
+    // A refused command does not keep its key: the corrected command may use it.
+    let mut wrong = sale("s-key-3");
+    wrong["location"] = json!("nowhere");
+    let fix_key = [("Idempotency-Key", "till-7/0043")];
+    let refused = app.post("/v1/sales", &cashier, &wrong, &fix_key).await?;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (422, "unknown_location"),
+        "{}",
+        refused.body
+    );
+    let corrected = app.post("/v1/sales", &cashier, &sale("s-key-3"), &fix_key).await?;
+    assert_eq!(corrected.status, 201, "{}", corrected.body);
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 2);
+
+    // Keys are per tenant: another tenant's terminal may use the same string.
+    let other = unique_tenant();
+    app.open_locations(&other).await?;
+    let other_cashier = app.token(&other, Role::Cashier).await?;
+    let theirs = app.post("/v1/sales", &other_cashier, &sale("s-key-2"), &key).await?;
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
+    app.stream.delete().await
+}
+
+#[tokio::test]
 async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();

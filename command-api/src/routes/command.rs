@@ -37,6 +37,7 @@ use crate::extract::{ApiJson, IdempotencyKey};
 use crate::routes::Accepted;
 use crate::routes::openapi::{ErrorBody, ErrorDetail};
 use crate::state::AppState;
+use eventstore::KeyClaim;
 
 /// The route of command `C`: its OpenAPI operation and the handler that runs it.
 pub fn command<C: Command>() -> UtoipaMethodRouter<AppState> {
@@ -63,8 +64,7 @@ async fn handle<C: Command>(
     async move {
         let target = C::Target::parse(target)?;
         let id = command.id(&target, key.as_deref())?;
-        let aggregate = id.aggregate();
-        tracing::Span::current().record("aggregate", aggregate.id.as_str());
+        tracing::Span::current().record("aggregate", id.aggregate().id.as_str());
         let meta = CommandMeta::new(
             context,
             C::NAME,
@@ -74,35 +74,84 @@ async fn handle<C: Command>(
             command.occurred_at(),
         )
         .retry_only_as_latest(C::RETRY_ONLY_AS_LATEST);
-        let loaded = command.load(&app, &id, &meta).await?;
-        let decide = |state: &C::State| {
-            command.decide(&Decision {
-                id: &id,
-                state,
-                loaded: &loaded,
-                context: &meta.context,
-                now: meta.recorded_at,
-            })
-        };
-        let create = if C::CREATES {
-            Some(decide(&C::State::fold(&[]))?)
-        } else {
-            None
-        };
-        let outcome = execute::run(&app.store, &meta, aggregate, create, |history| {
-            if C::CREATES {
-                return Err(id.exists(history));
-            }
-            let state = C::State::fold(history);
-            let expected = command.expect(&id, &state, history)?;
-            Ok((decide(&state)?, expected))
-        })
-        .await?;
-        command.recorded(&app, &id, &meta).await?;
-        Ok(Accepted::response(outcome, C::ETAG))
+        let claim = claim_key(&app, &meta).await?;
+        let answer = run(&app, &command, &id, &meta).await;
+        if let (Err(refused), Some(KeyClaim::New { revision })) = (&answer, claim) {
+            release_key(&app, &meta, refused, revision).await;
+        }
+        Ok(Accepted::response(answer?, C::ETAG))
     }
     .instrument(span)
     .await
+}
+
+/// Claims the client's `Idempotency-Key` for this request across the tenant's aggregates:
+/// 409 when it was used for a different request.
+async fn claim_key(app: &AppState, meta: &CommandMeta) -> Result<Option<KeyClaim>, ApiError> {
+    if !meta.client_key {
+        return Ok(None);
+    }
+    let claim = app
+        .store
+        .claim_key(&meta.context.tenant, &meta.idempotency_key, &meta.fingerprint)
+        .await?;
+    if claim == KeyClaim::Different {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    Ok(Some(claim))
+}
+
+/// Gives back the key of a command that was refused (4xx), so a corrected command may use
+/// it; after a server fault (5xx) the key stays with this request, whose retry goes on.
+async fn release_key(app: &AppState, meta: &CommandMeta, refused: &ApiError, revision: u64) {
+    if !refused.status().is_client_error() {
+        return;
+    }
+    if let Err(err) = app
+        .store
+        .release_key(&meta.context.tenant, &meta.idempotency_key, revision)
+        .await
+    {
+        // The key stays bound to the refused body until it expires: a corrected command
+        // under it gets 409 and needs a new key. Nothing was recorded either way.
+        tracing::warn!(error = %err, "releasing the idempotency key of a refused command failed");
+    }
+}
+
+/// Loads, decides, appends (or recognises a retry) and runs the `recorded` hook.
+async fn run<C: Command>(
+    app: &AppState,
+    command: &C,
+    id: &C::Id,
+    meta: &CommandMeta,
+) -> Result<execute::Outcome, ApiError> {
+    let aggregate = id.aggregate();
+    let loaded = command.load(app, id, meta).await?;
+    let decide = |state: &C::State| {
+        command.decide(&Decision {
+            id,
+            state,
+            loaded: &loaded,
+            context: &meta.context,
+            now: meta.recorded_at,
+        })
+    };
+    let create = if C::CREATES {
+        Some(decide(&C::State::fold(&[]))?)
+    } else {
+        None
+    };
+    let outcome = execute::run(&app.store, meta, aggregate, create, |history| {
+        if C::CREATES {
+            return Err(id.exists(history));
+        }
+        let state = C::State::fold(history);
+        let expected = command.expect(id, &state, history)?;
+        Ok((decide(&state)?, expected))
+    })
+    .await?;
+    command.recorded(app, id, meta).await?;
+    Ok(outcome)
 }
 
 /// The schemas the operation refers to: the body with its parts, the answer, the error.
