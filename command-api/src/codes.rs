@@ -113,6 +113,8 @@ catalogue! {
     InvalidField = "invalid_field" => UNPROCESSABLE_ENTITY,
     /// The command names a location the tenant has not opened (`POST /v1/locations`).
     UnknownLocation = "unknown_location" => UNPROCESSABLE_ENTITY,
+    /// The command names a user who is not a member of the tenant (`field` names it).
+    UnknownUser = "unknown_user" => UNPROCESSABLE_ENTITY,
     /// The command names a location that was closed before the command happened.
     LocationClosed = "location_closed" => UNPROCESSABLE_ENTITY,
     /// A change without `If-Match`.

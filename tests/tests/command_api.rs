@@ -417,6 +417,45 @@ async fn an_idempotency_key_is_bound_to_its_first_request_across_the_tenants_agg
 }
 
 #[tokio::test]
+async fn the_id_checker_named_on_a_sale_must_be_a_user_of_the_tenant() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    let other = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    app.token(&tenant, Role::Manager).await?;
+    app.token(&other, Role::Manager).await?;
+    let checked_by = |sale_id: &str, user: &str| {
+        let mut body = sale(sale_id);
+        body["age_verification"] = json!({"method": "id_scan", "customer_age": 40, "verified_by": user});
+        body
+    };
+    // The store's manager checked the ID: recorded.
+    let manager = tests::tokens::account_user(&tenant, Role::Manager);
+    let ok = app
+        .post("/v1/sales", &cashier, &checked_by("s-v1", &manager), &[])
+        .await?;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    // A manager of another tenant, or a made-up id, is refused and nothing is appended.
+    for (sale_id, user) in [
+        ("s-v2", tests::tokens::account_user(&other, Role::Manager)),
+        ("s-v3", "nobody-at-all".to_owned()),
+    ] {
+        let refused = app
+            .post("/v1/sales", &cashier, &checked_by(sale_id, &user), &[])
+            .await?;
+        assert_eq!(
+            (refused.status, refused.code(), refused.field()),
+            (422, "unknown_user", "age_verification.verified_by"),
+            "{user}: {}",
+            refused.body
+        );
+    }
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 1);
+    app.stream.delete().await
+}
+
+#[tokio::test]
 async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();

@@ -45,6 +45,8 @@ type Key = (String, String, Option<String>);
 pub struct Subjects {
     db: Database,
     cache: Cache<Key, Standing>,
+    /// Whether (tenant, user) is a member, active or not.
+    members: Cache<(String, String), bool>,
 }
 
 impl std::fmt::Debug for Subjects {
@@ -61,7 +63,30 @@ impl Subjects {
         Self {
             db,
             cache: Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            members: Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
         }
+    }
+
+    /// Whether `user` is (or was: deactivated users count) a user of `tenant`: what a
+    /// command naming someone other than its sender (the clerk who checked an ID) must
+    /// hold. Cached like token subjects; 503 when the database cannot say.
+    pub async fn is_member(&self, tenant: &str, user: &str) -> Result<bool, ApiError> {
+        let users = self.db.collection::<bson::Document>("users");
+        let lookup = async {
+            users
+                .find_one(doc! {"_id": user, "organization_id": tenant})
+                .projection(doc! {"_id": 1})
+                .await
+                .map(|found| found.is_some())
+                .map_err(ApiError::from)
+        };
+        self.members
+            .try_get_with((tenant.to_owned(), user.to_owned()), lookup)
+            .await
+            .map_err(|err: std::sync::Arc<ApiError>| match &*err {
+                ApiError::Unavailable(cause) => ApiError::Unavailable(anyhow::anyhow!("{cause:#}")),
+                other => ApiError::Internal(anyhow::anyhow!("checking a user of the tenant: {other}")),
+            })
     }
 
     /// The role a request with `claims` runs with, or 401 when the token's tenant, user or

@@ -25,6 +25,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{Cashier, TenantContext};
 use crate::catalog_ages;
+use crate::codes::ErrorCode;
 use crate::commands::locations::{self, LocationState};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
@@ -148,14 +149,41 @@ impl Command for CompleteSale {
     }
 
     async fn load(&self, app: &AppState, _: &SaleId, meta: &CommandMeta) -> Result<SaleLoaded, ApiError> {
-        let (ages, location) = futures::try_join!(
+        let verifier = self
+            .age_verification
+            .as_ref()
+            .and_then(|check| check.verified_by.as_ref())
+            .filter(|user| **user != meta.context.user_id);
+        let verifier_known = async {
+            match verifier {
+                Some(user) => {
+                    app.subjects
+                        .is_member(meta.context.tenant.as_str(), user.as_str())
+                        .await
+                }
+                None => Ok(true),
+            }
+        };
+        let (ages, location, verifier_known) = futures::try_join!(
             catalog_ages::minimum_ages(&app.products, &meta.context.tenant, self.lines.iter().map(|l| &l.sku)),
             locations::load(app, meta, Some(&self.location)),
+            verifier_known,
         )?;
-        Ok(SaleLoaded { ages, location })
+        Ok(SaleLoaded {
+            ages,
+            location,
+            verifier_known,
+        })
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        if !on.loaded.verifier_known {
+            return Err(ApiError::Unusable {
+                code: ErrorCode::UnknownUser,
+                field: "age_verification.verified_by".to_owned(),
+                message: "names no user of this organization".to_owned(),
+            });
+        }
         let mut sale = decide(self, on.context, &on.loaded.ages, on.now)?;
         let at = self.occurred_at.unwrap_or(on.now);
         let date = locations::business_date_at(&on.loaded.location, "location", &self.location, at)?;
@@ -173,12 +201,26 @@ impl Command for CompleteSale {
 }
 
 /// What a sale is decided on besides its body.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SaleLoaded {
     /// The catalog's minimum ages of the sale's SKUs (restricted ones only).
     pub ages: HashMap<Sku, u8>,
     /// The location it names.
     pub location: Arc<LocationState>,
+    /// Whether the user named as the ID checker (`age_verification.verified_by`), when it
+    /// is not the sender, is a user of the tenant (deactivated ones count: the sale may
+    /// have been rung up offline before).
+    pub verifier_known: bool,
+}
+
+impl Default for SaleLoaded {
+    fn default() -> Self {
+        Self {
+            ages: HashMap::new(),
+            location: Arc::default(),
+            verifier_known: true,
+        }
+    }
 }
 
 /// Checks a sale and builds its event. `catalog_age` gives the catalog's minimum age for
