@@ -9,6 +9,7 @@
 //! weaker, as long as terminals send what they know.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use events::{Sku, TenantId};
 
@@ -16,19 +17,27 @@ use crate::commands::catalog::ProductState;
 use crate::error::ApiError;
 use crate::folded::Folded;
 
-/// The restricted SKUs among `skus`, with their minimum ages.
-pub async fn minimum_ages<'a>(
+/// The folded state of each of `skus` (once per SKU; unknown products fold to an empty
+/// state).
+pub async fn products<'a>(
     products: &Folded<Sku, ProductState>,
     tenant: &TenantId,
     skus: impl IntoIterator<Item = &'a Sku>,
-) -> Result<HashMap<Sku, u8>, ApiError> {
+) -> Result<HashMap<Sku, Arc<ProductState>>, ApiError> {
     let mut unique: Vec<&Sku> = skus.into_iter().collect();
     unique.sort();
     unique.dedup();
     let lookups = unique.into_iter().map(|sku| async move {
         let product = products.get(tenant, sku).await?;
-        Ok::<_, ApiError>(product.minimum_age().map(|age| (sku.clone(), age)))
+        Ok::<_, ApiError>((sku.clone(), product))
     });
-    let found = futures::future::try_join_all(lookups).await?;
-    Ok(found.into_iter().flatten().collect())
+    Ok(futures::future::try_join_all(lookups).await?.into_iter().collect())
+}
+
+/// The restricted SKUs among `products`, with their minimum ages.
+pub fn minimum_ages(products: &HashMap<Sku, Arc<ProductState>>) -> HashMap<Sku, u8> {
+    products
+        .iter()
+        .filter_map(|(sku, product)| product.minimum_age().map(|age| (sku.clone(), age)))
+        .collect()
 }

@@ -18,6 +18,7 @@ fn sale() -> EventEnvelope {
             unit_price_minor: 1299,
             discount_minor: 0,
             tax_minor: 208,
+            deposit_minor: 0,
             total_minor: 2806,
             minimum_age: Some(21),
         })
@@ -46,6 +47,7 @@ fn sale() -> EventEnvelope {
             subtotal_minor: 7794,
             discount_total_minor: 0,
             tax_total_minor: 624,
+            deposit_total_minor: 0,
             total_minor: 8418,
             tenders: vec![Tender {
                 kind: TenderKind::Cash,
@@ -54,6 +56,7 @@ fn sale() -> EventEnvelope {
             }],
             change_minor: 582,
             age_verification: None,
+            pricing: None,
         }
         .into(),
     }

@@ -14,6 +14,9 @@
 //! - `SaleCompleted`, `SaleVoided`, `SaleRefunded` v1 → v2: unchanged. v2 added the
 //!   optional `business_date` stamped from the location's time zone; without it the day
 //!   is the UTC date of the event, as it always was.
+//! - `SaleCompleted`, `SaleRefunded` v2 → v3: unchanged. v3 added the optional container
+//!   deposits (`deposit_minor` on lines, `deposit_total_minor`) and the server's
+//!   `pricing` of the sale; a v2 sale had no deposit and was not priced by the server.
 //! - `StockAdjusted` v1 → v2: the free-text `reason` becomes one of the
 //!   [`AdjustmentReason`] values when it names one, else
 //!   `other`, with the original text kept as `note`.
@@ -55,6 +58,9 @@ fn step(event_type: EventType, version: u32, payload: Value) -> Result<Value, St
         // v2 added the optional `business_date`; a v1 payload is a valid v2 one without
         // it, and its day stays the UTC date of the event.
         (EventType::SaleCompleted | EventType::SaleVoided | EventType::SaleRefunded, 1) => Ok(payload),
+        // v3 added the optional deposits (line, total, refund line) and the server's
+        // `pricing`; a v2 payload is a valid v3 one with no deposit and no pricing.
+        (EventType::SaleCompleted | EventType::SaleRefunded, 2) => Ok(payload),
         _ => Err(format!("no upcaster from version {version}")),
     }
 }

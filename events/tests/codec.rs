@@ -88,9 +88,20 @@ fn sale_line() -> impl Strategy<Value = SaleLine> {
         any::<i64>(),
         any::<i64>(),
         proptest::option::of(any::<u8>()),
+        any::<i64>(),
     )
         .prop_map(
-            |(line_no, sku, quantity, unit_price_minor, discount_minor, tax_minor, total_minor, minimum_age)| {
+            |(
+                line_no,
+                sku,
+                quantity,
+                unit_price_minor,
+                discount_minor,
+                tax_minor,
+                total_minor,
+                minimum_age,
+                deposit_minor,
+            )| {
                 SaleLine {
                     line_no,
                     sku,
@@ -98,6 +109,7 @@ fn sale_line() -> impl Strategy<Value = SaleLine> {
                     unit_price_minor,
                     discount_minor,
                     tax_minor,
+                    deposit_minor,
                     total_minor,
                     minimum_age,
                 }
@@ -117,6 +129,7 @@ fn sale_completed() -> impl Strategy<Value = DomainEvent> {
             |((sale, terminal, location, cashier_id, currency), lines, totals, tenders, age)| {
                 SaleCompleted {
                     business_date: None,
+                    pricing: None,
                     sale_id: SaleId::parse(sale).expect("valid"),
                     terminal_id: TerminalId::parse(terminal).expect("valid"),
                     location,
@@ -126,6 +139,7 @@ fn sale_completed() -> impl Strategy<Value = DomainEvent> {
                     subtotal_minor: totals.0,
                     discount_total_minor: totals.1,
                     tax_total_minor: totals.2,
+                    deposit_total_minor: totals.2.wrapping_sub(totals.1),
                     total_minor: totals.3,
                     tenders,
                     change_minor: totals.4,
@@ -252,6 +266,7 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
                         quantity,
                         amount_minor,
                         tax_minor,
+                        deposit_minor: tax_minor.wrapping_mul(3),
                     })
                     .collect();
                 let total_minor = lines.iter().fold(0i64, |acc, l| acc.wrapping_add(l.amount_minor));

@@ -13,6 +13,8 @@
 use events::event::SaleLine;
 use serde::{Deserialize, Serialize};
 
+pub use events::tax::breakdown::{Difference, LineDifference};
+
 use crate::priced::{PricedBasket, PricedLine};
 
 /// What the terminal recorded for a line: the amounts to compare.
@@ -28,15 +30,17 @@ pub struct RecordedLine {
     pub unit_price_minor: i64,
     /// Discount on the line, minor units.
     pub discount_minor: i64,
-    /// Tax the terminal charged on the line, minor units.
+    /// Tax the terminal charged on top of the price, minor units (in an inclusive store,
+    /// only the per-unit taxes: see [`added_tax`]).
     pub tax_minor: i64,
-    /// Deposit the terminal charged, when it records deposits; `None` skips the check.
+    /// Deposit the terminal charged (tax included where the store's prices include it),
+    /// when it records deposits; `None` skips the check.
     #[serde(default)]
     pub deposit_minor: Option<i64>,
 }
 
 impl From<&SaleLine> for RecordedLine {
-    /// Today's sale lines carry no deposit, so it is not compared.
+    /// A recorded line's deposit is compared too (0 when the terminal charged none).
     fn from(line: &SaleLine) -> Self {
         Self {
             line_no: line.line_no,
@@ -44,72 +48,15 @@ impl From<&SaleLine> for RecordedLine {
             unit_price_minor: line.unit_price_minor,
             discount_minor: line.discount_minor,
             tax_minor: line.tax_minor,
-            deposit_minor: None,
+            deposit_minor: Some(line.deposit_minor),
         }
     }
 }
 
-/// One way a recorded line differs from its pricing. None of them refuses the sale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Difference {
-    /// The line was priced for another quantity than recorded (the caller paired the
-    /// wrong lines); the other amounts are not compared.
-    QuantityDiffers {
-        /// Items recorded.
-        recorded: i64,
-        /// Items priced.
-        priced: i64,
-    },
-    /// The item was sold at another price than the server's list price (manual
-    /// override, or an old price list on an offline terminal).
-    PriceOverride {
-        /// Price the terminal charged per item.
-        recorded_minor: i64,
-        /// The server's price per item at the sale's time.
-        expected_minor: i64,
-    },
-    /// The discount differs from the one the server priced.
-    DiscountDiffers {
-        /// Discount recorded.
-        recorded_minor: i64,
-        /// Discount priced.
-        expected_minor: i64,
-    },
-    /// The tax differs (old rate, wrong class, other rounding).
-    TaxMismatch {
-        /// Tax recorded.
-        recorded_minor: i64,
-        /// Tax priced.
-        expected_minor: i64,
-    },
-    /// The deposit differs.
-    DepositMismatch {
-        /// Deposit recorded.
-        recorded_minor: i64,
-        /// Deposit priced (before any tax included in it).
-        expected_minor: i64,
-    },
-    /// The terminal recorded a line that was not priced.
-    NotPriced,
-    /// A priced line that the terminal did not record.
-    NotRecorded,
-}
-
-/// A difference on one line of a sale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct LineDifference {
-    /// The line.
-    pub line_no: u32,
-    /// What differs.
-    pub difference: Difference,
-}
-
 /// How `recorded` differs from `priced`: empty when they agree. The expected price is the
-/// priced line's list price when it has one, else its unit price.
+/// priced line's list price when it has one, else its unit price; the expected tax is the
+/// tax added on top ([`added_tax`]) and the expected deposit the deposit charged
+/// ([`deposit_charged`]), which in an additive store are the line's tax and deposit.
 pub fn compare_line(recorded: &RecordedLine, priced: &PricedLine) -> Vec<Difference> {
     if recorded.quantity != priced.quantity {
         return vec![Difference::QuantityDiffers {
@@ -131,19 +78,34 @@ pub fn compare_line(recorded: &RecordedLine, priced: &PricedLine) -> Vec<Differe
             expected_minor: priced.discount_minor,
         });
     }
-    if recorded.tax_minor != priced.tax_minor {
+    let tax_added = added_tax(priced);
+    if recorded.tax_minor != tax_added {
         differences.push(Difference::TaxMismatch {
             recorded_minor: recorded.tax_minor,
-            expected_minor: priced.tax_minor,
+            expected_minor: tax_added,
         });
     }
-    if let Some(deposit) = recorded.deposit_minor.filter(|d| *d != priced.deposit_minor) {
+    let deposit_charged = deposit_charged(priced);
+    if let Some(deposit) = recorded.deposit_minor.filter(|d| *d != deposit_charged) {
         differences.push(Difference::DepositMismatch {
             recorded_minor: deposit,
-            expected_minor: priced.deposit_minor,
+            expected_minor: deposit_charged,
         });
     }
     differences
+}
+
+/// The deposit the customer sees charged on `line` (tax included in an inclusive store).
+pub fn deposit_charged(line: &PricedLine) -> i64 {
+    line.deposit.as_ref().map_or(0, |d| d.charged_minor)
+}
+
+/// The tax charged on top of the shelf price and the deposit: what a terminal records as
+/// a line's `tax_minor`, so that `quantity × price − discount + tax + deposit` is what
+/// the customer paid. In an additive store that is every tax of the line; in an inclusive
+/// store only the per-unit taxes (the percentage taxes are inside the price and deposit).
+pub fn added_tax(line: &PricedLine) -> i64 {
+    line.total_minor - (line.gross_minor - line.discount_minor) - deposit_charged(line)
 }
 
 /// [`compare_line`] for every line of a sale, paired by line number, in recorded order

@@ -87,7 +87,7 @@ pub mod rounding;
 pub mod slug;
 
 pub use basket::{Basket, BasketLine, Container, PriceMode, PricingContext};
-pub use compare::{Difference, LineDifference, RecordedLine, compare_line, compare_sale};
+pub use compare::{Difference, LineDifference, RecordedLine, added_tax, compare_line, compare_sale, deposit_charged};
 pub use engine::price_basket;
 pub use error::{LineError, PricingError};
 pub use jurisdiction::{

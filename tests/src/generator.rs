@@ -266,6 +266,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                                 quantity: q,
                                 amount_minor: total * q / quantity,
                                 tax_minor: tax * q / quantity,
+                                deposit_minor: 0,
                             });
                         }
                     }
@@ -327,6 +328,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                         unit_price_minor: price,
                         discount_minor: discount,
                         tax_minor: tax,
+                        deposit_minor: 0,
                         total_minor: price * quantity - discount + tax,
                         minimum_age: product.minimum_age,
                     });
@@ -358,6 +360,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                         cashier,
                         SaleCompleted {
                             business_date: None,
+                            pricing: None,
                             sale_id,
                             terminal_id: id::<TerminalId>("till-1".into()),
                             location,
@@ -367,6 +370,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                             subtotal_minor: subtotal,
                             discount_total_minor: discounts,
                             tax_total_minor: taxes,
+                            deposit_total_minor: 0,
                             total_minor: total,
                             tenders: vec![Tender {
                                 kind: if cash { TenderKind::Cash } else { TenderKind::Card },

@@ -285,3 +285,332 @@ async fn a_jurisdiction_is_validated_replaced_with_if_match_and_read_back() -> a
     assert_eq!(read.header("etag"), replaced.header("etag"));
     Ok(())
 }
+
+/// A sale of one line as a terminal sends it: `(sku, quantity, unit price, tax, deposit)`,
+/// paid in `cash` (with `tendered`) or by card.
+fn recorded_sale(
+    id: &str,
+    location: &str,
+    currency: &str,
+    line: (&str, i64, i64, i64, i64),
+    tendered: Option<i64>,
+    at: &str,
+) -> Value {
+    let (sku, quantity, price, tax, deposit) = line;
+    let subtotal = quantity * price;
+    let total = subtotal + tax + deposit;
+    let (tenders, change) = match tendered {
+        Some(cash) => (json!([{"kind": "cash", "amount_minor": cash}]), cash - total),
+        None => (json!([{"kind": "card", "amount_minor": total}]), 0),
+    };
+    let mut line = json!({"sku": sku, "quantity": quantity, "unit_price_minor": price, "tax_minor": tax});
+    let mut body = json!({
+        "sale_id": id, "location": location, "currency": currency, "occurred_at": at,
+        "subtotal_minor": subtotal, "discount_total_minor": 0, "tax_total_minor": tax, "total_minor": total,
+        "tenders": tenders, "change_minor": change
+    });
+    if deposit != 0 {
+        line["deposit_minor"] = json!(deposit);
+        body["deposit_total_minor"] = json!(deposit);
+    }
+    body["lines"] = json!([line]);
+    body
+}
+
+#[tokio::test]
+async fn recorded_sales_are_priced_again_flagged_not_refused_and_the_z_report_shows_deposits_and_tax_owed()
+-> anyhow::Result<()> {
+    use std::time::Duration;
+    let app = CommandApp::spawn().await?;
+    let projector = tests::ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    for jurisdiction in [new_york(), germany()] {
+        created(
+            &app,
+            &admin,
+            "/v1/tax-jurisdictions",
+            &json!({"jurisdiction": jurisdiction}),
+        )
+        .await?;
+    }
+    for (id, zone, currency, jurisdiction, inclusive) in [
+        ("nyc", "America/New_York", "USD", "us-ny", false),
+        ("berlin", "Europe/Berlin", "EUR", "de", true),
+    ] {
+        let body = json!({"location_id": id, "details": {"name": id, "time_zone": zone, "currency": currency,
+            "tax_jurisdiction": jurisdiction, "prices_include_tax": inclusive}});
+        created(&app, &admin, "/v1/locations", &body).await?;
+    }
+    app.open_locations(&tenant).await?; // `main`: no tax jurisdiction
+    let can = |ml: u32, units: u32| json!({"container_type": "can", "volume_ml": ml, "units": units});
+    let mut ipa = product("IPA-6", "beer", 1099, "USD", can(355, 6));
+    ipa["occurred_at"] = json!("2026-11-01T12:00:00Z");
+    let registered = created(&app, &manager, "/v1/products", &ipa).await?;
+    let mut pils = product("PILS-6", "beer", 599, "EUR", can(500, 6));
+    pils["occurred_at"] = json!("2026-11-01T12:00:00Z");
+    created(&app, &manager, "/v1/products", &pils).await?;
+    // The price of IPA-6 goes up to 11.99 on the 20th.
+    let version = registered.header("etag").unwrap_or_default().to_owned();
+    let changed = app
+        .write(
+            reqwest::Method::PUT,
+            "/v1/products/IPA-6/price",
+            &manager,
+            &json!({"price": {"amount_minor": 1199, "currency": "USD"}, "occurred_at": "2026-11-20T12:00:00Z"}),
+            &[("if-match", &version)],
+        )
+        .await?;
+    assert_eq!(changed.status, 201, "{}", changed.body);
+
+    // New York, 8.875 % on beer, 5¢ per can (untaxed); all on 2026-11-25 local time.
+    //  n0 (the 10th, before the price change): 1 × 1099; tax 1099 × 8.875 % = 97.536 → 98;
+    //     6 cans × 5 = 30; the price then was 10.99: nothing to flag.
+    //  n1: 1 × 1199 (today's price); tax 1199 × 8.875 % = 106.411 → 106; deposit 30;
+    //     1199 + 106 + 30 = 1335, paid 1400 cash, change 65. Nothing to flag.
+    //  n2: an offline till with last month's list and the old 8 % rate, and no deposits:
+    //     2 × 1099 = 2198, tax 2198 × 8 % = 175.84 → 176, deposit 0, total 2374 by card.
+    //     Recorded as sold (201) and flagged: price 1099 vs 1199; tax 176 vs
+    //     2198 × 8.875 % = 195.07 → 195 on what was charged; deposit 0 vs 12 × 5 = 60.
+    let mut sequences = Vec::new();
+    for body in [
+        recorded_sale(
+            "n0",
+            "nyc",
+            "USD",
+            ("IPA-6", 1, 1099, 98, 30),
+            None,
+            "2026-11-10T15:00:00Z",
+        ),
+        recorded_sale(
+            "n1",
+            "nyc",
+            "USD",
+            ("IPA-6", 1, 1199, 106, 30),
+            Some(1400),
+            "2026-11-25T15:00:00Z",
+        ),
+        recorded_sale(
+            "n2",
+            "nyc",
+            "USD",
+            ("IPA-6", 2, 1099, 176, 0),
+            None,
+            "2026-11-25T16:00:00Z",
+        ),
+        // Berlin, VAT 19 % inside the price, Pfand 25 per can untaxed: 599 + 6 × 25 = 749,
+        // nothing added on top (tax 0). The server finds 599 − 599 / 1.19 = 95.64 → 96 of
+        // VAT inside. Nothing to flag.
+        recorded_sale(
+            "b1",
+            "berlin",
+            "EUR",
+            ("PILS-6", 1, 599, 0, 150),
+            Some(1000),
+            "2026-11-25T10:00:00Z",
+        ),
+        // A store without a tax jurisdiction: not priced, nothing flagged.
+        recorded_sale(
+            "m1",
+            "main",
+            "USD",
+            ("IPA-6", 1, 500, 0, 0),
+            None,
+            "2026-11-25T10:00:00Z",
+        ),
+    ] {
+        let reply = app.post("/v1/sales", &cashier, &body, &[]).await?;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        sequences.push(reply.body["stream_sequence"].as_u64().unwrap_or_default());
+    }
+    // The sums must still add up: a deposit missing from the total is 422, nothing kept.
+    let mut wrong = recorded_sale(
+        "n9",
+        "nyc",
+        "USD",
+        ("IPA-6", 1, 1199, 106, 30),
+        None,
+        "2026-11-25T17:00:00Z",
+    );
+    wrong["total_minor"] = json!(1305);
+    let refused = app.post("/v1/sales", &cashier, &wrong, &[]).await?;
+    assert_eq!(
+        (refused.status, refused.field()),
+        (422, "total_minor"),
+        "{}",
+        refused.body
+    );
+    // n1 comes back the same afternoon: refunded in full, in cash (1335: 1199 + 106 tax
+    // + 30 deposit).
+    let refund = app
+        .post(
+            "/v1/sales/n1/refunds",
+            &manager,
+            &json!({"refund_id": "r1", "lines": [{"line_no": 1, "quantity": 1}], "restock": true,
+                "reason": "warm", "occurred_at": "2026-11-25T18:00:00Z"}),
+            &[],
+        )
+        .await?;
+    assert_eq!(refund.status, 201, "{}", refund.body);
+    let last = refund.body["stream_sequence"].as_u64().unwrap_or_default();
+    tests::projector_app::wait_for_checkpoint(&app.servers, &tenant, last, Duration::from_secs(60)).await?;
+
+    let get = |path: String| {
+        let (app, manager) = (&app, &manager);
+        async move {
+            let reply = app
+                .send(app.http.get(format!("{}{path}", app.address)).bearer_auth(manager))
+                .await?;
+            anyhow::ensure!(reply.status == 200, "{path}: {} {}", reply.status, reply.body);
+            anyhow::Ok(reply.body)
+        }
+    };
+    let n0 = get("/v1/sales/n0".into()).await?;
+    assert_eq!(n0["pricing"]["exceptions"], json!([]), "{n0}");
+    assert_eq!(n0["lines"][0]["list_price_minor"], 1099, "the price on the 10th: {n0}");
+    let m1 = get("/v1/sales/m1".into()).await?;
+    assert_eq!(m1["pricing"], Value::Null, "{m1}");
+
+    let exceptions = get("/v1/reports/pricing-exceptions?date=2026-11-25&location=nyc".into()).await?;
+    let found: Vec<(String, String, i64, i64)> = exceptions["items"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r["sale_id"].as_str().unwrap_or_default().to_owned(),
+                        r["difference"]["kind"].as_str().unwrap_or_default().to_owned(),
+                        r["difference"]["recorded_minor"].as_i64().unwrap_or(-1),
+                        r["difference"]["expected_minor"].as_i64().unwrap_or(-1),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let row = |kind: &str, recorded: i64, expected: i64| ("n2".to_owned(), kind.to_owned(), recorded, expected);
+    assert_eq!(
+        found,
+        vec![
+            row("price_override", 1099, 1199),
+            row("tax_mismatch", 176, 195),
+            row("deposit_mismatch", 0, 60)
+        ],
+        "{exceptions}"
+    );
+    let csv = app
+        .http
+        .get(format!("{}/v1/reports/pricing-exceptions?date=2026-11-25", app.address))
+        .bearer_auth(&manager)
+        .header("accept", "text/csv")
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        csv.starts_with("sale_id,location,business_date,occurred_at,terminal_id,cashier_id,status,line_no,sku,kind,recorded_minor,expected_minor\r\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("n2,nyc,2026-11-25,") && csv.contains(",1,IPA-6,price_override,1099,1199\r\n"),
+        "{csv}"
+    );
+    // Cashiers do not see the report; another tenant's manager sees nothing of it.
+    let as_cashier = app
+        .send(
+            app.http
+                .get(format!("{}/v1/reports/pricing-exceptions?date=2026-11-25", app.address))
+                .bearer_auth(&cashier),
+        )
+        .await?;
+    assert_eq!(as_cashier.status, 403);
+    let stranger = app.token(&unique_tenant(), Role::Manager).await?;
+    let theirs = app
+        .send(
+            app.http
+                .get(format!("{}/v1/reports/pricing-exceptions?date=2026-11-25", app.address))
+                .bearer_auth(&stranger),
+        )
+        .await?;
+    assert_eq!(
+        (theirs.status, &theirs.body["items"]),
+        (200, &json!([])),
+        "{}",
+        theirs.body
+    );
+
+    // The New York day, by hand:
+    //  sales n1 + n2: gross 1199 + 2198 = 3397, tax 106 + 176 = 282, deposits 30,
+    //  total 1335 + 2374 = 3709; cash 1400 − 65 = 1335, card 2374.
+    //  refund of n1: net 1199, tax 106, deposit 30, total 1335, all cash.
+    //  after refunds: net 2198, tax 176, deposits 0; expected cash 1335 − 1335 = 0.
+    //  Tax owed (server's pricing): ny-sales at 8.875 % on 1199 + 2198 = 3397:
+    //  collected 106 + 195 = 301, given back 106 (n1 refunded in full), owed 195.
+    let day = get("/v1/reports/daily?date=2026-11-25&location=nyc".into()).await?;
+    let nyc = &day["items"][0];
+    let figures: Vec<i64> = [
+        "sale_count",
+        "gross_minor",
+        "tax_minor",
+        "deposits_minor",
+        "total_minor",
+        "net_after_refunds_minor",
+        "tax_after_refunds_minor",
+        "deposits_after_refunds_minor",
+        "expected_cash_minor",
+        "exception_sale_count",
+    ]
+    .iter()
+    .map(|k| nyc[*k].as_i64().unwrap_or(i64::MIN))
+    .collect();
+    assert_eq!(figures, vec![2, 3397, 282, 30, 3709, 2198, 176, 0, 0, 1], "{nyc}");
+    assert_eq!(
+        (
+            &nyc["refunds"]["deposit_minor"],
+            &nyc["refunds"]["net_minor"],
+            &nyc["refunds"]["total_minor"]
+        ),
+        (&json!(30), &json!(1199), &json!(1335)),
+        "{nyc}"
+    );
+    assert_eq!(
+        nyc["tax_liability"],
+        json!([{"tax_id": "ny-sales",
+            "basis": {"kind": "percentage", "rate_ppm": 88750, "included": false, "base_minor": 3397},
+            "collected_minor": 301, "returned_minor": 106, "owed_minor": 195}]),
+        "{nyc}"
+    );
+    // Berlin: 599 charged with its VAT inside, 150 of Pfand; 749 paid from 1000 cash.
+    let day = get("/v1/reports/daily?date=2026-11-25&location=berlin".into()).await?;
+    let berlin = &day["items"][0];
+    assert_eq!(
+        (
+            &berlin["tax_minor"],
+            &berlin["deposits_minor"],
+            &berlin["total_minor"],
+            &berlin["expected_cash_minor"]
+        ),
+        (&json!(0), &json!(150), &json!(749), &json!(749)),
+        "{berlin}"
+    );
+    assert_eq!(
+        berlin["tax_liability"],
+        json!([{"tax_id": "de-vat",
+            "basis": {"kind": "percentage", "rate_ppm": 190000, "included": true, "base_minor": 599},
+            "collected_minor": 96, "returned_minor": 0, "owed_minor": 96}]),
+        "{berlin}"
+    );
+
+    // A replay gives the same read model, flags and liabilities included.
+    let live = tests::read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
+    let scratch = events::TenantId::parse(format!("{}r", tenant.as_str()))?;
+    let store = projector::startup::event_store(&tests::ProjectorApp::config(&app.stream)).await?;
+    let rebuilt =
+        tests::read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant)
+            .await?;
+    assert_eq!(tests::read_model::difference(&live, &rebuilt), None);
+    app.servers.mongo.database(&scratch.database_name()).drop().await?;
+    projector.stop().await?;
+    Ok(())
+}

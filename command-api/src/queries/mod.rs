@@ -21,6 +21,7 @@
 pub mod catalog;
 pub mod date;
 pub mod document;
+pub mod exceptions;
 pub mod freshness;
 pub mod locations;
 pub mod page;

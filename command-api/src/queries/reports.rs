@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenantdb::collections;
 use tenantdb::docs::{
-    DailySalesDoc, ID, RefundDoc, RefundLineDoc, ReversalTotals, SaleDoc, SaleLineDoc, TenderTotals, VoidDoc,
+    DailySalesDoc, ID, RefundDoc, RefundLineDoc, ReversalTotals, SaleDoc, SaleLineDoc, TaxLiabilityDoc, TenderTotals,
+    VoidDoc,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -38,6 +39,7 @@ const DAILY_COLUMNS: &[(&str, &str)] = &[
     ("discounts_minor", "discounts_minor"),
     ("net_minor", "net_minor"),
     ("tax_minor", "tax_minor"),
+    ("deposits_minor", "deposits_minor"),
     ("total_minor", "total_minor"),
     ("cash_minor", "tenders.cash"),
     ("card_minor", "tenders.card"),
@@ -61,7 +63,10 @@ const DAILY_COLUMNS: &[(&str, &str)] = &[
     ("refunds_other_minor", "refunds.tenders.other"),
     ("net_after_refunds_minor", "net_after_refunds_minor"),
     ("tax_after_refunds_minor", "tax_after_refunds_minor"),
+    ("refunds_deposit_minor", "refunds.deposit_minor"),
+    ("deposits_after_refunds_minor", "deposits_after_refunds_minor"),
     ("expected_cash_minor", "expected_cash_minor"),
+    ("exception_sale_count", "exception_sale_count"),
 ];
 
 /// The Z report of one location on one local business day. Money is in minor units of
@@ -85,9 +90,12 @@ pub struct DailyReport {
     pub discounts_minor: i64,
     /// gross − discounts: their revenue before tax.
     pub net_minor: i64,
-    /// Σ their tax.
+    /// Σ their tax charged on top of prices (in a store whose prices include tax, only the
+    /// per-unit taxes; `tax_liability` has every tax).
     pub tax_minor: i64,
-    /// net + tax: what their customers paid.
+    /// Σ their container deposits: held for customers, not revenue.
+    pub deposits_minor: i64,
+    /// net + tax + deposits: what their customers paid.
     pub total_minor: i64,
     /// Money taken for them per tender kind (cash net of change).
     pub tenders: TenderTotals,
@@ -100,11 +108,23 @@ pub struct DailyReport {
     pub refunds: ReversalTotals,
     /// net − refunds.net − earlier_day_voids.net: the day's revenue before tax.
     pub net_after_refunds_minor: i64,
-    /// tax − refunds.tax − earlier_day_voids.tax: the tax the day owes.
+    /// tax − refunds.tax − earlier_day_voids.tax: the tax charged on top of prices that
+    /// the day keeps.
     pub tax_after_refunds_minor: i64,
+    /// deposits − refunds.deposit − earlier_day_voids.deposit: the container deposits the
+    /// day holds for customers.
+    pub deposits_after_refunds_minor: i64,
     /// tenders.cash − refunds.tenders.cash − earlier_day_voids.tenders.cash: the cash the
     /// day's drawers should hold beyond their opening floats.
     pub expected_cash_minor: i64,
+    /// What the day owes per tax and rate by the server's pricing of its sales (every
+    /// tax, including those inside tax-inclusive prices), less what refunds and
+    /// earlier-day voids gave back. Sales at stores without a tax jurisdiction are not in
+    /// it.
+    pub tax_liability: Vec<TaxLiabilityDoc>,
+    /// The day's sales that the server's pricing flagged (a price override, a tax or
+    /// deposit that differs): see `GET /v1/reports/pricing-exceptions`.
+    pub exception_sale_count: i64,
 }
 
 impl From<DailySalesDoc> for DailyReport {
@@ -119,6 +139,7 @@ impl From<DailySalesDoc> for DailyReport {
             discounts_minor: doc.discounts_minor,
             net_minor: doc.net_minor,
             tax_minor: doc.tax_minor,
+            deposits_minor: doc.deposits_minor,
             total_minor: doc.total_minor,
             tenders: doc.tenders,
             voids: doc.voids,
@@ -126,7 +147,10 @@ impl From<DailySalesDoc> for DailyReport {
             refunds: doc.refunds,
             net_after_refunds_minor: doc.net_after_refunds_minor,
             tax_after_refunds_minor: doc.tax_after_refunds_minor,
+            deposits_after_refunds_minor: doc.deposits_after_refunds_minor,
             expected_cash_minor: doc.expected_cash_minor,
+            tax_liability: doc.tax_liability,
+            exception_sale_count: doc.exception_sale_count,
         }
     }
 }
@@ -242,7 +266,10 @@ pub async fn top_products(db: &Database, query: &TopProductsQuery) -> Result<Vec
         doc! {"$group": {
             ID: line(SaleLineDoc::SKU),
             "units": {"$sum": {"$multiply": [sign, line(SaleLineDoc::QUANTITY)]}},
-            "revenue_minor": {"$sum": {"$multiply": [sign, {"$subtract": [line(SaleLineDoc::TOTAL_MINOR), line(SaleLineDoc::TAX_MINOR)]}]}},
+            "revenue_minor": {"$sum": {"$multiply": [sign, {"$subtract": [
+                {"$subtract": [line(SaleLineDoc::TOTAL_MINOR), line(SaleLineDoc::TAX_MINOR)]},
+                {"$ifNull": [line(SaleLineDoc::DEPOSIT_MINOR), 0]},
+            ]}]}},
             "currency": {"$first": format!("${}", SaleDoc::CURRENCY)},
         }}
     };
@@ -283,7 +310,10 @@ pub async fn top_products(db: &Database, query: &TopProductsQuery) -> Result<Vec
         doc! {"$group": {
             ID: refund_line(RefundLineDoc::SKU),
             "units": {"$sum": {"$multiply": [-1, refund_line(RefundLineDoc::QUANTITY)]}},
-            "revenue_minor": {"$sum": {"$multiply": [-1, {"$subtract": [refund_line(RefundLineDoc::AMOUNT_MINOR), refund_line(RefundLineDoc::TAX_MINOR)]}]}},
+            "revenue_minor": {"$sum": {"$multiply": [-1, {"$subtract": [
+                {"$subtract": [refund_line(RefundLineDoc::AMOUNT_MINOR), refund_line(RefundLineDoc::TAX_MINOR)]},
+                {"$ifNull": [refund_line(RefundLineDoc::DEPOSIT_MINOR), 0]},
+            ]}]}},
             "currency": {"$first": format!("${}", SaleDoc::CURRENCY)},
         }},
     ];
@@ -334,14 +364,14 @@ pub fn top_products_csv(rows: &[TopProduct]) -> String {
 }
 
 /// Rows as JSON values, for [`csv`].
-fn values<T: Serialize>(rows: &[T]) -> Vec<Value> {
+pub(crate) fn values<T: Serialize>(rows: &[T]) -> Vec<Value> {
     rows.iter()
         .map(|row| serde_json::to_value(row).unwrap_or(Value::Null))
         .collect()
 }
 
 /// Renders rows as RFC 4180 CSV with a header line.
-fn csv(columns: &[(&str, &str)], rows: &[Value]) -> String {
+pub(crate) fn csv(columns: &[(&str, &str)], rows: &[Value]) -> String {
     let mut out = columns.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(",");
     out.push_str("\r\n");
     for row in rows {

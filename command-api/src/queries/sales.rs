@@ -11,7 +11,8 @@ use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections;
 use tenantdb::docs::{
-    AgeVerificationDoc, ID, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, TenderDoc, VoidDoc,
+    AgeVerificationDoc, ID, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus, TenderDoc,
+    VoidDoc,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -82,8 +83,10 @@ pub struct Sale {
     pub subtotal_minor: i64,
     /// Σ line discounts, minor units.
     pub discount_total_minor: i64,
-    /// Σ line tax, minor units.
+    /// Σ line tax charged on top of prices, minor units.
     pub tax_total_minor: i64,
+    /// Σ line container deposits, minor units.
+    pub deposit_total_minor: i64,
     /// Amount due, minor units.
     pub total_minor: i64,
     /// How it was paid.
@@ -103,6 +106,9 @@ pub struct Sale {
     pub refunds: Vec<Refund>,
     /// Σ refund totals, minor units.
     pub refunded_total_minor: i64,
+    /// The server's pricing of the sale at its time (when its store has a tax
+    /// jurisdiction): the rules applied and every difference flagged.
+    pub pricing: Option<SalePricingDoc>,
     /// Stream sequence of the sale: its read-your-writes token and the listing's order.
     pub sequence: i64,
 }
@@ -194,6 +200,7 @@ impl From<SaleDoc> for Sale {
             subtotal_minor: doc.subtotal_minor,
             discount_total_minor: doc.discount_total_minor,
             tax_total_minor: doc.tax_total_minor,
+            deposit_total_minor: doc.deposit_total_minor,
             total_minor: doc.total_minor,
             tenders: doc.tenders,
             change_minor: doc.change_minor,
@@ -203,6 +210,7 @@ impl From<SaleDoc> for Sale {
             void: doc.void.map(Void::from),
             refunds: doc.refunds.into_iter().map(Refund::from).collect(),
             refunded_total_minor: doc.refunded_total_minor,
+            pricing: doc.pricing,
             sequence: doc.sequence,
         }
     }
@@ -290,16 +298,30 @@ mod tests {
                 unit_price_minor: 1299,
                 discount_minor: 0,
                 tax_minor: 0,
-                total_minor: 2598,
+                deposit_minor: 50,
+                total_minor: 2648,
+                list_price_minor: Some(1399),
+                taxes: vec![events::tax::LineTax {
+                    tax_id: events::tax::TaxId::parse("vat").expect("a valid tax id"),
+                    on: events::tax::TaxedPart::Goods,
+                    basis: events::tax::TaxBasis::Percentage {
+                        rate_ppm: 190_000,
+                        included: true,
+                        base_minor: 2598,
+                    },
+                    amount_minor: 415,
+                }],
                 minimum_age: Some(18),
                 refunded_quantity: 1,
-                refunded_amount_minor: 1299,
+                refunded_amount_minor: 1324,
                 refunded_tax_minor: 0,
+                refunded_deposit_minor: 25,
             }],
             subtotal_minor: 2598,
             discount_total_minor: 0,
             tax_total_minor: 0,
-            total_minor: 2598,
+            deposit_total_minor: 50,
+            total_minor: 2648,
             tenders: vec![tender.clone()],
             change_minor: 0,
             age_verification: Some(AgeVerificationDoc {
@@ -324,8 +346,9 @@ mod tests {
                     line_no: 1,
                     sku: "RIOJA".into(),
                     quantity: 1,
-                    amount_minor: 1299,
+                    amount_minor: 1324,
                     tax_minor: 0,
+                    deposit_minor: 25,
                 }],
                 total_minor: 1299,
                 tenders: vec![tender],
@@ -336,6 +359,18 @@ mod tests {
                 sequence: 8,
             }],
             refunded_total_minor: 1299,
+            pricing: Some(SalePricingDoc {
+                jurisdiction: "de".into(),
+                date: "2026-11-18".into(),
+                prices_include_tax: true,
+                exceptions: vec![events::tax::LineDifference {
+                    line_no: 1,
+                    difference: events::tax::Difference::PriceOverride {
+                        recorded_minor: 1299,
+                        expected_minor: 1399,
+                    },
+                }],
+            }),
             sequence: 5,
             last_seq: 9,
         };

@@ -1,4 +1,5 @@
-//! Reports (manager and up): the daily Z report and top products, as JSON or CSV.
+//! Reports (manager and up): the daily Z report, top products and the pricing exceptions
+//! of a day, as JSON or CSV.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,6 +12,7 @@ use utoipa_axum::routes;
 use crate::auth::{Authorized, Manager};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
+use crate::queries::exceptions::{self, PricingException};
 use crate::queries::page::Items;
 use crate::queries::reports::{DailyReport, TopProduct};
 use crate::queries::{self, reports};
@@ -22,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(daily_report))
         .routes(routes!(top_products))
+        .routes(routes!(pricing_exceptions))
 }
 
 fn wants_csv(headers: &HeaderMap) -> bool {
@@ -76,5 +79,29 @@ async fn top_products(
         &headers,
         reports::top_products(&db, &query).await?,
         reports::top_products_csv,
+    ))
+}
+
+/// The pricing exceptions of one business day: every line of its sales where the
+/// terminal's price, tax or deposit differed from the server's pricing at the time (the
+/// sales were recorded as sold). One row per line and difference.
+#[utoipa::path(get, path = "/v1/reports/pricing-exceptions", tag = "reports",
+    params(exceptions::ExceptionsQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
+        (Items<PricingException> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn pricing_exceptions(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<exceptions::ExceptionsQuery>,
+) -> Result<Response, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(answer(
+        &headers,
+        exceptions::exceptions(&db, &query).await?,
+        exceptions::exceptions_csv,
     ))
 }

@@ -27,8 +27,8 @@ pub use catalog::{
 pub use inventory::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
 pub use locations::{Address, LocationClosed, LocationDetails, LocationOpened, LocationUpdated};
 pub use sales::{
-    AgeVerification, AgeVerificationMethod, RefundLine, SaleCompleted, SaleLine, SaleRefunded, SaleVoided, Tender,
-    TenderKind,
+    AgeVerification, AgeVerificationMethod, LinePricing, RefundLine, SaleCompleted, SaleLine, SalePricing,
+    SaleRefunded, SaleVoided, Tender, TenderKind,
 };
 pub use taxes::TaxJurisdictionConfigured;
 pub use users::{UserDeactivated, UserJoined, UserRoleChanged};
@@ -154,9 +154,9 @@ events! {
     StockAdjusted(StockAdjusted) = version 2, aggregate |e: &StockAdjusted| AggregateRef::movement(&e.movement_id);
     StockCounted(StockCounted) = version 1, aggregate |e: &StockCounted| AggregateRef::movement(&e.movement_id);
     StockTransferred(StockTransferred) = version 1, aggregate |e: &StockTransferred| AggregateRef::movement(&e.movement_id);
-    SaleCompleted(SaleCompleted) = version 2, aggregate |e: &SaleCompleted| AggregateRef::sale(&e.sale_id);
+    SaleCompleted(SaleCompleted) = version 3, aggregate |e: &SaleCompleted| AggregateRef::sale(&e.sale_id);
     SaleVoided(SaleVoided) = version 2, aggregate |e: &SaleVoided| AggregateRef::sale(&e.sale_id);
-    SaleRefunded(SaleRefunded) = version 2, aggregate |e: &SaleRefunded| AggregateRef::sale(&e.sale_id);
+    SaleRefunded(SaleRefunded) = version 3, aggregate |e: &SaleRefunded| AggregateRef::sale(&e.sale_id);
     UserJoined(UserJoined) = version 1, aggregate |e: &UserJoined| AggregateRef::user(&e.user_id);
     UserRoleChanged(UserRoleChanged) = version 1, aggregate |e: &UserRoleChanged| AggregateRef::user(&e.user_id);
     UserDeactivated(UserDeactivated) = version 1, aggregate |e: &UserDeactivated| AggregateRef::user(&e.user_id);

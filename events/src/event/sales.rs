@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{LocationId, RefundId, SaleId, Sku, TerminalId, UserId};
 use crate::money::Currency;
+use crate::tax::breakdown::{LineDeposit, LineDifference, LineTax};
+use crate::tax::slug::JurisdictionId;
 
 /// How a customer paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -62,13 +64,62 @@ pub struct SaleLine {
     pub unit_price_minor: i64,
     /// Discount on the whole line, minor units (>= 0).
     pub discount_minor: i64,
-    /// Tax on the whole line after discount, minor units (>= 0).
+    /// Tax charged on top of the price after discount, minor units (>= 0). In a store
+    /// whose prices include tax, only the taxes charged beside the price (per-unit
+    /// excise); the included ones are in the server's breakdown ([`SalePricing`]).
     pub tax_minor: i64,
-    /// `quantity * unit_price - discount + tax`.
+    /// Container deposit charged on the line, minor units (>= 0; v3, 0 before): held for
+    /// the customer, not revenue.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deposit_minor: i64,
+    /// `quantity * unit_price - discount + tax + deposit`.
     pub total_minor: i64,
     /// The product's minimum age at the time of sale, if it was age-restricted.
     #[serde(default)]
     pub minimum_age: Option<u8>,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
+}
+
+/// The server's pricing of a recorded sale at its `occurred_at` (v3): the tax breakdown
+/// and deposit of each line, worked out on what was charged, and how the terminal's
+/// figures differed. Present when the sale's location has a tax jurisdiction. A sale is
+/// never refused for these differences; they are flags for the exceptions report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalePricing {
+    /// The jurisdiction whose rules applied.
+    pub jurisdiction: JurisdictionId,
+    /// The location's business date whose rates and deposits applied.
+    pub date: NaiveDate,
+    /// Whether the store's prices included tax.
+    pub prices_include_tax: bool,
+    /// Per line, in receipt order (lines whose product the catalog did not know are
+    /// absent, and flagged `not_priced`).
+    pub lines: Vec<LinePricing>,
+    /// Every difference between the terminal's lines and this pricing.
+    #[serde(default)]
+    pub exceptions: Vec<LineDifference>,
+}
+
+/// One line as the server priced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinePricing {
+    /// The sale line.
+    pub line_no: u32,
+    /// The catalog's price per item at the sale's time, when the product had one.
+    #[serde(default)]
+    pub list_price_minor: Option<i64>,
+    /// Revenue of the line: price after discount, less any tax included in it.
+    pub net_minor: i64,
+    /// Every tax owed on the line (included or added), in the jurisdiction's order.
+    pub taxes: Vec<LineTax>,
+    /// The container deposit, where a scheme covers the container.
+    #[serde(default)]
+    pub deposit: Option<LineDeposit>,
 }
 
 /// How the customer's age was checked.
@@ -116,7 +167,10 @@ pub struct SaleCompleted {
     pub discount_total_minor: i64,
     /// Sum of line taxes.
     pub tax_total_minor: i64,
-    /// `subtotal - discounts + tax`: what the customer owes.
+    /// Sum of line deposits (v3; 0 before).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deposit_total_minor: i64,
+    /// `subtotal - discounts + tax + deposits`: what the customer owes.
     pub total_minor: i64,
     /// How it was paid.
     pub tenders: Vec<Tender>,
@@ -130,6 +184,10 @@ pub struct SaleCompleted {
     /// zones (v1): their day is the UTC date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_date: Option<NaiveDate>,
+    /// The server's pricing of the sale at its `occurred_at` (v3; absent before, and for
+    /// stores without a tax jurisdiction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<SalePricing>,
 }
 
 /// A completed sale was cancelled in full (same day, by a manager); stock returns.
@@ -160,6 +218,9 @@ pub struct RefundLine {
     pub amount_minor: i64,
     /// The tax part of `amount_minor`.
     pub tax_minor: i64,
+    /// The container-deposit part of `amount_minor` (v3; 0 before).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deposit_minor: i64,
 }
 
 /// Some or all lines of a sale were refunded.

@@ -113,6 +113,7 @@ fn todays_sale_lines_compare_without_a_deposit() {
         unit_price_minor: 2000,
         discount_minor: 0,
         tax_minor: 180,
+        deposit_minor: 0,
         total_minor: 2180,
         minimum_age: Some(21),
     };
@@ -130,5 +131,33 @@ fn todays_sale_lines_compare_without_a_deposit() {
     assert_eq!(
         json,
         serde_json::json!({ "kind": "tax_mismatch", "recorded_minor": 1, "expected_minor": 2 })
+    );
+}
+
+#[test]
+fn in_an_inclusive_store_the_terminal_records_no_added_tax_and_the_deposit_it_charged() {
+    // Germany, VAT 19 % inside the price and the deposit. A can of cola at 1.19 € with its
+    // 0.25 € Pfand: the customer pays 1.19 + 0.25 = 1.44; nothing is added on top, so the
+    // terminal records tax 0 and deposit 25. The server finds VAT 0.19 in the goods and
+    // 25 × 19/119 = 3.99 -> 4 in the deposit, and agrees with the terminal.
+    let cola = basket(
+        "EUR",
+        vec![line(1, "COLA", 1, 119, "non_alcoholic").container("can", 330, 1)],
+    );
+    let priced = price(&germany(), &cola, inclusive(date(2026, 3, 14)));
+    assert_eq!(priced.lines[0].total_minor, 144);
+    assert_eq!(pricing::added_tax(&priced.lines[0]), 0);
+    assert_eq!(pricing::deposit_charged(&priced.lines[0]), 25);
+    let mut recorded_line = recorded(1, 1, 119, 0, 0);
+    recorded_line.deposit_minor = Some(25);
+    assert_eq!(compare_line(&recorded_line, &priced.lines[0]), vec![]);
+    // A terminal that also added the VAT on top is flagged.
+    let doubled = recorded(1, 1, 119, 0, 19);
+    assert_eq!(
+        compare_line(&doubled, &priced.lines[0]),
+        vec![Difference::TaxMismatch {
+            recorded_minor: 19,
+            expected_minor: 0
+        }]
     );
 }

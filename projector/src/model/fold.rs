@@ -23,8 +23,8 @@ use events::event::LocationDetails;
 use tenantdb::collections;
 use tenantdb::docs::{
     AddressDoc, AgeVerificationDoc, DailySalesDoc, InventoryTransactionDoc, LocationDoc, LocationStatus, MoneyDoc,
-    ProductDoc, ProductStatus, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, TenderDoc, TenderKind,
-    TenderTotals, TransactionKind, UserDoc, VoidDoc,
+    ProductDoc, ProductStatus, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus,
+    TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals, TransactionKind, UserDoc, VoidDoc,
 };
 
 /// An event with its stream sequence.
@@ -677,23 +677,31 @@ impl<'s> Staging<'s> {
                 lines: e
                     .lines
                     .iter()
-                    .map(|l| SaleLineDoc {
-                        line_no: i64::from(l.line_no),
-                        sku: l.sku.to_string(),
-                        quantity: l.quantity,
-                        unit_price_minor: l.unit_price_minor,
-                        discount_minor: l.discount_minor,
-                        tax_minor: l.tax_minor,
-                        total_minor: l.total_minor,
-                        minimum_age: l.minimum_age.map(i32::from),
-                        refunded_quantity: 0,
-                        refunded_amount_minor: 0,
-                        refunded_tax_minor: 0,
+                    .map(|l| {
+                        let priced = priced_line(e, l.line_no);
+                        SaleLineDoc {
+                            line_no: i64::from(l.line_no),
+                            sku: l.sku.to_string(),
+                            quantity: l.quantity,
+                            unit_price_minor: l.unit_price_minor,
+                            discount_minor: l.discount_minor,
+                            tax_minor: l.tax_minor,
+                            deposit_minor: l.deposit_minor,
+                            total_minor: l.total_minor,
+                            list_price_minor: priced.and_then(|p| p.list_price_minor),
+                            taxes: priced.map(|p| p.taxes.clone()).unwrap_or_default(),
+                            minimum_age: l.minimum_age.map(i32::from),
+                            refunded_quantity: 0,
+                            refunded_amount_minor: 0,
+                            refunded_tax_minor: 0,
+                            refunded_deposit_minor: 0,
+                        }
                     })
                     .collect(),
                 subtotal_minor: e.subtotal_minor,
                 discount_total_minor: e.discount_total_minor,
                 tax_total_minor: e.tax_total_minor,
+                deposit_total_minor: e.deposit_total_minor,
                 total_minor: e.total_minor,
                 tenders: e.tenders.iter().map(tender_doc).collect(),
                 change_minor: e.change_minor,
@@ -707,6 +715,12 @@ impl<'s> Staging<'s> {
                 void: None,
                 refunds: Vec::new(),
                 refunded_total_minor: 0,
+                pricing: e.pricing.as_ref().map(|p| SalePricingDoc {
+                    jurisdiction: p.jurisdiction.to_string(),
+                    date: p.date.format("%Y-%m-%d").to_string(),
+                    prices_include_tax: p.prices_include_tax,
+                    exceptions: p.exceptions.clone(),
+                }),
                 sequence: self.seq,
                 last_seq: 0,
             };
@@ -726,11 +740,20 @@ impl<'s> Staging<'s> {
             day.discounts_minor += e.discount_total_minor;
             day.net_minor += e.subtotal_minor - e.discount_total_minor;
             day.tax_minor += e.tax_total_minor;
+            day.deposits_minor += e.deposit_total_minor;
             day.total_minor += e.total_minor;
             for tender in &e.tenders {
                 day.tenders.add(tender.kind.into(), tender.amount_minor);
             }
             day.tenders.cash -= e.change_minor;
+            if let Some(pricing) = &e.pricing {
+                for tax in pricing.lines.iter().flat_map(|l| &l.taxes) {
+                    TaxLiabilityDoc::add(&mut day.tax_liability, tax, 1, false);
+                }
+                if !pricing.exceptions.is_empty() {
+                    day.exception_sale_count += 1;
+                }
+            }
             day.settle();
         }
         Ok(())
@@ -774,7 +797,9 @@ impl<'s> Staging<'s> {
                 tenders.add(tender.kind, tender.amount_minor);
             }
             tenders.cash -= sale.change_minor;
-            day.voids.add(net, sale.tax_total_minor, &tenders);
+            day.voids
+                .add(net, sale.tax_total_minor, sale.deposit_total_minor, &tenders);
+            let taxes = sale.lines.iter().flat_map(|l| &l.taxes);
             if date == sale.business_date {
                 // Voided on its own day: it never was takings of that day.
                 day.sale_count -= 1;
@@ -782,11 +807,22 @@ impl<'s> Staging<'s> {
                 day.discounts_minor -= sale.discount_total_minor;
                 day.net_minor -= net;
                 day.tax_minor -= sale.tax_total_minor;
+                day.deposits_minor -= sale.deposit_total_minor;
                 day.total_minor -= sale.total_minor;
                 day.tenders.add_all(&tenders, -1);
+                for tax in taxes {
+                    TaxLiabilityDoc::add(&mut day.tax_liability, tax, -1, false);
+                }
+                if sale.pricing.as_ref().is_some_and(|p| !p.exceptions.is_empty()) {
+                    day.exception_sale_count -= 1;
+                }
             } else {
                 // A sale of an earlier day: that day keeps it; this day pays it back.
-                day.earlier_day_voids.add(net, sale.tax_total_minor, &tenders);
+                day.earlier_day_voids
+                    .add(net, sale.tax_total_minor, sale.deposit_total_minor, &tenders);
+                for tax in taxes {
+                    TaxLiabilityDoc::add(&mut day.tax_liability, tax, 1, true);
+                }
             }
             day.settle();
         }
@@ -824,6 +860,7 @@ impl<'s> Staging<'s> {
                 sold.refunded_quantity += line.quantity;
                 sold.refunded_amount_minor += line.amount_minor;
                 sold.refunded_tax_minor += line.tax_minor;
+                sold.refunded_deposit_minor += line.deposit_minor;
             }
             doc.refunds.push(RefundDoc {
                 refund_id: e.refund_id.to_string(),
@@ -837,6 +874,7 @@ impl<'s> Staging<'s> {
                         quantity: l.quantity,
                         amount_minor: l.amount_minor,
                         tax_minor: l.tax_minor,
+                        deposit_minor: l.deposit_minor,
                     })
                     .collect(),
                 total_minor: e.total_minor,
@@ -866,14 +904,34 @@ impl<'s> Staging<'s> {
                 )?;
             }
         }
+        let already_applied = !self.sale_pending(sale_id);
         let date = business_date(e.business_date, self.at());
         if let Some(day) = self.daily(&date, e.location.as_str(), e.currency.code())? {
             let tax: i64 = e.lines.iter().map(|l| l.tax_minor).sum();
+            let deposit: i64 = e.lines.iter().map(|l| l.deposit_minor).sum();
             let mut tenders = TenderTotals::default();
             for tender in &e.tenders {
                 tenders.add(tender.kind.into(), tender.amount_minor);
             }
-            day.refunds.add(e.total_minor - tax, tax, &tenders);
+            day.refunds.add(e.total_minor - tax - deposit, tax, deposit, &tenders);
+            // The taxes the refunded items carried go back in the shares of
+            // `refunded_share`; `sale` is the document before this refund unless the
+            // refund was applied to it already (a redelivery).
+            for line in &e.lines {
+                let Some(sold) = sale.lines.iter().find(|l| l.line_no == i64::from(line.line_no)) else {
+                    continue;
+                };
+                let before = if already_applied {
+                    sold.refunded_quantity - line.quantity
+                } else {
+                    sold.refunded_quantity
+                };
+                for tax in &sold.taxes {
+                    let mut back = tax.clone();
+                    back.amount_minor = refunded_share(tax.amount_minor, sold.quantity, before, line.quantity);
+                    TaxLiabilityDoc::add(&mut day.tax_liability, &back, 1, true);
+                }
+            }
             day.settle();
         }
         Ok(())
@@ -981,4 +1039,22 @@ fn tender_doc(tender: &events::event::Tender) -> TenderDoc {
         amount_minor: tender.amount_minor,
         reference: tender.reference.clone(),
     }
+}
+
+/// The server's pricing of line `line_no` of `sale`, if it priced it.
+fn priced_line(sale: &SaleCompleted, line_no: u32) -> Option<&events::event::LinePricing> {
+    sale.pricing.as_ref()?.lines.iter().find(|l| l.line_no == line_no)
+}
+
+/// The part of `amount` (of a line of `quantity` items) that returning `returned` more
+/// items after `before` gives back: shared cumulatively, rounded half up, so the parts of
+/// a line returned in any number of refunds add up to `amount` exactly (the rule of
+/// `pricing::refund_share`).
+fn refunded_share(amount: i64, quantity: i64, before: i64, returned: i64) -> i64 {
+    if quantity <= 0 {
+        return 0;
+    }
+    let after =
+        |k: i64| events::tax::RoundingMode::HalfUp.divide(i128::from(amount) * i128::from(k), i128::from(quantity));
+    i64::try_from(after(before + returned) - after(before)).unwrap_or(0)
 }

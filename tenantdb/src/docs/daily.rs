@@ -29,7 +29,10 @@ pub struct ReversalTotals {
     pub net_minor: i64,
     /// Tax taken back, minor units.
     pub tax_minor: i64,
-    /// Money taken back, tax included, minor units.
+    /// Container deposits given back, minor units.
+    #[serde(default)]
+    pub deposit_minor: i64,
+    /// Money taken back, tax and deposits included, minor units.
     pub total_minor: i64,
     /// Money taken back per tender kind (cash net of change), minor units.
     pub tenders: TenderTotals,
@@ -37,11 +40,12 @@ pub struct ReversalTotals {
 
 impl ReversalTotals {
     /// Adds one reversal.
-    pub fn add(&mut self, net_minor: i64, tax_minor: i64, tenders: &TenderTotals) {
+    pub fn add(&mut self, net_minor: i64, tax_minor: i64, deposit_minor: i64, tenders: &TenderTotals) {
         self.count += 1;
         self.net_minor += net_minor;
         self.tax_minor += tax_minor;
-        self.total_minor += net_minor + tax_minor;
+        self.deposit_minor += deposit_minor;
+        self.total_minor += net_minor + tax_minor + deposit_minor;
         self.tenders.add_all(tenders, 1);
     }
 }
@@ -66,9 +70,12 @@ pub struct DailySalesDoc {
     pub discounts_minor: i64,
     /// gross − discounts: their revenue before tax.
     pub net_minor: i64,
-    /// Σ their tax.
+    /// Σ their tax charged on top of prices.
     pub tax_minor: i64,
-    /// net + tax: what their customers paid.
+    /// Σ their container deposits: held for customers, not revenue.
+    #[serde(default)]
+    pub deposits_minor: i64,
+    /// net + tax + deposits: what their customers paid.
     pub total_minor: i64,
     /// Money taken for them per tender kind (cash net of change).
     pub tenders: TenderTotals,
@@ -82,9 +89,21 @@ pub struct DailySalesDoc {
     pub net_after_refunds_minor: i64,
     /// tax − refunds.tax − earlier_day_voids.tax: the tax the day owes.
     pub tax_after_refunds_minor: i64,
+    /// deposits − refunds.deposit − earlier_day_voids.deposit: the deposits the day holds.
+    #[serde(default)]
+    pub deposits_after_refunds_minor: i64,
     /// tenders.cash − refunds.tenders.cash − earlier_day_voids.tenders.cash: the cash
     /// the day's drawers should hold beyond their floats.
     pub expected_cash_minor: i64,
+    /// What the day owes per tax and rate, from the server's pricing of its sales (every
+    /// tax, including those inside tax-inclusive prices); sales of stores without a tax
+    /// jurisdiction are not in it.
+    #[serde(default)]
+    pub tax_liability: Vec<super::pricing::TaxLiabilityDoc>,
+    /// The day's sales (not voided that day) the server's pricing flagged: the length of
+    /// the day's exceptions report.
+    #[serde(default)]
+    pub exception_sale_count: i64,
     /// Stream sequence of the last event applied to this document.
     pub last_seq: i64,
 }
@@ -112,6 +131,7 @@ impl DailySalesDoc {
             discounts_minor: 0,
             net_minor: 0,
             tax_minor: 0,
+            deposits_minor: 0,
             total_minor: 0,
             tenders: TenderTotals::default(),
             voids: ReversalTotals::default(),
@@ -119,7 +139,10 @@ impl DailySalesDoc {
             refunds: ReversalTotals::default(),
             net_after_refunds_minor: 0,
             tax_after_refunds_minor: 0,
+            deposits_after_refunds_minor: 0,
             expected_cash_minor: 0,
+            tax_liability: Vec::new(),
+            exception_sale_count: 0,
             last_seq: 0,
         }
     }
@@ -128,6 +151,8 @@ impl DailySalesDoc {
     pub fn settle(&mut self) {
         self.net_after_refunds_minor = self.net_minor - self.refunds.net_minor - self.earlier_day_voids.net_minor;
         self.tax_after_refunds_minor = self.tax_minor - self.refunds.tax_minor - self.earlier_day_voids.tax_minor;
+        self.deposits_after_refunds_minor =
+            self.deposits_minor - self.refunds.deposit_minor - self.earlier_day_voids.deposit_minor;
         self.expected_cash_minor = self.tenders.cash - self.refunds.tenders.cash - self.earlier_day_voids.tenders.cash;
     }
 }

@@ -18,11 +18,14 @@
 //! - [`transaction`]: [`InventoryTransactionDoc`] (`inventorytransactions`) and its
 //!   [`TransactionKind`].
 //! - [`daily`]: [`DailySalesDoc`] (`daily_sales`), the Z report, with [`ReversalTotals`].
+//! - [`pricing`]: a sale's server pricing flags ([`SalePricingDoc`]) and a day's tax
+//!   liability per tax and rate ([`TaxLiabilityDoc`]).
 //! - [`location`]: [`LocationDoc`] (`locations`) and its [`LocationStatus`].
 //! - [`user`]: [`UserDoc`] (`users`).
 
 pub mod daily;
 pub mod location;
+pub mod pricing;
 pub mod product;
 pub mod sale;
 pub mod tender;
@@ -31,6 +34,7 @@ pub mod user;
 
 pub use daily::{DailySalesDoc, ReversalTotals};
 pub use location::{AddressDoc, LocationDoc, LocationStatus};
+pub use pricing::{SalePricingDoc, TaxLiabilityDoc};
 pub use product::{MoneyDoc, ProductDoc, ProductStatus};
 pub use sale::{
     AgeVerificationDoc, AgeVerificationMethod, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, VoidDoc,
@@ -155,11 +159,15 @@ mod tests {
             unit_price_minor: 100,
             discount_minor: 0,
             tax_minor: 0,
+            deposit_minor: 0,
             total_minor: 100,
+            list_price_minor: None,
+            taxes: Vec::new(),
             minimum_age: None,
             refunded_quantity: 0,
             refunded_amount_minor: 0,
             refunded_tax_minor: 0,
+            refunded_deposit_minor: 0,
         };
         let line_keys = keys(&line);
         for field in [
@@ -184,6 +192,7 @@ mod tests {
             subtotal_minor: 100,
             discount_total_minor: 0,
             tax_total_minor: 0,
+            deposit_total_minor: 0,
             total_minor: 100,
             tenders: Vec::new(),
             change_minor: 0,
@@ -193,6 +202,7 @@ mod tests {
             void: None,
             refunds: Vec::new(),
             refunded_total_minor: 0,
+            pricing: None,
             sequence: 1,
             last_seq: 1,
         };

@@ -56,10 +56,20 @@ pub struct SaleLineDoc {
     pub unit_price_minor: i64,
     /// Discount on the whole line, minor units.
     pub discount_minor: i64,
-    /// Tax on the whole line, minor units.
+    /// Tax charged on top of the price, minor units.
     pub tax_minor: i64,
-    /// Line total (after discount, tax included), minor units.
+    /// Container deposit charged, minor units.
+    #[serde(default)]
+    pub deposit_minor: i64,
+    /// Line total (after discount, tax and deposit included), minor units.
     pub total_minor: i64,
+    /// The catalog's price per item when the sale happened, when the server priced it.
+    #[serde(default)]
+    pub list_price_minor: Option<i64>,
+    /// Every tax the server found owed on the line (included or added), when it priced
+    /// the sale.
+    #[serde(default)]
+    pub taxes: Vec<events::tax::LineTax>,
     /// Minimum age applied, if the product was age-restricted.
     pub minimum_age: Option<i32>,
     /// Units refunded so far.
@@ -70,6 +80,9 @@ pub struct SaleLineDoc {
     /// The tax part of `refunded_amount_minor`, minor units.
     #[serde(default)]
     pub refunded_tax_minor: i64,
+    /// The deposit part of `refunded_amount_minor`, minor units.
+    #[serde(default)]
+    pub refunded_deposit_minor: i64,
 }
 
 impl SaleLineDoc {
@@ -79,6 +92,8 @@ impl SaleLineDoc {
     pub const QUANTITY: &'static str = "quantity";
     /// Field `tax_minor`.
     pub const TAX_MINOR: &'static str = "tax_minor";
+    /// Field `deposit_minor` (absent on lines stored before deposits: read it as 0).
+    pub const DEPOSIT_MINOR: &'static str = "deposit_minor";
     /// Field `total_minor`.
     pub const TOTAL_MINOR: &'static str = "total_minor";
     /// Field `refunded_quantity`.
@@ -132,6 +147,9 @@ pub struct RefundLineDoc {
     pub amount_minor: i64,
     /// The tax part of `amount_minor`, minor units.
     pub tax_minor: i64,
+    /// The deposit part of `amount_minor`, minor units.
+    #[serde(default)]
+    pub deposit_minor: i64,
 }
 
 /// The void of a sale.
@@ -205,8 +223,11 @@ pub struct SaleDoc {
     pub subtotal_minor: i64,
     /// Σ discounts.
     pub discount_total_minor: i64,
-    /// Σ tax.
+    /// Σ tax charged on top of prices.
     pub tax_total_minor: i64,
+    /// Σ deposits.
+    #[serde(default)]
+    pub deposit_total_minor: i64,
     /// Amount due.
     pub total_minor: i64,
     /// Payments.
@@ -226,6 +247,10 @@ pub struct SaleDoc {
     pub refunds: Vec<RefundDoc>,
     /// Σ refund totals.
     pub refunded_total_minor: i64,
+    /// The server's pricing of the sale at its time, when its store had a tax
+    /// jurisdiction: the flags of the exceptions report.
+    #[serde(default)]
+    pub pricing: Option<super::pricing::SalePricingDoc>,
     /// Stream sequence of the completion: the read-your-writes token of the sale.
     pub sequence: i64,
     /// Stream sequence of the last event applied to this document.
@@ -255,6 +280,8 @@ impl SaleDoc {
     pub const VOID: &'static str = "void";
     /// Field `refunds` (an array of [`RefundDoc`]).
     pub const REFUNDS: &'static str = "refunds";
+    /// Field `pricing` (a [`super::pricing::SalePricingDoc`] or null).
+    pub const PRICING: &'static str = "pricing";
 }
 
 impl VoidDoc {
@@ -271,6 +298,8 @@ impl RefundLineDoc {
     pub const AMOUNT_MINOR: &'static str = "amount_minor";
     /// Field `tax_minor`.
     pub const TAX_MINOR: &'static str = "tax_minor";
+    /// Field `deposit_minor` (absent on lines stored before deposits: read it as 0).
+    pub const DEPOSIT_MINOR: &'static str = "deposit_minor";
 }
 
 impl RefundDoc {

@@ -1,9 +1,11 @@
 //! A product's state, folded from its history, as catalog commands and the age check need
 //! it.
 
+use chrono::{DateTime, Utc};
 use events::event::ProductDetails;
-use events::{DomainEvent, Money};
+use events::{DomainEvent, LocationId, Money};
 use eventstore::StoredEvent;
+use pricing::{PriceSchedule, ScheduledPrice};
 
 use crate::commands::Fold;
 
@@ -16,6 +18,9 @@ pub struct ProductState {
     pub price: Option<Money>,
     /// Whether it was discontinued.
     pub discontinued: bool,
+    /// Its prices over time (chain-wide: each price takes effect when the event that set
+    /// it happened), for pricing a sale at the time it was rung up.
+    pub schedule: PriceSchedule,
     /// Stream sequence of the last event: the version in `ETag` / `If-Match`.
     pub version: u64,
 }
@@ -30,14 +35,43 @@ impl ProductState {
                 DomainEvent::ProductRegistered(e) => {
                     state.details = Some(e.details.clone());
                     state.price = Some(e.price);
+                    state.schedule_price(stored.envelope.occurred_at, e.price.amount_minor);
                 }
                 DomainEvent::ProductUpdated(e) => state.details = Some(e.details.clone()),
-                DomainEvent::ProductPriceChanged(e) => state.price = Some(e.price),
+                DomainEvent::ProductPriceChanged(e) => {
+                    state.price = Some(e.price);
+                    state.schedule_price(stored.envelope.occurred_at, e.price.amount_minor);
+                }
                 DomainEvent::ProductDiscontinued(_) => state.discontinued = true,
                 _ => {}
             }
         }
         state
+    }
+
+    /// Adds a chain-wide price from `at`; a later event at the same instant replaces it.
+    fn schedule_price(&mut self, at: DateTime<Utc>, amount_minor: i64) {
+        self.schedule
+            .entries
+            .retain(|e| !(e.location.is_none() && e.effective_from == at));
+        self.schedule.entries.push(ScheduledPrice {
+            effective_from: at,
+            location: None,
+            unit_price_minor: Some(amount_minor),
+        });
+    }
+
+    /// The catalog's price per item at `location` at `at`. Before its first price (a sale
+    /// rung up offline before the product was registered here) the first price counts.
+    pub fn price_at(&self, location: &LocationId, at: DateTime<Utc>) -> Option<i64> {
+        self.schedule.price_at(location, at).or_else(|| {
+            self.schedule
+                .entries
+                .iter()
+                .filter(|e| e.location.is_none())
+                .min_by_key(|e| e.effective_from)
+                .and_then(|e| e.unit_price_minor)
+        })
     }
 
     /// Whether the product exists.

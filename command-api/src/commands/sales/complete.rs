@@ -5,14 +5,17 @@
 //! up (a terminal bug must not reach the books):
 //!
 //! ```text
-//! line:  quantity × unit_price − discount + tax = line total
+//! line:  quantity × unit_price − discount + tax + deposit = line total
 //! sale:  subtotal = Σ quantity × unit_price
-//!        discount_total = Σ discount,  tax_total = Σ tax
-//!        total = subtotal − discount_total + tax_total
+//!        discount_total = Σ discount,  tax_total = Σ tax,  deposit_total = Σ deposit
+//!        total = subtotal − discount_total + tax_total + deposit_total
 //!        tendered = Σ tenders ≥ total,  change = tendered − total ≤ cash tendered
 //! ```
 //!
 //! Stock levels never refuse a sale: stock may go negative and the read side flags it.
+//! Prices and taxes never refuse one either: where the store has a tax jurisdiction the
+//! server prices the sale again at its time and records the differences
+//! ([`crate::commands::sales::reprice`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,9 +30,16 @@ use crate::auth::{Cashier, TenantContext};
 use crate::catalog_ages;
 use crate::codes::ErrorCode;
 use crate::commands::locations::{self, LocationState};
+use crate::commands::sales::reprice::{self, PricingInputs};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
+
+// Fields added after sales were first recorded are left out of the request fingerprint
+// when they have their default, so a retry of an older sale is still recognised.
+fn is_zero(value: &i64) -> bool {
+    *value == 0
+}
 
 /// Most lines on one sale.
 pub const MAX_LINES: usize = 500;
@@ -61,7 +71,10 @@ pub struct CompleteSale {
     pub discount_total_minor: i64,
     /// Σ line taxes.
     pub tax_total_minor: i64,
-    /// subtotal − discounts + tax.
+    /// Σ line deposits (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deposit_total_minor: i64,
+    /// subtotal − discounts + tax + deposits.
     pub total_minor: i64,
     /// How the customer paid.
     pub tenders: Vec<TenderInput>,
@@ -92,9 +105,14 @@ pub struct SaleLineInput {
     /// Discount on the line, minor units.
     #[serde(default)]
     pub discount_minor: i64,
-    /// Tax on the line after discount, minor units.
+    /// Tax charged on top of the price after discount, minor units. In a store whose
+    /// prices include tax, only the taxes charged beside the price (per-unit excise).
     #[serde(default)]
     pub tax_minor: i64,
+    /// Container deposit charged on the line (bottle deposit, Pfand), minor units; in a
+    /// store whose prices include tax, with its tax. Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deposit_minor: i64,
     /// Minimum age the terminal knows for this product; the catalog's applies too.
     #[serde(default)]
     pub minimum_age: Option<u8>,
@@ -164,15 +182,34 @@ impl Command for CompleteSale {
                 None => Ok(true),
             }
         };
-        let (ages, location, verifier_known) = futures::try_join!(
-            catalog_ages::minimum_ages(&app.products, &meta.context.tenant, self.lines.iter().map(|l| &l.sku)),
+        let (products, location, verifier_known) = futures::try_join!(
+            catalog_ages::products(&app.products, &meta.context.tenant, self.lines.iter().map(|l| &l.sku)),
             locations::load(app, meta, Some(&self.location)),
             verifier_known,
         )?;
+        let ages = catalog_ages::minimum_ages(&products);
+        let pricing = match location.details.as_ref() {
+            Some(details) => match &details.tax_jurisdiction {
+                Some(id) => app
+                    .jurisdictions
+                    .get(&meta.context.tenant, id)
+                    .await?
+                    .jurisdiction
+                    .clone()
+                    .map(|jurisdiction| PricingInputs {
+                        jurisdiction,
+                        prices_include_tax: details.prices_include_tax,
+                        products,
+                    }),
+                None => None,
+            },
+            None => None,
+        };
         Ok(SaleLoaded {
             ages,
             location,
             verifier_known,
+            pricing,
         })
     }
 
@@ -196,6 +233,9 @@ impl Command for CompleteSale {
             ));
         }
         sale.business_date = Some(date);
+        if let Some(inputs) = &on.loaded.pricing {
+            sale.pricing = reprice::reprice(&sale, inputs, at, date);
+        }
         Ok(sale.into())
     }
 }
@@ -211,6 +251,8 @@ pub struct SaleLoaded {
     /// is not the sender, is a user of the tenant (deactivated ones count: the sale may
     /// have been rung up offline before).
     pub verifier_known: bool,
+    /// What the server prices the sale with, when its store has a tax jurisdiction.
+    pub pricing: Option<PricingInputs>,
 }
 
 impl Default for SaleLoaded {
@@ -219,6 +261,7 @@ impl Default for SaleLoaded {
             ages: HashMap::new(),
             location: Arc::default(),
             verifier_known: true,
+            pricing: None,
         }
     }
 }
@@ -253,7 +296,7 @@ pub fn decide(
     }
     let overflow = |field: String| ApiError::invalid(field, "amount too large");
     let mut lines = Vec::with_capacity(command.lines.len());
-    let (mut subtotal, mut discounts, mut taxes) = (0i64, 0i64, 0i64);
+    let (mut subtotal, mut discounts, mut taxes, mut deposits) = (0i64, 0i64, 0i64, 0i64);
     let mut required_age: Option<u8> = None;
     for (index, line) in command.lines.iter().enumerate() {
         let field = |name: &str| format!("lines[{index}].{name}");
@@ -261,6 +304,7 @@ pub fn decide(
         fields::amount(&field("unit_price_minor"), line.unit_price_minor)?;
         fields::amount(&field("discount_minor"), line.discount_minor)?;
         fields::amount(&field("tax_minor"), line.tax_minor)?;
+        fields::amount(&field("deposit_minor"), line.deposit_minor)?;
         let gross = line
             .quantity
             .checked_mul(line.unit_price_minor)
@@ -272,7 +316,7 @@ pub fn decide(
                 "exceeds quantity × unit price",
             ));
         }
-        let total = gross - line.discount_minor + line.tax_minor;
+        let total = gross - line.discount_minor + line.tax_minor + line.deposit_minor;
         subtotal = subtotal
             .checked_add(gross)
             .ok_or_else(|| overflow(field("unit_price_minor")))?;
@@ -280,6 +324,10 @@ pub fn decide(
         taxes = taxes
             .checked_add(line.tax_minor)
             .ok_or_else(|| overflow(field("tax_minor")))?;
+        deposits = deposits
+            .checked_add(line.deposit_minor)
+            .filter(|sum| *sum <= fields::MAX_AMOUNT)
+            .ok_or_else(|| overflow(field("deposit_minor")))?;
         if line.minimum_age == Some(0) {
             return Err(ApiError::invalid(field("minimum_age"), "must be > 0 when present"));
         }
@@ -292,14 +340,16 @@ pub fn decide(
             unit_price_minor: line.unit_price_minor,
             discount_minor: line.discount_minor,
             tax_minor: line.tax_minor,
+            deposit_minor: line.deposit_minor,
             total_minor: total,
             minimum_age,
         });
     }
-    let total = subtotal - discounts + taxes;
+    let total = subtotal - discounts + taxes + deposits;
     expect_equal("subtotal_minor", command.subtotal_minor, subtotal)?;
     expect_equal("discount_total_minor", command.discount_total_minor, discounts)?;
     expect_equal("tax_total_minor", command.tax_total_minor, taxes)?;
+    expect_equal("deposit_total_minor", command.deposit_total_minor, deposits)?;
     expect_equal("total_minor", command.total_minor, total)?;
 
     let tenders = tenders(&command.tenders)?;
@@ -353,11 +403,13 @@ pub fn decide(
         subtotal_minor: subtotal,
         discount_total_minor: discounts,
         tax_total_minor: taxes,
+        deposit_total_minor: deposits,
         total_minor: total,
         tenders,
         change_minor: command.change_minor,
         age_verification,
         business_date: None,
+        pricing: None,
     })
 }
 
@@ -421,6 +473,7 @@ mod tests {
             unit_price_minor,
             discount_minor,
             tax_minor,
+            deposit_minor: 0,
             minimum_age: None,
         }
     }
@@ -437,6 +490,7 @@ mod tests {
             subtotal_minor: 4999,
             discount_total_minor: 100,
             tax_total_minor: 392,
+            deposit_total_minor: 0,
             total_minor: 5291,
             tenders: vec![TenderInput {
                 kind: TenderKind::Cash,
@@ -630,6 +684,7 @@ mod tests {
                     unit_price_minor: *price,
                     discount_minor: *discount,
                     tax_minor: *tax,
+                    deposit_minor: 0,
                     minimum_age: None,
                 })
                 .collect();

@@ -4,10 +4,13 @@
 //! - [`complete`]: [`CompleteSale`], with its arithmetic and age checks.
 //! - [`void`]: cancelling a sale in full, [`VoidSale`].
 //! - [`refund`]: returning lines of a sale, [`RefundSale`].
+//! - [`reprice`]: the server's pricing of a recorded sale at its time, with the
+//!   differences flagged (never refused).
 //! - [`state`]: [`SaleState`], a sale folded from its history (for voids and refunds).
 
 pub mod complete;
 pub mod refund;
+pub mod reprice;
 pub mod state;
 pub mod void;
 

@@ -180,13 +180,21 @@ pub fn decide(
                 format!("only {left} unit(s) of line {} can still be refunded", input.line_no),
             ));
         }
-        let (paid_back, tax_back) = state.refunded_money.get(&input.line_no).copied().unwrap_or((0, 0));
-        let (amount, tax) = if input.quantity == left {
-            (sold.total_minor - paid_back, sold.tax_minor - tax_back)
+        let (paid_back, tax_back, deposit_back) =
+            state.refunded_money.get(&input.line_no).copied().unwrap_or((0, 0, 0));
+        // The last units take what is left, so a line refunded in parts gives back exactly
+        // what was paid for it; the deposit goes back with its containers.
+        let (amount, tax, deposit) = if input.quantity == left {
+            (
+                sold.total_minor - paid_back,
+                sold.tax_minor - tax_back,
+                sold.deposit_minor - deposit_back,
+            )
         } else {
             (
                 share(sold.total_minor, input.quantity, sold.quantity),
                 share(sold.tax_minor, input.quantity, sold.quantity),
+                share(sold.deposit_minor, input.quantity, sold.quantity),
             )
         };
         lines.push(RefundLine {
@@ -195,6 +203,7 @@ pub fn decide(
             quantity: input.quantity,
             amount_minor: amount,
             tax_minor: tax,
+            deposit_minor: deposit,
         });
     }
     let total: i64 = lines.iter().map(|l| l.amount_minor).sum();
@@ -272,12 +281,14 @@ mod tests {
                     unit_price_minor: 1000,
                     discount_minor: 0,
                     tax_minor: 100,
+                    deposit_minor: 0,
                     total_minor: 3100,
                     minimum_age: None,
                 }],
                 subtotal_minor: 3000,
                 discount_total_minor: 0,
                 tax_total_minor: 100,
+                deposit_total_minor: 0,
                 total_minor: 3100,
                 tenders: vec![Tender {
                     kind: TenderKind::Card,
@@ -286,6 +297,7 @@ mod tests {
                 }],
                 change_minor: 0,
                 age_verification: None,
+                pricing: None,
             }),
             version: 7,
             ..SaleState::default()

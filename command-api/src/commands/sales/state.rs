@@ -17,8 +17,8 @@ pub struct SaleState {
     pub voided: bool,
     /// Units refunded so far, per line number.
     pub refunded_units: HashMap<u32, i64>,
-    /// Money refunded so far (amount, tax), per line number.
-    pub refunded_money: HashMap<u32, (i64, i64)>,
+    /// Money refunded so far (amount, tax, deposit), per line number.
+    pub refunded_money: HashMap<u32, (i64, i64, i64)>,
     /// Refund ids already used.
     pub refund_ids: HashSet<String>,
     /// Stream sequence of the last event: what the next append must expect.
@@ -41,6 +41,7 @@ impl SaleState {
                         let money = state.refunded_money.entry(line.line_no).or_default();
                         money.0 += line.amount_minor;
                         money.1 += line.tax_minor;
+                        money.2 += line.deposit_minor;
                     }
                 }
                 _ => {}
