@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LocationId, RefundId, SaleId, Sku, TerminalId, UserId};
+use crate::ids::{DrawerSessionId, LocationId, RefundId, SaleId, Sku, TerminalId, UserId};
 use crate::money::Currency;
 
 /// How a customer paid.
@@ -130,6 +130,11 @@ pub struct SaleCompleted {
     /// zones (v1): their day is the UTC date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_date: Option<NaiveDate>,
+    /// The drawer session whose drawer took the cash, when the terminal had one open.
+    /// Absent on sales recorded before drawer sessions existed and on terminals without
+    /// one; an absent field keeps the stored bytes of older events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_session_id: Option<DrawerSessionId>,
 }
 
 /// A completed sale was cancelled in full (same day, by a manager); stock returns.
@@ -144,6 +149,9 @@ pub struct SaleVoided {
     /// date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_date: Option<NaiveDate>,
+    /// The open drawer session that handed the voided sale's cash back, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_session_id: Option<DrawerSessionId>,
 }
 
 /// One line of a refund.
@@ -187,4 +195,7 @@ pub struct SaleRefunded {
     /// The business day of the refund at `location` (absent before v2: the UTC date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_date: Option<NaiveDate>,
+    /// The open drawer session that paid the cash back, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_session_id: Option<DrawerSessionId>,
 }
