@@ -248,6 +248,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                         manager,
                         SaleVoided {
                             business_date: None,
+                            drawer_session_id: None,
                             sale_id: sale.id.clone(),
                             reason: "customer changed mind".into(),
                         }
@@ -278,6 +279,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                             manager,
                             SaleRefunded {
                                 business_date: None,
+                                drawer_session_id: None,
                                 sale_id: sale.id.clone(),
                                 refund_id: id::<RefundId>(format!("r-{seed}-{number}")),
                                 location: sale.location.clone(),
@@ -358,6 +360,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                         cashier,
                         SaleCompleted {
                             business_date: None,
+                            drawer_session_id: None,
                             sale_id,
                             terminal_id: id::<TerminalId>("till-1".into()),
                             location,

@@ -15,6 +15,7 @@ use tenantdb::docs::{
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
+use crate::queries::cash::{DrawerDay, drawer_days};
 use crate::queries::date::date;
 
 /// Filters of `GET /v1/reports/daily`.
@@ -105,6 +106,10 @@ pub struct DailyReport {
     /// tenders.cash − refunds.tenders.cash − earlier_day_voids.tenders.cash: the cash the
     /// day's drawers should hold beyond their opening floats.
     pub expected_cash_minor: i64,
+    /// The drawer sessions opened at the location that day and their sums (JSON only,
+    /// absent on a day without sessions; docs/cash.md).
+    #[serde(skip_serializing_if = "DrawerDay::is_empty")]
+    pub drawers: DrawerDay,
 }
 
 impl From<DailySalesDoc> for DailyReport {
@@ -127,6 +132,7 @@ impl From<DailySalesDoc> for DailyReport {
             net_after_refunds_minor: doc.net_after_refunds_minor,
             tax_after_refunds_minor: doc.tax_after_refunds_minor,
             expected_cash_minor: doc.expected_cash_minor,
+            drawers: DrawerDay::default(),
         }
     }
 }
@@ -144,7 +150,17 @@ pub async fn daily(db: &Database, query: &DailyQuery) -> Result<Vec<DailyReport>
         .await?
         .try_collect()
         .await?;
-    Ok(docs.into_iter().map(DailyReport::from).collect())
+    let mut drawers = drawer_days(db, &query.date, query.location.as_deref()).await?;
+    Ok(docs
+        .into_iter()
+        .map(|doc| {
+            let drawers = drawers.remove(&doc.location).unwrap_or_default();
+            DailyReport {
+                drawers,
+                ..DailyReport::from(doc)
+            }
+        })
+        .collect())
 }
 
 /// The daily report as CSV.

@@ -11,7 +11,7 @@ use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections;
 use tenantdb::docs::{
-    AgeVerificationDoc, ID, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, TenderDoc, VoidDoc,
+    AgeVerificationDoc, DrawerFlag, ID, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, TenderDoc, VoidDoc,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -103,6 +103,13 @@ pub struct Sale {
     pub refunds: Vec<Refund>,
     /// Σ refund totals, minor units.
     pub refunded_total_minor: i64,
+    /// The drawer session the terminal named (absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drawer_session_id: Option<String>,
+    /// Why its cash was not counted on that session (absent when it was, or none was
+    /// named): `unknown_session`, `session_closed` or `other_location`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drawer_flag: Option<DrawerFlag>,
     /// Stream sequence of the sale: its read-your-writes token and the listing's order.
     pub sequence: i64,
 }
@@ -203,6 +210,8 @@ impl From<SaleDoc> for Sale {
             void: doc.void.map(Void::from),
             refunds: doc.refunds.into_iter().map(Refund::from).collect(),
             refunded_total_minor: doc.refunded_total_minor,
+            drawer_session_id: doc.drawer_session_id,
+            drawer_flag: doc.drawer_flag,
             sequence: doc.sequence,
         }
     }
@@ -336,6 +345,8 @@ mod tests {
                 sequence: 8,
             }],
             refunded_total_minor: 1299,
+            drawer_session_id: Some("shift-1".into()),
+            drawer_flag: Some(DrawerFlag::SessionClosed),
             sequence: 5,
             last_seq: 9,
         };

@@ -18,10 +18,13 @@
 //! - [`transaction`]: [`InventoryTransactionDoc`] (`inventorytransactions`) and its
 //!   [`TransactionKind`].
 //! - [`daily`]: [`DailySalesDoc`] (`daily_sales`), the Z report, with [`ReversalTotals`].
+//! - [`drawer`]: [`DrawerSessionDoc`] (`drawer_sessions`), a cashier's shift on a drawer,
+//!   with its statuses, cash movements and flagged sales.
 //! - [`location`]: [`LocationDoc`] (`locations`) and its [`LocationStatus`].
 //! - [`user`]: [`UserDoc`] (`users`).
 
 pub mod daily;
+pub mod drawer;
 pub mod location;
 pub mod product;
 pub mod sale;
@@ -30,6 +33,10 @@ pub mod transaction;
 pub mod user;
 
 pub use daily::{DailySalesDoc, ReversalTotals};
+pub use drawer::{
+    ApprovalStatus, CashMovementDoc, CashMovementKind, CashReason, DenominationDoc, DrawerFlag, DrawerSessionDoc,
+    DrawerSessionStatus, FlaggedSaleDoc,
+};
 pub use location::{AddressDoc, LocationDoc, LocationStatus};
 pub use product::{MoneyDoc, ProductDoc, ProductStatus};
 pub use sale::{
@@ -193,6 +200,8 @@ mod tests {
             void: None,
             refunds: Vec::new(),
             refunded_total_minor: 0,
+            drawer_session_id: None,
+            drawer_flag: None,
             sequence: 1,
             last_seq: 1,
         };

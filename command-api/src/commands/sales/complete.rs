@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use events::event::{AgeVerification, AgeVerificationMethod, SaleCompleted, SaleLine, Tender, TenderKind};
-use events::{Currency, DomainEvent, LocationId, SaleId, Sku, TerminalId, UserId};
+use events::{Currency, DomainEvent, DrawerSessionId, LocationId, SaleId, Sku, TerminalId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -69,6 +69,11 @@ pub struct CompleteSale {
     /// Required when a line is age-restricted.
     #[serde(default)]
     pub age_verification: Option<AgeVerificationInput>,
+    /// The terminal's open drawer session, whose drawer took the cash (a sale naming an unknown or closed session is still
+    /// recorded, and flagged). Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub drawer_session_id: Option<DrawerSessionId>,
     /// When the sale happened by the terminal's clock; defaults to now.
     #[serde(default)]
     pub occurred_at: Option<DateTime<Utc>>,
@@ -316,6 +321,7 @@ pub fn decide(
         change_minor: command.change_minor,
         age_verification,
         business_date: None,
+        drawer_session_id: command.drawer_session_id.clone(),
     })
 }
 
@@ -403,6 +409,7 @@ mod tests {
             }],
             change_minor: 709,
             age_verification: None,
+            drawer_session_id: None,
             occurred_at: None,
             tenant_id: None,
         }
