@@ -115,6 +115,36 @@ mod tests {
         for kind in events::event::sales::TenderKind::ALL {
             stored_as(TenderKind::from(kind), kind.as_str());
         }
+        for (status, text) in [
+            (DrawerSessionStatus::Open, "open"),
+            (DrawerSessionStatus::Closed, "closed"),
+        ] {
+            stored_as(status, text);
+        }
+        for (status, text) in [
+            (ApprovalStatus::NotNeeded, "not_needed"),
+            (ApprovalStatus::Pending, "pending"),
+            (ApprovalStatus::Approved, "approved"),
+        ] {
+            stored_as(status, text);
+        }
+        for (kind, text) in [
+            (CashMovementKind::PaidIn, "paid_in"),
+            (CashMovementKind::PaidOut, "paid_out"),
+            (CashMovementKind::SafeDrop, "safe_drop"),
+        ] {
+            stored_as(kind, text);
+        }
+        for (flag, text) in [
+            (DrawerFlag::UnknownSession, "unknown_session"),
+            (DrawerFlag::SessionClosed, "session_closed"),
+            (DrawerFlag::OtherLocation, "other_location"),
+        ] {
+            stored_as(flag, text);
+        }
+        for reason in events::event::CashReason::ALL {
+            stored_as(CashReason::from(reason), reason.as_str());
+        }
         stored_as(AgeVerificationMethod::IdScan, "id_scan");
         stored_as(AgeVerificationMethod::IdInspected, "id_inspected");
         for role in [events::Role::Cashier, events::Role::Manager, events::Role::Admin] {
