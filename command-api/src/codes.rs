@@ -87,6 +87,12 @@ catalogue! {
     SaleHasRefunds = "sale_has_refunds" => CONFLICT,
     /// This refund id was used for another refund.
     RefundIdUsed = "refund_id_used" => CONFLICT,
+    /// A drawer session with this id was already opened with different contents.
+    DrawerSessionExists = "drawer_session_exists" => CONFLICT,
+    /// A paid-in, paid-out or safe drop with this id was recorded in the session with different contents.
+    CashMovementExists = "cash_movement_exists" => CONFLICT,
+    /// The drawer session has no over/short waiting for approval (open, within the threshold, or approved already).
+    NothingToApprove = "nothing_to_approve" => CONFLICT,
     /// The email address belongs to an account already.
     EmailTaken = "email_taken" => CONFLICT,
     /// The user exists already.
@@ -113,10 +119,16 @@ catalogue! {
     InvalidField = "invalid_field" => UNPROCESSABLE_ENTITY,
     /// The command names a location the tenant has not opened (`POST /v1/locations`).
     UnknownLocation = "unknown_location" => UNPROCESSABLE_ENTITY,
+    /// The sale is dated before the tenant's back-dating window; a manager may record it with a `backdate_reason`.
+    BackdatedTooFar = "backdated_too_far" => UNPROCESSABLE_ENTITY,
     /// The command names a user who is not a member of the tenant (`field` names it).
     UnknownUser = "unknown_user" => UNPROCESSABLE_ENTITY,
     /// The command names a location that was closed before the command happened.
     LocationClosed = "location_closed" => UNPROCESSABLE_ENTITY,
+    /// The command names a drawer session that was never opened (`field` names it).
+    UnknownDrawerSession = "unknown_drawer_session" => UNPROCESSABLE_ENTITY,
+    /// The command names a drawer session that is closed (`field` names it).
+    DrawerSessionClosed = "drawer_session_closed" => UNPROCESSABLE_ENTITY,
     /// A change without `If-Match`.
     PreconditionRequired = "precondition_required" => PRECONDITION_REQUIRED,
     /// Too many attempts; wait for `Retry-After` seconds.

@@ -225,7 +225,8 @@ impl ApiError {
         }
     }
 
-    fn field(&self) -> Option<&str> {
+    /// The field (or header) the error names, if it names one.
+    pub fn field(&self) -> Option<&str> {
         match self {
             ApiError::MissingField { field }
             | ApiError::UnknownField { field }

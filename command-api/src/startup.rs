@@ -54,6 +54,7 @@ impl Application {
         let locations = Folded::new(store.clone(), config.catalog_cache_capacity, ttl);
         let jurisdictions = Folded::new(store.clone(), config.catalog_cache_capacity, ttl);
         let products = Folded::new(store.clone(), config.catalog_cache_capacity, ttl);
+        let sales_settings = Folded::new(store.clone(), config.catalog_cache_capacity, ttl);
         let metrics = telemetry::metrics_recorder();
         let identity = Arc::new(identity(&config, &databases).await?);
         let placements = Arc::clone(&databases);
@@ -69,6 +70,7 @@ impl Application {
             locations,
             jurisdictions,
             products,
+            sales_settings,
             databases,
             read_your_writes_timeout: std::time::Duration::from_millis(config.read_your_writes_timeout_ms),
             metrics,

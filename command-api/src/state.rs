@@ -11,6 +11,7 @@ use tenantdb::TenantDatabases;
 use crate::auth::{JwtKeys, Subjects};
 use crate::commands::catalog::ProductState;
 use crate::commands::locations::LocationState;
+use crate::commands::sales::settings::{SalesSettingsId, SalesSettingsState};
 use crate::commands::taxes::JurisdictionState;
 use crate::folded::Folded;
 use crate::identity::Identity;
@@ -64,6 +65,8 @@ pub struct Shared {
     pub jurisdictions: Folded<JurisdictionId, JurisdictionState>,
     /// Products (price, tax class, container, minimum age), for sales and quotes.
     pub products: Folded<Sku, ProductState>,
+    /// The tenant's sales settings (the back-dating window), for sales.
+    pub sales_settings: Folded<SalesSettingsId, SalesSettingsState>,
     /// Tenant databases (read models), with the placement map.
     pub databases: Arc<TenantDatabases>,
     /// How long a query waits for its `min_sequence`.

@@ -37,7 +37,9 @@ fn sale() -> EventEnvelope {
         causation_id: None,
         idempotency_key: "0190c2d8-5b7e-7c1a-9f00-1234567890ab".into(),
         event: SaleCompleted {
+            backdate_reason: None,
             business_date: None,
+            drawer_session_id: None,
             sale_id: SaleId::parse("0190c2d8-5b7e-7c1a-9f00-1234567890ab").expect("id"),
             terminal_id: TerminalId::parse("till-1").expect("id"),
             location: LocationId::parse("main").expect("id"),

@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{self, IdError, LocationId, MovementId, SaleId, Sku, UserId};
+use crate::ids::{self, DrawerSessionId, IdError, LocationId, MovementId, SaleId, Sku, UserId};
 use crate::tax::JurisdictionId;
 
 /// The kinds of aggregate.
@@ -30,6 +30,12 @@ pub enum AggregateKind {
     Location,
     /// A tax jurisdiction: its rates, deposits and rounding rule.
     Jurisdiction,
+    /// A drawer session (a shift on one terminal's cash drawer): opened with a float,
+    /// paid in, paid out, safe drops, closed with a count, over/short approved.
+    Drawer,
+    /// A tenant-wide setting (`settings.cash`: blind close, over/short threshold;
+    /// `settings.sales`: the back-dating window).
+    Settings,
     /// Not an aggregate: operational markers (such as "swap in the rebuilt read model
     /// here") placed in a tenant's stream so the projector acts on them in stream order.
     /// They carry no event and are skipped by replays and exports.
@@ -38,13 +44,15 @@ pub enum AggregateKind {
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 7] = [
+    pub const ALL: [AggregateKind; 9] = [
         AggregateKind::Product,
         AggregateKind::Movement,
         AggregateKind::Sale,
         AggregateKind::User,
         AggregateKind::Location,
         AggregateKind::Jurisdiction,
+        AggregateKind::Drawer,
+        AggregateKind::Settings,
         AggregateKind::Control,
     ];
 
@@ -57,6 +65,8 @@ impl AggregateKind {
             AggregateKind::User => "user",
             AggregateKind::Location => "location",
             AggregateKind::Jurisdiction => "jurisdiction",
+            AggregateKind::Drawer => "drawer",
+            AggregateKind::Settings => "settings",
             AggregateKind::Control => "control",
         }
     }
@@ -127,6 +137,30 @@ impl AggregateRef {
         Self {
             kind: AggregateKind::Jurisdiction,
             id: jurisdiction.as_str().to_owned(),
+        }
+    }
+
+    /// The drawer session `session`.
+    pub fn drawer_session(session: &DrawerSessionId) -> Self {
+        Self {
+            kind: AggregateKind::Drawer,
+            id: session.as_str().to_owned(),
+        }
+    }
+
+    /// The tenant's cash settings (one aggregate, id `cash`).
+    pub fn cash_settings() -> Self {
+        Self {
+            kind: AggregateKind::Settings,
+            id: "cash".to_owned(),
+        }
+    }
+
+    /// The tenant's sales settings (one aggregate, id `sales`).
+    pub fn sales_settings() -> Self {
+        Self {
+            kind: AggregateKind::Settings,
+            id: "sales".to_owned(),
         }
     }
 

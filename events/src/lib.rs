@@ -46,7 +46,9 @@ pub use codec::{DecodeError, decode, encode};
 pub use control::ControlMarker;
 pub use envelope::{Actor, EventEnvelope};
 pub use event::{DomainEvent, EventType};
-pub use ids::{IdError, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId};
+pub use ids::{
+    CashMovementId, DrawerSessionId, IdError, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId,
+};
 pub use money::{Currency, Money, MoneyError};
 pub use role::Role;
 pub use subject::{SubjectError, SubjectScheme};

@@ -4,7 +4,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use events::event::*;
 use events::{Actor, Currency, DecodeError, EventEnvelope, Money, Role, decode, encode};
-use events::{LocationId, MovementId, RefundId, SaleId, Sku, TenantId, TerminalId, UserId};
+use events::{
+    CashMovementId, DrawerSessionId, LocationId, MovementId, RefundId, SaleId, Sku, TenantId, TerminalId, UserId,
+};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -128,8 +130,10 @@ fn sale_completed() -> impl Strategy<Value = DomainEvent> {
         .prop_map(
             |((sale, terminal, location, cashier_id, currency), lines, totals, tenders, age)| {
                 SaleCompleted {
+                    backdate_reason: None,
                     business_date: None,
                     pricing: None,
+                    drawer_session_id: None,
                     sale_id: SaleId::parse(sale).expect("valid"),
                     terminal_id: TerminalId::parse(terminal).expect("valid"),
                     location,
@@ -241,8 +245,9 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
                 .into()
             }),
         sale_completed(),
-        (id_string(), text()).prop_map(|(sale, reason)| SaleVoided {
+        (id_string(), text(), proptest::option::of(id_string())).prop_map(|(sale, reason, session)| SaleVoided {
             business_date: None,
+            drawer_session_id: session.map(|s| DrawerSessionId::parse(s).expect("valid")),
             sale_id: SaleId::parse(sale).expect("valid"),
             reason
         }
@@ -272,6 +277,7 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
                 let total_minor = lines.iter().fold(0i64, |acc, l| acc.wrapping_add(l.amount_minor));
                 SaleRefunded {
                     business_date: None,
+                    drawer_session_id: None,
                     sale_id: SaleId::parse(sale).expect("valid"),
                     refund_id: RefundId::parse(refund).expect("valid"),
                     location,
@@ -298,6 +304,75 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
         }
         .into()),
         (user(), proptest::option::of(text())).prop_map(|(user_id, reason)| UserDeactivated { user_id, reason }.into()),
+        (
+            id_string(),
+            id_string(),
+            location(),
+            user(),
+            currency(),
+            any::<i64>(),
+            any::<bool>()
+        )
+            .prop_map(
+                |(session, terminal, location, cashier_id, currency, opening_float_minor, blind_close)| {
+                    DrawerSessionOpened {
+                        session_id: DrawerSessionId::parse(session).expect("valid"),
+                        terminal_id: TerminalId::parse(terminal).expect("valid"),
+                        location,
+                        cashier_id,
+                        currency,
+                        opening_float_minor,
+                        business_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 29).expect("a date"),
+                        blind_close,
+                    }
+                    .into()
+                }
+            ),
+        (
+            id_string(),
+            id_string(),
+            any::<i64>(),
+            proptest::sample::select(CashReason::ALL.to_vec()),
+            proptest::option::of(text())
+        )
+            .prop_map(|(session, movement, amount_minor, reason, note)| {
+                PaidOutRecorded {
+                    session_id: DrawerSessionId::parse(session).expect("valid"),
+                    movement_id: CashMovementId::parse(movement).expect("valid"),
+                    amount_minor,
+                    reason,
+                    note,
+                }
+                .into()
+            }),
+        (
+            id_string(),
+            any::<i64>(),
+            proptest::option::of(proptest::collection::vec((1i64..10_000, 0i64..100), 0..4)),
+            any::<i64>()
+        )
+            .prop_map(
+                |(session, counted_cash_minor, denominations, approval_threshold_minor)| {
+                    DrawerSessionClosed {
+                        session_id: DrawerSessionId::parse(session).expect("valid"),
+                        counted_cash_minor,
+                        denominations: denominations.map(|d| {
+                            d.into_iter()
+                                .map(|(value_minor, count)| DenominationCount { value_minor, count })
+                                .collect()
+                        }),
+                        approval_threshold_minor,
+                        note: None,
+                    }
+                    .into()
+                }
+            ),
+        (any::<bool>(), any::<i64>()).prop_map(|(blind_close, approval_threshold_minor)| CashSettingsConfigured {
+            blind_close,
+            approval_threshold_minor
+        }
+        .into()),
+        any::<u32>().prop_map(|backdate_window_hours| SalesSettingsConfigured { backdate_window_hours }.into()),
     ]
 }
 

@@ -7,7 +7,9 @@
 use mongodb::{Collection, Database};
 
 use crate::checkpoint::Checkpoint;
-use crate::docs::{DailySalesDoc, InventoryTransactionDoc, LocationDoc, ProductDoc, SaleDoc, UserDoc};
+use crate::docs::{
+    DailySalesDoc, DrawerSessionDoc, InventoryTransactionDoc, LocationDoc, ProductDoc, SaleDoc, UserDoc,
+};
 
 /// Catalog and stock levels, by SKU.
 pub const PRODUCTS: &str = "products";
@@ -21,21 +23,32 @@ pub const USERS: &str = "users";
 pub const DAILY_SALES: &str = "daily_sales";
 /// Stores and warehouses.
 pub const LOCATIONS: &str = "locations";
+/// Drawer sessions (cashiers' shifts).
+pub const DRAWER_SESSIONS: &str = "drawer_sessions";
 /// The projection's checkpoint.
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Events that could not be applied.
 pub const PARKED: &str = "parked";
 /// Every read-model collection a replay rebuilds and compares.
-pub const READ_MODEL: [&str; 6] = [PRODUCTS, SALES, INVENTORY_TRANSACTIONS, USERS, DAILY_SALES, LOCATIONS];
-/// Everything a replay rebuilds and swaps in: the read model, its checkpoint and its
-/// parked events.
-pub const REBUILT: [&str; 8] = [
+pub const READ_MODEL: [&str; 7] = [
     PRODUCTS,
     SALES,
     INVENTORY_TRANSACTIONS,
     USERS,
     DAILY_SALES,
     LOCATIONS,
+    DRAWER_SESSIONS,
+];
+/// Everything a replay rebuilds and swaps in: the read model, its checkpoint and its
+/// parked events.
+pub const REBUILT: [&str; 9] = [
+    PRODUCTS,
+    SALES,
+    INVENTORY_TRANSACTIONS,
+    USERS,
+    DAILY_SALES,
+    LOCATIONS,
+    DRAWER_SESSIONS,
     CHECKPOINTS,
     PARKED,
 ];
@@ -98,6 +111,11 @@ impl Target {
         db.collection(&self.name(LOCATIONS))
     }
 
+    /// This target's `drawer_sessions`.
+    pub fn drawer_sessions(&self, db: &Database) -> Collection<DrawerSessionDoc> {
+        db.collection(&self.name(DRAWER_SESSIONS))
+    }
+
     /// This target's `checkpoints` (read it with [`crate::checkpoint::read`]).
     pub fn checkpoints(&self, db: &Database) -> Collection<Checkpoint> {
         db.collection(&self.name(CHECKPOINTS))
@@ -132,4 +150,9 @@ pub fn users(db: &Database) -> Collection<UserDoc> {
 /// The live `locations`.
 pub fn locations(db: &Database) -> Collection<LocationDoc> {
     Target::live().locations(db)
+}
+
+/// The live `drawer_sessions`.
+pub fn drawer_sessions(db: &Database) -> Collection<DrawerSessionDoc> {
+    Target::live().drawer_sessions(db)
 }

@@ -9,7 +9,9 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
 use crate::collections::{self, Target};
-use crate::docs::{DailySalesDoc, ID, InventoryTransactionDoc, ProductDoc, RefundDoc, SaleDoc, UserDoc, VoidDoc};
+use crate::docs::{
+    DailySalesDoc, DrawerSessionDoc, ID, InventoryTransactionDoc, ProductDoc, RefundDoc, SaleDoc, UserDoc, VoidDoc,
+};
 
 /// Creates every index of a tenant database's collections `target` (idempotent: existing
 /// ones are kept).
@@ -121,6 +123,14 @@ pub async fn ensure(db: &Database, target: &Target) -> mongodb::error::Result<()
             doc! {(DailySalesDoc::DATE): 1, (DailySalesDoc::LOCATION): 1},
             "date_location",
             true,
+            None,
+        )])
+        .await?;
+    db.collection::<bson::Document>(&target.name(collections::DRAWER_SESSIONS))
+        .create_indexes([index(
+            doc! {(DrawerSessionDoc::BUSINESS_DATE): 1, (DrawerSessionDoc::LOCATION): 1},
+            "business_date_location",
+            false,
             None,
         )])
         .await?;

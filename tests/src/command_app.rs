@@ -167,6 +167,25 @@ impl CommandApp {
         open_locations_at(&self.http, &self.address, &self.token(tenant, Role::Admin).await?).await
     }
 
+    /// Lets `tenant`'s sales be dated up to ten years back (the longest back-dating window):
+    /// for suites that record sales on fixed past dates, which would otherwise fall out of
+    /// the default week as the calendar moves on. Must be the tenant's first settings
+    /// change.
+    pub async fn allow_backdating(&self, tenant: &TenantId) -> anyhow::Result<()> {
+        let body = serde_json::json!({"version": 0, "backdate_window_hours": 87_840});
+        let reply = self
+            .write(
+                reqwest::Method::PUT,
+                "/v1/settings/sales",
+                &self.token(tenant, Role::Admin).await?,
+                &body,
+                &[],
+            )
+            .await?;
+        anyhow::ensure!(reply.status == 201, "widening the back-dating window: {reply:?}");
+        Ok(())
+    }
+
     /// Opens location `id` of `tenant` with a time zone, business-day start and currency;
     /// fails unless it is recorded.
     pub async fn open_location(
@@ -186,12 +205,14 @@ impl CommandApp {
     }
 
     /// Every event stored for `tenant`, oldest first, with its subject and headers, except
-    /// the location events ([`Self::open_locations`] sets a tenant up with them; the
-    /// suites count what their own commands published).
+    /// the location events and the sales settings ([`Self::open_locations`] and
+    /// [`Self::allow_backdating`] set a tenant up with them; the suites count what their
+    /// own commands published).
     pub async fn tenant_messages(&self, tenant: &TenantId) -> anyhow::Result<Vec<async_nats::jetstream::Message>> {
         let mut messages = self.all_tenant_messages(tenant).await?;
         // `<prefix>.<partition>.<tenant>.<kind>.<id>`: the kind is the next-to-last token.
-        messages.retain(|m| m.subject.rsplit('.').nth(1) != Some("location"));
+        messages
+            .retain(|m| m.subject.rsplit('.').nth(1) != Some("location") && !m.subject.ends_with(".settings.sales"));
         Ok(messages)
     }
 

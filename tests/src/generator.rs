@@ -248,6 +248,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                         manager,
                         SaleVoided {
                             business_date: None,
+                            drawer_session_id: None,
                             sale_id: sale.id.clone(),
                             reason: "customer changed mind".into(),
                         }
@@ -279,6 +280,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                             manager,
                             SaleRefunded {
                                 business_date: None,
+                                drawer_session_id: None,
                                 sale_id: sale.id.clone(),
                                 refund_id: id::<RefundId>(format!("r-{seed}-{number}")),
                                 location: sale.location.clone(),
@@ -359,8 +361,10 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                     Some((
                         cashier,
                         SaleCompleted {
+                            backdate_reason: None,
                             business_date: None,
                             pricing: None,
+                            drawer_session_id: None,
                             sale_id,
                             terminal_id: id::<TerminalId>("till-1".into()),
                             location,

@@ -66,6 +66,10 @@ pub fn expected(events: &[events::EventEnvelope], first_sequence: u64) -> anyhow
     );
     dump.insert(collections::USERS.into(), sorted(snapshot.users.into_values())?);
     dump.insert(collections::DAILY_SALES.into(), sorted(snapshot.daily.into_values())?);
+    dump.insert(
+        collections::DRAWER_SESSIONS.into(),
+        sorted(snapshot.drawers.into_values())?,
+    );
     Ok(dump)
 }
 

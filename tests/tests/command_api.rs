@@ -456,6 +456,88 @@ async fn the_id_checker_named_on_a_sale_must_be_a_user_of_the_tenant() -> anyhow
 }
 
 #[tokio::test]
+async fn sales_dated_before_the_tenants_window_need_a_manager_and_a_reason() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let dated = |id: &str, days_ago: i64, reason: Option<&str>| {
+        let mut body = sale(id);
+        body["occurred_at"] = json!((chrono::Utc::now() - chrono::Duration::days(days_ago)).to_rfc3339());
+        if let Some(reason) = reason {
+            body["backdate_reason"] = json!(reason);
+        }
+        body
+    };
+    // The default window is a week: six days back is an offline till coming back.
+    let six = app.post("/v1/sales", &cashier, &dated("s-6d", 6, None), &[]).await?;
+    assert_eq!(six.status, 201, "{}", six.body);
+    // Eight days back, or the year 1899, is refused for a cashier, reason or not.
+    for body in [dated("s-8d", 8, None), dated("s-8d", 8, Some("till was in the van")), {
+        let mut old = sale("s-1899");
+        old["occurred_at"] = json!("1899-12-31T12:00:00Z");
+        old
+    }] {
+        let refused = app.post("/v1/sales", &cashier, &body, &[]).await?;
+        assert_eq!(
+            (refused.status, refused.code(), refused.field()),
+            (422, "backdated_too_far", "occurred_at"),
+            "{}",
+            refused.body
+        );
+    }
+    // A manager needs a reason too; with one, the sale is recorded and keeps it.
+    let no_reason = app.post("/v1/sales", &manager, &dated("s-8d", 8, None), &[]).await?;
+    assert_eq!(no_reason.code(), "backdated_too_far");
+    let kept = app
+        .post(
+            "/v1/sales",
+            &manager,
+            &dated("s-8d", 8, Some("till was in the van")),
+            &[],
+        )
+        .await?;
+    assert_eq!(kept.status, 201, "{}", kept.body);
+    let messages = app.tenant_messages(&tenant).await?;
+    assert_eq!(messages.len(), 2, "only the two accepted sales were appended");
+    let last = events::decode(&messages[1].payload)?;
+    match last.event {
+        events::DomainEvent::SaleCompleted(sale) => {
+            assert_eq!(sale.backdate_reason.as_deref(), Some("till was in the van"));
+        }
+        other => anyhow::bail!("expected the back-dated sale, got {other:?}"),
+    }
+
+    // An admin widens the window to ten days: the cashier's eight-day-old sale goes
+    // through. A change against a stale version is 409; cashiers cannot change it.
+    let set = |version: u64, hours: u32, token: &str| {
+        let body = json!({"version": version, "backdate_window_hours": hours});
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            app.write(reqwest::Method::PUT, "/v1/settings/sales", &token, &body, &[])
+                .await
+        }
+    };
+    assert_eq!(set(0, 240, &cashier).await?.status, 403);
+    let bad = set(0, 0, &admin).await?;
+    assert_eq!((bad.status, bad.field()), (422, "backdate_window_hours"));
+    let widened = set(0, 240, &admin).await?;
+    assert_eq!(widened.status, 201, "{}", widened.body);
+    let stale = set(0, 24, &admin).await?;
+    assert_eq!(
+        (stale.status, stale.code()),
+        (409, "version_conflict"),
+        "{}",
+        stale.body
+    );
+    let now_ok = app.post("/v1/sales", &cashier, &dated("s-8d-b", 8, None), &[]).await?;
+    assert_eq!(now_ok.status, 201, "{}", now_ok.body);
+    app.stream.delete().await
+}
+
+#[tokio::test]
 async fn a_stale_product_version_gets_409_with_the_current_one() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();

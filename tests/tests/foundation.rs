@@ -70,6 +70,7 @@ async fn an_envelope_published_with_headers_reads_back_from_its_tenant_subjects(
         &other_tenant,
         SaleVoided {
             business_date: None,
+            drawer_session_id: None,
             sale_id: SaleId::parse("s-1")?,
             reason: "test".into(),
         }
@@ -135,6 +136,7 @@ async fn a_republished_event_id_is_deduplicated_by_jetstream() -> anyhow::Result
         &unique_tenant(),
         SaleVoided {
             business_date: None,
+            drawer_session_id: None,
             sale_id: SaleId::parse("s-2")?,
             reason: "x".into(),
         }

@@ -324,6 +324,7 @@ async fn recorded_sales_are_priced_again_flagged_not_refused_and_the_z_report_sh
     let app = CommandApp::spawn().await?;
     let projector = tests::ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
     let admin = app.token(&tenant, Role::Admin).await?;
     let manager = app.token(&tenant, Role::Manager).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;

@@ -68,6 +68,7 @@ async fn store() -> anyhow::Result<Store> {
     let app = CommandApp::spawn_with(|c| c.read_your_writes_timeout_ms = 1500).await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
     app.open_locations(&tenant).await?;
     let (manager, cashier) = (
         app.token(&tenant, Role::Manager).await?,
@@ -513,6 +514,7 @@ async fn paging_is_stable_while_new_sales_arrive() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
     app.open_locations(&tenant).await?;
     let (manager, cashier) = (
         app.token(&tenant, Role::Manager).await?,
@@ -576,6 +578,7 @@ async fn a_query_with_the_commands_sequence_reads_its_own_write() -> anyhow::Res
     let app = CommandApp::spawn_with(|c| c.read_your_writes_timeout_ms = 500).await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
     app.open_locations(&tenant).await?;
     let (manager, cashier) = (
         app.token(&tenant, Role::Manager).await?,

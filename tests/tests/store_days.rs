@@ -72,6 +72,7 @@ async fn stores_in_different_time_zones_book_sales_around_their_midnights_on_the
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
     // New York: UTC−5 in November, the day begins at 04:00. Berlin: UTC+1, midnight.
     app.open_location(&tenant, "nyc", "America/New_York", "04:00", "USD")
         .await?;
@@ -156,6 +157,7 @@ async fn stores_in_different_time_zones_book_sales_around_their_midnights_on_the
 async fn unknown_and_closed_locations_are_refused_but_a_sale_from_before_the_close_is_kept() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
     let opened = app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
     let (admin, manager, cashier) = (
         app.token(&tenant, Role::Admin).await?,
@@ -304,6 +306,7 @@ async fn a_replay_after_a_time_zone_change_gives_the_same_days_and_read_model() 
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
     let opened = app
         .open_location(&tenant, "nyc", "America/New_York", "04:00", "USD")
         .await?;
@@ -376,6 +379,7 @@ async fn voids_and_refunds_change_the_z_report_as_a_manager_expects() -> anyhow:
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
     app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
     let (manager, cashier) = (
         app.token(&tenant, Role::Manager).await?,

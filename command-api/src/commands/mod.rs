@@ -13,6 +13,8 @@
 //! - [`meta`]: [`CommandMeta`], what every command carries besides its body, and the
 //!   request fingerprint.
 //! - [`fields`]: shared checks for text, quantities and timestamps.
+//! - [`cash`]: drawer sessions `open`, `pay_in`, `pay_out`, `safe_drop`, `close`,
+//!   `approve`, the tenant's cash `settings`, and their folded `state`.
 //! - [`sales`]: `complete`, `void`, `refund`, and a sale's folded `state`.
 //! - [`inventory`]: `receive`, `adjust`, `count`, `transfer` (stock movements).
 //! - [`catalog`]: `register`, `update`, `change_price`, `discontinue`, and a product's
@@ -22,6 +24,7 @@
 //! - [`users`]: `change_role`, `deactivate` (the event first, then the login store),
 //!   and a user's folded `state`.
 
+pub mod cash;
 pub mod catalog;
 pub mod command;
 pub mod fields;

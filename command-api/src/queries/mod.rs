@@ -12,12 +12,14 @@
 //! - [`document`]: how documents are rendered (`_id` → `id`, dates as RFC 3339).
 //! - [`freshness`]: read-your-writes: waiting for the tenant's checkpoint.
 //! - [`page`]: limits, cursors, and the [`page::Page`] and [`page::Items`] bodies.
+//! - [`cash`]: drawer sessions (X and Z reports), their day, over/short, paid-outs.
 //! - [`catalog`]: products and stock levels.
 //! - [`locations`]: stores and warehouses.
 //! - [`sales`]: sales and one sale.
 //! - [`transactions`]: inventory transactions of a SKU.
 //! - [`reports`]: the daily Z report and top products, as JSON or CSV.
 
+pub mod cash;
 pub mod catalog;
 pub mod date;
 pub mod document;

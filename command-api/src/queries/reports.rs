@@ -16,6 +16,7 @@ use tenantdb::docs::{
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
+use crate::queries::cash::{DrawerDay, drawer_days};
 use crate::queries::date::date;
 
 /// Filters of `GET /v1/reports/daily`.
@@ -67,6 +68,7 @@ const DAILY_COLUMNS: &[(&str, &str)] = &[
     ("deposits_after_refunds_minor", "deposits_after_refunds_minor"),
     ("expected_cash_minor", "expected_cash_minor"),
     ("exception_sale_count", "exception_sale_count"),
+    ("backdated_sale_count", "backdated_sale_count"),
 ];
 
 /// The Z report of one location on one local business day. Money is in minor units of
@@ -125,6 +127,13 @@ pub struct DailyReport {
     /// The day's sales that the server's pricing flagged (a price override, a tax or
     /// deposit that differs): see `GET /v1/reports/pricing-exceptions`.
     pub exception_sale_count: i64,
+    /// The day's sales a manager recorded although they were dated before the tenant's
+    /// back-dating window (each keeps its `backdate_reason`).
+    pub backdated_sale_count: i64,
+    /// The drawer sessions opened at the location that day and their sums (JSON only,
+    /// absent on a day without sessions; docs/cash.md).
+    #[serde(skip_serializing_if = "DrawerDay::is_empty")]
+    pub drawers: DrawerDay,
 }
 
 impl From<DailySalesDoc> for DailyReport {
@@ -151,6 +160,8 @@ impl From<DailySalesDoc> for DailyReport {
             expected_cash_minor: doc.expected_cash_minor,
             tax_liability: doc.tax_liability,
             exception_sale_count: doc.exception_sale_count,
+            backdated_sale_count: doc.backdated_sale_count,
+            drawers: DrawerDay::default(),
         }
     }
 }
@@ -168,7 +179,17 @@ pub async fn daily(db: &Database, query: &DailyQuery) -> Result<Vec<DailyReport>
         .await?
         .try_collect()
         .await?;
-    Ok(docs.into_iter().map(DailyReport::from).collect())
+    let mut drawers = drawer_days(db, &query.date, query.location.as_deref()).await?;
+    Ok(docs
+        .into_iter()
+        .map(|doc| {
+            let drawers = drawers.remove(&doc.location).unwrap_or_default();
+            DailyReport {
+                drawers,
+                ..DailyReport::from(doc)
+            }
+        })
+        .collect())
 }
 
 /// The daily report as CSV.

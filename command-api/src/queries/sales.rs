@@ -11,8 +11,8 @@ use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections;
 use tenantdb::docs::{
-    AgeVerificationDoc, ID, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus, TenderDoc,
-    VoidDoc,
+    AgeVerificationDoc, DrawerFlag, ID, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus,
+    TenderDoc, VoidDoc,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -109,6 +109,17 @@ pub struct Sale {
     /// The server's pricing of the sale at its time (when its store has a tax
     /// jurisdiction): the rules applied and every difference flagged.
     pub pricing: Option<SalePricingDoc>,
+    /// Why a manager recorded the sale although it was dated before the tenant's
+    /// back-dating window (absent for sales within it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backdate_reason: Option<String>,
+    /// The drawer session the terminal named (absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drawer_session_id: Option<String>,
+    /// Why its cash was not counted on that session (absent when it was, or none was
+    /// named): `unknown_session`, `session_closed` or `other_location`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drawer_flag: Option<DrawerFlag>,
     /// Stream sequence of the sale: its read-your-writes token and the listing's order.
     pub sequence: i64,
 }
@@ -211,6 +222,9 @@ impl From<SaleDoc> for Sale {
             refunds: doc.refunds.into_iter().map(Refund::from).collect(),
             refunded_total_minor: doc.refunded_total_minor,
             pricing: doc.pricing,
+            backdate_reason: doc.backdate_reason,
+            drawer_session_id: doc.drawer_session_id,
+            drawer_flag: doc.drawer_flag,
             sequence: doc.sequence,
         }
     }
@@ -371,6 +385,9 @@ mod tests {
                     },
                 }],
             }),
+            backdate_reason: Some("till offline over the holiday".into()),
+            drawer_session_id: Some("shift-1".into()),
+            drawer_flag: Some(DrawerFlag::SessionClosed),
             sequence: 5,
             last_seq: 9,
         };

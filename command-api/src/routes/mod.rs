@@ -13,6 +13,8 @@
 //! - [`locations`]: open, update and close locations; list and read them.
 //! - [`taxes`]: define and replace tax jurisdictions; read one.
 //! - [`pricing`]: quote a basket.
+//! - [`cash`]: drawer sessions (open, paid in/out, safe drop, close, approve), cash
+//!   settings, a session's X/Z report, over/short and paid-out reports.
 //! - [`reports`]: the daily Z report and top products (JSON or CSV).
 //! - [`auth`]: signup, verification, login, refresh, logout.
 //! - [`users`]: user management (admins).
@@ -22,6 +24,7 @@
 
 pub mod accepted;
 pub mod auth;
+pub mod cash;
 pub mod catalog;
 pub mod command;
 pub mod health;
@@ -51,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(taxes::router())
         .merge(pricing::router())
         .merge(reports::router())
+        .merge(cash::router())
         .merge(auth::router())
         .merge(users::router())
         .merge(health::router());

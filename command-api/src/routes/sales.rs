@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use axum::Json;
 
 use crate::auth::{Authorized, Manager};
-use crate::commands::sales::{CompleteSale, RefundSale, VoidSale};
+use crate::commands::sales::{CompleteSale, ConfigureSalesSettings, RefundSale, VoidSale};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
 use crate::queries::sales::{Sale, SalesQuery};
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(command::<CompleteSale>())
         .routes(command::<VoidSale>())
         .routes(command::<RefundSale>())
+        .routes(command::<ConfigureSalesSettings>())
         .routes(routes!(list_sales))
         .routes(routes!(get_sale))
 }

@@ -5,6 +5,8 @@
 //! Names are past tense: an event records something that happened and cannot be refused.
 //!
 //! # Layout
+//! - [`cash`]: drawer sessions opened and closed, paid in/out, safe drops, over/short
+//!   approved, cash settings.
 //! - [`catalog`]: products registered, updated, repriced, discontinued.
 //! - [`inventory`]: stock received, adjusted, counted, transferred.
 //! - [`locations`]: stores opened, changed, closed.
@@ -12,6 +14,7 @@
 //! - [`taxes`]: tax jurisdictions configured.
 //! - [`users`]: users joined, changed role, deactivated.
 
+pub mod cash;
 pub mod catalog;
 pub mod inventory;
 pub mod locations;
@@ -21,14 +24,18 @@ pub mod users;
 
 use std::fmt;
 
+pub use cash::{
+    CashReason, CashSettingsConfigured, DenominationCount, DrawerSessionClosed, DrawerSessionOpened, OverShortApproved,
+    PaidInRecorded, PaidOutRecorded, SafeDropRecorded,
+};
 pub use catalog::{
     AgeRestriction, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered, ProductUpdated,
 };
 pub use inventory::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
 pub use locations::{Address, LocationClosed, LocationDetails, LocationOpened, LocationUpdated};
 pub use sales::{
-    AgeVerification, AgeVerificationMethod, LinePricing, RefundLine, SaleCompleted, SaleLine, SalePricing,
-    SaleRefunded, SaleVoided, Tender, TenderKind,
+    AgeVerification, AgeVerificationMethod, DEFAULT_BACKDATE_WINDOW_HOURS, LinePricing, RefundLine, SaleCompleted,
+    SaleLine, SalePricing, SaleRefunded, SaleVoided, SalesSettingsConfigured, Tender, TenderKind,
 };
 pub use taxes::TaxJurisdictionConfigured;
 pub use users::{UserDeactivated, UserJoined, UserRoleChanged};
@@ -164,6 +171,14 @@ events! {
     LocationUpdated(LocationUpdated) = version 1, aggregate |e: &LocationUpdated| AggregateRef::location(&e.location_id);
     LocationClosed(LocationClosed) = version 1, aggregate |e: &LocationClosed| AggregateRef::location(&e.location_id);
     TaxJurisdictionConfigured(TaxJurisdictionConfigured) = version 1, aggregate |e: &TaxJurisdictionConfigured| AggregateRef::jurisdiction(&e.jurisdiction.id);
+    DrawerSessionOpened(DrawerSessionOpened) = version 1, aggregate |e: &DrawerSessionOpened| AggregateRef::drawer_session(&e.session_id);
+    PaidInRecorded(PaidInRecorded) = version 1, aggregate |e: &PaidInRecorded| AggregateRef::drawer_session(&e.session_id);
+    PaidOutRecorded(PaidOutRecorded) = version 1, aggregate |e: &PaidOutRecorded| AggregateRef::drawer_session(&e.session_id);
+    SafeDropRecorded(SafeDropRecorded) = version 1, aggregate |e: &SafeDropRecorded| AggregateRef::drawer_session(&e.session_id);
+    DrawerSessionClosed(DrawerSessionClosed) = version 1, aggregate |e: &DrawerSessionClosed| AggregateRef::drawer_session(&e.session_id);
+    OverShortApproved(OverShortApproved) = version 1, aggregate |e: &OverShortApproved| AggregateRef::drawer_session(&e.session_id);
+    CashSettingsConfigured(CashSettingsConfigured) = version 1, aggregate |_: &CashSettingsConfigured| AggregateRef::cash_settings();
+    SalesSettingsConfigured(SalesSettingsConfigured) = version 1, aggregate |_: &SalesSettingsConfigured| AggregateRef::sales_settings();
 }
 
 impl fmt::Display for EventType {

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LocationId, RefundId, SaleId, Sku, TerminalId, UserId};
+use crate::ids::{DrawerSessionId, LocationId, RefundId, SaleId, Sku, TerminalId, UserId};
 use crate::money::Currency;
 use crate::tax::breakdown::{LineDeposit, LineDifference, LineTax};
 use crate::tax::slug::JurisdictionId;
@@ -188,6 +188,15 @@ pub struct SaleCompleted {
     /// stores without a tax jurisdiction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<SalePricing>,
+    /// Why a manager recorded a sale dated before the tenant's back-dating window (v3;
+    /// absent for sales within it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backdate_reason: Option<String>,
+    /// The drawer session whose drawer took the cash, when the terminal had one open.
+    /// Absent on sales recorded before drawer sessions existed and on terminals without
+    /// one; an absent field keeps the stored bytes of older events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_session_id: Option<DrawerSessionId>,
 }
 
 /// A completed sale was cancelled in full (same day, by a manager); stock returns.
@@ -202,6 +211,9 @@ pub struct SaleVoided {
     /// date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_date: Option<NaiveDate>,
+    /// The open drawer session that handed the voided sale's cash back, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_session_id: Option<DrawerSessionId>,
 }
 
 /// One line of a refund.
@@ -248,4 +260,29 @@ pub struct SaleRefunded {
     /// The business day of the refund at `location` (absent before v2: the UTC date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_date: Option<NaiveDate>,
+    /// The open drawer session that paid the cash back, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_session_id: Option<DrawerSessionId>,
+}
+
+/// The hours a sale's `occurred_at` may lie before the moment it is recorded, for a
+/// tenant that never set a window: a week.
+pub const DEFAULT_BACKDATE_WINDOW_HOURS: u32 = 168;
+
+/// The tenant's sales settings were set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalesSettingsConfigured {
+    /// How many hours before it is recorded a sale may have happened and still be recorded
+    /// from a cashier; older sales need a manager and a reason.
+    pub backdate_window_hours: u32,
+}
+
+/// The settings a tenant has before it configures any.
+impl Default for SalesSettingsConfigured {
+    fn default() -> Self {
+        Self {
+            backdate_window_hours: DEFAULT_BACKDATE_WINDOW_HOURS,
+        }
+    }
 }

@@ -22,9 +22,11 @@ use events::{DomainEvent, EventEnvelope};
 use events::event::LocationDetails;
 use tenantdb::collections;
 use tenantdb::docs::{
-    AddressDoc, AgeVerificationDoc, DailySalesDoc, InventoryTransactionDoc, LocationDoc, LocationStatus, MoneyDoc,
-    ProductDoc, ProductStatus, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus,
-    TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals, TransactionKind, UserDoc, VoidDoc,
+    AddressDoc, AgeVerificationDoc, ApprovalStatus, CashMovementDoc, CashMovementKind, DailySalesDoc, DenominationDoc,
+    DrawerFlag, DrawerSessionDoc, DrawerSessionStatus, FlaggedSaleDoc, InventoryTransactionDoc, LocationDoc,
+    LocationStatus, MoneyDoc, ProductDoc, ProductStatus, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc,
+    SalePricingDoc, SaleStatus, TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals, TransactionKind, UserDoc,
+    VoidDoc,
 };
 
 /// An event with its stream sequence.
@@ -69,6 +71,8 @@ pub struct Snapshot {
     pub users: HashMap<String, UserDoc>,
     /// Locations by id.
     pub locations: HashMap<String, LocationDoc>,
+    /// Drawer sessions by id.
+    pub drawers: HashMap<String, DrawerSessionDoc>,
     /// Every (collection, id) that was looked up, found or not.
     pub loaded: HashSet<(&'static str, String)>,
     /// True when the snapshot holds every document there is (a fold from scratch): a
@@ -88,8 +92,11 @@ impl Snapshot {
     /// back when needed. Everything forgotten is also forgotten as looked up.
     pub fn keep_for_next(&mut self, changes: &Changes, max_hot: usize) {
         self.sales.retain(|id, _| changes.sales.contains(id));
-        let over = self.products.len() + self.daily.len() + self.users.len() + self.locations.len() > max_hot;
+        let over =
+            self.products.len() + self.daily.len() + self.users.len() + self.locations.len() + self.drawers.len()
+                > max_hot;
         if over {
+            self.drawers.retain(|id, _| changes.drawers.contains(id));
             self.products.retain(|id, _| changes.products.contains(id));
             self.daily.retain(|id, _| changes.daily.contains(id));
             self.users.retain(|id, _| changes.users.contains(id));
@@ -101,6 +108,7 @@ impl Snapshot {
             daily,
             users,
             locations,
+            drawers,
             loaded,
             ..
         } = self;
@@ -110,6 +118,7 @@ impl Snapshot {
             collections::DAILY_SALES if over => daily.contains_key(id),
             collections::USERS if over => users.contains_key(id),
             collections::LOCATIONS if over => locations.contains_key(id),
+            collections::DRAWER_SESSIONS if over => drawers.contains_key(id),
             _ => true,
         });
     }
@@ -128,6 +137,8 @@ pub struct Changes {
     pub users: BTreeSet<String>,
     /// Locations to write.
     pub locations: BTreeSet<String>,
+    /// Drawer sessions to write.
+    pub drawers: BTreeSet<String>,
     /// Inventory transactions to insert.
     pub transactions: Vec<InventoryTransactionDoc>,
     /// Events that broke an invariant: (sequence, error).
@@ -151,6 +162,8 @@ pub struct Needs {
     pub users: BTreeSet<String>,
     /// Location ids.
     pub locations: BTreeSet<String>,
+    /// Drawer session ids.
+    pub drawers: BTreeSet<String>,
 }
 
 /// The business day of an event: the date the command side stamped on it from the
@@ -193,6 +206,9 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
                 needs.products.insert(e.sku.to_string());
             }
             DomainEvent::SaleCompleted(e) => {
+                needs
+                    .drawers
+                    .extend(e.drawer_session_id.as_ref().map(ToString::to_string));
                 needs.sales.insert(e.sale_id.to_string());
                 needs.products.extend(e.lines.iter().map(|l| l.sku.to_string()));
                 needs.daily.insert(DailySalesDoc::id_of(
@@ -201,9 +217,15 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
                 ));
             }
             DomainEvent::SaleVoided(e) => {
+                needs
+                    .drawers
+                    .extend(e.drawer_session_id.as_ref().map(ToString::to_string));
                 needs.sales.insert(e.sale_id.to_string());
             }
             DomainEvent::SaleRefunded(e) => {
+                needs
+                    .drawers
+                    .extend(e.drawer_session_id.as_ref().map(ToString::to_string));
                 needs.sales.insert(e.sale_id.to_string());
                 needs.products.extend(e.lines.iter().map(|l| l.sku.to_string()));
                 needs.daily.insert(DailySalesDoc::id_of(
@@ -221,7 +243,27 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
                 needs.locations.insert(e.location_id.to_string());
             }
             // Read by the command side from the stream; no document yet.
-            DomainEvent::TaxJurisdictionConfigured(_) => {}
+            DomainEvent::TaxJurisdictionConfigured(_)
+            | DomainEvent::CashSettingsConfigured(_)
+            | DomainEvent::SalesSettingsConfigured(_) => {}
+            DomainEvent::DrawerSessionOpened(e) => {
+                needs.drawers.insert(e.session_id.to_string());
+            }
+            DomainEvent::PaidInRecorded(e) => {
+                needs.drawers.insert(e.session_id.to_string());
+            }
+            DomainEvent::PaidOutRecorded(e) => {
+                needs.drawers.insert(e.session_id.to_string());
+            }
+            DomainEvent::SafeDropRecorded(e) => {
+                needs.drawers.insert(e.session_id.to_string());
+            }
+            DomainEvent::DrawerSessionClosed(e) => {
+                needs.drawers.insert(e.session_id.to_string());
+            }
+            DomainEvent::OverShortApproved(e) => {
+                needs.drawers.insert(e.session_id.to_string());
+            }
             DomainEvent::UserJoined(e) => {
                 needs.users.insert(e.user_id.to_string());
             }
@@ -297,6 +339,7 @@ struct Staging<'s> {
     daily: BTreeMap<String, DailySalesDoc>,
     users: BTreeMap<String, UserDoc>,
     locations: BTreeMap<String, LocationDoc>,
+    drawers: BTreeMap<String, DrawerSessionDoc>,
     transactions: Vec<InventoryTransactionDoc>,
 }
 
@@ -311,6 +354,7 @@ impl<'s> Staging<'s> {
             daily: BTreeMap::new(),
             users: BTreeMap::new(),
             locations: BTreeMap::new(),
+            drawers: BTreeMap::new(),
             transactions: Vec::new(),
         }
     }
@@ -455,6 +499,194 @@ impl<'s> Staging<'s> {
                 doc.status = LocationStatus::Closed;
                 doc.closed_at = Some(at);
             }
+        }
+        Ok(())
+    }
+
+    /// The drawer session as it stands (staged or loaded), for reading.
+    fn drawer_view(&self, session_id: &str) -> Result<Option<&DrawerSessionDoc>, FoldError> {
+        if let Some(doc) = self.drawers.get(session_id) {
+            return Ok(Some(doc));
+        }
+        self.check_loaded(collections::DRAWER_SESSIONS, session_id)?;
+        Ok(self.snapshot.drawers.get(session_id))
+    }
+
+    /// The drawer session, staged for change, if this event has not been applied to it
+    /// yet: `None` when applied already, `Some(None)` when it does not exist.
+    fn drawer(&mut self, session_id: &str) -> Result<Option<Option<&mut DrawerSessionDoc>>, FoldError> {
+        if !self.drawers.contains_key(session_id) {
+            self.check_loaded(collections::DRAWER_SESSIONS, session_id)?;
+            match self.snapshot.drawers.get(session_id) {
+                Some(doc) if doc.last_seq >= self.seq => return Ok(None),
+                Some(doc) => {
+                    self.drawers.insert(session_id.to_owned(), doc.clone());
+                }
+                None => return Ok(Some(None)),
+            }
+        }
+        Ok(Some(self.drawers.get_mut(session_id)))
+    }
+
+    /// The open-or-closed session an event of its own names; it must have been opened.
+    fn existing_drawer(&mut self, session_id: &str) -> Result<Option<&mut DrawerSessionDoc>, FoldError> {
+        match self.drawer(session_id)? {
+            None => Ok(None),
+            Some(None) => Err(invariant(format!("drawer session {session_id} was never opened"))),
+            Some(Some(doc)) => Ok(Some(doc)),
+        }
+    }
+
+    /// Applies a change to a session that a sale, void or refund names, if it exists and
+    /// has not seen this event yet (the command side refuses voids and refunds naming an
+    /// unknown session; a sale is flagged instead).
+    fn on_drawer(&mut self, session_id: &str, change: impl FnOnce(&mut DrawerSessionDoc)) -> Result<(), FoldError> {
+        if let Some(Some(doc)) = self.drawer(session_id)? {
+            change(doc);
+            doc.settle();
+        }
+        Ok(())
+    }
+
+    fn drawer_event(&mut self) -> Result<(), FoldError> {
+        let envelope = &self.event.envelope;
+        let (at, seq, by) = (envelope.occurred_at, self.seq, envelope.actor.user_id.to_string());
+        let movement = |movement_id: &events::CashMovementId,
+                        kind: CashMovementKind,
+                        amount_minor: i64,
+                        reason: Option<events::event::CashReason>,
+                        note: &Option<String>| CashMovementDoc {
+            movement_id: movement_id.to_string(),
+            kind,
+            amount_minor,
+            reason: reason.map(Into::into),
+            note: note.clone(),
+            recorded_by: by.clone(),
+            occurred_at: at,
+        };
+        match &envelope.event {
+            DomainEvent::DrawerSessionOpened(e) => {
+                let id = e.session_id.as_str();
+                match self.drawer(id)? {
+                    None => {}
+                    Some(Some(_)) => return Err(invariant(format!("drawer session {id} was already opened"))),
+                    Some(None) => {
+                        let mut doc = DrawerSessionDoc {
+                            session_id: id.to_owned(),
+                            terminal_id: e.terminal_id.to_string(),
+                            location: e.location.to_string(),
+                            cashier_id: e.cashier_id.to_string(),
+                            currency: e.currency.code().to_owned(),
+                            business_date: e.business_date.format("%Y-%m-%d").to_string(),
+                            status: DrawerSessionStatus::Open,
+                            blind_close: e.blind_close,
+                            opened_at: at,
+                            closed_at: None,
+                            closed_by: None,
+                            opening_float_minor: e.opening_float_minor,
+                            cash_sale_count: 0,
+                            cash_sales_minor: 0,
+                            cash_refund_count: 0,
+                            cash_refunds_minor: 0,
+                            cash_void_count: 0,
+                            cash_voids_minor: 0,
+                            paid_in_minor: 0,
+                            paid_out_minor: 0,
+                            safe_drops_minor: 0,
+                            movements: Vec::new(),
+                            expected_cash_minor: 0,
+                            counted_cash_minor: None,
+                            denominations: None,
+                            over_short_minor: None,
+                            approval_threshold_minor: None,
+                            approval: None,
+                            approved_by: None,
+                            approval_note: None,
+                            flagged_sales: Vec::new(),
+                            opened_seq: seq,
+                            closed_seq: None,
+                            last_seq: 0,
+                        };
+                        doc.settle();
+                        self.drawers.insert(id.to_owned(), doc);
+                    }
+                }
+            }
+            DomainEvent::PaidInRecorded(e) => {
+                let moved = movement(
+                    &e.movement_id,
+                    CashMovementKind::PaidIn,
+                    e.amount_minor,
+                    Some(e.reason),
+                    &e.note,
+                );
+                if let Some(doc) = self.existing_drawer(e.session_id.as_str())? {
+                    doc.paid_in_minor += e.amount_minor;
+                    doc.movements.push(moved);
+                    doc.settle();
+                }
+            }
+            DomainEvent::PaidOutRecorded(e) => {
+                let moved = movement(
+                    &e.movement_id,
+                    CashMovementKind::PaidOut,
+                    e.amount_minor,
+                    Some(e.reason),
+                    &e.note,
+                );
+                if let Some(doc) = self.existing_drawer(e.session_id.as_str())? {
+                    doc.paid_out_minor += e.amount_minor;
+                    doc.movements.push(moved);
+                    doc.settle();
+                }
+            }
+            DomainEvent::SafeDropRecorded(e) => {
+                let moved = movement(
+                    &e.movement_id,
+                    CashMovementKind::SafeDrop,
+                    e.amount_minor,
+                    None,
+                    &e.note,
+                );
+                if let Some(doc) = self.existing_drawer(e.session_id.as_str())? {
+                    doc.safe_drops_minor += e.amount_minor;
+                    doc.movements.push(moved);
+                    doc.settle();
+                }
+            }
+            DomainEvent::DrawerSessionClosed(e) => {
+                if let Some(doc) = self.existing_drawer(e.session_id.as_str())? {
+                    if doc.status == DrawerSessionStatus::Closed {
+                        return Err(invariant(format!("drawer session {} is already closed", e.session_id)));
+                    }
+                    doc.status = DrawerSessionStatus::Closed;
+                    doc.closed_at = Some(at);
+                    doc.closed_by = Some(by.clone());
+                    doc.counted_cash_minor = Some(e.counted_cash_minor);
+                    doc.denominations = e.denominations.as_ref().map(|d| {
+                        d.iter()
+                            .map(|c| DenominationDoc {
+                                value_minor: c.value_minor,
+                                count: c.count,
+                            })
+                            .collect()
+                    });
+                    doc.approval_threshold_minor = Some(e.approval_threshold_minor);
+                    doc.closed_seq = Some(seq);
+                    doc.settle();
+                }
+            }
+            DomainEvent::OverShortApproved(e) => {
+                if let Some(doc) = self.existing_drawer(e.session_id.as_str())? {
+                    if doc.status != DrawerSessionStatus::Closed {
+                        return Err(invariant(format!("drawer session {} is not closed", e.session_id)));
+                    }
+                    doc.approval = Some(ApprovalStatus::Approved);
+                    doc.approved_by = Some(by.clone());
+                    doc.approval_note = Some(e.note.clone());
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -613,7 +845,15 @@ impl<'s> Staging<'s> {
                 self.location_event(id, Some(&e.details), false)?;
             }
             DomainEvent::LocationClosed(e) => self.location_event(e.location_id.as_str(), None, true)?,
-            DomainEvent::TaxJurisdictionConfigured(_) => {}
+            DomainEvent::TaxJurisdictionConfigured(_)
+            | DomainEvent::CashSettingsConfigured(_)
+            | DomainEvent::SalesSettingsConfigured(_) => {}
+            DomainEvent::DrawerSessionOpened(_)
+            | DomainEvent::PaidInRecorded(_)
+            | DomainEvent::PaidOutRecorded(_)
+            | DomainEvent::SafeDropRecorded(_)
+            | DomainEvent::DrawerSessionClosed(_)
+            | DomainEvent::OverShortApproved(_) => self.drawer_event()?,
             DomainEvent::SaleCompleted(e) => self.sale_completed(e)?,
             DomainEvent::SaleVoided(e) => self.sale_voided(e)?,
             DomainEvent::SaleRefunded(e) => self.sale_refunded(e)?,
@@ -663,6 +903,14 @@ impl<'s> Staging<'s> {
     fn sale_completed(&mut self, e: &SaleCompleted) -> Result<(), FoldError> {
         let sale_id = e.sale_id.as_str();
         let existing = self.sale_view(sale_id)?;
+        let cash = cash_of(&e.tenders) - e.change_minor;
+        let drawer_flag = match &e.drawer_session_id {
+            None => None,
+            Some(session) => match self.drawer_view(session.as_str())? {
+                None => Some(DrawerFlag::UnknownSession),
+                Some(doc) => doc.flag_for_sale(self.seq, e.location.as_str()),
+            },
+        };
         if self.sale_pending(sale_id) {
             if existing.is_some() {
                 return Err(invariant(format!("sale {sale_id} was already completed")));
@@ -721,6 +969,9 @@ impl<'s> Staging<'s> {
                     prices_include_tax: p.prices_include_tax,
                     exceptions: p.exceptions.clone(),
                 }),
+                backdate_reason: e.backdate_reason.clone(),
+                drawer_session_id: e.drawer_session_id.as_ref().map(ToString::to_string),
+                drawer_flag,
                 sequence: self.seq,
                 last_seq: 0,
             };
@@ -754,7 +1005,28 @@ impl<'s> Staging<'s> {
                     day.exception_sale_count += 1;
                 }
             }
+            if e.backdate_reason.is_some() {
+                day.backdated_sale_count += 1;
+            }
             day.settle();
+        }
+        if let Some(session) = &e.drawer_session_id {
+            let envelope = &self.event.envelope;
+            let (occurred_at, recorded_at) = (envelope.occurred_at, envelope.recorded_at);
+            self.on_drawer(session.as_str(), |doc| match drawer_flag {
+                None => {
+                    doc.cash_sale_count += 1;
+                    doc.cash_sales_minor += cash;
+                }
+                Some(DrawerFlag::UnknownSession) => {}
+                Some(flag) => doc.flagged_sales.push(FlaggedSaleDoc {
+                    sale_id: sale_id.to_owned(),
+                    flag,
+                    cash_minor: cash,
+                    occurred_at,
+                    recorded_at,
+                }),
+            })?;
         }
         Ok(())
     }
@@ -816,6 +1088,9 @@ impl<'s> Staging<'s> {
                 if sale.pricing.as_ref().is_some_and(|p| !p.exceptions.is_empty()) {
                     day.exception_sale_count -= 1;
                 }
+                if sale.backdate_reason.is_some() {
+                    day.backdated_sale_count -= 1;
+                }
             } else {
                 // A sale of an earlier day: that day keeps it; this day pays it back.
                 day.earlier_day_voids
@@ -825,6 +1100,19 @@ impl<'s> Staging<'s> {
                 }
             }
             day.settle();
+        }
+        if let Some(session) = &e.drawer_session_id {
+            let cash = sale
+                .tenders
+                .iter()
+                .filter(|t| t.kind == TenderKind::Cash)
+                .map(|t| t.amount_minor)
+                .sum::<i64>()
+                - sale.change_minor;
+            self.on_drawer(session.as_str(), |doc| {
+                doc.cash_void_count += 1;
+                doc.cash_voids_minor += cash;
+            })?;
         }
         Ok(())
     }
@@ -934,6 +1222,13 @@ impl<'s> Staging<'s> {
             }
             day.settle();
         }
+        if let Some(session) = &e.drawer_session_id {
+            let cash = cash_of(&e.tenders);
+            self.on_drawer(session.as_str(), |doc| {
+                doc.cash_refund_count += 1;
+                doc.cash_refunds_minor += cash;
+            })?;
+        }
         Ok(())
     }
 
@@ -961,6 +1256,11 @@ impl<'s> Staging<'s> {
             doc.last_seq = seq;
             self.snapshot.users.insert(id.clone(), doc);
             changes.users.insert(id);
+        }
+        for (id, mut doc) in self.drawers {
+            doc.last_seq = seq;
+            self.snapshot.drawers.insert(id.clone(), doc);
+            changes.drawers.insert(id);
         }
         for (id, mut doc) in self.locations {
             doc.last_seq = seq;
@@ -1031,6 +1331,15 @@ fn set_details(product: &mut ProductDoc, details: &events::event::ProductDetails
     product.barcodes = details.barcodes.clone();
     product.minimum_age = details.age_restriction.map(|a| i32::from(a.minimum_age));
     product.reorder_point = details.reorder_point;
+}
+
+/// The cash tendered among `tenders` (before change).
+fn cash_of(tenders: &[events::event::Tender]) -> i64 {
+    tenders
+        .iter()
+        .filter(|t| t.kind == events::event::TenderKind::Cash)
+        .map(|t| t.amount_minor)
+        .sum()
 }
 
 fn tender_doc(tender: &events::event::Tender) -> TenderDoc {

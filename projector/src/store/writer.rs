@@ -31,7 +31,7 @@ use serde::de::DeserializeOwned;
 use crate::model::fold::{Changes, Needs, Snapshot};
 use tenantdb::checkpoint;
 use tenantdb::collections::{self, Target};
-use tenantdb::docs::{DailySalesDoc, ID, LAST_SEQ, LocationDoc, ProductDoc, SaleDoc, UserDoc};
+use tenantdb::docs::{DailySalesDoc, DrawerSessionDoc, ID, LAST_SEQ, LocationDoc, ProductDoc, SaleDoc, UserDoc};
 
 /// Most operations per write command.
 const CHUNK: usize = 500;
@@ -84,12 +84,13 @@ pub struct ParkedDoc {
 /// Loads the documents named in `needs` that `snapshot` does not hold yet, the
 /// collections concurrently.
 pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
-    let (products, sales, daily, users, locations) = futures::try_join!(
+    let (products, sales, daily, users, locations, drawers) = futures::try_join!(
         fetch::<ProductDoc>(db, target, collections::PRODUCTS, &needs.products, snapshot),
         fetch::<SaleDoc>(db, target, collections::SALES, &needs.sales, snapshot),
         fetch::<DailySalesDoc>(db, target, collections::DAILY_SALES, &needs.daily, snapshot),
         fetch::<UserDoc>(db, target, collections::USERS, &needs.users, snapshot),
         fetch::<LocationDoc>(db, target, collections::LOCATIONS, &needs.locations, snapshot),
+        fetch::<DrawerSessionDoc>(db, target, collections::DRAWER_SESSIONS, &needs.drawers, snapshot),
     )?;
     put(snapshot, collections::PRODUCTS, products, |s, d| {
         s.products.insert(d.sku.clone(), d);
@@ -105,6 +106,9 @@ pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut 
     });
     put(snapshot, collections::LOCATIONS, locations, |s, d| {
         s.locations.insert(d.location_id.clone(), d);
+    });
+    put(snapshot, collections::DRAWER_SESSIONS, drawers, |s, d| {
+        s.drawers.insert(d.session_id.clone(), d);
     });
     Ok(())
 }
@@ -222,6 +226,10 @@ impl Prepared {
             guarded(
                 target.name(collections::LOCATIONS),
                 changed(&changes.locations, &snapshot.locations),
+            )?,
+            guarded(
+                target.name(collections::DRAWER_SESSIONS),
+                changed(&changes.drawers, &snapshot.drawers),
             )?,
         ]
         .into_iter()

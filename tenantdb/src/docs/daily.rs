@@ -104,6 +104,10 @@ pub struct DailySalesDoc {
     /// the day's exceptions report.
     #[serde(default)]
     pub exception_sale_count: i64,
+    /// The day's sales (not voided that day) a manager recorded although they were dated
+    /// before the back-dating window.
+    #[serde(default)]
+    pub backdated_sale_count: i64,
     /// Stream sequence of the last event applied to this document.
     pub last_seq: i64,
 }
@@ -143,6 +147,7 @@ impl DailySalesDoc {
             expected_cash_minor: 0,
             tax_liability: Vec::new(),
             exception_sale_count: 0,
+            backdated_sale_count: 0,
             last_seq: 0,
         }
     }

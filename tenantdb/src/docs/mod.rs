@@ -20,10 +20,13 @@
 //! - [`daily`]: [`DailySalesDoc`] (`daily_sales`), the Z report, with [`ReversalTotals`].
 //! - [`pricing`]: a sale's server pricing flags ([`SalePricingDoc`]) and a day's tax
 //!   liability per tax and rate ([`TaxLiabilityDoc`]).
+//! - [`drawer`]: [`DrawerSessionDoc`] (`drawer_sessions`), a cashier's shift on a drawer,
+//!   with its statuses, cash movements and flagged sales.
 //! - [`location`]: [`LocationDoc`] (`locations`) and its [`LocationStatus`].
 //! - [`user`]: [`UserDoc`] (`users`).
 
 pub mod daily;
+pub mod drawer;
 pub mod location;
 pub mod pricing;
 pub mod product;
@@ -33,6 +36,10 @@ pub mod transaction;
 pub mod user;
 
 pub use daily::{DailySalesDoc, ReversalTotals};
+pub use drawer::{
+    ApprovalStatus, CashMovementDoc, CashMovementKind, CashReason, DenominationDoc, DrawerFlag, DrawerSessionDoc,
+    DrawerSessionStatus, FlaggedSaleDoc,
+};
 pub use location::{AddressDoc, LocationDoc, LocationStatus};
 pub use pricing::{SalePricingDoc, TaxLiabilityDoc};
 pub use product::{MoneyDoc, ProductDoc, ProductStatus};
@@ -111,6 +118,36 @@ mod tests {
         }
         for kind in events::event::sales::TenderKind::ALL {
             stored_as(TenderKind::from(kind), kind.as_str());
+        }
+        for (status, text) in [
+            (DrawerSessionStatus::Open, "open"),
+            (DrawerSessionStatus::Closed, "closed"),
+        ] {
+            stored_as(status, text);
+        }
+        for (status, text) in [
+            (ApprovalStatus::NotNeeded, "not_needed"),
+            (ApprovalStatus::Pending, "pending"),
+            (ApprovalStatus::Approved, "approved"),
+        ] {
+            stored_as(status, text);
+        }
+        for (kind, text) in [
+            (CashMovementKind::PaidIn, "paid_in"),
+            (CashMovementKind::PaidOut, "paid_out"),
+            (CashMovementKind::SafeDrop, "safe_drop"),
+        ] {
+            stored_as(kind, text);
+        }
+        for (flag, text) in [
+            (DrawerFlag::UnknownSession, "unknown_session"),
+            (DrawerFlag::SessionClosed, "session_closed"),
+            (DrawerFlag::OtherLocation, "other_location"),
+        ] {
+            stored_as(flag, text);
+        }
+        for reason in events::event::CashReason::ALL {
+            stored_as(CashReason::from(reason), reason.as_str());
         }
         stored_as(AgeVerificationMethod::IdScan, "id_scan");
         stored_as(AgeVerificationMethod::IdInspected, "id_inspected");
@@ -203,6 +240,9 @@ mod tests {
             refunds: Vec::new(),
             refunded_total_minor: 0,
             pricing: None,
+            backdate_reason: None,
+            drawer_session_id: None,
+            drawer_flag: None,
             sequence: 1,
             last_seq: 1,
         };

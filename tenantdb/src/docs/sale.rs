@@ -251,6 +251,18 @@ pub struct SaleDoc {
     /// jurisdiction: the flags of the exceptions report.
     #[serde(default)]
     pub pricing: Option<super::pricing::SalePricingDoc>,
+    /// Why a manager recorded it although it was dated before the tenant's back-dating
+    /// window (absent for sales within it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backdate_reason: Option<String>,
+    /// The drawer session the terminal named, if any (absent on sales without one, so
+    /// their stored documents keep their bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_session_id: Option<String>,
+    /// Why the sale's cash was not counted on the session it named (unknown, closed or
+    /// at another location): recorded all the same, flagged for a manager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_flag: Option<super::drawer::DrawerFlag>,
     /// Stream sequence of the completion: the read-your-writes token of the sale.
     pub sequence: i64,
     /// Stream sequence of the last event applied to this document.

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use events::event::{AgeVerification, AgeVerificationMethod, SaleCompleted, SaleLine, Tender, TenderKind};
-use events::{Currency, DomainEvent, LocationId, SaleId, Sku, TerminalId, UserId};
+use events::{Currency, DomainEvent, DrawerSessionId, LocationId, SaleId, Sku, TerminalId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -31,6 +31,7 @@ use crate::catalog_ages;
 use crate::codes::ErrorCode;
 use crate::commands::locations::{self, LocationState};
 use crate::commands::sales::reprice::{self, PricingInputs};
+use crate::commands::sales::settings::{self, SalesSettingsId, SalesSettingsState};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -83,9 +84,20 @@ pub struct CompleteSale {
     /// Required when a line is age-restricted.
     #[serde(default)]
     pub age_verification: Option<AgeVerificationInput>,
-    /// When the sale happened by the terminal's clock; defaults to now.
+    /// The terminal's open drawer session, whose drawer took the cash (a sale naming an unknown or closed session is still
+    /// recorded, and flagged). Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub drawer_session_id: Option<DrawerSessionId>,
+    /// When the sale happened by the terminal's clock; defaults to now. At most the
+    /// tenant's back-dating window ago (a week unless set) unless a manager gives a
+    /// `backdate_reason`.
     #[serde(default)]
     pub occurred_at: Option<DateTime<Utc>>,
+    /// Why a manager records a sale dated before the back-dating window (kept with the
+    /// sale, shown by the reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backdate_reason: Option<String>,
     /// Optional; when present it must be the token's tenant.
     #[serde(default, alias = "organizationId")]
     pub tenant_id: Option<String>,
@@ -182,10 +194,11 @@ impl Command for CompleteSale {
                 None => Ok(true),
             }
         };
-        let (products, location, verifier_known) = futures::try_join!(
+        let (products, location, verifier_known, settings) = futures::try_join!(
             catalog_ages::products(&app.products, &meta.context.tenant, self.lines.iter().map(|l| &l.sku)),
             locations::load(app, meta, Some(&self.location)),
             verifier_known,
+            app.sales_settings.get(&meta.context.tenant, &SalesSettingsId),
         )?;
         let ages = catalog_ages::minimum_ages(&products);
         let pricing = match location.details.as_ref() {
@@ -210,6 +223,7 @@ impl Command for CompleteSale {
             location,
             verifier_known,
             pricing,
+            settings,
         })
     }
 
@@ -223,6 +237,14 @@ impl Command for CompleteSale {
         }
         let mut sale = decide(self, on.context, &on.loaded.ages, on.now)?;
         let at = self.occurred_at.unwrap_or(on.now);
+        fields::optional_text("backdate_reason", self.backdate_reason.as_deref())?;
+        sale.backdate_reason = settings::backdating(
+            &on.loaded.settings.settings,
+            at,
+            on.now,
+            on.context,
+            self.backdate_reason.as_deref(),
+        )?;
         let date = locations::business_date_at(&on.loaded.location, "location", &self.location, at)?;
         if let Some(details) = &on.loaded.location.details
             && details.currency != self.currency
@@ -253,6 +275,8 @@ pub struct SaleLoaded {
     pub verifier_known: bool,
     /// What the server prices the sale with, when its store has a tax jurisdiction.
     pub pricing: Option<PricingInputs>,
+    /// The tenant's sales settings (the back-dating window).
+    pub settings: Arc<SalesSettingsState>,
 }
 
 impl Default for SaleLoaded {
@@ -262,6 +286,7 @@ impl Default for SaleLoaded {
             location: Arc::default(),
             verifier_known: true,
             pricing: None,
+            settings: Arc::default(),
         }
     }
 }
@@ -410,6 +435,8 @@ pub fn decide(
         age_verification,
         business_date: None,
         pricing: None,
+        drawer_session_id: command.drawer_session_id.clone(),
+        backdate_reason: None,
     })
 }
 
@@ -499,7 +526,9 @@ mod tests {
             }],
             change_minor: 709,
             age_verification: None,
+            drawer_session_id: None,
             occurred_at: None,
+            backdate_reason: None,
             tenant_id: None,
         }
     }

@@ -5,19 +5,19 @@
 //! exactly what is left, so refunding a line in several steps adds up to its total to the
 //! cent.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use events::event::{RefundLine, SaleRefunded, Tender};
-use events::{DomainEvent, LocationId, RefundId, SaleId};
+use events::{DomainEvent, DrawerSessionId, LocationId, RefundId, SaleId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::codes::ErrorCode;
-use crate::commands::locations::{self, LocationState};
+use crate::commands::cash;
+use crate::commands::locations;
 use crate::commands::sales::SaleState;
 use crate::commands::sales::complete::{self as sale, TenderInput};
+use crate::commands::sales::void::ReversalLoaded;
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -43,6 +43,11 @@ pub struct RefundSale {
     pub restock: bool,
     /// Why.
     pub reason: String,
+    /// The open drawer session whose drawer pays the cash back; a closed or unknown one is
+    /// refused (422 naming this field). Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub drawer_session_id: Option<DrawerSessionId>,
     /// When, by the terminal's clock; defaults to now.
     #[serde(default)]
     pub occurred_at: Option<DateTime<Utc>>,
@@ -77,8 +82,8 @@ impl Command for RefundSale {
     type Target = SaleId;
     type Id = SaleId;
     type State = SaleState;
-    /// The location the goods come back to.
-    type Loaded = Arc<LocationState>;
+    /// The location the goods come back to, and the drawer session named.
+    type Loaded = ReversalLoaded;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -92,24 +97,34 @@ impl Command for RefundSale {
         format!("refund:{}", self.refund_id)
     }
 
-    async fn load(&self, app: &AppState, sale_id: &SaleId, meta: &CommandMeta) -> Result<Arc<LocationState>, ApiError> {
+    async fn load(&self, app: &AppState, sale_id: &SaleId, meta: &CommandMeta) -> Result<ReversalLoaded, ApiError> {
         let location = match &self.location {
             Some(location) => Some(location.clone()),
             None => locations::of_sale(app, meta, sale_id).await?,
         };
-        locations::load(app, meta, location.as_ref()).await
+        let drawer = async {
+            match &self.drawer_session_id {
+                Some(session) => cash::load_session(app, meta, session).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (location, drawer) = futures::try_join!(locations::load(app, meta, location.as_ref()), drawer)?;
+        Ok(ReversalLoaded { location, drawer })
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         let mut refund = decide(on.id, self, on.context, on.state, on.now)?;
         let at = self.occurred_at.unwrap_or(on.now);
+        if let (Some(session), Some(drawer)) = (&self.drawer_session_id, &on.loaded.drawer) {
+            cash::check_open(session, drawer, Some(&refund.location))?;
+        }
         refund.business_date = Some(locations::business_date_at(
-            on.loaded,
+            &on.loaded.location,
             "location",
             &refund.location,
             at,
         )?);
-        if let Some(details) = &on.loaded.details
+        if let Some(details) = &on.loaded.location.details
             && details.currency != refund.currency
         {
             return Err(ApiError::invalid(
@@ -241,6 +256,7 @@ pub fn decide(
         restock: command.restock,
         reason: command.reason.clone(),
         business_date: None,
+        drawer_session_id: command.drawer_session_id.clone(),
     })
 }
 
@@ -268,7 +284,9 @@ mod tests {
     fn state() -> SaleState {
         SaleState {
             completed: Some(SaleCompleted {
+                backdate_reason: None,
                 business_date: None,
+                drawer_session_id: None,
                 sale_id: SaleId::parse("s1").expect("id"),
                 terminal_id: TerminalId::parse("t1").expect("t"),
                 location: LocationId::parse("main").expect("l"),
@@ -312,6 +330,7 @@ mod tests {
             tenders: None,
             restock: true,
             reason: "changed mind".into(),
+            drawer_session_id: None,
             occurred_at: None,
             tenant_id: None,
         }

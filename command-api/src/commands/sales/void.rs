@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use events::event::SaleVoided;
-use events::{DomainEvent, SaleId};
+use events::{DomainEvent, DrawerSessionId, SaleId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::codes::ErrorCode;
+use crate::commands::cash::{self, DrawerSessionState};
 use crate::commands::locations::{self, LocationState};
 use crate::commands::sales::SaleState;
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
@@ -23,6 +24,11 @@ use crate::state::AppState;
 pub struct VoidSale {
     /// Why the sale is voided.
     pub reason: String,
+    /// The open drawer session whose drawer hands the sale's cash back; a closed or unknown one is
+    /// refused (422 naming this field). Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub drawer_session_id: Option<DrawerSessionId>,
     /// When, by the terminal's clock; defaults to now.
     #[serde(default)]
     pub occurred_at: Option<DateTime<Utc>>,
@@ -43,8 +49,8 @@ impl Command for VoidSale {
     type Target = SaleId;
     type Id = SaleId;
     type State = SaleState;
-    /// The location the sale was rung up at.
-    type Loaded = Arc<LocationState>;
+    /// The location the sale was rung up at, and the drawer session named.
+    type Loaded = ReversalLoaded;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -58,17 +64,28 @@ impl Command for VoidSale {
         format!("void:{sale_id}")
     }
 
-    async fn load(&self, app: &AppState, sale_id: &SaleId, meta: &CommandMeta) -> Result<Arc<LocationState>, ApiError> {
+    async fn load(&self, app: &AppState, sale_id: &SaleId, meta: &CommandMeta) -> Result<ReversalLoaded, ApiError> {
         let location = locations::of_sale(app, meta, sale_id).await?;
-        locations::load(app, meta, location.as_ref()).await
+        let drawer = async {
+            match &self.drawer_session_id {
+                Some(session) => cash::load_session(app, meta, session).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (location, drawer) = futures::try_join!(locations::load(app, meta, location.as_ref()), drawer)?;
+        Ok(ReversalLoaded { location, drawer })
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         let mut void = decide(on.id, self, on.context, on.state, on.now)?;
+        if let (Some(session), Some(drawer)) = (&self.drawer_session_id, &on.loaded.drawer) {
+            let location = on.state.completed.as_ref().map(|sale| &sale.location);
+            cash::check_open(session, drawer, location)?;
+        }
         if let Some(sale) = &on.state.completed {
             // Undoing a sale is allowed at a closed location; its day is still the
             // location's.
-            if let Some(details) = &on.loaded.details {
+            if let Some(details) = &on.loaded.location.details {
                 void.business_date = Some(LocationState::business_date(
                     details,
                     self.occurred_at.unwrap_or(on.now),
@@ -114,5 +131,15 @@ pub fn decide(
         sale_id: sale_id.clone(),
         reason: command.reason.clone(),
         business_date: None,
+        drawer_session_id: command.drawer_session_id.clone(),
     })
+}
+
+/// What a void or refund is decided on besides the sale's history.
+#[derive(Debug, Default)]
+pub struct ReversalLoaded {
+    /// The location (the sale's for a void, where the goods come back for a refund).
+    pub location: Arc<LocationState>,
+    /// The drawer session the command names, if it names one.
+    pub drawer: Option<DrawerSessionState>,
 }
