@@ -116,12 +116,14 @@ pub async fn quote(app: &AppState, tenant: &TenantId, request: &QuoteRequest) ->
         if let Some(unit_price) = line.unit_price_minor {
             fields::amount(&field("unit_price_minor"), unit_price)?;
         }
+        // The store's price at that instant (its own, a scheduled change, or the chain's).
+        let list_price = product.price_at(&request.location, at).unwrap_or(price.amount_minor);
         lines.push(BasketLine {
             line_no: index as u32 + 1,
             sku: line.sku.clone(),
             quantity: line.quantity,
-            unit_price_minor: line.unit_price_minor.unwrap_or(price.amount_minor),
-            list_price_minor: line.unit_price_minor.map(|_| price.amount_minor),
+            unit_price_minor: line.unit_price_minor.unwrap_or(list_price),
+            list_price_minor: line.unit_price_minor.map(|_| list_price),
             discount_minor: line.discount_minor,
             tax_class,
             container: product_details.container.clone(),

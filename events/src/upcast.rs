@@ -17,6 +17,9 @@
 //! - `SaleCompleted`, `SaleRefunded` v2 → v3: unchanged. v3 added the optional container
 //!   deposits (`deposit_minor` on lines, `deposit_total_minor`) and the server's
 //!   `pricing` of the sale; a v2 sale had no deposit and was not priced by the server.
+//! - `ProductPriceChanged` v1 → v2: unchanged. v2 added the optional `location` (a price
+//!   for one store) and `effective_from` (a scheduled change); a v1 change was chain-wide
+//!   and took effect when it happened.
 //! - `StockAdjusted` v1 → v2: the free-text `reason` becomes one of the
 //!   [`AdjustmentReason`] values when it names one, else
 //!   `other`, with the original text kept as `note`.
@@ -61,6 +64,9 @@ fn step(event_type: EventType, version: u32, payload: Value) -> Result<Value, St
         // v3 added the optional deposits (line, total, refund line) and the server's
         // `pricing`; a v2 payload is a valid v3 one with no deposit and no pricing.
         (EventType::SaleCompleted | EventType::SaleRefunded, 2) => Ok(payload),
+        // v2 added the optional `location` and `effective_from`; a v1 change was
+        // chain-wide and took effect when it happened.
+        (EventType::ProductPriceChanged, 1) => Ok(payload),
         _ => Err(format!("no upcaster from version {version}")),
     }
 }

@@ -166,14 +166,22 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
     prop_oneof![
         (sku(), details(), money()).prop_map(|(sku, details, price)| ProductRegistered { sku, details, price }.into()),
         (sku(), details()).prop_map(|(sku, details)| ProductUpdated { sku, details }.into()),
-        (sku(), money(), proptest::option::of(money())).prop_map(|(sku, price, previous_price)| {
-            ProductPriceChanged {
-                sku,
-                price,
-                previous_price,
-            }
-            .into()
-        }),
+        (
+            sku(),
+            money(),
+            proptest::option::of(money()),
+            proptest::option::of(location())
+        )
+            .prop_map(|(sku, price, previous_price, location)| {
+                ProductPriceChanged {
+                    sku,
+                    price,
+                    previous_price,
+                    effective_from: location.as_ref().map(|_| chrono::Utc::now()),
+                    location,
+                }
+                .into()
+            }),
         (sku(), proptest::option::of(text())).prop_map(|(sku, reason)| ProductDiscontinued { sku, reason }.into()),
         (movement(), sku(), location(), any::<i64>(), money(), text(), text()).prop_map(
             |(movement_id, sku, location, quantity, unit_cost, supplier, reference)| {

@@ -221,6 +221,8 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                         sku,
                         price: Money::new(price, Currency::USD),
                         previous_price: Some(Money::new(product.price, Currency::USD)),
+                        location: None,
+                        effective_from: None,
                     }
                     .into(),
                 ))

@@ -615,3 +615,119 @@ async fn recorded_sales_are_priced_again_flagged_not_refused_and_the_z_report_sh
     projector.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_store_can_have_its_own_price_and_a_change_can_be_scheduled() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = tests::ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    created(
+        &app,
+        &admin,
+        "/v1/tax-jurisdictions",
+        &json!({"jurisdiction": new_jersey()}),
+    )
+    .await?;
+    for id in ["hoboken", "airport"] {
+        let body = json!({"location_id": id, "details": {"name": id, "time_zone": "America/New_York",
+            "currency": "USD", "tax_jurisdiction": "us-nj"}});
+        created(&app, &admin, "/v1/locations", &body).await?;
+    }
+    let mut wine = product(
+        "WINE-RED",
+        "wine",
+        1500,
+        "USD",
+        json!({"container_type": "glass_bottle", "volume_ml": 750, "units": 1}),
+    );
+    wine["occurred_at"] = json!("2026-11-01T12:00:00Z");
+    let mut version = created(&app, &manager, "/v1/products", &wine)
+        .await?
+        .header("etag")
+        .unwrap_or_default()
+        .to_owned();
+    // On the 20th: the airport sells at 18.00 from then on, and the chain-wide price goes
+    // to 16.00 from the 27th, 05:00Z (midnight in New Jersey).
+    for body in [
+        json!({"price": {"amount_minor": 1800, "currency": "USD"}, "location": "airport",
+            "occurred_at": "2026-11-20T12:00:00Z"}),
+        json!({"price": {"amount_minor": 1600, "currency": "USD"}, "effective_from": "2026-11-27T05:00:00Z",
+            "occurred_at": "2026-11-20T12:00:00Z"}),
+    ] {
+        let changed = app
+            .write(
+                reqwest::Method::PUT,
+                "/v1/products/WINE-RED/price",
+                &manager,
+                &body,
+                &[("if-match", &version)],
+            )
+            .await?;
+        assert_eq!(changed.status, 201, "{}", changed.body);
+        version = changed.header("etag").unwrap_or_default().to_owned();
+    }
+    // A price for a store that was never opened is refused, nothing recorded.
+    let nowhere = app
+        .write(
+            reqwest::Method::PUT,
+            "/v1/products/WINE-RED/price",
+            &manager,
+            &json!({"price": {"amount_minor": 1, "currency": "USD"}, "location": "mars"}),
+            &[("if-match", &version)],
+        )
+        .await?;
+    assert_eq!(
+        (nowhere.status, nowhere.code(), nowhere.field()),
+        (422, "unknown_location", "location")
+    );
+
+    // One bottle, quoted (New Jersey 6.625 %):
+    //  Hoboken on the 26th: 1500, tax 99.375 → 99, total 1599.
+    //  Hoboken on the 28th: the scheduled 1600, tax 106, total 1706.
+    //  The airport on the 28th: its own 1800 outlives the chain change, tax 119.25 → 119.
+    let bottle = json!([{"sku": "WINE-RED", "quantity": 1}]);
+    for (location, at, expected) in [
+        ("hoboken", "2026-11-26T15:00:00Z", [99, 0, 1599]),
+        ("hoboken", "2026-11-28T15:00:00Z", [106, 0, 1706]),
+        ("airport", "2026-11-28T15:00:00Z", [119, 0, 1919]),
+    ] {
+        let body = json!({"location": location, "at": at, "lines": bottle});
+        let reply = app.post("/v1/pricing/quotes", &cashier, &body, &[]).await?;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(amounts(&reply.body).1, expected, "{location} {at}: {}", reply.body);
+    }
+
+    // The catalog shows the chain price and the store and scheduled prices beside it.
+    let last = app.tenant_messages(&tenant).await?.len();
+    anyhow::ensure!(last > 0, "events were recorded");
+    let product_path = format!("{}/v1/products/WINE-RED", app.address);
+    let shown = tests::eventually(
+        "the price changes to be projected",
+        std::time::Duration::from_secs(30),
+        || {
+            let (app, manager, path) = (&app, &manager, product_path.clone());
+            async move {
+                let reply = app.send(app.http.get(path).bearer_auth(manager)).await?;
+                Ok(
+                    (reply.status == 200 && reply.body["price_changes"].as_array().map(Vec::len) == Some(2))
+                        .then_some(reply.body),
+                )
+            }
+        },
+    )
+    .await?;
+    assert_eq!(shown["price"]["amount_minor"], 1500, "{shown}");
+    assert_eq!(
+        shown["price_changes"],
+        json!([
+            {"location": "airport", "effective_from": "2026-11-20T12:00:00Z", "price": {"amount_minor": 1800, "currency": "USD"}},
+            {"effective_from": "2026-11-27T05:00:00Z", "price": {"amount_minor": 1600, "currency": "USD"}}
+        ]),
+        "{shown}"
+    );
+    projector.stop().await?;
+    Ok(())
+}

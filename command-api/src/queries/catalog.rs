@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections;
-use tenantdb::docs::{ID, MoneyDoc, ProductDoc, ProductStatus};
+use tenantdb::docs::{ID, MoneyDoc, PriceChangeDoc, ProductDoc, ProductStatus};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
@@ -56,8 +56,14 @@ pub struct Product {
     pub minimum_age: Option<i32>,
     /// Reorder point in units: at or below it the product is low on stock.
     pub reorder_point: Option<i64>,
-    /// Current shelf price (minor units).
+    /// The chain-wide shelf price set by the last change that took effect when it was
+    /// made (minor units).
     pub price: Option<MoneyDoc>,
+    /// Prices for one store and changes scheduled for later, in the order they were made
+    /// (absent when there are none); quotes and the pricing of sales apply them from their
+    /// instant.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub price_changes: Vec<PriceChange>,
     /// Catalog version: the stream sequence of the last catalog change (the `ETag`).
     pub version: i64,
     /// Units on hand per location.
@@ -73,6 +79,29 @@ pub struct Product {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A price for one store, or a change scheduled for later.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PriceChange {
+    /// The store it is for; absent: every store without a price of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// When it takes effect.
+    #[serde(serialize_with = "rfc3339")]
+    pub effective_from: DateTime<Utc>,
+    /// The price from then on.
+    pub price: MoneyDoc,
+}
+
+impl From<PriceChangeDoc> for PriceChange {
+    fn from(doc: PriceChangeDoc) -> Self {
+        Self {
+            location: doc.location,
+            effective_from: doc.effective_from,
+            price: doc.price,
+        }
+    }
+}
+
 impl From<ProductDoc> for Product {
     fn from(doc: ProductDoc) -> Self {
         Self {
@@ -85,6 +114,7 @@ impl From<ProductDoc> for Product {
             minimum_age: doc.minimum_age,
             reorder_point: doc.reorder_point,
             price: doc.price,
+            price_changes: doc.price_changes.into_iter().map(PriceChange::from).collect(),
             version: doc.version,
             stock: doc.stock,
             on_hand_total: doc.on_hand_total,

@@ -1,9 +1,10 @@
 //! Catalog events: a product is registered, its details or price change, it is
 //! discontinued. They belong to the product aggregate, keyed by SKU.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::Sku;
+use crate::ids::{LocationId, Sku};
 use crate::money::Money;
 use crate::tax::Container;
 
@@ -77,6 +78,14 @@ pub struct ProductPriceChanged {
     /// The price before, when known, for audit.
     #[serde(default)]
     pub previous_price: Option<Money>,
+    /// The one location the price is for (v2); absent: every location without a price of
+    /// its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationId>,
+    /// When the price takes effect (v2); absent: when the event happened. A later instant
+    /// schedules the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<DateTime<Utc>>,
 }
 
 /// A product is no longer sold; its history stays.

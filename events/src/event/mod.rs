@@ -155,7 +155,7 @@ macro_rules! events {
 events! {
     ProductRegistered(ProductRegistered) = version 2, aggregate |e: &ProductRegistered| AggregateRef::product(&e.sku);
     ProductUpdated(ProductUpdated) = version 1, aggregate |e: &ProductUpdated| AggregateRef::product(&e.sku);
-    ProductPriceChanged(ProductPriceChanged) = version 1, aggregate |e: &ProductPriceChanged| AggregateRef::product(&e.sku);
+    ProductPriceChanged(ProductPriceChanged) = version 2, aggregate |e: &ProductPriceChanged| AggregateRef::product(&e.sku);
     ProductDiscontinued(ProductDiscontinued) = version 1, aggregate |e: &ProductDiscontinued| AggregateRef::product(&e.sku);
     StockReceived(StockReceived) = version 1, aggregate |e: &StockReceived| AggregateRef::movement(&e.movement_id);
     StockAdjusted(StockAdjusted) = version 2, aggregate |e: &StockAdjusted| AggregateRef::movement(&e.movement_id);

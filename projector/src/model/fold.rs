@@ -24,9 +24,9 @@ use tenantdb::collections;
 use tenantdb::docs::{
     AddressDoc, AgeVerificationDoc, ApprovalStatus, CashMovementDoc, CashMovementKind, DailySalesDoc, DenominationDoc,
     DrawerFlag, DrawerSessionDoc, DrawerSessionStatus, FlaggedSaleDoc, InventoryTransactionDoc, LocationDoc,
-    LocationStatus, MoneyDoc, ProductDoc, ProductStatus, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc,
-    SalePricingDoc, SaleStatus, TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals, TransactionKind, UserDoc,
-    VoidDoc,
+    LocationStatus, MoneyDoc, PriceChangeDoc, ProductDoc, ProductStatus, RefundDoc, RefundLineDoc, SaleDoc,
+    SaleLineDoc, SalePricingDoc, SaleStatus, TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals, TransactionKind,
+    UserDoc, VoidDoc,
 };
 
 /// An event with its stream sequence.
@@ -747,10 +747,19 @@ impl<'s> Staging<'s> {
                 }
             }
             DomainEvent::ProductPriceChanged(e) => {
-                let seq = self.seq;
+                let (seq, happened) = (self.seq, self.at());
                 if let Some(product) = self.product(e.sku.as_str())? {
                     registered(product)?;
-                    product.price = Some(MoneyDoc::from(e.price));
+                    let effective = e.effective_from.unwrap_or(happened);
+                    if e.location.is_none() && effective <= happened {
+                        product.price = Some(MoneyDoc::from(e.price));
+                    } else {
+                        product.price_changes.push(PriceChangeDoc {
+                            location: e.location.as_ref().map(ToString::to_string),
+                            effective_from: effective,
+                            price: MoneyDoc::from(e.price),
+                        });
+                    }
                     product.version = seq;
                 }
             }

@@ -57,6 +57,21 @@ impl From<events::Money> for MoneyDoc {
     }
 }
 
+/// A price for one store, or a change scheduled for later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PriceChangeDoc {
+    /// The store it is for; absent: every store without a price of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// When it takes effect.
+    #[serde(with = "chrono_datetime_as_bson_datetime")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub effective_from: DateTime<Utc>,
+    /// The price from then on.
+    pub price: MoneyDoc,
+}
+
 /// A product with its stock per location (`products`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductDoc {
@@ -77,8 +92,15 @@ pub struct ProductDoc {
     pub minimum_age: Option<i32>,
     /// Reorder point.
     pub reorder_point: Option<i64>,
-    /// Current shelf price.
+    /// The chain-wide shelf price set by the last change that took effect when it was
+    /// made.
     pub price: Option<MoneyDoc>,
+    /// Prices for one store and changes scheduled for later, in the order they were made
+    /// (absent when there are none). Quotes and the pricing of sales apply them from
+    /// their instant; `price` does not roll over by itself when a scheduled change takes
+    /// effect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub price_changes: Vec<PriceChangeDoc>,
     /// Catalog version: stream sequence of the last catalog event (the API's ETag).
     pub version: i64,
     /// Units on hand per location.
@@ -129,6 +151,7 @@ impl ProductDoc {
             minimum_age: None,
             reorder_point: None,
             price: None,
+            price_changes: Vec::new(),
             version: 0,
             stock: BTreeMap::new(),
             on_hand_total: 0,

@@ -1,14 +1,19 @@
-//! A new shelf price; the currency stays the product's.
+//! A new shelf price, chain-wide or for one store, at once or from a later instant; the
+//! currency stays the product's. The rule that picks the price at a store and instant is
+//! `pricing::PriceSchedule` (docs/taxes.md).
 
 use chrono::{DateTime, Utc};
 use events::event::ProductPriceChanged;
-use events::{DomainEvent, Money, Sku};
+use std::sync::Arc;
+
+use events::{DomainEvent, LocationId, Money, Sku};
 use eventstore::{Expected, StoredEvent};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::commands::catalog::{ProductState, existing, expect_version, invalidate, price};
+use crate::commands::locations::{self, LocationState};
 use crate::commands::{Command, CommandMeta, Decision, ProductVersion, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -20,6 +25,15 @@ pub struct ChangePrice {
     /// The new shelf price.
     #[schema(value_type = Object, example = json!({"amount_minor": 2799, "currency": "USD"}))]
     pub price: Money,
+    /// The one store the price is for (it must be open); absent: every store without a
+    /// price of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "airport")]
+    pub location: Option<LocationId>,
+    /// When the price takes effect; absent: at once. A later instant schedules the change
+    /// (quotes and the pricing of sales apply it from then on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<DateTime<Utc>>,
     /// When, by the client's clock; defaults to now.
     #[serde(default)]
     pub occurred_at: Option<DateTime<Utc>>,
@@ -42,7 +56,8 @@ impl Command for ChangePrice {
     type Target = ProductVersion;
     type Id = ProductVersion;
     type State = ProductState;
-    type Loaded = ();
+    /// The store the price is for, when it names one.
+    type Loaded = Arc<LocationState>;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -56,7 +71,20 @@ impl Command for ChangePrice {
         expect_version(target, state)
     }
 
+    async fn load(
+        &self,
+        app: &AppState,
+        _: &ProductVersion,
+        meta: &CommandMeta,
+    ) -> Result<Arc<LocationState>, ApiError> {
+        locations::load(app, meta, self.location.as_ref()).await
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
+        if let Some(location) = &self.location {
+            on.loaded
+                .usable("location", location, self.occurred_at.unwrap_or(on.now))?;
+        }
         Ok(change_price(&on.id.sku, self, on.context, on.state, on.now)?.into())
     }
 
@@ -86,9 +114,20 @@ pub fn change_price(
             format!("the product is priced in {}", current.currency),
         ));
     }
+    let at = command.occurred_at.unwrap_or(now);
     Ok(ProductPriceChanged {
         sku: sku.clone(),
         price: new_price,
-        previous_price: state.price,
+        previous_price: match &command.location {
+            Some(location) => state
+                .price_at(location, command.effective_from.unwrap_or(at))
+                .map(|amount| Money {
+                    amount_minor: amount,
+                    currency: new_price.currency,
+                }),
+            None => state.price,
+        },
+        location: command.location.clone(),
+        effective_from: command.effective_from,
     })
 }

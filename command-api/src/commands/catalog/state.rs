@@ -14,12 +14,15 @@ use crate::commands::Fold;
 pub struct ProductState {
     /// Details, once registered.
     pub details: Option<ProductDetails>,
-    /// Current price, once registered.
+    /// The chain-wide price set by the last change that took effect when it was made
+    /// (its currency is the product's); prices for one store and scheduled changes are in
+    /// `schedule`.
     pub price: Option<Money>,
     /// Whether it was discontinued.
     pub discontinued: bool,
-    /// Its prices over time (chain-wide: each price takes effect when the event that set
-    /// it happened), for pricing a sale at the time it was rung up.
+    /// Its prices over time, chain-wide and per store (each taking effect at its
+    /// `effective_from`, else when its event happened), for quotes and for pricing a sale
+    /// at the time it was rung up.
     pub schedule: PriceSchedule,
     /// Stream sequence of the last event: the version in `ETag` / `If-Match`.
     pub version: u64,
@@ -35,12 +38,16 @@ impl ProductState {
                 DomainEvent::ProductRegistered(e) => {
                     state.details = Some(e.details.clone());
                     state.price = Some(e.price);
-                    state.schedule_price(stored.envelope.occurred_at, e.price.amount_minor);
+                    state.schedule_price(stored.envelope.occurred_at, None, e.price.amount_minor);
                 }
                 DomainEvent::ProductUpdated(e) => state.details = Some(e.details.clone()),
                 DomainEvent::ProductPriceChanged(e) => {
-                    state.price = Some(e.price);
-                    state.schedule_price(stored.envelope.occurred_at, e.price.amount_minor);
+                    let happened = stored.envelope.occurred_at;
+                    let effective = e.effective_from.unwrap_or(happened);
+                    if e.location.is_none() && effective <= happened {
+                        state.price = Some(e.price);
+                    }
+                    state.schedule_price(effective, e.location.clone(), e.price.amount_minor);
                 }
                 DomainEvent::ProductDiscontinued(_) => state.discontinued = true,
                 _ => {}
@@ -49,14 +56,15 @@ impl ProductState {
         state
     }
 
-    /// Adds a chain-wide price from `at`; a later event at the same instant replaces it.
-    fn schedule_price(&mut self, at: DateTime<Utc>, amount_minor: i64) {
+    /// Adds a price from `at` for `location` (or chain-wide); a later event for the same
+    /// location and instant replaces it.
+    fn schedule_price(&mut self, at: DateTime<Utc>, location: Option<LocationId>, amount_minor: i64) {
         self.schedule
             .entries
-            .retain(|e| !(e.location.is_none() && e.effective_from == at));
+            .retain(|e| !(e.location == location && e.effective_from == at));
         self.schedule.entries.push(ScheduledPrice {
             effective_from: at,
-            location: None,
+            location,
             unit_price_minor: Some(amount_minor),
         });
     }
