@@ -38,6 +38,17 @@ pub trait Target: Sized + Send + Sync + 'static {
 
     /// What the request fingerprint covers: the body together with this target.
     fn keyed<'a, B: Serialize>(&'a self, body: &'a B) -> impl Serialize + 'a;
+
+    /// The target of a command inside a batch (`POST /v1/batches`), from the item's
+    /// `path` (the one path parameter, e.g. the sale id). Targets that need headers
+    /// (`If-Match`) cannot be batched.
+    fn from_batch(path: Option<&str>) -> Result<Self, ApiError> {
+        let _ = path;
+        Err(ApiError::invalid(
+            "command",
+            "cannot be sent in a batch (it needs If-Match); send it on its own",
+        ))
+    }
 }
 
 impl Target for () {
@@ -47,6 +58,13 @@ impl Target for () {
 
     fn parse((): ()) -> Result<Self, ApiError> {
         Ok(())
+    }
+
+    fn from_batch(path: Option<&str>) -> Result<Self, ApiError> {
+        match path {
+            None => Ok(()),
+            Some(_) => Err(ApiError::invalid("path", "this command takes no path parameter")),
+        }
     }
 
     fn keyed<'a, B: Serialize>(&'a self, body: &'a B) -> impl Serialize + 'a {
@@ -61,6 +79,13 @@ impl Target for SaleId {
 
     fn parse(Path(raw): Path<String>) -> Result<Self, ApiError> {
         SaleId::parse(raw).map_err(|err| ApiError::invalid("sale_id", err.to_string()))
+    }
+
+    fn from_batch(path: Option<&str>) -> Result<Self, ApiError> {
+        let raw = path.ok_or_else(|| ApiError::MissingField {
+            field: "path (the sale id)".to_owned(),
+        })?;
+        SaleId::parse(raw).map_err(|err| ApiError::invalid("path", err.to_string()))
     }
 
     fn keyed<'a, B: Serialize>(&'a self, body: &'a B) -> impl Serialize + 'a {

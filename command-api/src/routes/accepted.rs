@@ -30,25 +30,33 @@ pub struct Accepted {
     pub replayed: bool,
 }
 
+impl From<Outcome> for Accepted {
+    fn from(outcome: Outcome) -> Self {
+        Accepted {
+            event_ids: vec![outcome.event_id],
+            stream_sequence: outcome.sequence,
+            aggregate_kind: outcome.aggregate.kind.to_string(),
+            aggregate_id: outcome.aggregate.id,
+            version: outcome.sequence,
+            replayed: outcome.replayed,
+        }
+    }
+}
+
 impl Accepted {
     /// The response for `outcome`: 201 with the body, `Idempotent-Replayed: true` for
     /// retries and, when `etag` is set, the aggregate's version as ETag.
     pub fn response(outcome: Outcome, etag: bool) -> Response {
-        let body = Accepted {
-            event_ids: vec![outcome.event_id],
-            stream_sequence: outcome.sequence,
-            aggregate_kind: outcome.aggregate.kind.to_string(),
-            aggregate_id: outcome.aggregate.id.clone(),
-            version: outcome.sequence,
-            replayed: outcome.replayed,
-        };
+        let replayed = outcome.replayed;
+        let sequence = outcome.sequence;
+        let body = Accepted::from(outcome);
         let mut response = (StatusCode::CREATED, Json(body)).into_response();
-        if outcome.replayed {
+        if replayed {
             response
                 .headers_mut()
                 .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
         }
-        if etag && let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", outcome.sequence)) {
+        if etag && let Ok(value) = HeaderValue::from_str(&format!("\"{sequence}\"")) {
             response.headers_mut().insert(header::ETAG, value);
         }
         response

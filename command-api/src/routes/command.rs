@@ -29,7 +29,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Sch
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::UtoipaMethodRouter;
 
-use crate::auth::{Authorized, MinimumRole};
+use crate::auth::{Authorized, MinimumRole, TenantContext};
 use crate::commands::{AggregateId, Command, CommandMeta, Decision, Fold, Method, Target};
 use crate::error::ApiError;
 use crate::execute;
@@ -60,26 +60,40 @@ async fn handle<C: Command>(
     target: <C::Target as Target>::Raw,
     ApiJson(command): ApiJson<C>,
 ) -> Result<Response, ApiError> {
+    let target = C::Target::parse(target)?;
+    let outcome = execute(&app, context, key, &target, &command).await?;
+    Ok(Accepted::response(outcome, C::ETAG))
+}
+
+/// Runs `command` addressed by `target` for the verified caller `context`, with the
+/// client's `key`: what a request to the command's route does after extraction, and what
+/// a batch (`routes::batch`) does for each of its commands.
+pub async fn execute<C: Command>(
+    app: &AppState,
+    context: TenantContext,
+    key: Option<String>,
+    target: &C::Target,
+    command: &C,
+) -> Result<execute::Outcome, ApiError> {
     let span = tracing::info_span!("command", command = C::NAME, aggregate = tracing::field::Empty);
     async move {
-        let target = C::Target::parse(target)?;
-        let id = command.id(&target, key.as_deref())?;
+        let id = command.id(target, key.as_deref())?;
         tracing::Span::current().record("aggregate", id.aggregate().id.as_str());
         let meta = CommandMeta::new(
             context,
             C::NAME,
-            &target.keyed(&command),
+            &target.keyed(command),
             key,
             || command.natural_key(&id),
             command.occurred_at(),
         )
         .retry_only_as_latest(C::RETRY_ONLY_AS_LATEST);
-        let claim = claim_key(&app, &meta).await?;
-        let answer = run(&app, &command, &id, &meta).await;
+        let claim = claim_key(app, &meta).await?;
+        let answer = run(app, command, &id, &meta).await;
         if let (Err(refused), Some(KeyClaim::New { revision })) = (&answer, claim) {
-            release_key(&app, &meta, refused, revision).await;
+            release_key(app, &meta, refused, revision).await;
         }
-        Ok(Accepted::response(answer?, C::ETAG))
+        answer
     }
     .instrument(span)
     .await

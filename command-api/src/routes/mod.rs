@@ -24,6 +24,7 @@
 
 pub mod accepted;
 pub mod auth;
+pub mod batch;
 pub mod cash;
 pub mod catalog;
 pub mod command;
@@ -48,6 +49,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::with_openapi(openapi::base())
         .merge(sales::router())
+        .merge(batch::router())
         .merge(inventory::router())
         .merge(catalog::router())
         .merge(locations::router())

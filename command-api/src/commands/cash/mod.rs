@@ -84,6 +84,13 @@ impl Target for DrawerSessionId {
         <Self as PathId>::from_path(raw)
     }
 
+    fn from_batch(path: Option<&str>) -> Result<Self, ApiError> {
+        let raw = path.ok_or_else(|| ApiError::MissingField {
+            field: "path (the session id)".to_owned(),
+        })?;
+        DrawerSessionId::parse(raw).map_err(|err| ApiError::invalid("path", err.to_string()))
+    }
+
     fn keyed<'a, B: serde::Serialize>(&'a self, body: &'a B) -> impl serde::Serialize + 'a {
         (self, body)
     }

@@ -1,0 +1,174 @@
+//! `POST /v1/batches` against the real servers: a terminal's queued commands in one
+//! request, each with its own result and its own idempotency.
+
+use events::Role;
+use serde_json::{Value, json};
+use tests::{CommandApp, unique_tenant};
+
+/// A one-line cash sale: 2 × 1299 − 100 + 200 = 2698, paid 3000, change 302.
+fn sale(sale_id: &str) -> Value {
+    json!({
+        "sale_id": sale_id, "location": "main", "currency": "USD",
+        "lines": [{"sku": "WINE-RED", "quantity": 2, "unit_price_minor": 1299, "discount_minor": 100, "tax_minor": 200}],
+        "subtotal_minor": 2598, "discount_total_minor": 100, "tax_total_minor": 200, "total_minor": 2698,
+        "tenders": [{"kind": "cash", "amount_minor": 3000}], "change_minor": 302
+    })
+}
+
+fn item(command: &str, path: Option<&str>, body: Value) -> Value {
+    json!({"command": command, "path": path, "body": body})
+}
+
+/// (status, replayed, error code) of each result.
+fn outcomes(reply: &Value) -> Vec<(u64, bool, String)> {
+    reply["results"]
+        .as_array()
+        .map(|results| {
+            results
+                .iter()
+                .map(|r| {
+                    (
+                        r["status"].as_u64().unwrap_or_default(),
+                        r["accepted"]["replayed"].as_bool().unwrap_or(false),
+                        r["error"]["error"]["code"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_batch_answers_each_command_in_order_and_a_resent_batch_changes_nothing() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let mut wrong_total = sale("s-2");
+    wrong_total["total_minor"] = json!(1);
+    let mut changed = sale("s-1");
+    changed["tenders"][0]["amount_minor"] = json!(5000);
+    changed["change_minor"] = json!(2302);
+    let batch = json!({"commands": [
+        item("complete_sale", None, sale("s-1")),
+        item("complete_sale", None, wrong_total),
+        item("complete_sale", None, sale("s-1")),
+        item("complete_sale", None, changed),
+        item("void_sale", Some("s-1"), json!({"reason": "customer left"})),
+        item("complete_sale", None, sale("s-4")),
+        item("no_such_command", None, json!({})),
+    ]});
+    let first = app.post("/v1/batches", &manager, &batch, &[]).await?;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let expected = vec![
+        (201, false, String::new()),
+        (422, false, "invalid_field".to_owned()),
+        (201, true, String::new()),
+        (409, false, "sale_exists".to_owned()),
+        (201, false, String::new()),
+        (201, false, String::new()),
+        (422, false, "invalid_field".to_owned()),
+    ];
+    assert_eq!(outcomes(&first.body), expected, "{}", first.body);
+    assert_eq!(first.body["results"][1]["error"]["error"]["field"], "total_minor");
+    assert_eq!(first.body["results"][2]["accepted"], {
+        let mut original = first.body["results"][0]["accepted"].clone();
+        original["replayed"] = json!(true);
+        original
+    });
+    // Exactly the accepted commands were published: the sale, its void, the other sale.
+    let published = app.tenant_messages(&tenant).await?;
+    assert_eq!(published.len(), 3);
+
+    // Sent again after a timeout: every command is recognised, nothing is appended.
+    let again = app.post("/v1/batches", &manager, &batch, &[]).await?;
+    let replayed: Vec<(u64, bool, String)> = expected
+        .iter()
+        .map(|(status, _, code)| (*status, *status == 201, code.clone()))
+        .collect();
+    assert_eq!(outcomes(&again.body), replayed, "{}", again.body);
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 3);
+    app.stream.delete().await
+}
+
+#[tokio::test]
+async fn each_batched_command_keeps_its_role_its_tenant_and_stop_on_error_stops() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    // A cashier's batch: the sale goes through, the void needs a manager.
+    let reply = app
+        .post(
+            "/v1/batches",
+            &cashier,
+            &json!({"commands": [
+                item("complete_sale", None, sale("c-1")),
+                item("void_sale", Some("c-1"), json!({"reason": "mistake"})),
+            ]}),
+            &[],
+        )
+        .await?;
+    assert_eq!(
+        outcomes(&reply.body),
+        vec![(201, false, String::new()), (403, false, "forbidden".to_owned())],
+        "{}",
+        reply.body
+    );
+    // Another tenant cannot void this tenant's sale through a batch either.
+    let other = unique_tenant();
+    app.open_locations(&other).await?;
+    let their_manager = app.token(&other, Role::Manager).await?;
+    let reply = app
+        .post(
+            "/v1/batches",
+            &their_manager,
+            &json!({"commands": [item("void_sale", Some("c-1"), json!({"reason": "mine now"}))]}),
+            &[],
+        )
+        .await?;
+    assert_eq!(reply.body["results"][0]["status"], 404, "{}", reply.body);
+    assert_eq!(app.tenant_messages(&other).await?.len(), 0);
+
+    // stop_on_error: the first refusal stops the rest, which are not run.
+    let mut bad = sale("c-3");
+    bad["lines"][0]["quantity"] = json!(0);
+    let reply = app
+        .post(
+            "/v1/batches",
+            &cashier,
+            &json!({"stop_on_error": true, "commands": [
+                item("complete_sale", None, sale("c-2")),
+                item("complete_sale", None, bad),
+                item("complete_sale", None, sale("c-4")),
+            ]}),
+            &[],
+        )
+        .await?;
+    assert_eq!(
+        outcomes(&reply.body),
+        vec![
+            (201, false, String::new()),
+            (422, false, "invalid_field".to_owned()),
+            (0, false, String::new())
+        ],
+        "{}",
+        reply.body
+    );
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 2, "c-1 and c-2 only");
+
+    // A batch that is not one: empty, or not a list.
+    for body in [json!({"commands": []}), json!({"commands": {}})] {
+        let refused = app.post("/v1/batches", &cashier, &body, &[]).await?;
+        assert_eq!((refused.status, refused.field()), (422, "commands"), "{}", refused.body);
+    }
+    let no_token = app
+        .send(
+            app.http
+                .post(format!("{}/v1/batches", app.address))
+                .json(&json!({"commands": []})),
+        )
+        .await?;
+    assert_eq!(no_token.status, 401);
+    app.stream.delete().await
+}
