@@ -1,4 +1,4 @@
-//! Locations: open, update, close (admins; the commands live in
+//! Locations: open, update, close (admins), close a business day (managers; the commands live in
 //! [`crate::commands::locations`]); list and read them (every role).
 
 use axum::Json;
