@@ -288,6 +288,13 @@ async fn a_blind_close_hides_the_expected_cash_from_cashiers_and_two_terminals_a
         .write(reqwest::Method::PUT, "/v1/settings/cash", &manager, &settings, &[])
         .await?;
     assert_eq!(by_manager.status, 403, "settings are an admin's");
+    let shown = get(&app, &manager, "/v1/settings/cash").await?;
+    assert_eq!(
+        shown.body,
+        json!({"version": set.body["stream_sequence"], "blind_close": true, "approval_threshold_minor": 100,
+            "void_window": null})
+    );
+    assert_eq!(get(&app, &first, "/v1/settings/cash").await?.status, 403);
 
     // Two tills, two floats of 50.00.
     posted(
