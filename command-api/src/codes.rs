@@ -77,6 +77,8 @@ catalogue! {
     ProductDiscontinued = "product_discontinued" => CONFLICT,
     /// A location with this id was already opened.
     LocationExists = "location_exists" => CONFLICT,
+    /// The business day of the location was already closed.
+    DayClosed = "day_closed" => CONFLICT,
     /// A tax jurisdiction with this id was already defined; change it with `PUT` and `If-Match`.
     JurisdictionExists = "jurisdiction_exists" => CONFLICT,
     /// The sale is voided; it cannot be refunded.
@@ -85,6 +87,8 @@ catalogue! {
     SaleAlreadyVoided = "sale_already_voided" => CONFLICT,
     /// The sale has refunds; it cannot be voided.
     SaleHasRefunds = "sale_has_refunds" => CONFLICT,
+    /// The tenant's void window for this sale has passed; refund it instead.
+    VoidWindowPassed = "void_window_passed" => CONFLICT,
     /// This refund id was used for another refund.
     RefundIdUsed = "refund_id_used" => CONFLICT,
     /// A drawer session with this id was already opened with different contents.

@@ -375,11 +375,22 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
                     .into()
                 }
             ),
-        (any::<bool>(), any::<i64>()).prop_map(|(blind_close, approval_threshold_minor)| CashSettingsConfigured {
-            blind_close,
-            approval_threshold_minor
-        }
-        .into()),
+        (
+            any::<bool>(),
+            any::<i64>(),
+            proptest::option::of(proptest::sample::select(vec![
+                VoidWindow::SameSession,
+                VoidWindow::SameBusinessDay
+            ]))
+        )
+            .prop_map(
+                |(blind_close, approval_threshold_minor, void_window)| CashSettingsConfigured {
+                    blind_close,
+                    approval_threshold_minor,
+                    void_window
+                }
+                .into()
+            ),
         any::<u32>().prop_map(|backdate_window_hours| SalesSettingsConfigured { backdate_window_hours }.into()),
     ]
 }

@@ -2,8 +2,9 @@
 //! a void, a cash refund, a paid-in, a paid-out, a safe drop and a count closes with the
 //! over/short worked out by hand below; a blind close hides the expected cash from the
 //! cashier but not from the manager, and an over/short past the threshold waits for a
-//! manager's approval; two terminals' sessions add up to the location's day; a replay gives
-//! the same read model; and abuse (another tenant's session, someone else's session, a
+//! manager's approval; two terminals' sessions add up to the location's day; a sale that
+//! arrives after its day was closed is an amendment on that day, and voids keep to the
+//! tenant's void window; a replay gives the same read model; and abuse (another tenant's session, someone else's session, a
 //! retried opening, a closed session, bad amounts) is refused naming the field with
 //! nothing published. The rules are in docs/cash.md.
 
@@ -289,6 +290,13 @@ async fn a_blind_close_hides_the_expected_cash_from_cashiers_and_two_terminals_a
         .write(reqwest::Method::PUT, "/v1/settings/cash", &manager, &settings, &[])
         .await?;
     assert_eq!(by_manager.status, 403, "settings are an admin's");
+    let shown = get(&app, &manager, "/v1/settings/cash").await?;
+    assert_eq!(
+        shown.body,
+        json!({"version": set.body["stream_sequence"], "blind_close": true, "approval_threshold_minor": 100,
+            "void_window": null})
+    );
+    assert_eq!(get(&app, &first, "/v1/settings/cash").await?.status, 403);
 
     // Two tills, two floats of 50.00.
     posted(
@@ -739,6 +747,156 @@ async fn abuse_is_refused_naming_the_field_with_nothing_published_and_late_sales
     // The intruder cannot read it either.
     let foreign = get(&app, &intruder, "/v1/drawer-sessions/shift-x").await?;
     assert_eq!(foreign.status, 404);
+    projector.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_late_offline_sale_after_the_day_close_is_an_amendment_on_its_day_and_voids_keep_to_the_window()
+-> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    let opened = app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let settings = json!({"version": 0, "blind_close": false, "approval_threshold_minor": 500,
+        "void_window": "same_business_day"});
+    let set = app
+        .write(reqwest::Method::PUT, "/v1/settings/cash", &admin, &settings, &[])
+        .await?;
+    assert_eq!(set.status, 201, "{}", set.body);
+
+    // e1: 10.00 cash on the 27th, before the close.
+    posted(
+        &app,
+        &cashier,
+        "/v1/sales",
+        &sale("e1", "till-1", (1, 1000, 0), Pay::Cash(1000), None, "10:00"),
+    )
+    .await?;
+    let close = format!("/v1/locations/main/days/{DAY}/close");
+    let note = json!({"note": "drawers counted"});
+    let closed = app.post(&close, &manager, &note, &[]).await?;
+    assert_eq!(closed.status, 201, "{}", closed.body);
+    // A retried close replays; a second, different close is a conflict.
+    let retried = app.post(&close, &manager, &note, &[]).await?;
+    assert_eq!(retried.header("idempotent-replayed"), Some("true"));
+    let twice = app.post(&close, &manager, &json!({"note": "again"}), &[]).await?;
+    assert_eq!((twice.status, twice.code()), (409, "day_closed"));
+    let by_cashier = app.post(&close, &cashier, &note, &[]).await?;
+    assert_eq!(by_cashier.status, 403);
+    let future = app
+        .post("/v1/locations/main/days/2099-01-01/close", &manager, &note, &[])
+        .await?;
+    assert_eq!((future.status, future.field()), (422, "date"));
+    let sloppy = app
+        .post("/v1/locations/main/days/2026-11-7/close", &manager, &note, &[])
+        .await?;
+    assert_eq!((sloppy.status, sloppy.field()), (422, "date"));
+    let nowhere = app
+        .post("/v1/locations/nowhere/days/2026-11-27/close", &manager, &note, &[])
+        .await?;
+    assert_eq!(nowhere.status, 404);
+    // Closing a day does not change the location's version: an admin's edit still applies.
+    let version = opened.header("etag").unwrap_or_default().to_owned();
+    let renamed = app
+        .write(
+            reqwest::Method::PUT,
+            "/v1/locations/main",
+            &admin,
+            &json!({"details": {"name": "Main Street", "time_zone": "UTC", "currency": "USD"}}),
+            &[("if-match", &version)],
+        )
+        .await?;
+    assert_eq!(renamed.status, 201, "{}", renamed.body);
+
+    // e2: 5.00 cash rung up at 18:00 on the 27th by a till that was offline, uploaded now.
+    posted(
+        &app,
+        &cashier,
+        "/v1/sales",
+        &sale("e2", "till-1", (1, 500, 0), Pay::Cash(500), None, "18:00"),
+    )
+    .await?;
+    // The window is the sale's business day: a void today is refused, one dated the 27th
+    // (entered late, like the sale) is accepted and is an amendment too.
+    let late_void = app
+        .post("/v1/sales/e1/void", &manager, &json!({"reason": "test"}), &[])
+        .await?;
+    assert_eq!(
+        (late_void.status, late_void.code()),
+        (409, "void_window_passed"),
+        "{}",
+        late_void.body
+    );
+    let last = posted(
+        &app,
+        &manager,
+        "/v1/sales/e1/void",
+        &json!({"reason": "customer changed mind", "occurred_at": at("20:00")}),
+    )
+    .await?;
+
+    // The 27th: e1 was voided the same day, so only e2 counts: 1 sale, 500 cash.
+    let days = read(
+        &app,
+        &manager,
+        &format!("/v1/reports/daily?date={DAY}&location=main"),
+        last,
+    )
+    .await?;
+    let day = &days["items"][0];
+    assert_eq!(
+        figures(
+            day,
+            &["sale_count", "tenders.cash", "voids.count", "expected_cash_minor"]
+        ),
+        [1, 500, 1, 500],
+        "{day}"
+    );
+    assert!(day["closed_at"].is_string(), "{day}");
+    assert_eq!(day["closed_by"], account_user(&tenant, Role::Manager));
+    let amendments: Vec<(String, String, i64, i64)> = day["amendments"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|a| {
+                    (
+                        a["kind"].as_str().unwrap_or_default().to_owned(),
+                        a["reference"].as_str().unwrap_or_default().to_owned(),
+                        a["total_minor"].as_i64().unwrap_or(i64::MIN),
+                        a["cash_minor"].as_i64().unwrap_or(i64::MIN),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        amendments,
+        [
+            ("sale".to_owned(), "e2".to_owned(), 500, 500),
+            ("void".to_owned(), "e1".to_owned(), -1000, -1000)
+        ],
+        "{day}"
+    );
+    // Each amendment says when it happened and when it arrived (after the close).
+    let arrived = day["amendments"][0]["recorded_at"].as_str().unwrap_or_default();
+    assert!(arrived > day["closed_at"].as_str().unwrap_or_default(), "{day}");
+    let happened = day["amendments"][0]["occurred_at"].as_str().unwrap_or_default();
+    assert!(happened.starts_with("2026-11-27T18:00:00"), "{day}");
+
+    // The amendments are facts of the stream order: a replay rebuilds them the same.
+    wait_for_checkpoint(&app.servers, &tenant, last, WAIT).await?;
+    let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
+    let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
+    let store = projector::startup::event_store(&ProjectorApp::config(&app.stream)).await?;
+    let rebuilt =
+        read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant).await?;
+    assert_eq!(difference(&live, &rebuilt), None);
+    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }

@@ -4,20 +4,22 @@
 use std::collections::BTreeMap;
 
 use bson::{Document, doc};
+use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenantdb::collections;
 use tenantdb::docs::{
-    DailySalesDoc, ID, RefundDoc, RefundLineDoc, ReversalTotals, SaleDoc, SaleLineDoc, TaxLiabilityDoc, TenderTotals,
-    VoidDoc,
+    AmendmentDoc, AmendmentKind, DailySalesDoc, ID, RefundDoc, RefundLineDoc, ReversalTotals, SaleDoc, SaleLineDoc,
+    TaxLiabilityDoc, TenderTotals, VoidDoc,
 };
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::queries::cash::{DrawerDay, drawer_days};
 use crate::queries::date::date;
+use crate::queries::document::rfc3339;
 
 /// Filters of `GET /v1/reports/daily`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -134,6 +136,57 @@ pub struct DailyReport {
     /// absent on a day without sessions; docs/cash.md).
     #[serde(skip_serializing_if = "DrawerDay::is_empty")]
     pub drawers: DrawerDay,
+    /// When a manager closed the day (absent while it is open).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "closed_at")]
+    #[schema(value_type = Option<String>)]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Who closed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+    /// Sales, voids and refunds of the day that arrived after its close (counted in the
+    /// figures above), in arrival order; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub amendments: Vec<Amendment>,
+}
+
+/// A change to a closed day.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Amendment {
+    /// `sale`, `void` or `refund`.
+    pub kind: AmendmentKind,
+    /// The sale id (sale, void) or the refund id.
+    pub reference: String,
+    /// How it changed the day's money, tax included (voids and refunds negative), minor
+    /// units.
+    pub total_minor: i64,
+    /// How it changed the day's expected cash, minor units.
+    pub cash_minor: i64,
+    /// When it happened (terminal clock).
+    #[serde(serialize_with = "rfc3339")]
+    pub occurred_at: DateTime<Utc>,
+    /// When it arrived (server clock): after the close.
+    #[serde(serialize_with = "rfc3339")]
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<AmendmentDoc> for Amendment {
+    fn from(doc: AmendmentDoc) -> Self {
+        Self {
+            kind: doc.kind,
+            reference: doc.reference,
+            total_minor: doc.total_minor,
+            cash_minor: doc.cash_minor,
+            occurred_at: doc.occurred_at,
+            recorded_at: doc.recorded_at,
+        }
+    }
+}
+
+fn closed_at<S: serde::Serializer>(at: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 impl From<DailySalesDoc> for DailyReport {
@@ -162,6 +215,9 @@ impl From<DailySalesDoc> for DailyReport {
             exception_sale_count: doc.exception_sale_count,
             backdated_sale_count: doc.backdated_sale_count,
             drawers: DrawerDay::default(),
+            closed_at: doc.closed_at,
+            closed_by: doc.closed_by,
+            amendments: doc.amendments.into_iter().map(Amendment::from).collect(),
         }
     }
 }

@@ -4,15 +4,19 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use events::{DrawerSessionId, Role};
+use events::event::VoidWindow;
+use events::{AggregateRef, DrawerSessionId, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Authorized, Cashier, Manager};
-use crate::commands::PathId;
 use crate::commands::cash::{
-    ApproveOverShort, CloseDrawerSession, ConfigureCashSettings, OpenDrawerSession, PayIn, PayOut, SafeDrop,
+    ApproveOverShort, CashSettingsState, CloseDrawerSession, ConfigureCashSettings, OpenDrawerSession, PayIn, PayOut,
+    SafeDrop,
 };
+use crate::commands::{Fold, PathId};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
 use crate::queries::cash::{CashPeriodQuery, DrawerSession, OverShortReport, PaidOutsByReason};
@@ -31,9 +35,46 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(command::<CloseDrawerSession>())
         .routes(command::<ApproveOverShort>())
         .routes(command::<ConfigureCashSettings>())
+        .routes(routes!(get_cash_settings))
         .routes(routes!(get_drawer_session))
         .routes(routes!(over_short_report))
         .routes(routes!(paid_outs_report))
+}
+
+/// The tenant's cash settings as `GET /v1/settings/cash` answers them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CashSettings {
+    /// The version a change names (`version` of `PUT /v1/settings/cash`): the stream
+    /// sequence of the last change, 0 when never set.
+    pub version: u64,
+    /// Whether cashiers close blind (do not see the expected cash).
+    pub blind_close: bool,
+    /// An over/short whose size exceeds this needs a manager's approval, minor units.
+    pub approval_threshold_minor: i64,
+    /// `same_session`, `same_business_day`, or null (voids at any time).
+    #[schema(value_type = Option<String>, example = "same_business_day")]
+    pub void_window: Option<VoidWindow>,
+}
+
+/// The tenant's cash settings, from their own events (manager and up).
+#[utoipa::path(get, path = "/v1/settings/cash", tag = "cash",
+    responses((status = 200, body = CashSettings), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn get_cash_settings(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+) -> Result<Json<CashSettings>, ApiError> {
+    let history = state
+        .store
+        .history(&context.tenant, &AggregateRef::cash_settings())
+        .await?;
+    let folded = CashSettingsState::fold(&history);
+    Ok(Json(CashSettings {
+        version: folded.version,
+        blind_close: folded.settings.blind_close,
+        approval_threshold_minor: folded.settings.approval_threshold_minor,
+        void_window: folded.settings.void_window,
+    }))
 }
 
 /// One drawer session: the X report while open, the session's Z report once closed.

@@ -1,4 +1,4 @@
-//! Locations: open, update, close (admins; the commands live in
+//! Locations: open, update, close (admins), close a business day (managers; the commands live in
 //! [`crate::commands::locations`]); list and read them (every role).
 
 use axum::Json;
@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Authorized, Cashier};
-use crate::commands::locations::{CloseLocation, OpenLocation, UpdateLocation};
+use crate::commands::locations::{CloseBusinessDay, CloseLocation, OpenLocation, UpdateLocation};
 use crate::error::ApiError;
 use crate::extract::MinSequence;
 use crate::queries::locations::Location;
@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(command::<OpenLocation>())
         .routes(command::<UpdateLocation>())
         .routes(command::<CloseLocation>())
+        .routes(command::<CloseBusinessDay>())
         .routes(routes!(list_locations))
         .routes(routes!(get_location))
 }

@@ -178,6 +178,17 @@ pub struct OverShortApproved {
     pub note: String,
 }
 
+/// How long after a sale it may still be voided; after that it is undone by a refund,
+/// which lands on the day the money goes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoidWindow {
+    /// While the drawer session the sale named is open, from that same session.
+    SameSession,
+    /// On the sale's own business day at its location.
+    SameBusinessDay,
+}
+
 /// The tenant's cash settings were set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,6 +199,9 @@ pub struct CashSettingsConfigured {
     /// An over/short whose size exceeds this needs a manager's approval, minor units
     /// (>= 0). Applies to sessions closed afterwards.
     pub approval_threshold_minor: i64,
+    /// How long a sale may be voided; absent: any time (as before the setting existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void_window: Option<VoidWindow>,
 }
 
 /// The settings a tenant has before it configures any.
@@ -196,6 +210,7 @@ impl Default for CashSettingsConfigured {
         Self {
             blind_close: false,
             approval_threshold_minor: DEFAULT_APPROVAL_THRESHOLD_MINOR,
+            void_window: None,
         }
     }
 }

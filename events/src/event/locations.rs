@@ -1,7 +1,9 @@
-//! Location events: a store (or warehouse) is opened, its details change, it is closed.
+//! Location events: a store (or warehouse) is opened, its details change, it is closed;
+//! one of its business days is closed.
 //! They belong to the location aggregate, keyed by the location id that sales, stock
 //! movements and reports name.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::business_day::{DayStart, TimeZoneName};
@@ -85,4 +87,19 @@ pub struct LocationClosed {
     pub location_id: LocationId,
     /// Why.
     pub reason: String,
+}
+
+/// A manager closed one business day of a location: its drawers are counted and its Z
+/// report is final. A sale, void or refund recorded later for that day (an offline till
+/// coming back) still counts on it, shown as an amendment after the close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessDayClosed {
+    /// The location.
+    pub location_id: LocationId,
+    /// The business day closed.
+    pub business_date: NaiveDate,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }

@@ -9,7 +9,7 @@
 //!   approved, cash settings.
 //! - [`catalog`]: products registered, updated, repriced, discontinued.
 //! - [`inventory`]: stock received, adjusted, counted, transferred.
-//! - [`locations`]: stores opened, changed, closed.
+//! - [`locations`]: stores opened, changed, closed; business days closed.
 //! - [`sales`]: sales completed, voided, refunded.
 //! - [`taxes`]: tax jurisdictions configured.
 //! - [`users`]: users joined, changed role, deactivated.
@@ -26,13 +26,13 @@ use std::fmt;
 
 pub use cash::{
     CashReason, CashSettingsConfigured, DenominationCount, DrawerSessionClosed, DrawerSessionOpened, OverShortApproved,
-    PaidInRecorded, PaidOutRecorded, SafeDropRecorded,
+    PaidInRecorded, PaidOutRecorded, SafeDropRecorded, VoidWindow,
 };
 pub use catalog::{
     AgeRestriction, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered, ProductUpdated,
 };
 pub use inventory::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
-pub use locations::{Address, LocationClosed, LocationDetails, LocationOpened, LocationUpdated};
+pub use locations::{Address, BusinessDayClosed, LocationClosed, LocationDetails, LocationOpened, LocationUpdated};
 pub use sales::{
     AgeVerification, AgeVerificationMethod, DEFAULT_BACKDATE_WINDOW_HOURS, LinePricing, RefundLine, SaleCompleted,
     SaleLine, SalePricing, SaleRefunded, SaleVoided, SalesSettingsConfigured, Tender, TenderKind,
@@ -170,6 +170,7 @@ events! {
     LocationOpened(LocationOpened) = version 1, aggregate |e: &LocationOpened| AggregateRef::location(&e.location_id);
     LocationUpdated(LocationUpdated) = version 1, aggregate |e: &LocationUpdated| AggregateRef::location(&e.location_id);
     LocationClosed(LocationClosed) = version 1, aggregate |e: &LocationClosed| AggregateRef::location(&e.location_id);
+    BusinessDayClosed(BusinessDayClosed) = version 1, aggregate |e: &BusinessDayClosed| AggregateRef::location(&e.location_id);
     TaxJurisdictionConfigured(TaxJurisdictionConfigured) = version 1, aggregate |e: &TaxJurisdictionConfigured| AggregateRef::jurisdiction(&e.jurisdiction.id);
     DrawerSessionOpened(DrawerSessionOpened) = version 1, aggregate |e: &DrawerSessionOpened| AggregateRef::drawer_session(&e.session_id);
     PaidInRecorded(PaidInRecorded) = version 1, aggregate |e: &PaidInRecorded| AggregateRef::drawer_session(&e.session_id);

@@ -15,18 +15,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use events::business_day::legacy_business_date;
 use events::event::{
-    SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted, StockReceived, StockTransferred,
+    BusinessDayClosed, SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted, StockReceived,
+    StockTransferred,
 };
 use events::{DomainEvent, EventEnvelope};
 
 use events::event::LocationDetails;
 use tenantdb::collections;
 use tenantdb::docs::{
-    AddressDoc, AgeVerificationDoc, ApprovalStatus, CashMovementDoc, CashMovementKind, DailySalesDoc, DenominationDoc,
-    DrawerFlag, DrawerSessionDoc, DrawerSessionStatus, FlaggedSaleDoc, InventoryTransactionDoc, LocationDoc,
-    LocationStatus, MoneyDoc, PriceChangeDoc, ProductDoc, ProductStatus, RefundDoc, RefundLineDoc, SaleDoc,
-    SaleLineDoc, SalePricingDoc, SaleStatus, TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals, TransactionKind,
-    UserDoc, VoidDoc,
+    AddressDoc, AgeVerificationDoc, AmendmentDoc, AmendmentKind, ApprovalStatus, CashMovementDoc, CashMovementKind,
+    DailySalesDoc, DenominationDoc, DrawerFlag, DrawerSessionDoc, DrawerSessionStatus, FlaggedSaleDoc,
+    InventoryTransactionDoc, LocationDoc, LocationStatus, MoneyDoc, PriceChangeDoc, ProductDoc, ProductStatus,
+    RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus, TaxLiabilityDoc, TenderDoc, TenderKind,
+    TenderTotals, TransactionKind, UserDoc, VoidDoc,
 };
 
 /// An event with its stream sequence.
@@ -241,6 +242,13 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
             }
             DomainEvent::LocationClosed(e) => {
                 needs.locations.insert(e.location_id.to_string());
+            }
+            DomainEvent::BusinessDayClosed(e) => {
+                needs.locations.insert(e.location_id.to_string());
+                needs.daily.insert(DailySalesDoc::id_of(
+                    &e.business_date.format("%Y-%m-%d").to_string(),
+                    e.location_id.as_str(),
+                ));
             }
             // Read by the command side from the stream; no document yet.
             DomainEvent::TaxJurisdictionConfigured(_)
@@ -854,6 +862,7 @@ impl<'s> Staging<'s> {
                 self.location_event(id, Some(&e.details), false)?;
             }
             DomainEvent::LocationClosed(e) => self.location_event(e.location_id.as_str(), None, true)?,
+            DomainEvent::BusinessDayClosed(e) => self.day_closed(e)?,
             DomainEvent::TaxJurisdictionConfigured(_)
             | DomainEvent::CashSettingsConfigured(_)
             | DomainEvent::SalesSettingsConfigured(_) => {}
@@ -905,6 +914,43 @@ impl<'s> Staging<'s> {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// An amendment of a day by the current event, if the day was closed before it.
+    fn amendment(&self, kind: AmendmentKind, reference: &str, total_minor: i64, cash_minor: i64) -> AmendmentDoc {
+        AmendmentDoc {
+            kind,
+            reference: reference.to_owned(),
+            total_minor,
+            cash_minor,
+            occurred_at: self.event.envelope.occurred_at,
+            recorded_at: self.event.envelope.recorded_at,
+        }
+    }
+
+    fn day_closed(&mut self, e: &BusinessDayClosed) -> Result<(), FoldError> {
+        let location = e.location_id.as_str();
+        let currency = match self.locations.get(location) {
+            Some(doc) => Some(doc.currency.clone()),
+            None => {
+                self.check_loaded(collections::LOCATIONS, location)?;
+                self.snapshot.locations.get(location).map(|doc| doc.currency.clone())
+            }
+        };
+        let Some(currency) = currency else {
+            return Err(invariant(format!("location {location} was never opened")));
+        };
+        let (seq, at, by) = (self.seq, self.at(), self.event.envelope.actor.user_id.to_string());
+        let date = e.business_date.format("%Y-%m-%d").to_string();
+        if let Some(day) = self.daily(&date, location, &currency)? {
+            if day.closed_seq.is_some() {
+                return Err(invariant(format!("{} was already closed", day.id)));
+            }
+            day.closed_at = Some(at);
+            day.closed_by = Some(by);
+            day.closed_seq = Some(seq);
         }
         Ok(())
     }
@@ -994,7 +1040,12 @@ impl<'s> Staging<'s> {
             )?;
         }
         let date = business_date(e.business_date, self.at());
+        let amendment = self.amendment(AmendmentKind::Sale, sale_id, e.total_minor, cash);
+        let seq = self.seq;
         if let Some(day) = self.daily(&date, e.location.as_str(), e.currency.code())? {
+            if day.closed_before(seq) {
+                day.amendments.push(amendment);
+            }
             day.sale_count += 1;
             day.gross_minor += e.subtotal_minor;
             day.discounts_minor += e.discount_total_minor;
@@ -1071,7 +1122,19 @@ impl<'s> Staging<'s> {
             )?;
         }
         let date = business_date(e.business_date, self.at());
+        let voided_cash = sale
+            .tenders
+            .iter()
+            .filter(|t| t.kind == TenderKind::Cash)
+            .map(|t| t.amount_minor)
+            .sum::<i64>()
+            - sale.change_minor;
+        let amendment = self.amendment(AmendmentKind::Void, sale_id, -sale.total_minor, -voided_cash);
+        let seq = self.seq;
         if let Some(day) = self.daily(&date, &sale.location, &sale.currency)? {
+            if day.closed_before(seq) {
+                day.amendments.push(amendment);
+            }
             let net = sale.subtotal_minor - sale.discount_total_minor;
             let mut tenders = TenderTotals::default();
             for tender in &sale.tenders {
@@ -1111,16 +1174,9 @@ impl<'s> Staging<'s> {
             day.settle();
         }
         if let Some(session) = &e.drawer_session_id {
-            let cash = sale
-                .tenders
-                .iter()
-                .filter(|t| t.kind == TenderKind::Cash)
-                .map(|t| t.amount_minor)
-                .sum::<i64>()
-                - sale.change_minor;
             self.on_drawer(session.as_str(), |doc| {
                 doc.cash_void_count += 1;
-                doc.cash_voids_minor += cash;
+                doc.cash_voids_minor += voided_cash;
             })?;
         }
         Ok(())
@@ -1203,7 +1259,18 @@ impl<'s> Staging<'s> {
         }
         let already_applied = !self.sale_pending(sale_id);
         let date = business_date(e.business_date, self.at());
+        let refunded_cash = cash_of(&e.tenders);
+        let amendment = self.amendment(
+            AmendmentKind::Refund,
+            e.refund_id.as_str(),
+            -e.total_minor,
+            -refunded_cash,
+        );
+        let seq = self.seq;
         if let Some(day) = self.daily(&date, e.location.as_str(), e.currency.code())? {
+            if day.closed_before(seq) {
+                day.amendments.push(amendment);
+            }
             let tax: i64 = e.lines.iter().map(|l| l.tax_minor).sum();
             let deposit: i64 = e.lines.iter().map(|l| l.deposit_minor).sum();
             let mut tenders = TenderTotals::default();
@@ -1232,10 +1299,9 @@ impl<'s> Staging<'s> {
             day.settle();
         }
         if let Some(session) = &e.drawer_session_id {
-            let cash = cash_of(&e.tenders);
             self.on_drawer(session.as_str(), |doc| {
                 doc.cash_refund_count += 1;
-                doc.cash_refunds_minor += cash;
+                doc.cash_refunds_minor += refunded_cash;
             })?;
         }
         Ok(())

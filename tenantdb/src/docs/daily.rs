@@ -15,9 +15,45 @@
 //!
 //! All amounts are integer minor units of `currency`; cash figures are net of change.
 
+use bson::serde_helpers::{chrono_datetime_as_bson_datetime, chrono_datetime_as_bson_datetime_optional};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::tender::TenderTotals;
+
+/// What kind of event changed a day after it was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AmendmentKind {
+    /// A sale of that day arrived (an offline till uploading late).
+    Sale,
+    /// A void dated that day arrived.
+    Void,
+    /// A refund dated that day arrived.
+    Refund,
+}
+
+/// A change to a day after it was closed: counted on the day, and listed so the manager
+/// sees what moved and when it arrived.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AmendmentDoc {
+    /// Sale, void or refund.
+    pub kind: AmendmentKind,
+    /// The sale id (sale, void) or the refund id.
+    pub reference: String,
+    /// How it changed the day's money, tax included, minor units (refunds and voids
+    /// negative).
+    pub total_minor: i64,
+    /// How it changed the day's expected cash, minor units.
+    pub cash_minor: i64,
+    /// When it happened (terminal clock).
+    #[serde(with = "chrono_datetime_as_bson_datetime")]
+    pub occurred_at: DateTime<Utc>,
+    /// When it arrived (server clock).
+    #[serde(with = "chrono_datetime_as_bson_datetime")]
+    pub recorded_at: DateTime<Utc>,
+}
 
 /// Money going back to customers on one day, by one kind (voids or refunds).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -108,6 +144,22 @@ pub struct DailySalesDoc {
     /// before the back-dating window.
     #[serde(default)]
     pub backdated_sale_count: i64,
+    /// When a manager closed the day (absent while open, so open days keep their bytes).
+    #[serde(
+        default,
+        with = "chrono_datetime_as_bson_datetime_optional",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Who closed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+    /// Stream sequence of the close: events recorded after it are amendments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_seq: Option<i64>,
+    /// What changed the day after its close, in arrival order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amendments: Vec<AmendmentDoc>,
     /// Stream sequence of the last event applied to this document.
     pub last_seq: i64,
 }
@@ -148,8 +200,18 @@ impl DailySalesDoc {
             tax_liability: Vec::new(),
             exception_sale_count: 0,
             backdated_sale_count: 0,
+            closed_at: None,
+            closed_by: None,
+            closed_seq: None,
+            amendments: Vec::new(),
             last_seq: 0,
         }
+    }
+
+    /// Whether an event recorded at stream sequence `sequence` arrives after the day's
+    /// close (a fact of the stream order, so a replay gives the same answer).
+    pub fn closed_before(&self, sequence: i64) -> bool {
+        self.closed_seq.is_some_and(|closed| closed < sequence)
     }
 
     /// Recomputes the derived figures from the others.

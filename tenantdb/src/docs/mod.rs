@@ -35,7 +35,7 @@ pub mod tender;
 pub mod transaction;
 pub mod user;
 
-pub use daily::{DailySalesDoc, ReversalTotals};
+pub use daily::{AmendmentDoc, AmendmentKind, DailySalesDoc, ReversalTotals};
 pub use drawer::{
     ApprovalStatus, CashMovementDoc, CashMovementKind, CashReason, DenominationDoc, DrawerFlag, DrawerSessionDoc,
     DrawerSessionStatus, FlaggedSaleDoc,

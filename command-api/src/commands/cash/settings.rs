@@ -5,7 +5,7 @@
 //! that a retried change is recognised and a change made against stale settings is 409.
 
 use chrono::{DateTime, Utc};
-use events::event::CashSettingsConfigured;
+use events::event::{CashSettingsConfigured, VoidWindow};
 use events::{AggregateRef, DomainEvent};
 use eventstore::{Expected, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,12 @@ pub struct ConfigureCashSettings {
     /// An over/short whose size exceeds this needs a manager's approval, minor units
     /// (>= 0; sessions closed afterwards).
     pub approval_threshold_minor: i64,
+    /// How long a sale may be voided: `same_session` (from the drawer session the sale
+    /// named, while it is open) or `same_business_day`; absent: any time. After it a sale
+    /// is undone by a refund.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "same_business_day")]
+    pub void_window: Option<VoidWindow>,
     /// When, by the client's clock; defaults to now.
     #[serde(default)]
     pub occurred_at: Option<DateTime<Utc>>,
@@ -117,5 +123,6 @@ pub fn configure(
     Ok(CashSettingsConfigured {
         blind_close: command.blind_close,
         approval_threshold_minor: command.approval_threshold_minor,
+        void_window: command.void_window,
     })
 }

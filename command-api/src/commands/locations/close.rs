@@ -52,8 +52,13 @@ impl Command for CloseLocation {
         Ok(target.clone())
     }
 
-    fn expect(&self, target: &LocationVersion, state: &LocationState, _: &[StoredEvent]) -> Result<Expected, ApiError> {
-        expect_version(target, state)
+    fn expect(
+        &self,
+        target: &LocationVersion,
+        state: &LocationState,
+        history: &[StoredEvent],
+    ) -> Result<Expected, ApiError> {
+        expect_version(target, state, history)
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {

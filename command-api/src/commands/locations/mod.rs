@@ -11,14 +11,17 @@
 //! - [`open`]: a new location, [`OpenLocation`].
 //! - [`update`]: [`UpdateLocation`], new details.
 //! - [`close`]: the end of a location, [`CloseLocation`].
+//! - [`close_day`]: the end of one business day, [`CloseBusinessDay`] (manager).
 //! - [`state`]: [`LocationState`], a location folded from its history.
 
 pub mod close;
+pub mod close_day;
 pub mod open;
 pub mod state;
 pub mod update;
 
 pub use close::CloseLocation;
+pub use close_day::CloseBusinessDay;
 pub use open::OpenLocation;
 pub use state::LocationState;
 pub use update::UpdateLocation;
@@ -29,7 +32,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use events::event::{Address, LocationDetails};
 use events::tax::JurisdictionId;
 use events::{AggregateRef, Currency, DayStart, DomainEvent, LocationId, SaleId, TimeZoneName};
-use eventstore::Expected;
+use eventstore::{Expected, StoredEvent};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -149,9 +152,16 @@ pub fn existing(location: &LocationId, state: &LocationState) -> Result<(), ApiE
 }
 
 /// The expectation for a change made against version `If-Match`: the location exists and
-/// that version is still its last event.
-pub fn expect_version(target: &LocationVersion, state: &LocationState) -> Result<Expected, ApiError> {
-    crate::commands::expect_version("location", &target.id, state.exists(), state.version, target.version)
+/// that version is still its details' version; the append then expects the last event
+/// seen (a business day closed since the client read the location does not make its
+/// change stale).
+pub fn expect_version(
+    target: &LocationVersion,
+    state: &LocationState,
+    history: &[StoredEvent],
+) -> Result<Expected, ApiError> {
+    crate::commands::expect_version("location", &target.id, state.exists(), state.version, target.version)?;
+    Ok(crate::execute::after(history))
 }
 
 /// The business day of a command that happened at `at` and names `location` in `field`,

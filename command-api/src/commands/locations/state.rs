@@ -1,6 +1,8 @@
 //! A location's state, folded from its history, as location commands and every command
 //! that names a location need it.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use events::business_day::business_date;
 use events::event::LocationDetails;
@@ -18,8 +20,11 @@ pub struct LocationState {
     pub details: Option<LocationDetails>,
     /// When it was closed (the close event's time), if it was.
     pub closed_at: Option<DateTime<Utc>>,
-    /// Stream sequence of the last event: the version in `ETag` / `If-Match`.
+    /// Stream sequence of the last event that opened, changed or closed it: the version in
+    /// `ETag` / `If-Match` (closing a business day does not change it).
     pub version: u64,
+    /// Business days a manager closed.
+    pub closed_days: BTreeSet<NaiveDate>,
 }
 
 impl LocationState {
@@ -27,13 +32,17 @@ impl LocationState {
     pub fn fold(history: &[StoredEvent]) -> Self {
         let mut state = LocationState::default();
         for stored in history {
-            state.version = stored.sequence;
             match &stored.envelope.event {
                 DomainEvent::LocationOpened(e) => state.details = Some(e.details.clone()),
                 DomainEvent::LocationUpdated(e) => state.details = Some(e.details.clone()),
                 DomainEvent::LocationClosed(_) => state.closed_at = Some(stored.envelope.occurred_at),
-                _ => {}
+                DomainEvent::BusinessDayClosed(e) => {
+                    state.closed_days.insert(e.business_date);
+                    continue;
+                }
+                _ => continue,
             }
+            state.version = stored.sequence;
         }
         state
     }
