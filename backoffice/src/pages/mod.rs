@@ -1,0 +1,70 @@
+//! The pages, one module per area, and the route table.
+//!
+//! # Layout
+//! - [`layout`]: the frame of every page, the CSRF field, the error page.
+//! - [`auth`]: sign-in, sign-out, signup, verification, invitations.
+//! - [`day`]: which location and business day a page shows.
+//! - [`dashboard`]: the day's figures, sales by hour, 30 days, low stock.
+//! - [`report`]: the Z report (printable) and its CSV.
+//! - [`sales`]: the sales list, a sale, void and refund.
+//! - [`stock`]: stock levels and a SKU's movements.
+//! - [`products`]: the catalog: register, edit, change a price.
+//! - [`assets`]: the stylesheet and the script, compiled in.
+
+pub mod assets;
+pub mod auth;
+pub mod dashboard;
+pub mod day;
+pub mod layout;
+pub mod products;
+pub mod report;
+pub mod sales;
+pub mod stock;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Redirect;
+use axum::routing::{get, post};
+
+use crate::extract::{CheckedForm, Visitor};
+use crate::state::AppState;
+use auth::Link;
+
+/// Every route of the back office.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/signup", get(auth::signup_page).post(auth::signup))
+        .route(
+            "/verify",
+            get(|v: Visitor, q: Query<auth::TokenQuery>| auth::token_page(Link::Verify, v, q)).post(
+                |State(s): State<AppState>, f: CheckedForm<auth::TokenForm>| auth::token_submit(Link::Verify, s, f),
+            ),
+        )
+        .route(
+            "/accept-invitation",
+            get(|v: Visitor, q: Query<auth::TokenQuery>| auth::token_page(Link::AcceptInvitation, v, q)).post(
+                |State(s): State<AppState>, f: CheckedForm<auth::TokenForm>| {
+                    auth::token_submit(Link::AcceptInvitation, s, f)
+                },
+            ),
+        )
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/reports/z", get(report::z_report))
+        .route("/reports/z.csv", get(report::z_csv))
+        .route("/sales", get(sales::list))
+        .route("/sales/{id}", get(sales::detail))
+        .route("/sales/{id}/void", post(sales::void))
+        .route("/sales/{id}/refund", post(sales::refund))
+        .route("/stock", get(stock::levels))
+        .route("/stock/{sku}", get(stock::movements))
+        .route("/products", get(products::list).post(products::register))
+        .route("/products/new", get(products::new_page))
+        .route("/products/{sku}", get(products::edit_page).post(products::update))
+        .route("/products/{sku}/price", post(products::change_price))
+        .route("/static/app.css", get(assets::css))
+        .route("/static/app.js", get(assets::js))
+        .route("/health", get(|| async { "ok" }))
+}
