@@ -98,7 +98,7 @@ impl Browser {
                 "binary": CHROMIUM,
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,1000",
+                    "--disable-dev-shm-usage", "--window-size=1280,1700",
                     format!("--user-data-dir={}", browser.profile.join("profile").display())],
                 "prefs": {
                     "download.default_directory": browser.downloads.display().to_string(),
