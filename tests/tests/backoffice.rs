@@ -456,3 +456,56 @@ async fn the_z_report_page_and_its_csv_are_the_apis_figures_and_a_stale_product_
     assert!(price.body.contains(r#"id="newer-price">$10.00<"#), "{}", price.body);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_password_reset_through_the_pages_sets_the_password_the_mailbox_reader_chooses() -> anyhow::Result<()> {
+    let w = world().await?;
+    let mut visit = w.office.visit();
+    let form = visit.get("/reset-password").await?;
+    let csrf = form.csrf().unwrap_or_default();
+    let asked = visit
+        .post("/reset-password", &[("csrf", &csrf), ("email", &w.org.cashier)])
+        .await?;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.body.contains("Check your mail"));
+    let token = tests::backoffice_app::mailed_token(&w.app, &w.org.cashier, "Reset token: ").await?;
+    let page = visit.get(&format!("/reset-password?token={token}")).await?;
+    assert!(
+        page.body.contains(r#"action="/reset-password/confirm""#),
+        "{}",
+        page.body
+    );
+    let new_password = "Another-long-passphrase-for-tills";
+    let done = visit
+        .post(
+            "/reset-password/confirm",
+            &[("csrf", &csrf), ("token", &token), ("password", new_password)],
+        )
+        .await?;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Your password is saved"), "{}", done.body);
+    // The old password no longer signs in; the new one does.
+    let mut old = w.office.visit();
+    let csrf = old.get("/login").await?.csrf().unwrap_or_default();
+    let refused = old
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("email", &w.org.cashier),
+                ("password", tests::backoffice_app::PASSWORD),
+            ],
+        )
+        .await?;
+    assert_eq!(refused.status, 401);
+    assert!(refused.body.contains("Wrong email or password"));
+    let csrf = refused.csrf().unwrap_or_default();
+    let signed_in = old
+        .post(
+            "/login",
+            &[("csrf", &csrf), ("email", &w.org.cashier), ("password", new_password)],
+        )
+        .await?;
+    assert_eq!((signed_in.status, signed_in.header("location")), (303, Some("/stock")));
+    Ok(())
+}

@@ -37,7 +37,7 @@ fn login_form(csrf: &str, email: &str, message: Option<&str>) -> Markup {
             input id="password" name="password" type="password" autocomplete="current-password" required;
             p { button type="submit" { "Sign in" } }
         }
-        p class="muted" { "New here? " a href="/signup" { "Open an organization" } "." }
+        p class="muted" { "New here? " a href="/signup" { "Open an organization" } ". Forgot your password? " a href="/reset-password" { "Reset it" } "." }
     }
 }
 
@@ -232,6 +232,8 @@ pub enum Link {
     Verify,
     /// `/accept-invitation`: join an organization.
     AcceptInvitation,
+    /// `/reset-password?token=`: choose a new password (ends every login of the account).
+    ResetPassword,
 }
 
 impl Link {
@@ -239,6 +241,7 @@ impl Link {
         match self {
             Link::Verify => "/verify",
             Link::AcceptInvitation => "/accept-invitation",
+            Link::ResetPassword => "/reset-password/confirm",
         }
     }
 
@@ -246,6 +249,7 @@ impl Link {
         match self {
             Link::Verify => "/v1/auth/verify",
             Link::AcceptInvitation => "/v1/auth/accept-invitation",
+            Link::ResetPassword => "/v1/auth/password-reset/confirm",
         }
     }
 
@@ -253,6 +257,7 @@ impl Link {
         match self {
             Link::Verify => "Confirm your email",
             Link::AcceptInvitation => "Accept the invitation",
+            Link::ResetPassword => "Choose a new password",
         }
     }
 }
@@ -306,4 +311,59 @@ pub async fn token_submit(link: Link, state: AppState, form: CheckedForm<TokenFo
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// The password-reset request form.
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    email: String,
+}
+
+fn reset_form(csrf: &str) -> Markup {
+    html! {
+        form method="post" action="/reset-password" id="reset" {
+            (csrf_field(csrf))
+            label for="email" { "Email" }
+            input id="email" name="email" type="email" autocomplete="username" required;
+            p { button type="submit" { "Mail me a link" } }
+        }
+    }
+}
+
+/// `GET /reset-password`: with the mailed `token`, the new-password form; without, the
+/// form that asks for a link.
+pub async fn reset_page(visitor: Visitor, Query(query): Query<TokenQuery>) -> Response {
+    if !query.token.is_empty() {
+        return token_page(Link::ResetPassword, visitor, Query(query)).await;
+    }
+    with_cookie(
+        visitor.set_cookie,
+        layout::public("Reset your password", reset_form(&visitor.csrf)),
+    )
+}
+
+/// `POST /reset-password`: the API mails a single-use link (it answers the same whatever
+/// the address).
+pub async fn reset(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    CheckedForm { form, .. }: CheckedForm<ResetForm>,
+) -> Result<Response, PageError> {
+    let body = serde_json::json!({"email": form.email});
+    match state
+        .api
+        .send(Method::POST, "/v1/auth/password-reset", None, &body, &[], client)
+        .await
+    {
+        Ok(_) => {}
+        Err(err) if err.status().is_some_and(|s| s.is_client_error()) => {
+            tracing::info!(error = %err, "password reset refused");
+        }
+        Err(err) => return Err(err.into()),
+    }
+    Ok(layout::public(
+        "Check your mail",
+        html! { (notice("ok", "If the address has an account, a link to choose a new password is on its way.")) },
+    )
+    .into_response())
 }

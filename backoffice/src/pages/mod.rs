@@ -51,6 +51,13 @@ pub fn router() -> Router<AppState> {
                 },
             ),
         )
+        .route("/reset-password", get(auth::reset_page).post(auth::reset))
+        .route(
+            "/reset-password/confirm",
+            post(|State(s): State<AppState>, f: CheckedForm<auth::TokenForm>| {
+                auth::token_submit(Link::ResetPassword, s, f)
+            }),
+        )
         .route("/dashboard", get(dashboard::dashboard))
         .route("/reports/z", get(report::z_report))
         .route("/reports/z.csv", get(report::z_csv))
