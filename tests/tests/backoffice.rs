@@ -509,3 +509,51 @@ async fn a_password_reset_through_the_pages_sets_the_password_the_mailbox_reader
     assert_eq!((signed_in.status, signed_in.header("location")), (303, Some("/stock")));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_access_token_about_to_expire_is_refreshed_behind_the_pages() -> anyhow::Result<()> {
+    // Access tokens of 30 s: always within the back office's one-minute refresh margin, so
+    // every page refreshes the session's tokens first (single-use rotation at the API).
+    let app = CommandApp::spawn_with(|c| c.access_token_ttl_secs = 30).await?;
+    let _projector = ProjectorApp::spawn(&app.stream).await?;
+    let office = BackofficeApp::spawn(&app).await?;
+    let org = Organization::create(&app).await?;
+    let mut manager = office.visit();
+    manager.sign_in(&org.manager).await?;
+    let pages = futures::future::join_all((0..4).map(|_| {
+        let http = manager.http.clone();
+        let cookie = manager.cookie.clone().unwrap_or_default();
+        let url = format!("{}/stock", office.address);
+        async move {
+            http.get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    }))
+    .await;
+    for status in pages {
+        assert_eq!(
+            status?, 200,
+            "parallel pages of one session refresh one after the other"
+        );
+    }
+    for _ in 0..3 {
+        let page = manager.get("/dashboard").await?;
+        assert_eq!(page.status, 200, "{}", page.body);
+    }
+    // Each of the 7 pages exchanged the session's refresh token: the API marked that many
+    // of the tenant's refresh tokens used (besides the admin's login, which never refreshed).
+    let used = app
+        .servers
+        .mongo
+        .database("liquor_pos_main")
+        .collection::<bson::Document>("refresh_tokens")
+        .count_documents(
+            bson::doc! {"organization_id": org.tenant.as_str(), "rotated_at": {"$ne": null}, "revoked": false},
+        )
+        .await?;
+    assert!(used >= 7, "{used} refreshes");
+    Ok(())
+}
