@@ -557,3 +557,66 @@ async fn an_access_token_about_to_expire_is_refreshed_behind_the_pages() -> anyh
     assert!(used >= 7, "{used} refreshes");
     Ok(())
 }
+
+/// Page times with a day of 3,000 sales (docs/performance.md). Not a check: run by hand,
+/// `cargo test --release -p tests --test backoffice -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, run by hand"]
+async fn page_times_with_a_day_of_3000_sales() -> anyhow::Result<()> {
+    use futures::StreamExt;
+    let w = world().await?;
+    let token = w.org.admin_token.clone();
+    let started = std::time::Instant::now();
+    let sequences: Vec<anyhow::Result<u64>> = futures::stream::iter(0..3000)
+        .map(|i| {
+            let (app, token) = (&w.app, token.clone());
+            async move {
+                let at = format!("2026-11-24T{:02}:{:02}:{:02}Z", 8 + i % 14, (i / 14) % 60, i % 60);
+                let body = sale(
+                    &format!("p-{i}"),
+                    ["WINE", "GIN", "BEER"][i % 3],
+                    1 + (i as i64 % 4),
+                    999,
+                    80,
+                    &at,
+                );
+                posted(app, &token, "/v1/sales", &body).await
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    let last = sequences
+        .into_iter()
+        .collect::<anyhow::Result<Vec<u64>>>()?
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    api_get(
+        &w.app,
+        &token,
+        &format!("/v1/reports/daily?date=2026-11-24&min_sequence={last}"),
+    )
+    .await?;
+    eprintln!("posted 3,000 sales in {:?}", started.elapsed());
+    let mut manager = w.signed_in(&w.org.manager).await?;
+    for path in [
+        "/dashboard?location=main&date=2026-11-24",
+        "/reports/z?location=main&date=2026-11-24",
+        "/sales?location=main&date=2026-11-24",
+        "/sales/p-1234",
+        "/stock",
+        "/products",
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..7 {
+            let start = std::time::Instant::now();
+            let page = manager.get(path).await?;
+            times.push(start.elapsed());
+            assert_eq!(page.status, 200, "{path}");
+        }
+        times.sort();
+        eprintln!("{path:45} median {:>8.1?}  max {:>8.1?}", times[3], times[6]);
+    }
+    Ok(())
+}

@@ -20,7 +20,7 @@ use crate::pages::layout::{self, Section};
 use crate::role::Role;
 use crate::state::AppState;
 
-/// Most pages of sales read for one day's hourly chart (500 each).
+/// Most pages of sales read for one hour of the hourly chart (500 each).
 const MAX_SALE_PAGES: usize = 40;
 /// Days in the trend chart.
 const TREND_DAYS: i64 = 30;
@@ -44,39 +44,58 @@ pub async fn z_row(
 }
 
 /// The sales of `day` at its location that count on it, by local hour: (count, total).
+/// The day is read an hour at a time, six hours at once, each hour paged by the API (500
+/// sales a page): smaller sorts for the database and no long chain of pages.
 pub async fn sales_by_hour(
     state: &AppState,
     who: &SignedIn,
     day: &Day,
 ) -> Result<BTreeMap<u32, (i64, i64)>, PageError> {
     let (from, to) = day.bounds();
-    let (from, to) = (from.to_rfc3339(), to.to_rfc3339());
+    let mut slices = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = (start + Duration::hours(1)).min(to);
+        slices.push((start.to_rfc3339(), end.to_rfc3339()));
+        start = end;
+    }
     let date = day.date_text();
+    let location = day.location.id.as_str();
+    let read: Vec<Result<Vec<Sale>, PageError>> = futures::stream::iter(slices)
+        .map(|(from, to)| async move {
+            let mut sales = Vec::new();
+            let mut cursor: Option<String> = None;
+            for _ in 0..MAX_SALE_PAGES {
+                let mut query = vec![
+                    ("from", from.as_str()),
+                    ("to", to.as_str()),
+                    ("location", location),
+                    ("limit", "500"),
+                ];
+                if let Some(cursor) = cursor.as_deref() {
+                    query.push(("cursor", cursor));
+                }
+                let page: Page<Sale> = state.api.get(who.token(), "/v1/sales", &query).await?;
+                sales.extend(page.items);
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            Ok(sales)
+        })
+        .buffer_unordered(6)
+        .collect()
+        .await;
     let mut hours: BTreeMap<u32, (i64, i64)> = day.hours().into_iter().map(|h| (h, (0, 0))).collect();
-    let mut cursor: Option<String> = None;
-    for _ in 0..MAX_SALE_PAGES {
-        let mut query = vec![
-            ("from", from.as_str()),
-            ("to", to.as_str()),
-            ("location", day.location.id.as_str()),
-            ("limit", "500"),
-        ];
-        if let Some(cursor) = cursor.as_deref() {
-            query.push(("cursor", cursor));
-        }
-        let page: Page<Sale> = state.api.get(who.token(), "/v1/sales", &query).await?;
-        for sale in page
-            .items
+    for sales in read {
+        for sale in sales?
             .iter()
             .filter(|s| s.business_date == date && s.counts_on_its_day())
         {
             let slot = hours.entry(day.local_hour(sale.occurred_at)).or_default();
             slot.0 += 1;
             slot.1 += sale.total_minor;
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
         }
     }
     Ok(hours)
