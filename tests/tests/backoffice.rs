@@ -40,6 +40,22 @@ fn minor(html: &str, id: &str) -> Option<i64> {
     rest[start..start + end].parse().ok()
 }
 
+/// Polls `path` until it answers `status` (the API rechecks a token's user every 5 s).
+async fn until_status(visit: &mut Visit, path: &str, status: u16) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let seen = visit.get(path).await?.status;
+        if seen == status {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{path} still answers {seen}, not {status}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 struct World {
     app: CommandApp,
     _projector: ProjectorApp,
@@ -618,5 +634,86 @@ async fn page_times_with_a_day_of_3000_sales() -> anyhow::Result<()> {
         times.sort();
         eprintln!("{path:45} median {:>8.1?}  max {:>8.1?}", times[3], times[6]);
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_admin_invites_changes_a_role_and_deactivates_and_nobody_else_can() -> anyhow::Result<()> {
+    let w = world().await?;
+    let mut admin = w.signed_in(&w.org.admin).await?;
+    let mut cashier = w.signed_in(&w.org.cashier).await?;
+    let mut manager = w.signed_in(&w.org.manager).await?;
+    let page = admin.get("/users").await?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&w.org.cashier) && page.body.contains(&w.org.manager));
+    let csrf = page.csrf().unwrap_or_default();
+
+    let invited = tests::backoffice_app::unique_email("clerk");
+    let answer = admin
+        .post(
+            "/users",
+            &[
+                ("csrf", &csrf),
+                ("name", "Clerk"),
+                ("email", &invited),
+                ("role", "cashier"),
+            ],
+        )
+        .await?;
+    assert_eq!(
+        (answer.status, answer.header("location")),
+        (303, Some("/users?done=invited"))
+    );
+    tests::backoffice_app::mailed_token(&w.app, &invited, "Invitation token: ").await?;
+
+    // Managers and cashiers neither see the page nor change roles with a forged form.
+    assert_eq!(manager.get("/users").await?.status, 403);
+    let manager_csrf = manager.csrf().await?;
+    let users = api_get(&w.app, &w.org.admin_token, "/v1/users").await?;
+    let id_of = |email: &str| {
+        users.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|u| u["email"] == email)
+            .and_then(|u| u["id"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (manager_id, cashier_id) = (id_of(&w.org.manager), id_of(&w.org.cashier));
+    let forged = manager
+        .post(
+            &format!("/users/{manager_id}/role"),
+            &[("csrf", &manager_csrf), ("role", "admin")],
+        )
+        .await?;
+    assert_eq!(forged.status, 403);
+
+    let changed = admin
+        .post(
+            &format!("/users/{manager_id}/role"),
+            &[("csrf", &csrf), ("role", "cashier")],
+        )
+        .await?;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    let deactivated = admin
+        .post(&format!("/users/{cashier_id}/deactivate"), &[("csrf", &csrf)])
+        .await?;
+    assert_eq!(deactivated.status, 303, "{}", deactivated.body);
+    let users = api_get(&w.app, &w.org.admin_token, "/v1/users").await?;
+    let find = |id: &str| {
+        users.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|u| u["id"] == id)
+            .cloned()
+    };
+    assert_eq!(find(&manager_id).map(|u| u["role"].clone()), Some(json!("cashier")));
+    assert_eq!(find(&cashier_id).map(|u| u["active"].clone()), Some(json!(false)));
+    // The deactivated cashier's session ends (the API refuses its tokens within its 5 s
+    // recheck); the demoted manager loses the manager pages.
+    until_status(&mut cashier, "/stock", 303).await?;
+    until_status(&mut manager, "/sales", 403).await?;
     Ok(())
 }

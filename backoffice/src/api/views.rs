@@ -325,3 +325,18 @@ pub struct Movement {
     /// When.
     pub occurred_at: DateTime<Utc>,
 }
+
+/// A user of the organization (`GET /v1/users`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserEntry {
+    /// The user id.
+    pub id: String,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// `admin`, `manager` or `cashier`.
+    pub role: String,
+    /// Whether the user can sign in.
+    pub active: bool,
+}

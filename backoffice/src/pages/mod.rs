@@ -9,6 +9,7 @@
 //! - [`sales`]: the sales list, a sale, void and refund.
 //! - [`stock`]: stock levels and a SKU's movements.
 //! - [`products`]: the catalog: register, edit, change a price.
+//! - [`users`]: users and roles (admins).
 //! - [`assets`]: the stylesheet and the script, compiled in.
 
 pub mod assets;
@@ -20,6 +21,7 @@ pub mod products;
 pub mod report;
 pub mod sales;
 pub mod stock;
+pub mod users;
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -71,6 +73,9 @@ pub fn router() -> Router<AppState> {
         .route("/products/new", get(products::new_page))
         .route("/products/{sku}", get(products::edit_page).post(products::update))
         .route("/products/{sku}/price", post(products::change_price))
+        .route("/users", get(users::list).post(users::invite))
+        .route("/users/{id}/role", post(users::change_role))
+        .route("/users/{id}/deactivate", post(users::deactivate))
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
         .route("/health", get(|| async { "ok" }))
