@@ -1,8 +1,8 @@
 //! A real headless Chromium driven over W3C WebDriver (Debian's `chromium` and
 //! `chromedriver`): the few commands the browser suites use, over plain HTTP with
 //! `reqwest`. The driver is a child process killed on drop, the browser gets a fresh
-//! profile directory (removed on drop) and the flags that keep it off the network
-//! (docs of the machine: shared infra notes).
+//! profile directory (removed on drop) and the flags that keep it from reaching out to
+//! the network on its own (updates, sync, QUIC), which a closed CI network refuses.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
