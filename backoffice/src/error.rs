@@ -33,10 +33,41 @@ pub enum PageError {
     Api(#[from] ApiError),
 }
 
+/// Marks an answer after which the request's session is over (the API refused its token,
+/// or it has none): [`end_sessions`] drops it and tells the browser to forget the cookie.
+#[derive(Debug, Clone, Copy)]
+pub struct EndSession;
+
+fn sign_in_again() -> Response {
+    let mut response = Redirect::to("/login").into_response();
+    response.extensions_mut().insert(EndSession);
+    response
+}
+
+/// Middleware: after an answer marked [`EndSession`], removes the request's session from
+/// the store and expires its cookie.
+pub async fn end_sessions(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let id = state.sessions.cookie_id(request.headers());
+    let mut response = next.run(request).await;
+    if response.extensions().get::<EndSession>().is_some()
+        && let Some(id) = id
+    {
+        state.sessions.remove(&id).await;
+        if let Ok(value) = axum::http::HeaderValue::from_str(&state.sessions.expired_cookie()) {
+            response.headers_mut().append(axum::http::header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, title, message) = match &self {
-            PageError::SignInRequired => return Redirect::to("/login").into_response(),
+            PageError::SignInRequired => return sign_in_again(),
             PageError::Forbidden { needed } => (
                 StatusCode::FORBIDDEN,
                 "Not allowed",
@@ -55,7 +86,7 @@ impl IntoResponse for PageError {
             PageError::BadRequest(why) => (StatusCode::BAD_REQUEST, "Cannot show this", why.clone()),
             PageError::Api(err) => match err {
                 ApiError::Refused { status, .. } if *status == StatusCode::UNAUTHORIZED => {
-                    return Redirect::to("/login").into_response();
+                    return sign_in_again();
                 }
                 ApiError::Refused {
                     status, required_role, ..

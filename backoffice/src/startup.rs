@@ -43,6 +43,10 @@ impl Application {
         };
         let router = pages::router()
             .fallback(|| async { crate::error::PageError::NotFound })
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::error::end_sessions,
+            ))
             .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 tracing::info_span!("request", method = %request.method(), uri = %request.uri().path())
             }))

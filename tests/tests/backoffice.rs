@@ -714,6 +714,7 @@ async fn an_admin_invites_changes_a_role_and_deactivates_and_nobody_else_can() -
     // The deactivated cashier's session ends (the API refuses its tokens within its 5 s
     // recheck); the demoted manager loses the manager pages.
     until_status(&mut cashier, "/stock", 303).await?;
+    assert!(cashier.cookie.is_none(), "the ended session's cookie is expired");
     until_status(&mut manager, "/sales", 403).await?;
     Ok(())
 }
