@@ -718,3 +718,44 @@ async fn an_admin_invites_changes_a_role_and_deactivates_and_nobody_else_can() -
     until_status(&mut manager, "/sales", 403).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_admin_opens_a_location_from_the_page_and_a_bad_time_zone_is_named() -> anyhow::Result<()> {
+    let w = world().await?;
+    let mut admin = w.signed_in(&w.org.admin).await?;
+    let csrf = admin.csrf().await?;
+    let fields = |id: &'static str, zone: &'static str| {
+        [
+            ("location_id", id),
+            ("name", "Berlin"),
+            ("time_zone", zone),
+            ("business_day_start", "04:00"),
+            ("currency", "eur"),
+        ]
+    };
+    let mut bad: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    bad.extend(fields("berlin", "Europe/Nowhere"));
+    let refused = admin.post("/locations", &bad).await?;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("time_zone"), "{}", refused.body);
+    let mut good: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    good.extend(fields("berlin", "Europe/Berlin"));
+    let opened = admin.post("/locations", &good).await?;
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    let list = admin.get(opened.header("location").unwrap_or("/locations")).await?;
+    assert!(
+        list.body.contains(r#"data-location="berlin""#) && list.body.contains("Europe/Berlin"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("EUR"));
+    // A manager sees the list but neither the form nor, forged, the action.
+    let mut manager = w.signed_in(&w.org.manager).await?;
+    let page = manager.get("/locations").await?;
+    assert!(page.body.contains("berlin") && !page.body.contains("open-location"));
+    let manager_csrf = page.csrf().unwrap_or_default();
+    let mut forged: Vec<(&str, &str)> = vec![("csrf", &manager_csrf)];
+    forged.extend(fields("annex", "UTC"));
+    assert_eq!(manager.post("/locations", &forged).await?.status, 403);
+    Ok(())
+}

@@ -21,6 +21,8 @@ pub enum Section {
     Stock,
     /// `/products`.
     Products,
+    /// `/locations`.
+    Locations,
     /// `/users`.
     Users,
     /// Sign-in, signup, verification.
@@ -46,12 +48,13 @@ pub fn csrf_field(csrf: &str) -> Markup {
 
 /// A page for the signed-in `who`, in `section`.
 pub fn page(who: &SignedIn, section: Section, title: &str, body: Markup) -> Html<String> {
-    let links: [(Section, &str, &str, Role); 6] = [
+    let links: [(Section, &str, &str, Role); 7] = [
         (Section::Dashboard, "/dashboard", "Dashboard", Role::Manager),
         (Section::Report, "/reports/z", "Z report", Role::Manager),
         (Section::Sales, "/sales", "Sales", Role::Manager),
         (Section::Stock, "/stock", "Stock", Role::Cashier),
         (Section::Products, "/products", "Products", Role::Cashier),
+        (Section::Locations, "/locations", "Locations", Role::Cashier),
         (Section::Users, "/users", "Users", Role::Admin),
     ];
     Html(

@@ -10,6 +10,7 @@
 //! - [`stock`]: stock levels and a SKU's movements.
 //! - [`products`]: the catalog: register, edit, change a price.
 //! - [`users`]: users and roles (admins).
+//! - [`locations`]: the stores and warehouses; opening one (admins).
 //! - [`assets`]: the stylesheet and the script, compiled in.
 
 pub mod assets;
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod day;
 pub mod layout;
+pub mod locations;
 pub mod products;
 pub mod report;
 pub mod sales;
@@ -73,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .route("/products/new", get(products::new_page))
         .route("/products/{sku}", get(products::edit_page).post(products::update))
         .route("/products/{sku}/price", post(products::change_price))
+        .route("/locations", get(locations::list).post(locations::open))
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/deactivate", post(users::deactivate))
