@@ -28,7 +28,7 @@ pub fn bars(title: &str, bars: &[Bar], every: usize) -> Markup {
     let bar_width = (slot * 3 / 4).max(1);
     let plot = HEIGHT - AXIS;
     html! {
-        svg class="chart" viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(title) {
+        svg class="chart" viewBox=(format!("-16 0 {} {HEIGHT}", WIDTH + 32)) role="img" aria-label=(title) {
             title { (title) }
             line class="axis" x1="0" y1=(plot) x2=(WIDTH) y2=(plot) {}
             @for (i, bar) in bars.iter().enumerate() {

@@ -141,20 +141,21 @@ async fn a_manager_works_through_the_day_in_a_real_browser_and_the_abuse_cases_a
     let cashier = Organization::invite(&app, admin_token, "cashier").await?;
     // Today's sales (a void on the sale's own day takes it out of the day's takings; a
     // later day's void would leave that day as it was: docs/reports.md).
+    // Spread over the last hours of today (UTC) for the hourly chart.
+    let now = chrono::Utc::now();
+    let earlier = |hours: i64| {
+        let at = now - chrono::Duration::hours(hours);
+        if at.date_naive() == now.date_naive() { at } else { now }.to_rfc3339()
+    };
     let mut last = 0;
-    for (id, sku, quantity, price, tax) in [
-        ("d-1", "WINE", 2, 1000, 160),
-        ("d-2", "GIN", 1, 3000, 240),
-        ("d-3", "BEER", 6, 250, 120),
+    for (id, sku, quantity, price, tax, hours) in [
+        ("d-1", "WINE", 2, 1000, 160, 2),
+        ("d-2", "GIN", 1, 3000, 240, 1),
+        ("d-3", "BEER", 6, 250, 120, 0),
     ] {
-        let posted = api(
-            &app,
-            reqwest::Method::POST,
-            "/v1/sales",
-            Some(admin_token),
-            Some(&sale(id, sku, quantity, price, tax, None)),
-        )
-        .await?;
+        let at = earlier(hours);
+        let body = sale(id, sku, quantity, price, tax, Some(at.as_str()));
+        let posted = api(&app, reqwest::Method::POST, "/v1/sales", Some(admin_token), Some(&body)).await?;
         last = posted["stream_sequence"].as_u64().unwrap_or_default();
     }
     let d3 = api(
