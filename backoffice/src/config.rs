@@ -31,6 +31,12 @@ pub struct Config {
     #[arg(long, env = "BACKOFFICE_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
+    /// The origin browsers reach the back office at (`https://office.example.com`). Forms
+    /// whose `Origin` differs are refused. Without it the `Origin` must match the `Host`
+    /// header, which a proxy that rewrites `Host` breaks: set it behind such a proxy.
+    #[arg(long, env = "BACKOFFICE_PUBLIC_ORIGIN")]
+    pub public_origin: Option<String>,
+
     /// A session unused this long ends (seconds).
     #[arg(long, env = "BACKOFFICE_SESSION_IDLE_SECS", default_value_t = 1800)]
     pub session_idle_secs: u64,

@@ -200,11 +200,15 @@ pub struct CheckedForm<T> {
     pub form: T,
 }
 
-/// Whether the request names another origin than the one it was sent to.
-fn cross_origin(headers: &HeaderMap) -> bool {
+/// Whether the request names another origin than the one it was sent to: `public` when
+/// configured, else the `Host` header's.
+fn cross_origin(headers: &HeaderMap, public: Option<&str>) -> bool {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("null");
+        if let Some(public) = public {
+            return origin != public;
+        }
         let origin_host = origin
             .strip_prefix("https://")
             .or_else(|| origin.strip_prefix("http://"));
@@ -229,7 +233,7 @@ where
         if request.method() != Method::POST {
             return Err(PageError::BadRequest("forms are posted".to_owned()));
         }
-        if cross_origin(request.headers()) {
+        if cross_origin(request.headers(), state.public_origin.as_deref()) {
             return Err(PageError::Csrf("This form was sent from another site"));
         }
         let handle = state
@@ -272,24 +276,18 @@ mod tests {
 
     #[test]
     fn a_form_from_another_origin_is_recognised() {
-        assert!(!cross_origin(&headers(&[
-            ("host", "bo:8081"),
-            ("origin", "http://bo:8081")
-        ])));
-        assert!(cross_origin(&headers(&[
-            ("host", "bo:8081"),
-            ("origin", "https://evil.example")
-        ])));
-        assert!(cross_origin(&headers(&[("host", "bo:8081"), ("origin", "null")])));
-        assert!(cross_origin(&headers(&[
-            ("host", "bo:8081"),
-            ("sec-fetch-site", "cross-site")
-        ])));
-        assert!(!cross_origin(&headers(&[
-            ("host", "bo:8081"),
-            ("sec-fetch-site", "same-origin")
-        ])));
-        assert!(!cross_origin(&headers(&[("host", "bo:8081")])));
+        let cross = |pairs: &[(&'static str, &'static str)]| cross_origin(&headers(pairs), None);
+        assert!(!cross(&[("host", "bo:8081"), ("origin", "http://bo:8081")]));
+        assert!(cross(&[("host", "bo:8081"), ("origin", "https://evil.example")]));
+        assert!(cross(&[("host", "bo:8081"), ("origin", "null")]));
+        assert!(cross(&[("host", "bo:8081"), ("sec-fetch-site", "cross-site")]));
+        assert!(!cross(&[("host", "bo:8081"), ("sec-fetch-site", "same-origin")]));
+        assert!(!cross(&[("host", "bo:8081")]));
+        // Behind a proxy that rewrites Host: the configured public origin decides.
+        let public = Some("https://office.example");
+        let with_origin = |origin: &'static str| headers(&[("host", "bo:8081"), ("origin", origin)]);
+        assert!(!cross_origin(&with_origin("https://office.example"), public));
+        assert!(cross_origin(&with_origin("http://bo:8081"), public));
     }
 
     #[test]

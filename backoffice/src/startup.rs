@@ -40,6 +40,10 @@ impl Application {
             api,
             sessions,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            public_origin: config
+                .public_origin
+                .as_deref()
+                .map(|origin| Arc::from(origin.trim_end_matches('/'))),
         };
         let router = pages::router()
             .fallback(|| async { crate::error::PageError::NotFound })

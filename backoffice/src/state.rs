@@ -15,4 +15,6 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<IpAddr>>,
+    /// The only origin forms may come from, when configured (else the `Host`'s).
+    pub public_origin: Option<Arc<str>>,
 }
