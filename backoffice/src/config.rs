@@ -26,6 +26,11 @@ pub struct Config {
     #[arg(long, env = "BACKOFFICE_API_TIMEOUT_MS", default_value_t = 10_000)]
     pub api_timeout_ms: u64,
 
+    /// The projector's admin server, for the operator console (`/operator`); without it
+    /// the console is off. Operators sign in with its `ADMIN_TOKEN`, not a tenant account.
+    #[arg(long, env = "BACKOFFICE_PROJECTOR_ADMIN_URL")]
+    pub projector_admin_url: Option<String>,
+
     /// Mark the session cookie `Secure` (and name it `__Host-…`). Set it whenever the back
     /// office is reached over TLS, directly or through a TLS-terminating proxy.
     #[arg(long, env = "BACKOFFICE_SECURE_COOKIES", default_value_t = false)]

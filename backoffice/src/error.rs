@@ -13,6 +13,13 @@ pub enum PageError {
     /// No signed-in session (or the API ended it): 303 to the sign-in page.
     #[error("sign-in required")]
     SignInRequired,
+    /// The session is over (the API no longer accepts its login, or it is too old): it is
+    /// dropped, its cookie expired, and the browser sent to the sign-in page.
+    #[error("session ended")]
+    SessionEnded,
+    /// No operator session: 303 to the console's sign-in page.
+    #[error("operator sign-in required")]
+    OperatorSignInRequired,
     /// 403: the user's role is below `needed`. The API refuses the same.
     #[error("needs the {needed} role")]
     Forbidden {
@@ -67,7 +74,9 @@ pub async fn end_sessions(
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, title, message) = match &self {
-            PageError::SignInRequired => return sign_in_again(),
+            PageError::SignInRequired => return Redirect::to("/login").into_response(),
+            PageError::SessionEnded => return sign_in_again(),
+            PageError::OperatorSignInRequired => return Redirect::to("/operator/login").into_response(),
             PageError::Forbidden { needed } => (
                 StatusCode::FORBIDDEN,
                 "Not allowed",

@@ -62,9 +62,7 @@ impl SignedIn {
             return Err(PageError::SignInRequired);
         };
         if user.signed_in_at.elapsed() > state.sessions.max_age {
-            drop(session);
-            state.sessions.remove(&handle.id).await;
-            return Err(PageError::SignInRequired);
+            return Err(PageError::SessionEnded);
         }
         if user.access_expires.saturating_duration_since(Instant::now()) < REFRESH_AHEAD {
             let refreshed: Result<TokenPair, _> = state
@@ -84,11 +82,7 @@ impl SignedIn {
                     user.refresh_token = pair.refresh_token;
                     user.role = Role::parse(&pair.role);
                 }
-                Err(err) if err.is_unauthorized() => {
-                    drop(session);
-                    state.sessions.remove(&handle.id).await;
-                    return Err(PageError::SignInRequired);
-                }
+                Err(err) if err.is_unauthorized() => return Err(PageError::SessionEnded),
                 Err(err) => return Err(err.into()),
             }
         }

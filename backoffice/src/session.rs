@@ -62,6 +62,9 @@ pub struct Session {
     pub csrf: String,
     /// The user, once signed in.
     pub user: Option<User>,
+    /// The projector admin token of an operator signed in to the console (never together
+    /// with a user: the console's credential is not a tenant role).
+    pub operator: Option<String>,
 }
 
 /// A session found or created for a request.
@@ -133,11 +136,27 @@ impl Sessions {
 
     /// A new session (with a new id and CSRF token) for `user`.
     pub async fn create(&self, user: Option<User>) -> Handle {
-        let id = random_token();
-        let session = Arc::new(Mutex::new(Session {
+        self.create_session(Session {
             csrf: random_token(),
             user,
-        }));
+            operator: None,
+        })
+        .await
+    }
+
+    /// A new session (with a new id and CSRF token) for an operator holding `token`.
+    pub async fn create_operator(&self, token: String) -> Handle {
+        self.create_session(Session {
+            csrf: random_token(),
+            user: None,
+            operator: Some(token),
+        })
+        .await
+    }
+
+    async fn create_session(&self, session: Session) -> Handle {
+        let id = random_token();
+        let session = Arc::new(Mutex::new(session));
         self.cache.insert(id.clone(), Arc::clone(&session)).await;
         Handle {
             id,

@@ -36,8 +36,16 @@ impl Application {
             Duration::from_secs(config.session_max_secs),
             config.secure_cookies,
         );
+        let projector = match &config.projector_admin_url {
+            Some(url) => Some(
+                Api::new(url.trim_end_matches('/').to_owned(), config.api_timeout())
+                    .context("building the projector admin client")?,
+            ),
+            None => None,
+        };
         let state = AppState {
             api,
+            projector,
             sessions,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             public_origin: config

@@ -11,6 +11,8 @@ use crate::session::Sessions;
 pub struct AppState {
     /// The command API.
     pub api: Api,
+    /// The projector's admin server (operator console), when configured.
+    pub projector: Option<Api>,
     /// The session store.
     pub sessions: Sessions,
     /// Proxies whose `X-Forwarded-For` is believed.

@@ -58,7 +58,7 @@ async fn until_status(visit: &mut Visit, path: &str, status: u16) -> anyhow::Res
 
 struct World {
     app: CommandApp,
-    _projector: ProjectorApp,
+    projector: ProjectorApp,
     office: BackofficeApp,
     org: Organization,
 }
@@ -66,11 +66,12 @@ struct World {
 async fn world() -> anyhow::Result<World> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let office = BackofficeApp::spawn(&app).await?;
+    let admin = projector.admin.clone();
+    let office = BackofficeApp::spawn_with(&app, |c| c.projector_admin_url = Some(admin)).await?;
     let org = Organization::create(&app).await?;
     Ok(World {
         app,
-        _projector: projector,
+        projector,
         office,
         org,
     })
@@ -757,5 +758,97 @@ async fn an_admin_opens_a_location_from_the_page_and_a_bad_time_zone_is_named() 
     let mut forged: Vec<(&str, &str)> = vec![("csrf", &manager_csrf)];
     forged.extend(fields("annex", "UTC"));
     assert_eq!(manager.post("/locations", &forged).await?.status, 403);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_operator_console_takes_the_projector_admin_token_and_shows_lag_and_parked_events() -> anyhow::Result<()> {
+    let w = world().await?;
+    let mut operator = w.office.visit();
+    let sent = operator.get("/operator").await?;
+    assert_eq!((sent.status, sent.header("location")), (303, Some("/operator/login")));
+    let form = operator.get("/operator/login").await?;
+    let csrf = form.csrf().unwrap_or_default();
+    assert_eq!(
+        operator
+            .post("/operator/login", &[("token", tests::projector_app::ADMIN_TOKEN)])
+            .await?
+            .status,
+        403
+    );
+    let wrong = operator
+        .post("/operator/login", &[("csrf", &csrf), ("token", "guess")])
+        .await?;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    // A tenant admin's session is not an operator's.
+    let mut admin = w.signed_in(&w.org.admin).await?;
+    assert_eq!(
+        admin.get("/operator").await?.header("location"),
+        Some("/operator/login")
+    );
+
+    let csrf = wrong.csrf().unwrap_or_default();
+    let signed_in = operator
+        .post(
+            "/operator/login",
+            &[("csrf", &csrf), ("token", tests::projector_app::ADMIN_TOKEN)],
+        )
+        .await?;
+    assert_eq!(
+        (signed_in.status, signed_in.header("location")),
+        (303, Some("/operator"))
+    );
+    let overview = operator.get("/operator").await?;
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    assert!(
+        overview.body.contains(r#"id="partitions""#) && overview.body.contains("projector-p0"),
+        "{}",
+        overview.body
+    );
+    assert!(
+        !overview.body.contains(tests::projector_app::ADMIN_TOKEN),
+        "the token stays on the server"
+    );
+    // The operator's credential opens no tenant page, and does not end the operator session.
+    assert_eq!(operator.get("/dashboard").await?.header("location"), Some("/login"));
+
+    // A poison message on the tenant's subjects: parked, and shown with its error.
+    let subject = w.app.stream.scheme.subject(
+        &w.org.tenant,
+        &events::AggregateRef::new(events::AggregateKind::Sale, "bad-1")?,
+    );
+    let poison = w
+        .app
+        .servers
+        .jetstream
+        .publish(subject, "{not json".into())
+        .await?
+        .await?
+        .sequence;
+    let tenant_page = format!("/operator/tenants/{}", w.org.tenant);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let page = loop {
+        let page = operator.get(&tenant_page).await?;
+        assert_eq!(page.status, 200, "{}", page.body);
+        if page.body.contains(&format!(r#"id="checkpoint">{poison}<"#)) && page.body.contains(r#"id="parked-count">1<"#)
+        {
+            break page;
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "not parked: {}", page.body);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(page.body.contains(r#"id="lag">0<"#), "{}", page.body);
+    assert!(
+        page.body.contains(&format!(">{poison}<")) && page.body.contains("bad-1"),
+        "{}",
+        page.body
+    );
+    // A tenant id that is not one.
+    assert_eq!(operator.get("/operator/tenants/..%2F..").await?.status, 404);
+    let _ = &w.projector;
+
+    // Without a configured admin server the console does not exist.
+    let plain = BackofficeApp::spawn(&w.app).await?;
+    assert_eq!(plain.visit().get("/operator/login").await?.status, 404);
     Ok(())
 }

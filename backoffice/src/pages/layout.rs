@@ -131,3 +131,36 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Html<String
 pub fn notice(kind: &str, message: &str) -> Markup {
     html! { p class=(format!("notice {kind}")) role=(if kind == "error" { "alert" } else { "status" }) { (message) } }
 }
+
+/// A page of the operator console (no tenant navigation).
+pub fn operator_page(csrf: &str, title: &str, body: Markup) -> Html<String> {
+    Html(
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                (head(title))
+                body {
+                    a class="skip" href="#main" { "Skip to content" }
+                    header class="top" {
+                        nav aria-label="Operator" {
+                            span class="brand" { "tillstream operator console" }
+                            ul { li { a href="/operator" { "Partitions" } } }
+                        }
+                        div class="who" {
+                            span id="who" { "operator" }
+                            form method="post" action="/operator/logout" class="inline" {
+                                (csrf_field(csrf))
+                                button type="submit" id="sign-out" { "Sign out" }
+                            }
+                        }
+                    }
+                    main id="main" {
+                        h1 { (title) }
+                        (body)
+                    }
+                }
+            }
+        }
+        .into_string(),
+    )
+}

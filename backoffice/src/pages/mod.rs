@@ -11,6 +11,8 @@
 //! - [`products`]: the catalog: register, edit, change a price.
 //! - [`users`]: users and roles (admins).
 //! - [`locations`]: the stores and warehouses; opening one (admins).
+//! - [`operator`]: the operator console (projector admin token): partitions, a tenant's lag
+//!   and parked events.
 //! - [`assets`]: the stylesheet and the script, compiled in.
 
 pub mod assets;
@@ -19,6 +21,7 @@ pub mod dashboard;
 pub mod day;
 pub mod layout;
 pub mod locations;
+pub mod operator;
 pub mod products;
 pub mod report;
 pub mod sales;
@@ -79,6 +82,10 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/deactivate", post(users::deactivate))
+        .route("/operator", get(operator::overview))
+        .route("/operator/login", get(operator::login_page).post(operator::login))
+        .route("/operator/logout", post(operator::logout))
+        .route("/operator/tenants/{tenant}", get(operator::tenant))
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
         .route("/health", get(|| async { "ok" }))
