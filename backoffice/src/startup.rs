@@ -59,6 +59,7 @@ impl Application {
                 state.clone(),
                 crate::error::end_sessions,
             ))
+            .layer(axum::middleware::from_fn(security::reload_same_site))
             .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 tracing::info_span!("request", method = %request.method(), uri = %request.uri().path())
             }))
