@@ -1,14 +1,15 @@
 # syntax=docker/dockerfile:1
-# Images for tillstream's two binaries.
+# Images for tillstream's binaries.
 #   docker build --target command-api -t tillstream/command-api .
 #   docker build --target projector   -t tillstream/projector .
+#   docker build --target backoffice  -t tillstream/backoffice .
 #   docker build --build-arg BIN=projector -t tillstream/projector .   (default last stage)
-# compose.yaml builds the two named targets.
+# compose.yaml builds the named targets.
 
 ARG RUST_IMAGE=rust:1.95-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
-# ---- build both binaries once --------------------------------------------------------
+# ---- build the binaries once --------------------------------------------------------
 FROM ${RUST_IMAGE} AS builder
 WORKDIR /src
 # Whole workspace (target/, .services/, .git/ are excluded by .dockerignore).
@@ -18,9 +19,9 @@ COPY . .
 RUN --mount=type=cache,id=tillstream-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,id=tillstream-cargo-git,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,id=tillstream-target,target=/src/target,sharing=locked \
-    cargo build --release --locked --bin command-api --bin projector \
+    cargo build --release --locked --bin command-api --bin projector --bin backoffice \
  && mkdir -p /out \
- && cp target/release/command-api target/release/projector /out/
+ && cp target/release/command-api target/release/projector target/release/backoffice /out/
 
 # ---- common runtime ------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
@@ -44,6 +45,12 @@ ENTRYPOINT ["/usr/local/bin/command-api"]
 FROM runtime AS projector
 COPY --from=builder /out/projector /usr/local/bin/projector
 ENTRYPOINT ["/usr/local/bin/projector"]
+
+FROM runtime AS backoffice
+COPY --from=builder /out/backoffice /usr/local/bin/backoffice
+ENV BACKOFFICE_LISTEN_ADDR=0.0.0.0:8081
+EXPOSE 8081
+ENTRYPOINT ["/usr/local/bin/backoffice"]
 
 # ---- default (last) stage: the binary chosen with --build-arg BIN ---------------------
 FROM runtime AS app

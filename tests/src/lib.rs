@@ -27,7 +27,11 @@
 //! - [`generator`]: realistic, seeded streams of mixed events for one tenant.
 //! - [`processes`]: real server and service processes a test can stop and `kill -9`.
 //! - [`read_model`]: dumping a tenant's read model for whole-content comparison.
+//! - [`backoffice_app`]: [`BackofficeApp`], the real back office in front of a
+//!   [`CommandApp`], accounts made through the identity flow, a cookie-keeping client.
+//! - [`webdriver`]: a real headless Chromium over WebDriver.
 
+pub mod backoffice_app;
 pub mod command_app;
 pub mod database;
 pub mod generator;
@@ -39,7 +43,9 @@ pub mod read_model;
 pub mod servers;
 pub mod stream;
 pub mod tokens;
+pub mod webdriver;
 
+pub use backoffice_app::BackofficeApp;
 pub use command_app::CommandApp;
 pub use database::TestDatabase;
 pub use names::{unique_name, unique_prefix, unique_tenant};
