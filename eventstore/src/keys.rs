@@ -27,7 +27,7 @@ use crate::error::AppendError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyClaim {
     /// The key was free and is now this request's; `revision` releases it
-    /// ([`IdempotencyKeys::release`]) if the command is refused.
+    /// ([`EventStore::release_key`](crate::EventStore::release_key)) if the command is refused.
     New {
         /// The key's revision in the bucket.
         revision: u64,
