@@ -6,13 +6,20 @@ use secrecy::SecretString;
 
 /// Flags and environment of the `peer` binary.
 #[derive(Debug, clap::Parser)]
-#[command(name = "peer", about = "cqrs-es + postgres-es peer of tillstream's sale command (benchmark fixture)")]
+#[command(
+    name = "peer",
+    about = "cqrs-es + postgres-es peer of tillstream's sale command (benchmark fixture)"
+)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "PEER_LISTEN_ADDR", default_value = "127.0.0.1:8090")]
     pub listen_addr: std::net::SocketAddr,
     /// PostgreSQL connection string.
-    #[arg(long, env = "PEER_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:55432/peer")]
+    #[arg(
+        long,
+        env = "PEER_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:55432/peer"
+    )]
     pub database_url: SecretString,
     /// Most PostgreSQL connections in the pool.
     #[arg(long, env = "PEER_POOL_SIZE", default_value_t = 32)]

@@ -72,7 +72,11 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { field, .. } => Some(field.clone()),
             _ => None,
         };
-        (status, Json(json!({"error": {"code": code, "message": self.to_string(), "field": field}}))).into_response()
+        (
+            status,
+            Json(json!({"error": {"code": code, "message": self.to_string(), "field": field}})),
+        )
+            .into_response()
     }
 }
 

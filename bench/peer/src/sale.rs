@@ -287,7 +287,10 @@ pub fn decide(command: SaleCommand, now: DateTime<Utc>) -> Result<SaleCompleted,
     if body.currency.len() != 3 || !body.currency.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(invalid("currency", "an ISO 4217 code"));
     }
-    if body.occurred_at.is_some_and(|at| at > now + chrono::Duration::minutes(5)) {
+    if body
+        .occurred_at
+        .is_some_and(|at| at > now + chrono::Duration::minutes(5))
+    {
         return Err(invalid("occurred_at", "in the future"));
     }
     let terminal_id = match (body.terminal_id, token_terminal) {
@@ -434,6 +437,9 @@ mod tests {
     fn a_body_naming_another_tenant_is_refused() {
         let mut other = body();
         other["tenant_id"] = "globex".into();
-        assert!(matches!(decide(command(other), Utc::now()), Err(SaleError::TenantMismatch)));
+        assert!(matches!(
+            decide(command(other), Utc::now()),
+            Err(SaleError::TenantMismatch)
+        ));
     }
 }
