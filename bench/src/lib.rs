@@ -8,11 +8,13 @@
 //! - [`load`]: HTTP load with M concurrent connections, and projection-lag sampling.
 //! - [`baselines`]: raw JetStream publishes, raw MongoDB bulk upserts, and a direct-write
 //!   service shaped like the seed's design.
+//! - [`peer`]: the side-by-side run with the cqrs-es + postgres-es peer (`bench/peer`).
 //! - [`system`]: the command API and projector started in-process for a run.
 
 pub mod baselines;
 pub mod client;
 pub mod load;
+pub mod peer;
 pub mod replay;
 pub mod stats;
 pub mod system;

@@ -15,6 +15,15 @@ use crate::client::{self, Connection};
 use crate::stats::{LoadReport, histogram};
 use crate::workload::{self, Tenant};
 
+/// First pause between two looks for a sampled sale in the read model; each next pause is
+/// half as long again, up to [`LAG_POLL_LONGEST`].
+const LAG_POLL_FIRST: Duration = Duration::from_millis(2);
+/// Longest pause between two looks. Polling every 2 ms for as long as the lag lasts put
+/// hundreds of finds per second per pending sample on the server being measured: with a
+/// lag of seconds, tens of thousands per second on the MongoDB surrogate, slowing the
+/// projector whose lag it measured. Backing off bounds a sample's error by this pause.
+const LAG_POLL_LONGEST: Duration = Duration::from_millis(25);
+
 /// How long or how much to run.
 #[derive(Debug, Clone, Copy)]
 pub enum Budget {
@@ -47,6 +56,9 @@ pub struct Load {
     pub lag_every: u64,
     /// Where to look for projected sales.
     pub mongo: Option<mongodb::Client>,
+    /// Or: a server whose `GET <lag_url>/v1/sales/{sale_id}` (with the tenant's token)
+    /// answers 200 once the sale is in its read model (the peer of issue 22).
+    pub lag_url: Option<String>,
     /// Print progress every second.
     pub progress: bool,
     /// Open-loop arrival rate in commands per second (None: as fast as answers come).
@@ -88,6 +100,7 @@ impl Load {
             run,
             lag_every: 0,
             mongo: None,
+            lag_url: None,
             progress: true,
             rate: None,
         }
@@ -101,6 +114,7 @@ impl Load {
             .map(|tenant| client::bearer(&tenant.token))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let authorizations = Arc::new(authorizations);
+        let lag_client = reqwest::Client::new();
         let shared = Arc::new(Shared {
             next: AtomicU64::new(0),
             ok: AtomicU64::new(0),
@@ -134,8 +148,10 @@ impl Load {
         for _ in 0..load.connections {
             let connection = Connection::new(&load.base_url)?;
             let (load, shared, authorizations) = (Arc::clone(&load), Arc::clone(&shared), Arc::clone(&authorizations));
+            let lag_client = lag_client.clone();
             workers.push(tokio::spawn(async move {
-                load.worker(&shared, connection, &authorizations, started).await
+                load.worker(&shared, connection, &authorizations, &lag_client, started)
+                    .await
             }));
         }
         let mut lag_tasks = Vec::new();
@@ -159,7 +175,7 @@ impl Load {
             errors,
             elapsed,
             &latency,
-            load.mongo.is_some().then_some(&lag),
+            (load.mongo.is_some() || load.lag_url.is_some()).then_some(&lag),
         ))
     }
 
@@ -168,6 +184,7 @@ impl Load {
         shared: &Arc<Shared>,
         mut connection: Connection,
         authorizations: &[HeaderValue],
+        lag_client: &reqwest::Client,
         started: Instant,
     ) -> Vec<tokio::task::JoinHandle<()>> {
         let mut lag_tasks = Vec::new();
@@ -209,26 +226,40 @@ impl Load {
                 let answered = Instant::now();
                 let _ = local.record(answered.duration_since(sent).as_micros().max(1) as u64);
                 shared.ok.fetch_add(1, Ordering::Relaxed);
-                if let (Some(mongo), Some(sale)) = (&self.mongo, sale)
+                if let Some(sale) = sale
                     && self.lag_every > 0
                     && n % self.lag_every == self.lag_every / 2
                 {
-                    let sales = mongo
-                        .database(&tenant.id.database_name())
-                        .collection::<bson::Document>("sales");
-                    let shared = Arc::clone(shared);
-                    lag_tasks.push(tokio::spawn(async move {
-                        let deadline = answered + Duration::from_secs(60);
-                        while Instant::now() < deadline {
-                            if let Ok(Some(_)) = sales.find_one(doc! {"_id": &sale}).await {
-                                if let Ok(mut lag) = shared.lag.lock() {
-                                    let _ = lag.record(answered.elapsed().as_micros().max(1) as u64);
+                    let probe = match (&self.mongo, &self.lag_url) {
+                        (Some(mongo), _) => Some(LagProbe::Mongo(
+                            mongo
+                                .database(&tenant.id.database_name())
+                                .collection::<bson::Document>("sales"),
+                        )),
+                        (None, Some(url)) => Some(LagProbe::Http {
+                            client: lag_client.clone(),
+                            url: format!("{url}/v1/sales/{sale}"),
+                            authorization: authorizations[index].clone(),
+                        }),
+                        (None, None) => None,
+                    };
+                    if let Some(probe) = probe {
+                        let shared = Arc::clone(shared);
+                        lag_tasks.push(tokio::spawn(async move {
+                            let deadline = answered + Duration::from_secs(60);
+                            let mut pause = LAG_POLL_FIRST;
+                            while Instant::now() < deadline {
+                                if probe.visible(&sale).await {
+                                    if let Ok(mut lag) = shared.lag.lock() {
+                                        let _ = lag.record(answered.elapsed().as_micros().max(1) as u64);
+                                    }
+                                    return;
                                 }
-                                return;
+                                tokio::time::sleep(pause).await;
+                                pause = (pause * 3 / 2).min(LAG_POLL_LONGEST);
                             }
-                            tokio::time::sleep(Duration::from_millis(2)).await;
-                        }
-                    }));
+                        }));
+                    }
                 }
             } else if let Ok(mut errors) = shared.errors.lock() {
                 *errors.entry(status).or_default() += 1;
@@ -238,5 +269,35 @@ impl Load {
             let _ = latency.add(&local);
         }
         lag_tasks
+    }
+}
+
+/// Where a sampled sale's projection is looked for.
+enum LagProbe {
+    /// tillstream: the tenant's `sales` collection.
+    Mongo(mongodb::Collection<bson::Document>),
+    /// A server's read endpoint (the peer): 200 once the sale is there.
+    Http {
+        client: reqwest::Client,
+        url: String,
+        authorization: HeaderValue,
+    },
+}
+
+impl LagProbe {
+    async fn visible(&self, sale: &str) -> bool {
+        match self {
+            LagProbe::Mongo(sales) => matches!(sales.find_one(doc! {"_id": sale}).await, Ok(Some(_))),
+            LagProbe::Http {
+                client,
+                url,
+                authorization,
+            } => client
+                .get(url)
+                .header(hyper::header::AUTHORIZATION, authorization.clone())
+                .send()
+                .await
+                .is_ok_and(|answer| answer.status().is_success()),
+        }
     }
 }

@@ -35,6 +35,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
         run: run.clone(),
         lag_every: 10,
         mongo: Some(mongo.clone()),
+        lag_url: None,
         progress: false,
         rate: None,
     }
@@ -76,6 +77,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
         run: format!("{run}d"),
         lag_every: 0,
         mongo: None,
+        lag_url: None,
         progress: false,
         rate: Some(500.0), // the open-loop path
     };

@@ -6,13 +6,17 @@
 //! eval "$(scripts/services env)"
 //! cargo run --release -p bench --bin loadgen -- --tenants 20 --connections 64 --duration-secs 20 --baselines
 //! ```
+//!
+//! With `--peer-url`, the same sales also go, after tillstream's load in the same run, to the
+//! cqrs-es + postgres-es peer of `bench/peer` (a separate workspace; `scripts/peer bench`
+//! builds and starts it and PostgreSQL, and runs this).
 
 use std::time::{Duration, Instant};
 
 use bench::load::{Budget, Load};
 use bench::stats::{LoadReport, Rate};
 use bench::system::{Setup, System};
-use bench::{baselines, workload};
+use bench::{baselines, peer, workload};
 use bson::doc;
 use clap::Parser;
 use events::SubjectScheme;
@@ -79,6 +83,12 @@ struct Args {
     /// Send only sales to the API (default: the mix, 90 % sales, stock and catalog).
     #[arg(long)]
     sales_only: bool,
+    /// Also drive the cqrs-es + postgres-es peer (`bench/peer`) at this URL with the same
+    /// sales, connections, budget and rate, right after tillstream's load (which then sends
+    /// sales only, the one command the peer has), and report both side by side. The peer
+    /// must verify tokens with `--jwt-secret` and accept a day-long token lifetime.
+    #[arg(long)]
+    peer_url: Option<String>,
     /// Keep the tenants' databases and the run's stream (the caller measures or drops them).
     #[arg(long)]
     keep: bool,
@@ -157,13 +167,14 @@ async fn main() -> anyhow::Result<()> {
         name: "tillstream command API (event-sourced)".to_owned(),
         base_url: base_url.clone(),
         sales_path: "/v1/sales".to_owned(),
-        sales_only: args.sales_only,
+        sales_only: args.sales_only || args.peer_url.is_some(),
         connections: args.connections,
         budget,
         tenants: tenants.clone(),
         run: run.clone(),
         lag_every: if args.no_projector { 0 } else { args.lag_every },
         mongo: (!args.no_projector).then(|| mongo.clone()),
+        lag_url: None,
         progress: true,
         rate: args.rate,
     }
@@ -171,6 +182,46 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     print_load(&product);
     loads.push(product);
+
+    if let Some(peer_url) = &args.peer_url {
+        if system.is_some() && !args.no_projector {
+            // The projector may still be applying tillstream's sales: let it finish, so the
+            // peer gets the CPU tillstream had, and report how long catching up took.
+            let caught_up = peer::wait_projected(&mongo, &tenants, loads[0].ok).await?;
+            eprintln!(
+                "{:<42} {:>9.2} s after the load ended",
+                "tillstream projector caught up", caught_up
+            );
+        }
+        let peer_run = format!("{run}p");
+        let peer = Load {
+            name: "peer: cqrs-es + postgres-es".to_owned(),
+            base_url: peer_url.trim_end_matches('/').to_owned(),
+            sales_path: "/v1/sales".to_owned(),
+            sales_only: true,
+            connections: args.connections,
+            budget,
+            tenants: workload::tenants(args.tenants, &args.jwt_secret, &peer_run),
+            run: peer_run,
+            lag_every: args.lag_every,
+            mongo: None,
+            lag_url: Some(peer_url.trim_end_matches('/').to_owned()),
+            progress: true,
+            rate: args.rate,
+        }
+        .run()
+        .await?;
+        print_load(&peer);
+        eprintln!(
+            "{:<42} {:>9.2}× the peer's sales/s; p99 {:.2} of the peer's ({:.2} vs {:.2} ms)",
+            "tillstream / peer",
+            loads[0].per_second / peer.per_second.max(f64::EPSILON),
+            loads[0].latency.p99_ms / peer.latency.p99_ms.max(f64::EPSILON),
+            loads[0].latency.p99_ms,
+            peer.latency.p99_ms
+        );
+        loads.push(peer);
+    }
 
     if args.baselines {
         let nats = async_nats::connect(&args.nats_url).await?;
@@ -199,6 +250,7 @@ async fn main() -> anyhow::Result<()> {
             run: format!("{run}{suffix}"),
             lag_every: 0,
             mongo: None,
+            lag_url: None,
             progress: true,
             rate: args.rate,
         };
