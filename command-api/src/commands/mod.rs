@@ -20,6 +20,8 @@
 //! - [`catalog`]: `register`, `update`, `change_price`, `discontinue`, and a product's
 //!   folded `state`.
 //! - [`locations`]: `open`, `update`, `close`, and a location's folded `state`.
+//! - [`settings`]: what the tenant's settings commands share (one aggregate per kind,
+//!   changes naming the version they replace).
 //! - [`taxes`]: `define`, `replace` a tax jurisdiction, and its folded `state`.
 //! - [`users`]: `change_role`, `deactivate` (the event first, then the login store),
 //!   and a user's folded `state`.
@@ -32,6 +34,7 @@ pub mod inventory;
 pub mod locations;
 pub mod meta;
 pub mod sales;
+pub mod settings;
 pub mod target;
 pub mod taxes;
 pub mod users;

@@ -1,19 +1,17 @@
 //! The tenant's cash settings: blind close and the over/short approval threshold.
 //!
-//! The body names the version it changes (`version`: the stream sequence the previous
-//! change answered with, 0 for the first), as `If-Match` does for catalog changes, so
-//! that a retried change is recognised and a change made against stale settings is 409.
+//! Versioned like every settings change ([`crate::commands::settings`]).
 
 use chrono::{DateTime, Utc};
+use events::DomainEvent;
 use events::event::{CashSettingsConfigured, VoidWindow};
-use events::{AggregateRef, DomainEvent};
 use eventstore::{Expected, StoredEvent};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Admin, TenantContext};
 use crate::commands::cash::CashSettingsState;
-use crate::commands::command::AggregateId;
+use crate::commands::settings::{SettingsKind, SettingsVersion, expect_version};
 use crate::commands::{Command, Decision, Route, fields};
 use crate::error::ApiError;
 
@@ -44,27 +42,6 @@ pub struct ConfigureCashSettings {
     pub tenant_id: Option<String>,
 }
 
-/// The tenant's cash settings at a version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CashSettingsVersion(pub u64);
-
-impl AggregateId for CashSettingsVersion {
-    fn natural_key(&self) -> String {
-        format!("settings:cash:{}", self.0)
-    }
-
-    fn aggregate(&self) -> AggregateRef {
-        AggregateRef::cash_settings()
-    }
-
-    fn exists(&self, history: &[StoredEvent]) -> ApiError {
-        ApiError::VersionConflict {
-            expected: self.0,
-            current: history.last().map_or(0, |e| e.sequence),
-        }
-    }
-}
-
 impl Command for ConfigureCashSettings {
     const NAME: &'static str = "ConfigureCashSettings";
     const ROUTE: Route = Route::put(
@@ -75,7 +52,7 @@ impl Command for ConfigureCashSettings {
     );
     type Role = Admin;
     type Target = ();
-    type Id = CashSettingsVersion;
+    type Id = SettingsVersion;
     type State = CashSettingsState;
     type Loaded = ();
 
@@ -83,27 +60,15 @@ impl Command for ConfigureCashSettings {
         self.occurred_at
     }
 
-    fn id(&self, (): &(), _: Option<&str>) -> Result<CashSettingsVersion, ApiError> {
-        Ok(CashSettingsVersion(self.version))
+    fn id(&self, (): &(), _: Option<&str>) -> Result<SettingsVersion, ApiError> {
+        Ok(SettingsVersion {
+            kind: SettingsKind::Cash,
+            version: self.version,
+        })
     }
 
-    fn expect(
-        &self,
-        id: &CashSettingsVersion,
-        state: &CashSettingsState,
-        _: &[StoredEvent],
-    ) -> Result<Expected, ApiError> {
-        if state.version != id.0 {
-            return Err(ApiError::VersionConflict {
-                expected: id.0,
-                current: state.version,
-            });
-        }
-        Ok(if id.0 == 0 {
-            Expected::NoEvents
-        } else {
-            Expected::LastSequence(id.0)
-        })
+    fn expect(&self, id: &SettingsVersion, state: &CashSettingsState, _: &[StoredEvent]) -> Result<Expected, ApiError> {
+        expect_version(id, state.version)
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {

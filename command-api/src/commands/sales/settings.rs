@@ -7,9 +7,7 @@
 //! were counted and reports read. A manager may still record it with a
 //! `backdate_reason`, which the sale keeps and the reports show.
 //!
-//! The body names the version it changes (`version`: the stream sequence the previous
-//! change answered with, 0 for the first), so a retried change is recognised and one made
-//! against stale settings is 409.
+//! Versioned like every settings change ([`crate::commands::settings`]).
 
 use chrono::{DateTime, Utc};
 use events::event::SalesSettingsConfigured;
@@ -20,6 +18,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{Admin, TenantContext};
 use crate::commands::command::AggregateId;
+use crate::commands::settings::{SettingsKind, SettingsVersion, expect_version};
 use crate::commands::{Command, CommandMeta, Decision, Fold, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -72,27 +71,6 @@ impl AggregateId for SalesSettingsId {
     }
 }
 
-/// The tenant's sales settings at a version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SalesSettingsVersion(pub u64);
-
-impl AggregateId for SalesSettingsVersion {
-    fn natural_key(&self) -> String {
-        format!("settings:sales:{}", self.0)
-    }
-
-    fn aggregate(&self) -> AggregateRef {
-        AggregateRef::sales_settings()
-    }
-
-    fn exists(&self, history: &[StoredEvent]) -> ApiError {
-        ApiError::VersionConflict {
-            expected: self.0,
-            current: history.last().map_or(0, |e| e.sequence),
-        }
-    }
-}
-
 /// The settings in force, folded from their events (the defaults before any).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SalesSettingsState {
@@ -125,7 +103,7 @@ impl Command for ConfigureSalesSettings {
     );
     type Role = Admin;
     type Target = ();
-    type Id = SalesSettingsVersion;
+    type Id = SettingsVersion;
     type State = SalesSettingsState;
     type Loaded = ();
 
@@ -133,34 +111,27 @@ impl Command for ConfigureSalesSettings {
         self.occurred_at
     }
 
-    fn id(&self, (): &(), _: Option<&str>) -> Result<SalesSettingsVersion, ApiError> {
-        Ok(SalesSettingsVersion(self.version))
+    fn id(&self, (): &(), _: Option<&str>) -> Result<SettingsVersion, ApiError> {
+        Ok(SettingsVersion {
+            kind: SettingsKind::Sales,
+            version: self.version,
+        })
     }
 
     fn expect(
         &self,
-        id: &SalesSettingsVersion,
+        id: &SettingsVersion,
         state: &SalesSettingsState,
         _: &[StoredEvent],
     ) -> Result<Expected, ApiError> {
-        if state.version != id.0 {
-            return Err(ApiError::VersionConflict {
-                expected: id.0,
-                current: state.version,
-            });
-        }
-        Ok(if id.0 == 0 {
-            Expected::NoEvents
-        } else {
-            Expected::LastSequence(id.0)
-        })
+        expect_version(id, state.version)
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         Ok(configure(self, on.context, on.now)?.into())
     }
 
-    async fn recorded(&self, app: &AppState, _: &SalesSettingsVersion, meta: &CommandMeta) -> Result<(), ApiError> {
+    async fn recorded(&self, app: &AppState, _: &SettingsVersion, meta: &CommandMeta) -> Result<(), ApiError> {
         app.sales_settings
             .invalidate(&meta.context.tenant, &SalesSettingsId)
             .await;
