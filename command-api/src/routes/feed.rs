@@ -1,0 +1,160 @@
+//! The integrators' event feed of the token's tenant (manager and up): a long-poll JSON
+//! page after a cursor. How a page is read is in [`crate::feed`]; the shape of an event
+//! in [`events::feed`].
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use events::EventType;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Authorized, Manager};
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::feed::{self, FeedPage, FeedRequest};
+use crate::routes::openapi::ErrorBody;
+use crate::state::AppState;
+
+/// Most events in one page.
+pub const MAX_LIMIT: u64 = 1000;
+/// Events in a page when `limit` is not given.
+pub const DEFAULT_LIMIT: u64 = 100;
+/// Longest wait a client may ask for, in milliseconds (the server may wait less:
+/// `FEED_MAX_WAIT_MS`, and never past the query timeout).
+pub const MAX_WAIT_MS: u64 = 25_000;
+
+/// The feed routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_feed))
+}
+
+/// Parameters of `GET /v1/feed`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// Events after this stream sequence: the previous page's `next_after` (default 0,
+    /// from the tenant's first event).
+    #[param(minimum = 0)]
+    pub after: Option<u64>,
+    /// Comma-separated event types, e.g. `SaleCompleted,SaleRefunded` (default: every
+    /// type).
+    pub types: Option<String>,
+    /// Most events in the page (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+    /// When nothing is newer than `after`, how long to wait for a new event before
+    /// answering an empty page, in milliseconds (0 to 25000, default 0: answer at once).
+    #[param(minimum = 0, maximum = 25000)]
+    pub wait_ms: Option<u64>,
+}
+
+impl FeedQuery {
+    /// The validated request; the wait bounded by `max_wait`.
+    fn request(self, max_wait: Duration) -> Result<FeedRequest, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid("limit", format!("must be 1 to {MAX_LIMIT}")));
+        }
+        let wait_ms = self.wait_ms.unwrap_or(0);
+        if wait_ms > MAX_WAIT_MS {
+            return Err(ApiError::invalid("wait_ms", format!("must be 0 to {MAX_WAIT_MS}")));
+        }
+        Ok(FeedRequest {
+            after: self.after.unwrap_or(0),
+            types: self.types.as_deref().map(event_types).transpose()?,
+            limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            wait: Duration::from_millis(wait_ms).min(max_wait),
+        })
+    }
+}
+
+/// Parses a comma-separated list of event type names.
+fn event_types(list: &str) -> Result<BTreeSet<EventType>, ApiError> {
+    let names: Vec<&str> = list.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    if names.is_empty() {
+        return Err(ApiError::invalid(
+            "types",
+            "name at least one event type, e.g. SaleCompleted",
+        ));
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            EventType::from_name(name).ok_or_else(|| ApiError::invalid("types", format!("unknown event type {name:?}")))
+        })
+        .collect()
+}
+
+/// The tenant's events after a cursor, oldest first, in the public feed shape (manager
+/// and up; the token's tenant only). With `wait_ms`, waits for a new event when nothing is
+/// newer and answers an empty page if none comes. Continue with `after=next_after`.
+#[utoipa::path(get, path = "/v1/feed", tag = "feed",
+    params(FeedQuery),
+    responses((status = 200, body = FeedPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn get_feed(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    ApiQuery(query): ApiQuery<FeedQuery>,
+) -> Result<Json<FeedPage>, ApiError> {
+    let request = query.request(state.feed_max_wait)?;
+    Ok(Json(feed::page(&state.store, &context.tenant, &request).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(limit: Option<u64>, wait_ms: Option<u64>, types: Option<&str>) -> FeedQuery {
+        FeedQuery {
+            after: None,
+            types: types.map(str::to_owned),
+            limit,
+            wait_ms,
+        }
+    }
+
+    fn field(result: Result<FeedRequest, ApiError>) -> String {
+        match result {
+            Err(ApiError::InvalidField { field, .. }) => field,
+            other => panic!("expected a 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_from_the_start_every_type_a_hundred_events_and_no_wait() {
+        let request = query(None, None, None).request(Duration::from_secs(9)).expect("valid");
+        assert_eq!(request.after, 0);
+        assert!(request.types.is_none());
+        assert_eq!(request.limit, 100);
+        assert_eq!(request.wait, Duration::ZERO);
+    }
+
+    #[test]
+    fn out_of_range_limits_and_waits_name_their_parameter() {
+        let max = Duration::from_secs(9);
+        assert_eq!(field(query(Some(0), None, None).request(max)), "limit");
+        assert_eq!(field(query(Some(1001), None, None).request(max)), "limit");
+        assert_eq!(field(query(None, Some(25_001), None).request(max)), "wait_ms");
+        assert_eq!(field(query(None, None, Some("SaleDone")).request(max)), "types");
+        assert_eq!(field(query(None, None, Some(" , ")).request(max)), "types");
+    }
+
+    #[test]
+    fn the_wait_is_bounded_by_the_server_and_types_are_parsed() {
+        let request = query(Some(1000), Some(25_000), Some("SaleCompleted, SaleRefunded,"))
+            .request(Duration::from_millis(200))
+            .expect("valid");
+        assert_eq!(request.wait, Duration::from_millis(200));
+        assert_eq!(
+            request.types,
+            Some(BTreeSet::from([EventType::SaleCompleted, EventType::SaleRefunded]))
+        );
+    }
+}
