@@ -86,6 +86,12 @@ pub struct Config {
     #[arg(long, env = "FEED_MAX_WAIT_MS", default_value_t = 25_000)]
     pub feed_max_wait_ms: u64,
 
+    /// How long a feed event stream (`GET /v1/feed/stream`) stays open, in milliseconds,
+    /// before the server ends it; `EventSource` clients reconnect with `Last-Event-ID` and
+    /// miss nothing. Keeps connections from outliving deployments and proxies' limits.
+    #[arg(long, env = "FEED_STREAM_MAX_MS", default_value_t = 300_000)]
+    pub feed_stream_max_ms: u64,
+
     /// HMAC secret of the default signing key (HS256), used for tokens without `kid`
     /// and for `kid` = `JWT_DEFAULT_KID`.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]

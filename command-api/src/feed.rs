@@ -15,12 +15,16 @@
 //!
 //! `next_after` is the last sequence looked at (or `after` when none was), so a client
 //! that always passes it back sees every event once, without gap or duplicate.
+//!
+//! [`live`] is the same reader as an endless stream of matching events, for Server-Sent
+//! Events.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use events::{AggregateKind, EventType, FeedEvent, TenantId};
-use eventstore::{Delivery, EventStore};
+use eventstore::{Delivery, EventStore, TenantReader};
+use futures::Stream;
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -97,6 +101,49 @@ pub async fn page(store: &EventStore, tenant: &TenantId, request: &FeedRequest) 
         }
     }
     Ok(page)
+}
+
+/// `tenant`'s events after `after` of the wanted `types`, oldest first, then each new one
+/// as it is stored. The reader is opened before this returns (so an unavailable event
+/// store is an answer, not an empty stream); the stream ends when the reader fails or
+/// stops (logged), and the client resumes from the last sequence it got.
+pub async fn live(
+    store: EventStore,
+    tenant: TenantId,
+    after: u64,
+    types: Option<BTreeSet<EventType>>,
+) -> Result<impl Stream<Item = FeedEvent> + Send + 'static, ApiError> {
+    let reader = store
+        .tenant_follower(&tenant, after.saturating_add(1))
+        .await
+        .map_err(|e| ApiError::Unavailable(anyhow::Error::new(e)))?;
+    struct Live {
+        store: EventStore,
+        tenant: TenantId,
+        types: Option<BTreeSet<EventType>>,
+        reader: TenantReader,
+    }
+    let state = Live {
+        store,
+        tenant,
+        types,
+        reader,
+    };
+    Ok(futures::stream::unfold(state, |mut live| async move {
+        loop {
+            match live.reader.next().await? {
+                Ok(delivery) => {
+                    if let Some(event) = public_event(&live.store, &live.tenant, &delivery, live.types.as_ref()) {
+                        return Some((event, live));
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(tenant = %live.tenant, error = %err, "feed stream: the reader failed; closing");
+                    return None;
+                }
+            }
+        }
+    }))
 }
 
 /// The public form of `delivery` if it is an event of `tenant` of a wanted type.

@@ -79,6 +79,7 @@ impl Application {
                     .query_timeout()
                     .saturating_sub(std::time::Duration::from_secs(1)),
             ),
+            feed_stream_max: std::time::Duration::from_millis(config.feed_stream_max_ms),
             metrics,
             identity,
         });

@@ -74,6 +74,9 @@ pub struct Shared {
     /// Longest a feed page waits for a new event (`FEED_MAX_WAIT_MS`, kept under the
     /// query timeout).
     pub feed_max_wait: std::time::Duration,
+    /// How long a feed event stream stays open before the server closes it (the client
+    /// reconnects with `Last-Event-ID`).
+    pub feed_stream_max: std::time::Duration,
     /// Signup, login, tokens and users.
     pub identity: Arc<Identity>,
     /// Renders `/metrics`.

@@ -1,5 +1,5 @@
 //! The integrators' event feed of the token's tenant (manager and up): a long-poll JSON
-//! page after a cursor. How a page is read is in [`crate::feed`]; the shape of an event
+//! page after a cursor, and the same events as Server-Sent Events. How a page is read is in [`crate::feed`]; the shape of an event
 //! in [`events::feed`].
 
 use std::collections::BTreeSet;
@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use events::EventType;
+use futures::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -30,7 +33,9 @@ pub const MAX_WAIT_MS: u64 = 25_000;
 
 /// The feed routes.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_feed))
+    OpenApiRouter::new()
+        .routes(routes!(get_feed))
+        .routes(routes!(get_feed_stream))
 }
 
 /// Parameters of `GET /v1/feed`.
@@ -107,6 +112,71 @@ async fn get_feed(
     Ok(Json(feed::page(&state.store, &context.tenant, &request).await?))
 }
 
+/// Parameters of `GET /v1/feed/stream`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FeedStreamQuery {
+    /// Events after this stream sequence (default 0); a `Last-Event-ID` header, which an
+    /// `EventSource` sends when it reconnects, takes precedence.
+    #[param(minimum = 0)]
+    pub after: Option<u64>,
+    /// Comma-separated event types, e.g. `SaleCompleted,SaleRefunded` (default: every
+    /// type).
+    pub types: Option<String>,
+}
+
+/// Name of the header a reconnecting SSE client sends with the last `id` it received.
+const LAST_EVENT_ID: &str = "Last-Event-ID";
+
+/// The resume point: `Last-Event-ID` if present, else `after`, else 0.
+fn resume_after(headers: &HeaderMap, after: Option<u64>) -> Result<u64, ApiError> {
+    match headers.get(LAST_EVENT_ID) {
+        None => Ok(after.unwrap_or(0)),
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .ok_or_else(|| ApiError::invalid(LAST_EVENT_ID, "must be a stream sequence (a whole number)")),
+    }
+}
+
+/// The tenant's events after a cursor, then each new one as it is stored, as Server-Sent
+/// Events (manager and up; the token's tenant only): `id:` is the stream sequence,
+/// `event:` the type, `data:` the event in the public feed shape (`FeedEvent`). A comment
+/// line keeps an idle connection alive every 15 s. The server closes the stream after
+/// `FEED_STREAM_MAX_MS` (default 5 minutes); an `EventSource` reconnects by itself with
+/// `Last-Event-ID` and misses nothing.
+#[utoipa::path(get, path = "/v1/feed/stream", tag = "feed",
+    params(FeedStreamQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this stream sequence (takes precedence over `after`)")),
+    responses((status = 200, content_type = "text/event-stream", body = String, description = "Server-Sent Events; each `data:` is a `FeedEvent`"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn get_feed_stream(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<FeedStreamQuery>,
+) -> Result<Sse<impl futures::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+    let after = resume_after(&headers, query.after)?;
+    let types = query.types.as_deref().map(event_types).transpose()?;
+    let events = feed::live(state.store.clone(), context.tenant, after, types).await?;
+    let until = tokio::time::sleep(state.feed_stream_max);
+    let stream = events.take_until(until).filter_map(|event| async move {
+        match Event::default()
+            .id(event.sequence.to_string())
+            .event(event.event_type.clone())
+            .json_data(&event)
+        {
+            Ok(sse) => Some(Ok(sse)),
+            Err(err) => {
+                tracing::warn!(sequence = event.sequence, error = %err, "feed stream: an event that cannot be sent passed over");
+                None
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +214,28 @@ mod tests {
         assert_eq!(field(query(None, Some(25_001), None).request(max)), "wait_ms");
         assert_eq!(field(query(None, None, Some("SaleDone")).request(max)), "types");
         assert_eq!(field(query(None, None, Some(" , ")).request(max)), "types");
+    }
+
+    #[test]
+    fn last_event_id_takes_precedence_and_must_be_a_sequence() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(resume_after(&headers, Some(5)).expect("valid"), 5);
+        headers.insert(LAST_EVENT_ID, "42".parse().expect("valid header"));
+        assert_eq!(resume_after(&headers, Some(5)).expect("valid"), 42);
+        headers.insert(LAST_EVENT_ID, "x".parse().expect("valid header"));
+        assert_eq!(
+            field(resume_after(&headers, None).map(|_| unreachable_request())),
+            "Last-Event-ID"
+        );
+    }
+
+    fn unreachable_request() -> FeedRequest {
+        FeedRequest {
+            after: 0,
+            types: None,
+            limit: 1,
+            wait: Duration::ZERO,
+        }
     }
 
     #[test]
