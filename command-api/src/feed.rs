@@ -4,8 +4,9 @@
 //!
 //! A page is read like this:
 //!
-//! 1. open a follower of the tenant's subjects from `after + 1` (an ephemeral ordered
-//!    consumer of the event store; the command API never touches JetStream itself);
+//! 1. open a reader of the tenant's subjects from `after + 1` (an ephemeral ordered
+//!    consumer of the event store; the command API never touches JetStream itself), one
+//!    that follows new events when the page may wait;
 //! 2. take messages in stream order: control markers, events of other types than asked
 //!    for and (logged) undecodable messages are passed over, but still move the cursor,
 //!    so the next page does not scan them again;
@@ -69,10 +70,14 @@ pub struct FeedPage {
 #[tracing::instrument(skip_all, fields(tenant = %tenant, after = request.after))]
 pub async fn page(store: &EventStore, tenant: &TenantId, request: &FeedRequest) -> Result<FeedPage, ApiError> {
     let deadline = Instant::now() + request.wait;
-    let mut reader = store
-        .tenant_follower(tenant, request.after.saturating_add(1))
-        .await
-        .map_err(|e| ApiError::Unavailable(anyhow::Error::new(e)))?;
+    let from = request.after.saturating_add(1);
+    // A page that will not wait need not subscribe when there is nothing to read.
+    let reader = if request.wait.is_zero() {
+        store.tenant_reader(tenant, from).await
+    } else {
+        store.tenant_follower(tenant, from).await
+    };
+    let mut reader = reader.map_err(|e| ApiError::Unavailable(anyhow::Error::new(e)))?;
     let mut page = FeedPage {
         events: Vec::new(),
         next_after: request.after,
