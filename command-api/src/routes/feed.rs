@@ -126,6 +126,19 @@ pub struct FeedStreamQuery {
     pub types: Option<String>,
 }
 
+/// One Server-Sent Event of `GET /v1/feed/stream`, as its fields are named on the wire
+/// (the OpenAPI schema of each event of the stream; the server writes them as `id:`,
+/// `event:` and `data:` lines).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FeedStreamEvent {
+    /// The event's stream sequence, in decimal: what `Last-Event-ID` sends back.
+    pub id: String,
+    /// The event type, e.g. `SaleCompleted`.
+    pub event: String,
+    /// The event in the public feed shape (a `FeedEvent`), as one line of JSON.
+    pub data: String,
+}
+
 /// Name of the header a reconnecting SSE client sends with the last `id` it received.
 const LAST_EVENT_ID: &str = "Last-Event-ID";
 
@@ -149,7 +162,7 @@ fn resume_after(headers: &HeaderMap, after: Option<u64>) -> Result<u64, ApiError
 /// `Last-Event-ID` and misses nothing.
 #[utoipa::path(get, path = "/v1/feed/stream", tag = "feed",
     params(FeedStreamQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this stream sequence (takes precedence over `after`)")),
-    responses((status = 200, content_type = "text/event-stream", body = String, description = "Server-Sent Events; each `data:` is a `FeedEvent`"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, content_type = "text/event-stream", body = FeedStreamEvent, description = "Server-Sent Events, each a `FeedStreamEvent` whose `data` is a `FeedEvent`"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn get_feed_stream(
     State(state): State<AppState>,
