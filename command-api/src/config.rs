@@ -80,6 +80,18 @@ pub struct Config {
     #[arg(long, env = "READ_YOUR_WRITES_TIMEOUT_MS", default_value_t = 2000)]
     pub read_your_writes_timeout_ms: u64,
 
+    /// Longest a feed page (`GET /v1/feed?wait_ms=`) waits for a new event, in
+    /// milliseconds, whatever the client asks for. The wait also ends one second before
+    /// the query timeout (`QUERY_TIMEOUT_MS`), which bounds every GET.
+    #[arg(long, env = "FEED_MAX_WAIT_MS", default_value_t = 25_000)]
+    pub feed_max_wait_ms: u64,
+
+    /// How long a feed event stream (`GET /v1/feed/stream`) stays open, in milliseconds,
+    /// before the server ends it; `EventSource` clients reconnect with `Last-Event-ID` and
+    /// miss nothing. Keeps connections from outliving deployments and proxies' limits.
+    #[arg(long, env = "FEED_STREAM_MAX_MS", default_value_t = 300_000)]
+    pub feed_stream_max_ms: u64,
+
     /// HMAC secret of the default signing key (HS256), used for tokens without `kid`
     /// and for `kid` = `JWT_DEFAULT_KID`.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]

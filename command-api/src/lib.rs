@@ -13,6 +13,8 @@
 //! - [`extract`]: JSON body, `Idempotency-Key` and `If-Match` extractors.
 //! - [`commands`]: one file per command: its body, its [`commands::Command`] impl (name,
 //!   route, role, aggregate, idempotency key) and the pure decision that makes its event.
+//! - [`feed`]: a page of a tenant's event feed for integrators, read from the event
+//!   store (long poll).
 //! - [`identity`]: signup, verification, login, refresh tokens, users.
 //! - [`quote`]: pricing a basket on the server with the `pricing` engine.
 //! - [`queries`]: the read side: products, stock, sales, transactions, reports.
@@ -32,6 +34,7 @@ pub mod config;
 pub mod error;
 pub mod execute;
 pub mod extract;
+pub mod feed;
 pub mod folded;
 pub mod identity;
 pub mod queries;

@@ -73,6 +73,13 @@ impl Application {
             sales_settings,
             databases,
             read_your_writes_timeout: std::time::Duration::from_millis(config.read_your_writes_timeout_ms),
+            feed_max_wait: std::time::Duration::from_millis(config.feed_max_wait_ms).min(
+                config
+                    .http
+                    .query_timeout()
+                    .saturating_sub(std::time::Duration::from_secs(1)),
+            ),
+            feed_stream_max: std::time::Duration::from_millis(config.feed_stream_max_ms),
             metrics,
             identity,
         });

@@ -71,6 +71,12 @@ pub struct Shared {
     pub databases: Arc<TenantDatabases>,
     /// How long a query waits for its `min_sequence`.
     pub read_your_writes_timeout: std::time::Duration,
+    /// Longest a feed page waits for a new event (`FEED_MAX_WAIT_MS`, kept under the
+    /// query timeout).
+    pub feed_max_wait: std::time::Duration,
+    /// How long a feed event stream stays open before the server closes it (the client
+    /// reconnects with `Last-Event-ID`).
+    pub feed_stream_max: std::time::Duration,
     /// Signup, login, tokens and users.
     pub identity: Arc<Identity>,
     /// Renders `/metrics`.

@@ -15,6 +15,8 @@
 //! - [`aggregate`]: the kinds of aggregate events belong to.
 //! - [`business_day`]: which business day an instant belongs to at a location.
 //! - [`event`]: the domain events themselves (catalog, inventory, sales, users).
+//! - [`feed`]: [`FeedEvent`], the public, versioned shape of an event for integrators,
+//!   without personal data.
 //! - [`envelope`]: the [`EventEnvelope`] with ids, clocks, actor and causality.
 //! - [`subject`]: the one place that turns (tenant, aggregate, id) into a NATS subject.
 //! - [`headers`]: names of the NATS headers that accompany an event.
@@ -31,6 +33,7 @@ pub mod codec;
 pub mod control;
 pub mod envelope;
 pub mod event;
+pub mod feed;
 pub mod headers;
 pub mod ids;
 pub mod money;
@@ -46,6 +49,7 @@ pub use codec::{DecodeError, decode, encode};
 pub use control::ControlMarker;
 pub use envelope::{Actor, EventEnvelope};
 pub use event::{DomainEvent, EventType};
+pub use feed::FeedEvent;
 pub use ids::{
     CashMovementId, DrawerSessionId, IdError, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId,
 };

@@ -13,7 +13,8 @@
 //!   ([`EventStore::place_marker`]);
 //! - reading one aggregate's history back by subject ([`EventStore::history`]), a tenant's
 //!   head ([`EventStore::tenant_head`]) and all of a tenant's messages in order
-//!   ([`EventStore::tenant_reader`]);
+//!   ([`EventStore::tenant_reader`]), and following them as they are stored
+//!   ([`EventStore::tenant_follower`]);
 //! - the live projector's pinned, ordered reader of a partition, with its reset to the ack
 //!   floor and its acknowledgements ([`EventStore::partition_reader`]), and where such a
 //!   reader stands ([`EventStore::reader_position`]);

@@ -23,6 +23,23 @@ pub struct TenantReader {
 impl EventStore {
     /// A reader of every message on `tenant`'s subjects from stream sequence `from` on.
     pub async fn tenant_reader(&self, tenant: &TenantId, from: u64) -> Result<TenantReader, StreamError> {
+        self.open_tenant_reader(tenant, from, false).await
+    }
+
+    /// Like [`EventStore::tenant_reader`], but a reader that found nothing to read at
+    /// opening still waits for what is stored after: the tail a long-poll or a live feed
+    /// follows. [`TenantReader::next`] then only ends when the reader stops; bound it with
+    /// a timeout.
+    pub async fn tenant_follower(&self, tenant: &TenantId, from: u64) -> Result<TenantReader, StreamError> {
+        self.open_tenant_reader(tenant, from, true).await
+    }
+
+    async fn open_tenant_reader(
+        &self,
+        tenant: &TenantId,
+        from: u64,
+        follow: bool,
+    ) -> Result<TenantReader, StreamError> {
         let deliver_policy = if from <= 1 {
             DeliverPolicy::All
         } else {
@@ -39,7 +56,7 @@ impl EventStore {
             .await
             .map_err(|e| failed(e.into()))?;
         let pending = consumer.cached_info().num_pending;
-        let messages = if pending > 0 {
+        let messages = if pending > 0 || follow {
             Some(consumer.messages().await.map_err(|e| failed(e.into()))?)
         } else {
             None

@@ -103,7 +103,14 @@ async fn seed(app: &CommandApp, tenant: &TenantId, token: &str) -> anyhow::Resul
 async fn every_operation_answers_as_the_openapi_document_says() -> anyhow::Result<()> {
     let schemathesis = schemathesis()?;
     // Generated queries ask for unreachable `min_sequence`s; a short wait keeps the run short.
-    let app = CommandApp::spawn_with(|config| config.read_your_writes_timeout_ms = 200).await?;
+    let app = CommandApp::spawn_with(|config| {
+        config.read_your_writes_timeout_ms = 200;
+        // Generated feed queries ask for long waits past the head; a short bound keeps the run short.
+        config.feed_max_wait_ms = 200;
+        // ... and an event stream ends soon (a client reconnects with Last-Event-ID).
+        config.feed_stream_max_ms = 200;
+    })
+    .await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
     let tenant = unique_tenant();
     let token = app.token(&tenant, Role::Admin).await?;

@@ -16,6 +16,7 @@
 //! - [`cash`]: drawer sessions (open, paid in/out, safe drop, close, approve), cash
 //!   settings, a session's X/Z report, over/short and paid-out reports.
 //! - [`reports`]: the daily Z report and top products (JSON or CSV).
+//! - [`feed`]: the integrators' event feed (long-poll JSON pages).
 //! - [`auth`]: signup, verification, login, refresh, logout.
 //! - [`users`]: user management (admins).
 //! - [`health`]: liveness and readiness.
@@ -28,6 +29,7 @@ pub mod batch;
 pub mod cash;
 pub mod catalog;
 pub mod command;
+pub mod feed;
 pub mod health;
 pub mod inventory;
 pub mod locations;
@@ -50,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::with_openapi(openapi::base())
         .merge(sales::router())
         .merge(batch::router())
+        .merge(feed::router())
         .merge(inventory::router())
         .merge(catalog::router())
         .merge(locations::router())
