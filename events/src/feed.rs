@@ -1,6 +1,6 @@
 //! The public shape of an event as integrators see it (the event feed, later webhooks):
 //! versioned, stable and without personal data, unlike the internal
-//! [`EventEnvelope`](crate::EventEnvelope), which may change with every build.
+//! [`EventEnvelope`], which may change with every build.
 //!
 //! ```json
 //! {"sequence": 42, "id": "0190…", "type": "SaleCompleted", "version": 1,
