@@ -136,6 +136,12 @@ pub struct Config {
     #[arg(long, env = "TENANT_CONCURRENCY", default_value_t = 8)]
     pub tenant_concurrency: usize,
 
+    /// Write the batches of a batch's many tenants together, one `bulkWrite` per phase
+    /// across their databases (MongoDB 8.0+), instead of each tenant's own round trips.
+    /// A server without the command is detected and each tenant is written on its own.
+    #[arg(long, env = "CROSS_TENANT_WRITES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cross_tenant_writes: bool,
+
     /// Unacknowledged messages per partition before the server pauses delivery: bounds
     /// the memory a burst can take.
     #[arg(long, env = "MAX_ACK_PENDING", default_value_t = 5000)]

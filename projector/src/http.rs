@@ -37,6 +37,8 @@ pub struct AdminState {
     pub metrics: PrometheusHandle,
     /// Consumer name prefix.
     pub consumer_prefix: String,
+    /// Cross-tenant writes made so far.
+    pub cross_tenant: Arc<crate::partition::CrossTenantWrites>,
     /// The credential of every route but `/health` and `/ready`.
     pub token: OpsToken,
 }
@@ -137,7 +139,7 @@ async fn stats(State(state): State<AdminState>) -> Result<Json<Value>, (StatusCo
         }
     }
     Ok(Json(
-        json!({"mongodb": state.databases.stats(), "partitions": partitions}),
+        json!({"mongodb": state.databases.stats(), "partitions": partitions, "cross_tenant_writes": state.cross_tenant.stats()}),
     ))
 }
 

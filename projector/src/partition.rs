@@ -20,6 +20,7 @@ pub mod handover;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use events::{ControlMarker, TenantId};
@@ -46,6 +47,39 @@ pub struct PartitionContext {
     pub databases: Arc<TenantDatabases>,
     /// Configuration.
     pub config: Arc<Config>,
+    /// Cross-tenant writes: whether the servers take them, and how many were made.
+    pub cross_tenant: Arc<CrossTenantWrites>,
+}
+
+/// Whether the servers take cross-database `bulkWrite` (cleared the first time one
+/// refuses the command; see [`together`]) and how many batches and tenants were written
+/// that way, for the admin `/stats`.
+#[derive(Debug)]
+pub struct CrossTenantWrites {
+    supported: AtomicBool,
+    batches: AtomicU64,
+    tenants: AtomicU64,
+}
+
+impl Default for CrossTenantWrites {
+    fn default() -> Self {
+        Self {
+            supported: AtomicBool::new(true),
+            batches: AtomicU64::new(0),
+            tenants: AtomicU64::new(0),
+        }
+    }
+}
+
+impl CrossTenantWrites {
+    /// `{supported, batches, tenants}`.
+    pub fn stats(&self) -> serde_json::Value {
+        serde_json::json!({
+            "supported": self.supported.load(Ordering::Relaxed),
+            "batches": self.batches.load(Ordering::Relaxed),
+            "tenants": self.tenants.load(Ordering::Relaxed),
+        })
+    }
 }
 
 /// The reader settings of partition `partition`.
@@ -158,6 +192,11 @@ async fn apply_batch(
             backoff.wait(reader, batch, context.config.ack_wait()).await;
         }
     }
+    let tenants = if context.config.cross_tenant_writes && tenants.len() > 1 {
+        together(context, partition, tenants).await
+    } else {
+        tenants
+    };
     let work = tenants.into_iter().map(|(tenant, items)| async move {
         for segment in segments(items) {
             let mut backoff = Backoff::new();
@@ -192,6 +231,110 @@ async fn apply_batch(
     metrics::histogram!("projector_batch_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("projector_batch_messages").record(batch.len() as f64);
 }
+
+/// Applies the tenants of a batch that have no control marker together: each one's items
+/// are folded on its own (the reads stay per database, [`TENANT_CONCURRENCY`] tenants at
+/// once), then the writes of all of them go to each deployment as one `bulkWrite` per
+/// phase ([`writer::execute_many`]). Answers the tenants still to apply one by one: those
+/// with markers, and any whose fold or write failed (applying again is harmless: every
+/// write is idempotent), so a failure is retried with backoff by the usual path.
+///
+/// [`TENANT_CONCURRENCY`]: crate::config::Config::tenant_concurrency
+async fn together(
+    context: &PartitionContext,
+    partition: u32,
+    tenants: Vec<(TenantId, Vec<Item>)>,
+) -> Vec<(TenantId, Vec<Item>)> {
+    let (simple, mut rest): (Vec<_>, Vec<_>) = tenants
+        .into_iter()
+        .partition(|(_, items)| !items.iter().any(|item| matches!(item, Item::Control(..))));
+    if simple.len() < 2 || !context.cross_tenant.supported.load(Ordering::Relaxed) {
+        rest.extend(simple);
+        return rest;
+    }
+    let databases = &context.databases;
+    let folded: Vec<_> = futures::stream::iter(simple)
+        .map(|(tenant, items)| async move {
+            let outcome = tokio::time::timeout(databases.operation_timeout(), async {
+                let db = databases.database(&tenant).await?;
+                let folded =
+                    projection::fold_into(&db, &Target::live(), &tenant, &items, &mut Default::default(), 0).await?;
+                Ok::<_, projection::ProjectionError>((db, folded))
+            })
+            .await;
+            (tenant, items, outcome)
+        })
+        .buffer_unordered(context.config.tenant_concurrency.max(1))
+        .collect()
+        .await;
+    // One bulkWrite per deployment (tenants may be placed on several).
+    let mut groups: HashMap<String, (mongodb::Client, Vec<FoldedTenant>)> = HashMap::new();
+    for (tenant, items, outcome) in folded {
+        match outcome {
+            Ok(Ok((db, folded))) => {
+                let uri = databases.uri_of(&tenant);
+                let group = groups.entry(uri).or_insert_with(|| (db.client().clone(), Vec::new()));
+                group.1.push((tenant, items, db.name().to_owned(), folded));
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(partition, tenant = %tenant, error = %err, "folding events failed; applying on its own");
+                rest.push((tenant, items));
+            }
+            Err(_) => {
+                tracing::warn!(partition, tenant = %tenant, "folding events timed out; applying on its own");
+                rest.push((tenant, items));
+            }
+        }
+    }
+    for (_, (client, members)) in groups {
+        let mut writes = Vec::with_capacity(members.len());
+        let mut applied = projection::Applied::default();
+        let mut pending = Vec::with_capacity(members.len());
+        for (tenant, items, db, folded) in members {
+            applied.events += folded.applied.events;
+            applied.parked += folded.applied.parked;
+            writes.push((db, folded.write));
+            pending.push((tenant, items));
+        }
+        let written = tokio::time::timeout(databases.operation_timeout(), writer::execute_many(&client, writes)).await;
+        match written {
+            Ok(Ok(())) => {
+                metrics::counter!("projector_events_applied_total").increment(applied.events as u64);
+                metrics::counter!("projector_events_parked_total").increment(applied.parked as u64);
+                metrics::counter!("projector_cross_tenant_writes_total").increment(1);
+                context.cross_tenant.batches.fetch_add(1, Ordering::Relaxed);
+                context
+                    .cross_tenant
+                    .tenants
+                    .fetch_add(pending.len() as u64, Ordering::Relaxed);
+            }
+            Ok(Err(err)) => {
+                if err.is_unsupported_command() {
+                    context.cross_tenant.supported.store(false, Ordering::Relaxed);
+                    tracing::info!(
+                        partition,
+                        "the server has no bulkWrite command; writing each tenant on its own"
+                    );
+                } else {
+                    tracing::warn!(partition, tenants = pending.len(), error = %err, "writing tenants together failed; applying each on its own");
+                }
+                rest.extend(pending);
+            }
+            Err(_) => {
+                tracing::warn!(
+                    partition,
+                    tenants = pending.len(),
+                    "writing tenants together timed out; applying each on its own"
+                );
+                rest.extend(pending);
+            }
+        }
+    }
+    rest
+}
+
+/// A tenant's items, its database's name and what folding them gave.
+type FoldedTenant = (TenantId, Vec<Item>, String, projection::Folded);
 
 /// A run of a tenant's items to apply together, or a control marker between two runs.
 enum Segment {

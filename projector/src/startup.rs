@@ -64,6 +64,7 @@ impl Projector {
                 store,
                 databases,
                 config: Arc::new(config),
+                cross_tenant: Arc::default(),
             },
             listener,
             admin_port,
@@ -103,6 +104,7 @@ impl Projector {
             databases: Arc::clone(&self.context.databases),
             metrics: self.metrics.clone(),
             consumer_prefix: self.context.config.consumer_prefix.clone(),
+            cross_tenant: Arc::clone(&self.context.cross_tenant),
             token: telemetry::OpsToken::new(self.context.config.admin_token.as_ref()),
         });
         let mut admin_stop = stop_rx.clone();

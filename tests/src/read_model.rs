@@ -33,12 +33,20 @@ pub async fn dump(db: &mongodb::Database) -> anyhow::Result<Dump> {
 /// The read model `events` must produce, computed in memory from scratch (no batching,
 /// no loading, no redelivery): the oracle the projector's result is compared with.
 pub fn expected(events: &[events::EventEnvelope], first_sequence: u64) -> anyhow::Result<Dump> {
+    let sequences: Vec<u64> = (0..events.len() as u64).map(|i| first_sequence + i).collect();
+    expected_at(events, &sequences)
+}
+
+/// Like [`expected`], with each event at its own stream sequence (a tenant's events
+/// interleaved with other tenants' in one stream).
+pub fn expected_at(events: &[events::EventEnvelope], sequences: &[u64]) -> anyhow::Result<Dump> {
     use projector::model::fold::{Sequenced, Snapshot, apply_all};
+    anyhow::ensure!(events.len() == sequences.len(), "one sequence per event");
     let sequenced: Vec<Sequenced> = events
         .iter()
-        .enumerate()
-        .map(|(i, envelope)| Sequenced {
-            sequence: first_sequence + i as u64,
+        .zip(sequences)
+        .map(|(envelope, sequence)| Sequenced {
+            sequence: *sequence,
             envelope: envelope.clone(),
         })
         .collect();

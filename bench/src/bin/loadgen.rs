@@ -69,6 +69,13 @@ struct Args {
     /// Also measure how fast the projector drains this many events published while it was stopped.
     #[arg(long)]
     drain: Option<u64>,
+    /// With `--drain`: also drain this many sparse tenants (`--sparse-events` sales each)
+    /// in the same run, and report their rate against the dense drain's.
+    #[arg(long, requires = "drain")]
+    sparse_drain: Option<usize>,
+    /// Sales per tenant of the sparse drain.
+    #[arg(long, default_value_t = 10)]
+    sparse_events: u64,
     /// Send at this many commands per second (open loop; latency counts from when each
     /// command was due) instead of as fast as answers come.
     #[arg(long)]
@@ -111,6 +118,80 @@ fn print_load(report: &LoadReport) {
         report.latency.max_ms,
         report.errors
     );
+}
+
+/// What a drain measured: events applied and documents stored per second.
+struct Drained {
+    events: Rate,
+    documents: Rate,
+}
+
+/// Posts `events` sales round-robin over `count` fresh tenants while the projector is
+/// stopped, then starts one and measures how fast it applies them all; drops the tenants'
+/// databases afterwards.
+async fn drain(
+    setup: &Setup,
+    mongo: &mongodb::Client,
+    http: &reqwest::Client,
+    run: &str,
+    count: usize,
+    events: u64,
+    connections: usize,
+) -> anyhow::Result<Drained> {
+    let drain_tenants = workload::tenants(count, &setup.secret, run);
+    workload::provision(mongo, &drain_tenants).await?;
+    let api_only = System::start(&Setup { ..setup.clone() }, false).await?;
+    workload::prepare(http, &api_only.base_url, &drain_tenants).await?;
+    Load::fixture(
+        &format!("drain fixture: {events} commands over {count} tenants, projector stopped"),
+        &api_only.base_url,
+        drain_tenants.clone(),
+        run.to_owned(),
+        events,
+        connections,
+        true,
+    )
+    .run()
+    .await?;
+    let mut projector = api_only;
+    let started = Instant::now();
+    projector.start_projector(setup).await?;
+    let expected = events / count as u64;
+    for (done, tenant) in drain_tenants.iter().enumerate() {
+        let sales = mongo
+            .database(&tenant.id.database_name())
+            .collection::<bson::Document>("sales");
+        while sales.count_documents(doc! {}).await? < expected {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if done > 0 && done % 1000 == 0 {
+            tracing::info!(tenants = done, of = count, "drain: tenants caught up");
+        }
+    }
+    let elapsed = started.elapsed();
+    let applied = Rate::new("projector drain (events applied)", expected * count as u64, elapsed);
+    projector.stop().await?;
+    // What the drain stored, as documents per second: the unit of the raw bulk-write
+    // baseline (a batch writes each touched product and day once, whatever the number
+    // of its sales that touched them).
+    let mut documents = 0;
+    for tenant in &drain_tenants {
+        let db = mongo.database(&tenant.id.database_name());
+        for collection in projector::model::docs::collections::READ_MODEL {
+            documents += db
+                .collection::<bson::Document>(collection)
+                .estimated_document_count()
+                .await?;
+        }
+    }
+    let stored = Rate::new("projector drain (documents stored)", documents, elapsed);
+    for tenant in &drain_tenants {
+        mongo.database(&tenant.id.database_name()).drop().await?;
+    }
+    Ok(Drained {
+        events: applied,
+        documents: stored,
+    })
 }
 
 fn print_rate(rate: &Rate) {
@@ -279,67 +360,52 @@ async fn main() -> anyhow::Result<()> {
         system.stop().await?;
     }
     if let (Some(events), None) = (args.drain, &args.api_url) {
-        let drain_tenants = workload::tenants(args.tenants, &args.jwt_secret, &format!("{run}x"));
-        workload::provision(&mongo, &drain_tenants).await?;
-        let api_only = System::start(&Setup { ..setup.clone() }, false).await?;
-        workload::prepare(&http, &api_only.base_url, &drain_tenants).await?;
-        Load::fixture(
-            "drain: commands while the projector is stopped",
-            &api_only.base_url,
-            drain_tenants.clone(),
-            format!("{run}x"),
+        let dense = drain(
+            &setup,
+            &mongo,
+            &http,
+            &format!("{run}x"),
+            args.tenants,
             events,
             args.connections,
-            true,
         )
-        .run()
         .await?;
-        let mut projector = api_only;
-        let started = Instant::now();
-        projector.start_projector(&setup).await?;
-        let expected = events / args.tenants as u64;
-        for tenant in &drain_tenants {
-            let sales = mongo
-                .database(&tenant.id.database_name())
-                .collection::<bson::Document>("sales");
-            while sales.count_documents(doc! {}).await? < expected {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-        let elapsed = started.elapsed();
-        let rate = Rate::new(
-            "projector drain (events applied)",
-            expected * args.tenants as u64,
-            elapsed,
-        );
-        print_rate(&rate);
-        rates.push(rate);
-        projector.stop().await?;
-        // What the drain stored, as documents per second: the unit of the raw bulk-write
-        // baseline (a batch writes each touched product and day once, whatever the number
-        // of its sales that touched them).
-        let mut documents = 0;
-        for tenant in &drain_tenants {
-            let db = mongo.database(&tenant.id.database_name());
-            for collection in projector::model::docs::collections::READ_MODEL {
-                documents += db
-                    .collection::<bson::Document>(collection)
-                    .estimated_document_count()
-                    .await?;
-            }
-        }
-        let stored = Rate::new("projector drain (documents stored)", documents, elapsed);
-        print_rate(&stored);
+        let documents_rate = dense.documents;
+        print_rate(&dense.events);
+        print_rate(&documents_rate);
         if let Some(raw) = rates.iter().find(|r| r.name.starts_with(baselines::BULK_UPSERTS)) {
             eprintln!(
                 "{:<42} {:>9.0} %",
                 "projector drain / raw bulk upserts",
-                stored.per_second / raw.per_second.max(f64::EPSILON) * 100.0
+                documents_rate.per_second / raw.per_second.max(f64::EPSILON) * 100.0
             );
         }
-        rates.push(stored);
-        for tenant in &drain_tenants {
-            mongo.database(&tenant.id.database_name()).drop().await?;
+        let dense_rate = dense.events.per_second;
+        rates.push(dense.events);
+        rates.push(documents_rate);
+        if let Some(sparse_tenants) = args.sparse_drain {
+            let events = sparse_tenants as u64 * args.sparse_events;
+            let mut sparse = drain(
+                &setup,
+                &mongo,
+                &http,
+                &format!("{run}s"),
+                sparse_tenants,
+                events,
+                args.connections,
+            )
+            .await?;
+            sparse.events.name = format!("sparse drain ({sparse_tenants} tenants × {})", args.sparse_events);
+            sparse.documents.name = "sparse drain (documents stored)".to_owned();
+            print_rate(&sparse.events);
+            print_rate(&sparse.documents);
+            eprintln!(
+                "{:<42} {:>9.0} %",
+                "sparse drain / dense drain (events)",
+                sparse.events.per_second / dense_rate.max(f64::EPSILON) * 100.0
+            );
+            rates.push(sparse.events);
+            rates.push(sparse.documents);
         }
     }
 

@@ -20,11 +20,19 @@
 //! Only documented MongoDB commands are used (`find`, `insert`, `update` with
 //! `ordered: false`), so the same code runs on a standalone server, a replica set or the
 //! surrogate, without multi-document transactions.
+//!
+//! Many small tenants: [`execute_many`] writes the batches of many tenant databases of one
+//! deployment with MongoDB 8's cross-namespace `bulkWrite` command (the driver's
+//! `Client::bulk_write`), one command per phase for all of them, keeping the phase order
+//! per database. On a server without it the partition falls back to [`Prepared::execute`]
+//! per tenant.
 
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
-use mongodb::Database;
+use mongodb::error::ErrorKind;
+use mongodb::options::{InsertOneModel, ReplaceOneModel, UpdateOneModel, WriteModel};
+use mongodb::{Client, Database, Namespace};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -59,6 +67,25 @@ pub enum WriteError {
     #[error("document encoding: {0}")]
     Encoding(String),
 }
+
+impl WriteError {
+    /// Whether the server does not know the command (a MongoDB before 8.0 asked for
+    /// `bulkWrite`): code 59 `CommandNotFound`, or the driver's own refusal to send it to
+    /// a server whose wire version is too old.
+    pub fn is_unsupported_command(&self) -> bool {
+        match self {
+            WriteError::Mongo(err) => match err.kind.as_ref() {
+                ErrorKind::Command(command) => command.code == COMMAND_NOT_FOUND,
+                ErrorKind::IncompatibleServer { .. } => true,
+                _ => false,
+            },
+            WriteError::Refused { .. } | WriteError::Encoding(_) => false,
+        }
+    }
+}
+
+/// The server does not know the command.
+const COMMAND_NOT_FOUND: i32 = 59;
 
 /// An event that could not be applied, as stored in `parked`.
 #[derive(Debug, Clone, Serialize)]
@@ -173,19 +200,122 @@ pub async fn write(
     Prepared::new(target, snapshot, changes, parked)?.execute(db).await
 }
 
+/// The steps of a batch's writes, in the order they must become durable: a document at
+/// sequence S implies its transactions are stored, and a checkpoint at S implies
+/// everything up to S is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Events that could not be applied, into `parked`.
+    Parked,
+    /// Inventory transactions (deterministic ids, duplicates ignored).
+    Transactions,
+    /// The read-model documents, whole, each guarded by its sequence.
+    Documents,
+    /// The checkpoint.
+    Checkpoint,
+}
+
+impl Phase {
+    /// Every phase, in write order.
+    pub const ALL: [Phase; 4] = [Phase::Parked, Phase::Transactions, Phase::Documents, Phase::Checkpoint];
+}
+
 /// A batch's writes, encoded and owned, so that they can run while the next batch is read
 /// and folded. Steps run in order (parked events, transactions, documents, checkpoint);
 /// the collections of a step run concurrently.
 #[derive(Debug, Default)]
 pub struct Prepared {
-    steps: Vec<Vec<Commands>>,
+    steps: Vec<(Phase, Vec<Statements>)>,
 }
 
-/// The write commands of one collection.
+/// Whether a collection's statements are inserts or updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Documents to insert; duplicates are "already applied".
+    Insert,
+    /// `{q, u, upsert}` statements; a duplicate key from the upsert is "already applied".
+    Update,
+}
+
+/// The write statements of one collection.
 #[derive(Debug)]
-struct Commands {
+struct Statements {
     collection: String,
-    commands: Vec<Document>,
+    kind: Kind,
+    statements: Vec<Document>,
+}
+
+impl Statements {
+    /// The statements as write commands of at most [`CHUNK`] statements.
+    fn into_commands(self) -> Vec<Document> {
+        let Statements {
+            collection,
+            kind,
+            statements,
+        } = self;
+        let items: Vec<Bson> = statements.into_iter().map(Bson::Document).collect();
+        match kind {
+            Kind::Insert => chunked(
+                items,
+                |chunk| doc! {"insert": collection.as_str(), "documents": chunk, "ordered": false},
+            ),
+            Kind::Update => chunked(
+                items,
+                |chunk| doc! {"update": collection.as_str(), "updates": chunk, "ordered": false},
+            ),
+        }
+    }
+
+    /// The statements as models of a cross-database `bulkWrite` on database `db`.
+    fn into_models(self, db: &str) -> Result<Vec<WriteModel>, WriteError> {
+        let namespace = Namespace::new(db, &self.collection);
+        self.statements
+            .into_iter()
+            .map(|statement| match self.kind {
+                Kind::Insert => Ok(WriteModel::InsertOne(
+                    InsertOneModel::builder()
+                        .namespace(namespace.clone())
+                        .document(statement)
+                        .build(),
+                )),
+                Kind::Update => update_model(&namespace, statement),
+            })
+            .collect()
+    }
+}
+
+/// `{q, u, upsert}` as a replace (a whole document) or an update (operators).
+fn update_model(namespace: &Namespace, mut statement: Document) -> Result<WriteModel, WriteError> {
+    let missing = |field: &str| WriteError::Encoding(format!("an update statement without `{field}`"));
+    let filter = match statement.remove("q") {
+        Some(Bson::Document(q)) => q,
+        _ => return Err(missing("q")),
+    };
+    let update = match statement.remove("u") {
+        Some(Bson::Document(u)) => u,
+        _ => return Err(missing("u")),
+    };
+    let upsert = statement.get_bool("upsert").unwrap_or(false);
+    let operators = update.keys().next().is_some_and(|key| key.starts_with('$'));
+    Ok(if operators {
+        WriteModel::UpdateOne(
+            UpdateOneModel::builder()
+                .namespace(namespace.clone())
+                .filter(filter)
+                .update(update)
+                .upsert(upsert)
+                .build(),
+        )
+    } else {
+        WriteModel::ReplaceOne(
+            ReplaceOneModel::builder()
+                .namespace(namespace.clone())
+                .filter(filter)
+                .replacement(update)
+                .upsert(upsert)
+                .build(),
+        )
+    })
 }
 
 impl Prepared {
@@ -199,14 +329,20 @@ impl Prepared {
     ) -> Result<Self, WriteError> {
         let mut steps = Vec::with_capacity(4);
         if !parked.is_empty() {
-            steps.push(vec![inserts(target.name(collections::PARKED), parked.iter())?]);
+            steps.push((
+                Phase::Parked,
+                vec![inserts(target.name(collections::PARKED), parked.iter())?],
+            ));
         }
         if !changes.transactions.is_empty() {
             let collection = target.name(collections::INVENTORY_TRANSACTIONS);
-            steps.push(vec![inserts(collection, changes.transactions.iter())?]);
+            steps.push((
+                Phase::Transactions,
+                vec![inserts(collection, changes.transactions.iter())?],
+            ));
         }
         // The document collections do not depend on one another: written concurrently.
-        let documents: Vec<Commands> = vec![
+        let documents: Vec<Statements> = vec![
             guarded(
                 target.name(collections::PRODUCTS),
                 changed(&changes.products, &snapshot.products),
@@ -233,19 +369,21 @@ impl Prepared {
             )?,
         ]
         .into_iter()
-        .filter(|c| !c.commands.is_empty())
+        .filter(|c| !c.statements.is_empty())
         .collect();
         if !documents.is_empty() {
-            steps.push(documents);
+            steps.push((Phase::Documents, documents));
         }
         if changes.last_sequence > 0 {
             let update = checkpoint::advance_statement(changes.last_sequence as i64, changes.last_occurred_at);
-            let collection = target.name(collections::CHECKPOINTS);
-            let command = doc! {"update": collection.as_str(), "updates": [update], "ordered": false};
-            steps.push(vec![Commands {
-                collection,
-                commands: vec![command],
-            }]);
+            steps.push((
+                Phase::Checkpoint,
+                vec![Statements {
+                    collection: target.name(collections::CHECKPOINTS),
+                    kind: Kind::Update,
+                    statements: vec![update],
+                }],
+            ));
         }
         Ok(Self { steps })
     }
@@ -253,11 +391,66 @@ impl Prepared {
     /// Runs the writes; the first failure fails the whole (the batch is then retried,
     /// and what was already written is found already applied).
     pub async fn execute(self, db: &Database) -> Result<(), WriteError> {
-        for step in self.steps {
+        for (_, step) in self.steps {
             futures::future::try_join_all(step.into_iter().map(|c| concurrently(db, c))).await?;
         }
         Ok(())
     }
+
+    /// The statements of `phase`, as models of a cross-database `bulkWrite` on `db`.
+    fn take_models(&mut self, phase: Phase, db: &str) -> Result<Vec<WriteModel>, WriteError> {
+        let mut models = Vec::new();
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.steps)
+            .into_iter()
+            .partition(|(p, _)| *p == phase);
+        self.steps = later;
+        for (_, step) in now {
+            for statements in step {
+                models.extend(statements.into_models(db)?);
+            }
+        }
+        Ok(models)
+    }
+}
+
+/// Writes the batches of many databases of one deployment together: one `bulkWrite`
+/// command (MongoDB 8.0+) per phase for all of them, phase after phase, so that a batch
+/// of many small tenants costs a few round trips instead of a few per tenant. The order
+/// guarantee of [`Prepared::execute`] holds per database, since each phase is durable for
+/// every database before the next one starts. Statements are unordered and idempotent;
+/// duplicate keys mean "already applied". The first other failure fails the whole (every
+/// batch is then retried, and what was written is found already applied).
+pub async fn execute_many(client: &Client, batches: Vec<(String, Prepared)>) -> Result<(), WriteError> {
+    let mut batches = batches;
+    for phase in Phase::ALL {
+        let mut models = Vec::new();
+        for (db, prepared) in &mut batches {
+            models.extend(prepared.take_models(phase, db)?);
+        }
+        if models.is_empty() {
+            continue;
+        }
+        if let Err(err) = client.bulk_write(models).ordered(false).await {
+            match err.kind.as_ref() {
+                ErrorKind::BulkWrite(failed) => {
+                    if let Some(error) = failed.write_errors.values().find(|e| e.code != DUPLICATE_KEY) {
+                        return Err(WriteError::Refused {
+                            collection: format!("bulkWrite ({phase:?})"),
+                            message: error.message.clone(),
+                        });
+                    }
+                    if let Some(concern) = failed.write_concern_errors.first() {
+                        return Err(WriteError::Refused {
+                            collection: format!("bulkWrite ({phase:?})"),
+                            message: format!("write concern: {}", concern.message),
+                        });
+                    }
+                }
+                _ => return Err(WriteError::Mongo(err)),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The documents of `docs` whose ids a batch changed.
@@ -273,41 +466,37 @@ fn encode<T: Serialize>(value: &T) -> Result<Document, WriteError> {
 }
 
 /// Upserts of whole documents, each only over an older version of itself.
-fn guarded<'a, T>(collection: String, docs: impl Iterator<Item = &'a T>) -> Result<Commands, WriteError>
+fn guarded<'a, T>(collection: String, docs: impl Iterator<Item = &'a T>) -> Result<Statements, WriteError>
 where
     T: Serialize + 'a,
 {
-    let mut updates = Vec::new();
+    let mut statements = Vec::new();
     for doc in docs {
         let document = encode(doc)?;
         let id = document.get(ID).cloned().unwrap_or(Bson::Null);
         let last_seq = document
             .get_i64(LAST_SEQ)
             .map_err(|e| WriteError::Encoding(e.to_string()))?;
-        updates.push(Bson::Document(
-            doc! {"q": {ID: id, LAST_SEQ: {"$lt": last_seq}}, "u": document, "upsert": true},
-        ));
+        statements.push(doc! {"q": {ID: id, LAST_SEQ: {"$lt": last_seq}}, "u": document, "upsert": true});
     }
-    let commands = chunked(
-        updates,
-        |chunk| doc! {"update": collection.as_str(), "updates": chunk, "ordered": false},
-    );
-    Ok(Commands { collection, commands })
+    Ok(Statements {
+        collection,
+        kind: Kind::Update,
+        statements,
+    })
 }
 
 /// Inserts whose duplicates (already applied) are ignored.
-fn inserts<'a, T>(collection: String, docs: impl Iterator<Item = &'a T>) -> Result<Commands, WriteError>
+fn inserts<'a, T>(collection: String, docs: impl Iterator<Item = &'a T>) -> Result<Statements, WriteError>
 where
     T: Serialize + 'a,
 {
-    let documents = docs
-        .map(|d| encode(d).map(Bson::Document))
-        .collect::<Result<Vec<_>, _>>()?;
-    let commands = chunked(
-        documents,
-        |chunk| doc! {"insert": collection.as_str(), "documents": chunk, "ordered": false},
-    );
-    Ok(Commands { collection, commands })
+    let statements = docs.map(encode).collect::<Result<Vec<_>, _>>()?;
+    Ok(Statements {
+        collection,
+        kind: Kind::Insert,
+        statements,
+    })
 }
 
 /// Cuts `items` into commands of at most [`CHUNK`] statements, without copying them.
@@ -322,13 +511,13 @@ fn chunked(mut items: Vec<Bson>, command: impl Fn(Vec<Bson>) -> Document) -> Vec
 
 /// Runs independent write commands of one collection (unordered statements, each
 /// idempotent), [`WRITES_IN_FLIGHT`] at a time; the first failure fails the whole.
-async fn concurrently(db: &Database, commands: Commands) -> Result<(), WriteError> {
-    let collection = commands.collection.as_str();
+async fn concurrently(db: &Database, statements: Statements) -> Result<(), WriteError> {
+    let collection = statements.collection.clone();
     futures::stream::iter(
-        commands
-            .commands
+        statements
+            .into_commands()
             .into_iter()
-            .map(|command| run_writes(db, collection, command)),
+            .map(|command| run_writes(db, &collection, command)),
     )
     .buffer_unordered(WRITES_IN_FLIGHT)
     .try_collect::<()>()
