@@ -93,7 +93,11 @@ catalogue! {
     RefundIdUsed = "refund_id_used" => CONFLICT,
     /// A drawer session with this id was already opened with different contents.
     DrawerSessionExists = "drawer_session_exists" => CONFLICT,
-    /// A paid-in, paid-out or safe drop with this id was recorded in the session with different contents.
+    /// The terminal already has an open drawer session; close it first.
+    TerminalSessionOpen = "terminal_session_open" => CONFLICT,
+    /// Drawer sessions of the location are still open on or before the day to close.
+    DrawerSessionsOpen = "drawer_sessions_open" => CONFLICT,
+    /// A paid-in, paid-out, safe drop or empties return with this id was recorded in the session with different contents.
     CashMovementExists = "cash_movement_exists" => CONFLICT,
     /// The drawer session has no over/short waiting for approval (open, within the threshold, or approved already).
     NothingToApprove = "nothing_to_approve" => CONFLICT,

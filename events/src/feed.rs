@@ -96,6 +96,7 @@ pub const PUBLIC_VERSIONS: &[(EventType, u32, u32)] = &[
     (EventType::PaidInRecorded, 1, 1),
     (EventType::PaidOutRecorded, 1, 1),
     (EventType::SafeDropRecorded, 1, 1),
+    (EventType::EmptiesReturned, 1, 1),
     (EventType::DrawerSessionClosed, 1, 1),
     (EventType::OverShortApproved, 1, 1),
     (EventType::CashSettingsConfigured, 1, 1),

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use events::event::*;
+use events::tax::DepositId;
 use events::{Actor, Currency, DecodeError, EventEnvelope, Money, Role, decode, encode};
 use events::{
     CashMovementId, DrawerSessionId, LocationId, MovementId, RefundId, SaleId, Sku, TenantId, TerminalId, UserId,
@@ -349,6 +350,38 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
                     movement_id: CashMovementId::parse(movement).expect("valid"),
                     amount_minor,
                     reason,
+                    note,
+                }
+                .into()
+            }),
+        (
+            id_string(),
+            id_string(),
+            location(),
+            currency(),
+            proptest::collection::vec((1u32..500, 0i64..100), 1..3),
+            any::<i64>(),
+            proptest::option::of(text())
+        )
+            .prop_map(|(session, movement, location, currency, lines, paid_minor, note)| {
+                let lines: Vec<EmptiesLine> = lines
+                    .into_iter()
+                    .map(|(count, amount_each_minor)| EmptiesLine {
+                        deposit_id: DepositId::parse("crv-small").expect("valid"),
+                        count,
+                        amount_each_minor,
+                        amount_minor: i64::from(count) * amount_each_minor,
+                    })
+                    .collect();
+                EmptiesReturned {
+                    session_id: DrawerSessionId::parse(session).expect("valid"),
+                    movement_id: CashMovementId::parse(movement).expect("valid"),
+                    location,
+                    business_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date"),
+                    currency,
+                    deposit_minor: lines.iter().map(|l| l.amount_minor).sum(),
+                    lines,
+                    paid_minor,
                     note,
                 }
                 .into()

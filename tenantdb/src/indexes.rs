@@ -127,12 +127,21 @@ pub async fn ensure(db: &Database, target: &Target) -> mongodb::error::Result<()
         )])
         .await?;
     db.collection::<bson::Document>(&target.name(collections::DRAWER_SESSIONS))
-        .create_indexes([index(
-            doc! {(DrawerSessionDoc::BUSINESS_DATE): 1, (DrawerSessionDoc::LOCATION): 1},
-            "business_date_location",
-            false,
-            None,
-        )])
+        .create_indexes([
+            index(
+                doc! {(DrawerSessionDoc::BUSINESS_DATE): 1, (DrawerSessionDoc::LOCATION): 1},
+                "business_date_location",
+                false,
+                None,
+            ),
+            // The open sessions of a terminal (one at a time: command-api's opening check).
+            index(
+                doc! {(DrawerSessionDoc::TERMINAL_ID): 1},
+                "open_by_terminal",
+                false,
+                Some(doc! {(DrawerSessionDoc::STATUS): "open"}),
+            ),
+        ])
         .await?;
     db.collection::<bson::Document>(&target.name(collections::USERS))
         .create_indexes([index(doc! {(UserDoc::EMAIL): 1}, "email", false, None)])

@@ -900,3 +900,105 @@ async fn a_late_offline_sale_after_the_day_close_is_an_amendment_on_its_day_and_
     projector.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_terminal_has_one_open_session_and_a_day_does_not_close_over_open_drawers() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
+    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let second = second_cashier(&app, &tenant).await?;
+
+    let first = posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions",
+        &open("s-1", "till-1", 10_000, "08:00"),
+    )
+    .await?;
+    wait_for_checkpoint(&app.servers, &tenant, first, WAIT).await?;
+    // A second session on the same till while s-1 is open: refused, naming s-1.
+    let before = app.tenant_messages(&tenant).await?.len();
+    let again = app
+        .post(
+            "/v1/drawer-sessions",
+            &cashier,
+            &open("s-2", "till-1", 10_000, "09:00"),
+            &[],
+        )
+        .await?;
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "terminal_session_open"),
+        "{}",
+        again.body
+    );
+    assert!(
+        again.body["error"]["message"].as_str().is_some_and(|m| m.contains("s-1")),
+        "{}",
+        again.body
+    );
+    // Another till opens its own.
+    let other = open("t2-1", "till-2", 5_000, "09:00");
+    let other_seq = posted(&app, &second, "/v1/drawer-sessions", &other).await?;
+    wait_for_checkpoint(&app.servers, &tenant, other_seq, WAIT).await?;
+    // The day does not close while either drawer is open.
+    let close_day = format!("/v1/locations/main/days/{DAY}/close");
+    let refused = app
+        .post(&close_day, &manager, &json!({"occurred_at": at("23:00")}), &[])
+        .await?;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (409, "drawer_sessions_open"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("s-1") && m.contains("t2-1")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        app.tenant_messages(&tenant).await?.len(),
+        before + 1,
+        "only t2-1's opening"
+    );
+
+    // s-1 closes; the next shift on till-1 opens at once, before the projector has seen
+    // the close (the close is confirmed from the session's own events).
+    posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions/s-1/close",
+        &json!({"counted_cash_minor": 10_000, "occurred_at": at("12:00")}),
+    )
+    .await?;
+    posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions",
+        &open("s-2", "till-1", 10_000, "12:05"),
+    )
+    .await?;
+    // A manager closes the remaining drawers, anyone's, and then the day.
+    for session in ["s-2", "t2-1"] {
+        posted(
+            &app,
+            &manager,
+            &format!("/v1/drawer-sessions/{session}/close"),
+            &json!({"counted_cash_minor": 0, "occurred_at": at("22:00")}),
+        )
+        .await?;
+    }
+    let closed = app
+        .post(&close_day, &manager, &json!({"occurred_at": at("23:00")}), &[])
+        .await?;
+    assert_eq!(closed.status, 201, "{}", closed.body);
+    projector.stop().await?;
+    Ok(())
+}

@@ -83,12 +83,14 @@ pub struct DrawerSession {
     pub paid_out_minor: i64,
     /// Σ safe drops.
     pub safe_drops_minor: i64,
-    /// Every paid-in, paid-out and safe drop, in order.
+    /// Σ cash paid out for empties brought back (container deposits).
+    pub empties_paid_minor: i64,
+    /// Every paid-in, paid-out, safe drop and empties return, in order.
     pub movements: Vec<CashMovement>,
     /// Whether the expected figures are withheld from this caller (blind close).
     pub expected_hidden: bool,
     /// float + cash sales − cash refunds − cash voids + paid in − paid out − safe drops
-    /// (`null` when hidden).
+    /// − empties paid (`null` when hidden).
     pub expected_cash_minor: Option<i64>,
     /// The cash counted at the close.
     pub counted_cash_minor: Option<i64>,
@@ -113,7 +115,7 @@ pub struct DrawerSession {
 pub struct CashMovement {
     /// The terminal-generated id.
     pub movement_id: String,
-    /// `paid_in`, `paid_out` or `safe_drop`.
+    /// `paid_in`, `paid_out`, `safe_drop` or `empties_return`.
     pub kind: CashMovementKind,
     /// Amount, minor units.
     pub amount_minor: i64,
@@ -206,6 +208,7 @@ impl DrawerSession {
             paid_in_minor: doc.paid_in_minor,
             paid_out_minor: doc.paid_out_minor,
             safe_drops_minor: doc.safe_drops_minor,
+            empties_paid_minor: doc.empties_paid_minor,
             movements: doc.movements.into_iter().map(CashMovement::from).collect(),
             expected_hidden: hide_expected,
             expected_cash_minor: (!hide_expected).then_some(doc.expected_cash_minor),
@@ -266,8 +269,9 @@ pub struct DrawerDay {
     pub cash_refunds_minor: i64,
     /// Σ cash voids.
     pub cash_voids_minor: i64,
-    /// cash sales − cash refunds − cash voids: equals the day's `expected_cash_minor`
-    /// when every cash sale, void and refund of the day named one of these sessions.
+    /// cash sales − cash refunds − cash voids − empties paid: equals the day's
+    /// `expected_cash_minor` when every cash sale, void, refund and empties return of the
+    /// day named one of these sessions.
     pub net_cash_minor: i64,
     /// Σ paid in.
     pub paid_in_minor: i64,
@@ -275,6 +279,8 @@ pub struct DrawerDay {
     pub paid_out_minor: i64,
     /// Σ safe drops.
     pub safe_drops_minor: i64,
+    /// Σ cash paid out for empties.
+    pub empties_paid_minor: i64,
     /// Σ expected cash in the drawers.
     pub expected_cash_minor: i64,
     /// Σ counted cash of the closed sessions.
@@ -298,7 +304,9 @@ impl DrawerDay {
         self.cash_sales_minor += doc.cash_sales_minor;
         self.cash_refunds_minor += doc.cash_refunds_minor;
         self.cash_voids_minor += doc.cash_voids_minor;
-        self.net_cash_minor += doc.cash_sales_minor - doc.cash_refunds_minor - doc.cash_voids_minor;
+        self.net_cash_minor +=
+            doc.cash_sales_minor - doc.cash_refunds_minor - doc.cash_voids_minor - doc.empties_paid_minor;
+        self.empties_paid_minor += doc.empties_paid_minor;
         self.paid_in_minor += doc.paid_in_minor;
         self.paid_out_minor += doc.paid_out_minor;
         self.safe_drops_minor += doc.safe_drops_minor;

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenantdb::collections;
 use tenantdb::docs::{
-    AmendmentDoc, AmendmentKind, DailySalesDoc, ID, RefundDoc, RefundLineDoc, ReversalTotals, SaleDoc, SaleLineDoc,
-    TaxLiabilityDoc, TenderTotals, VoidDoc,
+    AmendmentDoc, AmendmentKind, DailySalesDoc, EmptiesTotals, ID, RefundDoc, RefundLineDoc, ReversalTotals, SaleDoc,
+    SaleLineDoc, TaxLiabilityDoc, TenderTotals, VoidDoc,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -71,6 +71,11 @@ const DAILY_COLUMNS: &[(&str, &str)] = &[
     ("expected_cash_minor", "expected_cash_minor"),
     ("exception_sale_count", "exception_sale_count"),
     ("backdated_sale_count", "backdated_sale_count"),
+    ("empties_count", "empties.count"),
+    ("empties_containers", "empties.containers"),
+    ("empties_deposit_minor", "empties.deposit_minor"),
+    ("empties_paid_minor", "empties.paid_minor"),
+    ("empties_differing_count", "empties.differing_count"),
 ];
 
 /// The Z report of one location on one local business day. Money is in minor units of
@@ -110,16 +115,20 @@ pub struct DailyReport {
     pub earlier_day_voids: ReversalTotals,
     /// Refunds recorded that day at this location.
     pub refunds: ReversalTotals,
+    /// Empty containers brought back that day and the deposits paid out for them in cash
+    /// (`POST /v1/drawer-sessions/{session_id}/empties-returns`).
+    pub empties: EmptiesTotals,
     /// net − refunds.net − earlier_day_voids.net: the day's revenue before tax.
     pub net_after_refunds_minor: i64,
     /// tax − refunds.tax − earlier_day_voids.tax: the tax charged on top of prices that
     /// the day keeps.
     pub tax_after_refunds_minor: i64,
-    /// deposits − refunds.deposit − earlier_day_voids.deposit: the container deposits the
-    /// day holds for customers.
+    /// deposits − refunds.deposit − earlier_day_voids.deposit − empties.paid: the
+    /// container deposits the day holds for customers.
     pub deposits_after_refunds_minor: i64,
-    /// tenders.cash − refunds.tenders.cash − earlier_day_voids.tenders.cash: the cash the
-    /// day's drawers should hold beyond their opening floats.
+    /// tenders.cash − refunds.tenders.cash − earlier_day_voids.tenders.cash −
+    /// empties.paid: the cash the day's drawers should hold beyond their opening floats,
+    /// before paid-ins, paid-outs and safe drops (which `drawers` counts).
     pub expected_cash_minor: i64,
     /// What the day owes per tax and rate by the server's pricing of its sales (every
     /// tax, including those inside tax-inclusive prices), less what refunds and
@@ -152,9 +161,9 @@ pub struct DailyReport {
 /// A change to a closed day.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Amendment {
-    /// `sale`, `void` or `refund`.
+    /// `sale`, `void`, `refund` or `empties_return`.
     pub kind: AmendmentKind,
-    /// The sale id (sale, void) or the refund id.
+    /// The sale id (sale, void), the refund id, or the empties return's movement id.
     pub reference: String,
     /// How it changed the day's money, tax included (voids and refunds negative), minor
     /// units.
@@ -207,6 +216,7 @@ impl From<DailySalesDoc> for DailyReport {
             voids: doc.voids,
             earlier_day_voids: doc.earlier_day_voids,
             refunds: doc.refunds,
+            empties: doc.empties,
             net_after_refunds_minor: doc.net_after_refunds_minor,
             tax_after_refunds_minor: doc.tax_after_refunds_minor,
             deposits_after_refunds_minor: doc.deposits_after_refunds_minor,

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use crate::auth::{Authorized, Cashier, Manager};
 use crate::commands::cash::{
     ApproveOverShort, CashSettingsState, CloseDrawerSession, ConfigureCashSettings, OpenDrawerSession, PayIn, PayOut,
-    SafeDrop,
+    ReturnEmpties, SafeDrop,
 };
 use crate::commands::{Fold, PathId};
 use crate::error::ApiError;
@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(command::<PayIn>())
         .routes(command::<PayOut>())
         .routes(command::<SafeDrop>())
+        .routes(command::<ReturnEmpties>())
         .routes(command::<CloseDrawerSession>())
         .routes(command::<ApproveOverShort>())
         .routes(command::<ConfigureCashSettings>())

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{CashMovementId, DrawerSessionId, LocationId, TerminalId, UserId};
 use crate::money::Currency;
+use crate::tax::slug::DepositId;
 
 /// Why cash was paid into or out of a drawer. The list is fixed so that reports can
 /// group by it; `note` on the event says the rest.
@@ -129,6 +130,50 @@ pub struct PaidOutRecorded {
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// Empty containers brought back to the counter and their deposits paid out in cash from
+/// an open drawer (docs/cash.md, "Empties"). The server prices each line with the
+/// deposit scheme of the store's tax jurisdiction in force on the business date; the
+/// cash the till actually handed out is `paid_minor`, which an offline till may have
+/// computed with an older amount: it is recorded as paid, never refused, and the
+/// difference is visible (`paid_minor != deposit_minor`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptiesReturned {
+    /// The session whose drawer paid.
+    pub session_id: DrawerSessionId,
+    /// The terminal-generated id of this return.
+    pub movement_id: CashMovementId,
+    /// The store (the session's).
+    pub location: LocationId,
+    /// The store's business day the return happened on (stamped when recorded).
+    pub business_date: NaiveDate,
+    /// The session's currency.
+    pub currency: Currency,
+    /// What came back, one line per deposit scheme.
+    pub lines: Vec<EmptiesLine>,
+    /// Σ line amounts: the deposits the server would pay, minor units.
+    pub deposit_minor: i64,
+    /// The cash handed out, minor units (>= 0).
+    pub paid_minor: i64,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Containers of one deposit scheme brought back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptiesLine {
+    /// The jurisdiction's deposit scheme ("crv-small", "pfand-mehrweg").
+    pub deposit_id: DepositId,
+    /// Containers (> 0).
+    pub count: u32,
+    /// The scheme's amount per container on the business date, minor units.
+    pub amount_each_minor: i64,
+    /// count × amount_each.
+    pub amount_minor: i64,
 }
 
 /// Cash was moved from an open drawer into the safe.

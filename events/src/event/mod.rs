@@ -25,8 +25,8 @@ pub mod users;
 use std::fmt;
 
 pub use cash::{
-    CashReason, CashSettingsConfigured, DenominationCount, DrawerSessionClosed, DrawerSessionOpened, OverShortApproved,
-    PaidInRecorded, PaidOutRecorded, SafeDropRecorded, VoidWindow,
+    CashReason, CashSettingsConfigured, DenominationCount, DrawerSessionClosed, DrawerSessionOpened, EmptiesLine,
+    EmptiesReturned, OverShortApproved, PaidInRecorded, PaidOutRecorded, SafeDropRecorded, VoidWindow,
 };
 pub use catalog::{
     AgeRestriction, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered, ProductUpdated,
@@ -176,6 +176,7 @@ events! {
     PaidInRecorded(PaidInRecorded) = version 1, aggregate |e: &PaidInRecorded| AggregateRef::drawer_session(&e.session_id);
     PaidOutRecorded(PaidOutRecorded) = version 1, aggregate |e: &PaidOutRecorded| AggregateRef::drawer_session(&e.session_id);
     SafeDropRecorded(SafeDropRecorded) = version 1, aggregate |e: &SafeDropRecorded| AggregateRef::drawer_session(&e.session_id);
+    EmptiesReturned(EmptiesReturned) = version 1, aggregate |e: &EmptiesReturned| AggregateRef::drawer_session(&e.session_id);
     DrawerSessionClosed(DrawerSessionClosed) = version 1, aggregate |e: &DrawerSessionClosed| AggregateRef::drawer_session(&e.session_id);
     OverShortApproved(OverShortApproved) = version 1, aggregate |e: &OverShortApproved| AggregateRef::drawer_session(&e.session_id);
     CashSettingsConfigured(CashSettingsConfigured) = version 1, aggregate |_: &CashSettingsConfigured| AggregateRef::cash_settings();

@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use events::business_day::legacy_business_date;
 use events::event::{
-    BusinessDayClosed, SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted, StockReceived,
-    StockTransferred,
+    BusinessDayClosed, EmptiesReturned, SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted,
+    StockReceived, StockTransferred,
 };
 use events::{DomainEvent, EventEnvelope};
 
@@ -265,6 +265,13 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
             }
             DomainEvent::SafeDropRecorded(e) => {
                 needs.drawers.insert(e.session_id.to_string());
+            }
+            DomainEvent::EmptiesReturned(e) => {
+                needs.drawers.insert(e.session_id.to_string());
+                needs.daily.insert(DailySalesDoc::id_of(
+                    &e.business_date.format("%Y-%m-%d").to_string(),
+                    e.location.as_str(),
+                ));
             }
             DomainEvent::DrawerSessionClosed(e) => {
                 needs.drawers.insert(e.session_id.to_string());
@@ -601,6 +608,7 @@ impl<'s> Staging<'s> {
                             paid_in_minor: 0,
                             paid_out_minor: 0,
                             safe_drops_minor: 0,
+                            empties_paid_minor: 0,
                             movements: Vec::new(),
                             expected_cash_minor: 0,
                             counted_cash_minor: None,
@@ -872,6 +880,7 @@ impl<'s> Staging<'s> {
             | DomainEvent::SafeDropRecorded(_)
             | DomainEvent::DrawerSessionClosed(_)
             | DomainEvent::OverShortApproved(_) => self.drawer_event()?,
+            DomainEvent::EmptiesReturned(e) => self.empties_returned(e)?,
             DomainEvent::SaleCompleted(e) => self.sale_completed(e)?,
             DomainEvent::SaleVoided(e) => self.sale_voided(e)?,
             DomainEvent::SaleRefunded(e) => self.sale_refunded(e)?,
@@ -928,6 +937,48 @@ impl<'s> Staging<'s> {
             occurred_at: self.event.envelope.occurred_at,
             recorded_at: self.event.envelope.recorded_at,
         }
+    }
+
+    /// Empties brought back: the cash paid leaves the session's drawer and the day's
+    /// deposits and expected cash.
+    fn empties_returned(&mut self, e: &EmptiesReturned) -> Result<(), FoldError> {
+        let envelope = &self.event.envelope;
+        let moved = CashMovementDoc {
+            movement_id: e.movement_id.to_string(),
+            kind: CashMovementKind::EmptiesReturn,
+            amount_minor: e.paid_minor,
+            reason: None,
+            note: e.note.clone(),
+            recorded_by: envelope.actor.user_id.to_string(),
+            occurred_at: envelope.occurred_at,
+        };
+        if let Some(doc) = self.existing_drawer(e.session_id.as_str())? {
+            doc.empties_paid_minor += e.paid_minor;
+            doc.movements.push(moved);
+            doc.settle();
+        }
+        let amendment = self.amendment(
+            AmendmentKind::EmptiesReturn,
+            e.movement_id.as_str(),
+            -e.paid_minor,
+            -e.paid_minor,
+        );
+        let seq = self.seq;
+        let date = e.business_date.format("%Y-%m-%d").to_string();
+        if let Some(day) = self.daily(&date, e.location.as_str(), e.currency.code())? {
+            if day.closed_before(seq) {
+                day.amendments.push(amendment);
+            }
+            day.empties.count += 1;
+            day.empties.containers += e.lines.iter().map(|l| i64::from(l.count)).sum::<i64>();
+            day.empties.deposit_minor += e.deposit_minor;
+            day.empties.paid_minor += e.paid_minor;
+            if e.paid_minor != e.deposit_minor {
+                day.empties.differing_count += 1;
+            }
+            day.settle();
+        }
+        Ok(())
     }
 
     fn day_closed(&mut self, e: &BusinessDayClosed) -> Result<(), FoldError> {

@@ -12,6 +12,9 @@
 //!   a refund would be.
 //! - A refund counts on the business day it is recorded, at the location where the goods
 //!   came back.
+//! - Empties brought back (container deposits paid out in cash) count on the business day
+//!   of the return under `empties`; the cash paid lowers the deposits held and the expected
+//!   cash.
 //!
 //! All amounts are integer minor units of `currency`; cash figures are net of change.
 
@@ -32,6 +35,8 @@ pub enum AmendmentKind {
     Void,
     /// A refund dated that day arrived.
     Refund,
+    /// An empties return dated that day arrived.
+    EmptiesReturn,
 }
 
 /// A change to a day after it was closed: counted on the day, and listed so the manager
@@ -53,6 +58,31 @@ pub struct AmendmentDoc {
     /// When it arrived (server clock).
     #[serde(with = "chrono_datetime_as_bson_datetime")]
     pub recorded_at: DateTime<Utc>,
+}
+
+/// Empty containers brought back on one day and the deposits paid out for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmptiesTotals {
+    /// Returns (one per customer at the counter).
+    pub count: i64,
+    /// Containers brought back.
+    pub containers: i64,
+    /// What the server's deposit schemes give for them, minor units.
+    pub deposit_minor: i64,
+    /// The cash the tills paid out for them, minor units: this is what leaves the drawers.
+    pub paid_minor: i64,
+    /// Returns whose cash paid differs from the server's amount (an offline till with an
+    /// older deposit amount, or a cashier's override).
+    pub differing_count: i64,
+}
+
+impl EmptiesTotals {
+    /// Whether nothing came back (the field is then left out of the document, so days
+    /// without empties keep their bytes).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Money going back to customers on one day, by one kind (voids or refunds).
@@ -121,15 +151,20 @@ pub struct DailySalesDoc {
     pub earlier_day_voids: ReversalTotals,
     /// Refunds recorded that day.
     pub refunds: ReversalTotals,
+    /// Empties brought back that day and the deposits paid out for them.
+    #[serde(default, skip_serializing_if = "EmptiesTotals::is_empty")]
+    pub empties: EmptiesTotals,
     /// net − refunds.net − earlier_day_voids.net: the day's revenue before tax.
     pub net_after_refunds_minor: i64,
     /// tax − refunds.tax − earlier_day_voids.tax: the tax the day owes.
     pub tax_after_refunds_minor: i64,
-    /// deposits − refunds.deposit − earlier_day_voids.deposit: the deposits the day holds.
+    /// deposits − refunds.deposit − earlier_day_voids.deposit − empties.paid: the
+    /// deposits the day holds.
     #[serde(default)]
     pub deposits_after_refunds_minor: i64,
-    /// tenders.cash − refunds.tenders.cash − earlier_day_voids.tenders.cash: the cash
-    /// the day's drawers should hold beyond their floats.
+    /// tenders.cash − refunds.tenders.cash − earlier_day_voids.tenders.cash −
+    /// empties.paid: the cash the day's drawers should hold beyond their floats (before
+    /// paid-ins, paid-outs and safe drops, which the drawer sessions count).
     pub expected_cash_minor: i64,
     /// What the day owes per tax and rate, from the server's pricing of its sales (every
     /// tax, including those inside tax-inclusive prices); sales of stores without a tax
@@ -193,6 +228,7 @@ impl DailySalesDoc {
             voids: ReversalTotals::default(),
             earlier_day_voids: ReversalTotals::default(),
             refunds: ReversalTotals::default(),
+            empties: EmptiesTotals::default(),
             net_after_refunds_minor: 0,
             tax_after_refunds_minor: 0,
             deposits_after_refunds_minor: 0,
@@ -218,8 +254,13 @@ impl DailySalesDoc {
     pub fn settle(&mut self) {
         self.net_after_refunds_minor = self.net_minor - self.refunds.net_minor - self.earlier_day_voids.net_minor;
         self.tax_after_refunds_minor = self.tax_minor - self.refunds.tax_minor - self.earlier_day_voids.tax_minor;
-        self.deposits_after_refunds_minor =
-            self.deposits_minor - self.refunds.deposit_minor - self.earlier_day_voids.deposit_minor;
-        self.expected_cash_minor = self.tenders.cash - self.refunds.tenders.cash - self.earlier_day_voids.tenders.cash;
+        self.deposits_after_refunds_minor = self.deposits_minor
+            - self.refunds.deposit_minor
+            - self.earlier_day_voids.deposit_minor
+            - self.empties.paid_minor;
+        self.expected_cash_minor = self.tenders.cash
+            - self.refunds.tenders.cash
+            - self.earlier_day_voids.tenders.cash
+            - self.empties.paid_minor;
     }
 }

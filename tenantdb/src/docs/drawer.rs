@@ -51,6 +51,9 @@ pub enum CashMovementKind {
     PaidOut,
     /// Cash moved into the safe.
     SafeDrop,
+    /// Container deposits paid out for empties brought back (the amount is the cash
+    /// handed out).
+    EmptiesReturn,
 }
 
 /// Why cash was paid in or out (the fixed list of [`events::event::CashReason`]).
@@ -197,9 +200,13 @@ pub struct DrawerSessionDoc {
     pub paid_out_minor: i64,
     /// Σ safe drops.
     pub safe_drops_minor: i64,
-    /// Every paid-in, paid-out and safe drop, in order.
+    /// Σ cash paid out for empties brought back (container deposits).
+    #[serde(default)]
+    pub empties_paid_minor: i64,
+    /// Every paid-in, paid-out, safe drop and empties return, in order.
     pub movements: Vec<CashMovementDoc>,
-    /// float + cash sales − cash refunds − cash voids + paid in − paid out − safe drops.
+    /// float + cash sales − cash refunds − cash voids + paid in − paid out − safe drops
+    /// − empties paid.
     pub expected_cash_minor: i64,
     /// The cash counted at the close.
     pub counted_cash_minor: Option<i64>,
@@ -233,6 +240,8 @@ impl DrawerSessionDoc {
     pub const BUSINESS_DATE: &'static str = "business_date";
     /// Field `status`.
     pub const STATUS: &'static str = "status";
+    /// Field `terminal_id`.
+    pub const TERMINAL_ID: &'static str = "terminal_id";
 
     /// Why a sale recorded at stream sequence `sequence` at `location` would not be
     /// counted on this session, if it would not. Reads only facts that never change once
@@ -256,7 +265,8 @@ impl DrawerSessionDoc {
             self.opening_float_minor + self.cash_sales_minor - self.cash_refunds_minor - self.cash_voids_minor
                 + self.paid_in_minor
                 - self.paid_out_minor
-                - self.safe_drops_minor;
+                - self.safe_drops_minor
+                - self.empties_paid_minor;
         if let Some(counted) = self.counted_cash_minor {
             let over_short = counted - self.expected_cash_minor;
             self.over_short_minor = Some(over_short);
@@ -301,6 +311,7 @@ mod tests {
             paid_in_minor: 100,
             paid_out_minor: 300,
             safe_drops_minor: 5_000,
+            empties_paid_minor: 0,
             movements: Vec::new(),
             expected_cash_minor: 0,
             counted_cash_minor: Some(6_250),

@@ -35,7 +35,7 @@ pub mod tender;
 pub mod transaction;
 pub mod user;
 
-pub use daily::{AmendmentDoc, AmendmentKind, DailySalesDoc, ReversalTotals};
+pub use daily::{AmendmentDoc, AmendmentKind, DailySalesDoc, EmptiesTotals, ReversalTotals};
 pub use drawer::{
     ApprovalStatus, CashMovementDoc, CashMovementKind, CashReason, DenominationDoc, DrawerFlag, DrawerSessionDoc,
     DrawerSessionStatus, FlaggedSaleDoc,
@@ -136,6 +136,7 @@ mod tests {
             (CashMovementKind::PaidIn, "paid_in"),
             (CashMovementKind::PaidOut, "paid_out"),
             (CashMovementKind::SafeDrop, "safe_drop"),
+            (CashMovementKind::EmptiesReturn, "empties_return"),
         ] {
             stored_as(kind, text);
         }

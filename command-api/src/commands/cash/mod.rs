@@ -14,6 +14,8 @@
 //! - [`open`]: [`OpenDrawerSession`], with the counted float.
 //! - [`pay_in`], [`pay_out`], [`safe_drop`]: [`PayIn`], [`PayOut`], [`SafeDrop`], cash in
 //!   and out of an open drawer (checked alike by [`movement_checks`]).
+//! - [`return_empties`]: [`ReturnEmpties`], container deposits paid out for empties
+//!   brought back, priced by the store's deposit schemes.
 //! - [`close`]: [`CloseDrawerSession`], with the count (optionally by denomination).
 //! - [`approve`]: [`ApproveOverShort`], a manager accepting an over/short.
 //! - [`settings`]: [`ConfigureCashSettings`] (blind close, approval threshold).
@@ -24,6 +26,7 @@ pub mod close;
 pub mod open;
 pub mod pay_in;
 pub mod pay_out;
+pub mod return_empties;
 pub mod safe_drop;
 pub mod settings;
 pub mod state;
@@ -33,6 +36,7 @@ pub use close::CloseDrawerSession;
 pub use open::OpenDrawerSession;
 pub use pay_in::PayIn;
 pub use pay_out::PayOut;
+pub use return_empties::ReturnEmpties;
 pub use safe_drop::SafeDrop;
 pub use settings::ConfigureCashSettings;
 pub use state::{CashSettingsState, DrawerSessionState};
@@ -138,6 +142,55 @@ pub async fn load_session(
     Ok(DrawerSessionState::fold(&history))
 }
 
+/// The sessions matching `filter` in the read model that are still open by their own
+/// histories, except `except`, at most [`OPEN_SESSIONS_CHECKED`] of them, sorted.
+///
+/// The read model finds the candidates (by terminal, or by location and day); each one's
+/// event history then decides, so a session closed a moment ago whose close the projector
+/// has not applied yet does not count. A session opened within the projection lag is not
+/// in the read model yet and is missed: the checks built on this (one open session per
+/// terminal, no day close over open drawers) hold once the projector has caught up, which
+/// docs/cash.md states.
+pub async fn still_open(
+    app: &AppState,
+    meta: &CommandMeta,
+    mut filter: bson::Document,
+    except: Option<&DrawerSessionId>,
+) -> Result<Vec<DrawerSessionId>, ApiError> {
+    use futures::TryStreamExt;
+    use tenantdb::docs::{DrawerSessionDoc, DrawerSessionStatus};
+    filter.insert(
+        DrawerSessionDoc::STATUS,
+        bson::to_bson(&DrawerSessionStatus::Open)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("encoding a session status: {e}")))?,
+    );
+    let db = app.databases.database(&meta.context.tenant).await?;
+    let docs: Vec<DrawerSessionDoc> = tenantdb::collections::drawer_sessions(&db)
+        .find(filter)
+        .limit(OPEN_SESSIONS_CHECKED)
+        .await?
+        .try_collect()
+        .await?;
+    let mut open = Vec::new();
+    for doc in docs {
+        let Ok(id) = DrawerSessionId::parse(doc.session_id) else {
+            continue;
+        };
+        if except == Some(&id) {
+            continue;
+        }
+        let state = load_session(app, meta, &id).await?;
+        if state.opened.is_some() && !state.closed {
+            open.push(id);
+        }
+    }
+    open.sort();
+    Ok(open)
+}
+
+/// How many candidate sessions [`still_open`] reads.
+pub const OPEN_SESSIONS_CHECKED: i64 = 20;
+
 /// The tenant's cash settings, read from their own history (defaults when never set).
 pub async fn load_settings(app: &AppState, meta: &CommandMeta) -> Result<CashSettingsState, ApiError> {
     let history = app
@@ -203,12 +256,18 @@ pub fn movement_checks(
     fields::optional_text("note", note)?;
     usable(session, state, context, "session_id")?;
     if state.movement_ids.contains(movement_id.as_str()) {
-        return Err(ApiError::StateConflict {
-            code: ErrorCode::CashMovementExists,
-            message: format!(
-                "cash movement {movement_id} of drawer session {session} was recorded with different contents"
-            ),
-        });
+        return Err(movement_used(session, movement_id));
     }
     Ok(())
+}
+
+/// 409 for a movement id the session already used with other contents (a retry with the
+/// same contents is answered from the idempotency record before this runs).
+pub fn movement_used(session: &DrawerSessionId, movement_id: &CashMovementId) -> ApiError {
+    ApiError::StateConflict {
+        code: ErrorCode::CashMovementExists,
+        message: format!(
+            "cash movement {movement_id} of drawer session {session} was recorded with different contents"
+        ),
+    }
 }

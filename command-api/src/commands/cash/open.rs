@@ -1,4 +1,6 @@
-//! Opening a drawer session: a cashier counts the float into a terminal's drawer.
+//! Opening a drawer session: a cashier counts the float into a terminal's drawer. A till
+//! has one drawer, so a terminal has one open session at a time (409
+//! `terminal_session_open` otherwise).
 
 use std::sync::Arc;
 
@@ -9,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Cashier, TenantContext};
-use crate::commands::cash::{CashSettingsState, load_settings};
+use tenantdb::docs::DrawerSessionDoc;
+
+use crate::codes::ErrorCode;
+use crate::commands::cash::{CashSettingsState, load_settings, still_open};
 use crate::commands::locations::{self, LocationState};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
@@ -46,6 +51,8 @@ pub struct OpenLoaded {
     pub location: Arc<LocationState>,
     /// The tenant's cash settings (blind close).
     pub settings: CashSettingsState,
+    /// Other sessions still open on the terminal (a till has one drawer: one at a time).
+    pub open_on_terminal: Vec<DrawerSessionId>,
 }
 
 impl Command for OpenDrawerSession {
@@ -72,12 +79,27 @@ impl Command for OpenDrawerSession {
         Ok(self.session_id.clone())
     }
 
-    async fn load(&self, app: &AppState, _: &DrawerSessionId, meta: &CommandMeta) -> Result<OpenLoaded, ApiError> {
-        let (location, settings) = futures::try_join!(
+    async fn load(&self, app: &AppState, id: &DrawerSessionId, meta: &CommandMeta) -> Result<OpenLoaded, ApiError> {
+        let open_on_terminal = async {
+            match terminal(self.terminal_id.as_ref(), &meta.context) {
+                Ok(terminal) => {
+                    let filter = bson::doc! {(DrawerSessionDoc::TERMINAL_ID): terminal.as_str()};
+                    still_open(app, meta, filter, Some(id)).await
+                }
+                // `decide` refuses the body.
+                Err(_) => Ok(Vec::new()),
+            }
+        };
+        let (location, settings, open_on_terminal) = futures::try_join!(
             locations::load(app, meta, Some(&self.location)),
-            load_settings(app, meta)
+            load_settings(app, meta),
+            open_on_terminal,
         )?;
-        Ok(OpenLoaded { location, settings })
+        Ok(OpenLoaded {
+            location,
+            settings,
+            open_on_terminal,
+        })
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
@@ -98,6 +120,14 @@ pub fn open(
     let terminal_id = terminal(command.terminal_id.as_ref(), context)?;
     let at = command.occurred_at.unwrap_or(now);
     let details = loaded.location.usable("location", &command.location, at)?;
+    if let Some(other) = loaded.open_on_terminal.first() {
+        return Err(ApiError::StateConflict {
+            code: ErrorCode::TerminalSessionOpen,
+            message: format!(
+                "terminal {terminal_id} already has drawer session {other} open; close it (or go on with it) first"
+            ),
+        });
+    }
     Ok(DrawerSessionOpened {
         session_id: command.session_id.clone(),
         terminal_id,

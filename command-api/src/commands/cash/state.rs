@@ -17,7 +17,7 @@ pub struct DrawerSessionState {
     pub closed: bool,
     /// Whether its over/short was approved.
     pub approved: bool,
-    /// Paid-in, paid-out and safe-drop ids used so far.
+    /// Paid-in, paid-out, safe-drop and empties-return ids used so far.
     pub movement_ids: HashSet<String>,
 }
 
@@ -34,6 +34,9 @@ impl Fold for DrawerSessionState {
                     state.movement_ids.insert(e.movement_id.to_string());
                 }
                 DomainEvent::SafeDropRecorded(e) => {
+                    state.movement_ids.insert(e.movement_id.to_string());
+                }
+                DomainEvent::EmptiesReturned(e) => {
                     state.movement_ids.insert(e.movement_id.to_string());
                 }
                 DomainEvent::DrawerSessionClosed(_) => state.closed = true,

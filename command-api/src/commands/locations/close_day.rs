@@ -1,18 +1,22 @@
 //! Closing a location's business day (manager): the drawers are counted and the day's Z
 //! report is final. Nothing is refused afterwards: a sale, void or refund that arrives
 //! later for that day (an offline till coming back) still counts on its own day, and the
-//! day's report lists it as an amendment with the time it arrived (docs/cash.md).
+//! day's report lists it as an amendment with the time it arrived (docs/cash.md). A day
+//! does not close while a drawer session of the location opened on or before it is still
+//! open (409 `drawer_sessions_open`): its cash is not counted yet.
 
 use axum::extract::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use events::event::BusinessDayClosed;
-use events::{AggregateRef, DomainEvent, LocationId};
+use events::{AggregateRef, DomainEvent, DrawerSessionId, LocationId};
 use eventstore::StoredEvent;
 use serde::{Deserialize, Serialize};
+use tenantdb::docs::DrawerSessionDoc;
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::codes::ErrorCode;
+use crate::commands::cash::still_open;
 use crate::commands::command::AggregateId;
 use crate::commands::locations::{LocationState, invalidate};
 use crate::commands::{Command, CommandMeta, Decision, PathId, Route, Target, fields};
@@ -97,7 +101,7 @@ impl Command for CloseBusinessDay {
     type Target = LocationDay;
     type Id = LocationDay;
     type State = LocationState;
-    type Loaded = ();
+    type Loaded = Vec<DrawerSessionId>;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -107,8 +111,35 @@ impl Command for CloseBusinessDay {
         Ok(day.clone())
     }
 
+    /// The location's drawer sessions opened on or before the day and still open.
+    async fn load(
+        &self,
+        app: &AppState,
+        day: &LocationDay,
+        meta: &CommandMeta,
+    ) -> Result<Vec<DrawerSessionId>, ApiError> {
+        let date = day.date.format("%Y-%m-%d").to_string();
+        let filter = bson::doc! {
+            (DrawerSessionDoc::LOCATION): day.location.as_str(),
+            (DrawerSessionDoc::BUSINESS_DATE): {"$lte": date},
+        };
+        still_open(app, meta, filter, None).await
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(close_day(on.id, self, on.context, on.state, on.now)?.into())
+        let closed = close_day(on.id, self, on.context, on.state, on.now)?;
+        if !on.loaded.is_empty() {
+            let open: Vec<&str> = on.loaded.iter().map(DrawerSessionId::as_str).collect();
+            return Err(ApiError::StateConflict {
+                code: ErrorCode::DrawerSessionsOpen,
+                message: format!(
+                    "drawer sessions {} of {} are still open; close them first (a manager may close anyone's)",
+                    open.join(", "),
+                    on.id.location
+                ),
+            });
+        }
+        Ok(closed.into())
     }
 
     async fn recorded(&self, app: &AppState, day: &LocationDay, meta: &CommandMeta) -> Result<(), ApiError> {
