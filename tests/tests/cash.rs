@@ -937,7 +937,9 @@ async fn a_terminal_has_one_open_session_and_a_day_does_not_close_over_open_draw
         again.body
     );
     assert!(
-        again.body["error"]["message"].as_str().is_some_and(|m| m.contains("s-1")),
+        again.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("s-1")),
         "{}",
         again.body
     );

@@ -520,6 +520,13 @@ mod tests {
         doc.sale_count = 2;
         doc.tenders.cash = 500;
         doc.refunds.tenders.card = 120;
+        doc.empties = EmptiesTotals {
+            count: 1,
+            containers: 6,
+            deposit_minor: 30,
+            paid_minor: 25,
+            differing_count: 1,
+        };
         doc.settle();
         doc.last_seq = 4;
         let stored = bson::to_document(&doc)?;
