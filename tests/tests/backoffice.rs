@@ -852,3 +852,94 @@ async fn the_operator_console_takes_the_projector_admin_token_and_shows_lag_and_
     assert_eq!(plain.visit().get("/operator/login").await?.status, 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_z_report_page_shows_the_days_drawers_and_the_day_closes_only_once_they_are_counted() -> anyhow::Result<()>
+{
+    let w = world().await?;
+    let token = &w.org.admin_token;
+    let now = chrono::Utc::now();
+    let today = now.format("%Y-%m-%d").to_string();
+    let at = now.to_rfc3339();
+    // A shift on till-1 with a 100.00 float, one cash sale of 21.60 (25.00 given, 3.40
+    // change) and a 5.00 paid-out: expected 10,000 + 2,160 − 500 = 11,660.
+    posted(
+        &w.app,
+        token,
+        "/v1/drawer-sessions",
+        &json!({"session_id": "s-1", "terminal_id": "till-1", "location": "main", "opening_float_minor": 10_000}),
+    )
+    .await?;
+    let mut cash_sale = sale("c-1", "WINE", 2, 1000, 160, &at);
+    cash_sale["tenders"] = json!([{"kind": "cash", "amount_minor": 2500}]);
+    cash_sale["change_minor"] = json!(340);
+    cash_sale["drawer_session_id"] = json!("s-1");
+    posted(&w.app, token, "/v1/sales", &cash_sale).await?;
+    let last = posted(
+        &w.app,
+        token,
+        "/v1/drawer-sessions/s-1/paid-outs",
+        &json!({"movement_id": "p-1", "amount_minor": 500, "reason": "supplies", "note": "paper rolls"}),
+    )
+    .await?;
+    let synced = api_get(&w.app, token, &format!("/v1/drawer-sessions/s-1?min_sequence={last}")).await?;
+    assert_eq!(synced.body["expected_cash_minor"], 11_660, "{}", synced.body);
+
+    let mut manager = w.signed_in(&w.org.manager).await?;
+    let z = format!("/reports/z?location=main&date={today}");
+    let page = manager.get(&z).await?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(r#"<a href="/drawers/s-1">s-1</a>"#), "{}", page.body);
+    assert!(
+        page.body.contains("$116.60"),
+        "the drawer's expected cash: {}",
+        page.body
+    );
+    assert!(page.body.contains(r#"id="close-day-form""#));
+
+    // The day does not close over the open drawer: the page says which one.
+    let csrf = page.csrf().unwrap_or_default();
+    let close = [("csrf", csrf.as_str()), ("location", "main"), ("date", today.as_str())];
+    let refused = manager.post("/reports/z/close", &close).await?;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("s-1") && refused.body.contains("still open"),
+        "{}",
+        refused.body
+    );
+
+    // Counted 116.00: 60 short. Then the day closes, and the page shows it closed.
+    posted(
+        &w.app,
+        token,
+        "/v1/drawer-sessions/s-1/close",
+        &json!({"counted_cash_minor": 11_600}),
+    )
+    .await?;
+    let closed = manager.post("/reports/z/close", &close).await?;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    let location = closed.header("location").unwrap_or_default().to_owned();
+    assert!(location.contains("closed="), "{location}");
+    let page = manager.get(&location).await?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(r#"id="day-closed""#), "{}", page.body);
+    assert!(!page.body.contains(r#"id="close-day-form""#));
+    assert_eq!(minor(&page.body, "drawers-over-short"), Some(-60), "{}", page.body);
+
+    // The session's own report lists the paid-out.
+    let drawer = manager.get("/drawers/s-1").await?;
+    assert_eq!(drawer.status, 200, "{}", drawer.body);
+    assert!(drawer.body.contains("Z report (closed)"));
+    assert!(drawer.body.contains("paper rolls") && drawer.body.contains("supplies"));
+    assert!(drawer.body.contains(r#"id="d-over-short">-$0.60<"#), "{}", drawer.body);
+
+    // A cashier gets no drawer pages; another organization's manager finds nothing.
+    let mut cashier = w.signed_in(&w.org.cashier).await?;
+    assert_eq!(cashier.get("/drawers/s-1").await?.status, 403);
+    let stranger = Organization::create(&w.app).await?;
+    let mut other = w.office.visit();
+    other.sign_in(&stranger.manager).await?;
+    assert_eq!(other.get("/drawers/s-1").await?.status, 404);
+    assert_eq!(other.get("/drawers/..%2Fv1%2Fusers").await?.status, 404);
+    Ok(())
+}

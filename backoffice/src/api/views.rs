@@ -119,6 +119,148 @@ pub struct DailyReport {
     pub tax_after_refunds_minor: i64,
     /// Cash the drawers should hold beyond their floats.
     pub expected_cash_minor: i64,
+    /// Container deposits charged.
+    #[serde(default)]
+    pub deposits_minor: i64,
+    /// Deposits held after refunds, earlier-day voids and empties paid out.
+    #[serde(default)]
+    pub deposits_after_refunds_minor: i64,
+    /// Empties brought back.
+    #[serde(default)]
+    pub empties: Empties,
+    /// The drawer sessions opened that day and their sums (absent without sessions).
+    #[serde(default)]
+    pub drawers: DrawerDay,
+    /// When a manager closed the day.
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Who closed it.
+    #[serde(default)]
+    pub closed_by: Option<String>,
+    /// What arrived after the close.
+    #[serde(default)]
+    pub amendments: Vec<Amendment>,
+}
+
+/// Empties brought back on a day.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Empties {
+    /// Returns.
+    pub count: i64,
+    /// Containers.
+    pub containers: i64,
+    /// The server's deposit amounts.
+    pub deposit_minor: i64,
+    /// Cash paid out.
+    pub paid_minor: i64,
+    /// Returns paid with another amount.
+    pub differing_count: i64,
+}
+
+/// The drawer sessions of a day at a location.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DrawerDay {
+    /// Their ids.
+    pub sessions: Vec<String>,
+    /// How many are still open.
+    pub open_count: i64,
+    /// Σ expected cash.
+    pub expected_cash_minor: i64,
+    /// Σ counted cash of the closed ones.
+    pub counted_cash_minor: i64,
+    /// Σ over/short of the closed ones.
+    pub over_short_minor: i64,
+}
+
+/// A change to a closed day.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Amendment {
+    /// `sale`, `void`, `refund` or `empties_return`.
+    pub kind: String,
+    /// The sale, refund or return id.
+    pub reference: String,
+    /// Change of the day's money.
+    pub total_minor: i64,
+    /// Change of the day's expected cash.
+    pub cash_minor: i64,
+    /// When it arrived.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// `GET /v1/drawer-sessions/{id}`: a drawer session's X (open) or Z (closed) report.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DrawerSession {
+    /// The session id.
+    pub id: String,
+    /// `open` or `closed`.
+    pub status: String,
+    /// The till.
+    pub terminal_id: String,
+    /// The store.
+    pub location: String,
+    /// The cashier.
+    pub cashier_id: String,
+    /// Currency of every amount.
+    pub currency: String,
+    /// The business day it opened on.
+    pub business_date: String,
+    /// When it opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it closed.
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The float.
+    pub opening_float_minor: i64,
+    /// Cash sales, net of change.
+    pub cash_sales_minor: i64,
+    /// Cash refunds.
+    pub cash_refunds_minor: i64,
+    /// Cash of voided sales.
+    pub cash_voids_minor: i64,
+    /// Paid in.
+    pub paid_in_minor: i64,
+    /// Paid out.
+    pub paid_out_minor: i64,
+    /// Safe drops.
+    pub safe_drops_minor: i64,
+    /// Empties paid out.
+    #[serde(default)]
+    pub empties_paid_minor: i64,
+    /// Every cash movement, in order.
+    pub movements: Vec<CashMovement>,
+    /// Expected cash (absent when hidden from a cashier closing blind).
+    #[serde(default)]
+    pub expected_cash_minor: Option<i64>,
+    /// Counted cash, once closed.
+    #[serde(default)]
+    pub counted_cash_minor: Option<i64>,
+    /// counted − expected.
+    #[serde(default)]
+    pub over_short_minor: Option<i64>,
+    /// `not_needed`, `pending` or `approved`.
+    #[serde(default)]
+    pub approval: Option<String>,
+}
+
+/// A paid-in, paid-out, safe drop or empties return.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CashMovement {
+    /// The terminal's id of it.
+    pub movement_id: String,
+    /// `paid_in`, `paid_out`, `safe_drop` or `empties_return`.
+    pub kind: String,
+    /// Amount.
+    pub amount_minor: i64,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// One line of a sale.

@@ -5,7 +5,8 @@
 //! - [`auth`]: sign-in, sign-out, signup, verification, invitations.
 //! - [`day`]: which location and business day a page shows.
 //! - [`dashboard`]: the day's figures, sales by hour, 30 days, low stock.
-//! - [`report`]: the Z report (printable) and its CSV.
+//! - [`report`]: the Z report (printable) and its CSV, the day's drawers, a drawer
+//!   session's X/Z report, and closing the day.
 //! - [`sales`]: the sales list, a sale, void and refund.
 //! - [`stock`]: stock levels and a SKU's movements.
 //! - [`products`]: the catalog: register, edit, change a price.
@@ -68,6 +69,8 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard", get(dashboard::dashboard))
         .route("/reports/z", get(report::z_report))
         .route("/reports/z.csv", get(report::z_csv))
+        .route("/reports/z/close", post(report::close_day))
+        .route("/drawers/{id}", get(report::drawer))
         .route("/sales", get(sales::list))
         .route("/sales/{id}", get(sales::detail))
         .route("/sales/{id}/void", post(sales::void))
