@@ -105,6 +105,18 @@ impl System {
         Ok(())
     }
 
+    /// Stops the projector gracefully and keeps the API running (the drain's fixture is
+    /// then posted while nothing projects it).
+    pub async fn stop_projector(&mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop_projector.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.projector.take() {
+            task.await??;
+        }
+        Ok(())
+    }
+
     /// Stops the projector gracefully.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop_projector.take() {

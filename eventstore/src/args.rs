@@ -12,30 +12,30 @@ use crate::{EventStore, ServerListError, SetupError, StreamSettings};
 #[derive(Debug, Clone, clap::Args)]
 pub struct StreamArgs {
     /// NATS server(s), comma-separated (a cluster's seeds).
-    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    #[arg(long, global = true, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
 
     /// Name of the JetStream stream holding the events.
-    #[arg(long, env = "NATS_STREAM", default_value = "POS")]
+    #[arg(long, global = true, env = "NATS_STREAM", default_value = "POS")]
     pub stream_name: String,
 
     /// First token(s) of every event subject: `<prefix>.<partition>.<tenant>.<aggregate>.<id>`.
-    #[arg(long, env = "SUBJECT_PREFIX", default_value = "pos")]
+    #[arg(long, global = true, env = "SUBJECT_PREFIX", default_value = "pos")]
     pub subject_prefix: String,
 
     /// Partitions tenants are spread over, used only when this process creates the stream
     /// (an existing stream keeps the count it was created with).
-    #[arg(long, env = "STREAM_PARTITIONS", default_value_t = SubjectScheme::DEFAULT_PARTITIONS)]
+    #[arg(long, global = true, env = "STREAM_PARTITIONS", default_value_t = SubjectScheme::DEFAULT_PARTITIONS)]
     pub stream_partitions: u32,
 
     /// Replicas of the stream (3 on a cluster); applied when this process creates or
     /// updates the stream at start (keep it the same on every service).
-    #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
+    #[arg(long, global = true, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,
 
     /// Days a client's `Idempotency-Key` stays bound to its first request across a
     /// tenant's aggregates (a reuse with another body is 409 during that time).
-    #[arg(long, env = "IDEMPOTENCY_KEY_RETENTION_DAYS", default_value_t = 30,
+    #[arg(long, global = true, env = "IDEMPOTENCY_KEY_RETENTION_DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub idempotency_key_retention_days: u64,
 }

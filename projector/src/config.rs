@@ -83,6 +83,11 @@ pub enum Command {
         /// The file.
         #[arg(long = "in")]
         input: std::path::PathBuf,
+        /// Import under this tenant id instead of the exported one (a copy for a test or
+        /// training organization, or a tenant renamed on the way to another
+        /// installation). The events get new event ids; everything else is kept.
+        #[arg(long = "as-tenant")]
+        as_tenant: Option<String>,
     },
     /// Erase a tenant: its events and its database (GDPR erasure).
     Delete {
@@ -121,75 +126,75 @@ pub struct Config {
     pub mongo: tenantdb::MongoArgs,
 
     /// Database for events whose subject names no valid tenant.
-    #[arg(long, env = "PROJECTOR_DB", default_value = "tillstream_projector")]
+    #[arg(long, global = true, env = "PROJECTOR_DB", default_value = "tillstream_projector")]
     pub projector_db: String,
 
     /// Durable consumer names are `<prefix>-p<partition>`.
-    #[arg(long, env = "CONSUMER_PREFIX", default_value = "projector")]
+    #[arg(long, global = true, env = "CONSUMER_PREFIX", default_value = "projector")]
     pub consumer_prefix: String,
 
     /// Most messages applied in one batch.
-    #[arg(long, env = "BATCH_SIZE", default_value_t = 500)]
+    #[arg(long, global = true, env = "BATCH_SIZE", default_value_t = 500)]
     pub batch_size: usize,
 
     /// Tenants of one batch applied concurrently.
-    #[arg(long, env = "TENANT_CONCURRENCY", default_value_t = 8)]
+    #[arg(long, global = true, env = "TENANT_CONCURRENCY", default_value_t = 8)]
     pub tenant_concurrency: usize,
 
     /// Write the batches of a batch's many tenants together, one `bulkWrite` per phase
     /// across their databases (MongoDB 8.0+), instead of each tenant's own round trips.
     /// A server without the command is detected and each tenant is written on its own.
-    #[arg(long, env = "CROSS_TENANT_WRITES", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, global = true, env = "CROSS_TENANT_WRITES", default_value_t = true, action = clap::ArgAction::Set)]
     pub cross_tenant_writes: bool,
 
     /// Unacknowledged messages per partition before the server pauses delivery: bounds
     /// the memory a burst can take.
-    #[arg(long, env = "MAX_ACK_PENDING", default_value_t = 5000)]
+    #[arg(long, global = true, env = "MAX_ACK_PENDING", default_value_t = 5000)]
     pub max_ack_pending: i64,
 
     /// Seconds before an unacknowledged message is delivered again.
-    #[arg(long, env = "ACK_WAIT_SECS", default_value_t = 60)]
+    #[arg(long, global = true, env = "ACK_WAIT_SECS", default_value_t = 60)]
     pub ack_wait_secs: u64,
 
     /// Deliveries after which JetStream stops delivering a message (a backstop; the
     /// projector parks it first).
-    #[arg(long, env = "MAX_DELIVER", default_value_t = 20)]
+    #[arg(long, global = true, env = "MAX_DELIVER", default_value_t = 20)]
     pub max_deliver: i64,
 
     /// Deliveries after which a message that keeps coming back is parked unapplied.
-    #[arg(long, env = "PARK_AFTER_DELIVERIES", default_value_t = 5)]
+    #[arg(long, global = true, env = "PARK_AFTER_DELIVERIES", default_value_t = 5)]
     pub park_after_deliveries: i64,
 
     /// Seconds a partition stays pinned to a process that stopped pulling before another
     /// process takes it over.
-    #[arg(long, env = "PINNED_TTL_SECS", default_value_t = 30)]
+    #[arg(long, global = true, env = "PINNED_TTL_SECS", default_value_t = 30)]
     pub pinned_ttl_secs: u64,
 
     /// This process's number among `WORKER_COUNT` processes: it claims partitions
     /// `p % WORKER_COUNT == WORKER_INDEX` at once and stands by for the others.
-    #[arg(long, env = "WORKER_INDEX")]
+    #[arg(long, global = true, env = "WORKER_INDEX")]
     pub worker_index: Option<u32>,
 
     /// How many projector processes share the partitions.
-    #[arg(long, env = "WORKER_COUNT")]
+    #[arg(long, global = true, env = "WORKER_COUNT")]
     pub worker_count: Option<u32>,
 
     /// Seconds a process waits before pulling partitions that are not its own.
-    #[arg(long, env = "STANDBY_DELAY_SECS", default_value_t = 5)]
+    #[arg(long, global = true, env = "STANDBY_DELAY_SECS", default_value_t = 5)]
     pub standby_delay_secs: u64,
 
     /// Address of the admin HTTP server (health, metrics, stats, parked events). Keep it
     /// on a private interface.
-    #[arg(long, env = "ADMIN_ADDR", default_value = "127.0.0.1:9090")]
+    #[arg(long, global = true, env = "ADMIN_ADDR", default_value = "127.0.0.1:9090")]
     pub admin_addr: SocketAddr,
 
     /// Bearer token the admin server requires on everything but `/health` and `/ready`
     /// (metrics, stats, lag, parked events). Without one those are refused (401).
-    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<SecretString>,
 
     /// Log format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
 }
 
@@ -222,5 +227,37 @@ mod tests {
         assert_eq!(cli.config.stream.subject_prefix, "pos");
         assert_eq!(cli.config.mongo.max_pool_size, 3);
         assert_eq!(cli.config.mongo.server_selection_timeout_secs, 5);
+    }
+
+    #[test]
+    fn every_subcommand_takes_and_lists_the_connection_settings() {
+        use clap::CommandFactory;
+        // After the subcommand too, where an operator types them.
+        let cli = Cli::try_parse_from([
+            "projector",
+            "export",
+            "--tenant",
+            "t1",
+            "--out",
+            "f.jsonl",
+            "--nats-url",
+            "nats://10.0.0.9:4222",
+            "--mongodb-uri",
+            "mongodb://10.0.0.9:27017",
+        ])
+        .expect("a valid command line");
+        assert_eq!(cli.config.stream.nats_url, "nats://10.0.0.9:4222");
+        assert_eq!(cli.config.mongo.mongodb_uri, "mongodb://10.0.0.9:27017");
+        let mut command = Cli::command();
+        command.build();
+        for sub in ["import", "export", "replay", "verify", "move", "delete", "parked"] {
+            let help = command
+                .find_subcommand_mut(sub)
+                .map(|c| c.render_long_help().to_string())
+                .unwrap_or_default();
+            for flag in ["--nats-url", "--stream-name", "--mongodb-uri", "--main-db"] {
+                assert!(help.contains(flag), "`projector {sub} --help` lacks {flag}");
+            }
+        }
     }
 }

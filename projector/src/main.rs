@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use events::TenantId;
 use projector::config::{Cli, Command, ParkedAction};
-use projector::replay::jobs;
+use projector::replay::{ReplayError, jobs};
 use projector::{Projector, parked, startup};
 
 /// mimalloc: measurably fewer cycles in allocation-heavy request handling than glibc malloc
@@ -17,9 +17,26 @@ use projector::{Projector, parked, startup};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.config.log_format);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            // One line: an operator's mistake (a wrong tenant id, an import into a
+            // tenant that has events) is not a crash, and no backtrace helps with it.
+            let refused = err
+                .chain()
+                .any(|cause| matches!(cause.downcast_ref::<ReplayError>(), Some(ReplayError::Refused(_))));
+            eprintln!("projector: {err:#}");
+            if refused { ExitCode::from(2) } else { ExitCode::FAILURE }
+        }
+    }
+}
+
+/// Runs the subcommand; an error is reported on one line by `main` (exit status 2 for a
+/// refusal, 1 for a failure).
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config;
     let interactive = std::io::stderr().is_terminal();
     let tenant = |raw: &str| TenantId::parse(raw).with_context(|| format!("--tenant {raw:?}"));
@@ -95,9 +112,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             let count = jobs::export(&store, &tenant, &out, interactive).await?;
             eprintln!("{tenant}: {count} events written to {}", out.display());
         }
-        Command::Import { input } => {
+        Command::Import { input, as_tenant } => {
+            let rename = as_tenant.as_deref().map(tenant).transpose()?;
             let store = startup::event_store(&config).await?;
-            let (tenant, count) = jobs::import(&store, &input, interactive).await?;
+            let (tenant, count) = jobs::import(&store, &input, rename.as_ref(), interactive).await?;
             eprintln!("{tenant}: {count} events imported from {}", input.display());
         }
         Command::Delete { tenant: id, confirm } => {

@@ -12,28 +12,38 @@ use crate::{PoolSettings, TenantDatabases};
 pub struct MongoArgs {
     /// MongoDB deployment holding the main database and, unless placed elsewhere, the
     /// tenant databases.
-    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+    #[arg(
+        long,
+        global = true,
+        env = "MONGODB_URI",
+        default_value = "mongodb://127.0.0.1:27017"
+    )]
     pub mongodb_uri: String,
 
     /// The shared database (organizations, users, pending signups, tenant placements).
-    #[arg(long, env = "MAIN_DB", default_value = "liquor_pos_main")]
+    #[arg(long, global = true, env = "MAIN_DB", default_value = "liquor_pos_main")]
     pub main_db: String,
 
     /// Most connections per MongoDB deployment.
-    #[arg(long, env = "MONGO_MAX_POOL_SIZE", default_value_t = 10)]
+    #[arg(long, global = true, env = "MONGO_MAX_POOL_SIZE", default_value_t = 10)]
     pub max_pool_size: u32,
 
     /// Connections kept open per deployment.
-    #[arg(long, env = "MONGO_MIN_POOL_SIZE", default_value_t = 2)]
+    #[arg(long, global = true, env = "MONGO_MIN_POOL_SIZE", default_value_t = 2)]
     pub min_pool_size: u32,
 
     /// Longest a tenant's batch (or a request) may spend in MongoDB, seconds.
-    #[arg(long, env = "MONGO_SOCKET_TIMEOUT_SECS", default_value_t = 45)]
+    #[arg(long, global = true, env = "MONGO_SOCKET_TIMEOUT_SECS", default_value_t = 45)]
     pub socket_timeout_secs: u64,
 
     /// How long to wait for a usable server before giving up, seconds (the command API
     /// then answers 503).
-    #[arg(long, env = "MONGO_SERVER_SELECTION_TIMEOUT_SECS", default_value_t = 5)]
+    #[arg(
+        long,
+        global = true,
+        env = "MONGO_SERVER_SELECTION_TIMEOUT_SECS",
+        default_value_t = 5
+    )]
     pub server_selection_timeout_secs: u64,
 }
 

@@ -377,7 +377,12 @@ pub async fn export(store: &EventStore, tenant: &TenantId, path: &Path, interact
 /// Appends the events of an export file to this installation's stream: same event ids,
 /// same envelopes, this installation's subjects. Refuses a tenant that already has events
 /// here, and a file without its trailer. Returns the number of events.
-pub async fn import(store: &EventStore, path: &Path, interactive: bool) -> Result<(TenantId, u64), ReplayError> {
+pub async fn import(
+    store: &EventStore,
+    path: &Path,
+    rename: Option<&TenantId>,
+    interactive: bool,
+) -> Result<(TenantId, u64), ReplayError> {
     let file = std::fs::File::open(path).map_err(|e| ReplayError::File(format!("opening {}: {e}", path.display())))?;
     let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "zst") {
         Box::new(BufReader::new(
@@ -400,7 +405,8 @@ pub async fn import(store: &EventStore, path: &Path, interactive: bool) -> Resul
             format!("unsupported format {} v{}", header.format, header.version),
         ));
     }
-    let tenant = header.tenant;
+    let exported_tenant = header.tenant;
+    let tenant = rename.cloned().unwrap_or_else(|| exported_tenant.clone());
     if store.tenant_head(&tenant).await?.is_some() {
         return Err(ReplayError::Refused(format!(
             "{tenant} already has events in this installation; delete it first or import elsewhere"
@@ -422,13 +428,25 @@ pub async fn import(store: &EventStore, path: &Path, interactive: bool) -> Resul
         let exported: ExportedEvent = serde_json::from_str(&line).map_err(|e| bad(number, e.to_string()))?;
         let bytes = serde_json::to_vec(&exported.event).map_err(|e| bad(number, e.to_string()))?;
         let envelope = events::decode(&bytes).map_err(|e| bad(number, format!("event {}: {e}", exported.sequence)))?;
-        if envelope.tenant_id != tenant {
+        if envelope.tenant_id != exported_tenant {
             return Err(bad(
                 number,
-                format!("event of tenant {} in an export of {tenant}", envelope.tenant_id),
+                format!(
+                    "event of tenant {} in an export of {exported_tenant}",
+                    envelope.tenant_id
+                ),
             ));
         }
-        envelopes.push(envelope);
+        envelopes.push(match rename {
+            // A copy is another tenant's history: new event ids (JetStream would drop
+            // ids it has seen within its de-duplication window), the same facts.
+            Some(renamed) => EventEnvelope {
+                tenant_id: renamed.clone(),
+                event_id: uuid::Uuid::now_v7(),
+                ..envelope
+            },
+            None => envelope,
+        });
     }
     match trailer {
         Some(end) if end.events == envelopes.len() as u64 => {}
