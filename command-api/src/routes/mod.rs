@@ -21,6 +21,8 @@
 //! - [`auth`]: signup, verification, login, refresh, logout.
 //! - [`users`]: user management (admins).
 //! - [`webhooks`]: webhook endpoints and their deliveries (admins, keys with `webhooks`).
+//! - [`terminals`]: a terminal's offline data (catalog, prices, taxes, location, users),
+//!   then only what changed.
 //! - [`health`]: liveness and readiness.
 //! - [`metrics`]: Prometheus metrics and the request-metrics middleware.
 //! - [`openapi`]: the OpenAPI document.
@@ -42,6 +44,7 @@ pub mod pricing;
 pub mod reports;
 pub mod sales;
 pub mod taxes;
+pub mod terminals;
 pub mod users;
 pub mod webhooks;
 
@@ -59,6 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(feed::router())
         .merge(api_keys::router())
         .merge(webhooks::router())
+        .merge(terminals::router())
         .merge(inventory::router())
         .merge(catalog::router())
         .merge(locations::router())
