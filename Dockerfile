@@ -3,6 +3,7 @@
 #   docker build --target command-api -t tillstream/command-api .
 #   docker build --target projector   -t tillstream/projector .
 #   docker build --target backoffice  -t tillstream/backoffice .
+#   docker build --target webhooks    -t tillstream/webhooks .
 #   docker build --build-arg BIN=projector -t tillstream/projector .   (default last stage)
 # compose.yaml builds the named targets.
 
@@ -19,9 +20,9 @@ COPY . .
 RUN --mount=type=cache,id=tillstream-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,id=tillstream-cargo-git,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,id=tillstream-target,target=/src/target,sharing=locked \
-    cargo build --release --locked --bin command-api --bin projector --bin backoffice \
+    cargo build --release --locked --bin command-api --bin projector --bin backoffice --bin webhooks \
  && mkdir -p /out \
- && cp target/release/command-api target/release/projector target/release/backoffice /out/
+ && cp target/release/command-api target/release/projector target/release/backoffice target/release/webhooks /out/
 
 # ---- common runtime ------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
@@ -45,6 +46,10 @@ ENTRYPOINT ["/usr/local/bin/command-api"]
 FROM runtime AS projector
 COPY --from=builder /out/projector /usr/local/bin/projector
 ENTRYPOINT ["/usr/local/bin/projector"]
+
+FROM runtime AS webhooks
+COPY --from=builder /out/webhooks /usr/local/bin/webhooks
+ENTRYPOINT ["/usr/local/bin/webhooks"]
 
 FROM runtime AS backoffice
 COPY --from=builder /out/backoffice /usr/local/bin/backoffice

@@ -59,6 +59,8 @@ catalogue! {
     Forbidden = "forbidden" => FORBIDDEN,
     /// The request names a tenant other than the token's.
     TenantMismatch = "tenant_mismatch" => FORBIDDEN,
+    /// The API key lacks the scope this route needs (`required_scope` says which).
+    MissingScope = "missing_scope" => FORBIDDEN,
     /// The addressed resource does not exist.
     NotFound = "not_found" => NOT_FOUND,
     /// The body did not arrive within the body timeout; the connection is closed.
@@ -111,6 +113,14 @@ catalogue! {
     OwnAccount = "own_account" => CONFLICT,
     /// The user is deactivated already.
     UserDeactivated = "user_deactivated" => CONFLICT,
+    /// The tenant holds as many API keys as it may (100, revoked ones included).
+    TooManyApiKeys = "too_many_api_keys" => CONFLICT,
+    /// The tenant has as many webhook endpoints as it may (20).
+    TooManyWebhooks = "too_many_webhooks" => CONFLICT,
+    /// The webhook endpoint is disabled; enable it before re-sending deliveries.
+    WebhookDisabled = "webhook_disabled" => CONFLICT,
+    /// The webhook delivery is still pending; only dead or delivered ones can be re-sent.
+    DeliveryPending = "delivery_pending" => CONFLICT,
     /// The verification link was used already.
     TokenUsed = "token_used" => CONFLICT,
     /// The verification link expired.

@@ -92,6 +92,12 @@ pub struct Config {
     #[arg(long, env = "FEED_STREAM_MAX_MS", default_value_t = 300_000)]
     pub feed_stream_max_ms: u64,
 
+    /// Allow webhook endpoints on loopback and private addresses, and plain http (tests, a
+    /// receiver on the same machine); the webhook worker has the same flag. Off: endpoints
+    /// must be https on public hosts.
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE_HOSTS", default_value_t = false)]
+    pub webhook_allow_private_hosts: bool,
+
     /// HMAC secret of the default signing key (HS256), used for tokens without `kid`
     /// and for `kid` = `JWT_DEFAULT_KID`.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]

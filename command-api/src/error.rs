@@ -105,6 +105,12 @@ pub enum ApiError {
         /// The least role that may run the command.
         required: Role,
     },
+    /// 403 Forbidden: the API key lacks the scope the route needs.
+    #[error("requires an API key with scope {required}")]
+    MissingScope {
+        /// The scope the route needs.
+        required: crate::identity::ApiScope,
+    },
     /// 403 Forbidden: the request names a tenant other than the token's.
     #[error("the request names a tenant other than the token's")]
     TenantMismatch,
@@ -210,6 +216,7 @@ impl ApiError {
             ApiError::InvalidCredentials { .. } => ErrorCode::InvalidCredentials,
             ApiError::InvalidRefreshToken { .. } => ErrorCode::InvalidRefreshToken,
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
+            ApiError::MissingScope { .. } => ErrorCode::MissingScope,
             ApiError::TenantMismatch => ErrorCode::TenantMismatch,
             ApiError::NotFound { .. } => ErrorCode::NotFound,
             ApiError::RequestTimeout => ErrorCode::RequestTimeout,
@@ -258,6 +265,10 @@ impl ApiError {
                 },
                 required_role: match self {
                     ApiError::Forbidden { required } => Some(*required),
+                    _ => None,
+                },
+                required_scope: match self {
+                    ApiError::MissingScope { required } => Some(*required),
                     _ => None,
                 },
             },
@@ -354,6 +365,10 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub required_role: Option<Role>,
+    /// With `missing_scope`: the API-key scope this route needs (`feed`, `webhooks`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub required_scope: Option<crate::identity::ApiScope>,
 }
 
 /// MongoDB failures: unreachable or timed out is 503 (retry), anything else is a 500.

@@ -51,6 +51,8 @@ pub struct FeedRequest {
     pub limit: usize,
     /// How long to wait for a new event when there is none (already bounded).
     pub wait: Duration,
+    /// Whether events keep their personal data (an API key with `feed_personal_data`).
+    pub personal_data: bool,
 }
 
 /// One page of the feed.
@@ -101,7 +103,7 @@ pub async fn page(store: &EventStore, tenant: &TenantId, request: &FeedRequest) 
         scanned += 1;
         page.next_after = delivery.sequence();
         page.caught_up = delivery.pending() == 0;
-        if let Some(event) = public_event(store, tenant, &delivery, request.types.as_ref()) {
+        if let Some(event) = public_event(store, tenant, &delivery, request.types.as_ref(), request.personal_data) {
             page.events.push(event);
         }
     }
@@ -117,6 +119,7 @@ pub async fn live(
     tenant: TenantId,
     after: u64,
     types: Option<BTreeSet<EventType>>,
+    personal_data: bool,
 ) -> Result<impl Stream<Item = FeedEvent> + Send + 'static, ApiError> {
     let reader = store
         .tenant_follower(&tenant, after.saturating_add(1))
@@ -127,18 +130,26 @@ pub async fn live(
         tenant: TenantId,
         types: Option<BTreeSet<EventType>>,
         reader: TenantReader,
+        personal_data: bool,
     }
     let state = Live {
         store,
         tenant,
         types,
         reader,
+        personal_data,
     };
     Ok(futures::stream::unfold(state, |mut live| async move {
         loop {
             match live.reader.next().await? {
                 Ok(delivery) => {
-                    if let Some(event) = public_event(&live.store, &live.tenant, &delivery, live.types.as_ref()) {
+                    if let Some(event) = public_event(
+                        &live.store,
+                        &live.tenant,
+                        &delivery,
+                        live.types.as_ref(),
+                        live.personal_data,
+                    ) {
                         return Some((event, live));
                     }
                 }
@@ -151,12 +162,14 @@ pub async fn live(
     }))
 }
 
-/// The public form of `delivery` if it is an event of `tenant` of a wanted type.
+/// The public form of `delivery` if it is an event of `tenant` of a wanted type, with its
+/// personal data only when `personal_data`.
 fn public_event(
     store: &EventStore,
     tenant: &TenantId,
     delivery: &Delivery,
     types: Option<&BTreeSet<EventType>>,
+    personal_data: bool,
 ) -> Option<FeedEvent> {
     let sequence = delivery.sequence();
     match store.scheme().parse(delivery.subject()) {
@@ -177,7 +190,12 @@ fn public_event(
     if &envelope.tenant_id != tenant || types.is_some_and(|types| !types.contains(&envelope.event_type())) {
         return None;
     }
-    match FeedEvent::from_envelope(sequence, &envelope) {
+    let event = if personal_data {
+        FeedEvent::with_personal_data(sequence, &envelope)
+    } else {
+        FeedEvent::from_envelope(sequence, &envelope)
+    };
+    match event {
         Ok(event) => Some(event),
         Err(err) => {
             tracing::warn!(sequence, error = %err, "feed: an event that cannot be shown passed over");

@@ -17,7 +17,7 @@ use crate::config::{Config, HttpLimits};
 use crate::error::ApiError;
 use crate::folded::Folded;
 use crate::identity::{
-    self, Identity, IdentityStore, Limit, LoginPolicy, Mailer, PasswordHashing, Throttle, TokenIssuer,
+    self, ApiKeys, Identity, IdentityStore, Limit, LoginPolicy, Mailer, PasswordHashing, Throttle, TokenIssuer,
 };
 use crate::routes;
 use crate::server::{self, requests::RequestLimits};
@@ -63,7 +63,13 @@ impl Application {
             std::time::Duration::from_secs(config.token_recheck_secs),
             100_000,
         ));
+        let webhooks = webhooks::store::WebhookStore::new(databases.main_database());
+        if let Err(err) = webhooks.ensure_indexes().await {
+            tracing::warn!(error = %err, "cannot create the webhook indexes yet");
+        }
         let state = AppState::new(Shared {
+            webhooks,
+            webhook_allow_private_hosts: config.webhook_allow_private_hosts,
             store,
             keys,
             subjects,
@@ -168,9 +174,14 @@ async fn identity(config: &Config, databases: &TenantDatabases) -> anyhow::Resul
     if let Err(err) = throttle.ensure_indexes().await {
         tracing::warn!(error = %err, "cannot create the rate-limit index yet");
     }
+    let api_keys = ApiKeys::new(&databases.main_database(), token_key.clone());
+    if let Err(err) = api_keys.ensure_indexes().await {
+        tracing::warn!(error = %err, "cannot create the API-key index yet");
+    }
     let signup_window = std::time::Duration::from_secs(config.signup_window_secs);
     Ok(Identity {
         store,
+        api_keys,
         mailer: Mailer::new(
             config.smtp_url.as_ref().map(|url| url.expose_secret()),
             config.smtp_allow_plaintext,

@@ -51,6 +51,12 @@ impl FromRef<AppState> for Arc<Subjects> {
     }
 }
 
+impl FromRef<AppState> for Arc<Identity> {
+    fn from_ref(state: &AppState) -> Self {
+        state.identity.clone()
+    }
+}
+
 /// What the state holds.
 pub struct Shared {
     /// Where events are appended.
@@ -77,6 +83,10 @@ pub struct Shared {
     /// How long a feed event stream stays open before the server closes it (the client
     /// reconnects with `Last-Event-ID`).
     pub feed_stream_max: std::time::Duration,
+    /// Webhook endpoints and deliveries (the shared database).
+    pub webhooks: webhooks::store::WebhookStore,
+    /// Whether webhook endpoints may be on private hosts (`WEBHOOK_ALLOW_PRIVATE_HOSTS`).
+    pub webhook_allow_private_hosts: bool,
     /// Signup, login, tokens and users.
     pub identity: Arc<Identity>,
     /// Renders `/metrics`.

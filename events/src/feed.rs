@@ -113,8 +113,20 @@ pub fn public_version(event_type: EventType) -> u32 {
 }
 
 impl FeedEvent {
-    /// The public form of `envelope`, stored at stream sequence `sequence`.
+    /// The public form of `envelope`, stored at stream sequence `sequence`, without the
+    /// personal data of [`REDACTED`].
     pub fn from_envelope(sequence: u64, envelope: &EventEnvelope) -> Result<Self, serde_json::Error> {
+        Self::build(sequence, envelope, true)
+    }
+
+    /// The public form of `envelope` with its personal data (the fields of [`REDACTED`]
+    /// kept): only for a caller allowed to see it (an API key with the personal-data
+    /// scope).
+    pub fn with_personal_data(sequence: u64, envelope: &EventEnvelope) -> Result<Self, serde_json::Error> {
+        Self::build(sequence, envelope, false)
+    }
+
+    fn build(sequence: u64, envelope: &EventEnvelope, redact: bool) -> Result<Self, serde_json::Error> {
         let aggregate = envelope.aggregate();
         Ok(Self {
             sequence,
@@ -127,16 +139,16 @@ impl FeedEvent {
                 kind: aggregate.kind,
                 id: aggregate.id,
             },
-            data: public_data(&envelope.event)?,
+            data: public_data(&envelope.event, redact)?,
         })
     }
 }
 
-/// `event`'s payload without the fields of [`REDACTED`].
-fn public_data(event: &DomainEvent) -> Result<serde_json::Value, serde_json::Error> {
+/// `event`'s payload, without the fields of [`REDACTED`] when `redact`.
+fn public_data(event: &DomainEvent, redact: bool) -> Result<serde_json::Value, serde_json::Error> {
     let mut data = event.payload_json()?;
     let event_type = event.event_type();
-    if let Some(fields) = data.as_object_mut() {
+    if redact && let Some(fields) = data.as_object_mut() {
         for (_, field) in REDACTED.iter().filter(|(t, _)| *t == event_type) {
             fields.remove(*field);
         }
@@ -189,6 +201,15 @@ mod tests {
         assert!(!text.contains("ada@example.com"), "{text}");
         assert!(!text.contains("Ada Lovelace"), "{text}");
         assert_eq!(feed.data, serde_json::json!({"user_id": "u-2", "role": "cashier"}));
+    }
+
+    #[test]
+    fn with_personal_data_keeps_the_email_and_the_name() {
+        let envelope = envelope(user_joined());
+        let feed = FeedEvent::with_personal_data(7, &envelope).expect("maps");
+        assert_eq!(feed.data["email"], "ada@example.com");
+        assert_eq!(feed.data["name"], "Ada Lovelace");
+        assert_eq!(feed.data["user_id"], "u-2");
     }
 
     #[test]

@@ -30,6 +30,8 @@
 //! - [`backoffice_app`]: [`BackofficeApp`], the real back office in front of a
 //!   [`CommandApp`], accounts made through the identity flow, a cookie-keeping client.
 //! - [`webdriver`]: a real headless Chromium over WebDriver.
+//! - [`webhook_app`]: [`WebhookApp`], the real webhook worker in-process, and
+//!   [`webhook_app::Receiver`], a local HTTP receiver that fails on request.
 
 pub mod backoffice_app;
 pub mod command_app;
@@ -44,6 +46,7 @@ pub mod servers;
 pub mod stream;
 pub mod tokens;
 pub mod webdriver;
+pub mod webhook_app;
 
 pub use backoffice_app::BackofficeApp;
 pub use command_app::CommandApp;
@@ -54,3 +57,4 @@ pub use projector_app::ProjectorApp;
 pub use servers::{Servers, mongo_client, mongodb_uri, nats_client, nats_url};
 pub use stream::TestStream;
 pub use tokens::TokenIssuer;
+pub use webhook_app::WebhookApp;

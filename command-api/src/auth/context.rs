@@ -47,6 +47,27 @@ impl TenantContext {
     }
 }
 
+/// The bearer credential of the request's `Authorization` header (a JWT or an API key);
+/// 401 without one.
+pub fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let unauthorized = |reason: &str| ApiError::Unauthorized {
+        reason: reason.to_owned(),
+    };
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| unauthorized("no Authorization header"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|value| {
+            let (scheme, token) = value.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+        })
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| unauthorized("Authorization is not a bearer token"))
+}
+
 impl<S> FromRequestParts<S> for TenantContext
 where
     Arc<JwtKeys>: FromRef<S>,
@@ -57,19 +78,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let unauthorized = |reason: String| ApiError::Unauthorized { reason };
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| unauthorized("no Authorization header".to_owned()))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| {
-                let (scheme, token) = value.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
-            })
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| unauthorized("Authorization is not a bearer token".to_owned()))?;
+        let token = bearer(parts)?;
         let keys = Arc::<JwtKeys>::from_ref(state);
         let claims = keys.verify(token).map_err(|err| unauthorized(err.to_string()))?;
         let tenant = TenantId::parse(&claims.organization_id)

@@ -10,14 +10,18 @@
 //! - [`verified`]: tokens verified recently, so a terminal's token is verified once.
 //! - [`subjects`]: [`Subjects`], whether a token's tenant, user and session still exist.
 //! - [`context`]: [`TenantContext`], the extractor, and role checks.
+//! - [`integration`]: [`ApiKeyContext`] (an integration's API key with its scopes) and
+//!   [`UserOrKey`], a route open to a user of a role or to a key with a scope.
 
 pub mod claims;
 pub mod context;
+pub mod integration;
 pub mod keys;
 pub mod subjects;
 pub mod verified;
 
 pub use claims::Claims;
 pub use context::{Admin, Authorized, Cashier, Manager, MinimumRole, TenantContext};
+pub use integration::{ApiKeyContext, FeedScope, UserOrKey, WebhooksScope};
 pub use keys::{JwtKeys, KeyError};
 pub use subjects::Subjects;

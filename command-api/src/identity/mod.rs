@@ -16,7 +16,9 @@
 //! - [`throttle`]: [`Throttle`], attempt counters and backoff in the shared database.
 //! - [`client`]: [`client::ClientAddress`], the client's address behind trusted proxies.
 //! - [`issuer`]: signing access tokens.
+//! - [`api_keys`]: [`ApiKeys`], integrations' API keys with scopes, stored hashed.
 
+pub mod api_keys;
 pub mod client;
 pub mod email;
 pub mod hashing;
@@ -27,6 +29,7 @@ pub mod secrets;
 pub mod store;
 pub mod throttle;
 
+pub use api_keys::{ApiKeys, ApiScope};
 pub use hashing::PasswordHashing;
 pub use issuer::TokenIssuer;
 pub use mailer::Mailer;
@@ -39,6 +42,8 @@ use std::time::Duration;
 pub struct Identity {
     /// The shared database's identity collections.
     pub store: IdentityStore,
+    /// Integrations' API keys (`api_keys`).
+    pub api_keys: ApiKeys,
     /// Where verification mail goes.
     pub mailer: Mailer,
     /// Signs access tokens.

@@ -16,10 +16,11 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Authorized, Manager};
+use crate::auth::{FeedScope, Manager, UserOrKey};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::feed::{self, FeedPage, FeedRequest};
+use crate::identity::ApiScope;
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
 
@@ -75,6 +76,7 @@ impl FeedQuery {
             types: self.types.as_deref().map(event_types).transpose()?,
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
             wait: Duration::from_millis(wait_ms).min(max_wait),
+            personal_data: false,
         })
     }
 }
@@ -102,14 +104,15 @@ fn event_types(list: &str) -> Result<BTreeSet<EventType>, ApiError> {
 #[utoipa::path(get, path = "/v1/feed", tag = "feed",
     params(FeedQuery),
     responses((status = 200, body = FeedPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["feed"])))]
 async fn get_feed(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, FeedScope>,
     ApiQuery(query): ApiQuery<FeedQuery>,
 ) -> Result<Json<FeedPage>, ApiError> {
-    let request = query.request(state.feed_max_wait)?;
-    Ok(Json(feed::page(&state.store, &context.tenant, &request).await?))
+    let mut request = query.request(state.feed_max_wait)?;
+    request.personal_data = caller.key_allows(ApiScope::FeedPersonalData);
+    Ok(Json(feed::page(&state.store, &caller.tenant, &request).await?))
 }
 
 /// Parameters of `GET /v1/feed/stream`.
@@ -163,16 +166,17 @@ fn resume_after(headers: &HeaderMap, after: Option<u64>) -> Result<u64, ApiError
 #[utoipa::path(get, path = "/v1/feed/stream", tag = "feed",
     params(FeedStreamQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this stream sequence (takes precedence over `after`)")),
     responses((status = 200, content_type = "text/event-stream", body = FeedStreamEvent, description = "Server-Sent Events, each a `FeedStreamEvent` whose `data` is a `FeedEvent`"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["feed"])))]
 async fn get_feed_stream(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, FeedScope>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<FeedStreamQuery>,
 ) -> Result<Sse<impl futures::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     let after = resume_after(&headers, query.after)?;
     let types = query.types.as_deref().map(event_types).transpose()?;
-    let events = feed::live(state.store.clone(), context.tenant, after, types).await?;
+    let personal_data = caller.key_allows(ApiScope::FeedPersonalData);
+    let events = feed::live(state.store.clone(), caller.tenant, after, types, personal_data).await?;
     let until = tokio::time::sleep(state.feed_stream_max);
     let stream = events.take_until(until).filter_map(|event| async move {
         match Event::default()

@@ -17,13 +17,18 @@
 //!   settings, a session's X/Z report, over/short and paid-out reports.
 //! - [`reports`]: the daily Z report and top products (JSON or CSV).
 //! - [`feed`]: the integrators' event feed (long-poll JSON pages).
+//! - [`api_keys`]: integrations' API keys (admins).
 //! - [`auth`]: signup, verification, login, refresh, logout.
 //! - [`users`]: user management (admins).
+//! - [`webhooks`]: webhook endpoints and their deliveries (admins, keys with `webhooks`).
+//! - [`terminals`]: a terminal's offline data (catalog, prices, taxes, location, users),
+//!   then only what changed.
 //! - [`health`]: liveness and readiness.
 //! - [`metrics`]: Prometheus metrics and the request-metrics middleware.
 //! - [`openapi`]: the OpenAPI document.
 
 pub mod accepted;
+pub mod api_keys;
 pub mod auth;
 pub mod batch;
 pub mod cash;
@@ -39,7 +44,9 @@ pub mod pricing;
 pub mod reports;
 pub mod sales;
 pub mod taxes;
+pub mod terminals;
 pub mod users;
+pub mod webhooks;
 
 pub use accepted::Accepted;
 
@@ -53,6 +60,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sales::router())
         .merge(batch::router())
         .merge(feed::router())
+        .merge(api_keys::router())
+        .merge(webhooks::router())
+        .merge(terminals::router())
         .merge(inventory::router())
         .merge(catalog::router())
         .merge(locations::router())

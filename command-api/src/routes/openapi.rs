@@ -34,6 +34,18 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("tsk_<id>_<secret>")
+                    .description(Some(
+                        "An integration's API key (POST /v1/api-keys); the scopes listed are those the route needs",
+                    ))
+                    .build(),
+            ),
+        );
         components.schemas.insert("ErrorBody".to_owned(), ErrorBody::schema());
         components
             .schemas

@@ -1,0 +1,419 @@
+//! Webhook endpoints and their deliveries (admins, or an API key with the `webhooks`
+//! scope): create an endpoint (its signing secret is shown once), list and read them,
+//! disable and enable one, list its deliveries (dead letters included) and send one again.
+//! The worker that delivers is the `webhooks` crate; this is its management side, through
+//! the same store.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use events::EventType;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use webhooks::store::{Delivery, DeliveryStatus, Endpoint, EndpointStatus};
+
+use crate::auth::{Admin, UserOrKey, WebhooksScope};
+use crate::codes::ErrorCode;
+use crate::commands::fields;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::identity::secrets;
+use crate::queries::page::Items;
+use crate::routes::openapi::ErrorBody;
+use crate::state::AppState;
+
+/// Most endpoints a tenant may have.
+pub const MAX_ENDPOINTS: usize = 20;
+/// Most deliveries one listing answers (newest first).
+pub const MAX_DELIVERIES: i64 = 100;
+
+type Caller = UserOrKey<Admin, WebhooksScope>;
+
+/// The webhook routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_webhook, list_webhooks))
+        .routes(routes!(get_webhook))
+        .routes(routes!(disable_webhook))
+        .routes(routes!(enable_webhook))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(resend_delivery))
+}
+
+/// `POST /v1/webhooks`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    /// Where events are POSTed: `https` on a public host (unless the server allows private
+    /// hosts), at most 2048 characters.
+    pub url: String,
+    /// The event types it receives, e.g. `["SaleCompleted"]`; absent: every type.
+    pub event_types: Option<Vec<String>>,
+    /// A label for people.
+    pub description: Option<String>,
+}
+
+/// Whether an endpoint receives deliveries.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookStatus {
+    /// Events are delivered.
+    Active,
+    /// Nothing is delivered (see `disabled_reason`); enable it again with `POST .../enable`.
+    Disabled,
+}
+
+/// A webhook endpoint as the API shows it: never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookEndpoint {
+    /// Endpoint id.
+    pub id: String,
+    /// Where events are POSTed.
+    pub url: String,
+    /// The event types it receives; absent: every type.
+    pub event_types: Option<Vec<String>>,
+    /// Its label.
+    pub description: Option<String>,
+    /// `active` or `disabled`.
+    pub status: WebhookStatus,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Since when every attempt to deliver to it has failed (absent when the last one
+    /// succeeded): past `WEBHOOK_DISABLE_AFTER_SECS` of this, the worker disables it.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When it was disabled, while it is.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Why it was disabled (by an admin, or failing for too long, with the last error).
+    pub disabled_reason: Option<String>,
+}
+
+impl From<&Endpoint> for WebhookEndpoint {
+    fn from(endpoint: &Endpoint) -> Self {
+        Self {
+            id: endpoint.id.clone(),
+            url: endpoint.url.clone(),
+            event_types: endpoint.event_types.clone(),
+            description: endpoint.description.clone(),
+            status: match endpoint.status {
+                EndpointStatus::Active => WebhookStatus::Active,
+                EndpointStatus::Disabled => WebhookStatus::Disabled,
+            },
+            created_at: endpoint.created_at,
+            failing_since: endpoint.failing_since,
+            disabled_at: endpoint.disabled_at,
+            disabled_reason: endpoint.disabled_reason.clone(),
+        }
+    }
+}
+
+/// A new endpoint with its signing secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    /// The endpoint.
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
+    /// The HMAC-SHA256 key of the `Tillstream-Signature` header (`whsec_...`). Shown once.
+    pub secret: String,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookDeliveryStatus {
+    /// Waiting for its (next) attempt.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Dead-lettered: attempts exhausted, or the endpoint was disabled. Re-send it with
+    /// `POST .../resend`.
+    Dead,
+}
+
+impl From<DeliveryStatus> for WebhookDeliveryStatus {
+    fn from(status: DeliveryStatus) -> Self {
+        match status {
+            DeliveryStatus::Pending => Self::Pending,
+            DeliveryStatus::Delivered => Self::Delivered,
+            DeliveryStatus::Dead => Self::Dead,
+        }
+    }
+}
+
+/// One event for one endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookDelivery {
+    /// Delivery id (also sent as `Tillstream-Delivery-Id`).
+    pub id: String,
+    /// The event's id (sent as `Tillstream-Event-Id`).
+    pub event_id: String,
+    /// The event's type.
+    pub event_type: String,
+    /// The event's stream sequence.
+    pub sequence: i64,
+    /// `pending`, `delivered` or `dead`.
+    pub status: WebhookDeliveryStatus,
+    /// Attempts made (counted afresh when re-sent).
+    pub attempts: u32,
+    /// When the next attempt may be made (pending only).
+    pub next_attempt_at: DateTime<Utc>,
+    /// When the receiver accepted it.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The last attempt's HTTP status, if it got one.
+    pub last_status: Option<u16>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Delivery> for WebhookDelivery {
+    fn from(delivery: &Delivery) -> Self {
+        Self {
+            id: delivery.id.clone(),
+            event_id: delivery.event_id.clone(),
+            event_type: delivery.event_type.clone(),
+            sequence: delivery.sequence,
+            status: delivery.status.into(),
+            attempts: delivery.attempts,
+            next_attempt_at: delivery.next_attempt_at,
+            delivered_at: delivery.delivered_at,
+            last_status: delivery.last_status,
+            last_error: delivery.last_error.clone(),
+            created_at: delivery.created_at,
+        }
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound {
+        resource: "webhook endpoint",
+        id: id.to_owned(),
+    }
+}
+
+async fn endpoint_of(state: &AppState, caller: &Caller, id: &str) -> Result<Endpoint, ApiError> {
+    state
+        .webhooks
+        .endpoint(caller.tenant.as_str(), id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Add an endpoint (admins, or a key with the `webhooks` scope). The answer carries its
+/// signing secret, once. Events recorded from now on (within a few seconds) are delivered.
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = CreateWebhook,
+    responses((status = 201, body = CreatedWebhook, description = "Created: `secret` is shown this once"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+#[tracing::instrument(name = "create_webhook", skip_all)]
+async fn create_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<CreateWebhook>,
+) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
+    let url = webhooks::target::check_url(request.url.trim(), state.webhook_allow_private_hosts)
+        .map_err(|err| ApiError::invalid("url", err.to_string()))?;
+    fields::optional_text("description", request.description.as_deref())?;
+    let event_types = match request.event_types {
+        None => None,
+        Some(names) if names.is_empty() => {
+            return Err(ApiError::invalid(
+                "event_types",
+                "name at least one event type, or leave it out for every type",
+            ));
+        }
+        Some(names) => {
+            let mut types = Vec::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                let event_type = EventType::from_name(name.trim()).ok_or_else(|| {
+                    ApiError::invalid(format!("event_types[{i}]"), format!("unknown event type {name:?}"))
+                })?;
+                types.push(event_type.as_str().to_owned());
+            }
+            types.sort_unstable();
+            types.dedup();
+            Some(types)
+        }
+    };
+    let tenant = caller.tenant.as_str();
+    if state.webhooks.endpoints_of(tenant).await?.len() >= MAX_ENDPOINTS {
+        return Err(ApiError::StateConflict {
+            code: ErrorCode::TooManyWebhooks,
+            message: format!("a tenant has at most {MAX_ENDPOINTS} webhook endpoints"),
+        });
+    }
+    let endpoint = Endpoint {
+        id: uuid::Uuid::now_v7().simple().to_string(),
+        organization_id: tenant.to_owned(),
+        url: url.to_string(),
+        description: request
+            .description
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty()),
+        event_types,
+        secret: format!("whsec_{}", secrets::random_token()),
+        status: EndpointStatus::Active,
+        created_at: Utc::now(),
+        failing_since: None,
+        disabled_at: None,
+        disabled_reason: None,
+    };
+    state.webhooks.create_endpoint(&endpoint).await?;
+    tracing::info!(endpoint = %endpoint.id, "webhook endpoint created");
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedWebhook {
+            endpoint: WebhookEndpoint::from(&endpoint),
+            secret: endpoint.secret.clone(),
+        }),
+    ))
+}
+
+/// The tenant's webhook endpoints, oldest first (admins, or a key with `webhooks`).
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks",
+    responses((status = 200, body = Items<WebhookEndpoint>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+async fn list_webhooks(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Items<WebhookEndpoint>>, ApiError> {
+    let endpoints = state.webhooks.endpoints_of(caller.tenant.as_str()).await?;
+    Ok(Json(Items {
+        items: endpoints.iter().map(WebhookEndpoint::from).collect(),
+    }))
+}
+
+/// One endpoint: its status, since when it is failing, and why it was disabled.
+#[utoipa::path(get, path = "/v1/webhooks/{endpoint_id}", tag = "webhooks",
+    params(("endpoint_id" = String, Path)),
+    responses((status = 200, body = WebhookEndpoint), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+async fn get_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookEndpoint>, ApiError> {
+    Ok(Json(WebhookEndpoint::from(&endpoint_of(&state, &caller, &id).await?)))
+}
+
+/// Stop delivering to an endpoint: its pending deliveries are dead-lettered (re-send them
+/// after enabling it), and events recorded while it is disabled are not delivered to it
+/// (read them from the feed).
+#[utoipa::path(post, path = "/v1/webhooks/{endpoint_id}/disable", tag = "webhooks",
+    params(("endpoint_id" = String, Path)),
+    responses((status = 200, body = WebhookEndpoint), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+async fn disable_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookEndpoint>, ApiError> {
+    endpoint_of(&state, &caller, &id).await?;
+    state
+        .webhooks
+        .disable(&id, "disabled through the API", bson::doc! {})
+        .await?;
+    Ok(Json(WebhookEndpoint::from(&endpoint_of(&state, &caller, &id).await?)))
+}
+
+/// Deliver to an endpoint again (after it was disabled); its failure record is cleared.
+#[utoipa::path(post, path = "/v1/webhooks/{endpoint_id}/enable", tag = "webhooks",
+    params(("endpoint_id" = String, Path)),
+    responses((status = 200, body = WebhookEndpoint), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+async fn enable_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookEndpoint>, ApiError> {
+    let endpoint = state
+        .webhooks
+        .enable(caller.tenant.as_str(), &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(WebhookEndpoint::from(&endpoint)))
+}
+
+/// Parameters of `GET /v1/webhooks/{endpoint_id}/deliveries`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveriesQuery {
+    /// Only deliveries in this state (`dead` lists the dead letters).
+    pub status: Option<WebhookDeliveryStatus>,
+}
+
+/// An endpoint's deliveries, newest event first (at most 100), optionally of one status:
+/// `status=dead` lists its dead letters.
+#[utoipa::path(get, path = "/v1/webhooks/{endpoint_id}/deliveries", tag = "webhooks",
+    params(("endpoint_id" = String, Path), DeliveriesQuery),
+    responses((status = 200, body = Items<WebhookDelivery>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+async fn list_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<DeliveriesQuery>,
+) -> Result<Json<Items<WebhookDelivery>>, ApiError> {
+    endpoint_of(&state, &caller, &id).await?;
+    let status = query.status.map(|status| match status {
+        WebhookDeliveryStatus::Pending => DeliveryStatus::Pending,
+        WebhookDeliveryStatus::Delivered => DeliveryStatus::Delivered,
+        WebhookDeliveryStatus::Dead => DeliveryStatus::Dead,
+    });
+    let deliveries = state
+        .webhooks
+        .deliveries_of(caller.tenant.as_str(), &id, status, MAX_DELIVERIES)
+        .await?;
+    Ok(Json(Items {
+        items: deliveries.iter().map(WebhookDelivery::from).collect(),
+    }))
+}
+
+/// Send a dead (or delivered) delivery again: pending at once, attempts counted afresh.
+/// 409 `webhook_disabled` while the endpoint is disabled, 409 `delivery_pending` when it
+/// is still pending.
+#[utoipa::path(post, path = "/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend", tag = "webhooks",
+    params(("endpoint_id" = String, Path), ("delivery_id" = String, Path)),
+    responses((status = 202, body = WebhookDelivery, description = "Queued: pending, due now"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+async fn resend_delivery(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, delivery_id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<WebhookDelivery>), ApiError> {
+    let endpoint = endpoint_of(&state, &caller, &id).await?;
+    if endpoint.status != EndpointStatus::Active {
+        return Err(ApiError::StateConflict {
+            code: ErrorCode::WebhookDisabled,
+            message: "the endpoint is disabled; enable it first".to_owned(),
+        });
+    }
+    let tenant = caller.tenant.as_str();
+    match state.webhooks.resend(tenant, &id, &delivery_id).await? {
+        Some(delivery) => Ok((StatusCode::ACCEPTED, Json(WebhookDelivery::from(&delivery)))),
+        None => {
+            let exists = state
+                .webhooks
+                .deliveries()
+                .find_one(bson::doc! {"_id": &delivery_id, "organization_id": tenant, "endpoint_id": &id})
+                .await?
+                .is_some();
+            Err(if exists {
+                ApiError::StateConflict {
+                    code: ErrorCode::DeliveryPending,
+                    message: "the delivery is pending already".to_owned(),
+                }
+            } else {
+                ApiError::NotFound {
+                    resource: "webhook delivery",
+                    id: delivery_id,
+                }
+            })
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! API keys for integrations against the real servers: created by admins with scopes,
+//! shown once, rotated and revoked with immediate effect; a key reads only its own
+//! tenant's feed, and personal data only with the scope that allows it.
+
+use events::{Role, TenantId};
+use serde_json::{Value, json};
+use tests::command_app::Reply;
+use tests::generator::{mixed_events, publish};
+use tests::{CommandApp, unique_tenant};
+
+async fn feed(app: &CommandApp, credential: &str) -> anyhow::Result<Reply> {
+    app.send(
+        app.http
+            .get(format!("{}/v1/feed?limit=1000", app.address))
+            .bearer_auth(credential),
+    )
+    .await
+}
+
+async fn create_key(app: &CommandApp, admin: &str, name: &str, scopes: Value) -> anyhow::Result<Reply> {
+    app.post("/v1/api-keys", admin, &json!({"name": name, "scopes": scopes}), &[])
+        .await
+}
+
+/// Creates a key and answers its text.
+async fn key(app: &CommandApp, tenant: &TenantId, scopes: Value) -> anyhow::Result<(String, String)> {
+    let admin = app.token(tenant, Role::Admin).await?;
+    let reply = create_key(app, &admin, "accounting sync", scopes).await?;
+    anyhow::ensure!(reply.status == 201, "creating a key: {reply:?}");
+    let text = reply.body["key"].as_str().unwrap_or_default().to_owned();
+    let id = reply.body["id"].as_str().unwrap_or_default().to_owned();
+    Ok((id, text))
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_key_shown_once_that_reads_the_feed_and_a_revoked_key_is_refused_at_once()
+-> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    publish(
+        &app.servers.jetstream,
+        &app.stream.scheme,
+        &mixed_events(&tenant, 40, 30),
+    )
+    .await?;
+    let admin = app.token(&tenant, Role::Admin).await?;
+
+    let reply = create_key(&app, &admin, "accounting sync", json!(["feed"])).await?;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let key = reply.body["key"].as_str().unwrap_or_default().to_owned();
+    let id = reply.body["id"].as_str().unwrap_or_default().to_owned();
+    assert!(key.starts_with(&format!("tsk_{id}_")), "{key}");
+    assert_eq!(reply.body["scopes"], json!(["feed"]));
+    assert_eq!(reply.body["status"], "active");
+
+    // Listed without its secret; stored only as a hash.
+    let listed = app
+        .send(app.http.get(format!("{}/v1/api-keys", app.address)).bearer_auth(&admin))
+        .await?;
+    assert_eq!(listed.status, 200, "{listed:?}");
+    assert_eq!(listed.body["items"][0]["id"], id.as_str());
+    let secret = key.rsplit_once('_').map(|(_, s)| s).unwrap_or_default();
+    assert!(!listed.body.to_string().contains(secret), "the secret is listed");
+    let stored = app
+        .servers
+        .mongo
+        .database("liquor_pos_main")
+        .collection::<bson::Document>("api_keys")
+        .find_one(bson::doc! {"_id": &id})
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the key is not stored"))?;
+    assert!(!format!("{stored:?}").contains(secret), "the secret is stored");
+
+    // The key reads its tenant's feed, without personal data.
+    let page = feed(&app, &key).await?;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert_eq!(page.body["events"].as_array().map(Vec::len), Some(30));
+    assert!(!page.body.to_string().contains("@example.com"), "an email in the feed");
+
+    // Revoked: refused on the very next request.
+    let revoked = app
+        .post(&format!("/v1/api-keys/{id}/revoke"), &admin, &json!({}), &[])
+        .await?;
+    assert_eq!(revoked.status, 200, "{revoked:?}");
+    assert_eq!(revoked.body["status"], "revoked");
+    let refused = feed(&app, &key).await?;
+    assert_eq!(refused.status, 401, "{refused:?}");
+    assert_eq!(refused.code(), "unauthorized");
+    // A revoked key cannot be rotated back to life.
+    let rotate = app
+        .post(&format!("/v1/api-keys/{id}/rotate"), &admin, &json!({}), &[])
+        .await?;
+    assert_eq!(rotate.status, 404, "{rotate:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn rotating_a_key_refuses_the_old_secret_at_once_and_the_new_one_works() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let (id, old) = key(&app, &tenant, json!(["feed"])).await?;
+    assert_eq!(feed(&app, &old).await?.status, 200);
+
+    let rotated = app
+        .post(&format!("/v1/api-keys/{id}/rotate"), &admin, &json!({}), &[])
+        .await?;
+    assert_eq!(rotated.status, 200, "{rotated:?}");
+    let new = rotated.body["key"].as_str().unwrap_or_default().to_owned();
+    assert_ne!(new, old);
+    assert!(rotated.body["rotated_at"].is_string(), "{rotated:?}");
+    assert_eq!(feed(&app, &old).await?.status, 401);
+    assert_eq!(feed(&app, &new).await?.status, 200);
+    // A made-up secret for the same id, and a key that is no key at all.
+    let forged = format!("tsk_{id}_{}", "A".repeat(43));
+    assert_eq!(feed(&app, &forged).await?.status, 401);
+    assert_eq!(feed(&app, "tsk_nonsense").await?.status, 401);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_key_of_tenant_a_never_reads_tenant_b_and_cannot_manage_b_s_keys() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let (a, b) = (unique_tenant(), unique_tenant());
+    publish(&app.servers.jetstream, &app.stream.scheme, &mixed_events(&a, 41, 10)).await?;
+    publish(&app.servers.jetstream, &app.stream.scheme, &mixed_events(&b, 42, 12)).await?;
+    let (_, key_a) = key(&app, &a, json!(["feed"])).await?;
+    let (id_b, _) = key(&app, &b, json!(["feed"])).await?;
+
+    // A tenant header naming B changes nothing: the key's tenant is A's.
+    let reply = app
+        .send(
+            app.http
+                .get(format!("{}/v1/feed?limit=1000", app.address))
+                .bearer_auth(&key_a)
+                .header("x-tenant-id", b.as_str()),
+        )
+        .await?;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let events = reply.body["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(events.len(), 10, "A has 10 events");
+    assert!(!reply.body.to_string().contains(b.as_str()), "B's data in A's feed");
+
+    // A's admin can neither rotate nor revoke B's key.
+    let admin_a = app.token(&a, Role::Admin).await?;
+    for action in ["rotate", "revoke"] {
+        let reply = app
+            .post(&format!("/v1/api-keys/{id_b}/{action}"), &admin_a, &json!({}), &[])
+            .await?;
+        assert_eq!(reply.status, 404, "{action}: {reply:?}");
+    }
+    // And a key cannot manage keys (only admins' tokens can).
+    let reply = create_key(&app, &key_a, "sneaky", json!(["feed"])).await?;
+    assert_eq!(reply.status, 401, "{reply:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_key_without_the_feed_scope_gets_403_and_personal_data_needs_its_scope() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    publish(
+        &app.servers.jetstream,
+        &app.stream.scheme,
+        &mixed_events(&tenant, 43, 20),
+    )
+    .await?;
+    let (_, webhooks_only) = key(&app, &tenant, json!(["webhooks"])).await?;
+    let reply = feed(&app, &webhooks_only).await?;
+    assert_eq!(reply.status, 403, "{reply:?}");
+    assert_eq!(reply.code(), "missing_scope");
+    assert_eq!(reply.body["error"]["required_scope"], "feed");
+    let stream = app
+        .send(
+            app.http
+                .get(format!("{}/v1/feed/stream", app.address))
+                .bearer_auth(&webhooks_only),
+        )
+        .await?;
+    assert_eq!(stream.status, 403, "{stream:?}");
+
+    let (_, personal) = key(&app, &tenant, json!(["feed", "feed_personal_data"])).await?;
+    let reply = feed(&app, &personal).await?;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let first = &reply.body["events"][0];
+    assert_eq!(first["type"], "UserJoined");
+    assert!(
+        first["data"]["email"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("@example.com")),
+        "{first}"
+    );
+
+    // Bad requests name their field; a cashier cannot create keys.
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let reply = create_key(&app, &admin, "x", json!([])).await?;
+    assert_eq!((reply.status, reply.field()), (422, "scopes"), "{reply:?}");
+    let reply = create_key(&app, &admin, "x", json!(["feed_personal_data"])).await?;
+    assert_eq!((reply.status, reply.field()), (422, "scopes"), "{reply:?}");
+    let reply = create_key(&app, &admin, "x", json!(["everything"])).await?;
+    assert_eq!(reply.status, 422, "{reply:?}");
+    let reply = create_key(&app, &admin, " ", json!(["feed"])).await?;
+    assert_eq!((reply.status, reply.field()), (422, "name"), "{reply:?}");
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let reply = create_key(&app, &cashier, "x", json!(["feed"])).await?;
+    assert_eq!(reply.status, 403, "{reply:?}");
+    Ok(())
+}

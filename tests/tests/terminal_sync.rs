@@ -1,0 +1,129 @@
+//! `GET /v1/terminals/sync` against the real servers and the real projector: a terminal
+//! syncs from empty (a full snapshot), then gets only the changes; a call with nothing
+//! changed is an empty page or, with the ETag, a 304.
+
+use std::time::Duration;
+
+use events::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tests::command_app::Reply;
+use tests::projector_app::wait_for_checkpoint;
+use tests::{CommandApp, ProjectorApp, unique_tenant};
+
+async fn sync(app: &CommandApp, token: &str, query: &str, etag: Option<&str>) -> anyhow::Result<Reply> {
+    let mut request = app
+        .http
+        .get(format!("{}/v1/terminals/sync?{query}", app.address))
+        .bearer_auth(token);
+    if let Some(etag) = etag {
+        request = request.header("If-None-Match", etag);
+    }
+    app.send(request).await
+}
+
+fn product(sku: &str, price: i64) -> Value {
+    json!({"sku": sku, "price": {"amount_minor": price, "currency": "USD"},
+           "details": {"name": format!("Product {sku}"), "category": "wine", "tax_class": "alcohol",
+                       "barcodes": [], "minimum_age": null, "reorder_point": 6}})
+}
+
+fn skus(reply: &Reply) -> Vec<String> {
+    reply.body["products"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|p| p["sku"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_terminal_syncs_from_empty_then_gets_only_the_changes_and_a_304_when_nothing_changed() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let mut last = 0;
+    let mut etags = Vec::new();
+    for (sku, price) in [("WINE-RED", 1299), ("BEER-6", 999)] {
+        let reply = app.post("/v1/products", &manager, &product(sku, price), &[]).await?;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        last = reply.body["stream_sequence"].as_u64().unwrap_or_default();
+        etags.push(reply.header("etag").unwrap_or_default().to_owned());
+    }
+    wait_for_checkpoint(&app.servers, &tenant, last, Duration::from_secs(30)).await?;
+
+    // From empty: the whole catalog, the location.
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let first = sync(&app, &cashier, "location=main", None).await?;
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(first.body["full"], true);
+    assert_eq!(first.body["location"]["id"], "main");
+    assert_eq!(skus(&first), ["BEER-6", "WINE-RED"]);
+    assert_eq!(first.body["products"][1]["price"]["amount_minor"], 1299);
+    assert!(
+        first.body["products"][0].get("stock").is_none(),
+        "stock is not terminal data"
+    );
+    let cursor = first.body["cursor"].as_u64().unwrap_or_default();
+    assert!(cursor >= last, "{cursor} < {last}");
+    let etag = first.header("etag").unwrap_or_default().to_owned();
+    assert_eq!(etag, format!("\"{cursor}\""));
+
+    // Nothing changed: 304 with the ETag, an empty page with the cursor.
+    let same = sync(&app, &cashier, "location=main", Some(&etag)).await?;
+    assert_eq!(same.status, 304, "{same:?}");
+    let empty = sync(&app, &cashier, &format!("location=main&cursor={cursor}"), None).await?;
+    assert_eq!(empty.status, 200, "{empty:?}");
+    assert_eq!(empty.body["full"], false);
+    assert_eq!(skus(&empty), Vec::<String>::new());
+    assert!(empty.body["location"].is_null());
+
+    // A sale changes stock, not the catalog: the next page is still empty.
+    let sale = app
+        .post(
+            "/v1/sales",
+            &cashier,
+            &json!({"sale_id": "sale-1", "location": "main", "currency": "USD",
+                    "lines": [{"sku": "BEER-6", "quantity": 1, "unit_price_minor": 999, "discount_minor": 0, "tax_minor": 0}],
+                    "subtotal_minor": 999, "discount_total_minor": 0, "tax_total_minor": 0, "total_minor": 999,
+                    "tenders": [{"kind": "cash", "amount_minor": 999}], "change_minor": 0}),
+            &[],
+        )
+        .await?;
+    assert_eq!(sale.status, 201, "{sale:?}");
+    let after_sale = sale.body["stream_sequence"].as_u64().unwrap_or_default();
+    wait_for_checkpoint(&app.servers, &tenant, after_sale, Duration::from_secs(30)).await?;
+    let page = sync(&app, &cashier, &format!("location=main&cursor={cursor}"), None).await?;
+    assert_eq!(skus(&page), Vec::<String>::new(), "{page:?}");
+    let cursor = page.body["cursor"].as_u64().unwrap_or_default();
+    assert!(cursor >= after_sale);
+
+    // A price change: only that product comes, with its new price.
+    let repriced = app
+        .write(
+            Method::PUT,
+            "/v1/products/WINE-RED/price",
+            &manager,
+            &json!({"price": {"amount_minor": 1399, "currency": "USD"}}),
+            &[("If-Match", &etags[0])],
+        )
+        .await?;
+    assert_eq!(repriced.status, 201, "{repriced:?}");
+    let changed = repriced.body["stream_sequence"].as_u64().unwrap_or_default();
+    wait_for_checkpoint(&app.servers, &tenant, changed, Duration::from_secs(30)).await?;
+    let page = sync(&app, &cashier, &format!("location=main&cursor={cursor}"), None).await?;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert_eq!(skus(&page), ["WINE-RED"]);
+    assert_eq!(page.body["products"][0]["price"]["amount_minor"], 1399);
+    assert!(page.body["location"].is_null());
+
+    // Bad input names its field; an unknown location is 404.
+    let reply = sync(&app, &cashier, "location=nowhere", None).await?;
+    assert_eq!(reply.status, 404, "{reply:?}");
+    let reply = sync(&app, &cashier, "location=main&cursor=x", None).await?;
+    assert_eq!(reply.status, 422, "{reply:?}");
+    let reply = sync(&app, &cashier, "", None).await?;
+    assert_eq!(reply.status, 422, "{reply:?}");
+    projector.stop().await?;
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! Signed webhooks against the real servers, the real worker and a real local HTTP
+//! receiver: retries until the receiver recovers, each event once with a valid signature
+//! and in order per aggregate; dead letters visible and re-sendable; an endpoint failing
+//! for long disabled and shown so; endpoints managed only by their tenant's admins or keys
+//! with the `webhooks` scope.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use events::{Role, TenantId};
+use serde_json::{Value, json};
+use tests::command_app::Reply;
+use tests::generator::{mixed_events, publish};
+use tests::webhook_app::Receiver;
+use tests::{CommandApp, WebhookApp, eventually, unique_tenant};
+use webhooks::signature;
+
+async fn app() -> anyhow::Result<CommandApp> {
+    CommandApp::spawn_with(|config| config.webhook_allow_private_hosts = true).await
+}
+
+async fn get(app: &CommandApp, credential: &str, path: &str) -> anyhow::Result<Reply> {
+    app.send(app.http.get(format!("{}{path}", app.address)).bearer_auth(credential))
+        .await
+}
+
+/// Creates an endpoint for `url`; answers (id, secret).
+async fn endpoint(app: &CommandApp, tenant: &TenantId, url: &str) -> anyhow::Result<(String, String)> {
+    let admin = app.token(tenant, Role::Admin).await?;
+    let reply = app
+        .post(
+            "/v1/webhooks",
+            &admin,
+            &json!({"url": url, "description": "test receiver"}),
+            &[],
+        )
+        .await?;
+    anyhow::ensure!(reply.status == 201, "creating an endpoint: {reply:?}");
+    Ok((
+        reply.body["id"].as_str().unwrap_or_default().to_owned(),
+        reply.body["secret"].as_str().unwrap_or_default().to_owned(),
+    ))
+}
+
+async fn deliveries(app: &CommandApp, tenant: &TenantId, id: &str, status: &str) -> anyhow::Result<Vec<Value>> {
+    let admin = app.token(tenant, Role::Admin).await?;
+    let reply = get(app, &admin, &format!("/v1/webhooks/{id}/deliveries?status={status}")).await?;
+    anyhow::ensure!(reply.status == 200, "listing deliveries: {reply:?}");
+    Ok(reply.body["items"].as_array().cloned().unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_receiver_failing_five_times_then_recovering_gets_each_event_once_signed_and_in_order_per_aggregate()
+-> anyhow::Result<()> {
+    let app = app().await?;
+    let worker = WebhookApp::spawn(&app.stream).await?;
+    let receiver = Receiver::start(5).await?;
+    let tenant = unique_tenant();
+    let (id, secret) = endpoint(&app, &tenant, &receiver.url).await?;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+
+    let published = mixed_events(&tenant, 50, 12);
+    let sequences = publish(&app.servers.jetstream, &app.stream.scheme, &published).await?;
+    eventually("12 deliveries accepted", Duration::from_secs(30), || {
+        let count = receiver.accepted().len();
+        async move { Ok((count >= 12).then_some(())) }
+    })
+    .await?;
+    // Nothing more comes: each event once.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let accepted = receiver.accepted();
+    assert_eq!(accepted.len(), 12, "each event exactly once");
+    assert!(receiver.requests() >= 17, "5 failures and 12 successes");
+
+    let now = chrono::Utc::now().timestamp();
+    let mut ids = HashSet::new();
+    let mut last_by_aggregate: HashMap<String, u64> = HashMap::new();
+    for received in &accepted {
+        let header = received
+            .headers
+            .get(signature::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert_eq!(
+            signature::verify(&secret, header, &received.body, now, 300),
+            Ok(()),
+            "{header}"
+        );
+        let event: Value = serde_json::from_slice(&received.body)?;
+        let event_id = event["id"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(
+            received
+                .headers
+                .get(signature::EVENT_ID_HEADER)
+                .and_then(|v| v.to_str().ok()),
+            Some(event_id.as_str())
+        );
+        assert!(ids.insert(event_id), "a duplicate delivery");
+        // In stream order per aggregate.
+        let aggregate = format!("{}/{}", event["aggregate"]["kind"], event["aggregate"]["id"]);
+        let sequence = event["sequence"].as_u64().unwrap_or_default();
+        if let Some(previous) = last_by_aggregate.insert(aggregate.clone(), sequence) {
+            assert!(previous < sequence, "{aggregate}: {sequence} after {previous}");
+        }
+        // The public shape, not the internal envelope.
+        assert!(event.get("idempotency_key").is_none());
+    }
+    let expected: HashSet<String> = published.iter().map(|e| e.event_id.to_string()).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(sequences.len(), 12);
+
+    // A tampered body, or a replayed old signature, fails verification.
+    let first = &accepted[0];
+    let header = first
+        .headers
+        .get(signature::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut tampered = first.body.clone();
+    let text = String::from_utf8(tampered.clone())?.replacen("\"version\":1", "\"version\":2", 1);
+    tampered = text.into_bytes();
+    assert_ne!(tampered, first.body);
+    assert_eq!(
+        signature::verify(&secret, header, &tampered, now, 300),
+        Err(signature::VerifyError::Mismatch)
+    );
+    assert!(matches!(
+        signature::verify(&secret, header, &first.body, now + 3_600, 300),
+        Err(signature::VerifyError::Stale(_))
+    ));
+
+    // The API shows them delivered, some after several attempts.
+    let delivered = deliveries(&app, &tenant, &id, "delivered").await?;
+    assert_eq!(delivered.len(), 12);
+    let attempts: u64 = delivered.iter().filter_map(|d| d["attempts"].as_u64()).sum();
+    assert!(attempts >= 17, "{attempts} attempts in all");
+    worker.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn dead_letters_are_listed_and_resent_and_an_endpoint_failing_for_long_is_disabled_and_shown_so()
+-> anyhow::Result<()> {
+    let app = app().await?;
+    let worker = WebhookApp::spawn(&app.stream).await?;
+    let receiver = Receiver::start(0).await?;
+    receiver.set_down(true);
+    let tenant = unique_tenant();
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let (id, _) = endpoint(&app, &tenant, &receiver.url).await?;
+    publish(
+        &app.servers.jetstream,
+        &app.stream.scheme,
+        &mixed_events(&tenant, 51, 3),
+    )
+    .await?;
+
+    // 8 attempts each (about half a second), then dead.
+    eventually("3 dead letters", Duration::from_secs(30), || {
+        let (app, tenant, id) = (&app, &tenant, &id);
+        async move { Ok((deliveries(app, tenant, id, "dead").await?.len() == 3).then_some(())) }
+    })
+    .await?;
+    let dead = deliveries(&app, &tenant, &id, "dead").await?;
+    assert_eq!(dead[0]["attempts"], 8);
+    assert_eq!(dead[0]["last_status"], 500);
+    let failing = get(&app, &admin, &format!("/v1/webhooks/{id}")).await?;
+    assert!(failing.body["failing_since"].is_string(), "{failing:?}");
+    assert_eq!(failing.body["status"], "active");
+
+    // Re-sent while the receiver stays down: it keeps failing until, failing for over 2 s,
+    // the endpoint is disabled; its pending deliveries become dead letters again.
+    let dead_id = dead[0]["id"].as_str().unwrap_or_default().to_owned();
+    let disabled = eventually("the endpoint disabled", Duration::from_secs(30), || {
+        let (app, admin, id, dead_id) = (&app, &admin, &id, &dead_id);
+        async move {
+            let resend = app
+                .post(
+                    &format!("/v1/webhooks/{id}/deliveries/{dead_id}/resend"),
+                    admin,
+                    &json!({}),
+                    &[],
+                )
+                .await?;
+            if resend.status == 409 && resend.code() == "webhook_disabled" {
+                return Ok(Some(()));
+            }
+            anyhow::ensure!(
+                resend.status == 202 || resend.code() == "delivery_pending",
+                "{resend:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok(None)
+        }
+    })
+    .await;
+    disabled?;
+    let shown = get(&app, &admin, &format!("/v1/webhooks/{id}")).await?;
+    assert_eq!(shown.body["status"], "disabled", "{shown:?}");
+    let reason = shown.body["disabled_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("500"), "{reason}");
+    assert!(shown.body["disabled_at"].is_string());
+
+    // The receiver recovers; the admin enables the endpoint and re-sends the dead letters.
+    receiver.set_down(false);
+    let enabled = app
+        .post(&format!("/v1/webhooks/{id}/enable"), &admin, &json!({}), &[])
+        .await?;
+    assert_eq!(enabled.status, 200, "{enabled:?}");
+    assert_eq!(enabled.body["status"], "active");
+    assert!(enabled.body["failing_since"].is_null());
+    for delivery in deliveries(&app, &tenant, &id, "dead").await? {
+        let delivery_id = delivery["id"].as_str().unwrap_or_default();
+        let resend = app
+            .post(
+                &format!("/v1/webhooks/{id}/deliveries/{delivery_id}/resend"),
+                &admin,
+                &json!({}),
+                &[],
+            )
+            .await?;
+        assert_eq!(resend.status, 202, "{resend:?}");
+        assert_eq!(resend.body["status"], "pending");
+    }
+    eventually("3 deliveries accepted", Duration::from_secs(30), || {
+        let count = receiver.accepted().len();
+        async move { Ok((count >= 3).then_some(())) }
+    })
+    .await?;
+    let ids: HashSet<String> = receiver
+        .accepted()
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+        .filter_map(|e| e["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 3);
+    // A delivered one re-sent is accepted (202) again; an unknown one is 404.
+    let unknown = app
+        .post(
+            &format!("/v1/webhooks/{id}/deliveries/nope/resend"),
+            &admin,
+            &json!({}),
+            &[],
+        )
+        .await?;
+    assert_eq!(unknown.status, 404, "{unknown:?}");
+    worker.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn endpoints_are_managed_by_their_tenant_admins_or_keys_with_the_webhooks_scope_and_private_urls_are_refused()
+-> anyhow::Result<()> {
+    // Private hosts not allowed: the default.
+    let app = CommandApp::spawn().await?;
+    let (a, b) = (unique_tenant(), unique_tenant());
+    let admin_a = app.token(&a, Role::Admin).await?;
+    for url in [
+        "http://hooks.example.com/x",
+        "https://127.0.0.1/x",
+        "https://localhost/x",
+        "https://169.254.169.254/x",
+        "not a url",
+    ] {
+        let reply = app.post("/v1/webhooks", &admin_a, &json!({"url": url}), &[]).await?;
+        assert_eq!((reply.status, reply.field()), (422, "url"), "{url}: {reply:?}");
+    }
+    let reply = app
+        .post(
+            "/v1/webhooks",
+            &admin_a,
+            &json!({"url": "https://hooks.example.com/x", "event_types": ["SaleDone"]}),
+            &[],
+        )
+        .await?;
+    assert_eq!((reply.status, reply.field()), (422, "event_types[0]"), "{reply:?}");
+
+    // A key with the webhooks scope creates one; the secret is shown once.
+    let key = app
+        .post(
+            "/v1/api-keys",
+            &admin_a,
+            &json!({"name": "hooks", "scopes": ["webhooks"]}),
+            &[],
+        )
+        .await?;
+    let key = key.body["key"].as_str().unwrap_or_default().to_owned();
+    let created = app
+        .post(
+            "/v1/webhooks",
+            &key,
+            &json!({"url": "https://hooks.example.com/x", "event_types": ["SaleCompleted"]}),
+            &[],
+        )
+        .await?;
+    assert_eq!(created.status, 201, "{created:?}");
+    let id = created.body["id"].as_str().unwrap_or_default().to_owned();
+    let listed = get(&app, &key, "/v1/webhooks").await?;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body["items"][0]["event_types"], json!(["SaleCompleted"]));
+    assert!(listed.body["items"][0].get("secret").is_none(), "the secret is listed");
+
+    // A feed-only key, a manager and another tenant's admin get nothing.
+    let feed_key = app
+        .post(
+            "/v1/api-keys",
+            &admin_a,
+            &json!({"name": "feed", "scopes": ["feed"]}),
+            &[],
+        )
+        .await?;
+    let feed_key = feed_key.body["key"].as_str().unwrap_or_default().to_owned();
+    let reply = get(&app, &feed_key, "/v1/webhooks").await?;
+    assert_eq!((reply.status, reply.code()), (403, "missing_scope"), "{reply:?}");
+    let manager = app.token(&a, Role::Manager).await?;
+    assert_eq!(get(&app, &manager, "/v1/webhooks").await?.status, 403);
+    let admin_b = app.token(&b, Role::Admin).await?;
+    assert_eq!(get(&app, &admin_b, &format!("/v1/webhooks/{id}")).await?.status, 404);
+    let reply = app
+        .post(&format!("/v1/webhooks/{id}/disable"), &admin_b, &json!({}), &[])
+        .await?;
+    assert_eq!(reply.status, 404, "{reply:?}");
+    let listed = get(&app, &admin_b, "/v1/webhooks").await?;
+    assert_eq!(listed.body["items"], json!([]));
+
+    // Its admin disables it.
+    let reply = app
+        .post(&format!("/v1/webhooks/{id}/disable"), &admin_a, &json!({}), &[])
+        .await?;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.body["status"], "disabled");
+    Ok(())
+}

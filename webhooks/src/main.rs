@@ -1,0 +1,14 @@
+//! `webhooks`: the webhook worker.
+
+use anyhow::Context;
+use clap::Parser;
+use webhooks::Worker;
+use webhooks::config::Cli;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.config.log_format);
+    let worker = Worker::build(cli.config).await.context("starting the webhook worker")?;
+    worker.run_until_stopped().await
+}

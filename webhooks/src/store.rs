@@ -1,0 +1,399 @@
+//! The webhook collections of the shared database (`liquor_pos_main`), typed: the only code
+//! that names them. The command API manages endpoints and reads deliveries through it; the
+//! worker records and updates deliveries through it.
+//!
+//! - `webhook_endpoints`: a tenant's endpoints (URL, event-type filter, signing secret,
+//!   status, how long it has been failing).
+//! - `webhook_deliveries`: one document per (endpoint, event): the body to send, its
+//!   status (`pending`, `delivered`, `dead`), attempts, the next attempt's time, the last
+//!   error. Its id is `<endpoint id>-<event id>`, so recording an event twice (a
+//!   redelivered message) creates nothing new.
+
+use bson::{Document, doc};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, Database, IndexModel};
+use serde::{Deserialize, Serialize};
+
+/// A MongoDB failure of the webhook store.
+pub type StoreResult<T> = Result<T, mongodb::error::Error>;
+
+/// Whether an endpoint receives deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointStatus {
+    /// Events are delivered to it.
+    Active,
+    /// Nothing is delivered: disabled by an admin, or by the worker after failing for
+    /// longer than `WEBHOOK_DISABLE_AFTER_SECS`.
+    Disabled,
+}
+
+/// A tenant's webhook endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// Endpoint id (32 hex digits).
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The tenant whose events it receives.
+    pub organization_id: String,
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// A label for people.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The event types it receives; `None`: every type.
+    #[serde(default)]
+    pub event_types: Option<Vec<String>>,
+    /// The signing secret (`whsec_...`): the worker needs it in the clear to sign, so it is
+    /// stored as it is; the API shows it once.
+    pub secret: String,
+    /// Active or disabled.
+    pub status: EndpointStatus,
+    /// When it was created.
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub created_at: DateTime<Utc>,
+    /// Since when every attempt has failed (cleared by a success).
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When it was disabled, while it is.
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Why it was disabled, while it is.
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
+}
+
+impl Endpoint {
+    /// Whether it receives events of `event_type`.
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.status == EndpointStatus::Active
+            && self
+                .event_types
+                .as_ref()
+                .is_none_or(|types| types.iter().any(|t| t == event_type))
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Not delivered yet: waiting for its (next) attempt.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Given up (attempts exhausted, or the endpoint was disabled): dead-lettered, visible
+    /// and re-sendable through the API.
+    Dead,
+}
+
+impl DeliveryStatus {
+    /// The status as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Dead => "dead",
+        }
+    }
+}
+
+/// One event for one endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `<endpoint id>-<event id>`.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// The tenant.
+    pub organization_id: String,
+    /// The event's id.
+    pub event_id: String,
+    /// The event's type.
+    pub event_type: String,
+    /// The event's stream sequence: deliveries of one endpoint and aggregate go in this order.
+    pub sequence: i64,
+    /// `<kind>/<id>` of the event's aggregate.
+    pub aggregate: String,
+    /// The request body: the event in the public feed shape, as JSON text.
+    pub body: String,
+    /// Pending, delivered or dead.
+    pub status: DeliveryStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When the next attempt may be made (pending only).
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub next_attempt_at: DateTime<Utc>,
+    /// A worker holds it for an attempt until then.
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    pub leased_until: Option<DateTime<Utc>>,
+    /// When it was recorded.
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub created_at: DateTime<Utc>,
+    /// When the receiver accepted it.
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The last attempt's HTTP status, if it got one.
+    #[serde(default)]
+    pub last_status: Option<u16>,
+    /// The last attempt's error (status or transport error), if it failed.
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+/// The webhook collections.
+#[derive(Debug, Clone)]
+pub struct WebhookStore {
+    db: Database,
+}
+
+fn bson_time(at: DateTime<Utc>) -> bson::DateTime {
+    bson::DateTime::from_chrono(at)
+}
+
+/// Whether a MongoDB error is only duplicate keys.
+fn only_duplicates(err: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match &*err.kind {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == 11000,
+        ErrorKind::InsertMany(e) => {
+            e.write_concern_error.is_none()
+                && e.write_errors
+                    .as_ref()
+                    .is_some_and(|errors| errors.iter().all(|e| e.code == 11000))
+        }
+        _ => false,
+    }
+}
+
+impl WebhookStore {
+    /// The webhook collections of `db` (the shared database).
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// `webhook_endpoints`.
+    pub fn endpoints(&self) -> Collection<Endpoint> {
+        self.db.collection("webhook_endpoints")
+    }
+
+    /// `webhook_deliveries`.
+    pub fn deliveries(&self) -> Collection<Delivery> {
+        self.db.collection("webhook_deliveries")
+    }
+
+    /// Creates the indexes the API and the worker query by.
+    pub async fn ensure_indexes(&self) -> StoreResult<()> {
+        let index = |keys: Document| IndexModel::builder().keys(keys).build();
+        self.endpoints()
+            .create_index(index(doc! {"organization_id": 1, "created_at": 1}))
+            .await?;
+        self.deliveries()
+            .create_indexes([
+                index(doc! {"status": 1, "next_attempt_at": 1}),
+                index(doc! {"endpoint_id": 1, "aggregate": 1, "status": 1, "sequence": 1}),
+                IndexModel::builder()
+                    .keys(doc! {"endpoint_id": 1, "sequence": -1})
+                    .options(IndexOptions::builder().name("by_endpoint".to_owned()).build())
+                    .build(),
+            ])
+            .await?;
+        Ok(())
+    }
+
+    /// Adds an endpoint.
+    pub async fn create_endpoint(&self, endpoint: &Endpoint) -> StoreResult<()> {
+        self.endpoints().insert_one(endpoint).await?;
+        Ok(())
+    }
+
+    /// A tenant's endpoints, oldest first.
+    pub async fn endpoints_of(&self, tenant: &str) -> StoreResult<Vec<Endpoint>> {
+        self.endpoints()
+            .find(doc! {"organization_id": tenant})
+            .sort(doc! {"created_at": 1})
+            .await?
+            .try_collect()
+            .await
+    }
+
+    /// One endpoint of a tenant.
+    pub async fn endpoint(&self, tenant: &str, id: &str) -> StoreResult<Option<Endpoint>> {
+        self.endpoints()
+            .find_one(doc! {"_id": id, "organization_id": tenant})
+            .await
+    }
+
+    /// Enables an endpoint of a tenant (clearing its failure record); `None` if it is not
+    /// the tenant's.
+    pub async fn enable(&self, tenant: &str, id: &str) -> StoreResult<Option<Endpoint>> {
+        self.endpoints()
+            .find_one_and_update(
+                doc! {"_id": id, "organization_id": tenant},
+                doc! {"$set": {"status": "active", "failing_since": null, "disabled_at": null, "disabled_reason": null}},
+            )
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await
+    }
+
+    /// Disables an active endpoint and dead-letters its pending deliveries; `reason` is
+    /// shown through the API. `Ok(false)` when it was not active.
+    pub async fn disable(&self, id: &str, reason: &str, filter: Document) -> StoreResult<bool> {
+        let mut query = doc! {"_id": id, "status": "active"};
+        query.extend(filter);
+        let now = bson::DateTime::now();
+        let changed = self
+            .endpoints()
+            .update_one(
+                query,
+                doc! {"$set": {"status": "disabled", "disabled_at": now, "disabled_reason": reason}},
+            )
+            .await?
+            .modified_count
+            == 1;
+        if changed {
+            self.deliveries()
+                .update_many(
+                    doc! {"endpoint_id": id, "status": "pending"},
+                    doc! {"$set": {"status": "dead", "last_error": format!("endpoint disabled: {reason}")}},
+                )
+                .await?;
+        }
+        Ok(changed)
+    }
+
+    /// Records deliveries; those recorded before (same id) are left as they are.
+    pub async fn record(&self, deliveries: &[Delivery]) -> StoreResult<()> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        match self.deliveries().insert_many(deliveries).ordered(false).await {
+            Ok(_) => Ok(()),
+            Err(err) if only_duplicates(&err) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Pending deliveries whose next attempt is due at `now`, oldest event first.
+    pub async fn due(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Delivery>> {
+        self.deliveries()
+            .find(doc! {"status": "pending", "next_attempt_at": {"$lte": bson_time(now)}})
+            .sort(doc! {"sequence": 1})
+            .limit(limit)
+            .await?
+            .try_collect()
+            .await
+    }
+
+    /// Whether an older event of the same endpoint and aggregate is still pending: then
+    /// `delivery` waits for it.
+    pub async fn blocked(&self, delivery: &Delivery) -> StoreResult<bool> {
+        Ok(self
+            .deliveries()
+            .find_one(
+                doc! {"endpoint_id": &delivery.endpoint_id, "aggregate": &delivery.aggregate,
+                "status": "pending", "sequence": {"$lt": delivery.sequence}},
+            )
+            .projection(doc! {"_id": 1})
+            .await?
+            .is_some())
+    }
+
+    /// Takes a due delivery for one attempt until `until`; `false` when another worker has
+    /// it or it changed meanwhile.
+    pub async fn lease(&self, delivery: &Delivery, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool> {
+        let result = self
+            .deliveries()
+            .update_one(
+                doc! {"_id": &delivery.id, "status": "pending", "attempts": delivery.attempts,
+                "$or": [{"leased_until": null}, {"leased_until": {"$lte": bson_time(now)}}]},
+                doc! {"$set": {"leased_until": bson_time(until)}},
+            )
+            .await?;
+        Ok(result.modified_count == 1)
+    }
+
+    /// The receiver accepted `delivery`; its endpoint is no longer failing.
+    pub async fn delivered(&self, delivery: &Delivery, status: u16, at: DateTime<Utc>) -> StoreResult<()> {
+        self.deliveries()
+            .update_one(
+                doc! {"_id": &delivery.id},
+                doc! {"$set": {"status": "delivered", "delivered_at": bson_time(at), "last_status": i32::from(status),
+                         "last_error": null, "leased_until": null},
+                "$inc": {"attempts": 1}},
+            )
+            .await?;
+        self.endpoints()
+            .update_one(
+                doc! {"_id": &delivery.endpoint_id, "failing_since": {"$ne": null}},
+                doc! {"$set": {"failing_since": null}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An attempt of `delivery` failed: it is retried at `retry_at`, or dead when `None`.
+    /// The endpoint is marked failing (since now, unless it already was).
+    pub async fn failed(
+        &self,
+        delivery: &Delivery,
+        status: Option<u16>,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut set = doc! {"last_error": error, "last_status": status.map(i32::from), "leased_until": null};
+        match retry_at {
+            Some(at) => set.insert("next_attempt_at", bson_time(at)),
+            None => set.insert("status", "dead"),
+        };
+        self.deliveries()
+            .update_one(doc! {"_id": &delivery.id}, doc! {"$set": set, "$inc": {"attempts": 1}})
+            .await?;
+        self.endpoints()
+            .update_one(
+                doc! {"_id": &delivery.endpoint_id, "failing_since": null},
+                doc! {"$set": {"failing_since": bson_time(now)}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A tenant's deliveries to one endpoint, newest event first, optionally of one status.
+    pub async fn deliveries_of(
+        &self,
+        tenant: &str,
+        endpoint: &str,
+        status: Option<DeliveryStatus>,
+        limit: i64,
+    ) -> StoreResult<Vec<Delivery>> {
+        let mut filter = doc! {"organization_id": tenant, "endpoint_id": endpoint};
+        if let Some(status) = status {
+            filter.insert("status", status.as_str());
+        }
+        self.deliveries()
+            .find(filter)
+            .sort(doc! {"sequence": -1})
+            .limit(limit)
+            .await?
+            .try_collect()
+            .await
+    }
+
+    /// Sends a delivery of a tenant's endpoint again (dead or delivered): pending, due now,
+    /// its attempts counted afresh. `None` when it does not exist for that tenant and
+    /// endpoint, or is pending already.
+    pub async fn resend(&self, tenant: &str, endpoint: &str, id: &str) -> StoreResult<Option<Delivery>> {
+        self.deliveries()
+            .find_one_and_update(
+                doc! {"_id": id, "organization_id": tenant, "endpoint_id": endpoint, "status": {"$ne": "pending"}},
+                doc! {"$set": {"status": "pending", "attempts": 0, "next_attempt_at": bson::DateTime::now(),
+                "leased_until": null, "delivered_at": null}},
+            )
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await
+    }
+}
