@@ -42,7 +42,7 @@ pub use drawer::{
 };
 pub use location::{AddressDoc, LocationDoc, LocationStatus};
 pub use pricing::{SalePricingDoc, TaxLiabilityDoc};
-pub use product::{MoneyDoc, PriceChangeDoc, ProductDoc, ProductStatus};
+pub use product::{MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus};
 pub use sale::{
     AgeVerificationDoc, AgeVerificationMethod, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, VoidDoc,
 };
