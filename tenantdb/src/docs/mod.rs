@@ -201,6 +201,7 @@ mod tests {
             list_price_minor: None,
             taxes: Vec::new(),
             minimum_age: None,
+            pack: None,
             refunded_quantity: 0,
             refunded_amount_minor: 0,
             refunded_tax_minor: 0,
