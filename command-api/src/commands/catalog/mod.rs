@@ -163,10 +163,14 @@ pub fn details(input: &ProductDetailsInput) -> Result<ProductDetails, ApiError> 
 /// events; `None` when the details name no pack) and fills in what the pack inherits:
 /// the container (the base's, times the pack's units, so a six-pack carries six
 /// deposits), the base unit, the ABV and the minimum age, each when not given.
+///
+/// `registering` is true for a new product: only a new pack is refused for a discontinued
+/// base; an existing pack of a base discontinued since may still have its details edited.
 pub fn with_base(
     sku: &Sku,
     mut details: ProductDetails,
     base: Option<&ProductState>,
+    registering: bool,
 ) -> Result<ProductDetails, ApiError> {
     let Some(pack) = details.pack.clone() else {
         return Ok(details);
@@ -183,7 +187,7 @@ pub fn with_base(
     let Some(base_details) = base.and_then(|b| b.details.as_ref()) else {
         return Err(unusable(format!("names no product of the catalog: {}", pack.base_sku)));
     };
-    if base.is_some_and(|b| b.discontinued) {
+    if registering && base.is_some_and(|b| b.discontinued) {
         return Err(unusable(format!("product {} is discontinued", pack.base_sku)));
     }
     if base_details.pack.is_some() {
@@ -273,6 +277,44 @@ mod tests {
             abv_basis_points: None,
             pack: None,
         }
+    }
+
+    #[test]
+    fn a_pack_inherits_its_bases_container_times_its_units_and_its_age() {
+        let mut can = details(&input()).expect("valid");
+        can.container = Some(Container {
+            container_type: events::tax::ContainerType::parse("can").expect("slug"),
+            volume_ml: 355,
+            units: 1,
+        });
+        can.abv_basis_points = Some(500);
+        let base = ProductState {
+            details: Some(can),
+            ..ProductState::default()
+        };
+        let mut six = input();
+        six.minimum_age = None;
+        six.pack = Some(PackInput {
+            base_sku: Sku::parse("CAN").expect("sku"),
+            units: 6,
+        });
+        let sku = Sku::parse("SIX").expect("sku");
+        let pack = with_base(&sku, details(&six).expect("valid"), Some(&base), true).expect("a pack");
+        assert_eq!(pack.container.as_ref().map(|c| (c.volume_ml, c.units)), Some((355, 6)));
+        assert_eq!(pack.abv_basis_points, Some(500));
+        assert_eq!(pack.age_restriction.map(|a| a.minimum_age), Some(21));
+
+        // A discontinued base takes no new pack, but an existing one may still be edited.
+        let gone = ProductState {
+            discontinued: true,
+            ..base
+        };
+        let refused = with_base(&sku, details(&six).expect("valid"), Some(&gone), true);
+        assert_eq!(refused.map_err(|e| e.code()).err(), Some(ErrorCode::UnknownProduct));
+        assert!(with_base(&sku, details(&six).expect("valid"), Some(&gone), false).is_ok());
+        // Unknown base.
+        let unknown = with_base(&sku, details(&six).expect("valid"), None, true);
+        assert_eq!(unknown.map_err(|e| e.code()).err(), Some(ErrorCode::UnknownProduct));
     }
 
     #[test]

@@ -61,7 +61,7 @@ impl Command for RegisterProduct {
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         let mut event = register(self, on.context, on.now)?;
-        event.details = with_base(&self.sku, event.details, on.loaded.as_deref())?;
+        event.details = with_base(&self.sku, event.details, on.loaded.as_deref(), true)?;
         Ok(event.into())
     }
 

@@ -77,7 +77,7 @@ impl Command for UpdateProduct {
                 "a product's pack is fixed at registration; register a new SKU instead",
             ));
         }
-        event.details = with_base(&on.id.sku, event.details, on.loaded.as_deref())?;
+        event.details = with_base(&on.id.sku, event.details, on.loaded.as_deref(), false)?;
         Ok(event.into())
     }
 
