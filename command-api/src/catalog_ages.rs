@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use events::event::Pack;
 use events::{Sku, TenantId};
 
 use crate::commands::catalog::ProductState;
@@ -32,6 +33,14 @@ pub async fn products<'a>(
         Ok::<_, ApiError>((sku.clone(), product))
     });
     Ok(futures::future::try_join_all(lookups).await?.into_iter().collect())
+}
+
+/// The packs among `products`, with what they hold.
+pub fn packs(products: &HashMap<Sku, Arc<ProductState>>) -> HashMap<Sku, Pack> {
+    products
+        .iter()
+        .filter_map(|(sku, product)| product.pack().map(|pack| (sku.clone(), pack.clone())))
+        .collect()
 }
 
 /// The restricted SKUs among `products`, with their minimum ages.

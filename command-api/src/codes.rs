@@ -147,6 +147,10 @@ catalogue! {
     UnknownDrawerSession = "unknown_drawer_session" => UNPROCESSABLE_ENTITY,
     /// The command names a drawer session that is closed (`field` names it).
     DrawerSessionClosed = "drawer_session_closed" => UNPROCESSABLE_ENTITY,
+    /// The command names a product the catalog does not know, or one that cannot serve (a pack's base that is itself a pack or discontinued; `field` names it).
+    UnknownProduct = "unknown_product" => UNPROCESSABLE_ENTITY,
+    /// A count, adjustment or transfer names a pack: stock is kept in the base product's units, so name the base SKU.
+    StockInBaseUnits = "stock_in_base_units" => UNPROCESSABLE_ENTITY,
     /// A change without `If-Match`.
     PreconditionRequired = "precondition_required" => PRECONDITION_REQUIRED,
     /// Too many attempts; wait for `Retry-After` seconds.

@@ -21,6 +21,7 @@ fn sale() -> EventEnvelope {
             deposit_minor: 0,
             total_minor: 2806,
             minimum_age: Some(21),
+            pack: None,
         })
         .collect();
     EventEnvelope {

@@ -64,6 +64,9 @@ fn details() -> impl Strategy<Value = ProductDetails> {
                 barcodes,
                 age_restriction,
                 reorder_point,
+                base_unit: None,
+                abv_basis_points: None,
+                pack: None,
             },
         )
 }
@@ -115,6 +118,7 @@ fn sale_line() -> impl Strategy<Value = SaleLine> {
                     deposit_minor,
                     total_minor,
                     minimum_age,
+                    pack: None,
                 }
             },
         )
@@ -194,6 +198,7 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
                     unit_cost,
                     supplier,
                     reference,
+                    pack: None,
                 }
                 .into()
             }

@@ -39,6 +39,12 @@ pub async fn ensure(db: &Database, target: &Target) -> mongodb::error::Result<()
             ),
             index(doc! {(ProductDoc::NAME): 1}, "name", false, None),
             index(
+                doc! {(ProductDoc::PACK_BASE_SKU): 1},
+                "pack_base_sku",
+                false,
+                Some(doc! {(ProductDoc::PACK_BASE_SKU): {"$exists": true}}),
+            ),
+            index(
                 doc! {(ProductDoc::LOW_STOCK): 1},
                 "low_stock",
                 false,

@@ -136,6 +136,9 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                 barcodes: vec![format!("{:013}", 4_000_000_000_000u64 + products.len() as u64)],
                 age_restriction: minimum_age.map(|minimum_age| AgeRestriction { minimum_age }),
                 reorder_point: Some(rng.below(10) as i64),
+                base_unit: None,
+                abv_basis_points: None,
+                pack: None,
             };
             pending.push((
                 manager,
@@ -170,6 +173,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                     unit_cost: Money::new(product.price / 2, Currency::USD),
                     supplier: "Supplier".into(),
                     reference: format!("PO-{number}"),
+                    pack: None,
                 }
                 .into(),
             )),
@@ -335,6 +339,7 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                         deposit_minor: 0,
                         total_minor: price * quantity - discount + tax,
                         minimum_age: product.minimum_age,
+                        pack: None,
                     });
                 }
                 if lines.is_empty() {

@@ -63,6 +63,7 @@ async fn an_envelope_published_with_headers_reads_back_from_its_tenant_subjects(
             unit_cost: Money::new(1850, Currency::USD),
             supplier: "Brown-Forman".into(),
             reference: "PO-1".into(),
+            pack: None,
         }
         .into(),
     )?;

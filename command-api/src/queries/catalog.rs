@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections;
-use tenantdb::docs::{ID, MoneyDoc, PriceChangeDoc, ProductDoc, ProductStatus};
+use tenantdb::docs::{ID, MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::queries::document::rfc3339;
+use crate::queries::packs::{PackStock, stock_in_packs};
 use crate::queries::page::{self, Page, list};
 
 /// Filters of `GET /v1/products`.
@@ -56,6 +57,30 @@ pub struct Product {
     pub minimum_age: Option<i32>,
     /// Reorder point in units: at or below it the product is low on stock.
     pub reorder_point: Option<i64>,
+    /// What one unit of stock is called (`bottle`, `can`), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_unit: Option<String>,
+    /// Volume of one container in millilitres, when the product has a container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_ml: Option<i64>,
+    /// Container type (for deposits), when the product has a container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_type: Option<String>,
+    /// Containers in one sold item (6 for a six-pack), when the product has a container:
+    /// a sale of one item carries that many deposits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containers_per_item: Option<i64>,
+    /// Alcohol by volume in basis points (4.5 % is 450), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abv_basis_points: Option<i32>,
+    /// Present when the product is a pack: it has no stock of its own (`stock` is empty);
+    /// its sales and receipts move `units` of `base_sku`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pack: Option<PackDoc>,
+    /// Only on `GET /v1/products/{sku}`: the stock in full packs. For a pack, its own
+    /// count from its base's stock; for a base product, one entry per pack of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stock_in_packs: Vec<PackStock>,
     /// The chain-wide shelf price set by the last change that took effect when it was
     /// made (minor units).
     pub price: Option<MoneyDoc>,
@@ -113,6 +138,13 @@ impl From<ProductDoc> for Product {
             barcodes: doc.barcodes,
             minimum_age: doc.minimum_age,
             reorder_point: doc.reorder_point,
+            base_unit: doc.base_unit,
+            volume_ml: doc.volume_ml,
+            container_type: doc.container_type,
+            containers_per_item: doc.containers_per_item,
+            abv_basis_points: doc.abv_basis_points,
+            pack: doc.pack,
+            stock_in_packs: Vec::new(),
             price: doc.price,
             price_changes: doc.price_changes.into_iter().map(PriceChange::from).collect(),
             version: doc.version,
@@ -179,16 +211,19 @@ pub async fn search(db: &Database, search: &ProductSearch) -> Result<Page<Produc
     .await
 }
 
-/// One product with its stock per location.
+/// One product with its stock per location, and in full packs.
 pub async fn product(db: &Database, sku: &str) -> Result<Product, ApiError> {
-    collections::products(db)
+    let doc = collections::products(db)
         .find_one(doc! {ID: sku})
         .await?
-        .map(Product::from)
         .ok_or_else(|| ApiError::NotFound {
             resource: "product",
             id: sku.to_owned(),
-        })
+        })?;
+    let packs = stock_in_packs(db, &doc).await?;
+    let mut product = Product::from(doc);
+    product.stock_in_packs = packs;
+    Ok(product)
 }
 
 /// Filters of `GET /v1/stock`.

@@ -15,6 +15,7 @@
 //! - [`cash`]: drawer sessions (X and Z reports), their day, over/short, paid-outs.
 //! - [`catalog`]: products and stock levels.
 //! - [`locations`]: stores and warehouses.
+//! - [`packs`]: stock in full packs, and units and revenue per pack and base product.
 //! - [`sales`]: sales and one sale.
 //! - [`transactions`]: inventory transactions of a SKU.
 //! - [`reports`]: the daily Z report and top products, as JSON or CSV.
@@ -26,6 +27,7 @@ pub mod document;
 pub mod exceptions;
 pub mod freshness;
 pub mod locations;
+pub mod packs;
 pub mod page;
 pub mod reports;
 pub mod sales;

@@ -315,14 +315,18 @@ pub struct TopProduct {
     pub currency: String,
 }
 
-/// One group of a top-products aggregation.
+/// One group of a top-products aggregation: a SKU's net units and revenue before tax.
 #[derive(Debug, Deserialize)]
-struct TopProductGroup {
+pub(crate) struct TopProductGroup {
+    /// The SKU.
     #[serde(rename = "_id")]
-    sku: String,
-    units: i64,
-    revenue_minor: i64,
-    currency: String,
+    pub(crate) sku: String,
+    /// Units (items) sold, net.
+    pub(crate) units: i64,
+    /// Revenue before tax and deposits, net, minor units.
+    pub(crate) revenue_minor: i64,
+    /// ISO 4217 currency.
+    pub(crate) currency: String,
 }
 
 /// The best-selling products of a period of business days, by the Z report's rules: a
@@ -344,8 +348,38 @@ pub async fn top_products(db: &Database, query: &TopProductsQuery) -> Result<Vec
     if to < from {
         return Err(ApiError::invalid("to", "must not be before from"));
     }
+    let totals = product_totals(db, from, to, query.location.as_deref()).await?;
+    let mut ranked: Vec<TopProductGroup> = totals.into_values().collect();
+    ranked.sort_by(|a, b| {
+        let (ka, kb) = match by {
+            TopProductsBy::Revenue => (a.revenue_minor, b.revenue_minor),
+            TopProductsBy::Units => (a.units, b.units),
+        };
+        kb.cmp(&ka).then_with(|| a.sku.cmp(&b.sku))
+    });
+    Ok(ranked
+        .into_iter()
+        .take(limit as usize)
+        .enumerate()
+        .map(|(index, group)| TopProduct {
+            rank: index as i64 + 1,
+            sku: group.sku,
+            units: group.units,
+            revenue_minor: group.revenue_minor,
+            currency: group.currency,
+        })
+        .collect())
+}
+
+/// Units and revenue before tax per SKU sold in a period of business days, by the Z
+/// report's rules (see [`top_products`]), keyed by SKU.
+pub(crate) async fn product_totals(
+    db: &Database,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    location: Option<&str>,
+) -> Result<BTreeMap<String, TopProductGroup>, ApiError> {
     let days = doc! {"$gte": from.format("%Y-%m-%d").to_string(), "$lte": to.format("%Y-%m-%d").to_string()};
-    let location = query.location.as_deref();
     let void_date = format!("${}.{}", SaleDoc::VOID, VoidDoc::BUSINESS_DATE);
     let own_day_void = doc! {"$eq": [void_date.as_str(), format!("${}", SaleDoc::BUSINESS_DATE)]};
     let line = |field: &str| format!("${}.{field}", SaleDoc::LINES);
@@ -423,26 +457,7 @@ pub async fn top_products(db: &Database, query: &TopProductsQuery) -> Result<Vec
             }
         }
     }
-    let mut ranked: Vec<TopProductGroup> = totals.into_values().collect();
-    ranked.sort_by(|a, b| {
-        let (ka, kb) = match by {
-            TopProductsBy::Revenue => (a.revenue_minor, b.revenue_minor),
-            TopProductsBy::Units => (a.units, b.units),
-        };
-        kb.cmp(&ka).then_with(|| a.sku.cmp(&b.sku))
-    });
-    Ok(ranked
-        .into_iter()
-        .take(limit as usize)
-        .enumerate()
-        .map(|(index, group)| TopProduct {
-            rank: index as i64 + 1,
-            sku: group.sku,
-            units: group.units,
-            revenue_minor: group.revenue_minor,
-            currency: group.currency,
-        })
-        .collect())
+    Ok(totals)
 }
 
 /// Top products as CSV.

@@ -326,6 +326,7 @@ mod tests {
                     amount_minor: 415,
                 }],
                 minimum_age: Some(18),
+                pack: None,
                 refunded_quantity: 1,
                 refunded_amount_minor: 1324,
                 refunded_tax_minor: 0,

@@ -13,6 +13,7 @@ use crate::auth::{Authorized, Manager};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
 use crate::queries::exceptions::{self, PricingException};
+use crate::queries::packs::{self, PackSalesReport};
 use crate::queries::page::Items;
 use crate::queries::reports::{DailyReport, TopProduct};
 use crate::queries::{self, reports};
@@ -25,6 +26,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(daily_report))
         .routes(routes!(top_products))
         .routes(routes!(pricing_exceptions))
+        .routes(routes!(pack_sales))
+}
+
+/// Units and revenue per SKU sold (packs and single products) and per base product of a
+/// period of business days, net of voids and refunds (docs/catalog.md).
+#[utoipa::path(get, path = "/v1/reports/packs", tag = "reports",
+    params(packs::PackSalesQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = PackSalesReport), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn pack_sales(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    ApiQuery(query): ApiQuery<packs::PackSalesQuery>,
+) -> Result<Json<PackSalesReport>, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(Json(packs::pack_sales(&db, &query).await?))
 }
 
 fn wants_csv(headers: &HeaderMap) -> bool {

@@ -39,6 +39,36 @@ pub struct ProductDetails {
     /// absent on products registered before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<Container>,
+    /// What one unit of stock is called (`bottle`, `can`); absent on products registered
+    /// before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_unit: Option<String>,
+    /// Alcohol by volume in basis points (4.5 % is 450); absent when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abv_basis_points: Option<u16>,
+    /// Present when this SKU is a pack of another product (a 6-pack of cans): it holds no
+    /// stock of its own; selling or receiving one moves `units` of the base product.
+    /// Fixed at registration (see docs/catalog.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<Pack>,
+}
+
+/// A pack: a sellable SKU made of a whole number of another product's units. Stock is
+/// kept in the base product's units only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pack {
+    /// The product whose units the pack holds (itself never a pack).
+    pub base_sku: Sku,
+    /// Base units in one pack (> 0): 6 for a six-pack, 24 for a case.
+    pub units: u32,
+}
+
+impl Pack {
+    /// The base units in `quantity` packs.
+    pub fn base_units(&self, quantity: i64) -> i64 {
+        quantity.saturating_mul(i64::from(self.units))
+    }
 }
 
 /// A product entered the catalog.

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::catalog::Pack;
 use crate::ids::{LocationId, MovementId, Sku};
 use crate::money::Money;
 
@@ -63,14 +64,19 @@ pub struct StockReceived {
     pub sku: Sku,
     /// Where it was received.
     pub location: LocationId,
-    /// Units received (> 0).
+    /// Units received (> 0); packs when `pack` is present.
     pub quantity: i64,
-    /// Cost of one unit.
+    /// Cost of one unit (of one pack when `pack` is present).
     pub unit_cost: Money,
     /// Who delivered.
     pub supplier: String,
     /// Delivery note or purchase order number.
     pub reference: String,
+    /// Set by the server when `sku` is a pack (a case of 24): the stock of
+    /// `pack.base_sku` grows by `quantity × pack.units`. Absent for single products and
+    /// on receipts recorded before packs existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<Pack>,
 }
 
 /// Stock changed for a reason other than a sale, receipt, count or transfer.

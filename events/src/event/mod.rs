@@ -29,7 +29,7 @@ pub use cash::{
     EmptiesReturned, OverShortApproved, PaidInRecorded, PaidOutRecorded, SafeDropRecorded, VoidWindow,
 };
 pub use catalog::{
-    AgeRestriction, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered, ProductUpdated,
+    AgeRestriction, Pack, ProductDetails, ProductDiscontinued, ProductPriceChanged, ProductRegistered, ProductUpdated,
 };
 pub use inventory::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
 pub use locations::{Address, BusinessDayClosed, LocationClosed, LocationDetails, LocationOpened, LocationUpdated};

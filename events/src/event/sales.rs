@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::event::catalog::Pack;
 use crate::ids::{DrawerSessionId, LocationId, RefundId, SaleId, Sku, TerminalId, UserId};
 use crate::money::Currency;
 use crate::tax::breakdown::{LineDeposit, LineDifference, LineTax};
@@ -77,6 +78,11 @@ pub struct SaleLine {
     /// The product's minimum age at the time of sale, if it was age-restricted.
     #[serde(default)]
     pub minimum_age: Option<u8>,
+    /// Set by the server when the SKU sold is a pack: the stock of `pack.base_sku` goes
+    /// down by `quantity × pack.units` (and back up on a void or a restocked refund).
+    /// Absent for single products and on sales recorded before packs existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<Pack>,
 }
 
 fn is_zero(value: &i64) -> bool {

@@ -116,6 +116,7 @@ fn todays_sale_lines_compare_without_a_deposit() {
         deposit_minor: 0,
         total_minor: 2180,
         minimum_age: Some(21),
+        pack: None,
     };
     let priced = price(
         &springfield(),

@@ -25,7 +25,7 @@ use tenantdb::collections;
 use tenantdb::docs::{
     AddressDoc, AgeVerificationDoc, AmendmentDoc, AmendmentKind, ApprovalStatus, CashMovementDoc, CashMovementKind,
     DailySalesDoc, DenominationDoc, DrawerFlag, DrawerSessionDoc, DrawerSessionStatus, FlaggedSaleDoc,
-    InventoryTransactionDoc, LocationDoc, LocationStatus, MoneyDoc, PriceChangeDoc, ProductDoc, ProductStatus,
+    InventoryTransactionDoc, LocationDoc, LocationStatus, MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus,
     RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus, TaxLiabilityDoc, TenderDoc, TenderKind,
     TenderTotals, TransactionKind, UserDoc, VoidDoc,
 };
@@ -196,6 +196,7 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
             }
             DomainEvent::StockReceived(e) => {
                 needs.products.insert(e.sku.to_string());
+                needs.products.extend(e.pack.as_ref().map(|p| p.base_sku.to_string()));
             }
             DomainEvent::StockAdjusted(e) => {
                 needs.products.insert(e.sku.to_string());
@@ -212,6 +213,12 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
                     .extend(e.drawer_session_id.as_ref().map(ToString::to_string));
                 needs.sales.insert(e.sale_id.to_string());
                 needs.products.extend(e.lines.iter().map(|l| l.sku.to_string()));
+                needs.products.extend(
+                    e.lines
+                        .iter()
+                        .filter_map(|l| l.pack.as_ref())
+                        .map(|p| p.base_sku.to_string()),
+                );
                 needs.daily.insert(DailySalesDoc::id_of(
                     &business_date(e.business_date, event.envelope.occurred_at),
                     e.location.as_str(),
@@ -293,7 +300,8 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
     needs
 }
 
-/// Second round: ids that only the loaded sales reveal (a void's products and location).
+/// Second round: ids that only the loaded sales reveal (a void's products and location,
+/// the base products of a refund's packs).
 pub fn derived_needs(events: &[Sequenced], snapshot: &Snapshot) -> Needs {
     let mut needs = Needs::default();
     let mut in_batch: HashMap<&str, &SaleCompleted> = HashMap::new();
@@ -306,12 +314,18 @@ pub fn derived_needs(events: &[Sequenced], snapshot: &Snapshot) -> Needs {
                 let (location, skus): (String, Vec<String>) = match in_batch.get(e.sale_id.as_str()) {
                     Some(sale) => (
                         sale.location.to_string(),
-                        sale.lines.iter().map(|l| l.sku.to_string()).collect(),
+                        sale.lines
+                            .iter()
+                            .map(|l| l.pack.as_ref().map_or(&l.sku, |p| &p.base_sku).to_string())
+                            .collect(),
                     ),
                     None => match snapshot.sales.get(e.sale_id.as_str()) {
                         Some(sale) => (
                             sale.location.clone(),
-                            sale.lines.iter().map(|l| l.sku.clone()).collect(),
+                            sale.lines
+                                .iter()
+                                .map(|l| PackDoc::stock_of(l.pack.as_ref(), &l.sku, 0).0.to_owned())
+                                .collect(),
                         ),
                         None => continue,
                     },
@@ -321,6 +335,29 @@ pub fn derived_needs(events: &[Sequenced], snapshot: &Snapshot) -> Needs {
                     &business_date(e.business_date, event.envelope.occurred_at),
                     &location,
                 ));
+            }
+            DomainEvent::SaleRefunded(e) => {
+                let refunded = |line_no: i64| e.lines.iter().any(|l| i64::from(l.line_no) == line_no);
+                match in_batch.get(e.sale_id.as_str()) {
+                    Some(sale) => needs.products.extend(
+                        sale.lines
+                            .iter()
+                            .filter(|l| refunded(i64::from(l.line_no)))
+                            .filter_map(|l| l.pack.as_ref())
+                            .map(|p| p.base_sku.to_string()),
+                    ),
+                    None => {
+                        if let Some(sale) = snapshot.sales.get(e.sale_id.as_str()) {
+                            needs.products.extend(
+                                sale.lines
+                                    .iter()
+                                    .filter(|l| refunded(l.line_no))
+                                    .filter_map(|l| l.pack.as_ref())
+                                    .map(|p| p.base_sku.clone()),
+                            );
+                        }
+                    }
+                }
             }
             _ => {}
         }
@@ -792,12 +829,16 @@ impl<'s> Staging<'s> {
                 sku,
                 location,
                 quantity,
+                pack,
                 ..
             }) => {
+                // A pack (a case) lands as its base product's units.
+                let pack = pack.as_ref().map(PackDoc::from);
+                let (sku, units) = PackDoc::stock_of(pack.as_ref(), sku.as_str(), *quantity);
                 self.move_stock(
-                    sku.as_str(),
+                    sku,
                     location.as_str(),
-                    Delta::by(TransactionKind::Receipt, *quantity, movement_id.as_str(), None),
+                    Delta::by(TransactionKind::Receipt, units, movement_id.as_str(), None),
                 )?;
             }
             DomainEvent::StockAdjusted(StockAdjusted {
@@ -1045,6 +1086,7 @@ impl<'s> Staging<'s> {
                             list_price_minor: priced.and_then(|p| p.list_price_minor),
                             taxes: priced.map(|p| p.taxes.clone()).unwrap_or_default(),
                             minimum_age: l.minimum_age.map(i32::from),
+                            pack: l.pack.as_ref().map(PackDoc::from),
                             refunded_quantity: 0,
                             refunded_amount_minor: 0,
                             refunded_tax_minor: 0,
@@ -1084,10 +1126,12 @@ impl<'s> Staging<'s> {
             self.sales.insert(sale_id.to_owned(), doc);
         }
         for line in &e.lines {
+            let pack = line.pack.as_ref().map(PackDoc::from);
+            let (sku, units) = PackDoc::stock_of(pack.as_ref(), line.sku.as_str(), line.quantity);
             self.move_stock(
-                line.sku.as_str(),
+                sku,
                 e.location.as_str(),
-                Delta::by(TransactionKind::Sale, -line.quantity, sale_id, None),
+                Delta::by(TransactionKind::Sale, -units, sale_id, None),
             )?;
         }
         let date = business_date(e.business_date, self.at());
@@ -1166,10 +1210,11 @@ impl<'s> Staging<'s> {
             self.sales.insert(sale_id.to_owned(), doc);
         }
         for line in &sale.lines {
+            let (sku, units) = PackDoc::stock_of(line.pack.as_ref(), &line.sku, line.quantity);
             self.move_stock(
-                &line.sku,
+                sku,
                 &sale.location,
-                Delta::by(TransactionKind::Void, line.quantity, sale_id, None),
+                Delta::by(TransactionKind::Void, units, sale_id, None),
             )?;
         }
         let date = business_date(e.business_date, self.at());
@@ -1301,10 +1346,16 @@ impl<'s> Staging<'s> {
         }
         if e.restock {
             for line in &e.lines {
+                let pack = sale
+                    .lines
+                    .iter()
+                    .find(|l| l.line_no == i64::from(line.line_no))
+                    .and_then(|l| l.pack.as_ref());
+                let (sku, units) = PackDoc::stock_of(pack, line.sku.as_str(), line.quantity);
                 self.move_stock(
-                    line.sku.as_str(),
+                    sku,
                     e.location.as_str(),
-                    Delta::by(TransactionKind::Refund, line.quantity, e.refund_id.as_str(), None),
+                    Delta::by(TransactionKind::Refund, units, e.refund_id.as_str(), None),
                 )?;
             }
         }
@@ -1457,6 +1508,12 @@ fn set_details(product: &mut ProductDoc, details: &events::event::ProductDetails
     product.barcodes = details.barcodes.clone();
     product.minimum_age = details.age_restriction.map(|a| i32::from(a.minimum_age));
     product.reorder_point = details.reorder_point;
+    product.base_unit = details.base_unit.clone();
+    product.volume_ml = details.container.as_ref().map(|c| i64::from(c.volume_ml));
+    product.container_type = details.container.as_ref().map(|c| c.container_type.to_string());
+    product.containers_per_item = details.container.as_ref().map(|c| i64::from(c.units));
+    product.abv_basis_points = details.abv_basis_points.map(i32::from);
+    product.pack = details.pack.as_ref().map(PackDoc::from);
 }
 
 /// The cash tendered among `tenders` (before change).

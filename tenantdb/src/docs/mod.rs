@@ -42,7 +42,7 @@ pub use drawer::{
 };
 pub use location::{AddressDoc, LocationDoc, LocationStatus};
 pub use pricing::{SalePricingDoc, TaxLiabilityDoc};
-pub use product::{MoneyDoc, PriceChangeDoc, ProductDoc, ProductStatus};
+pub use product::{MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus};
 pub use sale::{
     AgeVerificationDoc, AgeVerificationMethod, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, VoidDoc,
 };
@@ -202,6 +202,7 @@ mod tests {
             list_price_minor: None,
             taxes: Vec::new(),
             minimum_age: None,
+            pack: None,
             refunded_quantity: 0,
             refunded_amount_minor: 0,
             refunded_tax_minor: 0,

@@ -72,6 +72,36 @@ pub struct PriceChangeDoc {
     pub price: MoneyDoc,
 }
 
+/// What a pack SKU holds: `units` of the product `base_sku`, whose stock it moves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PackDoc {
+    /// The base product.
+    pub base_sku: String,
+    /// Base units in one pack.
+    pub units: i64,
+}
+
+impl From<&events::event::Pack> for PackDoc {
+    fn from(pack: &events::event::Pack) -> Self {
+        Self {
+            base_sku: pack.base_sku.to_string(),
+            units: i64::from(pack.units),
+        }
+    }
+}
+
+impl PackDoc {
+    /// The SKU whose stock `quantity` of `sku` moves, and by how many units: the base
+    /// product's units for a pack, else `sku` itself.
+    pub fn stock_of<'a>(pack: Option<&'a PackDoc>, sku: &'a str, quantity: i64) -> (&'a str, i64) {
+        match pack {
+            Some(pack) => (pack.base_sku.as_str(), quantity.saturating_mul(pack.units)),
+            None => (sku, quantity),
+        }
+    }
+}
+
 /// A product with its stock per location (`products`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductDoc {
@@ -92,6 +122,25 @@ pub struct ProductDoc {
     pub minimum_age: Option<i32>,
     /// Reorder point.
     pub reorder_point: Option<i64>,
+    /// What one unit of stock is called (`bottle`, `can`), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_unit: Option<String>,
+    /// Volume of one container in millilitres, when the product has a container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_ml: Option<i64>,
+    /// Container type (for deposits), when the product has a container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_type: Option<String>,
+    /// Containers in one sold item (6 for a six-pack), when the product has a container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containers_per_item: Option<i64>,
+    /// Alcohol by volume in basis points (4.5 % is 450), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abv_basis_points: Option<i32>,
+    /// Present when the product is a pack: it holds no stock; its sales and receipts move
+    /// the base product's units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<PackDoc>,
     /// The chain-wide shelf price set by the last change that took effect when it was
     /// made.
     pub price: Option<MoneyDoc>,
@@ -125,6 +174,8 @@ impl ProductDoc {
     pub const NAME: &'static str = "name";
     /// Field `category`.
     pub const CATEGORY: &'static str = "category";
+    /// Field `pack.base_sku`: the packs of a base product are found by it.
+    pub const PACK_BASE_SKU: &'static str = "pack.base_sku";
     /// Field `barcodes`.
     pub const BARCODES: &'static str = "barcodes";
     /// Field `stock` (see [`ProductDoc::stock_at`]).
@@ -150,6 +201,12 @@ impl ProductDoc {
             barcodes: Vec::new(),
             minimum_age: None,
             reorder_point: None,
+            base_unit: None,
+            volume_ml: None,
+            container_type: None,
+            containers_per_item: None,
+            abv_basis_points: None,
+            pack: None,
             price: None,
             price_changes: Vec::new(),
             version: 0,

@@ -72,6 +72,10 @@ pub struct SaleLineDoc {
     pub taxes: Vec<events::tax::LineTax>,
     /// Minimum age applied, if the product was age-restricted.
     pub minimum_age: Option<i32>,
+    /// Present when the SKU sold is a pack: its base product's stock moved by
+    /// `quantity × pack.units`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<super::product::PackDoc>,
     /// Units refunded so far.
     pub refunded_quantity: i64,
     /// Money refunded so far for this line (tax included), minor units.

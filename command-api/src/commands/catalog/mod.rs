@@ -11,6 +11,9 @@
 //! - [`change_price`]: a new price, [`ChangePrice`].
 //! - [`discontinue`]: the end of a product, [`DiscontinueProduct`].
 //! - [`state`]: [`ProductState`], a product folded from its history.
+//!
+//! A product may be a pack of another (a six-pack of cans): [`with_base`] checks it
+//! against its base and fills in what it inherits (docs/catalog.md).
 
 pub mod change_price;
 pub mod discontinue;
@@ -24,7 +27,9 @@ pub use register::RegisterProduct;
 pub use state::ProductState;
 pub use update::UpdateProduct;
 
-use events::event::{AgeRestriction, ProductDetails};
+use std::sync::Arc;
+
+use events::event::{AgeRestriction, Pack, ProductDetails};
 use events::tax::Container;
 use events::{Money, Sku};
 use eventstore::Expected;
@@ -62,6 +67,27 @@ pub struct ProductDetailsInput {
     /// for a six-pack). Deposits and per-container or per-litre taxes need it.
     #[serde(default)]
     pub container: Option<Container>,
+    /// What one unit of stock is called (`bottle`, `can`); a pack inherits its base's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_unit: Option<String>,
+    /// Alcohol by volume in basis points (4.5 % is 450; at most 10000); a pack inherits
+    /// its base's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abv_basis_points: Option<u16>,
+    /// Makes this SKU a pack of another product (docs/catalog.md). Fixed at registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<PackInput>,
+}
+
+/// A pack as sent: the product whose units it holds, and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackInput {
+    /// The base product's SKU (registered, not discontinued, not itself a pack).
+    #[schema(value_type = String, example = "BEER-CAN")]
+    pub base_sku: Sku,
+    /// Base units in one pack (1 to 1000): 6 for a six-pack, 24 for a case.
+    pub units: u32,
 }
 
 /// Checks the details and builds them as the events carry them.
@@ -105,7 +131,24 @@ pub fn details(input: &ProductDetailsInput) -> Result<ProductDetails, ApiError> 
             return Err(ApiError::invalid("details.container.units", "must be 1 to 1000"));
         }
     }
+    if let Some(unit) = &input.base_unit {
+        fields::text("details.base_unit", unit)?;
+    }
+    if input.abv_basis_points.is_some_and(|abv| abv > 10_000) {
+        return Err(ApiError::invalid("details.abv_basis_points", "must be 0 to 10000"));
+    }
+    if let Some(pack) = &input.pack
+        && !(1..=1_000).contains(&pack.units)
+    {
+        return Err(ApiError::invalid("details.pack.units", "must be 1 to 1000"));
+    }
     Ok(ProductDetails {
+        base_unit: input.base_unit.clone(),
+        abv_basis_points: input.abv_basis_points,
+        pack: input.pack.as_ref().map(|pack| Pack {
+            base_sku: pack.base_sku.clone(),
+            units: pack.units,
+        }),
         name: input.name.clone(),
         category: input.category.clone(),
         tax_class: input.tax_class.clone(),
@@ -114,6 +157,73 @@ pub fn details(input: &ProductDetailsInput) -> Result<ProductDetails, ApiError> 
         reorder_point: input.reorder_point,
         container: input.container.clone(),
     })
+}
+
+/// Checks a pack's details against its base product (`base`, folded from the catalog's
+/// events; `None` when the details name no pack) and fills in what the pack inherits:
+/// the container (the base's, times the pack's units, so a six-pack carries six
+/// deposits), the base unit, the ABV and the minimum age, each when not given.
+///
+/// `registering` is true for a new product: only a new pack is refused for a discontinued
+/// base; an existing pack of a base discontinued since may still have its details edited.
+pub fn with_base(
+    sku: &Sku,
+    mut details: ProductDetails,
+    base: Option<&ProductState>,
+    registering: bool,
+) -> Result<ProductDetails, ApiError> {
+    let Some(pack) = details.pack.clone() else {
+        return Ok(details);
+    };
+    const FIELD: &str = "details.pack.base_sku";
+    let unusable = |message: String| ApiError::Unusable {
+        code: ErrorCode::UnknownProduct,
+        field: FIELD.to_owned(),
+        message,
+    };
+    if &pack.base_sku == sku {
+        return Err(ApiError::invalid(FIELD, "a pack cannot hold itself"));
+    }
+    let Some(base_details) = base.and_then(|b| b.details.as_ref()) else {
+        return Err(unusable(format!("names no product of the catalog: {}", pack.base_sku)));
+    };
+    if registering && base.is_some_and(|b| b.discontinued) {
+        return Err(unusable(format!("product {} is discontinued", pack.base_sku)));
+    }
+    if base_details.pack.is_some() {
+        return Err(unusable(format!(
+            "product {} is itself a pack; name its base product",
+            pack.base_sku
+        )));
+    }
+    let container = base_details.container.as_ref().map(|c| Container {
+        units: c.units.saturating_mul(pack.units),
+        ..c.clone()
+    });
+    if details.container.is_some() && details.container != container {
+        return Err(ApiError::invalid(
+            "details.container",
+            "a pack's container is its base product's, times the pack's units; leave it out",
+        ));
+    }
+    details.container = container;
+    details.base_unit = details.base_unit.or_else(|| base_details.base_unit.clone());
+    details.abv_basis_points = details.abv_basis_points.or(base_details.abv_basis_points);
+    details.age_restriction = details.age_restriction.or(base_details.age_restriction);
+    Ok(details)
+}
+
+/// The base product of `input`'s pack, when it names one, folded from the catalog's
+/// events.
+pub async fn load_base(
+    app: &AppState,
+    meta: &CommandMeta,
+    input: &ProductDetailsInput,
+) -> Result<Option<Arc<ProductState>>, ApiError> {
+    match &input.pack {
+        Some(pack) => Ok(Some(app.products.get(&meta.context.tenant, &pack.base_sku).await?)),
+        None => Ok(None),
+    }
 }
 
 /// Checks a price.
@@ -163,7 +273,48 @@ mod tests {
             minimum_age: Some(21),
             reorder_point: Some(6),
             container: None,
+            base_unit: None,
+            abv_basis_points: None,
+            pack: None,
         }
+    }
+
+    #[test]
+    fn a_pack_inherits_its_bases_container_times_its_units_and_its_age() {
+        let mut can = details(&input()).expect("valid");
+        can.container = Some(Container {
+            container_type: events::tax::ContainerType::parse("can").expect("slug"),
+            volume_ml: 355,
+            units: 1,
+        });
+        can.abv_basis_points = Some(500);
+        let base = ProductState {
+            details: Some(can),
+            ..ProductState::default()
+        };
+        let mut six = input();
+        six.minimum_age = None;
+        six.pack = Some(PackInput {
+            base_sku: Sku::parse("CAN").expect("sku"),
+            units: 6,
+        });
+        let sku = Sku::parse("SIX").expect("sku");
+        let pack = with_base(&sku, details(&six).expect("valid"), Some(&base), true).expect("a pack");
+        assert_eq!(pack.container.as_ref().map(|c| (c.volume_ml, c.units)), Some((355, 6)));
+        assert_eq!(pack.abv_basis_points, Some(500));
+        assert_eq!(pack.age_restriction.map(|a| a.minimum_age), Some(21));
+
+        // A discontinued base takes no new pack, but an existing one may still be edited.
+        let gone = ProductState {
+            discontinued: true,
+            ..base
+        };
+        let refused = with_base(&sku, details(&six).expect("valid"), Some(&gone), true);
+        assert_eq!(refused.map_err(|e| e.code()).err(), Some(ErrorCode::UnknownProduct));
+        assert!(with_base(&sku, details(&six).expect("valid"), Some(&gone), false).is_ok());
+        // Unknown base.
+        let unknown = with_base(&sku, details(&six).expect("valid"), None, true);
+        assert_eq!(unknown.map_err(|e| e.code()).err(), Some(ErrorCode::UnknownProduct));
     }
 
     #[test]

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
-use crate::commands::catalog::{ProductDetailsInput, details, invalidate, price};
+use std::sync::Arc;
+
+use crate::commands::catalog::{ProductDetailsInput, ProductState, details, invalidate, load_base, price, with_base};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -42,7 +44,8 @@ impl Command for RegisterProduct {
     type Target = ();
     type Id = Sku;
     type State = ();
-    type Loaded = ();
+    /// The base product, when the details name a pack.
+    type Loaded = Option<Arc<ProductState>>;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -52,8 +55,14 @@ impl Command for RegisterProduct {
         Ok(self.sku.clone())
     }
 
+    async fn load(&self, app: &AppState, _: &Sku, meta: &CommandMeta) -> Result<Option<Arc<ProductState>>, ApiError> {
+        load_base(app, meta, &self.details).await
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(register(self, on.context, on.now)?.into())
+        let mut event = register(self, on.context, on.now)?;
+        event.details = with_base(&self.sku, event.details, on.loaded.as_deref(), true)?;
+        Ok(event.into())
     }
 
     async fn recorded(&self, app: &AppState, sku: &Sku, meta: &CommandMeta) -> Result<(), ApiError> {

@@ -2,7 +2,7 @@
 //! it.
 
 use chrono::{DateTime, Utc};
-use events::event::ProductDetails;
+use events::event::{Pack, ProductDetails};
 use events::{DomainEvent, LocationId, Money};
 use eventstore::StoredEvent;
 use pricing::{PriceSchedule, ScheduledPrice};
@@ -80,6 +80,11 @@ impl ProductState {
                 .min_by_key(|e| e.effective_from)
                 .and_then(|e| e.unit_price_minor)
         })
+    }
+
+    /// What the product is a pack of, when it is one.
+    pub fn pack(&self) -> Option<&Pack> {
+        self.details.as_ref().and_then(|d| d.pack.as_ref())
     }
 
     /// Whether the product exists.

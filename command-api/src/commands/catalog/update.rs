@@ -8,7 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
-use crate::commands::catalog::{ProductDetailsInput, ProductState, details, existing, expect_version, invalidate};
+use std::sync::Arc;
+
+use crate::commands::catalog::{
+    ProductDetailsInput, ProductState, details, existing, expect_version, invalidate, load_base, with_base,
+};
 use crate::commands::{Command, CommandMeta, Decision, ProductVersion, Route, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -41,7 +45,8 @@ impl Command for UpdateProduct {
     type Target = ProductVersion;
     type Id = ProductVersion;
     type State = ProductState;
-    type Loaded = ();
+    /// The base product, when the details name a pack.
+    type Loaded = Option<Arc<ProductState>>;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -55,8 +60,25 @@ impl Command for UpdateProduct {
         expect_version(target, state)
     }
 
+    async fn load(
+        &self,
+        app: &AppState,
+        _: &ProductVersion,
+        meta: &CommandMeta,
+    ) -> Result<Option<Arc<ProductState>>, ApiError> {
+        load_base(app, meta, &self.details).await
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(update(&on.id.sku, self, on.context, on.state, on.now)?.into())
+        let mut event = update(&on.id.sku, self, on.context, on.state, on.now)?;
+        if event.details.pack.as_ref() != on.state.pack() {
+            return Err(ApiError::invalid(
+                "details.pack",
+                "a product's pack is fixed at registration; register a new SKU instead",
+            ));
+        }
+        event.details = with_base(&on.id.sku, event.details, on.loaded.as_deref(), false)?;
+        Ok(event.into())
     }
 
     async fn recorded(&self, app: &AppState, target: &ProductVersion, meta: &CommandMeta) -> Result<(), ApiError> {

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
-use crate::commands::inventory::movement_id;
+use crate::commands::catalog::ProductState;
+use crate::commands::inventory::{self, movement_id};
 use crate::commands::locations::{self, LocationState};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
@@ -60,7 +61,8 @@ impl Command for AdjustStock {
     type Id = MovementId;
     type State = ();
     /// The location it names.
-    type Loaded = Arc<LocationState>;
+    /// The location it names, and the product.
+    type Loaded = (Arc<LocationState>, Arc<ProductState>);
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -70,14 +72,19 @@ impl Command for AdjustStock {
         movement_id(self.movement_id.as_ref(), key)
     }
 
-    async fn load(&self, app: &AppState, _: &MovementId, meta: &CommandMeta) -> Result<Arc<LocationState>, ApiError> {
-        locations::load(app, meta, Some(&self.location)).await
+    async fn load(&self, app: &AppState, _: &MovementId, meta: &CommandMeta) -> Result<Self::Loaded, ApiError> {
+        futures::try_join!(
+            locations::load(app, meta, Some(&self.location)),
+            inventory::product(app, meta, &self.sku),
+        )
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         let event = adjust(self, on.id.clone(), on.context, on.now)?;
         on.loaded
+            .0
             .usable("location", &self.location, self.occurred_at.unwrap_or(on.now))?;
+        inventory::base_units_only(&self.sku, &on.loaded.1)?;
         Ok(event.into())
     }
 }

@@ -9,6 +9,10 @@
 //! - [`adjust`]: [`AdjustStock`], a change with a reason.
 //! - [`count`]: [`CountStock`], a physical count.
 //! - [`transfer`]: [`TransferStock`], units moved between locations.
+//!
+//! Stock is kept in base units: a receipt of a pack (a case of 24) lands as units of its
+//! base product; adjustments, counts and transfers name the base product
+//! ([`base_units_only`]).
 
 pub mod adjust;
 pub mod count;
@@ -20,10 +24,38 @@ pub use count::CountStock;
 pub use receive::ReceiveStock;
 pub use transfer::TransferStock;
 
-use events::MovementId;
+use std::sync::Arc;
+
+use events::{MovementId, Sku};
 use sha2::{Digest, Sha256};
 
+use crate::codes::ErrorCode;
+use crate::commands::CommandMeta;
+use crate::commands::catalog::ProductState;
 use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The product a movement names, folded from the catalog's events (an empty state for a
+/// SKU the catalog does not know: stock of unregistered products is still recorded).
+pub async fn product(app: &AppState, meta: &CommandMeta, sku: &Sku) -> Result<Arc<ProductState>, ApiError> {
+    app.products.get(&meta.context.tenant, sku).await
+}
+
+/// Refuses an adjustment, count or transfer of a pack: stock is kept in the base
+/// product's units only (docs/catalog.md); receipts alone take packs.
+pub fn base_units_only(sku: &Sku, product: &ProductState) -> Result<(), ApiError> {
+    match product.pack() {
+        Some(pack) => Err(ApiError::Unusable {
+            code: ErrorCode::StockInBaseUnits,
+            field: "sku".to_owned(),
+            message: format!(
+                "{sku} is a pack of {} × {}; stock is kept in units of {}",
+                pack.units, pack.base_sku, pack.base_sku
+            ),
+        }),
+        None => Ok(()),
+    }
+}
 
 /// The movement id: the body's, else one derived from the idempotency key (the key itself
 /// when it is a valid id, else the first 32 hex digits of its SHA-256).

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
-use crate::commands::inventory::movement_id;
+use crate::commands::catalog::ProductState;
+use crate::commands::inventory::{self, movement_id};
 use crate::commands::locations::{self, LocationState};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
@@ -29,9 +30,10 @@ pub struct ReceiveStock {
     /// Where the goods arrived.
     #[schema(value_type = String)]
     pub location: LocationId,
-    /// Units received (> 0).
+    /// Units received (> 0); packs (cases) when `sku` is a pack: they land as
+    /// `quantity × units` of its base product.
     pub quantity: i64,
-    /// Cost of one unit.
+    /// Cost of one unit (of one pack when `sku` is a pack).
     #[schema(value_type = Object, example = json!({"amount_minor": 1850, "currency": "USD"}))]
     pub unit_cost: Money,
     /// Who delivered.
@@ -60,8 +62,8 @@ impl Command for ReceiveStock {
     type Target = ();
     type Id = MovementId;
     type State = ();
-    /// The location it names.
-    type Loaded = Arc<LocationState>;
+    /// The location it names, and the product (a pack lands as its base's units).
+    type Loaded = (Arc<LocationState>, Arc<ProductState>);
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -71,13 +73,18 @@ impl Command for ReceiveStock {
         movement_id(self.movement_id.as_ref(), key)
     }
 
-    async fn load(&self, app: &AppState, _: &MovementId, meta: &CommandMeta) -> Result<Arc<LocationState>, ApiError> {
-        locations::load(app, meta, Some(&self.location)).await
+    async fn load(&self, app: &AppState, _: &MovementId, meta: &CommandMeta) -> Result<Self::Loaded, ApiError> {
+        futures::try_join!(
+            locations::load(app, meta, Some(&self.location)),
+            inventory::product(app, meta, &self.sku),
+        )
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        let event = receive(self, on.id.clone(), on.context, on.now)?;
+        let mut event = receive(self, on.id.clone(), on.context, on.now)?;
+        event.pack = on.loaded.1.pack().cloned();
         on.loaded
+            .0
             .usable("location", &self.location, self.occurred_at.unwrap_or(on.now))?;
         Ok(event.into())
     }
@@ -104,5 +111,6 @@ pub fn receive(
         unit_cost: command.unit_cost,
         supplier: command.supplier.clone(),
         reference: command.reference.clone(),
+        pack: None,
     })
 }

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
-use crate::commands::inventory::movement_id;
+use crate::commands::catalog::ProductState;
+use crate::commands::inventory::{self, movement_id};
 use crate::commands::locations::{self, LocationState};
 use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
@@ -60,7 +61,8 @@ impl Command for TransferStock {
     type Id = MovementId;
     type State = ();
     /// The locations it names: from, to.
-    type Loaded = (Arc<LocationState>, Arc<LocationState>);
+    /// The two locations, and the product.
+    type Loaded = (Arc<LocationState>, Arc<LocationState>, Arc<ProductState>);
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -74,6 +76,7 @@ impl Command for TransferStock {
         futures::try_join!(
             locations::load(app, meta, Some(&self.from_location)),
             locations::load(app, meta, Some(&self.to_location)),
+            inventory::product(app, meta, &self.sku),
         )
     }
 
@@ -82,6 +85,7 @@ impl Command for TransferStock {
         let at = self.occurred_at.unwrap_or(on.now);
         on.loaded.0.usable("from_location", &self.from_location, at)?;
         on.loaded.1.usable("to_location", &self.to_location, at)?;
+        inventory::base_units_only(&self.sku, &on.loaded.2)?;
         Ok(event.into())
     }
 }

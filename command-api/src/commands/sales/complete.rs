@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use events::event::{AgeVerification, AgeVerificationMethod, SaleCompleted, SaleLine, Tender, TenderKind};
+use events::event::{AgeVerification, AgeVerificationMethod, Pack, SaleCompleted, SaleLine, Tender, TenderKind};
 use events::{Currency, DomainEvent, DrawerSessionId, LocationId, SaleId, Sku, TerminalId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -201,6 +201,7 @@ impl Command for CompleteSale {
             app.sales_settings.get(&meta.context.tenant, &SalesSettingsId),
         )?;
         let ages = catalog_ages::minimum_ages(&products);
+        let packs = catalog_ages::packs(&products);
         let pricing = match location.details.as_ref() {
             Some(details) => match &details.tax_jurisdiction {
                 Some(id) => app
@@ -220,6 +221,7 @@ impl Command for CompleteSale {
         };
         Ok(SaleLoaded {
             ages,
+            packs,
             location,
             verifier_known,
             pricing,
@@ -236,6 +238,9 @@ impl Command for CompleteSale {
             });
         }
         let mut sale = decide(self, on.context, &on.loaded.ages, on.now)?;
+        for line in &mut sale.lines {
+            line.pack = on.loaded.packs.get(&line.sku).cloned();
+        }
         let at = self.occurred_at.unwrap_or(on.now);
         fields::optional_text("backdate_reason", self.backdate_reason.as_deref())?;
         sale.backdate_reason = settings::backdating(
@@ -267,6 +272,8 @@ impl Command for CompleteSale {
 pub struct SaleLoaded {
     /// The catalog's minimum ages of the sale's SKUs (restricted ones only).
     pub ages: HashMap<Sku, u8>,
+    /// The packs among the sale's SKUs (stock moves in their base product's units).
+    pub packs: HashMap<Sku, Pack>,
     /// The location it names.
     pub location: Arc<LocationState>,
     /// Whether the user named as the ID checker (`age_verification.verified_by`), when it
@@ -283,6 +290,7 @@ impl Default for SaleLoaded {
     fn default() -> Self {
         Self {
             ages: HashMap::new(),
+            packs: HashMap::new(),
             location: Arc::default(),
             verifier_known: true,
             pricing: None,
@@ -368,6 +376,7 @@ pub fn decide(
             deposit_minor: line.deposit_minor,
             total_minor: total,
             minimum_age,
+            pack: None,
         });
     }
     let total = subtotal - discounts + taxes + deposits;

@@ -302,6 +302,7 @@ mod tests {
                     deposit_minor: 0,
                     total_minor: 3100,
                     minimum_age: None,
+                    pack: None,
                 }],
                 subtotal_minor: 3000,
                 discount_total_minor: 0,
