@@ -17,6 +17,8 @@
 //! - [`locations`]: stores and warehouses.
 //! - [`sales`]: sales and one sale.
 //! - [`transactions`]: inventory transactions of a SKU.
+//! - [`purchasing`]: gross margin, inventory valuation, reorder suggestions and low stock
+//!   per location (JSON or CSV), and a purchase order as its commands see it.
 //! - [`reports`]: the daily Z report and top products, as JSON or CSV.
 
 pub mod cash;
@@ -27,6 +29,7 @@ pub mod exceptions;
 pub mod freshness;
 pub mod locations;
 pub mod page;
+pub mod purchasing;
 pub mod reports;
 pub mod sales;
 pub mod transactions;
