@@ -3,8 +3,9 @@
 //! moving average cost; sales after each delivery carry the cost of goods worked out by
 //! hand below; a void returns its cost; the margin report and the valuation at two dates
 //! match; a reorder suggestion counts what is on order; a replay rebuilds the same read
-//! model. Abuse: a cashier cannot order, another tenant sees nothing, bad input is 422
-//! naming the field, a delivery naming more lines than the order has is refused.
+//! model; an over-delivery is accepted. Abuse: a cashier cannot order, another tenant
+//! sees nothing, bad input is 422 naming the field, a delivery naming more lines than the
+//! order has is refused.
 //!
 //! Dates are relative to today (the sales must stay inside the reorder report's velocity
 //! window): D1 is three days ago, D2 two days ago, both in a UTC store.
@@ -373,6 +374,27 @@ async fn a_purchase_order_received_in_two_deliveries_costs_the_sales_after_it_an
     )
     .await?;
     assert_eq!(numbers(&rows[0], &suggestion_fields), [100, 36, 28, 3, 2, 24, 28800]);
+    // Over-delivery: 4 cases arrive on the 3-case order. All 48 units go on the shelf, the
+    // order is received, and only its 36 units come off "on order".
+    let over = posted(
+        &app,
+        &manager,
+        "/v1/purchase-orders/po-2/receipts",
+        &json!({"receipt_id": "r-4", "lines": [{"line_no": 1, "cases_received": 4}]}),
+    )
+    .await?;
+    let order = get(&app, &manager, "/v1/purchase-orders/po-2").await?;
+    assert_eq!(order.body["status"], json!("received"));
+    assert_eq!(
+        numbers(
+            &order.body["lines"][0],
+            &["cases_delivered", "cases_outstanding", "units_accepted"]
+        ),
+        [4, 0, 48]
+    );
+    let product = get(&app, &manager, &format!("/v1/products/GIN?min_sequence={over}")).await?;
+    assert_eq!(product.body["stock"]["main"], json!(148));
+    assert!(product.body.get("on_order").is_none(), "{}", product.body);
     let cancel = app
         .post(
             "/v1/purchase-orders/po-1/cancel",

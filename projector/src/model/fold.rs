@@ -1650,3 +1650,25 @@ fn refunded_share(amount: i64, quantity: i64, before: i64, returned: i64) -> i64
         |k: i64| events::tax::RoundingMode::HalfUp.divide(i128::from(amount) * i128::from(k), i128::from(quantity));
     i64::try_from(after(before + returned) - after(before)).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_leave_with_their_share_of_the_value_and_arrive_at_the_last_average() {
+        // 60 units worth 72000: 10 leave with 72000 × 10 / 60 = 12000.
+        assert_eq!(at_average(-10, 60, 72_000, 1200), -12_000);
+        // 118 worth 147600: 18 leave with 22515.25 → 22515.
+        assert_eq!(at_average(-18, 118, 147_600, 1251), -22_515);
+        // Emptying the stock takes all of its value, whatever the rounding.
+        assert_eq!(at_average(-7, 7, 1001, 143), -1001);
+        // Beyond the stock, and from nothing, at the last average.
+        assert_eq!(at_average(-5, 2, 300, 150), -(300 + 3 * 150));
+        assert_eq!(at_average(-2, 0, 0, 150), -300);
+        // An adjustment upwards at the last average.
+        assert_eq!(at_average(3, 10, 1500, 150), 450);
+        assert_eq!(divide_half_up(147_600, 118), 1251);
+        assert_eq!(divide_half_up(90_000, 70), 1286);
+    }
+}
