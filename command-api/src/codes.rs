@@ -103,6 +103,12 @@ catalogue! {
     CashMovementExists = "cash_movement_exists" => CONFLICT,
     /// The drawer session has no over/short waiting for approval (open, within the threshold, or approved already).
     NothingToApprove = "nothing_to_approve" => CONFLICT,
+    /// A supplier with this id was already registered with different contents.
+    SupplierExists = "supplier_exists" => CONFLICT,
+    /// A purchase order with this id was already drafted with different contents.
+    PurchaseOrderExists = "purchase_order_exists" => CONFLICT,
+    /// The purchase order's status does not allow this (a draft cannot be received, an order with deliveries cannot be cancelled, a closed one cannot change).
+    PurchaseOrderStatus = "purchase_order_status" => CONFLICT,
     /// The email address belongs to an account already.
     EmailTaken = "email_taken" => CONFLICT,
     /// The user exists already.
@@ -151,6 +157,12 @@ catalogue! {
     UnknownProduct = "unknown_product" => UNPROCESSABLE_ENTITY,
     /// A count, adjustment or transfer names a pack: stock is kept in the base product's units, so name the base SKU.
     StockInBaseUnits = "stock_in_base_units" => UNPROCESSABLE_ENTITY,
+    /// The command names a supplier that was never registered (`field` names it).
+    UnknownSupplier = "unknown_supplier" => UNPROCESSABLE_ENTITY,
+    /// The product is not among the supplier's items (`field` names it); add it to the supplier first.
+    NotSupplied = "not_supplied" => UNPROCESSABLE_ENTITY,
+    /// The delivery names a line the purchase order does not have (`field` names it).
+    UnknownOrderLine = "unknown_order_line" => UNPROCESSABLE_ENTITY,
     /// A change without `If-Match`.
     PreconditionRequired = "precondition_required" => PRECONDITION_REQUIRED,
     /// Too many attempts; wait for `Retry-After` seconds.

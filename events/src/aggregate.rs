@@ -9,7 +9,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{self, DrawerSessionId, IdError, LocationId, MovementId, SaleId, Sku, UserId};
+use crate::ids::{
+    self, DrawerSessionId, IdError, LocationId, MovementId, PurchaseOrderId, SaleId, Sku, SupplierId, UserId,
+};
 use crate::tax::JurisdictionId;
 
 /// The kinds of aggregate.
@@ -36,6 +38,14 @@ pub enum AggregateKind {
     /// A tenant-wide setting (`settings.cash`: blind close, over/short threshold;
     /// `settings.sales`: the back-dating window).
     Settings,
+    /// A supplier (vendor): registered, name and items changed.
+    Supplier,
+    /// A purchase order: drafted, submitted, deliveries received, closed or cancelled.
+    PurchaseOrder,
+    /// A product's replenishment rules (reorder point and par level per location),
+    /// keyed by SKU: apart from the catalog entry, so setting them does not change the
+    /// product's version (its `ETag`).
+    Replenishment,
     /// Not an aggregate: operational markers (such as "swap in the rebuilt read model
     /// here") placed in a tenant's stream so the projector acts on them in stream order.
     /// They carry no event and are skipped by replays and exports.
@@ -44,7 +54,7 @@ pub enum AggregateKind {
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 9] = [
+    pub const ALL: [AggregateKind; 12] = [
         AggregateKind::Product,
         AggregateKind::Movement,
         AggregateKind::Sale,
@@ -53,6 +63,9 @@ impl AggregateKind {
         AggregateKind::Jurisdiction,
         AggregateKind::Drawer,
         AggregateKind::Settings,
+        AggregateKind::Supplier,
+        AggregateKind::PurchaseOrder,
+        AggregateKind::Replenishment,
         AggregateKind::Control,
     ];
 
@@ -67,6 +80,9 @@ impl AggregateKind {
             AggregateKind::Jurisdiction => "jurisdiction",
             AggregateKind::Drawer => "drawer",
             AggregateKind::Settings => "settings",
+            AggregateKind::Supplier => "supplier",
+            AggregateKind::PurchaseOrder => "purchaseorder",
+            AggregateKind::Replenishment => "replenishment",
             AggregateKind::Control => "control",
         }
     }
@@ -161,6 +177,30 @@ impl AggregateRef {
         Self {
             kind: AggregateKind::Settings,
             id: "sales".to_owned(),
+        }
+    }
+
+    /// The supplier `supplier`.
+    pub fn supplier(supplier: &SupplierId) -> Self {
+        Self {
+            kind: AggregateKind::Supplier,
+            id: supplier.as_str().to_owned(),
+        }
+    }
+
+    /// The purchase order `po`.
+    pub fn purchase_order(po: &PurchaseOrderId) -> Self {
+        Self {
+            kind: AggregateKind::PurchaseOrder,
+            id: po.as_str().to_owned(),
+        }
+    }
+
+    /// The replenishment rules of `sku`.
+    pub fn replenishment(sku: &Sku) -> Self {
+        Self {
+            kind: AggregateKind::Replenishment,
+            id: sku.as_str().to_owned(),
         }
     }
 

@@ -101,6 +101,14 @@ pub const PUBLIC_VERSIONS: &[(EventType, u32, u32)] = &[
     (EventType::OverShortApproved, 1, 1),
     (EventType::CashSettingsConfigured, 1, 1),
     (EventType::SalesSettingsConfigured, 1, 1),
+    (EventType::SupplierRegistered, 1, 1),
+    (EventType::SupplierUpdated, 1, 1),
+    (EventType::PurchaseOrderDrafted, 1, 1),
+    (EventType::PurchaseOrderSubmitted, 1, 1),
+    (EventType::PurchaseOrderReceived, 1, 1),
+    (EventType::PurchaseOrderClosed, 1, 1),
+    (EventType::PurchaseOrderCancelled, 1, 1),
+    (EventType::ReorderLevelsChanged, 1, 1),
 ];
 
 /// The version of `event_type`'s public shape (1 for a type missing from

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections;
-use tenantdb::docs::{ID, MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus};
+use tenantdb::docs::{ID, MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus, ReorderLevelsDoc, SupplierItemDoc};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
@@ -99,6 +99,22 @@ pub struct Product {
     pub low_stock: bool,
     /// Some location is below zero.
     pub negative_stock: bool,
+    /// Value of the stock per location at moving average cost, minor units (absent
+    /// before anything was received with a cost).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub stock_value: BTreeMap<String, i64>,
+    /// Moving average cost of one unit per location, minor units, rounded half up.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unit_cost: BTreeMap<String, i64>,
+    /// Units on submitted purchase orders not delivered yet, per location.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub on_order: BTreeMap<String, i64>,
+    /// Reorder point and par level per location.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub reorder: BTreeMap<String, ReorderLevelsDoc>,
+    /// The suppliers that sell it (by supplier id), with their code, case and cost.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub suppliers: BTreeMap<String, SupplierItemDoc>,
     /// When the last event applied to the product happened.
     #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
@@ -152,6 +168,11 @@ impl From<ProductDoc> for Product {
             on_hand_total: doc.on_hand_total,
             low_stock: doc.low_stock,
             negative_stock: doc.negative_stock,
+            stock_value: doc.stock_value,
+            unit_cost: doc.unit_cost,
+            on_order: doc.on_order,
+            reorder: doc.reorder,
+            suppliers: doc.suppliers,
             updated_at: doc.updated_at,
         }
     }

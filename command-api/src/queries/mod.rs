@@ -18,6 +18,8 @@
 //! - [`packs`]: stock in full packs, and units and revenue per pack and base product.
 //! - [`sales`]: sales and one sale.
 //! - [`transactions`]: inventory transactions of a SKU.
+//! - [`purchasing`]: gross margin, inventory valuation, reorder suggestions and low stock
+//!   per location (JSON or CSV), and a purchase order as its commands see it.
 //! - [`reports`]: the daily Z report and top products, as JSON or CSV.
 
 pub mod cash;
@@ -29,6 +31,7 @@ pub mod freshness;
 pub mod locations;
 pub mod packs;
 pub mod page;
+pub mod purchasing;
 pub mod reports;
 pub mod sales;
 pub mod transactions;

@@ -61,6 +61,9 @@ pub struct InventoryTransaction {
     pub event_id: String,
     /// The stream sequence of that event.
     pub sequence: i64,
+    /// Change in the stock's value at moving average cost, minor units (negative when
+    /// stock leaves; see docs/purchasing.md).
+    pub value_minor: i64,
 }
 
 impl From<InventoryTransactionDoc> for InventoryTransaction {
@@ -78,6 +81,7 @@ impl From<InventoryTransactionDoc> for InventoryTransaction {
             occurred_at: doc.occurred_at,
             event_id: doc.event_id,
             sequence: doc.sequence,
+            value_minor: doc.value_minor,
         }
     }
 }
@@ -130,6 +134,7 @@ mod tests {
                 occurred_at: bson::DateTime::from_millis(1_795_000_000_000).to_chrono(),
                 event_id: "e-1".into(),
                 sequence: 12,
+                value_minor: -1200,
             };
             let stored = bson::to_document(&doc)?;
             let read: InventoryTransactionDoc = bson::from_document(stored.clone())?;

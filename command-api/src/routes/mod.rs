@@ -15,6 +15,8 @@
 //! - [`pricing`]: quote a basket.
 //! - [`cash`]: drawer sessions (open, paid in/out, safe drop, close, approve), cash
 //!   settings, a session's X/Z report, over/short and paid-out reports.
+//! - [`purchasing`]: suppliers, purchase orders, reorder levels; margin, valuation,
+//!   reorder and low-stock reports.
 //! - [`reports`]: the daily Z report and top products (JSON or CSV).
 //! - [`feed`]: the integrators' event feed (long-poll JSON pages).
 //! - [`api_keys`]: integrations' API keys (admins).
@@ -41,6 +43,7 @@ pub mod locations;
 pub mod metrics;
 pub mod openapi;
 pub mod pricing;
+pub mod purchasing;
 pub mod reports;
 pub mod sales;
 pub mod taxes;
@@ -68,6 +71,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(locations::router())
         .merge(taxes::router())
         .merge(pricing::router())
+        .merge(purchasing::router())
         .merge(reports::router())
         .merge(cash::router())
         .merge(auth::router())

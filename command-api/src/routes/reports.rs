@@ -53,7 +53,8 @@ fn wants_csv(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/csv"))
 }
 
-fn answer<T: Serialize>(headers: &HeaderMap, rows: Vec<T>, csv: fn(&[T]) -> String) -> Response {
+/// Rows as `{"items": [...]}`, or as CSV when the client accepts `text/csv`.
+pub(crate) fn answer<T: Serialize>(headers: &HeaderMap, rows: Vec<T>, csv: fn(&[T]) -> String) -> Response {
     if wants_csv(headers) {
         ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(&rows)).into_response()
     } else {

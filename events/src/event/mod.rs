@@ -10,6 +10,7 @@
 //! - [`catalog`]: products registered, updated, repriced, discontinued.
 //! - [`inventory`]: stock received, adjusted, counted, transferred.
 //! - [`locations`]: stores opened, changed, closed; business days closed.
+//! - [`purchasing`]: suppliers, purchase orders and their deliveries, reorder levels.
 //! - [`sales`]: sales completed, voided, refunded.
 //! - [`taxes`]: tax jurisdictions configured.
 //! - [`users`]: users joined, changed role, deactivated.
@@ -18,6 +19,7 @@ pub mod cash;
 pub mod catalog;
 pub mod inventory;
 pub mod locations;
+pub mod purchasing;
 pub mod sales;
 pub mod taxes;
 pub mod users;
@@ -33,6 +35,11 @@ pub use catalog::{
 };
 pub use inventory::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
 pub use locations::{Address, BusinessDayClosed, LocationClosed, LocationDetails, LocationOpened, LocationUpdated};
+pub use purchasing::{
+    OnOrderUnits, PurchaseOrderCancelled, PurchaseOrderClosed, PurchaseOrderDrafted, PurchaseOrderLine,
+    PurchaseOrderReceived, PurchaseOrderStatus, PurchaseOrderSubmitted, ReceivedLine, ReorderLevelsChanged,
+    SupplierItem, SupplierRegistered, SupplierUpdated,
+};
 pub use sales::{
     AgeVerification, AgeVerificationMethod, DEFAULT_BACKDATE_WINDOW_HOURS, LinePricing, RefundLine, SaleCompleted,
     SaleLine, SalePricing, SaleRefunded, SaleVoided, SalesSettingsConfigured, Tender, TenderKind,
@@ -181,6 +188,14 @@ events! {
     OverShortApproved(OverShortApproved) = version 1, aggregate |e: &OverShortApproved| AggregateRef::drawer_session(&e.session_id);
     CashSettingsConfigured(CashSettingsConfigured) = version 1, aggregate |_: &CashSettingsConfigured| AggregateRef::cash_settings();
     SalesSettingsConfigured(SalesSettingsConfigured) = version 1, aggregate |_: &SalesSettingsConfigured| AggregateRef::sales_settings();
+    SupplierRegistered(SupplierRegistered) = version 1, aggregate |e: &SupplierRegistered| AggregateRef::supplier(&e.supplier_id);
+    SupplierUpdated(SupplierUpdated) = version 1, aggregate |e: &SupplierUpdated| AggregateRef::supplier(&e.supplier_id);
+    PurchaseOrderDrafted(PurchaseOrderDrafted) = version 1, aggregate |e: &PurchaseOrderDrafted| AggregateRef::purchase_order(&e.po_id);
+    PurchaseOrderSubmitted(PurchaseOrderSubmitted) = version 1, aggregate |e: &PurchaseOrderSubmitted| AggregateRef::purchase_order(&e.po_id);
+    PurchaseOrderReceived(PurchaseOrderReceived) = version 1, aggregate |e: &PurchaseOrderReceived| AggregateRef::purchase_order(&e.po_id);
+    PurchaseOrderClosed(PurchaseOrderClosed) = version 1, aggregate |e: &PurchaseOrderClosed| AggregateRef::purchase_order(&e.po_id);
+    PurchaseOrderCancelled(PurchaseOrderCancelled) = version 1, aggregate |e: &PurchaseOrderCancelled| AggregateRef::purchase_order(&e.po_id);
+    ReorderLevelsChanged(ReorderLevelsChanged) = version 1, aggregate |e: &ReorderLevelsChanged| AggregateRef::replenishment(&e.sku);
 }
 
 impl fmt::Display for EventType {

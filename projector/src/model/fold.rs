@@ -26,8 +26,8 @@ use tenantdb::docs::{
     AddressDoc, AgeVerificationDoc, AmendmentDoc, AmendmentKind, ApprovalStatus, CashMovementDoc, CashMovementKind,
     DailySalesDoc, DenominationDoc, DrawerFlag, DrawerSessionDoc, DrawerSessionStatus, FlaggedSaleDoc,
     InventoryTransactionDoc, LocationDoc, LocationStatus, MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus,
-    RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus, TaxLiabilityDoc, TenderDoc, TenderKind,
-    TenderTotals, TransactionKind, UserDoc, VoidDoc,
+    RefundDoc, RefundLineDoc, ReorderLevelsDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus, SupplierItemDoc,
+    TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals, TransactionKind, UserDoc, VoidDoc,
 };
 
 /// An event with its stream sequence.
@@ -240,6 +240,30 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
                     &business_date(e.business_date, event.envelope.occurred_at),
                     e.location.as_str(),
                 ));
+            }
+            DomainEvent::SupplierRegistered(e) => {
+                needs.products.extend(e.items.iter().map(|i| i.sku.to_string()));
+            }
+            DomainEvent::SupplierUpdated(e) => {
+                needs.products.extend(e.items.iter().map(|i| i.sku.to_string()));
+                needs.products.extend(e.removed.iter().map(ToString::to_string));
+            }
+            // The order itself has no document yet: its commands fold its history.
+            DomainEvent::PurchaseOrderDrafted(_) => {}
+            DomainEvent::PurchaseOrderSubmitted(e) => {
+                needs.products.extend(e.on_order.iter().map(|u| u.sku.to_string()));
+            }
+            DomainEvent::PurchaseOrderReceived(e) => {
+                needs.products.extend(e.lines.iter().map(|l| l.sku.to_string()));
+            }
+            DomainEvent::PurchaseOrderClosed(e) => {
+                needs.products.extend(e.released.iter().map(|u| u.sku.to_string()));
+            }
+            DomainEvent::PurchaseOrderCancelled(e) => {
+                needs.products.extend(e.released.iter().map(|u| u.sku.to_string()));
+            }
+            DomainEvent::ReorderLevelsChanged(e) => {
+                needs.products.insert(e.sku.to_string());
             }
             DomainEvent::LocationOpened(e) => {
                 needs.locations.insert(e.location_id.to_string());
@@ -744,13 +768,15 @@ impl<'s> Staging<'s> {
         Ok(())
     }
 
-    /// Moves `delta` units of `sku` at `location` and records the transaction, if the
-    /// product has not seen this event yet.
-    fn move_stock(&mut self, sku: &str, location: &str, delta: Delta<'_>) -> Result<(), FoldError> {
+    /// Moves `delta` units of `sku` at `location`, with their value at moving average
+    /// cost, and records the transaction, if the product has not seen this event yet.
+    /// Returns the change of the stock's value (negative when stock leaves), or `None`
+    /// when the product had seen the event already.
+    fn move_stock(&mut self, sku: &str, location: &str, delta: Delta<'_>) -> Result<Option<i64>, FoldError> {
         let (seq, at, event_id) = (self.seq, self.at(), self.event.envelope.event_id.to_string());
         let index = self.transactions.len();
         let Some(product) = self.product(sku)? else {
-            return Ok(());
+            return Ok(None);
         };
         let before = product.stock.get(location).copied().unwrap_or(0);
         let quantity = match delta.amount {
@@ -759,6 +785,21 @@ impl<'s> Staging<'s> {
         };
         let after = before + quantity;
         product.stock.insert(location.to_owned(), after);
+        let value_before = product.stock_value.get(location).copied().unwrap_or(0);
+        let unit_cost = product.unit_cost.get(location).copied().unwrap_or(0);
+        let value = match delta.value {
+            Valued::Known(value) => value,
+            Valued::AtAverage => at_average(quantity, before, value_before, unit_cost),
+        };
+        let value_after = value_before + value;
+        if value_after != 0 || product.stock_value.contains_key(location) {
+            product.stock_value.insert(location.to_owned(), value_after);
+        }
+        if after > 0 && (value_after != 0 || product.unit_cost.contains_key(location)) {
+            product
+                .unit_cost
+                .insert(location.to_owned(), divide_half_up(value_after, after));
+        }
         self.transactions.push(InventoryTransactionDoc {
             id: format!("{seq:020}:{index:02}"),
             kind: delta.kind,
@@ -772,7 +813,52 @@ impl<'s> Staging<'s> {
             occurred_at: at,
             event_id,
             sequence: seq,
+            value_minor: value,
         });
+        Ok(Some(value))
+    }
+
+    /// Adds `units` to what is on order of `sku` at `location` (negative: delivered or
+    /// written off), if the product has not seen this event yet.
+    fn on_order(&mut self, sku: &str, location: &str, units: i64) -> Result<(), FoldError> {
+        if let Some(product) = self.product(sku)? {
+            let now = product.on_order.get(location).copied().unwrap_or(0) + units;
+            if now == 0 {
+                product.on_order.remove(location);
+            } else {
+                product.on_order.insert(location.to_owned(), now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records on each product what `supplier` sells of it, and forgets the `removed`.
+    fn supplier_items(
+        &mut self,
+        supplier: &str,
+        name: &str,
+        items: &[events::event::SupplierItem],
+        removed: &[events::Sku],
+    ) -> Result<(), FoldError> {
+        for item in items {
+            if let Some(product) = self.product(item.sku.as_str())? {
+                product.suppliers.insert(
+                    supplier.to_owned(),
+                    SupplierItemDoc {
+                        supplier_name: name.to_owned(),
+                        supplier_code: item.supplier_code.clone(),
+                        case_size: item.case_size,
+                        case_cost: MoneyDoc::from(item.case_cost),
+                        lead_time_days: item.lead_time_days,
+                    },
+                );
+            }
+        }
+        for sku in removed {
+            if let Some(product) = self.product(sku.as_str())? {
+                product.suppliers.remove(supplier);
+            }
+        }
         Ok(())
     }
 
@@ -830,15 +916,17 @@ impl<'s> Staging<'s> {
                 location,
                 quantity,
                 pack,
+                unit_cost,
                 ..
             }) => {
-                // A pack (a case) lands as its base product's units.
+                // A pack (a case) lands as its base product's units, at the case's cost.
                 let pack = pack.as_ref().map(PackDoc::from);
                 let (sku, units) = PackDoc::stock_of(pack.as_ref(), sku.as_str(), *quantity);
+                let value = quantity.saturating_mul(unit_cost.amount_minor);
                 self.move_stock(
                     sku,
                     location.as_str(),
-                    Delta::by(TransactionKind::Receipt, units, movement_id.as_str(), None),
+                    Delta::by(TransactionKind::Receipt, units, movement_id.as_str(), None).valued(value),
                 )?;
             }
             DomainEvent::StockAdjusted(StockAdjusted {
@@ -869,6 +957,7 @@ impl<'s> Staging<'s> {
                     amount: Amount::SetTo(*counted_quantity),
                     reference: movement_id.as_str(),
                     reason: None,
+                    value: Valued::AtAverage,
                 };
                 self.move_stock(sku.as_str(), location.as_str(), delta)?;
             }
@@ -880,16 +969,67 @@ impl<'s> Staging<'s> {
                 quantity,
                 ..
             }) => {
-                self.move_stock(
+                // The units arrive with the value they left with (the source's average).
+                let left = self.move_stock(
                     sku.as_str(),
                     from_location.as_str(),
                     Delta::by(TransactionKind::TransferOut, -quantity, movement_id.as_str(), None),
                 )?;
-                self.move_stock(
-                    sku.as_str(),
-                    to_location.as_str(),
-                    Delta::by(TransactionKind::TransferIn, *quantity, movement_id.as_str(), None),
-                )?;
+                if let Some(left) = left {
+                    self.move_stock(
+                        sku.as_str(),
+                        to_location.as_str(),
+                        Delta::by(TransactionKind::TransferIn, *quantity, movement_id.as_str(), None).valued(-left),
+                    )?;
+                }
+            }
+            DomainEvent::SupplierRegistered(e) => {
+                self.supplier_items(e.supplier_id.as_str(), &e.name, &e.items, &[])?;
+            }
+            DomainEvent::SupplierUpdated(e) => {
+                self.supplier_items(e.supplier_id.as_str(), &e.name, &e.items, &e.removed)?;
+            }
+            DomainEvent::PurchaseOrderDrafted(_) => {}
+            DomainEvent::PurchaseOrderSubmitted(e) => {
+                for units in &e.on_order {
+                    self.on_order(units.sku.as_str(), e.location.as_str(), units.units)?;
+                }
+            }
+            DomainEvent::PurchaseOrderReceived(e) => {
+                for line in &e.lines {
+                    if line.units_accepted > 0 {
+                        let delta = Delta::by(
+                            TransactionKind::Receipt,
+                            line.units_accepted,
+                            e.receipt_id.as_str(),
+                            None,
+                        )
+                        .valued(line.value.amount_minor);
+                        self.move_stock(line.sku.as_str(), e.location.as_str(), delta)?;
+                    }
+                    self.on_order(line.sku.as_str(), e.location.as_str(), -line.on_order_released)?;
+                }
+            }
+            DomainEvent::PurchaseOrderClosed(e) => {
+                for units in &e.released {
+                    self.on_order(units.sku.as_str(), e.location.as_str(), -units.units)?;
+                }
+            }
+            DomainEvent::PurchaseOrderCancelled(e) => {
+                for units in &e.released {
+                    self.on_order(units.sku.as_str(), e.location.as_str(), -units.units)?;
+                }
+            }
+            DomainEvent::ReorderLevelsChanged(e) => {
+                if let Some(product) = self.product(e.sku.as_str())? {
+                    product.reorder.insert(
+                        e.location.to_string(),
+                        ReorderLevelsDoc {
+                            reorder_point: e.reorder_point,
+                            par_level: e.par_level,
+                        },
+                    );
+                }
             }
             DomainEvent::LocationOpened(e) => {
                 if self
@@ -1058,6 +1198,19 @@ impl<'s> Staging<'s> {
                 Some(doc) => doc.flag_for_sale(self.seq, e.location.as_str()),
             },
         };
+        // Cost of goods: what the units took out of the stock's value, in stream order.
+        let mut costs = Vec::with_capacity(e.lines.len());
+        for line in &e.lines {
+            // A pack takes its base product's units.
+            let pack = line.pack.as_ref().map(PackDoc::from);
+            let (sku, units) = PackDoc::stock_of(pack.as_ref(), line.sku.as_str(), line.quantity);
+            let moved = self.move_stock(
+                sku,
+                e.location.as_str(),
+                Delta::by(TransactionKind::Sale, -units, sale_id, None),
+            )?;
+            costs.push(moved.map_or(0, |value| -value));
+        }
         if self.sale_pending(sale_id) {
             if existing.is_some() {
                 return Err(invariant(format!("sale {sale_id} was already completed")));
@@ -1072,7 +1225,8 @@ impl<'s> Staging<'s> {
                 lines: e
                     .lines
                     .iter()
-                    .map(|l| {
+                    .zip(&costs)
+                    .map(|(l, cost)| {
                         let priced = priced_line(e, l.line_no);
                         SaleLineDoc {
                             line_no: i64::from(l.line_no),
@@ -1091,6 +1245,7 @@ impl<'s> Staging<'s> {
                             refunded_amount_minor: 0,
                             refunded_tax_minor: 0,
                             refunded_deposit_minor: 0,
+                            cost_minor: *cost,
                         }
                     })
                     .collect(),
@@ -1124,15 +1279,6 @@ impl<'s> Staging<'s> {
                 last_seq: 0,
             };
             self.sales.insert(sale_id.to_owned(), doc);
-        }
-        for line in &e.lines {
-            let pack = line.pack.as_ref().map(PackDoc::from);
-            let (sku, units) = PackDoc::stock_of(pack.as_ref(), line.sku.as_str(), line.quantity);
-            self.move_stock(
-                sku,
-                e.location.as_str(),
-                Delta::by(TransactionKind::Sale, -units, sale_id, None),
-            )?;
         }
         let date = business_date(e.business_date, self.at());
         let amendment = self.amendment(AmendmentKind::Sale, sale_id, e.total_minor, cash);
@@ -1214,7 +1360,7 @@ impl<'s> Staging<'s> {
             self.move_stock(
                 sku,
                 &sale.location,
-                Delta::by(TransactionKind::Void, units, sale_id, None),
+                Delta::by(TransactionKind::Void, units, sale_id, None).valued(line.cost_minor),
             )?;
         }
         let date = business_date(e.business_date, self.at());
@@ -1344,22 +1490,28 @@ impl<'s> Staging<'s> {
             };
             self.sales.insert(sale_id.to_owned(), doc);
         }
+        let already_applied = !self.sale_pending(sale_id);
         if e.restock {
             for line in &e.lines {
-                let pack = sale
-                    .lines
-                    .iter()
-                    .find(|l| l.line_no == i64::from(line.line_no))
-                    .and_then(|l| l.pack.as_ref());
-                let (sku, units) = PackDoc::stock_of(pack, line.sku.as_str(), line.quantity);
+                // The items come back, in the base product's units, with their share of
+                // the line's cost of goods.
+                let sold = sale.lines.iter().find(|l| l.line_no == i64::from(line.line_no));
+                let (sku, units) = PackDoc::stock_of(sold.and_then(|l| l.pack.as_ref()), line.sku.as_str(), line.quantity);
+                let cost = sold.map_or(0, |sold| {
+                    let before = if already_applied {
+                        sold.refunded_quantity - line.quantity
+                    } else {
+                        sold.refunded_quantity
+                    };
+                    refunded_share(sold.cost_minor, sold.quantity, before, line.quantity)
+                });
                 self.move_stock(
                     sku,
                     e.location.as_str(),
-                    Delta::by(TransactionKind::Refund, units, e.refund_id.as_str(), None),
+                    Delta::by(TransactionKind::Refund, units, e.refund_id.as_str(), None).valued(cost),
                 )?;
             }
         }
-        let already_applied = !self.sale_pending(sale_id);
         let date = business_date(e.business_date, self.at());
         let refunded_cash = cash_of(&e.tenders);
         let amendment = self.amendment(
@@ -1457,12 +1609,22 @@ enum Amount {
     SetTo(i64),
 }
 
+/// What the units of a movement are worth.
+enum Valued {
+    /// The location's moving average cost (see [`at_average`]).
+    AtAverage,
+    /// This much, minor units, signed like the quantity (a receipt's cost, a void's cost
+    /// of goods coming back, a transfer's value from its source).
+    Known(i64),
+}
+
 /// A stock movement to record.
 struct Delta<'a> {
     kind: TransactionKind,
     amount: Amount,
     reference: &'a str,
     reason: Option<&'a str>,
+    value: Valued,
 }
 
 impl<'a> Delta<'a> {
@@ -1472,8 +1634,48 @@ impl<'a> Delta<'a> {
             amount: Amount::By(quantity),
             reference,
             reason,
+            value: Valued::AtAverage,
         }
     }
+
+    /// The movement's units are worth `value` rather than the average.
+    fn valued(self, value: i64) -> Self {
+        Self {
+            value: Valued::Known(value),
+            ..self
+        }
+    }
+}
+
+/// The change of value when `quantity` units move at moving average cost, from `before`
+/// units worth `value_before` whose last average was `unit_cost`.
+///
+/// Units leaving positive stock take their proportional share of its value, rounded half
+/// up (`value_before × out / before`), and all of it when the stock is emptied, so the
+/// value never drifts from the units; units beyond the stock (selling into negative) and
+/// units arriving without a cost of their own (an adjustment or count upwards) are valued
+/// at the last average.
+fn at_average(quantity: i64, before: i64, value_before: i64, unit_cost: i64) -> i64 {
+    if quantity >= 0 {
+        return quantity.saturating_mul(unit_cost);
+    }
+    let out = -quantity;
+    if before <= 0 {
+        return -out.saturating_mul(unit_cost);
+    }
+    if out >= before {
+        return -(value_before + (out - before).saturating_mul(unit_cost));
+    }
+    -divide_half_up_wide(i128::from(value_before) * i128::from(out), i128::from(before))
+}
+
+/// `value / units` (units > 0), rounded half up.
+fn divide_half_up(value: i64, units: i64) -> i64 {
+    divide_half_up_wide(i128::from(value), i128::from(units))
+}
+
+fn divide_half_up_wide(numerator: i128, denominator: i128) -> i64 {
+    i64::try_from(events::tax::RoundingMode::HalfUp.divide(numerator, denominator)).unwrap_or(0)
 }
 
 fn registered(product: &ProductDoc) -> Result<(), FoldError> {
@@ -1549,4 +1751,26 @@ fn refunded_share(amount: i64, quantity: i64, before: i64, returned: i64) -> i64
     let after =
         |k: i64| events::tax::RoundingMode::HalfUp.divide(i128::from(amount) * i128::from(k), i128::from(quantity));
     i64::try_from(after(before + returned) - after(before)).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_leave_with_their_share_of_the_value_and_arrive_at_the_last_average() {
+        // 60 units worth 72000: 10 leave with 72000 × 10 / 60 = 12000.
+        assert_eq!(at_average(-10, 60, 72_000, 1200), -12_000);
+        // 118 worth 147600: 18 leave with 22515.25 → 22515.
+        assert_eq!(at_average(-18, 118, 147_600, 1251), -22_515);
+        // Emptying the stock takes all of its value, whatever the rounding.
+        assert_eq!(at_average(-7, 7, 1001, 143), -1001);
+        // Beyond the stock, and from nothing, at the last average.
+        assert_eq!(at_average(-5, 2, 300, 150), -(300 + 3 * 150));
+        assert_eq!(at_average(-2, 0, 0, 150), -300);
+        // An adjustment upwards at the last average.
+        assert_eq!(at_average(3, 10, 1500, 150), 450);
+        assert_eq!(divide_half_up(147_600, 118), 1251);
+        assert_eq!(divide_half_up(90_000, 70), 1286);
+    }
 }

@@ -42,7 +42,7 @@ pub use drawer::{
 };
 pub use location::{AddressDoc, LocationDoc, LocationStatus};
 pub use pricing::{SalePricingDoc, TaxLiabilityDoc};
-pub use product::{MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus};
+pub use product::{MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus, ReorderLevelsDoc, SupplierItemDoc};
 pub use sale::{
     AgeVerificationDoc, AgeVerificationMethod, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, VoidDoc,
 };
@@ -207,6 +207,7 @@ mod tests {
             refunded_amount_minor: 0,
             refunded_tax_minor: 0,
             refunded_deposit_minor: 0,
+            cost_minor: 0,
         };
         let line_keys = keys(&line);
         for field in [

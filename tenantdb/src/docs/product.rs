@@ -102,6 +102,32 @@ impl PackDoc {
     }
 }
 
+/// A product's reorder point and par level at one location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReorderLevelsDoc {
+    /// At or below this many units (on hand plus on order) it is time to reorder.
+    pub reorder_point: i64,
+    /// The level an order brings it back up to.
+    pub par_level: i64,
+}
+
+/// How one supplier sells a product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SupplierItemDoc {
+    /// The supplier's name.
+    pub supplier_name: String,
+    /// The supplier's code for the product.
+    pub supplier_code: String,
+    /// Units per case.
+    pub case_size: i64,
+    /// Cost of one case.
+    pub case_cost: MoneyDoc,
+    /// Days from order to delivery.
+    pub lead_time_days: i64,
+}
+
 /// A product with its stock per location (`products`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductDoc {
@@ -160,6 +186,24 @@ pub struct ProductDoc {
     pub low_stock: bool,
     /// Some location is below zero.
     pub negative_stock: bool,
+    /// Value of the stock per location at moving average cost, minor units (absent
+    /// before anything was received with a cost).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stock_value: BTreeMap<String, i64>,
+    /// Moving average cost of one unit per location, minor units, rounded half up
+    /// (`stock_value / stock` while stock is positive; kept when it reaches zero, so
+    /// sales into negative stock cost the last average).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unit_cost: BTreeMap<String, i64>,
+    /// Units ordered on submitted purchase orders and not delivered yet, per location.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub on_order: BTreeMap<String, i64>,
+    /// Reorder point and par level per location.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reorder: BTreeMap<String, ReorderLevelsDoc>,
+    /// The suppliers that sell it, by supplier id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub suppliers: BTreeMap<String, SupplierItemDoc>,
     /// When the last applied event happened.
     #[serde(with = "chrono_datetime_as_bson_datetime")]
     pub updated_at: DateTime<Utc>,
@@ -184,6 +228,10 @@ impl ProductDoc {
     pub const LOW_STOCK: &'static str = "low_stock";
     /// Field `negative_stock`.
     pub const NEGATIVE_STOCK: &'static str = "negative_stock";
+    /// Field `reorder_point` (the catalog's, chain-wide).
+    pub const REORDER_POINT: &'static str = "reorder_point";
+    /// Field `reorder` (reorder levels per location).
+    pub const REORDER: &'static str = "reorder";
 
     /// The path of the stock at `location` (`stock.<location>`).
     pub fn stock_at(location: &str) -> String {
@@ -214,6 +262,11 @@ impl ProductDoc {
             on_hand_total: 0,
             low_stock: false,
             negative_stock: false,
+            stock_value: BTreeMap::new(),
+            unit_cost: BTreeMap::new(),
+            on_order: BTreeMap::new(),
+            reorder: BTreeMap::new(),
+            suppliers: BTreeMap::new(),
             updated_at: at,
             last_seq: 0,
         }

@@ -87,6 +87,11 @@ pub struct SaleLineDoc {
     /// The deposit part of `refunded_amount_minor`, minor units.
     #[serde(default)]
     pub refunded_deposit_minor: i64,
+    /// Cost of goods of the line: what the units cost at the location's moving average
+    /// when the sale was folded, in stream order (so a replay gives the same), minor
+    /// units. Refunds return their share by `refunded_share`'s rule.
+    #[serde(default)]
+    pub cost_minor: i64,
 }
 
 impl SaleLineDoc {

@@ -84,9 +84,19 @@ pub struct InventoryTransactionDoc {
     pub event_id: String,
     /// The event's stream sequence.
     pub sequence: i64,
+    /// Change in the stock's value at moving average cost, minor units (negative when
+    /// stock leaves); the inventory valuation at a date is the sum of these up to it.
+    #[serde(default)]
+    pub value_minor: i64,
 }
 
 impl InventoryTransactionDoc {
+    /// Field `kind`.
+    pub const KIND: &'static str = "kind";
+    /// Field `value_minor`.
+    pub const VALUE_MINOR: &'static str = "value_minor";
+    /// Field `quantity`.
+    pub const QUANTITY: &'static str = "quantity";
     /// Field `sku`.
     pub const SKU: &'static str = "sku";
     /// Field `location`.

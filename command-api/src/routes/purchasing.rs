@@ -1,0 +1,155 @@
+//! Purchasing (manager and up): suppliers, purchase orders and their deliveries, reorder
+//! levels (the commands live in [`crate::commands::purchasing`]); a purchase order as it
+//! stands; the margin, valuation, reorder and low-stock reports (JSON or CSV).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::Utc;
+use events::PurchaseOrderId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Authorized, Manager};
+use crate::commands::purchasing::{
+    CancelPurchaseOrder, ClosePurchaseOrder, DraftPurchaseOrder, ReceivePurchaseOrder, RegisterSupplier,
+    SetReorderLevels, SubmitPurchaseOrder, UpdateSupplier, load_order,
+};
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, MinSequence};
+use crate::queries;
+use crate::queries::page::Items;
+use crate::queries::purchasing::{self, LowStockRow, MarginRow, PurchaseOrder, ReorderSuggestion, ValuationRow};
+use crate::routes::command::command;
+use crate::routes::openapi::ErrorBody;
+use crate::routes::reports::answer;
+use crate::state::AppState;
+
+/// The purchasing routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(command::<RegisterSupplier>())
+        .routes(command::<UpdateSupplier>())
+        .routes(command::<DraftPurchaseOrder>())
+        .routes(command::<SubmitPurchaseOrder>())
+        .routes(command::<ReceivePurchaseOrder>())
+        .routes(command::<ClosePurchaseOrder>())
+        .routes(command::<CancelPurchaseOrder>())
+        .routes(command::<SetReorderLevels>())
+        .routes(routes!(get_purchase_order))
+        .routes(routes!(margin_report))
+        .routes(routes!(valuation_report))
+        .routes(routes!(reorder_report))
+        .routes(routes!(low_stock_report))
+}
+
+/// A purchase order as it stands, with what arrived of each line (manager and up). Read
+/// from its events, so it is current the moment a command is acknowledged.
+#[utoipa::path(get, path = "/v1/purchase-orders/{po_id}", tag = "purchasing",
+    params(("po_id" = String, Path)),
+    responses((status = 200, body = PurchaseOrder), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn get_purchase_order(
+    State(app): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    Path(raw): Path<String>,
+) -> Result<Json<PurchaseOrder>, ApiError> {
+    let po = PurchaseOrderId::parse(raw).map_err(|err| ApiError::invalid("po_id", err.to_string()))?;
+    let state = load_order(&app, &context.tenant, &po).await?;
+    PurchaseOrder::of(&state).map(Json).ok_or(ApiError::NotFound {
+        resource: "purchase order",
+        id: po.to_string(),
+    })
+}
+
+/// Gross margin of a period of business days per product, category, location or day.
+#[utoipa::path(get, path = "/v1/reports/margin", tag = "reports",
+    params(purchasing::MarginQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
+        (Items<MarginRow> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn margin_report(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<purchasing::MarginQuery>,
+) -> Result<Response, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(answer(
+        &headers,
+        purchasing::margin(&db, &query).await?,
+        purchasing::margin_csv,
+    ))
+}
+
+/// The inventory's units and value at moving average cost at an instant, per location
+/// (or per location and product).
+#[utoipa::path(get, path = "/v1/reports/valuation", tag = "reports",
+    params(purchasing::ValuationQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
+        (Items<ValuationRow> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn valuation_report(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<purchasing::ValuationQuery>,
+) -> Result<Response, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(answer(
+        &headers,
+        purchasing::valuation(&db, &query).await?,
+        purchasing::valuation_csv,
+    ))
+}
+
+/// What to order per location: products at or below their reorder point counting what is
+/// on order, with cases up to par level plus lead-time demand.
+#[utoipa::path(get, path = "/v1/reports/reorder", tag = "reports",
+    params(purchasing::ReorderQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
+        (Items<ReorderSuggestion> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn reorder_report(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<purchasing::ReorderQuery>,
+) -> Result<Response, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(answer(
+        &headers,
+        purchasing::reorder(&db, &query, Utc::now()).await?,
+        purchasing::reorder_csv,
+    ))
+}
+
+/// Products at or below their reorder point per location (units on hand).
+#[utoipa::path(get, path = "/v1/reports/low-stock", tag = "reports",
+    params(purchasing::LowStockQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
+        (Items<LowStockRow> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn low_stock_report(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<purchasing::LowStockQuery>,
+) -> Result<Response, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(answer(
+        &headers,
+        purchasing::low_stock(&db, &query).await?,
+        purchasing::low_stock_csv,
+    ))
+}
