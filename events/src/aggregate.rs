@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{self, DrawerSessionId, IdError, LocationId, MovementId, SaleId, Sku, UserId};
+use crate::ids::{self, DrawerSessionId, IdError, LocationId, MovementId, PromotionId, SaleId, Sku, UserId};
 use crate::tax::JurisdictionId;
 
 /// The kinds of aggregate.
@@ -36,6 +36,8 @@ pub enum AggregateKind {
     /// A tenant-wide setting (`settings.cash`: blind close, over/short threshold;
     /// `settings.sales`: the back-dating window).
     Settings,
+    /// A promotion: created, changed, ended (its rule, time window and locations).
+    Promotion,
     /// Not an aggregate: operational markers (such as "swap in the rebuilt read model
     /// here") placed in a tenant's stream so the projector acts on them in stream order.
     /// They carry no event and are skipped by replays and exports.
@@ -44,7 +46,7 @@ pub enum AggregateKind {
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 9] = [
+    pub const ALL: [AggregateKind; 10] = [
         AggregateKind::Product,
         AggregateKind::Movement,
         AggregateKind::Sale,
@@ -53,6 +55,7 @@ impl AggregateKind {
         AggregateKind::Jurisdiction,
         AggregateKind::Drawer,
         AggregateKind::Settings,
+        AggregateKind::Promotion,
         AggregateKind::Control,
     ];
 
@@ -67,6 +70,7 @@ impl AggregateKind {
             AggregateKind::Jurisdiction => "jurisdiction",
             AggregateKind::Drawer => "drawer",
             AggregateKind::Settings => "settings",
+            AggregateKind::Promotion => "promotion",
             AggregateKind::Control => "control",
         }
     }
@@ -161,6 +165,14 @@ impl AggregateRef {
         Self {
             kind: AggregateKind::Settings,
             id: "sales".to_owned(),
+        }
+    }
+
+    /// The promotion `promotion`.
+    pub fn promotion(promotion: &PromotionId) -> Self {
+        Self {
+            kind: AggregateKind::Promotion,
+            id: promotion.as_str().to_owned(),
         }
     }
 

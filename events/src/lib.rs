@@ -51,7 +51,8 @@ pub use envelope::{Actor, EventEnvelope};
 pub use event::{DomainEvent, EventType};
 pub use feed::FeedEvent;
 pub use ids::{
-    CashMovementId, DrawerSessionId, IdError, LocationId, MovementId, RefundId, SaleId, Sku, TerminalId, UserId,
+    CashMovementId, DrawerSessionId, IdError, LocationId, MovementId, PromotionId, RefundId, SaleId, Sku, TerminalId,
+    UserId,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use role::Role;

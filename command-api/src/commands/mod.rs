@@ -20,6 +20,8 @@
 //! - [`catalog`]: `register`, `update`, `change_price`, `discontinue`, and a product's
 //!   folded `state`.
 //! - [`locations`]: `open`, `update`, `close`, and a location's folded `state`.
+//! - [`promotions`]: `create`, `update`, `end` a promotion, its folded `state`, and
+//!   the promotions in force at a store ([`promotions::active`]).
 //! - [`settings`]: what the tenant's settings commands share (one aggregate per kind,
 //!   changes naming the version they replace).
 //! - [`taxes`]: `define`, `replace` a tax jurisdiction, and its folded `state`.
@@ -33,6 +35,7 @@ pub mod fields;
 pub mod inventory;
 pub mod locations;
 pub mod meta;
+pub mod promotions;
 pub mod sales;
 pub mod settings;
 pub mod target;

@@ -17,6 +17,8 @@
 //! - [`locations`]: stores and warehouses.
 //! - [`sales`]: sales and one sale.
 //! - [`transactions`]: inventory transactions of a SKU.
+//! - [`promotions`]: the promotions and the promotion report (cost and units per
+//!   promotion and period).
 //! - [`reports`]: the daily Z report and top products, as JSON or CSV.
 
 pub mod cash;
@@ -27,6 +29,7 @@ pub mod exceptions;
 pub mod freshness;
 pub mod locations;
 pub mod page;
+pub mod promotions;
 pub mod reports;
 pub mod sales;
 pub mod transactions;

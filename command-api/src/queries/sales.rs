@@ -330,6 +330,7 @@ mod tests {
                 refunded_amount_minor: 1324,
                 refunded_tax_minor: 0,
                 refunded_deposit_minor: 25,
+                promotions: Vec::new(),
             }],
             subtotal_minor: 2598,
             discount_total_minor: 0,

@@ -12,10 +12,12 @@
 //! - [`catalog`]: register, update, reprice and discontinue products; search and read them.
 //! - [`locations`]: open, update and close locations; list and read them.
 //! - [`taxes`]: define and replace tax jurisdictions; read one.
-//! - [`pricing`]: quote a basket.
+//! - [`pricing`]: quote a basket (with the promotions in force).
+//! - [`promotions`]: create, update and end promotions; list and read them.
 //! - [`cash`]: drawer sessions (open, paid in/out, safe drop, close, approve), cash
 //!   settings, a session's X/Z report, over/short and paid-out reports.
-//! - [`reports`]: the daily Z report and top products (JSON or CSV).
+//! - [`reports`]: the daily Z report, top products, pricing exceptions and the promotion
+//!   report (JSON or CSV).
 //! - [`feed`]: the integrators' event feed (long-poll JSON pages).
 //! - [`auth`]: signup, verification, login, refresh, logout.
 //! - [`users`]: user management (admins).
@@ -36,6 +38,7 @@ pub mod locations;
 pub mod metrics;
 pub mod openapi;
 pub mod pricing;
+pub mod promotions;
 pub mod reports;
 pub mod sales;
 pub mod taxes;
@@ -58,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(locations::router())
         .merge(taxes::router())
         .merge(pricing::router())
+        .merge(promotions::router())
         .merge(reports::router())
         .merge(cash::router())
         .merge(auth::router())

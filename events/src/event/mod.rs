@@ -10,6 +10,7 @@
 //! - [`catalog`]: products registered, updated, repriced, discontinued.
 //! - [`inventory`]: stock received, adjusted, counted, transferred.
 //! - [`locations`]: stores opened, changed, closed; business days closed.
+//! - [`promotions`]: promotions created, changed, ended.
 //! - [`sales`]: sales completed, voided, refunded.
 //! - [`taxes`]: tax jurisdictions configured.
 //! - [`users`]: users joined, changed role, deactivated.
@@ -18,6 +19,7 @@ pub mod cash;
 pub mod catalog;
 pub mod inventory;
 pub mod locations;
+pub mod promotions;
 pub mod sales;
 pub mod taxes;
 pub mod users;
@@ -33,6 +35,10 @@ pub use catalog::{
 };
 pub use inventory::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
 pub use locations::{Address, BusinessDayClosed, LocationClosed, LocationDetails, LocationOpened, LocationUpdated};
+pub use promotions::{
+    AppliedPromotion, ProductSet, PromotionCreated, PromotionDetails, PromotionEnded, PromotionReward, PromotionRule,
+    PromotionUpdated, QuantityBreak,
+};
 pub use sales::{
     AgeVerification, AgeVerificationMethod, DEFAULT_BACKDATE_WINDOW_HOURS, LinePricing, RefundLine, SaleCompleted,
     SaleLine, SalePricing, SaleRefunded, SaleVoided, SalesSettingsConfigured, Tender, TenderKind,
@@ -180,6 +186,9 @@ events! {
     OverShortApproved(OverShortApproved) = version 1, aggregate |e: &OverShortApproved| AggregateRef::drawer_session(&e.session_id);
     CashSettingsConfigured(CashSettingsConfigured) = version 1, aggregate |_: &CashSettingsConfigured| AggregateRef::cash_settings();
     SalesSettingsConfigured(SalesSettingsConfigured) = version 1, aggregate |_: &SalesSettingsConfigured| AggregateRef::sales_settings();
+    PromotionCreated(PromotionCreated) = version 1, aggregate |e: &PromotionCreated| AggregateRef::promotion(&e.promotion_id);
+    PromotionUpdated(PromotionUpdated) = version 1, aggregate |e: &PromotionUpdated| AggregateRef::promotion(&e.promotion_id);
+    PromotionEnded(PromotionEnded) = version 1, aggregate |e: &PromotionEnded| AggregateRef::promotion(&e.promotion_id);
 }
 
 impl fmt::Display for EventType {
