@@ -83,6 +83,10 @@ catalogue! {
     DayClosed = "day_closed" => CONFLICT,
     /// A tax jurisdiction with this id was already defined; change it with `PUT` and `If-Match`.
     JurisdictionExists = "jurisdiction_exists" => CONFLICT,
+    /// A promotion with this id was already created; change it with `PUT` and `If-Match`.
+    PromotionExists = "promotion_exists" => CONFLICT,
+    /// The promotion has ended; it cannot be changed or ended again.
+    PromotionEnded = "promotion_ended" => CONFLICT,
     /// The sale is voided; it cannot be refunded.
     SaleVoided = "sale_voided" => CONFLICT,
     /// The sale was voided already.

@@ -5,17 +5,22 @@
 //! tax jurisdiction), the products (price, tax class, container) and the jurisdiction's
 //! dated rates and deposits; the terminal sends only SKUs, quantities and discounts (and
 //! a price where the cashier overrode it). The engine is the `pricing` crate; the rules
-//! are in docs/taxes.md. Nothing is recorded.
+//! are in docs/taxes.md. Promotions in force at the store and instant apply (stacking
+//! and allocation: docs/promotions.md). Nothing is recorded.
 
 use chrono::{DateTime, Utc};
 use events::tax::TaxClass;
-use events::{LocationId, Sku, TenantId};
-use pricing::{Basket, BasketLine, PriceMode, PricedBasket, PricingContext, PricingError, price_basket};
+use events::{LocationId, Sku};
+use pricing::{
+    Basket, BasketLine, PriceMode, PricedBasket, PricingContext, PricingError, PromotionLine, apply_promotions,
+    price_basket,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::commands::fields;
+use crate::auth::TenantContext;
 use crate::commands::locations::LocationState;
+use crate::commands::{fields, promotions};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -54,8 +59,11 @@ pub struct QuoteLine {
     pub unit_price_minor: Option<i64>,
 }
 
-/// Prices `request` for `tenant`.
-pub async fn quote(app: &AppState, tenant: &TenantId, request: &QuoteRequest) -> Result<PricedBasket, ApiError> {
+/// Prices `request` for the caller's tenant, with the promotions in force at the store
+/// and instant (docs/promotions.md): each line's `discount_minor` is its promotion shares
+/// (listed in `promotions`) plus the cashier's discount, at most the line's gross.
+pub async fn quote(app: &AppState, context: &TenantContext, request: &QuoteRequest) -> Result<PricedBasket, ApiError> {
+    let tenant = &context.tenant;
     if request.lines.is_empty() || request.lines.len() > MAX_LINES {
         return Err(ApiError::invalid("lines", format!("between 1 and {MAX_LINES} lines")));
     }
@@ -81,6 +89,7 @@ pub async fn quote(app: &AppState, tenant: &TenantId, request: &QuoteRequest) ->
         ));
     };
     let mut lines = Vec::with_capacity(request.lines.len());
+    let mut promotion_lines = Vec::with_capacity(request.lines.len());
     for (index, line) in request.lines.iter().enumerate() {
         let field = |name: &str| format!("lines[{index}].{name}");
         fields::positive_quantity(&field("quantity"), line.quantity)?;
@@ -118,6 +127,13 @@ pub async fn quote(app: &AppState, tenant: &TenantId, request: &QuoteRequest) ->
         }
         // The store's price at that instant (its own, a scheduled change, or the chain's).
         let list_price = product.price_at(&request.location, at).unwrap_or(price.amount_minor);
+        promotion_lines.push(PromotionLine {
+            line_no: index as u32 + 1,
+            sku: line.sku.clone(),
+            category: Some(product_details.category.clone()),
+            quantity: line.quantity,
+            unit_price_minor: list_price,
+        });
         lines.push(BasketLine {
             line_no: index as u32 + 1,
             sku: line.sku.clone(),
@@ -129,7 +145,19 @@ pub async fn quote(app: &AppState, tenant: &TenantId, request: &QuoteRequest) ->
             container: product_details.container.clone(),
         });
     }
-    let context = PricingContext {
+    let db = crate::queries::tenant_database(app, context).await?;
+    let active = promotions::active(&db, &request.location, details.currency, at).await?;
+    let promoted = apply_promotions(&active, &promotion_lines);
+    for (line, promotion) in lines.iter_mut().zip(&promoted) {
+        let gross = line.quantity.saturating_mul(line.unit_price_minor);
+        let room = (gross - promotion.discount_minor).max(0);
+        line.discount_minor = promotion.discount_minor + line.discount_minor.min(room);
+    }
+    let basket = Basket {
+        currency: details.currency,
+        lines,
+    };
+    let pricing_context = PricingContext {
         date: LocationState::business_date(details, at),
         price_mode: if details.prices_include_tax {
             PriceMode::Inclusive
@@ -137,11 +165,7 @@ pub async fn quote(app: &AppState, tenant: &TenantId, request: &QuoteRequest) ->
             PriceMode::Additive
         },
     };
-    let basket = Basket {
-        currency: details.currency,
-        lines,
-    };
-    price_basket(jurisdiction, &basket, context).map_err(|err| match err {
+    let mut priced = price_basket(jurisdiction, &basket, pricing_context).map_err(|err| match err {
         PricingError::Line { line_no, error } => {
             ApiError::invalid(format!("lines[{}]", line_no.saturating_sub(1)), error.to_string())
         }
@@ -149,5 +173,9 @@ pub async fn quote(app: &AppState, tenant: &TenantId, request: &QuoteRequest) ->
             ApiError::invalid(format!("lines[{}]", n.saturating_sub(1)), "amount too large")
         }
         other => ApiError::invalid("location", other.to_string()),
-    })
+    })?;
+    for (line, promotion) in priced.lines.iter_mut().zip(promoted) {
+        line.promotions = promotion.applied;
+    }
+    Ok(priced)
 }

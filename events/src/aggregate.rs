@@ -10,7 +10,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{
-    self, DrawerSessionId, IdError, LocationId, MovementId, PurchaseOrderId, SaleId, Sku, SupplierId, UserId,
+    self, DrawerSessionId, IdError, LocationId, MovementId, PromotionId, PurchaseOrderId, SaleId, Sku, SupplierId,
+    UserId,
 };
 use crate::tax::JurisdictionId;
 
@@ -46,6 +47,8 @@ pub enum AggregateKind {
     /// keyed by SKU: apart from the catalog entry, so setting them does not change the
     /// product's version (its `ETag`).
     Replenishment,
+    /// A promotion: created, changed, ended (its rule, time window and locations).
+    Promotion,
     /// Not an aggregate: operational markers (such as "swap in the rebuilt read model
     /// here") placed in a tenant's stream so the projector acts on them in stream order.
     /// They carry no event and are skipped by replays and exports.
@@ -54,7 +57,7 @@ pub enum AggregateKind {
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 12] = [
+    pub const ALL: [AggregateKind; 13] = [
         AggregateKind::Product,
         AggregateKind::Movement,
         AggregateKind::Sale,
@@ -66,6 +69,7 @@ impl AggregateKind {
         AggregateKind::Supplier,
         AggregateKind::PurchaseOrder,
         AggregateKind::Replenishment,
+        AggregateKind::Promotion,
         AggregateKind::Control,
     ];
 
@@ -83,6 +87,7 @@ impl AggregateKind {
             AggregateKind::Supplier => "supplier",
             AggregateKind::PurchaseOrder => "purchaseorder",
             AggregateKind::Replenishment => "replenishment",
+            AggregateKind::Promotion => "promotion",
             AggregateKind::Control => "control",
         }
     }
@@ -201,6 +206,14 @@ impl AggregateRef {
         Self {
             kind: AggregateKind::Replenishment,
             id: sku.as_str().to_owned(),
+        }
+    }
+
+    /// The promotion `promotion`.
+    pub fn promotion(promotion: &PromotionId) -> Self {
+        Self {
+            kind: AggregateKind::Promotion,
+            id: promotion.as_str().to_owned(),
         }
     }
 

@@ -55,8 +55,8 @@ pub struct FeedEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedAggregate {
-    /// `product`, `movement`, `sale`, `user`, `location`, `jurisdiction`, `drawer` or
-    /// `settings`.
+    /// `product`, `movement`, `sale`, `user`, `location`, `jurisdiction`, `drawer`,
+    /// `settings` or `promotion`.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: AggregateKind,
     /// Its id within the tenant (SKU, sale id, user id, ...).
@@ -109,6 +109,9 @@ pub const PUBLIC_VERSIONS: &[(EventType, u32, u32)] = &[
     (EventType::PurchaseOrderClosed, 1, 1),
     (EventType::PurchaseOrderCancelled, 1, 1),
     (EventType::ReorderLevelsChanged, 1, 1),
+    (EventType::PromotionCreated, 1, 1),
+    (EventType::PromotionUpdated, 1, 1),
+    (EventType::PromotionEnded, 1, 1),
 ];
 
 /// The version of `event_type`'s public shape (1 for a type missing from

@@ -51,8 +51,8 @@ pub use envelope::{Actor, EventEnvelope};
 pub use event::{DomainEvent, EventType};
 pub use feed::FeedEvent;
 pub use ids::{
-    CashMovementId, DrawerSessionId, IdError, LocationId, MovementId, PurchaseOrderId, RefundId, SaleId, Sku,
-    SupplierId, TerminalId, UserId,
+    CashMovementId, DrawerSessionId, IdError, LocationId, MovementId, PromotionId, PurchaseOrderId, RefundId, SaleId,
+    Sku, SupplierId, TerminalId, UserId,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use role::Role;

@@ -366,6 +366,7 @@ impl<'a> Prepared<'a> {
             deposit,
             deposit_minor,
             total_minor: fit(total)?,
+            promotions: Vec::new(),
         })
     }
 }

@@ -73,6 +73,8 @@
 //! - [`compare`]: [`compare_line`] / [`compare_sale`], the [`Difference`]s between what a
 //!   terminal recorded and the server's pricing.
 //! - [`price_book`]: [`PriceSchedule`], per-location prices and scheduled price changes.
+//! - [`promotion`]: [`apply_promotions`], the promotions a basket gets (stacking rule,
+//!   allocation of each discount to lines).
 //! - [`error`]: [`PricingError`] and [`LineError`].
 
 pub mod basket;
@@ -82,6 +84,7 @@ pub mod error;
 pub mod jurisdiction;
 pub mod price_book;
 pub mod priced;
+pub mod promotion;
 pub mod refund;
 pub mod rounding;
 pub mod slug;
@@ -95,6 +98,7 @@ pub use jurisdiction::{
 };
 pub use price_book::{PriceSchedule, PriceScheduleError, ScheduledPrice};
 pub use priced::{DepositLiability, LineDeposit, LineTax, PricedBasket, PricedLine, TaxBasis, TaxLiability, TaxedPart};
+pub use promotion::{ActivePromotion, LinePromotions, PromotionLine, apply_promotions};
 pub use refund::{RefundError, RefundShare, RefundTax, refund_share};
 pub use rounding::{Rounding, RoundingMode, RoundingScope, split_proportionally};
 pub use slug::{ContainerType, DepositId, JurisdictionId, SlugError, TaxClass, TaxId};

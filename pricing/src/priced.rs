@@ -16,6 +16,7 @@
 //! in it, held for the customer and not revenue.
 
 use chrono::NaiveDate;
+use events::event::AppliedPromotion;
 use events::{Currency, Sku};
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +60,10 @@ pub struct PricedLine {
     pub deposit_minor: i64,
     /// What the customer pays for the line: `net + tax + deposit`.
     pub total_minor: i64,
+    /// The promotions in `discount_minor`, each with its share of the line's discount
+    /// (absent when none applied; see docs/promotions.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<AppliedPromotion>,
 }
 
 impl PricedLine {

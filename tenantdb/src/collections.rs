@@ -8,7 +8,7 @@ use mongodb::{Collection, Database};
 
 use crate::checkpoint::Checkpoint;
 use crate::docs::{
-    DailySalesDoc, DrawerSessionDoc, InventoryTransactionDoc, LocationDoc, ProductDoc, SaleDoc, UserDoc,
+    DailySalesDoc, DrawerSessionDoc, InventoryTransactionDoc, LocationDoc, ProductDoc, PromotionDoc, SaleDoc, UserDoc,
 };
 
 /// Catalog and stock levels, by SKU.
@@ -25,12 +25,14 @@ pub const DAILY_SALES: &str = "daily_sales";
 pub const LOCATIONS: &str = "locations";
 /// Drawer sessions (cashiers' shifts).
 pub const DRAWER_SESSIONS: &str = "drawer_sessions";
+/// Promotions.
+pub const PROMOTIONS: &str = "promotions";
 /// The projection's checkpoint.
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Events that could not be applied.
 pub const PARKED: &str = "parked";
 /// Every read-model collection a replay rebuilds and compares.
-pub const READ_MODEL: [&str; 7] = [
+pub const READ_MODEL: [&str; 8] = [
     PRODUCTS,
     SALES,
     INVENTORY_TRANSACTIONS,
@@ -38,10 +40,11 @@ pub const READ_MODEL: [&str; 7] = [
     DAILY_SALES,
     LOCATIONS,
     DRAWER_SESSIONS,
+    PROMOTIONS,
 ];
 /// Everything a replay rebuilds and swaps in: the read model, its checkpoint and its
 /// parked events.
-pub const REBUILT: [&str; 9] = [
+pub const REBUILT: [&str; 10] = [
     PRODUCTS,
     SALES,
     INVENTORY_TRANSACTIONS,
@@ -49,6 +52,7 @@ pub const REBUILT: [&str; 9] = [
     DAILY_SALES,
     LOCATIONS,
     DRAWER_SESSIONS,
+    PROMOTIONS,
     CHECKPOINTS,
     PARKED,
 ];
@@ -116,6 +120,11 @@ impl Target {
         db.collection(&self.name(DRAWER_SESSIONS))
     }
 
+    /// This target's `promotions`.
+    pub fn promotions(&self, db: &Database) -> Collection<PromotionDoc> {
+        db.collection(&self.name(PROMOTIONS))
+    }
+
     /// This target's `checkpoints` (read it with [`crate::checkpoint::read`]).
     pub fn checkpoints(&self, db: &Database) -> Collection<Checkpoint> {
         db.collection(&self.name(CHECKPOINTS))
@@ -155,4 +164,9 @@ pub fn locations(db: &Database) -> Collection<LocationDoc> {
 /// The live `drawer_sessions`.
 pub fn drawer_sessions(db: &Database) -> Collection<DrawerSessionDoc> {
     Target::live().drawer_sessions(db)
+}
+
+/// The live `promotions`.
+pub fn promotions(db: &Database) -> Collection<PromotionDoc> {
+    Target::live().promotions(db)
 }

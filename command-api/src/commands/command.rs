@@ -21,7 +21,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use events::{AggregateRef, DomainEvent, LocationId, MovementId, SaleId, Sku, UserId};
+use events::{AggregateRef, DomainEvent, LocationId, MovementId, PromotionId, SaleId, Sku, UserId};
 use eventstore::{Expected, StoredEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -238,6 +238,23 @@ impl AggregateId for UserId {
         ApiError::StateConflict {
             code: ErrorCode::UserExists,
             message: format!("user {self} exists"),
+        }
+    }
+}
+
+impl AggregateId for PromotionId {
+    fn natural_key(&self) -> String {
+        format!("promotion:{self}")
+    }
+
+    fn aggregate(&self) -> AggregateRef {
+        AggregateRef::promotion(self)
+    }
+
+    fn exists(&self, _: &[StoredEvent]) -> ApiError {
+        ApiError::StateConflict {
+            code: ErrorCode::PromotionExists,
+            message: format!("promotion {self} was already created; change it with PUT and If-Match"),
         }
     }
 }

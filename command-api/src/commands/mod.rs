@@ -22,6 +22,8 @@
 //! - [`locations`]: `open`, `update`, `close`, and a location's folded `state`.
 //! - [`purchasing`]: suppliers, purchase orders (`draft`, `submit`, `receive`, `close`,
 //!   `cancel`) and reorder levels per location, with their folded `state`.
+//! - [`promotions`]: `create`, `update`, `end` a promotion, its folded `state`, and
+//!   the promotions in force at a store ([`promotions::active`]).
 //! - [`settings`]: what the tenant's settings commands share (one aggregate per kind,
 //!   changes naming the version they replace).
 //! - [`taxes`]: `define`, `replace` a tax jurisdiction, and its folded `state`.
@@ -35,6 +37,7 @@ pub mod fields;
 pub mod inventory;
 pub mod locations;
 pub mod meta;
+pub mod promotions;
 pub mod purchasing;
 pub mod sales;
 pub mod settings;

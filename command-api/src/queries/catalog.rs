@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use mongodb::Database;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections;
-use tenantdb::docs::{ID, MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus, ReorderLevelsDoc, SupplierItemDoc};
+use tenantdb::docs::{
+    ID, MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus, ReorderLevelsDoc, SupplierItemDoc,
+};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;

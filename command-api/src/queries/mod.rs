@@ -20,6 +20,8 @@
 //! - [`transactions`]: inventory transactions of a SKU.
 //! - [`purchasing`]: gross margin, inventory valuation, reorder suggestions and low stock
 //!   per location (JSON or CSV), and a purchase order as its commands see it.
+//! - [`promotions`]: the promotions and the promotion report (cost and units per
+//!   promotion and period).
 //! - [`reports`]: the daily Z report and top products, as JSON or CSV.
 
 pub mod cash;
@@ -31,6 +33,7 @@ pub mod freshness;
 pub mod locations;
 pub mod packs;
 pub mod page;
+pub mod promotions;
 pub mod purchasing;
 pub mod reports;
 pub mod sales;

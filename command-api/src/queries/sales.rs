@@ -332,6 +332,7 @@ mod tests {
                 refunded_tax_minor: 0,
                 refunded_deposit_minor: 25,
                 cost_minor: 0,
+                promotions: Vec::new(),
             }],
             subtotal_minor: 2598,
             discount_total_minor: 0,

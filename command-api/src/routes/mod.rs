@@ -12,12 +12,15 @@
 //! - [`catalog`]: register, update, reprice and discontinue products; search and read them.
 //! - [`locations`]: open, update and close locations; list and read them.
 //! - [`taxes`]: define and replace tax jurisdictions; read one.
-//! - [`pricing`]: quote a basket.
+//! - [`pricing`]: quote a basket (with the promotions in force).
+//! - [`promotions`]: create, update and end promotions; list and read them.
 //! - [`cash`]: drawer sessions (open, paid in/out, safe drop, close, approve), cash
 //!   settings, a session's X/Z report, over/short and paid-out reports.
 //! - [`purchasing`]: suppliers, purchase orders, reorder levels; margin, valuation,
 //!   reorder and low-stock reports.
-//! - [`reports`]: the daily Z report and top products (JSON or CSV).
+//! - [`promotions`]: promotions (create, change, end, list).
+//! - [`reports`]: the daily Z report, top products, pricing exceptions and the promotion
+//!   report (JSON or CSV).
 //! - [`feed`]: the integrators' event feed (long-poll JSON pages).
 //! - [`api_keys`]: integrations' API keys (admins).
 //! - [`auth`]: signup, verification, login, refresh, logout.
@@ -43,6 +46,7 @@ pub mod locations;
 pub mod metrics;
 pub mod openapi;
 pub mod pricing;
+pub mod promotions;
 pub mod purchasing;
 pub mod reports;
 pub mod sales;
@@ -72,6 +76,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(taxes::router())
         .merge(pricing::router())
         .merge(purchasing::router())
+        .merge(promotions::router())
         .merge(reports::router())
         .merge(cash::router())
         .merge(auth::router())

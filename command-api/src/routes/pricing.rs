@@ -31,5 +31,5 @@ async fn quote_basket(
     Authorized(context, _): Authorized<Cashier>,
     ApiJson(request): ApiJson<QuoteRequest>,
 ) -> Result<Json<PricedBasket>, ApiError> {
-    Ok(Json(quote::quote(&app, &context.tenant, &request).await?))
+    Ok(Json(quote::quote(&app, &context, &request).await?))
 }

@@ -1,5 +1,5 @@
-//! Reports (manager and up): the daily Z report, top products and the pricing exceptions
-//! of a day, as JSON or CSV.
+//! Reports (manager and up): the daily Z report, top products, the pricing exceptions
+//! of a day and the promotion report of a period, as JSON or CSV.
 
 use axum::Json;
 use axum::extract::State;
@@ -15,6 +15,7 @@ use crate::extract::{ApiQuery, MinSequence};
 use crate::queries::exceptions::{self, PricingException};
 use crate::queries::packs::{self, PackSalesReport};
 use crate::queries::page::Items;
+use crate::queries::promotions::{self, PromotionReportQuery, PromotionReportRow};
 use crate::queries::reports::{DailyReport, TopProduct};
 use crate::queries::{self, reports};
 use crate::routes::openapi::ErrorBody;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(top_products))
         .routes(routes!(pricing_exceptions))
         .routes(routes!(pack_sales))
+        .routes(routes!(promotion_report))
 }
 
 /// Units and revenue per SKU sold (packs and single products) and per base product of a
@@ -123,5 +125,29 @@ async fn pricing_exceptions(
         &headers,
         exceptions::exceptions(&db, &query).await?,
         exceptions::exceptions_csv,
+    ))
+}
+
+/// What each promotion cost over a period of business days: the discounts allocated to
+/// it on the period's sales, the units on those lines, net of refunds (voided sales left
+/// out). One row per promotion and currency.
+#[utoipa::path(get, path = "/v1/reports/promotions", tag = "reports",
+    params(PromotionReportQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
+        (Items<PromotionReportRow> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn promotion_report(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<PromotionReportQuery>,
+) -> Result<Response, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(answer(
+        &headers,
+        promotions::report(&db, &query).await?,
+        promotions::report_csv,
     ))
 }

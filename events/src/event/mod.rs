@@ -11,6 +11,7 @@
 //! - [`inventory`]: stock received, adjusted, counted, transferred.
 //! - [`locations`]: stores opened, changed, closed; business days closed.
 //! - [`purchasing`]: suppliers, purchase orders and their deliveries, reorder levels.
+//! - [`promotions`]: promotions created, changed, ended.
 //! - [`sales`]: sales completed, voided, refunded.
 //! - [`taxes`]: tax jurisdictions configured.
 //! - [`users`]: users joined, changed role, deactivated.
@@ -19,6 +20,7 @@ pub mod cash;
 pub mod catalog;
 pub mod inventory;
 pub mod locations;
+pub mod promotions;
 pub mod purchasing;
 pub mod sales;
 pub mod taxes;
@@ -35,6 +37,10 @@ pub use catalog::{
 };
 pub use inventory::{AdjustmentReason, StockAdjusted, StockCounted, StockReceived, StockTransferred};
 pub use locations::{Address, BusinessDayClosed, LocationClosed, LocationDetails, LocationOpened, LocationUpdated};
+pub use promotions::{
+    AppliedPromotion, ProductSet, PromotionCreated, PromotionDetails, PromotionEnded, PromotionReward, PromotionRule,
+    PromotionUpdated, QuantityBreak,
+};
 pub use purchasing::{
     OnOrderUnits, PurchaseOrderCancelled, PurchaseOrderClosed, PurchaseOrderDrafted, PurchaseOrderLine,
     PurchaseOrderReceived, PurchaseOrderStatus, PurchaseOrderSubmitted, ReceivedLine, ReorderLevelsChanged,
@@ -196,6 +202,9 @@ events! {
     PurchaseOrderClosed(PurchaseOrderClosed) = version 1, aggregate |e: &PurchaseOrderClosed| AggregateRef::purchase_order(&e.po_id);
     PurchaseOrderCancelled(PurchaseOrderCancelled) = version 1, aggregate |e: &PurchaseOrderCancelled| AggregateRef::purchase_order(&e.po_id);
     ReorderLevelsChanged(ReorderLevelsChanged) = version 1, aggregate |e: &ReorderLevelsChanged| AggregateRef::replenishment(&e.sku);
+    PromotionCreated(PromotionCreated) = version 1, aggregate |e: &PromotionCreated| AggregateRef::promotion(&e.promotion_id);
+    PromotionUpdated(PromotionUpdated) = version 1, aggregate |e: &PromotionUpdated| AggregateRef::promotion(&e.promotion_id);
+    PromotionEnded(PromotionEnded) = version 1, aggregate |e: &PromotionEnded| AggregateRef::promotion(&e.promotion_id);
 }
 
 impl fmt::Display for EventType {

@@ -12,6 +12,8 @@ use crate::money::Currency;
 use crate::tax::breakdown::{LineDeposit, LineDifference, LineTax};
 use crate::tax::slug::JurisdictionId;
 
+use super::promotions::AppliedPromotion;
+
 /// How a customer paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -126,6 +128,12 @@ pub struct LinePricing {
     /// The container deposit, where a scheme covers the container.
     #[serde(default)]
     pub deposit: Option<LineDeposit>,
+    /// The promotions the server found for the line at the sale's store and time, with
+    /// each one's share of the line's discount (absent when none applied; see
+    /// docs/promotions.md). When their sum differs from the terminal's discount the line
+    /// is flagged `discount_differs`; the sale keeps the terminal's discount.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<AppliedPromotion>,
 }
 
 /// How the customer's age was checked.

@@ -20,14 +20,15 @@ use events::event::{
 };
 use events::{DomainEvent, EventEnvelope};
 
-use events::event::LocationDetails;
+use events::event::{LocationDetails, PromotionDetails};
 use tenantdb::collections;
 use tenantdb::docs::{
     AddressDoc, AgeVerificationDoc, AmendmentDoc, AmendmentKind, ApprovalStatus, CashMovementDoc, CashMovementKind,
     DailySalesDoc, DenominationDoc, DrawerFlag, DrawerSessionDoc, DrawerSessionStatus, FlaggedSaleDoc,
-    InventoryTransactionDoc, LocationDoc, LocationStatus, MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus,
-    RefundDoc, RefundLineDoc, ReorderLevelsDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus, SupplierItemDoc,
-    TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals, TransactionKind, UserDoc, VoidDoc,
+    InventoryTransactionDoc, LinePromotionDoc, LocationDoc, LocationStatus, MoneyDoc, PackDoc, PriceChangeDoc,
+    ProductDoc, ProductStatus, PromotionDoc, PromotionStatus, RefundDoc, RefundLineDoc, ReorderLevelsDoc, SaleDoc,
+    SaleLineDoc, SalePricingDoc, SaleStatus, SupplierItemDoc, TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals,
+    TransactionKind, UserDoc, VoidDoc,
 };
 
 /// An event with its stream sequence.
@@ -74,6 +75,8 @@ pub struct Snapshot {
     pub locations: HashMap<String, LocationDoc>,
     /// Drawer sessions by id.
     pub drawers: HashMap<String, DrawerSessionDoc>,
+    /// Promotions by id.
+    pub promotions: HashMap<String, PromotionDoc>,
     /// Every (collection, id) that was looked up, found or not.
     pub loaded: HashSet<(&'static str, String)>,
     /// True when the snapshot holds every document there is (a fold from scratch): a
@@ -93,15 +96,20 @@ impl Snapshot {
     /// back when needed. Everything forgotten is also forgotten as looked up.
     pub fn keep_for_next(&mut self, changes: &Changes, max_hot: usize) {
         self.sales.retain(|id, _| changes.sales.contains(id));
-        let over =
-            self.products.len() + self.daily.len() + self.users.len() + self.locations.len() + self.drawers.len()
-                > max_hot;
+        let over = self.products.len()
+            + self.daily.len()
+            + self.users.len()
+            + self.locations.len()
+            + self.drawers.len()
+            + self.promotions.len()
+            > max_hot;
         if over {
             self.drawers.retain(|id, _| changes.drawers.contains(id));
             self.products.retain(|id, _| changes.products.contains(id));
             self.daily.retain(|id, _| changes.daily.contains(id));
             self.users.retain(|id, _| changes.users.contains(id));
             self.locations.retain(|id, _| changes.locations.contains(id));
+            self.promotions.retain(|id, _| changes.promotions.contains(id));
         }
         let Snapshot {
             products,
@@ -110,6 +118,7 @@ impl Snapshot {
             users,
             locations,
             drawers,
+            promotions,
             loaded,
             ..
         } = self;
@@ -120,6 +129,7 @@ impl Snapshot {
             collections::USERS if over => users.contains_key(id),
             collections::LOCATIONS if over => locations.contains_key(id),
             collections::DRAWER_SESSIONS if over => drawers.contains_key(id),
+            collections::PROMOTIONS if over => promotions.contains_key(id),
             _ => true,
         });
     }
@@ -140,6 +150,8 @@ pub struct Changes {
     pub locations: BTreeSet<String>,
     /// Drawer sessions to write.
     pub drawers: BTreeSet<String>,
+    /// Promotions to write.
+    pub promotions: BTreeSet<String>,
     /// Inventory transactions to insert.
     pub transactions: Vec<InventoryTransactionDoc>,
     /// Events that broke an invariant: (sequence, error).
@@ -165,6 +177,8 @@ pub struct Needs {
     pub locations: BTreeSet<String>,
     /// Drawer session ids.
     pub drawers: BTreeSet<String>,
+    /// Promotion ids.
+    pub promotions: BTreeSet<String>,
 }
 
 /// The business day of an event: the date the command side stamped on it from the
@@ -319,6 +333,15 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
             DomainEvent::UserDeactivated(e) => {
                 needs.users.insert(e.user_id.to_string());
             }
+            DomainEvent::PromotionCreated(e) => {
+                needs.promotions.insert(e.promotion_id.to_string());
+            }
+            DomainEvent::PromotionUpdated(e) => {
+                needs.promotions.insert(e.promotion_id.to_string());
+            }
+            DomainEvent::PromotionEnded(e) => {
+                needs.promotions.insert(e.promotion_id.to_string());
+            }
         }
     }
     needs
@@ -416,6 +439,7 @@ struct Staging<'s> {
     users: BTreeMap<String, UserDoc>,
     locations: BTreeMap<String, LocationDoc>,
     drawers: BTreeMap<String, DrawerSessionDoc>,
+    promotions: BTreeMap<String, PromotionDoc>,
     transactions: Vec<InventoryTransactionDoc>,
 }
 
@@ -431,6 +455,7 @@ impl<'s> Staging<'s> {
             users: BTreeMap::new(),
             locations: BTreeMap::new(),
             drawers: BTreeMap::new(),
+            promotions: BTreeMap::new(),
             transactions: Vec::new(),
         }
     }
@@ -574,6 +599,63 @@ impl<'s> Staging<'s> {
             (Some(doc), _) => {
                 doc.status = LocationStatus::Closed;
                 doc.closed_at = Some(at);
+            }
+        }
+        Ok(())
+    }
+
+    /// A promotion created (`created`), changed (`details`) or ended (`ended`).
+    fn promotion_event(
+        &mut self,
+        id: &str,
+        details: Option<&PromotionDetails>,
+        ended: Option<Option<String>>,
+        created: bool,
+    ) -> Result<(), FoldError> {
+        let at = self.at();
+        if !self.promotions.contains_key(id) {
+            self.check_loaded(collections::PROMOTIONS, id)?;
+            match self.snapshot.promotions.get(id) {
+                Some(doc) if doc.last_seq >= self.seq => return Ok(()),
+                Some(doc) => {
+                    self.promotions.insert(id.to_owned(), doc.clone());
+                }
+                None => {}
+            }
+        }
+        match (self.promotions.get_mut(id), details) {
+            (None, Some(details)) if created => {
+                let mut doc = PromotionDoc {
+                    promotion_id: id.to_owned(),
+                    name: String::new(),
+                    currency: String::new(),
+                    rule: details.rule.clone(),
+                    starts_at: details.starts_at,
+                    ends_at: None,
+                    locations: Vec::new(),
+                    stackable: false,
+                    status: PromotionStatus::Active,
+                    ended_at: None,
+                    ended_reason: None,
+                    created_at: at,
+                    version: 0,
+                    last_seq: 0,
+                };
+                set_promotion_details(&mut doc, details);
+                self.promotions.insert(id.to_owned(), doc);
+            }
+            (None, _) => return Err(invariant(format!("promotion {id} was never created"))),
+            (Some(_), _) if created => return Err(invariant(format!("promotion {id} was already created"))),
+            (Some(doc), Some(details)) => {
+                if doc.status == PromotionStatus::Ended {
+                    return Err(invariant(format!("promotion {id} has ended")));
+                }
+                set_promotion_details(doc, details);
+            }
+            (Some(doc), None) => {
+                doc.status = PromotionStatus::Ended;
+                doc.ended_at = Some(at);
+                doc.ended_reason = ended.flatten();
             }
         }
         Ok(())
@@ -1062,6 +1144,15 @@ impl<'s> Staging<'s> {
             | DomainEvent::DrawerSessionClosed(_)
             | DomainEvent::OverShortApproved(_) => self.drawer_event()?,
             DomainEvent::EmptiesReturned(e) => self.empties_returned(e)?,
+            DomainEvent::PromotionCreated(e) => {
+                self.promotion_event(e.promotion_id.as_str(), Some(&e.details), None, true)?
+            }
+            DomainEvent::PromotionUpdated(e) => {
+                self.promotion_event(e.promotion_id.as_str(), Some(&e.details), None, false)?
+            }
+            DomainEvent::PromotionEnded(e) => {
+                self.promotion_event(e.promotion_id.as_str(), None, Some(e.reason.clone()), false)?
+            }
             DomainEvent::SaleCompleted(e) => self.sale_completed(e)?,
             DomainEvent::SaleVoided(e) => self.sale_voided(e)?,
             DomainEvent::SaleRefunded(e) => self.sale_refunded(e)?,
@@ -1246,6 +1337,17 @@ impl<'s> Staging<'s> {
                             refunded_tax_minor: 0,
                             refunded_deposit_minor: 0,
                             cost_minor: *cost,
+                            promotions: priced
+                                .map(|p| {
+                                    p.promotions
+                                        .iter()
+                                        .map(|a| LinePromotionDoc {
+                                            promotion_id: a.promotion_id.to_string(),
+                                            amount_minor: a.amount_minor,
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
                         }
                     })
                     .collect(),
@@ -1496,7 +1598,8 @@ impl<'s> Staging<'s> {
                 // The items come back, in the base product's units, with their share of
                 // the line's cost of goods.
                 let sold = sale.lines.iter().find(|l| l.line_no == i64::from(line.line_no));
-                let (sku, units) = PackDoc::stock_of(sold.and_then(|l| l.pack.as_ref()), line.sku.as_str(), line.quantity);
+                let (sku, units) =
+                    PackDoc::stock_of(sold.and_then(|l| l.pack.as_ref()), line.sku.as_str(), line.quantity);
                 let cost = sold.map_or(0, |sold| {
                     let before = if already_applied {
                         sold.refunded_quantity - line.quantity
@@ -1597,6 +1700,12 @@ impl<'s> Staging<'s> {
             self.snapshot.locations.insert(id.clone(), doc);
             changes.locations.insert(id);
         }
+        for (id, mut doc) in self.promotions {
+            doc.last_seq = seq;
+            doc.version = seq;
+            self.snapshot.promotions.insert(id.clone(), doc);
+            changes.promotions.insert(id);
+        }
         changes.transactions.extend(self.transactions);
     }
 }
@@ -1684,6 +1793,16 @@ fn registered(product: &ProductDoc) -> Result<(), FoldError> {
     } else {
         Ok(())
     }
+}
+
+fn set_promotion_details(doc: &mut PromotionDoc, details: &PromotionDetails) {
+    doc.name = details.name.clone();
+    doc.currency = details.currency.code().to_owned();
+    doc.rule = details.rule.clone();
+    doc.starts_at = details.starts_at;
+    doc.ends_at = details.ends_at;
+    doc.locations = details.locations.iter().map(ToString::to_string).collect();
+    doc.stackable = details.stackable;
 }
 
 fn set_location_details(doc: &mut LocationDoc, details: &LocationDetails) {

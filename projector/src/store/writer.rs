@@ -39,7 +39,9 @@ use serde::de::DeserializeOwned;
 use crate::model::fold::{Changes, Needs, Snapshot};
 use tenantdb::checkpoint;
 use tenantdb::collections::{self, Target};
-use tenantdb::docs::{DailySalesDoc, DrawerSessionDoc, ID, LAST_SEQ, LocationDoc, ProductDoc, SaleDoc, UserDoc};
+use tenantdb::docs::{
+    DailySalesDoc, DrawerSessionDoc, ID, LAST_SEQ, LocationDoc, ProductDoc, PromotionDoc, SaleDoc, UserDoc,
+};
 
 /// Most operations per write command.
 const CHUNK: usize = 500;
@@ -111,13 +113,14 @@ pub struct ParkedDoc {
 /// Loads the documents named in `needs` that `snapshot` does not hold yet, the
 /// collections concurrently.
 pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
-    let (products, sales, daily, users, locations, drawers) = futures::try_join!(
+    let (products, sales, daily, users, locations, drawers, promotions) = futures::try_join!(
         fetch::<ProductDoc>(db, target, collections::PRODUCTS, &needs.products, snapshot),
         fetch::<SaleDoc>(db, target, collections::SALES, &needs.sales, snapshot),
         fetch::<DailySalesDoc>(db, target, collections::DAILY_SALES, &needs.daily, snapshot),
         fetch::<UserDoc>(db, target, collections::USERS, &needs.users, snapshot),
         fetch::<LocationDoc>(db, target, collections::LOCATIONS, &needs.locations, snapshot),
         fetch::<DrawerSessionDoc>(db, target, collections::DRAWER_SESSIONS, &needs.drawers, snapshot),
+        fetch::<PromotionDoc>(db, target, collections::PROMOTIONS, &needs.promotions, snapshot),
     )?;
     put(snapshot, collections::PRODUCTS, products, |s, d| {
         s.products.insert(d.sku.clone(), d);
@@ -136,6 +139,9 @@ pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut 
     });
     put(snapshot, collections::DRAWER_SESSIONS, drawers, |s, d| {
         s.drawers.insert(d.session_id.clone(), d);
+    });
+    put(snapshot, collections::PROMOTIONS, promotions, |s, d| {
+        s.promotions.insert(d.promotion_id.clone(), d);
     });
     Ok(())
 }
@@ -366,6 +372,10 @@ impl Prepared {
             guarded(
                 target.name(collections::DRAWER_SESSIONS),
                 changed(&changes.drawers, &snapshot.drawers),
+            )?,
+            guarded(
+                target.name(collections::PROMOTIONS),
+                changed(&changes.promotions, &snapshot.promotions),
             )?,
         ]
         .into_iter()

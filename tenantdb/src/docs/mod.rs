@@ -23,6 +23,8 @@
 //! - [`drawer`]: [`DrawerSessionDoc`] (`drawer_sessions`), a cashier's shift on a drawer,
 //!   with its statuses, cash movements and flagged sales.
 //! - [`location`]: [`LocationDoc`] (`locations`) and its [`LocationStatus`].
+//! - [`promotion`]: [`PromotionDoc`] (`promotions`), its [`PromotionStatus`], and a sale
+//!   line's share of one ([`LinePromotionDoc`]).
 //! - [`user`]: [`UserDoc`] (`users`).
 
 pub mod daily;
@@ -30,6 +32,7 @@ pub mod drawer;
 pub mod location;
 pub mod pricing;
 pub mod product;
+pub mod promotion;
 pub mod sale;
 pub mod tender;
 pub mod transaction;
@@ -43,6 +46,7 @@ pub use drawer::{
 pub use location::{AddressDoc, LocationDoc, LocationStatus};
 pub use pricing::{SalePricingDoc, TaxLiabilityDoc};
 pub use product::{MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus, ReorderLevelsDoc, SupplierItemDoc};
+pub use promotion::{LinePromotionDoc, PromotionDoc, PromotionStatus};
 pub use sale::{
     AgeVerificationDoc, AgeVerificationMethod, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, VoidDoc,
 };
@@ -208,6 +212,7 @@ mod tests {
             refunded_tax_minor: 0,
             refunded_deposit_minor: 0,
             cost_minor: 0,
+            promotions: Vec::new(),
         };
         let line_keys = keys(&line);
         for field in [

@@ -92,6 +92,10 @@ pub struct SaleLineDoc {
     /// units. Refunds return their share by `refunded_share`'s rule.
     #[serde(default)]
     pub cost_minor: i64,
+    /// The promotions the server found for the line, each with its share of the line's
+    /// discount (absent when none applied).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<super::promotion::LinePromotionDoc>,
 }
 
 impl SaleLineDoc {
@@ -111,6 +115,8 @@ impl SaleLineDoc {
     pub const REFUNDED_AMOUNT_MINOR: &'static str = "refunded_amount_minor";
     /// Field `refunded_tax_minor`.
     pub const REFUNDED_TAX_MINOR: &'static str = "refunded_tax_minor";
+    /// Field `promotions`.
+    pub const PROMOTIONS: &'static str = "promotions";
 }
 
 /// One refund of a sale.

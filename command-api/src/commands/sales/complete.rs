@@ -202,7 +202,7 @@ impl Command for CompleteSale {
         )?;
         let ages = catalog_ages::minimum_ages(&products);
         let packs = catalog_ages::packs(&products);
-        let pricing = match location.details.as_ref() {
+        let mut pricing = match location.details.as_ref() {
             Some(details) => match &details.tax_jurisdiction {
                 Some(id) => app
                     .jurisdictions
@@ -214,11 +214,16 @@ impl Command for CompleteSale {
                         jurisdiction,
                         prices_include_tax: details.prices_include_tax,
                         products,
+                        promotions: Vec::new(),
                     }),
                 None => None,
             },
             None => None,
         };
+        if let Some(inputs) = pricing.as_mut() {
+            inputs.promotions =
+                reprice::promotions_at(app, meta, &self.location, self.currency, self.occurred_at).await;
+        }
         Ok(SaleLoaded {
             ages,
             packs,

@@ -205,6 +205,13 @@ pub fn decide(
                 sold.tax_minor - tax_back,
                 sold.deposit_minor - deposit_back,
             )
+        } else if let Some(discount_back) = promotion_discount_back(sale, sold, already, input.quantity) {
+            // A line the server discounted by promotions gives back the refunded units'
+            // price less their part of each promotion's share (docs/promotions.md).
+            let tax = share(sold.tax_minor, input.quantity, sold.quantity);
+            let deposit = share(sold.deposit_minor, input.quantity, sold.quantity);
+            let goods = input.quantity * sold.unit_price_minor - discount_back;
+            (goods + tax + deposit, tax, deposit)
         } else {
             (
                 share(sold.total_minor, input.quantity, sold.quantity),
@@ -262,6 +269,48 @@ pub fn decide(
 
 /// `amount × part / whole`, rounded down, without overflow (amounts and quantities are
 /// bounded, so the product fits in 128 bits).
+/// The promotion discount given back when `quantity` more units of `line` come back
+/// after `already`: for each promotion the server allocated to the line,
+/// `R(already + quantity) − R(already)` with `R(k) = round_half_up(share × k / n)`, so the
+/// parts add up to the promotion's share. `None` (the plain rule applies) when the line
+/// had no promotion, or the terminal's discount is not the promotions' sum (a sale
+/// recorded offline keeps its own discount).
+fn promotion_discount_back(
+    sale: &events::event::SaleCompleted,
+    line: &events::event::SaleLine,
+    already: i64,
+    quantity: i64,
+) -> Option<i64> {
+    let priced = sale
+        .pricing
+        .as_ref()?
+        .lines
+        .iter()
+        .find(|l| l.line_no == line.line_no)?;
+    if priced.promotions.is_empty() {
+        return None;
+    }
+    let promoted: i64 = priced.promotions.iter().map(|p| p.amount_minor).sum();
+    if promoted != line.discount_minor {
+        return None;
+    }
+    Some(
+        priced
+            .promotions
+            .iter()
+            .map(|p| {
+                refunded_share(p.amount_minor, already + quantity, line.quantity)
+                    - refunded_share(p.amount_minor, already, line.quantity)
+            })
+            .sum(),
+    )
+}
+
+/// The part of `amount` given back once `refunded` of `quantity` units came back, half up.
+pub fn refunded_share(amount: i64, refunded: i64, quantity: i64) -> i64 {
+    crate::queries::promotions::refunded_share(amount, refunded, quantity)
+}
+
 fn share(amount: i64, part: i64, whole: i64) -> i64 {
     (i128::from(amount) * i128::from(part) / i128::from(whole)) as i64
 }
