@@ -52,7 +52,7 @@ pub struct PartitionContext {
 }
 
 /// Whether the servers take cross-database `bulkWrite` (cleared the first time one
-/// refuses the command; see [`together`]) and how many batches and tenants were written
+/// refuses the command, see the partition module) and how many batches and tenants were written
 /// that way, for the admin `/stats`.
 #[derive(Debug)]
 pub struct CrossTenantWrites {
