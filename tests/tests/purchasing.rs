@@ -428,3 +428,82 @@ async fn a_purchase_order_received_in_two_deliveries_costs_the_sales_after_it_an
     projector.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_sale_redelivered_after_a_crash_between_its_product_and_its_sale_keeps_its_cost_of_goods()
+-> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    posted(
+        &app,
+        &manager,
+        "/v1/products",
+        &json!({"sku": "GIN", "details": {"name": "Dry Gin", "category": "spirits", "tax_class": "alcohol"},
+            "price": {"amount_minor": 2000, "currency": "USD"}}),
+    )
+    .await?;
+    // 10 units at 5.00 each; a sale of 3 takes 3 × 500 = 1500 out of the stock's value.
+    posted(
+        &app,
+        &manager,
+        "/v1/inventory/receipts",
+        &json!({"movement_id": "m-1", "sku": "GIN", "location": "main", "quantity": 10,
+            "unit_cost": {"amount_minor": 500, "currency": "USD"}, "supplier": "Cash and carry", "reference": "INV-1"}),
+    )
+    .await?;
+    let now = Utc::now().to_rfc3339();
+    let sold = posted(&app, &manager, "/v1/sales", &sale("s-1", 3, &now)).await?;
+    wait_for_checkpoint(&app.servers, &tenant, sold, WAIT).await?;
+    projector.stop().await?;
+    let db = app.servers.mongo.database(&tenant.database_name());
+    let sales = db.collection::<bson::Document>("sales");
+    let stored = sales
+        .find_one(bson::doc! {"_id": "s-1"})
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("sale s-1 not projected"))?;
+    let cost = |doc: &bson::Document| -> i64 {
+        doc.get_array("lines")
+            .ok()
+            .and_then(|lines| lines.first())
+            .and_then(|line| line.as_document())
+            .and_then(|line| line.get_i64("cost_minor").ok())
+            .unwrap_or(i64::MIN)
+    };
+    assert_eq!(cost(&stored), 1500);
+
+    // The crash: the product (stock 7, value 3500) and the transactions were written, the
+    // sale and the checkpoint were not. Then everything is delivered again.
+    sales.delete_one(bson::doc! {"_id": "s-1"}).await?;
+    db.collection::<bson::Document>("checkpoints")
+        .update_many(bson::doc! {}, bson::doc! {"$set": {"last_sequence": (sold - 1) as i64}})
+        .await?;
+    let js_stream = app.servers.jetstream.get_stream(&app.stream.name).await?;
+    for partition in 0..app.stream.scheme.partitions() {
+        js_stream
+            .reset_consumer(&format!("projector-p{partition}"), Some(1))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let again = ProjectorApp::spawn(&app.stream).await?;
+    wait_for_checkpoint(&app.servers, &tenant, sold, WAIT).await?;
+    again.stop().await?;
+    let redone = sales
+        .find_one(bson::doc! {"_id": "s-1"})
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("sale s-1 not projected again"))?;
+    assert_eq!(cost(&redone), 1500, "the cost comes from the sale's own transaction");
+    let product = db
+        .collection::<bson::Document>("products")
+        .find_one(bson::doc! {"_id": "GIN"})
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no product"))?;
+    assert_eq!(
+        product.get_document("stock")?.get_i64("main")?,
+        7,
+        "the product was not moved twice"
+    );
+    Ok(())
+}

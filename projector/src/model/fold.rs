@@ -77,6 +77,10 @@ pub struct Snapshot {
     pub drawers: HashMap<String, DrawerSessionDoc>,
     /// Promotions by id.
     pub promotions: HashMap<String, PromotionDoc>,
+    /// Inventory transactions by id, read only to recover the cost of goods of a sale
+    /// whose products were written before a crash and whose sale was not (see
+    /// [`derived_needs`]).
+    pub transactions: HashMap<String, InventoryTransactionDoc>,
     /// Every (collection, id) that was looked up, found or not.
     pub loaded: HashSet<(&'static str, String)>,
     /// True when the snapshot holds every document there is (a fold from scratch): a
@@ -179,6 +183,8 @@ pub struct Needs {
     pub drawers: BTreeSet<String>,
     /// Promotion ids.
     pub promotions: BTreeSet<String>,
+    /// Inventory transaction ids.
+    pub transactions: BTreeSet<String>,
 }
 
 /// The business day of an event: the date the command side stamped on it from the
@@ -189,6 +195,13 @@ pub fn business_date(stamped: Option<NaiveDate>, at: DateTime<Utc>) -> String {
         .unwrap_or_else(|| legacy_business_date(at))
         .format("%Y-%m-%d")
         .to_string()
+}
+
+/// The id of the `index`th inventory transaction of the event at stream sequence `seq`:
+/// `<sequence, 20 digits>:<index, 2 digits>`, unique and in stream order. A sale's line
+/// `i` moves stock in its transaction `i`.
+pub fn transaction_id(seq: i64, index: usize) -> String {
+    format!("{seq:020}:{index:02}")
 }
 
 /// First round: ids named by the events themselves.
@@ -356,6 +369,26 @@ pub fn derived_needs(events: &[Sequenced], snapshot: &Snapshot) -> Needs {
         match &event.envelope.event {
             DomainEvent::SaleCompleted(e) => {
                 in_batch.insert(e.sale_id.as_str(), e);
+                // A sale redelivered after a crash that stored its products but not the
+                // sale: the products no longer say what the units cost, the sale's own
+                // inventory transactions (stored before any document) do.
+                let seq = event.sequence as i64;
+                let applied = e.lines.iter().any(|l| {
+                    let sku = l.pack.as_ref().map_or(&l.sku, |p| &p.base_sku);
+                    snapshot
+                        .products
+                        .get(sku.as_str())
+                        .is_some_and(|doc| doc.last_seq >= seq)
+                });
+                let sale_stored = snapshot
+                    .sales
+                    .get(e.sale_id.as_str())
+                    .is_some_and(|doc| doc.last_seq >= seq);
+                if applied && !sale_stored {
+                    needs
+                        .transactions
+                        .extend((0..e.lines.len()).map(|index| transaction_id(seq, index)));
+                }
             }
             DomainEvent::SaleVoided(e) => {
                 let (location, skus): (String, Vec<String>) = match in_batch.get(e.sale_id.as_str()) {
@@ -883,7 +916,7 @@ impl<'s> Staging<'s> {
                 .insert(location.to_owned(), divide_half_up(value_after, after));
         }
         self.transactions.push(InventoryTransactionDoc {
-            id: format!("{seq:020}:{index:02}"),
+            id: transaction_id(seq, index),
             kind: delta.kind,
             sku: sku.to_owned(),
             location: location.to_owned(),
@@ -1300,7 +1333,17 @@ impl<'s> Staging<'s> {
                 e.location.as_str(),
                 Delta::by(TransactionKind::Sale, -units, sale_id, None),
             )?;
-            costs.push(moved.map_or(0, |value| -value));
+            let index = costs.len();
+            costs.push(match moved {
+                Some(value) => -value,
+                // The product has this sale already (a crash between the two writes): the
+                // line's transaction, stored first, kept what the units took out.
+                None => self
+                    .snapshot
+                    .transactions
+                    .get(&transaction_id(self.seq, index))
+                    .map_or(0, |tx| -tx.value_minor),
+            });
         }
         if self.sale_pending(sale_id) {
             if existing.is_some() {

@@ -40,7 +40,8 @@ use crate::model::fold::{Changes, Needs, Snapshot};
 use tenantdb::checkpoint;
 use tenantdb::collections::{self, Target};
 use tenantdb::docs::{
-    DailySalesDoc, DrawerSessionDoc, ID, LAST_SEQ, LocationDoc, ProductDoc, PromotionDoc, SaleDoc, UserDoc,
+    DailySalesDoc, DrawerSessionDoc, ID, InventoryTransactionDoc, LAST_SEQ, LocationDoc, ProductDoc, PromotionDoc,
+    SaleDoc, UserDoc,
 };
 
 /// Most operations per write command.
@@ -113,7 +114,7 @@ pub struct ParkedDoc {
 /// Loads the documents named in `needs` that `snapshot` does not hold yet, the
 /// collections concurrently.
 pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
-    let (products, sales, daily, users, locations, drawers, promotions) = futures::try_join!(
+    let (products, sales, daily, users, locations, drawers, promotions, transactions) = futures::try_join!(
         fetch::<ProductDoc>(db, target, collections::PRODUCTS, &needs.products, snapshot),
         fetch::<SaleDoc>(db, target, collections::SALES, &needs.sales, snapshot),
         fetch::<DailySalesDoc>(db, target, collections::DAILY_SALES, &needs.daily, snapshot),
@@ -121,6 +122,13 @@ pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut 
         fetch::<LocationDoc>(db, target, collections::LOCATIONS, &needs.locations, snapshot),
         fetch::<DrawerSessionDoc>(db, target, collections::DRAWER_SESSIONS, &needs.drawers, snapshot),
         fetch::<PromotionDoc>(db, target, collections::PROMOTIONS, &needs.promotions, snapshot),
+        fetch::<InventoryTransactionDoc>(
+            db,
+            target,
+            collections::INVENTORY_TRANSACTIONS,
+            &needs.transactions,
+            snapshot
+        ),
     )?;
     put(snapshot, collections::PRODUCTS, products, |s, d| {
         s.products.insert(d.sku.clone(), d);
@@ -142,6 +150,9 @@ pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut 
     });
     put(snapshot, collections::PROMOTIONS, promotions, |s, d| {
         s.promotions.insert(d.promotion_id.clone(), d);
+    });
+    put(snapshot, collections::INVENTORY_TRANSACTIONS, transactions, |s, d| {
+        s.transactions.insert(d.id.clone(), d);
     });
     Ok(())
 }
