@@ -232,7 +232,8 @@ async fn apply_batch(
     metrics::histogram!("projector_batch_messages").record(batch.len() as f64);
 }
 
-/// Applies the tenants of a batch that have no control marker together: each one's items
+/// Applies the sparse tenants of a batch (at most [`SPARSE_EVENTS`] events, no control
+/// marker) together: each one's items
 /// are folded on its own (the reads stay per database, [`TENANT_CONCURRENCY`] tenants at
 /// once), then the writes of all of them go to each deployment as one `bulkWrite` per
 /// phase ([`writer::execute_many`]). Answers the tenants still to apply one by one: those
@@ -245,9 +246,12 @@ async fn together(
     partition: u32,
     tenants: Vec<(TenantId, Vec<Item>)>,
 ) -> Vec<(TenantId, Vec<Item>)> {
-    let (simple, mut rest): (Vec<_>, Vec<_>) = tenants
-        .into_iter()
-        .partition(|(_, items)| !items.iter().any(|item| matches!(item, Item::Control(..))));
+    // Sparse tenants only: a tenant with many events in the batch is written faster on
+    // its own (its reads and writes overlap other tenants'), measured in
+    // docs/performance.md.
+    let (simple, mut rest): (Vec<_>, Vec<_>) = tenants.into_iter().partition(|(_, items)| {
+        items.len() <= SPARSE_EVENTS && !items.iter().any(|item| matches!(item, Item::Control(..)))
+    });
     if simple.len() < 2 || !context.cross_tenant.supported.load(Ordering::Relaxed) {
         rest.extend(simple);
         return rest;
@@ -264,7 +268,7 @@ async fn together(
             .await;
             (tenant, items, outcome)
         })
-        .buffer_unordered(context.config.tenant_concurrency.max(1))
+        .buffer_unordered(context.config.tenant_concurrency.max(1) * FOLD_CONCURRENCY_FACTOR)
         .collect()
         .await;
     // One bulkWrite per deployment (tenants may be placed on several).
@@ -332,6 +336,14 @@ async fn together(
     }
     rest
 }
+
+/// Tenants with at most this many events in a batch are written together.
+const SPARSE_EVENTS: usize = 16;
+
+/// The folds of tenants written together only read (a few small finds each), so more of
+/// them run at once than tenants applied one by one (`TENANT_CONCURRENCY` ×
+/// this); the pool still bounds the connections.
+const FOLD_CONCURRENCY_FACTOR: usize = 4;
 
 /// A tenant's items, its database's name and what folding them gave.
 type FoldedTenant = (TenantId, Vec<Item>, String, projection::Folded);

@@ -313,7 +313,8 @@ async fn many_small_tenants_written_together_survive_abrupt_stops_and_redelivery
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let again = ProjectorApp::spawn(&stream).await?;
+    // Small batches: each tenant has a few events in each (the sparse case).
+    let again = ProjectorApp::spawn_with(&stream, |c| c.batch_size = 32).await?;
     let last = sequences.last().copied().unwrap_or(0);
     tests::eventually("the redelivery to be acknowledged", WAIT, || {
         let js_stream = js_stream.clone();
