@@ -206,3 +206,72 @@ async fn a_key_without_the_feed_scope_gets_403_and_personal_data_needs_its_scope
     assert_eq!(reply.status, 403, "{reply:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_key_with_the_read_reports_scope_reads_its_tenants_reports_and_nothing_else() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = tests::ProjectorApp::spawn(&app.stream).await?;
+    let (tenant, other) = (unique_tenant(), unique_tenant());
+    app.open_locations(&tenant).await?;
+    app.open_locations(&other).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let now = chrono::Utc::now();
+    let today = now.format("%Y-%m-%d").to_string();
+    let sale = json!({"sale_id": "k-1", "terminal_id": "till-1", "location": "main", "currency": "USD",
+        "lines": [{"sku": "WINE-1", "quantity": 2, "unit_price_minor": 1000, "tax_minor": 160}],
+        "subtotal_minor": 2000, "discount_total_minor": 0, "tax_total_minor": 160, "total_minor": 2160,
+        "tenders": [{"kind": "card", "amount_minor": 2160}], "change_minor": 0, "occurred_at": now.to_rfc3339()});
+    let posted = app.post("/v1/sales", &cashier, &sale, &[]).await?;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let seq = posted.body["stream_sequence"].as_u64().unwrap_or_default();
+    let daily = |credential: String, min: Option<u64>| {
+        let app = &app;
+        let today = today.clone();
+        async move {
+            let min = min.map(|m| format!("&min_sequence={m}")).unwrap_or_default();
+            app.send(
+                app.http
+                    .get(format!(
+                        "{}/v1/reports/daily?date={today}&location=main{min}",
+                        app.address
+                    ))
+                    .bearer_auth(credential),
+            )
+            .await
+        }
+    };
+
+    let (reports_id, reports) = key(&app, &tenant, json!(["read_reports"])).await?;
+    let read = daily(reports.clone(), Some(seq)).await?;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["items"][0]["total_minor"], 2160, "{}", read.body);
+    // A key without the scope: 403 naming it; another tenant's key sees only its own day.
+    let (_, feed_only) = key(&app, &tenant, json!(["feed"])).await?;
+    let refused = daily(feed_only, None).await?;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (403, "missing_scope"),
+        "{}",
+        refused.body
+    );
+    let (_, theirs) = key(&app, &other, json!(["read_reports"])).await?;
+    let elsewhere = daily(theirs, None).await?;
+    assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
+    assert_eq!(elsewhere.body["items"], json!([]), "{}", elsewhere.body);
+    // The scope reads; it does not post commands or read other routes.
+    let command = app.post("/v1/sales", &reports, &sale, &[]).await?;
+    assert_eq!(command.status, 401, "{}", command.body);
+    let users = app
+        .send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&reports))
+        .await?;
+    assert_eq!(users.status, 401);
+    // Revoked: refused at once.
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let revoked = app
+        .post(&format!("/v1/api-keys/{reports_id}/revoke"), &admin, &json!({}), &[])
+        .await?;
+    assert!(revoked.status < 300, "{}", revoked.body);
+    assert_eq!(daily(reports, None).await?.status, 401);
+    projector.stop().await?;
+    Ok(())
+}

@@ -96,6 +96,14 @@ impl RequiredScope for FeedScope {
     const SCOPE: ApiScope = ApiScope::Feed;
 }
 
+/// The `read_reports` scope: the report routes (`/v1/reports/daily`, top products,
+/// pricing exceptions, packs, promotions).
+#[derive(Debug)]
+pub struct ReadReportsScope;
+impl RequiredScope for ReadReportsScope {
+    const SCOPE: ApiScope = ApiScope::ReadReports;
+}
+
 /// The `webhooks` scope.
 #[derive(Debug)]
 pub struct WebhooksScope;

@@ -22,6 +22,6 @@ pub mod verified;
 
 pub use claims::Claims;
 pub use context::{Admin, Authorized, Cashier, Manager, MinimumRole, TenantContext};
-pub use integration::{ApiKeyContext, FeedScope, UserOrKey, WebhooksScope};
+pub use integration::{ApiKeyContext, FeedScope, ReadReportsScope, UserOrKey, WebhooksScope};
 pub use keys::{JwtKeys, KeyError};
 pub use subjects::Subjects;

@@ -56,14 +56,24 @@ pub async fn read_model(
     context: &TenantContext,
     min_sequence: Option<u64>,
 ) -> Result<Database, ApiError> {
-    let db = tenant_database(state, context).await?;
+    tenant_read_model(state, &context.tenant, min_sequence).await
+}
+
+/// The read model of `tenant` (a user's or an API key's), once it has reached
+/// `min_sequence` (if given).
+pub async fn tenant_read_model(
+    state: &AppState,
+    tenant: &events::TenantId,
+    min_sequence: Option<u64>,
+) -> Result<Database, ApiError> {
+    let db = state.databases.database(tenant).await.map_err(ApiError::from)?;
     match freshness::wait_for(&db, min_sequence, state.read_your_writes_timeout).await {
         Err(ApiError::ProjectionBehind { wanted, current }) => {
             // A sequence past the tenant's newest event (a typo, another tenant's number)
             // would time out as a 503 the client retries forever: it is the request that is
             // wrong. Checked only after the wait, so a stream replica that lags a moment
             // behind the append a client just made cannot turn a good token into a 422.
-            let head = state.store.tenant_head(&context.tenant).await?.unwrap_or(0);
+            let head = state.store.tenant_head(tenant).await?.unwrap_or(0);
             if wanted > head {
                 return Err(ApiError::invalid(
                     "min_sequence",

@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Authorized, Manager};
+use crate::auth::{Manager, ReadReportsScope, UserOrKey};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
 use crate::queries::exceptions::{self, PricingException};
@@ -37,14 +37,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(packs::PackSalesQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
     responses((status = 200, body = PackSalesReport), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn pack_sales(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     ApiQuery(query): ApiQuery<packs::PackSalesQuery>,
 ) -> Result<Json<PackSalesReport>, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(Json(packs::pack_sales(&db, &query).await?))
 }
 
@@ -70,15 +70,15 @@ pub(crate) fn answer<T: Serialize>(headers: &HeaderMap, rows: Vec<T>, csv: fn(&[
     responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
         (Items<DailyReport> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn daily_report(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<reports::DailyQuery>,
 ) -> Result<Response, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(&headers, reports::daily(&db, &query).await?, reports::daily_csv))
 }
 
@@ -88,15 +88,15 @@ async fn daily_report(
     responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
         (Items<TopProduct> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn top_products(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<reports::TopProductsQuery>,
 ) -> Result<Response, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
         reports::top_products(&db, &query).await?,
@@ -112,15 +112,15 @@ async fn top_products(
     responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
         (Items<PricingException> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn pricing_exceptions(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<exceptions::ExceptionsQuery>,
 ) -> Result<Response, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
         exceptions::exceptions(&db, &query).await?,
@@ -136,15 +136,15 @@ async fn pricing_exceptions(
     responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
         (Items<PromotionReportRow> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn promotion_report(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<PromotionReportQuery>,
 ) -> Result<Response, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
         promotions::report(&db, &query).await?,
