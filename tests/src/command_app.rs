@@ -283,3 +283,34 @@ pub async fn open_locations_at(http: &reqwest::Client, base: &str, token: &str) 
     }
     Ok(())
 }
+
+/// Posts `body` to `path` as `token` and expects 201; answers the event's stream
+/// sequence (for `min_sequence` and checkpoints).
+pub async fn posted(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<u64> {
+    let reply = app.post(path, token, body, &[]).await?;
+    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
+    Ok(reply.body["stream_sequence"].as_u64().unwrap_or_default())
+}
+
+/// `GET path` as `token`, whatever the answer.
+pub async fn get(app: &CommandApp, token: &str, path: &str) -> anyhow::Result<Reply> {
+    app.send(app.http.get(format!("{}{path}", app.address)).bearer_auth(token))
+        .await
+}
+
+/// `GET path` as `token` once the read model reached `sequence`; expects 200.
+pub async fn read(app: &CommandApp, token: &str, path: &str, sequence: u64) -> anyhow::Result<Value> {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let reply = get(app, token, &format!("{path}{separator}min_sequence={sequence}")).await?;
+    anyhow::ensure!(reply.status == 200, "{path}: {} {}", reply.status, reply.body);
+    Ok(reply.body)
+}
+
+/// The integers at dotted `fields` (`"drawers.expected_cash_minor"`) of `row`, with
+/// `i64::MIN` for a missing or non-integer one (so a comparison shows which).
+pub fn figures(row: &Value, fields: &[&str]) -> Vec<i64> {
+    fields
+        .iter()
+        .map(|path| path.split('.').fold(row, |v, k| &v[k]).as_i64().unwrap_or(i64::MIN))
+        .collect()
+}

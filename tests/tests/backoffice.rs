@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 use tests::backoffice_app::{Organization, Visit};
-use tests::command_app::Reply;
+use tests::command_app::{get as api_get, posted};
 use tests::{BackofficeApp, CommandApp, ProjectorApp};
 
 /// A sale of `quantity × price` plus `tax` at `main`, paid by card, at `at`.
@@ -17,18 +17,6 @@ fn sale(id: &str, sku: &str, quantity: i64, price: i64, tax: i64, at: &str) -> V
         "lines": [{"sku": sku, "quantity": quantity, "unit_price_minor": price, "tax_minor": tax}],
         "subtotal_minor": subtotal, "discount_total_minor": 0, "tax_total_minor": tax, "total_minor": subtotal + tax,
         "tenders": [{"kind": "card", "amount_minor": subtotal + tax}], "change_minor": 0, "occurred_at": at})
-}
-
-/// Posts `body` to `path` as `token`; returns the stream sequence.
-async fn posted(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<u64> {
-    let reply = app.post(path, token, body, &[]).await?;
-    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply.body["stream_sequence"].as_u64().unwrap_or_default())
-}
-
-async fn api_get(app: &CommandApp, token: &str, path: &str) -> anyhow::Result<Reply> {
-    app.send(app.http.get(format!("{}{path}", app.address)).bearer_auth(token))
-        .await
 }
 
 /// The `data-minor` value of the element with `id` in `html`.

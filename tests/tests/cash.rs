@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use events::{Role, TenantId};
 use serde_json::{Value, json};
-use tests::command_app::Reply;
+use tests::command_app::{figures, get, posted, read};
 use tests::projector_app::wait_for_checkpoint;
 use tests::read_model::{self, difference};
 use tests::tokens::{account_user, provision};
@@ -55,33 +55,6 @@ enum Pay {
 fn open(session: &str, terminal: &str, float: i64, time: &str) -> Value {
     json!({"session_id": session, "terminal_id": terminal, "location": "main", "opening_float_minor": float,
         "occurred_at": at(time)})
-}
-
-/// Posts and expects 201; answers the stream sequence.
-async fn posted(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<u64> {
-    let reply = app.post(path, token, body, &[]).await?;
-    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply.body["stream_sequence"].as_u64().unwrap_or_default())
-}
-
-async fn get(app: &CommandApp, token: &str, path: &str) -> anyhow::Result<Reply> {
-    app.send(app.http.get(format!("{}{path}", app.address)).bearer_auth(token))
-        .await
-}
-
-/// `GET path` once the read model reached `sequence`; expects 200.
-async fn read(app: &CommandApp, token: &str, path: &str, sequence: u64) -> anyhow::Result<Value> {
-    let separator = if path.contains('?') { '&' } else { '?' };
-    let reply = get(app, token, &format!("{path}{separator}min_sequence={sequence}")).await?;
-    anyhow::ensure!(reply.status == 200, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply.body)
-}
-
-fn figures(row: &Value, fields: &[&str]) -> Vec<i64> {
-    fields
-        .iter()
-        .map(|path| path.split('.').fold(row, |v, k| &v[k]).as_i64().unwrap_or(i64::MIN))
-        .collect()
 }
 
 /// A second cashier of `tenant`, on terminal `till-2`.

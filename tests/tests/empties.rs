@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use events::{Role, TenantId};
 use serde_json::{Value, json};
-use tests::command_app::Reply;
+use tests::command_app::{figures, posted, read};
 use tests::projector_app::wait_for_checkpoint;
 use tests::read_model::{self, difference};
-use tests::tokens::{account_user, provision};
+use tests::tokens::provision;
 use tests::{CommandApp, ProjectorApp, unique_tenant};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -51,33 +51,6 @@ fn empties(id: &str, lines: &[(&str, u32)], paid: Option<i64>, at: &str) -> Valu
         body["paid_minor"] = json!(paid);
     }
     body
-}
-
-async fn get(app: &CommandApp, token: &str, path: &str) -> anyhow::Result<Reply> {
-    app.send(app.http.get(format!("{}{path}", app.address)).bearer_auth(token))
-        .await
-}
-
-/// `GET path` once the read model reached `sequence`; expects 200.
-async fn read(app: &CommandApp, token: &str, path: &str, sequence: u64) -> anyhow::Result<Value> {
-    let separator = if path.contains('?') { '&' } else { '?' };
-    let reply = get(app, token, &format!("{path}{separator}min_sequence={sequence}")).await?;
-    anyhow::ensure!(reply.status == 200, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply.body)
-}
-
-/// Posts and expects 201; answers the stream sequence.
-async fn posted(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<u64> {
-    let reply = app.post(path, token, body, &[]).await?;
-    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply.body["stream_sequence"].as_u64().unwrap_or_default())
-}
-
-fn figures(row: &Value, fields: &[&str]) -> Vec<i64> {
-    fields
-        .iter()
-        .map(|path| path.split('.').fold(row, |v, k| &v[k]).as_i64().unwrap_or(i64::MIN))
-        .collect()
 }
 
 #[tokio::test]
@@ -374,6 +347,5 @@ async fn bad_empties_are_refused_naming_the_field_and_nothing_is_published() -> 
     assert_eq!((closed.status, closed.code()), (422, "drawer_session_closed"));
     let after = app.tenant_messages(&tenant).await?.len();
     assert_eq!(after, before + 1, "only the close was published");
-    let _ = account_user;
     Ok(())
 }

@@ -15,28 +15,17 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use events::{Role, TenantId};
 use serde_json::{Value, json};
-use tests::command_app::Reply;
+use tests::command_app::{figures as numbers, get, posted};
 use tests::projector_app::wait_for_checkpoint;
 use tests::read_model::{self, difference};
 use tests::{CommandApp, ProjectorApp, unique_tenant};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-async fn posted(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<u64> {
-    let reply = app.post(path, token, body, &[]).await?;
-    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply.body["stream_sequence"].as_u64().unwrap_or_default())
-}
-
 async fn put(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<u64> {
     let reply = app.write(reqwest::Method::PUT, path, token, body, &[]).await?;
     anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
     Ok(reply.body["stream_sequence"].as_u64().unwrap_or_default())
-}
-
-async fn get(app: &CommandApp, token: &str, path: &str) -> anyhow::Result<Reply> {
-    app.send(app.http.get(format!("{}{path}", app.address)).bearer_auth(token))
-        .await
 }
 
 async fn items(app: &CommandApp, token: &str, path: &str) -> anyhow::Result<Vec<Value>> {
@@ -52,13 +41,6 @@ fn sale(id: &str, quantity: i64, at: &str) -> Value {
         "lines": [{"sku": "GIN", "quantity": quantity, "unit_price_minor": 2000, "discount_minor": 0, "tax_minor": 0}],
         "subtotal_minor": total, "discount_total_minor": 0, "tax_total_minor": 0, "total_minor": total,
         "tenders": [{"kind": "card", "amount_minor": total}], "change_minor": 0, "occurred_at": at})
-}
-
-fn numbers(row: &Value, fields: &[&str]) -> Vec<i64> {
-    fields
-        .iter()
-        .map(|path| path.split('.').fold(row, |v, k| &v[k]).as_i64().unwrap_or(i64::MIN))
-        .collect()
 }
 
 #[tokio::test]

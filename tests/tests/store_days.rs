@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use events::{Role, TenantId};
 use serde_json::{Value, json};
-use tests::command_app::Reply;
+use tests::command_app::{figures, get, posted};
 use tests::projector_app::wait_for_checkpoint;
 use tests::read_model::{self, difference};
 use tests::{CommandApp, ProjectorApp, unique_tenant};
@@ -37,17 +37,6 @@ enum Pay {
     Cash(i64),
 }
 
-async fn posted(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<u64> {
-    let reply = app.post(path, token, body, &[]).await?;
-    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply.body["stream_sequence"].as_u64().unwrap_or_default())
-}
-
-async fn get(app: &CommandApp, token: &str, path: &str) -> anyhow::Result<Reply> {
-    app.send(app.http.get(format!("{}{path}", app.address)).bearer_auth(token))
-        .await
-}
-
 /// The Z report row of `location` on `date`, after the read model reached `sequence`.
 async fn z_report(app: &CommandApp, token: &str, date: &str, location: &str, sequence: u64) -> anyhow::Result<Value> {
     let reply = get(
@@ -58,13 +47,6 @@ async fn z_report(app: &CommandApp, token: &str, date: &str, location: &str, seq
     .await?;
     anyhow::ensure!(reply.status == 200, "{}", reply.body);
     Ok(reply.body["items"][0].clone())
-}
-
-fn figures(row: &Value, fields: &[&str]) -> Vec<i64> {
-    fields
-        .iter()
-        .map(|path| path.split('.').fold(row, |v, k| &v[k]).as_i64().unwrap_or(i64::MIN))
-        .collect()
 }
 
 #[tokio::test]
