@@ -921,9 +921,22 @@ async fn the_z_report_page_shows_the_days_drawers_and_the_day_closes_only_once_t
     assert!(drawer.body.contains("paper rolls") && drawer.body.contains("supplies"));
     assert!(drawer.body.contains(r#"id="d-over-short">-$0.60<"#), "{}", drawer.body);
 
-    // A cashier gets no drawer pages; another organization's manager finds nothing.
+    // A cashier gets no drawer pages and cannot close a day with a forged form; another
+    // organization's manager finds nothing.
     let mut cashier = w.signed_in(&w.org.cashier).await?;
     assert_eq!(cashier.get("/drawers/s-1").await?.status, 403);
+    let cashier_csrf = cashier.csrf().await?;
+    let forged = cashier
+        .post(
+            "/reports/z/close",
+            &[
+                ("csrf", cashier_csrf.as_str()),
+                ("location", "main"),
+                ("date", today.as_str()),
+            ],
+        )
+        .await?;
+    assert_eq!(forged.status, 403, "{}", forged.body);
     let stranger = Organization::create(&w.app).await?;
     let mut other = w.office.visit();
     other.sign_in(&stranger.manager).await?;
