@@ -249,6 +249,12 @@ pub struct Config {
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]
     pub body_limit_bytes: usize,
 
+    /// Largest accepted body of `POST /v1/batches`, in bytes: a batch carries up to 1,000
+    /// commands (a sale is 0.4–2 KB of JSON), so it has its own limit. Refused the same
+    /// way (413) when announced or when the body grows past it.
+    #[arg(long, env = "BATCH_BODY_LIMIT_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub batch_body_limit_bytes: usize,
+
     /// Timeouts and caps of the HTTP server.
     #[command(flatten)]
     pub http: HttpLimits,

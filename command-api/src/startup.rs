@@ -92,7 +92,7 @@ impl Application {
 
         let (api, openapi) = routes::router().split_for_parts();
         let openapi = Arc::new(openapi);
-        let limits = RequestLimits::new(&config.http, config.body_limit_bytes);
+        let limits = RequestLimits::new(&config.http, config.body_limit_bytes, config.batch_body_limit_bytes);
         let metrics_token = OpsToken::new(config.metrics_token.as_ref());
         if !metrics_token.is_configured() {
             tracing::info!("no METRICS_TOKEN: /metrics refuses every request");
@@ -103,7 +103,8 @@ impl Application {
             .route("/openapi.json", get(move || { let doc = Arc::clone(&openapi); async move { Json(doc.as_ref().clone()) } }))
             .route("/metrics", routes::metrics::route(metrics_token))
             .fallback(not_found)
-            .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+            // The larger of the two limits; `server::requests::limit` holds each route to its own.
+            .layer(DefaultBodyLimit::max(config.body_limit_bytes.max(config.batch_body_limit_bytes)))
             .layer(middleware::from_fn_with_state(limits, server::requests::limit))
             .layer(middleware::from_fn(routes::metrics::track))
             .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

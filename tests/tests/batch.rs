@@ -172,3 +172,76 @@ async fn each_batched_command_keeps_its_role_its_tenant_and_stop_on_error_stops(
     assert_eq!(no_token.status, 401);
     app.stream.delete().await
 }
+
+/// Reads an HTTP answer's status line from `stream` (the server may close after it).
+async fn status_line(stream: &mut tokio::net::TcpStream) -> anyhow::Result<String> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !received.windows(2).any(|w| w == b"\r\n") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut buffer)).await??;
+        if n == 0 {
+            break;
+        }
+        received.extend_from_slice(&buffer[..n]);
+    }
+    Ok(String::from_utf8_lossy(&received)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+#[tokio::test]
+async fn a_full_batch_of_a_thousand_sales_fits_its_own_body_limit_and_no_other_route_takes_it() -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    const BATCH_LIMIT: usize = 1024 * 1024;
+    let app = CommandApp::spawn_with(|config| config.batch_body_limit_bytes = BATCH_LIMIT).await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let commands: Vec<Value> = (0..1000)
+        .map(|n| item("complete_sale", None, sale(&format!("full-{n}"))))
+        .collect();
+    let batch = json!({ "commands": commands });
+    let size = serde_json::to_vec(&batch)?.len();
+    // More than the product's default limit of every other route (256 KiB), and more than
+    // this harness's (64 KiB): before the batch route had its own, a terminal could not
+    // send the 1,000 commands the route allows.
+    assert!(size > 256 * 1024, "the batch is {size} bytes");
+    let reply = app.post("/v1/batches", &manager, &batch, &[]).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let recorded = outcomes(&reply.body)
+        .iter()
+        .filter(|(status, _, _)| *status == 201)
+        .count();
+    assert_eq!(recorded, 1000);
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 1000);
+
+    // The same body on another route is over that route's limit: 413, nothing recorded.
+    let elsewhere = app.post("/v1/sales", &manager, &batch, &[]).await?;
+    assert_eq!(elsewhere.status, 413, "{}", elsewhere.body);
+    assert_eq!(elsewhere.body["error"]["code"], "payload_too_large");
+
+    // A batch sent without a length (chunked) is cut at the batch limit: 413.
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await?;
+    let head = format!(
+        "POST /v1/batches HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {manager}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await?;
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent <= BATCH_LIMIT {
+        let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+        if stream.write_all(&framed).await.is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let status = status_line(&mut stream).await?;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 1000);
+    app.stream.delete().await
+}

@@ -38,7 +38,8 @@ use crate::routes::command::execute;
 use crate::routes::openapi::ErrorBody as ErrorSchema;
 use crate::state::AppState;
 
-/// Most commands in one batch (the body must also fit `BODY_LIMIT_BYTES`).
+/// Most commands in one batch (the body must also fit `BATCH_BODY_LIMIT_BYTES`, 4 MiB by
+/// default).
 pub const MAX_COMMANDS: usize = 1000;
 
 /// The batch route.
