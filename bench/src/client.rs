@@ -40,6 +40,13 @@ impl Connection {
     /// POSTs `body` as JSON to `path` with `authorization`; returns the status once the
     /// whole answer is read, or `None` on a transport error (the next call reconnects).
     pub async fn post(&mut self, path: &str, authorization: &HeaderValue, body: Bytes) -> Option<u16> {
+        self.post_reading(path, authorization, body)
+            .await
+            .map(|(status, _)| status)
+    }
+
+    /// [`Connection::post`], also returning the answer's body.
+    pub async fn post_reading(&mut self, path: &str, authorization: &HeaderValue, body: Bytes) -> Option<(u16, Bytes)> {
         let request = hyper::Request::post(path)
             .header(HOST, self.host.clone())
             .header(AUTHORIZATION, authorization.clone())
@@ -58,7 +65,12 @@ impl Connection {
         let answered = match sender.send_request(request).await {
             Ok(response) => {
                 let status = response.status().as_u16();
-                response.into_body().collect().await.ok().map(|_| status)
+                response
+                    .into_body()
+                    .collect()
+                    .await
+                    .ok()
+                    .map(|body| (status, body.to_bytes()))
             }
             Err(_) => None,
         };

@@ -10,9 +10,11 @@
 //!   service shaped like the seed's design.
 //! - [`peer`]: the side-by-side run with the cqrs-es + postgres-es peer (`bench/peer`).
 //! - [`system`]: the command API and projector started in-process for a run.
+//! - [`integrations`]: batch upload, the event feed and webhooks (issue 20).
 
 pub mod baselines;
 pub mod client;
+pub mod integrations;
 pub mod load;
 pub mod peer;
 pub mod replay;

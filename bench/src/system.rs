@@ -30,7 +30,7 @@ pub struct Setup {
 impl Setup {
     /// `binary` followed by the flags both services share (servers, stream, prefix), then
     /// `extra`.
-    fn args<'a>(&'a self, binary: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    pub fn args<'a>(&'a self, binary: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         let mut args = vec![
             binary,
             "--nats-url",
@@ -57,9 +57,14 @@ pub fn projector_config(setup: &Setup) -> projector::config::Config {
 impl System {
     /// Starts the API (and the projector unless `projector` is false).
     pub async fn start(setup: &Setup, projector: bool) -> anyhow::Result<Self> {
+        Self::start_with(setup, projector, &[]).await
+    }
+
+    /// [`System::start`], with more flags for the API (`api_flags`).
+    pub async fn start_with(setup: &Setup, projector: bool, api_flags: &[&str]) -> anyhow::Result<Self> {
         // The run's tokens live a day (see `workload::tenants`); the API refuses tokens that
         // live longer than its access tokens, so its access tokens live a day here.
-        let extra = [
+        let mut extra = vec![
             "--listen-addr",
             "127.0.0.1:0",
             "--jwt-secret",
@@ -67,6 +72,7 @@ impl System {
             "--access-token-ttl-secs",
             "86400",
         ];
+        extra.extend_from_slice(api_flags);
         let api = command_api::config::Cli::parse_from(setup.args("command-api", &extra));
         let app = command_api::Application::build(api.config).await?;
         let base_url = format!("http://127.0.0.1:{}", app.port());

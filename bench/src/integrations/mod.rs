@@ -1,0 +1,54 @@
+//! The integration paths of issue 20, measured: batch upload against the raw JetStream
+//! publish rate of the same run, one SSE feed consumer following a tenant's sales, the
+//! API's memory per idle feed connection, and webhook deliveries to a local receiver
+//! (with an outage of the receiver). `integrations` (the binary) runs them.
+//!
+//! - [`batch`]: `POST /v1/batches` of N queued sales, over M connections.
+//! - [`feed`]: a producer at a fixed rate and one `GET /v1/feed/stream` consumer.
+//! - [`idle`]: a release `command-api` process holding N idle SSE connections.
+//! - [`webhooks`]: the webhook worker delivering to a receiver in this process.
+
+pub mod batch;
+pub mod feed;
+pub mod idle;
+pub mod webhooks;
+
+use serde_json::{Value, json};
+
+/// The batch body of `sales`: each `(sale_id, n)` a `complete_sale` of [`crate::workload::sale`].
+pub fn sales_batch(sales: impl Iterator<Item = (String, u64)>) -> Value {
+    let commands: Vec<Value> = sales
+        .map(|(id, n)| json!({"command": "complete_sale", "body": crate::workload::sale(&id, n)}))
+        .collect();
+    json!({"commands": commands})
+}
+
+/// How many of a batch answer's results have `status` (the answer is counted as bytes,
+/// not parsed: the load generator shares the machine with what it measures).
+pub fn count_status(answer: &[u8], status: u16) -> u64 {
+    let needle = format!("\"status\":{status},");
+    let needle = needle.as_bytes();
+    answer.windows(needle.len()).filter(|w| *w == needle).count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_counted_exactly() {
+        let answer = br#"{"results":[{"index":0,"status":201,"accepted":{}},{"index":1,"status":409,"error":{}},{"index":2,"status":201,"accepted":{}}]}"#;
+        assert_eq!(count_status(answer, 201), 2);
+        assert_eq!(count_status(answer, 409), 1);
+        assert_eq!(count_status(answer, 422), 0);
+    }
+
+    #[test]
+    fn a_batch_holds_each_sale_once_in_order() {
+        let body = sales_batch((0..3).map(|n| (format!("s-{n}"), n)));
+        let commands = body["commands"].as_array().map(Vec::len);
+        assert_eq!(commands, Some(3));
+        assert_eq!(body["commands"][2]["body"]["sale_id"], "s-2");
+        assert_eq!(body["commands"][0]["command"], "complete_sale");
+    }
+}
