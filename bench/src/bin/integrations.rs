@@ -95,9 +95,12 @@ enum What {
         /// Worker requests in flight.
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
-        /// Worker's first retry, ms (the product's default is 30,000).
-        #[arg(long, default_value_t = 2_000)]
+        /// Worker's first retry, ms (the product's default).
+        #[arg(long, default_value_t = 30_000)]
         retry_base_ms: u64,
+        /// Worker's longest wait between attempts, ms (the product's default).
+        #[arg(long, default_value_t = 7_200_000)]
+        retry_max_ms: u64,
     },
 }
 
@@ -225,6 +228,7 @@ async fn main() -> anyhow::Result<()> {
             outage_secs,
             concurrency,
             retry_base_ms,
+            retry_max_ms,
         } => {
             tenants = workload::tenants(1, &setup.secret, &run);
             let system = system(&setup, &mongo, &tenants, &["--webhook-allow-private-hosts"]).await?;
@@ -236,6 +240,7 @@ async fn main() -> anyhow::Result<()> {
                 outage: Duration::from_secs(outage_secs),
                 concurrency,
                 retry_base: Duration::from_millis(retry_base_ms),
+                retry_max: Duration::from_millis(retry_max_ms),
             }
             .run(&setup)
             .await?;

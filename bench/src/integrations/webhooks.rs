@@ -104,6 +104,8 @@ pub struct WebhookLoad {
     pub concurrency: usize,
     /// Worker settings: first retry after this long (doubling, with jitter).
     pub retry_base: Duration,
+    /// Worker settings: longest wait between two attempts.
+    pub retry_max: Duration,
 }
 
 /// What a webhook run measured.
@@ -163,6 +165,7 @@ impl WebhookLoad {
         let consumer_prefix = format!("bench-webhooks-{}", setup.prefix);
         let concurrency = self.concurrency.to_string();
         let retry_base = self.retry_base.as_millis().to_string();
+        let retry_max = self.retry_max.as_millis().to_string();
         let flags = [
             "--consumer-prefix",
             consumer_prefix.as_str(),
@@ -172,7 +175,7 @@ impl WebhookLoad {
             "--retry-base-ms",
             retry_base.as_str(),
             "--retry-max-ms",
-            "60000",
+            retry_max.as_str(),
             "--poll-ms",
             "50",
             "--endpoint-cache-ms",
@@ -242,7 +245,7 @@ impl WebhookLoad {
                 last_progress = Instant::now();
             }
             anyhow::ensure!(
-                last_progress.elapsed() < self.outage + self.retry_base * 8 + Duration::from_secs(60),
+                last_progress.elapsed() < self.outage + self.retry_max.min(self.retry_base * 64) + Duration::from_secs(60),
                 "deliveries stalled at {delivered} of {expected}"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
