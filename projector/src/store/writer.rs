@@ -111,99 +111,162 @@ pub struct ParkedDoc {
     pub parked_at: DateTime<Utc>,
 }
 
-/// Loads the documents named in `needs` that `snapshot` does not hold yet, the
-/// collections concurrently.
+/// Loads the documents named in `needs` that `snapshot` does not hold yet.
+///
+/// When they are in several collections and not too many, they are read with **one**
+/// aggregate over the tenant's database (`$unionWith`, MongoDB 4.4+): a sparse tenant's
+/// sale needs its products, its day and itself, and one round trip instead of three
+/// costs the server one command instead of three (measured in docs/performance.md,
+/// "Sparse tenants"). Otherwise each collection is read with its own finds, concurrently.
 pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
-    let (products, sales, daily, users, locations, drawers, promotions, transactions) = futures::try_join!(
-        fetch::<ProductDoc>(db, target, collections::PRODUCTS, &needs.products, snapshot),
-        fetch::<SaleDoc>(db, target, collections::SALES, &needs.sales, snapshot),
-        fetch::<DailySalesDoc>(db, target, collections::DAILY_SALES, &needs.daily, snapshot),
-        fetch::<UserDoc>(db, target, collections::USERS, &needs.users, snapshot),
-        fetch::<LocationDoc>(db, target, collections::LOCATIONS, &needs.locations, snapshot),
-        fetch::<DrawerSessionDoc>(db, target, collections::DRAWER_SESSIONS, &needs.drawers, snapshot),
-        fetch::<PromotionDoc>(db, target, collections::PROMOTIONS, &needs.promotions, snapshot),
-        fetch::<InventoryTransactionDoc>(
-            db,
-            target,
-            collections::INVENTORY_TRANSACTIONS,
-            &needs.transactions,
-            snapshot
-        ),
-    )?;
-    put(snapshot, collections::PRODUCTS, products, |s, d| {
-        s.products.insert(d.sku.clone(), d);
-    });
-    put(snapshot, collections::SALES, sales, |s, d| {
-        s.sales.insert(d.sale_id.clone(), d);
-    });
-    put(snapshot, collections::DAILY_SALES, daily, |s, d| {
-        s.daily.insert(d.id.clone(), d);
-    });
-    put(snapshot, collections::USERS, users, |s, d| {
-        s.users.insert(d.user_id.clone(), d);
-    });
-    put(snapshot, collections::LOCATIONS, locations, |s, d| {
-        s.locations.insert(d.location_id.clone(), d);
-    });
-    put(snapshot, collections::DRAWER_SESSIONS, drawers, |s, d| {
-        s.drawers.insert(d.session_id.clone(), d);
-    });
-    put(snapshot, collections::PROMOTIONS, promotions, |s, d| {
-        s.promotions.insert(d.promotion_id.clone(), d);
-    });
-    put(snapshot, collections::INVENTORY_TRANSACTIONS, transactions, |s, d| {
-        s.transactions.insert(d.id.clone(), d);
-    });
+    let wanted: Vec<(&'static str, Vec<String>)> = [
+        (collections::PRODUCTS, &needs.products),
+        (collections::SALES, &needs.sales),
+        (collections::DAILY_SALES, &needs.daily),
+        (collections::USERS, &needs.users),
+        (collections::LOCATIONS, &needs.locations),
+        (collections::DRAWER_SESSIONS, &needs.drawers),
+        (collections::PROMOTIONS, &needs.promotions),
+        (collections::INVENTORY_TRANSACTIONS, &needs.transactions),
+    ]
+    .into_iter()
+    .filter_map(|(collection, ids)| {
+        let ids: Vec<String> = ids
+            .iter()
+            .filter(|id| !snapshot.loaded.contains(&(collection, (*id).clone())))
+            .cloned()
+            .collect();
+        (!ids.is_empty()).then_some((collection, ids))
+    })
+    .collect();
+    let total: usize = wanted.iter().map(|(_, ids)| ids.len()).sum();
+    let found = if wanted.len() > 1 && total <= UNION_IDS {
+        find_together(db, target, &wanted).await?
+    } else {
+        let each = wanted.iter().map(|(collection, ids)| find(db, target, collection, ids));
+        futures::future::try_join_all(each)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    for (collection, document) in found {
+        put(snapshot, collection, document)?;
+    }
+    for (collection, ids) in wanted {
+        for id in ids {
+            snapshot.loaded.insert((collection, id));
+        }
+    }
     Ok(())
 }
 
-/// The ids of `collection` looked up, and the documents found among them.
-struct Fetched<T> {
-    looked_up: Vec<String>,
-    found: Vec<T>,
-}
+/// Most ids read with one `$unionWith` aggregate; more are read collection by collection
+/// in chunks of [`CHUNK`] (a dense batch after a long outage can name thousands).
+const UNION_IDS: usize = 1_000;
 
-/// Reads the documents of `ids` that `snapshot` has not looked up yet.
-async fn fetch<T>(
+/// The documents of `ids` in `collection`, in finds of at most [`CHUNK`] ids.
+async fn find(
     db: &Database,
     target: &Target,
     collection: &'static str,
-    ids: &std::collections::BTreeSet<String>,
-    snapshot: &Snapshot,
-) -> Result<Fetched<T>, WriteError>
-where
-    T: DeserializeOwned + Send + Sync,
-{
-    let looked_up: Vec<String> = ids
-        .iter()
-        .filter(|id| !snapshot.loaded.contains(&(collection, (*id).clone())))
-        .cloned()
-        .collect();
+    ids: &[String],
+) -> Result<Vec<(&'static str, Document)>, WriteError> {
     let mut found = Vec::new();
-    for chunk in looked_up.chunks(CHUNK) {
+    for chunk in ids.chunks(CHUNK) {
         let mut cursor = db
-            .collection::<T>(&target.name(collection))
+            .collection::<Document>(&target.name(collection))
             .find(doc! {ID: {"$in": chunk}})
             .await?;
-        while let Some(doc) = cursor.try_next().await? {
-            found.push(doc);
+        while let Some(document) = cursor.try_next().await? {
+            found.push((collection, document));
         }
     }
-    Ok(Fetched { looked_up, found })
+    Ok(found)
 }
 
-fn put<T>(
-    snapshot: &mut Snapshot,
-    collection: &'static str,
-    fetched: Fetched<T>,
-    mut insert: impl FnMut(&mut Snapshot, T),
-) {
-    for doc in fetched.found {
-        insert(snapshot, doc);
+/// The documents of every `(collection, ids)` of `wanted` (at least one), with one
+/// aggregate: each collection's `$match` on `_id`, tagged with its name, the first as the
+/// pipeline's start and the others through `$unionWith`.
+async fn find_together(
+    db: &Database,
+    target: &Target,
+    wanted: &[(&'static str, Vec<String>)],
+) -> Result<Vec<(&'static str, Document)>, WriteError> {
+    let branch = |collection: &str, ids: &[String]| {
+        vec![
+            doc! {"$match": {ID: {"$in": ids}}},
+            doc! {"$project": {ID: 0, "c": {"$literal": collection}, "d": "$$ROOT"}},
+        ]
+    };
+    let Some(((first, first_ids), rest)) = wanted.split_first() else {
+        return Ok(Vec::new());
+    };
+    let mut pipeline = branch(first, first_ids);
+    for (collection, ids) in rest {
+        pipeline.push(doc! {"$unionWith": {"coll": target.name(collection), "pipeline": branch(collection, ids)}});
     }
-    for id in fetched.looked_up {
-        snapshot.loaded.insert((collection, id));
+    let mut cursor = db
+        .collection::<Document>(&target.name(first))
+        .aggregate(pipeline)
+        .await?;
+    let mut found = Vec::new();
+    while let Some(mut row) = cursor.try_next().await? {
+        let tag = row.get_str("c").map_err(|e| WriteError::Encoding(e.to_string()))?;
+        let collection = wanted
+            .iter()
+            .map(|(c, _)| *c)
+            .find(|c| *c == tag)
+            .ok_or_else(|| WriteError::Encoding(format!("a document tagged with an unknown collection `{tag}`")))?;
+        match row.remove("d") {
+            Some(Bson::Document(document)) => found.push((collection, document)),
+            _ => return Err(WriteError::Encoding(format!("a {collection} row without its document"))),
+        }
     }
+    Ok(found)
+}
+
+/// Decodes `document` of `collection` into the snapshot.
+fn put(snapshot: &mut Snapshot, collection: &str, document: Document) -> Result<(), WriteError> {
+    fn decode<T: DeserializeOwned>(document: Document) -> Result<T, WriteError> {
+        bson::from_document(document).map_err(|e| WriteError::Encoding(e.to_string()))
+    }
+    match collection {
+        collections::PRODUCTS => {
+            let d: ProductDoc = decode(document)?;
+            snapshot.products.insert(d.sku.clone(), d);
+        }
+        collections::SALES => {
+            let d: SaleDoc = decode(document)?;
+            snapshot.sales.insert(d.sale_id.clone(), d);
+        }
+        collections::DAILY_SALES => {
+            let d: DailySalesDoc = decode(document)?;
+            snapshot.daily.insert(d.id.clone(), d);
+        }
+        collections::USERS => {
+            let d: UserDoc = decode(document)?;
+            snapshot.users.insert(d.user_id.clone(), d);
+        }
+        collections::LOCATIONS => {
+            let d: LocationDoc = decode(document)?;
+            snapshot.locations.insert(d.location_id.clone(), d);
+        }
+        collections::DRAWER_SESSIONS => {
+            let d: DrawerSessionDoc = decode(document)?;
+            snapshot.drawers.insert(d.session_id.clone(), d);
+        }
+        collections::PROMOTIONS => {
+            let d: PromotionDoc = decode(document)?;
+            snapshot.promotions.insert(d.promotion_id.clone(), d);
+        }
+        collections::INVENTORY_TRANSACTIONS => {
+            let d: InventoryTransactionDoc = decode(document)?;
+            snapshot.transactions.insert(d.id.clone(), d);
+        }
+        other => return Err(WriteError::Encoding(format!("no snapshot for collection `{other}`"))),
+    }
+    Ok(())
 }
 
 /// Writes what a batch changed, then moves the checkpoint.
