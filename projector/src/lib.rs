@@ -17,7 +17,8 @@
 //!   `tenantdb` crate defines).
 //! - [`store`]: tenant databases (shared pool, placement), loading and guarded writes.
 //! - [`parked`]: listing parked events.
-//! - [`http`]: the admin server (health, metrics, stats, lag, parked).
+//! - [`redrive`]: re-driving one parked event, in the tenant's stream order.
+//! - [`http`]: the admin server (health, metrics, stats, tenants, lag, parked, re-drive).
 //! - [`shutdown`]: the stop flag tasks wait on.
 
 pub mod config;
@@ -27,6 +28,7 @@ pub mod parked;
 pub mod partition;
 pub mod projection;
 pub mod rebuild;
+pub mod redrive;
 pub mod replay;
 pub mod shutdown;
 pub mod startup;
