@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +26,7 @@ use crate::model::docs::collections::Target;
 use crate::parked;
 use crate::redrive::{self, RedriveError};
 use crate::store::TenantDatabases;
+use crate::tenants;
 
 /// What the admin handlers reach.
 #[derive(Clone)]
@@ -52,6 +53,7 @@ pub fn router(state: AdminState) -> Router {
             get(|State(state): State<AdminState>| async move { state.metrics.render() }),
         )
         .route("/stats", get(stats))
+        .route("/v1/tenants", get(tenants))
         .route("/v1/tenants/{tenant}/lag", get(lag))
         .route("/v1/tenants/{tenant}/parked", get(parked_events))
         .route("/v1/tenants/{tenant}/parked/{sequence}/redrive", post(redrive))
@@ -230,4 +232,30 @@ async fn redrive(
         )),
         Err(err) => Err(unavailable(format!("{:#}", anyhow::Error::new(err)))),
     }
+}
+
+/// The query of `GET /v1/tenants`.
+#[derive(Debug, serde::Deserialize)]
+struct TenantsQuery {
+    /// The last tenant id of the previous page.
+    after: Option<String>,
+    /// Rows per page (1 to 200, default 50).
+    limit: Option<usize>,
+}
+
+/// `GET /v1/tenants?after=&limit=`: the tenants with their placement, stream head,
+/// checkpoint, lag, parked count and a replay in progress ([`crate::tenants`]).
+async fn tenants(
+    State(state): State<AdminState>,
+    Query(query): Query<TenantsQuery>,
+) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
+    let page = tenants::list(
+        &state.store,
+        &state.databases,
+        query.after.as_deref(),
+        query.limit.unwrap_or(50),
+    )
+    .await
+    .map_err(|e| unavailable(format!("{:#}", anyhow::Error::new(e))))?;
+    Ok(Json(json!(page)))
 }

@@ -18,6 +18,7 @@
 //! - [`store`]: tenant databases (shared pool, placement), loading and guarded writes.
 //! - [`parked`]: listing parked events.
 //! - [`redrive`]: re-driving one parked event, in the tenant's stream order.
+//! - [`tenants`]: the tenants kept, with lag, placement, parked count and replay progress.
 //! - [`http`]: the admin server (health, metrics, stats, tenants, lag, parked, re-drive).
 //! - [`shutdown`]: the stop flag tasks wait on.
 
@@ -33,6 +34,7 @@ pub mod replay;
 pub mod shutdown;
 pub mod startup;
 pub mod store;
+pub mod tenants;
 
 pub use config::Config;
 pub use startup::Projector;

@@ -494,6 +494,17 @@ async fn an_operator_redrives_one_parked_event_after_the_fix_exactly_once() -> a
     );
     assert!(parked[0].1.contains("delivered 1 times"), "{parked:?}");
     assert!(parked[1].1.contains("user u-admin does not exist"), "{parked:?}");
+    let row = tenant_row(&projector, &tenant).await?;
+    assert_eq!(
+        (
+            row["placement"].as_str(),
+            row["parked"].as_u64(),
+            row["lag"].as_u64(),
+            row["checkpoint"].as_u64()
+        ),
+        (Some("main"), Some(2), Some(0), Some(change)),
+        "{row}"
+    );
 
     // Another tenant's parked sequence, a sequence that is not parked, a bad one, no token.
     let path = |seq: u64| format!("/v1/tenants/{tenant}/parked/{seq}/redrive");
@@ -569,6 +580,13 @@ async fn an_operator_redrives_one_parked_event_after_the_fix_exactly_once() -> a
     assert!(parked_list(&projector, &tenant).await?.is_empty());
     let lag = projector.admin_get(&format!("/v1/tenants/{tenant}/lag")).await?;
     assert_eq!(lag["lag"], 0, "{lag}");
+    let row = tenant_row(&projector, &tenant).await?;
+    assert_eq!(
+        (row["parked"].as_u64(), row["lag"].as_u64()),
+        (Some(0), Some(0)),
+        "{row}"
+    );
+    assert!(row["replay"].is_null(), "{row}");
     // The other tenant's parked event was never touched.
     assert_eq!(parked_list(&projector, &other).await?.len(), 1);
 
@@ -576,6 +594,25 @@ async fn an_operator_redrives_one_parked_event_after_the_fix_exactly_once() -> a
     db.drop().await?;
     servers.mongo.database(&other.database_name()).drop().await?;
     stream.delete().await
+}
+
+/// `tenant`'s row of the admin server's tenant list, paging through it.
+async fn tenant_row(projector: &ProjectorApp, tenant: &TenantId) -> anyhow::Result<serde_json::Value> {
+    let mut after = String::new();
+    loop {
+        let page = projector
+            .admin_get(&format!("/v1/tenants?limit=200&after={after}"))
+            .await?;
+        let rows = page["tenants"].as_array().cloned().unwrap_or_default();
+        assert!(rows.len() <= 200);
+        if let Some(row) = rows.iter().find(|r| r["tenant"] == tenant.as_str()) {
+            return Ok(row.clone());
+        }
+        match page["next_after"].as_str() {
+            Some(next) => after = next.to_owned(),
+            None => anyhow::bail!("{tenant} is not in the tenant list"),
+        }
+    }
 }
 
 async fn servers_head(projector: &ProjectorApp, tenant: &TenantId) -> anyhow::Result<u64> {
