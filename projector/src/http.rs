@@ -1,5 +1,6 @@
 //! The admin HTTP server: health, readiness, Prometheus metrics, connection and lag
-//! statistics, and parked events.
+//! statistics, the tenant list, replays and moves in progress, parked events and their
+//! re-drive.
 //!
 //! `/health` and `/ready` are open (probes); everything else names tenants, their lag and
 //! their parked events, and answers only the bearer of `ADMIN_TOKEN` (401 otherwise, and
@@ -54,6 +55,7 @@ pub fn router(state: AdminState) -> Router {
         )
         .route("/stats", get(stats))
         .route("/v1/tenants", get(tenants))
+        .route("/v1/jobs", get(jobs))
         .route("/v1/tenants/{tenant}/lag", get(lag))
         .route("/v1/tenants/{tenant}/parked", get(parked_events))
         .route("/v1/tenants/{tenant}/parked/{sequence}/redrive", post(redrive))
@@ -258,4 +260,13 @@ async fn tenants(
     .await
     .map_err(|e| unavailable(format!("{:#}", anyhow::Error::new(e))))?;
     Ok(Json(json!(page)))
+}
+
+/// `GET /v1/jobs`: the replays and moves in progress, with how far each got
+/// ([`crate::replay::running`]).
+async fn jobs(State(state): State<AdminState>) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
+    let jobs = crate::replay::running::list(&state.store, &state.databases)
+        .await
+        .map_err(|e| unavailable(format!("{:#}", anyhow::Error::new(e))))?;
+    Ok(Json(json!({"jobs": jobs})))
 }

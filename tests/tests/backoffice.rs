@@ -789,7 +789,9 @@ async fn the_operator_console_takes_the_projector_admin_token_and_shows_lag_and_
     let overview = operator.get("/operator").await?;
     assert_eq!(overview.status, 200, "{}", overview.body);
     assert!(
-        overview.body.contains(r#"id="partitions""#) && overview.body.contains("projector-p0"),
+        overview.body.contains(r#"id="partitions""#)
+            && overview.body.contains("projector-p0")
+            && overview.body.contains("Replays and moves in progress"),
         "{}",
         overview.body
     );

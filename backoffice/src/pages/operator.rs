@@ -2,7 +2,7 @@
 //! token (`ADMIN_TOKEN`), never a tenant role. It signs in with that token (kept in the
 //! server-side session like a user's tokens) and reads the projector's admin server: each
 //! partition's consumer position, the tenants with their projection lag (a bar), placement
-//! and parked count, replays in progress (a bar each), and one tenant's parked events, each
+//! and parked count, replays and moves in progress (a bar each), and one tenant's parked events, each
 //! with a re-drive button (a CSRF-checked form like every other; the projector applies the
 //! event again in the tenant's stream order, see `projector/src/redrive.rs`).
 
@@ -237,14 +237,15 @@ pub async fn overview(
     }
     let after = query.after.as_deref().filter(|a| valid_id(a)).unwrap_or("");
     let tenants_path = format!("/v1/tenants?limit={TENANTS_PER_PAGE}&after={after}");
-    let (stats, page) = tokio::join!(
+    let (stats, page, jobs) = tokio::join!(
         read(&state, &operator, "/stats"),
-        read(&state, &operator, &tenants_path)
+        read(&state, &operator, &tenants_path),
+        read(&state, &operator, "/v1/jobs"),
     );
-    let (stats, page) = (stats?, page?);
+    let (stats, page, jobs) = (stats?, page?, jobs?);
     let partitions = stats["partitions"].as_array().cloned().unwrap_or_default();
     let tenants = page["tenants"].as_array().cloned().unwrap_or_default();
-    let replays: Vec<&Value> = tenants.iter().filter(|t| t["replay"].is_object()).collect();
+    let jobs = jobs["jobs"].as_array().cloned().unwrap_or_default();
     let body = html! {
         form method="get" action="/operator" class="filters" {
             div { label for="tenant" { "Tenant id" } input id="tenant" name="tenant" required; }
@@ -278,21 +279,27 @@ pub async fn overview(
                 p { a href=(format!("/operator?after={next}")) id="next-tenants" { "Next tenants" } }
             }
         }
-        h2 { "Replays in progress" }
-        @if replays.is_empty() {
-            p class="muted" id="no-replays" { "None on this page of tenants." }
+        h2 { "Replays and moves in progress" }
+        @if jobs.is_empty() {
+            p class="muted" id="no-jobs" { "None." }
         } @else {
-            table id="replays" {
-                thead { tr { th { "Tenant" } th class="num" { "Rebuilt to" } th class="num" { "Stream head" } th { "Progress" } } }
+            table id="jobs" {
+                thead { tr { th { "Tenant" } th { "Job" } th { "Started" } th class="num" { "Built to" } th class="num" { "Stream head" } th { "Progress" } } }
                 tbody {
-                    @for t in &replays {
-                        @let done = t["replay"]["checkpoint"].as_u64().unwrap_or(0);
-                        @let head = t["replay"]["stream_head"].as_u64().unwrap_or(0);
-                        tr {
-                            td { (t["tenant"].as_str().unwrap_or("")) }
+                    @for job in &jobs {
+                        @let id = job["tenant"].as_str().unwrap_or("");
+                        @let done = job["checkpoint"].as_u64().unwrap_or(0);
+                        @let head = job["stream_head"].as_u64().unwrap_or(0);
+                        tr data-job=(format!("{}:{id}", job["kind"].as_str().unwrap_or(""))) {
+                            td { a href=(format!("/operator/tenants/{id}")) { (id) } }
+                            td {
+                                (job["kind"].as_str().unwrap_or(""))
+                                @if let Some(to) = job["to"].as_str() { " to " (to) }
+                            }
+                            td { (job["started_at"].as_str().unwrap_or("")) }
                             td class="num" { (done) }
                             td class="num" { (head) }
-                            td { progress max=(head.max(1)) value=(done.min(head)) { (number(&t["replay"], "percent")) " %" } }
+                            td { progress max=(head.max(1)) value=(if head == 0 { 1 } else { done.min(head) }) { (number(job, "percent")) " %" } }
                         }
                     }
                 }
