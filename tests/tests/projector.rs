@@ -589,6 +589,25 @@ async fn an_operator_redrives_one_parked_event_after_the_fix_exactly_once() -> a
     assert!(row["replay"].is_null(), "{row}");
     // The other tenant's parked event was never touched.
     assert_eq!(parked_list(&projector, &other).await?.len(), 1);
+    // A parked control marker is acted on, never applied: it cannot be re-driven.
+    let control = stream.scheme.subject(
+        &tenant,
+        &events::AggregateRef::new(events::AggregateKind::Control, "job-x")?,
+    );
+    let bad_marker = servers
+        .jetstream
+        .publish(control, "{not a marker".into())
+        .await?
+        .await?
+        .sequence;
+    wait_for_checkpoint(&servers, &tenant, bad_marker, WAIT).await?;
+    let (status, body) = projector.admin_post(&path(bad_marker)).await?;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (409, Some("not_an_event")),
+        "{body}"
+    );
+    assert_eq!(parked_list(&projector, &tenant).await?.len(), 1);
 
     projector.stop().await?;
     db.drop().await?;
