@@ -1,6 +1,7 @@
 //! Control markers: messages on `<prefix>.<p>.<tenant>.control.<job>` that tell the live
 //! projector to do something at exactly that point of the tenant's stream (swap in a
-//! rebuilt read model, move the tenant to another database deployment).
+//! rebuilt read model, move the tenant to another database deployment, re-drive one parked
+//! event).
 //!
 //! A marker is not an event: it carries no envelope, is skipped by replays and exports,
 //! and only the live projector acts on it. Its JSON body is described here so that the job
@@ -26,6 +27,13 @@ pub enum Operation {
     MoveTo {
         /// Target MongoDB deployment.
         uri: String,
+    },
+    /// Apply the tenant's parked event at stream sequence `sequence` again, at this point
+    /// of the tenant's stream (after every earlier event, before every later one), and
+    /// take it off the parked list if it applies now.
+    Redrive {
+        /// The parked event's stream sequence.
+        sequence: u64,
     },
 }
 
@@ -83,6 +91,19 @@ mod tests {
         let scheme = SubjectScheme::new("pos")?;
         let tenant = TenantId::parse("acme")?;
         assert!(marker.subject(&scheme, &tenant)?.ends_with(".acme.control.0193job"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_redrive_marker_names_the_parked_sequence() -> Result<(), Box<dyn std::error::Error>> {
+        let marker = ControlMarker {
+            job_id: "redrive-1".to_owned(),
+            operation: Operation::Redrive { sequence: 42 },
+        };
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&marker.encode()?)?,
+            serde_json::json!({"job_id": "redrive-1", "operation": {"operation": "redrive", "sequence": 42}})
+        );
         Ok(())
     }
 

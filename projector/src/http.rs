@@ -1,5 +1,6 @@
 //! The admin HTTP server: health, readiness, Prometheus metrics, connection and lag
-//! statistics, and parked events.
+//! statistics, the tenant list, replays and moves in progress, parked events and their
+//! re-drive.
 //!
 //! `/health` and `/ready` are open (probes); everything else names tenants, their lag and
 //! their parked events, and answers only the bearer of `ADMIN_TOKEN` (401 otherwise, and
@@ -9,11 +10,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use bson::doc;
 use events::TenantId;
@@ -24,7 +25,9 @@ use telemetry::OpsToken;
 
 use crate::model::docs::collections::Target;
 use crate::parked;
+use crate::redrive::{self, RedriveError};
 use crate::store::TenantDatabases;
+use crate::tenants;
 
 /// What the admin handlers reach.
 #[derive(Clone)]
@@ -51,8 +54,11 @@ pub fn router(state: AdminState) -> Router {
             get(|State(state): State<AdminState>| async move { state.metrics.render() }),
         )
         .route("/stats", get(stats))
+        .route("/v1/tenants", get(tenants))
+        .route("/v1/jobs", get(jobs))
         .route("/v1/tenants/{tenant}/lag", get(lag))
         .route("/v1/tenants/{tenant}/parked", get(parked_events))
+        .route("/v1/tenants/{tenant}/parked/{sequence}/redrive", post(redrive))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
@@ -171,4 +177,96 @@ async fn parked_events(
     let db = state.databases.database(&tenant).await.map_err(unavailable)?;
     let events = parked::list(&db, 1000).await.map_err(unavailable)?;
     Ok(Json(json!({"tenant": tenant, "parked": events})))
+}
+
+/// How long a re-drive request waits for the live projector to reach its marker.
+const REDRIVE_WAIT: Duration = Duration::from_secs(10);
+
+/// `POST /v1/tenants/{tenant}/parked/{sequence}/redrive`: re-drives one parked event in
+/// the tenant's stream order ([`crate::redrive`]). 200 with the outcome (`applied`,
+/// `parked` with the new error, `not_parked`; `earlier: true` when an earlier re-drive had
+/// applied it), 202 `pending` when the projector has not reached the marker within 10 s
+/// (the outcome is recorded when it does), 404 when the tenant has no such parked event,
+/// 409 for a parked control marker.
+async fn redrive(
+    State(state): State<AdminState>,
+    Path((tenant, sequence)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), (StatusCode, Json<Value>)> {
+    let tenant = TenantId::parse(tenant).map_err(bad_tenant)?;
+    let sequence: u64 = sequence.parse().map_err(|_| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": {"code": "invalid_field", "field": "sequence", "message": "a stream sequence (a positive integer)"}})),
+        )
+    })?;
+    match redrive::request(&state.store, &state.databases, &tenant, sequence, REDRIVE_WAIT).await {
+        Ok(requested) => Ok(match requested.record {
+            Some(record) => (
+                StatusCode::OK,
+                Json(json!({
+                    "tenant": tenant,
+                    "sequence": sequence,
+                    "job_id": requested.job_id,
+                    "outcome": record.outcome,
+                    "error": record.error,
+                    "marker_sequence": record.marker_sequence,
+                    "earlier": requested.earlier,
+                })),
+            ),
+            None => (
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "tenant": tenant,
+                    "sequence": sequence,
+                    "job_id": requested.job_id,
+                    "outcome": "pending",
+                    "message": "the projector has not reached the re-drive yet; it is applied in the tenant's order",
+                })),
+            ),
+        }),
+        Err(err @ RedriveError::NotParked(_)) => Err((
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": {"code": "not_found", "message": err.to_string()}})),
+        )),
+        Err(err @ RedriveError::Marker(_)) => Err((
+            StatusCode::CONFLICT,
+            Json(json!({"error": {"code": "not_an_event", "message": err.to_string()}})),
+        )),
+        Err(err) => Err(unavailable(format!("{:#}", anyhow::Error::new(err)))),
+    }
+}
+
+/// The query of `GET /v1/tenants`.
+#[derive(Debug, serde::Deserialize)]
+struct TenantsQuery {
+    /// The last tenant id of the previous page.
+    after: Option<String>,
+    /// Rows per page (1 to 200, default 50).
+    limit: Option<usize>,
+}
+
+/// `GET /v1/tenants?after=&limit=`: the tenants with their placement, stream head,
+/// checkpoint, lag, parked count and a replay in progress ([`crate::tenants`]).
+async fn tenants(
+    State(state): State<AdminState>,
+    Query(query): Query<TenantsQuery>,
+) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
+    let page = tenants::list(
+        &state.store,
+        &state.databases,
+        query.after.as_deref(),
+        query.limit.unwrap_or(50),
+    )
+    .await
+    .map_err(|e| unavailable(format!("{:#}", anyhow::Error::new(e))))?;
+    Ok(Json(json!(page)))
+}
+
+/// `GET /v1/jobs`: the replays and moves in progress, with how far each got
+/// ([`crate::replay::running`]).
+async fn jobs(State(state): State<AdminState>) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
+    let jobs = crate::replay::running::list(&state.store, &state.databases)
+        .await
+        .map_err(|e| unavailable(format!("{:#}", anyhow::Error::new(e))))?;
+    Ok(Json(json!({"jobs": jobs})))
 }

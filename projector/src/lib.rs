@@ -17,7 +17,9 @@
 //!   `tenantdb` crate defines).
 //! - [`store`]: tenant databases (shared pool, placement), loading and guarded writes.
 //! - [`parked`]: listing parked events.
-//! - [`http`]: the admin server (health, metrics, stats, lag, parked).
+//! - [`redrive`]: re-driving one parked event, in the tenant's stream order.
+//! - [`tenants`]: the tenants kept, with lag, placement, parked count and replay progress.
+//! - [`http`]: the admin server (health, metrics, stats, tenants, lag, parked, re-drive).
 //! - [`shutdown`]: the stop flag tasks wait on.
 
 pub mod config;
@@ -27,10 +29,12 @@ pub mod parked;
 pub mod partition;
 pub mod projection;
 pub mod rebuild;
+pub mod redrive;
 pub mod replay;
 pub mod shutdown;
 pub mod startup;
 pub mod store;
+pub mod tenants;
 
 pub use config::Config;
 pub use startup::Projector;

@@ -2,7 +2,7 @@
 //! in order, write the changes and park what cannot be applied.
 
 use chrono::Utc;
-use events::{AggregateKind, ControlMarker, SubjectScheme, TenantId};
+use events::{AggregateKind, AggregateRef, ControlMarker, EventEnvelope, SubjectScheme, TenantId};
 use eventstore::Delivery;
 
 use mongodb::Database;
@@ -75,22 +75,8 @@ pub fn classify(scheme: &SubjectScheme, message: &Delivery, park_after: i64) -> 
             Err(err) => Item::Poison(poison(format!("malformed control marker: {err}"), None)),
         }
     } else {
-        match events::decode(message.payload()) {
-            Err(err) => Item::Poison(poison(err.to_string(), None)),
-            Ok(envelope) if envelope.tenant_id != tenant => Item::Poison(poison(
-                format!(
-                    "envelope names tenant {} but the subject tenant {tenant}",
-                    envelope.tenant_id
-                ),
-                Some(envelope.event_type().as_str().to_owned()),
-            )),
-            Ok(envelope) if envelope.aggregate() != aggregate => Item::Poison(poison(
-                format!(
-                    "envelope names aggregate {} but the subject {aggregate}",
-                    envelope.aggregate()
-                ),
-                Some(envelope.event_type().as_str().to_owned()),
-            )),
+        match decode_event(&tenant, &aggregate, message.payload()) {
+            Err(Undecodable { error, event_type }) => Item::Poison(poison(error, event_type)),
             Ok(envelope) => Item::Event(
                 Sequenced { sequence, envelope },
                 Origin {
@@ -105,6 +91,45 @@ pub fn classify(scheme: &SubjectScheme, message: &Delivery, park_after: i64) -> 
         tracing::warn!(tenant = %tenant, sequence, error = %doc.error, "message parked");
     }
     Ok((tenant, item))
+}
+
+/// Why a message stored under a tenant's event subject is not an event of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecodable {
+    /// What is wrong, as recorded on the parked event.
+    pub error: String,
+    /// The event type, when the envelope could be read that far.
+    pub event_type: Option<String>,
+}
+
+/// Decodes (and upcasts) the body of a message stored under `tenant`'s subject for
+/// `aggregate`, and checks that the envelope names the same tenant and aggregate. The
+/// live loop and a re-drive ([`crate::redrive`]) decide the same way.
+pub fn decode_event(tenant: &TenantId, aggregate: &AggregateRef, payload: &[u8]) -> Result<EventEnvelope, Undecodable> {
+    let envelope = events::decode(payload).map_err(|err| Undecodable {
+        error: err.to_string(),
+        event_type: None,
+    })?;
+    let event_type = || Some(envelope.event_type().as_str().to_owned());
+    if envelope.tenant_id != *tenant {
+        return Err(Undecodable {
+            error: format!(
+                "envelope names tenant {} but the subject tenant {tenant}",
+                envelope.tenant_id
+            ),
+            event_type: event_type(),
+        });
+    }
+    if envelope.aggregate() != *aggregate {
+        return Err(Undecodable {
+            error: format!(
+                "envelope names aggregate {} but the subject {aggregate}",
+                envelope.aggregate()
+            ),
+            event_type: event_type(),
+        });
+    }
+    Ok(envelope)
 }
 
 /// What applying a tenant's items did.

@@ -31,6 +31,9 @@ pub const PROMOTIONS: &str = "promotions";
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Events that could not be applied.
 pub const PARKED: &str = "parked";
+/// What each re-drive of a parked event did (one document per re-drive, by job id). Not
+/// rebuilt by a replay: it is the operators' record, not a projection.
+pub const REDRIVES: &str = "redrives";
 /// Every read-model collection a replay rebuilds and compares.
 pub const READ_MODEL: [&str; 8] = [
     PRODUCTS,

@@ -87,6 +87,22 @@ impl ProjectorApp {
         response.json().await.with_context(|| format!("GET {path}: not JSON"))
     }
 
+    /// POSTs `path` of the admin server with the admin token: the status and the JSON body.
+    pub async fn admin_post(&self, path: &str) -> anyhow::Result<(reqwest::StatusCode, serde_json::Value)> {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.admin))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .with_context(|| format!("POST {path}"))?;
+        let status = response.status();
+        let body = response
+            .json()
+            .await
+            .with_context(|| format!("POST {path}: not JSON"))?;
+        Ok((status, body))
+    }
+
     /// Asks it to finish its batches and stop, and waits.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {

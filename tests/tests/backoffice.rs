@@ -789,7 +789,9 @@ async fn the_operator_console_takes_the_projector_admin_token_and_shows_lag_and_
     let overview = operator.get("/operator").await?;
     assert_eq!(overview.status, 200, "{}", overview.body);
     assert!(
-        overview.body.contains(r#"id="partitions""#) && overview.body.contains("projector-p0"),
+        overview.body.contains(r#"id="partitions""#)
+            && overview.body.contains("projector-p0")
+            && overview.body.contains("Replays and moves in progress"),
         "{}",
         overview.body
     );
@@ -831,6 +833,81 @@ async fn the_operator_console_takes_the_projector_admin_token_and_shows_lag_and_
         "{}",
         page.body
     );
+    // The tenant in the tenant list (the page after a prefix of its id starts with it).
+    let id = w.org.tenant.as_str();
+    let listed = operator
+        .get(&format!("/operator?after={}", &id[..id.len() - 1]))
+        .await?;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let row = listed
+        .body
+        .split(&format!(r#"data-tenant="{id}""#))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_default();
+    assert!(
+        row.contains(r#"class="placement">main<"#)
+            && row.contains(r#"class="num parked">1<"#)
+            && row.contains("<progress"),
+        "{}",
+        listed.body
+    );
+
+    // Re-drive forms: none without an operator session, none without the form's token;
+    // the refused ones place no marker (the tenant's stream head stays).
+    let redrive = format!("{tenant_page}/parked/{poison}/redrive");
+    let admin_csrf = admin.csrf().await?;
+    let forged = admin.post(&redrive, &[("csrf", &admin_csrf)]).await?;
+    assert_eq!(
+        (forged.status, forged.header("location")),
+        (303, Some("/operator/login"))
+    );
+    let mut stranger = w.office.visit();
+    let stranger_csrf = stranger.get("/operator/login").await?.csrf().unwrap_or_default();
+    let anonymous = stranger.post(&redrive, &[("csrf", &stranger_csrf)]).await?;
+    assert_eq!(
+        (anonymous.status, anonymous.header("location")),
+        (303, Some("/operator/login"))
+    );
+    assert_eq!(operator.post(&redrive, &[]).await?.status, 403);
+    assert_eq!(operator.post(&redrive, &[("csrf", &admin_csrf)]).await?.status, 403);
+    let unchanged = operator.get(&tenant_page).await?;
+    assert!(
+        unchanged.body.contains(&format!(r#"id="stream-head">{poison}<"#))
+            && unchanged.body.contains(r#"id="parked-count">1<"#),
+        "{}",
+        unchanged.body
+    );
+    // The operator's own: garbage stays garbage, so it fails again and stays parked.
+    let operator_csrf = unchanged.csrf().unwrap_or_default();
+    let again = operator.post(&redrive, &[("csrf", &operator_csrf)]).await?;
+    assert_eq!(
+        (again.status, again.header("location")),
+        (
+            303,
+            Some(
+                format!(
+                    "{redrive_back}?redriven={poison}&outcome=parked",
+                    redrive_back = tenant_page
+                )
+                .as_str()
+            )
+        )
+    );
+    let after = operator.get(again.header("location").unwrap_or_default()).await?;
+    assert!(
+        after.body.contains("failed again and stays parked") && after.body.contains(r#"id="parked-count">1<"#),
+        "{}",
+        after.body
+    );
+    // Its marker is one more message of the tenant, and the projector has passed it.
+    assert!(after.body.contains(r#"id="lag">0<"#), "{}", after.body);
+    assert!(
+        !after.body.contains(&format!(r#"id="stream-head">{poison}<"#)),
+        "{}",
+        after.body
+    );
+
     // A tenant id that is not one.
     assert_eq!(operator.get("/operator/tenants/..%2F..").await?.status, 404);
     let _ = &w.projector;

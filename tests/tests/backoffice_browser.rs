@@ -353,3 +353,68 @@ async fn a_manager_works_through_the_day_in_a_real_browser_and_the_abuse_cases_a
     eprintln!("screenshots in {}", shots.display());
     Ok(())
 }
+
+/// The operator's side in the real browser: a tenant's events were parked by a projector
+/// started with `PARK_AFTER_DELIVERIES=0` (every message "delivered too many times", as
+/// when its deployment kept failing); the projector runs again with the right setting, and
+/// the operator signs in to the console, finds the tenant in the tenant list with its
+/// parked count, opens it, re-drives the parked event and sees it gone (and the read model
+/// has it).
+#[tokio::test]
+async fn an_operator_redrives_a_parked_event_in_a_real_browser() -> anyhow::Result<()> {
+    if !webdriver::available()? {
+        eprintln!(
+            "skipped: {} or {} is not installed",
+            webdriver::CHROMIUM,
+            webdriver::CHROMEDRIVER
+        );
+        return Ok(());
+    }
+    let app = CommandApp::spawn().await?;
+    let tenant = tests::unique_tenant();
+    let joined = tests::generator::mixed_events(&tenant, 11, 1);
+    let misconfigured = ProjectorApp::spawn_with(&app.stream, |c| c.park_after_deliveries = 0).await?;
+    let parked = tests::generator::publish(&app.servers.jetstream, &app.stream.scheme, &joined).await?[0];
+    tests::projector_app::wait_for_checkpoint(&app.servers, &tenant, parked, Duration::from_secs(30)).await?;
+    misconfigured.stop().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let admin = projector.admin.clone();
+    let office = BackofficeApp::spawn_with(&app, |c| c.projector_admin_url = Some(admin)).await?;
+    let browser = Browser::start(&office.address).await?;
+    let shots = screenshots();
+
+    browser.open("/operator/login").await?;
+    browser.fill("#token", tests::projector_app::ADMIN_TOKEN).await?;
+    browser.click("#operator-login button[type=submit]").await?;
+    wait_text(&browser, "h1", "Operator console").await?;
+    // The tenant list, from just before the tenant's id.
+    let id = tenant.as_str();
+    browser
+        .open(&format!("/operator?after={}", &id[..id.len() - 1]))
+        .await?;
+    let row = format!("tr[data-tenant='{id}']");
+    assert_eq!(browser.text(&format!("{row} .placement")).await?, "main");
+    assert_eq!(browser.text(&format!("{row} .parked")).await?, "1");
+    assert_eq!(browser.text(&format!("{row} .lag")).await?, "0");
+    browser.screenshot(&shots.join("operator.png")).await?;
+    browser.click(&format!("{row} a")).await?;
+    wait_text(&browser, "h1", &format!("Tenant {id}")).await?;
+    let event = format!("tr[data-sequence='{parked}']");
+    assert!(browser.text(&event).await?.contains("delivered 1 times"));
+    browser.screenshot(&shots.join("operator-parked.png")).await?;
+    browser.click(&format!("{event} button")).await?;
+    wait_text(&browser, ".notice", "re-driven and applied").await?;
+    assert!(!browser.exists(&event).await?);
+    assert_eq!(browser.text("#parked-count").await?, "0");
+    assert_eq!(browser.text("#lag").await?, "0");
+    browser.screenshot(&shots.join("operator-redrive.png")).await?;
+    // The read model has the user the event brought.
+    let users = app
+        .servers
+        .mongo
+        .database(&tenant.database_name())
+        .collection::<bson::Document>("users");
+    assert!(users.find_one(bson::doc! {"_id": "u-admin"}).await?.is_some());
+    projector.stop().await?;
+    Ok(())
+}

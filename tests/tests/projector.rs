@@ -435,6 +435,212 @@ async fn a_poison_event_is_parked_while_other_tenants_go_on() -> anyhow::Result<
     stream.delete().await
 }
 
+/// The parked events of `tenant` as the admin server lists them: (sequence, error).
+async fn parked_list(projector: &ProjectorApp, tenant: &TenantId) -> anyhow::Result<Vec<(u64, String)>> {
+    let admin = projector.admin_get(&format!("/v1/tenants/{tenant}/parked")).await?;
+    Ok(admin["parked"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| Some((p["sequence"].as_u64()?, p["error"].as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The "fix" here is a configuration one: a projector started with
+/// `PARK_AFTER_DELIVERIES=0` parks every message as "delivered too many times" (what a
+/// tenant's events get when its deployment kept failing and the projector was restarted
+/// over and over); restarted with the right setting it applies new events, but what it
+/// parked stays parked until an operator re-drives it. A role change that arrives after
+/// its user's parked `UserJoined` is parked by a real invariant ("user does not exist"),
+/// fails again while the user is still parked, and applies once the user is re-driven.
+#[tokio::test]
+async fn an_operator_redrives_one_parked_event_after_the_fix_exactly_once() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let (tenant, other) = (unique_tenant(), unique_tenant());
+    // u-admin, u-manager and u-cashier join, in this order.
+    let joined = generator::mixed_events(&tenant, 7, 3);
+    let others = generator::mixed_events(&other, 8, 1);
+
+    let misconfigured = ProjectorApp::spawn_with(&stream, |c| c.park_after_deliveries = 0).await?;
+    let first = generator::publish(&servers.jetstream, &stream.scheme, &joined[..1]).await?[0];
+    let others_first = generator::publish(&servers.jetstream, &stream.scheme, &others).await?[0];
+    wait_for_checkpoint(&servers, &tenant, first, WAIT).await?;
+    wait_for_checkpoint(&servers, &other, others_first, WAIT).await?;
+    misconfigured.stop().await?;
+
+    let projector = ProjectorApp::spawn(&stream).await?;
+    let manager = generator::publish(&servers.jetstream, &stream.scheme, &joined[1..2]).await?[0];
+    let mut promote = joined[2].clone();
+    promote.event_id = uuid::Uuid::now_v7();
+    promote.event = events::event::UserRoleChanged {
+        user_id: "u-admin".parse()?,
+        role: Role::Manager,
+        previous_role: Some(Role::Admin),
+    }
+    .into();
+    let change = generator::publish(&servers.jetstream, &stream.scheme, &[promote]).await?[0];
+    wait_for_checkpoint(&servers, &tenant, change, WAIT).await?;
+    let db = servers.mongo.database(&tenant.database_name());
+    let users = db.collection::<bson::Document>(collections::USERS);
+    assert!(users.find_one(doc! {"_id": "u-manager"}).await?.is_some());
+    let parked = parked_list(&projector, &tenant).await?;
+    assert_eq!(
+        parked.iter().map(|p| p.0).collect::<Vec<_>>(),
+        vec![first, change],
+        "{parked:?}"
+    );
+    assert!(parked[0].1.contains("delivered 1 times"), "{parked:?}");
+    assert!(parked[1].1.contains("user u-admin does not exist"), "{parked:?}");
+    let row = tenant_row(&projector, &tenant).await?;
+    assert_eq!(
+        (
+            row["placement"].as_str(),
+            row["parked"].as_u64(),
+            row["lag"].as_u64(),
+            row["checkpoint"].as_u64()
+        ),
+        (Some("main"), Some(2), Some(0), Some(change)),
+        "{row}"
+    );
+
+    // Another tenant's parked sequence, a sequence that is not parked, a bad one, no token.
+    let path = |seq: u64| format!("/v1/tenants/{tenant}/parked/{seq}/redrive");
+    let (status, body) = projector.admin_post(&path(others_first)).await?;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(parked_list(&projector, &other).await?.len(), 1);
+    let (status, body) = projector.admin_post(&path(manager)).await?;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = projector
+        .admin_post(&format!("/v1/tenants/{tenant}/parked/x/redrive"))
+        .await?;
+    assert_eq!(
+        (status.as_u16(), body["error"]["field"].as_str()),
+        (400, Some("sequence"))
+    );
+    let anonymous = reqwest::Client::new()
+        .post(format!("{}{}", projector.admin, path(first)))
+        .send()
+        .await?;
+    assert_eq!(anonymous.status(), 401);
+
+    // The role change first: its user is still parked, so it fails again with that error.
+    let (status, body) = projector.admin_post(&path(change)).await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "parked", "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or_default().contains("does not exist"),
+        "{body}"
+    );
+    assert_eq!(parked_list(&projector, &tenant).await?.len(), 2);
+
+    // The user: applied, gone from the parked list, in the read model.
+    let (status, body) = projector.admin_post(&path(first)).await?;
+    assert_eq!(
+        (status.as_u16(), body["outcome"].as_str()),
+        (200, Some("applied")),
+        "{body}"
+    );
+    let marker = body["marker_sequence"].as_i64().unwrap_or_default();
+    assert!(marker > change as i64, "{body}");
+    let admin = users
+        .find_one(doc! {"_id": "u-admin"})
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("u-admin missing"))?;
+    assert_eq!(admin.get_str("role")?, "admin");
+    assert_eq!(admin.get_i64("last_seq")?, marker, "applied at the marker: {admin}");
+    let parked = parked_list(&projector, &tenant).await?;
+    assert_eq!(parked.iter().map(|p| p.0).collect::<Vec<_>>(), vec![change]);
+
+    // Again: nothing new is placed or written.
+    let head = servers_head(&projector, &tenant).await?;
+    let (status, body) = projector.admin_post(&path(first)).await?;
+    assert_eq!(
+        (status.as_u16(), body["outcome"].as_str(), body["earlier"].as_bool()),
+        (200, Some("applied"), Some(true)),
+        "{body}"
+    );
+    assert_eq!(servers_head(&projector, &tenant).await?, head);
+    assert_eq!(users.count_documents(doc! {}).await?, 2);
+
+    // Now the role change applies too.
+    let (status, body) = projector.admin_post(&path(change)).await?;
+    assert_eq!(
+        (status.as_u16(), body["outcome"].as_str()),
+        (200, Some("applied")),
+        "{body}"
+    );
+    let admin = users
+        .find_one(doc! {"_id": "u-admin"})
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("u-admin missing"))?;
+    assert_eq!(admin.get_str("role")?, "manager");
+    assert!(parked_list(&projector, &tenant).await?.is_empty());
+    let lag = projector.admin_get(&format!("/v1/tenants/{tenant}/lag")).await?;
+    assert_eq!(lag["lag"], 0, "{lag}");
+    let row = tenant_row(&projector, &tenant).await?;
+    assert_eq!(
+        (row["parked"].as_u64(), row["lag"].as_u64()),
+        (Some(0), Some(0)),
+        "{row}"
+    );
+    assert!(row["replay"].is_null(), "{row}");
+    // The other tenant's parked event was never touched.
+    assert_eq!(parked_list(&projector, &other).await?.len(), 1);
+    // A parked control marker is acted on, never applied: it cannot be re-driven.
+    let control = stream.scheme.subject(
+        &tenant,
+        &events::AggregateRef::new(events::AggregateKind::Control, "job-x")?,
+    );
+    let bad_marker = servers
+        .jetstream
+        .publish(control, "{not a marker".into())
+        .await?
+        .await?
+        .sequence;
+    wait_for_checkpoint(&servers, &tenant, bad_marker, WAIT).await?;
+    let (status, body) = projector.admin_post(&path(bad_marker)).await?;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (409, Some("not_an_event")),
+        "{body}"
+    );
+    assert_eq!(parked_list(&projector, &tenant).await?.len(), 1);
+
+    projector.stop().await?;
+    db.drop().await?;
+    servers.mongo.database(&other.database_name()).drop().await?;
+    stream.delete().await
+}
+
+/// `tenant`'s row of the admin server's tenant list, paging through it.
+async fn tenant_row(projector: &ProjectorApp, tenant: &TenantId) -> anyhow::Result<serde_json::Value> {
+    let mut after = String::new();
+    loop {
+        let page = projector
+            .admin_get(&format!("/v1/tenants?limit=200&after={after}"))
+            .await?;
+        let rows = page["tenants"].as_array().cloned().unwrap_or_default();
+        assert!(rows.len() <= 200);
+        if let Some(row) = rows.iter().find(|r| r["tenant"] == tenant.as_str()) {
+            return Ok(row.clone());
+        }
+        match page["next_after"].as_str() {
+            Some(next) => after = next.to_owned(),
+            None => anyhow::bail!("{tenant} is not in the tenant list"),
+        }
+    }
+}
+
+async fn servers_head(projector: &ProjectorApp, tenant: &TenantId) -> anyhow::Result<u64> {
+    let lag = projector.admin_get(&format!("/v1/tenants/{tenant}/lag")).await?;
+    lag["stream_head"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no stream head: {lag}"))
+}
+
 #[tokio::test]
 async fn two_projector_processes_build_the_same_read_models_as_one() -> anyhow::Result<()> {
     let servers = Servers::connect().await?;

@@ -61,6 +61,41 @@ impl Installation {
     }
 }
 
+/// Runs `work`, asking the admin server of `projector` for the jobs in progress every
+/// 20 ms meanwhile; answers what `work` gave and the rows of `tenant` seen.
+async fn watching_jobs<T>(
+    projector: &ProjectorApp,
+    tenant: &TenantId,
+    work: impl std::future::Future<Output = T>,
+) -> anyhow::Result<(T, Vec<Value>)> {
+    let mut seen = Vec::new();
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => return Ok((out, seen)),
+            () = tokio::time::sleep(Duration::from_millis(20)) => {
+                let jobs = projector.admin_get("/v1/jobs").await?;
+                seen.extend(
+                    jobs["jobs"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|j| j["tenant"] == tenant.as_str())
+                        .cloned(),
+                );
+            }
+        }
+    }
+}
+
+/// Whether the admin server lists a job of `tenant` now.
+async fn listed(projector: &ProjectorApp, tenant: &TenantId) -> anyhow::Result<bool> {
+    let jobs = projector.admin_get("/v1/jobs").await?;
+    Ok(jobs["jobs"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|j| j["tenant"] == tenant.as_str())))
+}
+
 #[tokio::test]
 async fn an_online_replay_equals_the_live_projection_and_leaves_others_alone() -> anyhow::Result<()> {
     let site = Installation::new().await?;
@@ -73,8 +108,26 @@ async fn an_online_replay_equals_the_live_projection_and_leaves_others_alone() -
     wait_for_checkpoint(&site.servers, &bystander, bystander_last, WAIT).await?;
     let (live, bystander_before) = (site.dump(&tenant).await?, site.dump(&bystander).await?);
 
-    let swapped_at = jobs::replay(&site.store, &site.databases, &tenant, false, false).await?;
+    // The admin server shows the replay while it runs, with its progress, and not after.
+    let (swapped_at, seen) = watching_jobs(
+        &projector,
+        &tenant,
+        jobs::replay(&site.store, &site.databases, &tenant, false, false),
+    )
+    .await?;
+    let swapped_at = swapped_at?;
     assert!(swapped_at > last);
+    assert!(!seen.is_empty(), "the replay was never listed");
+    for job in &seen {
+        assert_eq!(job["kind"], "replay", "{job}");
+        let (done, head) = (
+            job["checkpoint"].as_u64().unwrap_or(u64::MAX),
+            job["stream_head"].as_u64().unwrap_or(0),
+        );
+        assert!(done <= head && head >= last, "{job}");
+        assert_eq!(job["percent"].as_u64(), Some(done * 100 / head), "{job}");
+    }
+    assert!(!listed(&projector, &tenant).await?);
     let rebuilt = site.dump(&tenant).await?;
     assert_eq!(difference(&live, &rebuilt), None);
     assert_eq!(difference(&read_model::expected(&events, 1)?, &rebuilt), None);
@@ -341,8 +394,26 @@ async fn a_tenant_moves_to_another_deployment_and_keeps_projecting() -> anyhow::
     let events = generator::mixed_events(&tenant, 61, 1200);
     site.publish(&events[..600]).await?;
     let projector = ProjectorApp::spawn(&site.stream).await?;
-    let moved_at = jobs::move_tenant(&site.store, &site.databases, &tenant, &secondary, false, false).await?;
+    let (moved_at, seen) = watching_jobs(
+        &projector,
+        &tenant,
+        jobs::move_tenant(&site.store, &site.databases, &tenant, &secondary, false, false),
+    )
+    .await?;
+    let moved_at = moved_at?;
     assert!(moved_at > 600);
+    assert!(!seen.is_empty(), "the move was never listed");
+    for job in &seen {
+        assert_eq!(job["kind"], "move", "{job}");
+        assert!(
+            job["to"]
+                .as_str()
+                .is_some_and(|to| to.starts_with("mongodb://") && !to.contains('@')),
+            "{job}"
+        );
+        assert!(job["checkpoint"].as_u64() <= job["stream_head"].as_u64(), "{job}");
+    }
+    assert!(!listed(&projector, &tenant).await?);
     let last = site.publish(&events[600..]).await?;
     let other = mongodb::Client::with_uri_str(&secondary).await?;
     let target = other.database(&tenant.database_name());

@@ -12,8 +12,8 @@
 //! - [`products`]: the catalog: register, edit, change a price.
 //! - [`users`]: users and roles (admins).
 //! - [`locations`]: the stores and warehouses; opening one (admins).
-//! - [`operator`]: the operator console (projector admin token): partitions, a tenant's lag
-//!   and parked events.
+//! - [`operator`]: the operator console (projector admin token): partitions, tenants with
+//!   lag and placement, replays in progress, a tenant's parked events and their re-drive.
 //! - [`assets`]: the stylesheet and the script, compiled in.
 
 pub mod assets;
@@ -89,6 +89,10 @@ pub fn router() -> Router<AppState> {
         .route("/operator/login", get(operator::login_page).post(operator::login))
         .route("/operator/logout", post(operator::logout))
         .route("/operator/tenants/{tenant}", get(operator::tenant))
+        .route(
+            "/operator/tenants/{tenant}/parked/{sequence}/redrive",
+            post(operator::redrive),
+        )
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
         .route("/health", get(|| async { "ok" }))

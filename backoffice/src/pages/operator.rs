@@ -1,14 +1,15 @@
 //! The operator console: the platform's view, for whoever holds the projector's admin
 //! token (`ADMIN_TOKEN`), never a tenant role. It signs in with that token (kept in the
 //! server-side session like a user's tokens) and reads the projector's admin server: each
-//! partition's consumer position, and one tenant's projection lag and parked events.
-//! Read-only: the admin server has no tenant list, no re-drive of one parked event and no
-//! replay progress over HTTP yet (docs/backoffice.md).
+//! partition's consumer position, the tenants with their projection lag (a bar), placement
+//! and parked count, replays and moves in progress (a bar each), and one tenant's parked events, each
+//! with a re-drive button (a CSRF-checked form like every other; the projector applies the
+//! event again in the tenant's stream order, see `projector/src/redrive.rs`).
 
 use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -142,11 +143,87 @@ async fn read(state: &AppState, operator: &Operator, path: &str) -> Result<Value
     }
 }
 
-/// `?tenant=` of the tenant picker.
+/// Tenants on one page of the overview.
+const TENANTS_PER_PAGE: usize = 50;
+
+/// `?tenant=` of the tenant picker, `?after=` of the tenant list's pages.
 #[derive(Debug, Default, Deserialize)]
 pub struct TenantQuery {
     #[serde(default)]
     tenant: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// `?redriven=&outcome=` after a re-drive.
+#[derive(Debug, Default, Deserialize)]
+pub struct RedriveNotice {
+    #[serde(default)]
+    redriven: Option<u64>,
+    #[serde(default)]
+    outcome: Option<String>,
+}
+
+/// `POST /operator/tenants/{tenant}/parked/{sequence}/redrive`: asks the projector to apply
+/// the parked event again (`POST /v1/tenants/{tenant}/parked/{sequence}/redrive`) and goes
+/// back to the tenant's page with the outcome.
+pub async fn redrive(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path((tenant, sequence)): Path<(String, u64)>,
+    CheckedForm { .. }: CheckedForm<Empty>,
+) -> Result<Response, PageError> {
+    if !valid_id(&tenant) {
+        return Err(PageError::NotFound);
+    }
+    let path = format!("/v1/tenants/{tenant}/parked/{sequence}/redrive");
+    let answer = console(&state)?
+        .send(
+            Method::POST,
+            &path,
+            Some(&operator.token),
+            &serde_json::json!({}),
+            &[],
+            None,
+        )
+        .await;
+    let outcome = match answer {
+        Ok(written) => match written.body["outcome"].as_str() {
+            Some(outcome @ ("applied" | "parked" | "not_parked" | "pending")) => outcome.to_owned(),
+            _ => "pending".to_owned(),
+        },
+        Err(err) if err.is_unauthorized() => return Err(PageError::OperatorSignInRequired),
+        Err(err) if err.status() == Some(StatusCode::NOT_FOUND) => "not_parked".to_owned(),
+        Err(err) => return Err(err.into()),
+    };
+    tracing::info!(tenant = %tenant, sequence, %outcome, "operator re-drove a parked event");
+    Ok(Redirect::to(&format!(
+        "/operator/tenants/{tenant}?redriven={sequence}&outcome={outcome}"
+    ))
+    .into_response())
+}
+
+fn redrive_notice(notice_query: &RedriveNotice) -> Option<Markup> {
+    let sequence = notice_query.redriven?;
+    let (kind, message) = match notice_query.outcome.as_deref()? {
+        "applied" => (
+            "ok",
+            format!("Event {sequence} was re-driven and applied; it is no longer parked."),
+        ),
+        "parked" => (
+            "error",
+            format!("Event {sequence} failed again and stays parked; its error below is the new one."),
+        ),
+        "not_parked" => (
+            "info",
+            format!("Event {sequence} is not parked (any more): nothing was done."),
+        ),
+        _ => (
+            "info",
+            format!("The projector has not reached the re-drive of event {sequence} yet; reload in a moment."),
+        ),
+    };
+    Some(notice(kind, &message))
 }
 
 /// `GET /operator`: each partition's consumer, and a tenant picker.
@@ -158,12 +235,75 @@ pub async fn overview(
     if let Some(tenant) = query.tenant.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         return Ok(Redirect::to(&format!("/operator/tenants/{}", tenant.to_lowercase())).into_response());
     }
-    let stats = read(&state, &operator, "/stats").await?;
+    let after = query.after.as_deref().filter(|a| valid_id(a)).unwrap_or("");
+    let tenants_path = format!("/v1/tenants?limit={TENANTS_PER_PAGE}&after={after}");
+    let (stats, page, jobs) = tokio::join!(
+        read(&state, &operator, "/stats"),
+        read(&state, &operator, &tenants_path),
+        read(&state, &operator, "/v1/jobs"),
+    );
+    let (stats, page, jobs) = (stats?, page?, jobs?);
     let partitions = stats["partitions"].as_array().cloned().unwrap_or_default();
+    let tenants = page["tenants"].as_array().cloned().unwrap_or_default();
+    let jobs = jobs["jobs"].as_array().cloned().unwrap_or_default();
     let body = html! {
         form method="get" action="/operator" class="filters" {
             div { label for="tenant" { "Tenant id" } input id="tenant" name="tenant" required; }
             div { button type="submit" class="secondary" { "Lag and parked events" } }
+        }
+        h2 { "Tenants" }
+        @if tenants.is_empty() {
+            p class="muted" id="no-tenants" { "None." }
+        } @else {
+            table id="tenants" {
+                thead { tr { th { "Tenant" } th { "Placement" } th class="num" { "Stream head" } th class="num" { "Checkpoint" } th class="num" { "Lag" } th { "Projected" } th class="num" { "Parked" } } }
+                tbody {
+                    @for t in &tenants {
+                        @let id = t["tenant"].as_str().unwrap_or("");
+                        @let head = t["stream_head"].as_u64().unwrap_or(0);
+                        @let checkpoint = t["checkpoint"].as_u64().unwrap_or(0);
+                        tr data-tenant=(id) {
+                            td { a href=(format!("/operator/tenants/{id}")) { (id) } }
+                            td class="placement" { (t["placement"].as_str().unwrap_or("")) }
+                            td class="num" { (head) }
+                            td class="num" { (checkpoint) }
+                            td class="num lag" { (number(t, "lag")) }
+                            // Nothing in the stream is nothing to project: a full bar.
+                            td { progress max=(head.max(1)) value=(if head == 0 { 1 } else { checkpoint.min(head) }) title=(format!("{checkpoint} of {head}")) { (checkpoint) " of " (head) } }
+                            td class="num parked" { (number(t, "parked")) }
+                        }
+                    }
+                }
+            }
+            @if let Some(next) = page["next_after"].as_str() {
+                p { a href=(format!("/operator?after={next}")) id="next-tenants" { "Next tenants" } }
+            }
+        }
+        h2 { "Replays and moves in progress" }
+        @if jobs.is_empty() {
+            p class="muted" id="no-jobs" { "None." }
+        } @else {
+            table id="jobs" {
+                thead { tr { th { "Tenant" } th { "Job" } th { "Started" } th class="num" { "Built to" } th class="num" { "Stream head" } th { "Progress" } } }
+                tbody {
+                    @for job in &jobs {
+                        @let id = job["tenant"].as_str().unwrap_or("");
+                        @let done = job["checkpoint"].as_u64().unwrap_or(0);
+                        @let head = job["stream_head"].as_u64().unwrap_or(0);
+                        tr data-job=(format!("{}:{id}", job["kind"].as_str().unwrap_or(""))) {
+                            td { a href=(format!("/operator/tenants/{id}")) { (id) } }
+                            td {
+                                (job["kind"].as_str().unwrap_or(""))
+                                @if let Some(to) = job["to"].as_str() { " to " (to) }
+                            }
+                            td { (job["started_at"].as_str().unwrap_or("")) }
+                            td class="num" { (done) }
+                            td class="num" { (head) }
+                            td { progress max=(head.max(1)) value=(if head == 0 { 1 } else { done.min(head) }) { (number(job, "percent")) " %" } }
+                        }
+                    }
+                }
+            }
         }
         h2 { "Partitions" }
         table id="partitions" {
@@ -193,6 +333,7 @@ pub async fn tenant(
     State(state): State<AppState>,
     operator: Operator,
     Path(tenant): Path<String>,
+    Query(notice_query): Query<RedriveNotice>,
 ) -> Result<Html<String>, PageError> {
     if !valid_id(&tenant) {
         return Err(PageError::NotFound);
@@ -219,6 +360,7 @@ pub async fn tenant(
     let checkpoint = lag["checkpoint"].as_u64().unwrap_or(0);
     let events = parked["parked"].as_array().cloned().unwrap_or_default();
     let body = html! {
+        @if let Some(notice) = redrive_notice(&notice_query) { (notice) }
         dl class="cards" {
             div class="card" { dt class="label" { "Stream head" } dd class="value" id="stream-head" { (head) } }
             div class="card" { dt class="label" { "Checkpoint" } dd class="value" id="checkpoint" { (checkpoint) } }
@@ -234,21 +376,28 @@ pub async fn tenant(
             p class="muted" id="no-parked" { "None." }
         } @else {
             table id="parked" {
-                thead { tr { th class="num" { "Sequence" } th { "Subject" } th { "Type" } th { "Error" } th class="num" { "Deliveries" } th { "Parked at" } } }
+                thead { tr { th class="num" { "Sequence" } th { "Subject" } th { "Type" } th { "Error" } th class="num" { "Deliveries" } th { "Parked at" } th { "" } } }
                 tbody {
                     @for e in &events {
-                        tr {
+                        @let sequence = e["sequence"].as_u64().unwrap_or(0);
+                        tr data-sequence=(sequence) {
                             td class="num" { (number(e, "sequence")) }
                             td { (e["subject"].as_str().unwrap_or("")) }
                             td { (e["event_type"].as_str().unwrap_or("—")) }
                             td { (e["error"].as_str().unwrap_or("")) }
                             td class="num" { (number(e, "deliveries")) }
                             td { (e["parked_at"].as_str().unwrap_or("")) }
+                            td {
+                                form method="post" action=(format!("/operator/tenants/{tenant}/parked/{sequence}/redrive")) class="redrive" {
+                                    (csrf_field(&operator.csrf))
+                                    button type="submit" aria-label=(format!("Re-drive event {sequence}")) { "Re-drive" }
+                                }
+                            }
                         }
                     }
                 }
             }
-            p class="muted" { "Re-drive after a fix: rebuild the tenant (" code { "projector replay --tenant " (tenant) } "), see docs/operations.md." }
+            p class="muted" { "Re-drive an event once its cause is fixed: the projector applies it again after everything the tenant did since (it stays parked with the new error if it fails again). To apply events at their own place in the stream instead, rebuild the tenant (" code { "projector replay --tenant " (tenant) } "), see docs/operations.md." }
         }
     };
     Ok(layout::operator_page(&operator.csrf, &format!("Tenant {tenant}"), body))

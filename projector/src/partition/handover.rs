@@ -1,5 +1,5 @@
 //! The hand-over protocol: what the live projector does when it reaches a control marker
-//! of a tenant. All of the tenant's earlier events are applied to the live read model and
+//! of a tenant (a re-drive marker is handed to [`crate::redrive`]). All of the tenant's earlier events are applied to the live read model and
 //! none of its later ones, so this is the one place where the read model can change hands
 //! without a pause. Operator jobs ([`crate::replay`]) place the markers and wait for the
 //! hand-over record this writes; with `--offline` they run [`perform`] themselves.
@@ -34,6 +34,9 @@ pub async fn perform(
     match &marker.operation {
         Operation::SwapShadow { prefix } => swap_shadow(store, databases, tenant, sequence, marker, prefix).await,
         Operation::MoveTo { uri } => move_to(store, databases, tenant, sequence, marker, uri).await,
+        Operation::Redrive { sequence: parked } => {
+            Ok(crate::redrive::perform(store.scheme(), databases, tenant, sequence, &marker.job_id, *parked).await?)
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use crate::model::docs::collections::{self, Target};
 use crate::partition::handover;
 use crate::rebuild::{self, progress::Progress};
-use crate::replay::{ReplayError, SHADOW_PREFIX};
+use crate::replay::{ReplayError, SHADOW_PREFIX, running};
 use crate::store::TenantDatabases;
 
 /// How long to wait for the live projector to act on a marker.
@@ -51,6 +51,20 @@ async fn wait_for_handover(db: &mongodb::Database, job_id: &str, timeout: Durati
 /// itself (no projector may be running). Resumable: run it again after a crash. Returns
 /// the sequence the read model was swapped at.
 pub async fn replay(
+    store: &EventStore,
+    databases: &TenantDatabases,
+    tenant: &TenantId,
+    offline: bool,
+    interactive: bool,
+) -> Result<u64, ReplayError> {
+    running::start(databases, tenant, running::Kind::Replay, None).await?;
+    let result = replay_recorded(store, databases, tenant, offline, interactive).await;
+    running::finish(databases, tenant, running::Kind::Replay).await;
+    result
+}
+
+/// [`replay`], between the records of its start and end ([`running`]).
+async fn replay_recorded(
     store: &EventStore,
     databases: &TenantDatabases,
     tenant: &TenantId,
@@ -222,6 +236,21 @@ pub async fn verify(
 /// projector catches it up at a marker, switches the placement map and drops the old
 /// database. Commands and projection keep working throughout.
 pub async fn move_tenant(
+    store: &EventStore,
+    databases: &TenantDatabases,
+    tenant: &TenantId,
+    uri: &str,
+    offline: bool,
+    interactive: bool,
+) -> Result<u64, ReplayError> {
+    running::start(databases, tenant, running::Kind::Move, Some(uri)).await?;
+    let result = move_recorded(store, databases, tenant, uri, offline, interactive).await;
+    running::finish(databases, tenant, running::Kind::Move).await;
+    result
+}
+
+/// [`move_tenant`], between the records of its start and end ([`running`]).
+async fn move_recorded(
     store: &EventStore,
     databases: &TenantDatabases,
     tenant: &TenantId,

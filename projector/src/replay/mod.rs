@@ -17,8 +17,11 @@
 //!
 //! # Layout
 //! - [`jobs`]: the operator commands (replay, verify, move, export, import, delete).
+//! - [`running`]: the records of replays and moves in progress, and their progress, for
+//!   the admin server.
 
 pub mod jobs;
+pub mod running;
 
 /// Prefix of the shadow collections a replay builds.
 pub const SHADOW_PREFIX: &str = "replay_";
