@@ -127,3 +127,107 @@ async fn a_terminal_syncs_from_empty_then_gets_only_the_changes_and_a_304_when_n
     projector.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_terminal_gets_packs_containers_and_its_locations_promotions_and_later_their_end() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let can = json!({"container_type": "can", "volume_ml": 355, "units": 1});
+    let mut base = product("BEER-CAN", 250);
+    base["details"]["container"] = can;
+    let mut case = product("BEER-24", 5000);
+    case["details"]["pack"] = json!({"base_sku": "BEER-CAN", "units": 24});
+    let mut last = 0;
+    for body in [base, case] {
+        let reply = app.post("/v1/products", &manager, &body, &[]).await?;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        last = reply.body["stream_sequence"].as_u64().unwrap_or_default();
+    }
+    // One promotion at `main`, one everywhere, one at `annex` only.
+    let promotion = |id: &str, locations: Value| {
+        json!({"promotion_id": id, "details": {"name": id, "currency": "USD",
+            "rule": {"kind": "quantity_breaks", "sku": "BEER-CAN", "breaks": [{"min_quantity": 6, "unit_price_minor": 200}]},
+            "starts_at": "2026-11-01T00:00:00Z", "locations": locations}})
+    };
+    for (id, locations) in [
+        ("at-main", json!(["main"])),
+        ("everywhere", json!([])),
+        ("at-annex", json!(["annex"])),
+    ] {
+        let reply = app
+            .post("/v1/promotions", &manager, &promotion(id, locations), &[])
+            .await?;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        last = reply.body["stream_sequence"].as_u64().unwrap_or_default();
+    }
+    wait_for_checkpoint(&app.servers, &tenant, last, Duration::from_secs(30)).await?;
+
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let first = sync(&app, &cashier, "location=main", None).await?;
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(skus(&first), ["BEER-24", "BEER-CAN"]);
+    // The case: its base and units; its container is the base's times 24.
+    assert_eq!(
+        first.body["products"][0]["pack"],
+        json!({"base_sku": "BEER-CAN", "units": 24})
+    );
+    assert_eq!(first.body["products"][0]["containers_per_item"], 24);
+    assert_eq!(first.body["products"][1]["container_type"], "can");
+    assert_eq!(first.body["products"][1]["volume_ml"], 355);
+    let ids = |reply: &Reply| -> Vec<(String, String)> {
+        reply.body["promotions"]
+            .as_array()
+            .map(|p| {
+                p.iter()
+                    .map(|p| {
+                        (
+                            p["id"].as_str().unwrap_or_default().to_owned(),
+                            p["status"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        ids(&first),
+        [
+            ("at-main".to_owned(), "active".to_owned()),
+            ("everywhere".to_owned(), "active".to_owned())
+        ],
+        "annex's promotion is not main's terminal's business"
+    );
+    assert_eq!(
+        first.body["promotions"][0]["rule"]["breaks"][0]["unit_price_minor"],
+        200
+    );
+    let cursor = first.body["cursor"].as_u64().unwrap_or_default();
+
+    // Ending one: the next page has it, ended; the untouched one does not come again.
+    let version = first.body["promotions"][0]["version"]
+        .as_u64()
+        .unwrap_or_default()
+        .to_string();
+    let ended = app
+        .post(
+            "/v1/promotions/at-main/end",
+            &manager,
+            &json!({"reason": "sold out"}),
+            &[("if-match", &version)],
+        )
+        .await?;
+    assert_eq!(ended.status, 201, "{ended:?}");
+    let at = ended.body["stream_sequence"].as_u64().unwrap_or_default();
+    wait_for_checkpoint(&app.servers, &tenant, at, Duration::from_secs(30)).await?;
+    let page = sync(&app, &cashier, &format!("location=main&cursor={cursor}"), None).await?;
+    assert_eq!(ids(&page), [("at-main".to_owned(), "ended".to_owned())], "{page:?}");
+    assert_eq!(skus(&page), Vec::<String>::new());
+    // A new snapshot leaves the ended one out.
+    let snapshot = sync(&app, &cashier, "location=main", None).await?;
+    assert_eq!(ids(&snapshot), [("everywhere".to_owned(), "active".to_owned())]);
+    projector.stop().await?;
+    Ok(())
+}

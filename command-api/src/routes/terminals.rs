@@ -1,6 +1,7 @@
 //! `GET /v1/terminals/sync`: what a terminal needs to sell offline at its location, in one
-//! answer: the location, its tax jurisdiction, the catalog with the prices that apply there,
-//! and the users who may sign in. The first call (no cursor) is a full snapshot; later calls
+//! answer: the location, its tax jurisdiction, the catalog (packs and containers included)
+//! with the prices that apply there, the promotions that apply there, and the users who
+//! may sign in. The first call (no cursor) is a full snapshot; later calls
 //! pass the previous answer's `cursor` and get only what changed since.
 //!
 //! The cursor is the tenant's read-model checkpoint, read **before** the documents: every
@@ -20,7 +21,9 @@ use events::tax::{Jurisdiction, JurisdictionId};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections::{self, Target};
-use tenantdb::docs::{MoneyDoc, PriceChangeDoc, ProductDoc, ProductStatus, UserDoc};
+use tenantdb::docs::{
+    MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus, PromotionDoc, PromotionStatus, UserDoc,
+};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -28,6 +31,7 @@ use utoipa_axum::routes;
 use crate::auth::{Authorized, Cashier};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::queries::promotions::Promotion;
 use crate::queries::{self, locations::Location};
 use crate::routes::openapi::{ErrorBody, RoleName};
 use crate::state::AppState;
@@ -67,6 +71,15 @@ pub struct SyncProduct {
     pub barcodes: Vec<String>,
     /// Minimum age to buy, if restricted.
     pub minimum_age: Option<i32>,
+    /// Present when the product is a pack (a case of 24): its sales move `units` of
+    /// `base_sku`'s stock.
+    pub pack: Option<PackDoc>,
+    /// Container type, for the deposit (`can`, `glass_bottle`, ...), when it has one.
+    pub container_type: Option<String>,
+    /// Containers in one sold item (6 for a six-pack), when it has a container.
+    pub containers_per_item: Option<i64>,
+    /// Volume of one container in millilitres, when it has a container.
+    pub volume_ml: Option<i64>,
     /// The chain-wide shelf price.
     pub price: Option<MoneyDoc>,
     /// Prices for this location and chain-wide changes scheduled for later, in the order
@@ -87,6 +100,10 @@ impl SyncProduct {
             tax_class: doc.tax_class,
             barcodes: doc.barcodes,
             minimum_age: doc.minimum_age,
+            pack: doc.pack,
+            container_type: doc.container_type,
+            containers_per_item: doc.containers_per_item,
+            volume_ml: doc.volume_ml,
             price: doc.price,
             price_changes: doc
                 .price_changes
@@ -127,6 +144,10 @@ pub struct TerminalSync {
     pub tax_jurisdiction: Option<Jurisdiction>,
     /// Products whose catalog entry changed, by SKU.
     pub products: Vec<SyncProduct>,
+    /// Promotions that apply at this location (or at every location) and changed, by id:
+    /// in a snapshot the active ones; after a cursor also the ones ended since
+    /// (`status: ended`: the terminal drops them).
+    pub promotions: Vec<Promotion>,
     /// Users who joined or changed, by id.
     pub users: Vec<SyncUser>,
 }
@@ -184,6 +205,23 @@ async fn sync(
         .await?
         .try_collect()
         .await?;
+    let mut promotions_filter = newer(PromotionDoc::VERSION);
+    promotions_filter.insert(
+        "$or",
+        vec![
+            doc! {PromotionDoc::LOCATIONS: location_id.as_str()},
+            doc! {PromotionDoc::LOCATIONS: {"$size": 0}},
+        ],
+    );
+    if after.is_none() {
+        promotions_filter.insert(PromotionDoc::STATUS, PromotionStatus::Active.as_str());
+    }
+    let promotions: Vec<PromotionDoc> = collections::promotions(&db)
+        .find(promotions_filter)
+        .sort(doc! {"_id": 1})
+        .await?
+        .try_collect()
+        .await?;
     let users: Vec<UserDoc> = collections::users(&db)
         .find(newer("last_seq"))
         .sort(doc! {"_id": 1})
@@ -198,6 +236,7 @@ async fn sync(
             .into_iter()
             .map(|doc| SyncProduct::new(doc, location_id.as_str()))
             .collect(),
+        promotions: promotions.into_iter().map(Promotion::from).collect(),
         users: users
             .into_iter()
             .map(|user| SyncUser {

@@ -71,6 +71,10 @@ impl PromotionDoc {
     pub const NAME: &'static str = "name";
     /// Field `status`.
     pub const STATUS: &'static str = "status";
+    /// Field `locations`.
+    pub const LOCATIONS: &'static str = "locations";
+    /// Field `version`.
+    pub const VERSION: &'static str = "version";
 
     /// Whether it applies to a sale at `location`, selling in `currency`, at `at`.
     pub fn applies(&self, location: &str, currency: &str, at: DateTime<Utc>) -> bool {
