@@ -245,7 +245,8 @@ impl WebhookLoad {
                 last_progress = Instant::now();
             }
             anyhow::ensure!(
-                last_progress.elapsed() < self.outage + self.retry_max.min(self.retry_base * 64) + Duration::from_secs(60),
+                last_progress.elapsed()
+                    < self.outage + self.retry_max.min(self.retry_base * 64) + Duration::from_secs(60),
                 "deliveries stalled at {delivered} of {expected}"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;

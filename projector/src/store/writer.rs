@@ -177,6 +177,8 @@ async fn find(
         let mut cursor = db
             .collection::<Document>(&target.name(collection))
             .find(doc! {ID: {"$in": chunk}})
+            // Every match in the first answer (the server's default is 101 documents).
+            .batch_size(CHUNK as u32)
             .await?;
         while let Some(document) = cursor.try_next().await? {
             found.push((collection, document));
@@ -209,6 +211,8 @@ async fn find_together(
     let mut cursor = db
         .collection::<Document>(&target.name(first))
         .aggregate(pipeline)
+        // Every row in the first answer (the server's default is 101 documents).
+        .batch_size(UNION_IDS as u32)
         .await?;
     let mut found = Vec::new();
     while let Some(mut row) = cursor.try_next().await? {
