@@ -224,6 +224,95 @@ pub async fn nats_server(mode: NatsMode<'_>) -> anyhow::Result<(Process, String,
     Ok((process, url, data))
 }
 
+/// The users `scripts/nats-users` generated for a server: user name and password of each
+/// service (`api`, `projector`, `webhooks`, `ops`).
+#[derive(Debug, Clone)]
+pub struct NatsUsers(std::collections::BTreeMap<String, (String, String)>);
+
+impl NatsUsers {
+    /// User name and password of `service`.
+    pub fn of(&self, service: &str) -> anyhow::Result<(String, String)> {
+        self.0
+            .get(service)
+            .cloned()
+            .with_context(|| format!("no NATS user for {service}"))
+    }
+}
+
+/// A nats-server run, like `scripts/services` with `TILLSTREAM_NATS_AUTH=1`, from the
+/// configuration `scripts/nats-users generate` writes for a stream named `stream` with
+/// subject prefix `prefix` (the repository's nats.conf plus one user per service, fresh
+/// passwords). Returns the process, its client URL and the users.
+pub async fn nats_server_with_users(stream: &str, prefix: &str) -> anyhow::Result<(Process, String, NatsUsers)> {
+    let (port, monitor) = (free_port()?, free_port()?);
+    let data = scratch("nats-users")?;
+    let auth = data.join("auth");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/nats-users");
+    let output = Command::new(&script)
+        .arg("generate")
+        .arg(&auth)
+        .env("NATS_STREAM", stream)
+        .env("SUBJECT_PREFIX", prefix)
+        .env_remove("STREAM_PARTITIONS")
+        .env_remove("CONSUMER_PREFIX")
+        .env_remove("WEBHOOK_CONSUMER_PREFIX")
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "scripts/nats-users generate failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let credentials = std::fs::read_to_string(auth.join("nats-credentials.env"))?;
+    let value = |name: &str| {
+        credentials
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+            .with_context(|| format!("{name} missing from nats-credentials.env"))
+    };
+    let mut users = std::collections::BTreeMap::new();
+    for service in ["api", "projector", "webhooks", "ops"] {
+        let upper = service.to_uppercase();
+        users.insert(
+            service.to_owned(),
+            (
+                value(&format!("NATS_{upper}_USER"))?,
+                value(&format!("NATS_{upper}_PASSWORD"))?,
+            ),
+        );
+    }
+    let mut command = Command::new(nats_server_binary());
+    command
+        .arg("-c")
+        .arg(auth.join("nats-auth.conf"))
+        .args([
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-m",
+            &monitor.to_string(),
+            "-sd",
+        ])
+        .arg(data.join("jetstream"));
+    let mut process = Process::new("nats-server", command, Some(data));
+    process.start()?;
+    let health = format!("http://127.0.0.1:{monitor}/healthz?js-enabled-only=true");
+    eventually("nats-server with users to answer", Duration::from_secs(20), || {
+        let health = health.clone();
+        async move {
+            Ok(reqwest::get(&health)
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+                .map(|_| ()))
+        }
+    })
+    .await?;
+    Ok((process, format!("nats://127.0.0.1:{port}"), NatsUsers(users)))
+}
+
 /// A MongoDB-compatible server on a free port with its own data folder. Returns the process
 /// and its URI.
 pub async fn mongo_server() -> anyhow::Result<(Process, String)> {

@@ -20,10 +20,15 @@ pub fn mongodb_uri() -> String {
     std::env::var("MONGODB_URI").unwrap_or_else(|_| DEFAULT_MONGODB_URI.to_owned())
 }
 
-/// A NATS connection to the test server.
+/// A NATS connection to the test server, as `NATS_USER` / `NATS_PASSWORD` when both are set
+/// (a server with users: the tests need the `ops` user's rights).
 pub async fn nats_client() -> anyhow::Result<async_nats::Client> {
     let url = nats_url();
-    async_nats::ConnectOptions::new()
+    let options = match (std::env::var("NATS_USER"), std::env::var("NATS_PASSWORD")) {
+        (Ok(user), Ok(password)) => async_nats::ConnectOptions::with_user_and_password(user, password),
+        _ => async_nats::ConnectOptions::new(),
+    };
+    options
         .connection_timeout(std::time::Duration::from_secs(5))
         .connect(&url)
         .await
