@@ -15,7 +15,8 @@ pub fn nats_url() -> String {
     std::env::var("NATS_URL").unwrap_or_else(|_| DEFAULT_NATS_URL.to_owned())
 }
 
-/// The MongoDB server the tests use.
+/// The MongoDB server the tests use (credentials, if any, come from `MONGODB_USER` /
+/// `MONGODB_PASSWORD`, see [`mongo_client`]).
 pub fn mongodb_uri() -> String {
     std::env::var("MONGODB_URI").unwrap_or_else(|_| DEFAULT_MONGODB_URI.to_owned())
 }
@@ -43,6 +44,21 @@ pub async fn mongo_client() -> anyhow::Result<mongodb::Client> {
         .with_context(|| format!("parsing MONGODB_URI {uri}"))?;
     options.server_selection_timeout = Some(std::time::Duration::from_secs(5));
     options.app_name = Some("tillstream-tests".to_owned());
+    // A deployment with users (scripts/services with TILLSTREAM_MONGO_AUTH=1): the
+    // operator's, from the environment, like the services' MONGODB_USER / MONGODB_PASSWORD.
+    if let (None, Ok(user), Ok(password)) = (
+        &options.credential,
+        std::env::var("MONGODB_USER"),
+        std::env::var("MONGODB_PASSWORD"),
+    ) {
+        options.credential = Some(
+            mongodb::options::Credential::builder()
+                .username(user)
+                .password(password)
+                .source("admin".to_owned())
+                .build(),
+        );
+    }
     let client = mongodb::Client::with_options(options).context("building the MongoDB client")?;
     client
         .database("admin")
