@@ -66,21 +66,39 @@ fn compose_gives_each_service_its_own_nats_and_mongodb_user_with_generated_passw
             );
         }
         for key in ["NATS_URL", "MONGODB_URI"] {
-            assert!(!env[key].as_str().unwrap_or_default().contains('@'), "{app}: no credentials in {key}");
+            assert!(
+                !env[key].as_str().unwrap_or_default().contains('@'),
+                "{app}: no credentials in {key}"
+            );
         }
     }
     // The users exist only in the generated NATS configuration, and the users' file is
     // one scripts/nats-users can write.
     let volumes = serde_yaml::to_string(&services["nats"]["volumes"])?;
-    assert!(volumes.contains("./.services/compose/nats-auth.conf:/etc/nats/nats.conf"), "{volumes}");
+    assert!(
+        volumes.contains("./.services/compose/nats-auth.conf:/etc/nats/nats.conf"),
+        "{volumes}"
+    );
     // MongoDB: root from the image, the services' users from mongo-users.js and mongo-roles.json.
     let mongo = &services["mongo"];
-    assert_eq!(mongo["environment"]["MONGO_INITDB_ROOT_USERNAME"].as_str(), Some("tillstream_ops"));
+    assert_eq!(
+        mongo["environment"]["MONGO_INITDB_ROOT_USERNAME"].as_str(),
+        Some("tillstream_ops")
+    );
     let volumes = serde_yaml::to_string(&mongo["volumes"])?;
-    assert!(volumes.contains("./mongo-users.js:/docker-entrypoint-initdb.d/"), "{volumes}");
-    assert!(volumes.contains("./mongo-roles.json:/etc/tillstream/mongo-roles.json"), "{volumes}");
+    assert!(
+        volumes.contains("./mongo-users.js:/docker-entrypoint-initdb.d/"),
+        "{volumes}"
+    );
+    assert!(
+        volumes.contains("./mongo-roles.json:/etc/tillstream/mongo-roles.json"),
+        "{volumes}"
+    );
     let entrypoint = serde_yaml::to_string(&mongo["entrypoint"])?;
-    assert!(entrypoint.contains("--keyFile"), "a replica set with users needs a key file: {entrypoint}");
+    assert!(
+        entrypoint.contains("--keyFile"),
+        "a replica set with users needs a key file: {entrypoint}"
+    );
     let roles: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../mongo-roles.json"
