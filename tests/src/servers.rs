@@ -38,7 +38,14 @@ pub async fn nats_client() -> anyhow::Result<async_nats::Client> {
 
 /// A MongoDB client for the test server; it fails fast if the server is not there.
 pub async fn mongo_client() -> anyhow::Result<mongodb::Client> {
-    let uri = mongodb_uri();
+    mongo_client_at(&mongodb_uri()).await
+}
+
+/// A MongoDB client for the shared test deployment at `uri` (the main one or
+/// `MONGODB_URI_SECONDARY`), as `MONGODB_USER` when set; it fails fast if the server is not
+/// there.
+pub async fn mongo_client_at(uri: &str) -> anyhow::Result<mongodb::Client> {
+    let uri = uri.to_owned();
     let mut options = mongodb::options::ClientOptions::parse(&uri)
         .await
         .with_context(|| format!("parsing MONGODB_URI {uri}"))?;

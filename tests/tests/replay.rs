@@ -344,7 +344,7 @@ async fn a_tenant_moves_to_another_deployment_and_keeps_projecting() -> anyhow::
     let moved_at = jobs::move_tenant(&site.store, &site.databases, &tenant, &secondary, false, false).await?;
     assert!(moved_at > 600);
     let last = site.publish(&events[600..]).await?;
-    let other = mongodb::Client::with_uri_str(&secondary).await?;
+    let other = tests::servers::mongo_client_at(&secondary).await?;
     let target = other.database(&tenant.database_name());
     tests::eventually("the moved tenant to catch up on its new deployment", WAIT, || {
         let target = target.clone();
