@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use events::SubjectScheme;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{EventStore, ServerListError, SetupError, StreamSettings};
 
@@ -14,6 +15,21 @@ pub struct StreamArgs {
     /// NATS server(s), comma-separated (a cluster's seeds).
     #[arg(long, global = true, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
+
+    /// NATS user of this service (a server with users: scripts/nats-users, compose.yaml);
+    /// unset connects without credentials.
+    #[arg(long, global = true, env = "NATS_USER", requires = "nats_password")]
+    pub nats_user: Option<String>,
+
+    /// Password of `NATS_USER`.
+    #[arg(
+        long,
+        global = true,
+        env = "NATS_PASSWORD",
+        hide_env_values = true,
+        requires = "nats_user"
+    )]
+    pub nats_password: Option<SecretString>,
 
     /// Name of the JetStream stream holding the events.
     #[arg(long, global = true, env = "NATS_STREAM", default_value = "POS")]
@@ -85,7 +101,13 @@ impl StreamArgs {
     /// request.
     pub async fn connect(&self, client_name: &str, timeout: Duration) -> Result<EventStore, ConnectError> {
         let settings = self.settings()?;
-        let nats = async_nats::ConnectOptions::new()
+        let options = match (&self.nats_user, &self.nats_password) {
+            (Some(user), Some(password)) => {
+                async_nats::ConnectOptions::with_user_and_password(user.clone(), password.expose_secret().to_owned())
+            }
+            _ => async_nats::ConnectOptions::new(),
+        };
+        let nats = options
             .name(client_name)
             .connection_timeout(timeout)
             .connect(crate::server_addrs(&self.nats_url)?)

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::{PoolSettings, TenantDatabases};
 
 /// The main MongoDB deployment, the shared database, and the pool settings of every
@@ -45,6 +47,22 @@ pub struct MongoArgs {
         default_value_t = 5
     )]
     pub server_selection_timeout_secs: u64,
+
+    /// MongoDB user of this service (a deployment with users: scripts/mongo-users,
+    /// compose.yaml), authenticated against the `admin` database on every deployment whose
+    /// URI carries no credentials of its own; unset connects as the URI says.
+    #[arg(long, global = true, env = "MONGODB_USER", requires = "mongodb_password")]
+    pub mongodb_user: Option<String>,
+
+    /// Password of `MONGODB_USER`.
+    #[arg(
+        long,
+        global = true,
+        env = "MONGODB_PASSWORD",
+        hide_env_values = true,
+        requires = "mongodb_user"
+    )]
+    pub mongodb_password: Option<SecretString>,
 }
 
 impl MongoArgs {
@@ -61,6 +79,18 @@ impl MongoArgs {
     /// The tenant databases, on a client of the main deployment (no connection is made
     /// before the first request).
     pub async fn connect(&self) -> mongodb::error::Result<TenantDatabases> {
-        TenantDatabases::new(&self.mongodb_uri, &self.main_db, self.pool()).await
+        TenantDatabases::new_as(&self.mongodb_uri, &self.main_db, self.pool(), self.credential()).await
+    }
+
+    /// The credential of `MONGODB_USER` / `MONGODB_PASSWORD`, if set.
+    pub fn credential(&self) -> Option<mongodb::options::Credential> {
+        let (user, password) = (self.mongodb_user.as_ref()?, self.mongodb_password.as_ref()?);
+        Some(
+            mongodb::options::Credential::builder()
+                .username(user.clone())
+                .password(password.expose_secret().to_owned())
+                .source("admin".to_owned())
+                .build(),
+        )
     }
 }

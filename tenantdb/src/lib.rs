@@ -43,7 +43,7 @@ use events::TenantId;
 use futures::TryStreamExt;
 use mongodb::event::EventHandler;
 use mongodb::event::cmap::{CmapEvent, ConnectionCheckoutFailedEvent};
-use mongodb::options::{ClientOptions, WriteConcern};
+use mongodb::options::{ClientOptions, Credential, WriteConcern};
 use mongodb::{Client, Database};
 use serde::Serialize;
 
@@ -119,6 +119,8 @@ pub struct TenantDatabases {
     placements: RwLock<BTreeMap<String, String>>,
     indexed: Mutex<HashSet<String>>,
     first_use: Option<FirstUse>,
+    /// The service's own user, for deployments whose URI names none.
+    credential: Option<Credential>,
 }
 
 /// Work done on a tenant database the first time this process uses it (the projector
@@ -128,8 +130,19 @@ pub type FirstUse = Arc<dyn Fn(Database) -> BoxFuture<'static, mongodb::error::R
 impl TenantDatabases {
     /// Connects to the main deployment (lazily; the driver connects on first use).
     pub async fn new(main_uri: &str, main_db: &str, settings: PoolSettings) -> mongodb::error::Result<Self> {
+        Self::new_as(main_uri, main_db, settings, None).await
+    }
+
+    /// Like [`TenantDatabases::new`], authenticating with `credential` on every deployment
+    /// whose URI names no user (the service's own MongoDB user).
+    pub async fn new_as(
+        main_uri: &str,
+        main_db: &str,
+        settings: PoolSettings,
+        credential: Option<Credential>,
+    ) -> mongodb::error::Result<Self> {
         let counters = Arc::new(PoolCounters::default());
-        let main = client(main_uri, settings, &counters).await?;
+        let main = client(main_uri, settings, &counters, credential.as_ref()).await?;
         let databases = Self {
             main: main.clone(),
             main_uri: main_uri.to_owned(),
@@ -140,6 +153,7 @@ impl TenantDatabases {
             placements: RwLock::new(BTreeMap::new()),
             indexed: Mutex::new(HashSet::new()),
             first_use: None,
+            credential,
         };
         Ok(databases)
     }
@@ -212,7 +226,7 @@ impl TenantDatabases {
         if let Some(client) = existing {
             return Ok(client);
         }
-        let client = client(uri, self.settings, &self.counters).await?;
+        let client = client(uri, self.settings, &self.counters, self.credential.as_ref()).await?;
         if let Ok(mut clients) = self.clients.lock() {
             return Ok(clients.entry(uri.to_owned()).or_insert_with(|| client.clone()).clone());
         }
@@ -311,8 +325,16 @@ impl TenantDatabases {
     }
 }
 
-async fn client(uri: &str, settings: PoolSettings, counters: &Arc<PoolCounters>) -> mongodb::error::Result<Client> {
+async fn client(
+    uri: &str,
+    settings: PoolSettings,
+    counters: &Arc<PoolCounters>,
+    credential: Option<&Credential>,
+) -> mongodb::error::Result<Client> {
     let mut options = ClientOptions::parse(uri).await?;
+    if options.credential.is_none() {
+        options.credential = credential.cloned();
+    }
     options.app_name = Some("tillstream-projector".to_owned());
     options.max_pool_size = Some(settings.max_pool_size);
     options.min_pool_size = Some(settings.min_pool_size);

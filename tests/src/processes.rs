@@ -224,13 +224,150 @@ pub async fn nats_server(mode: NatsMode<'_>) -> anyhow::Result<(Process, String,
     Ok((process, url, data))
 }
 
+/// The users `scripts/nats-users` or `scripts/mongo-users` generated: user name and password
+/// of each service (`api`, `projector`, `webhooks`, `ops`).
+#[derive(Debug, Clone)]
+pub struct ServiceUsers(std::collections::BTreeMap<String, (String, String)>);
+
+/// The NATS users of a server.
+pub type NatsUsers = ServiceUsers;
+
+impl ServiceUsers {
+    /// User name and password of `service`.
+    pub fn of(&self, service: &str) -> anyhow::Result<(String, String)> {
+        self.0
+            .get(service)
+            .cloned()
+            .with_context(|| format!("no user for {service}"))
+    }
+
+    /// Reads `<PREFIX>_<SERVICE>_USER` / `_PASSWORD` of each service from a credentials file.
+    fn read(file: &std::path::Path, prefix: &str) -> anyhow::Result<Self> {
+        let credentials = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let value = |name: &str| {
+            credentials
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+                .with_context(|| format!("{name} missing from {}", file.display()))
+        };
+        let mut users = std::collections::BTreeMap::new();
+        for service in ["api", "projector", "webhooks", "ops"] {
+            let upper = service.to_uppercase();
+            users.insert(
+                service.to_owned(),
+                (
+                    value(&format!("{prefix}_{upper}_USER"))?,
+                    value(&format!("{prefix}_{upper}_PASSWORD"))?,
+                ),
+            );
+        }
+        Ok(Self(users))
+    }
+}
+
+/// Runs one of the repository's scripts with `args`; fails with its stderr.
+fn run_script(name: &str, args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> anyhow::Result<()> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts")
+        .join(name);
+    let mut command = Command::new(&script);
+    command.args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "scripts/{name} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// A nats-server run, like `scripts/services` with `TILLSTREAM_NATS_AUTH=1`, from the
+/// configuration `scripts/nats-users generate` writes for a stream named `stream` with
+/// subject prefix `prefix` (the repository's nats.conf plus one user per service, fresh
+/// passwords). Returns the process, its client URL and the users.
+pub async fn nats_server_with_users(stream: &str, prefix: &str) -> anyhow::Result<(Process, String, NatsUsers)> {
+    let (port, monitor) = (free_port()?, free_port()?);
+    let data = scratch("nats-users")?;
+    let auth = data.join("auth");
+    run_script(
+        "nats-users",
+        &["generate".as_ref(), auth.as_os_str()],
+        &[
+            ("NATS_STREAM", stream),
+            ("SUBJECT_PREFIX", prefix),
+            ("STREAM_PARTITIONS", "8"),
+            ("CONSUMER_PREFIX", "projector"),
+            ("WEBHOOK_CONSUMER_PREFIX", "webhooks"),
+        ],
+    )?;
+    let users = ServiceUsers::read(&auth.join("nats-credentials.env"), "NATS")?;
+    let mut command = Command::new(nats_server_binary());
+    command
+        .arg("-c")
+        .arg(auth.join("nats-auth.conf"))
+        .args([
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-m",
+            &monitor.to_string(),
+            "-sd",
+        ])
+        .arg(data.join("jetstream"));
+    let mut process = Process::new("nats-server", command, Some(data));
+    process.start()?;
+    let health = format!("http://127.0.0.1:{monitor}/healthz?js-enabled-only=true");
+    eventually("nats-server with users to answer", Duration::from_secs(20), || {
+        let health = health.clone();
+        async move {
+            Ok(reqwest::get(&health)
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+                .map(|_| ()))
+        }
+    })
+    .await?;
+    Ok((process, format!("nats://127.0.0.1:{port}"), users))
+}
+
 /// A MongoDB-compatible server on a free port with its own data folder. Returns the process
 /// and its URI.
 pub async fn mongo_server() -> anyhow::Result<(Process, String)> {
+    mongo_server_with(false).await
+}
+
+/// A MongoDB-compatible server that requires authentication (`--auth`), with the users
+/// `scripts/mongo-users apply` creates (through the localhost exception). Returns the
+/// process, its URI (without credentials) and the users.
+pub async fn mongo_server_with_users() -> anyhow::Result<(Process, String, ServiceUsers)> {
+    let (process, uri) = mongo_server_with(true).await?;
+    let auth = scratch("mongo-users")?;
+    let applied = run_script(
+        "mongo-users",
+        &["apply".as_ref(), auth.as_os_str(), uri.as_ref()],
+        &[("MAIN_DB", "liquor_pos_main"), ("PROJECTOR_DB", "tillstream_projector")],
+    );
+    let users = applied.and_then(|()| ServiceUsers::read(&auth.join("mongo-credentials.env"), "MONGO"));
+    let _ = std::fs::remove_dir_all(&auth);
+    Ok((process, uri, users?))
+}
+
+async fn mongo_server_with(auth: bool) -> anyhow::Result<(Process, String)> {
     let port = free_port()?;
     let data = scratch("mongo")?;
     let binary = mongo_server_binary();
     let mut command = Command::new(&binary);
+    if auth {
+        command.arg("--auth");
+    }
     if binary.ends_with("mongod") {
         command
             .args(["--bind_ip", "127.0.0.1", "--port", &port.to_string(), "--dbpath"])

@@ -24,6 +24,8 @@ impl TestStream {
     pub fn args(&self) -> eventstore::StreamArgs {
         eventstore::StreamArgs {
             nats_url: crate::servers::nats_url(),
+            nats_user: std::env::var("NATS_USER").ok(),
+            nats_password: std::env::var("NATS_PASSWORD").ok().map(Into::into),
             stream_name: self.name.clone(),
             subject_prefix: self.scheme.prefix().to_owned(),
             stream_partitions: self.scheme.partitions(),

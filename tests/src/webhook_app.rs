@@ -50,9 +50,14 @@ impl WebhookApp {
 
     /// Starts a worker on `stream`.
     pub async fn spawn(stream: &TestStream) -> anyhow::Result<Self> {
-        let worker = Worker::build(Self::config(stream))
-            .await
-            .context("building the webhook worker")?;
+        Self::spawn_with(stream, |_| {}).await
+    }
+
+    /// Starts a worker on `stream` after `adjust` changed its configuration.
+    pub async fn spawn_with(stream: &TestStream, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        let mut config = Self::config(stream);
+        adjust(&mut config);
+        let worker = Worker::build(config).await.context("building the webhook worker")?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(worker.run_until(async move {
             let _ = stopped.await;

@@ -19,7 +19,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
         secret: secret.clone(),
     };
     let system = System::start(&setup, true).await?;
-    let mongo = mongodb::Client::with_uri_str(mongodb_uri()).await?;
+    let mongo = tests::servers::mongo_client().await?;
     let tenants = workload::tenants(2, &secret, &run);
     workload::provision(&mongo, &tenants).await?;
     let http = reqwest::Client::new();
@@ -47,7 +47,7 @@ async fn the_load_generator_runs_end_to_end_with_its_baselines() -> anyhow::Resu
         "lag was sampled: {report:?}"
     );
 
-    let nats = async_nats::connect(nats_url()).await?;
+    let nats = tests::servers::nats_client().await?;
     let js = async_nats::jetstream::new(nats);
     let published = baselines::nats_publish(&js, &format!("{run}.baseline.raw"), 500, 300, 64).await?;
     assert_eq!(published.operations, 500);

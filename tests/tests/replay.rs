@@ -415,7 +415,7 @@ async fn a_tenant_moves_to_another_deployment_and_keeps_projecting() -> anyhow::
     }
     assert!(!listed(&projector, &tenant).await?);
     let last = site.publish(&events[600..]).await?;
-    let other = mongodb::Client::with_uri_str(&secondary).await?;
+    let other = tests::servers::mongo_client_at(&secondary).await?;
     let target = other.database(&tenant.database_name());
     tests::eventually("the moved tenant to catch up on its new deployment", WAIT, || {
         let target = target.clone();
