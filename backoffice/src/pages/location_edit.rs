@@ -169,7 +169,7 @@ impl DetailsForm {
 #[derive(Debug)]
 enum Tried {
     /// New details.
-    Details(DetailsForm),
+    Details(Box<DetailsForm>),
     /// Closing it, for this reason.
     Close(String),
 }
@@ -404,7 +404,7 @@ pub async fn update(
     let current = location(&state, &who, &id, None).await?;
     let body = serde_json::json!({"details": form.details.to_api(&current.currency)});
     let conflict = Conflict {
-        tried: Tried::Details(form.details),
+        tried: Tried::Details(Box::new(form.details)),
         their_version: form.version,
     };
     let path = format!("/v1/locations/{id}");
