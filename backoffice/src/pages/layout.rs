@@ -23,6 +23,12 @@ pub enum Section {
     Products,
     /// `/locations`.
     Locations,
+    /// `/promotions`.
+    Promotions,
+    /// `/drawers` (and a session's `/drawers/{id}` is under the Z report).
+    Drawers,
+    /// `/taxes`.
+    Taxes,
     /// `/users`.
     Users,
     /// Sign-in, signup, verification.
@@ -48,13 +54,16 @@ pub fn csrf_field(csrf: &str) -> Markup {
 
 /// A page for the signed-in `who`, in `section`.
 pub fn page(who: &SignedIn, section: Section, title: &str, body: Markup) -> Html<String> {
-    let links: [(Section, &str, &str, Role); 7] = [
+    let links: [(Section, &str, &str, Role); 10] = [
         (Section::Dashboard, "/dashboard", "Dashboard", Role::Manager),
         (Section::Report, "/reports/z", "Z report", Role::Manager),
         (Section::Sales, "/sales", "Sales", Role::Manager),
         (Section::Stock, "/stock", "Stock", Role::Cashier),
         (Section::Products, "/products", "Products", Role::Cashier),
         (Section::Locations, "/locations", "Locations", Role::Cashier),
+        (Section::Promotions, "/promotions", "Promotions", Role::Manager),
+        (Section::Drawers, "/drawers", "Drawers", Role::Manager),
+        (Section::Taxes, "/taxes", "Taxes", Role::Cashier),
         (Section::Users, "/users", "Users", Role::Admin),
     ];
     Html(

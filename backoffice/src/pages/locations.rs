@@ -1,6 +1,6 @@
 //! Locations: every store and warehouse with its time zone, business-day start and
-//! currency (every role reads them); admins open new ones. Changing and closing a location
-//! (with `If-Match`) is left to the API for now.
+//! currency (every role reads them); admins open new ones. Changing and closing one is on
+//! its own page ([`crate::pages::location_edit`]).
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -35,7 +35,7 @@ fn view(who: &SignedIn, locations: &[Location], top: Option<maud::Markup>) -> Ht
             tbody {
                 @for l in locations {
                     tr data-location=(l.id) {
-                        td { (l.id) } td { (l.name) } td { (l.time_zone) } td { (l.business_day_start) } td { (l.currency) }
+                        td { a href=(format!("/locations/{}", l.id)) { (l.id) } } td { (l.name) } td { (l.time_zone) } td { (l.business_day_start) } td { (l.currency) }
                         td { span class="status" { (l.status) } }
                     }
                 }

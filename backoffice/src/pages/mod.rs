@@ -12,6 +12,12 @@
 //! - [`products`]: the catalog: register, edit, change a price.
 //! - [`users`]: users and roles (admins).
 //! - [`locations`]: the stores and warehouses; opening one (admins).
+//! - [`location_edit`]: one location; changing its details and closing it (admins,
+//!   `If-Match`).
+//! - [`promotions`]: the promotions; creating one and ending one (managers).
+//! - [`drawers`]: the drawer sessions of a location over a period, with over/short,
+//!   approval and paid-outs by reason (managers).
+//! - [`taxes`]: a location's tax jurisdiction, its rates and deposits (read-only).
 //! - [`operator`]: the operator console (projector admin token): partitions, tenants with
 //!   lag and placement, replays in progress, a tenant's parked events and their re-drive.
 //! - [`assets`]: the stylesheet and the script, compiled in.
@@ -20,13 +26,17 @@ pub mod assets;
 pub mod auth;
 pub mod dashboard;
 pub mod day;
+pub mod drawers;
 pub mod layout;
+pub mod location_edit;
 pub mod locations;
 pub mod operator;
 pub mod products;
+pub mod promotions;
 pub mod report;
 pub mod sales;
 pub mod stock;
+pub mod taxes;
 pub mod users;
 
 use axum::Router;
@@ -82,6 +92,12 @@ pub fn router() -> Router<AppState> {
         .route("/products/{sku}", get(products::edit_page).post(products::update))
         .route("/products/{sku}/price", post(products::change_price))
         .route("/locations", get(locations::list).post(locations::open))
+        .route("/locations/{id}", get(location_edit::page).post(location_edit::update))
+        .route("/locations/{id}/close", post(location_edit::close))
+        .route("/promotions", get(promotions::list).post(promotions::create))
+        .route("/promotions/{id}/end", post(promotions::end))
+        .route("/drawers", get(drawers::period))
+        .route("/taxes", get(taxes::page))
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/deactivate", post(users::deactivate))
