@@ -54,6 +54,13 @@ pub struct StreamArgs {
     #[arg(long, global = true, env = "IDEMPOTENCY_KEY_RETENTION_DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub idempotency_key_retention_days: u64,
+
+    /// Most consumers the stream may have, applied when this process creates or updates
+    /// the stream (-1: no limit). Each open feed stream or page is one; NATS's own default
+    /// of 1,000 per stream would cap every tenant's readers together.
+    #[arg(long, global = true, env = "STREAM_MAX_CONSUMERS", default_value_t = StreamSettings::DEFAULT_MAX_CONSUMERS,
+          value_parser = clap::value_parser!(i32).range(-1..))]
+    pub stream_max_consumers: i32,
 }
 
 /// Connecting to the stream failed.
@@ -92,6 +99,7 @@ impl StreamArgs {
             .map_err(ConnectError::Scheme)?;
         let mut settings = StreamSettings::new(self.stream_name.clone(), scheme);
         settings.replicas = self.stream_replicas;
+        settings.max_consumers = self.stream_max_consumers;
         settings.key_retention = Duration::from_secs(self.idempotency_key_retention_days * 24 * 3600);
         Ok(settings)
     }

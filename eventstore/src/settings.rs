@@ -26,6 +26,11 @@ pub struct StreamSettings {
     /// aggregates (its bucket's `max_age`). Within one aggregate, retries are recognised
     /// forever from the events themselves.
     pub key_retention: Duration,
+    /// Most consumers the stream may have (-1: no limit). Set explicitly: NATS 2.15
+    /// gives a stream that sets none a default of 1,000 (`default_max_consumers`), and every
+    /// tenant shares this stream, each open feed stream and feed page holding an ephemeral
+    /// consumer, so the whole platform would be refused its 1,001st reader.
+    pub max_consumers: i32,
 }
 
 impl StreamSettings {
@@ -35,6 +40,9 @@ impl StreamSettings {
     pub const DEFAULT_NAME: &'static str = "POS";
     /// Stream metadata key recording the partition count.
     pub const PARTITIONS_METADATA: &'static str = "tillstream.partitions";
+    /// Default of [`StreamSettings::max_consumers`]: far above what the API's connection
+    /// caps let its processes open, still a bound.
+    pub const DEFAULT_MAX_CONSUMERS: i32 = 100_000;
 
     /// Settings for a single server with the given name and scheme.
     pub fn new(name: impl Into<String>, scheme: SubjectScheme) -> Self {
@@ -44,6 +52,7 @@ impl StreamSettings {
             replicas: 1,
             duplicate_window: Duration::from_secs(120),
             key_retention: Self::DEFAULT_KEY_RETENTION,
+            max_consumers: Self::DEFAULT_MAX_CONSUMERS,
         }
     }
 
@@ -62,6 +71,7 @@ impl StreamSettings {
             discard: stream::DiscardPolicy::New,
             storage: stream::StorageType::File,
             num_replicas: self.replicas,
+            max_consumers: self.max_consumers,
             duplicate_window: self.duplicate_window,
             // Aggregate histories are read by subject with direct gets.
             allow_direct: true,

@@ -31,6 +31,7 @@ impl TestStream {
             stream_partitions: self.scheme.partitions(),
             stream_replicas: 1,
             idempotency_key_retention_days: 30,
+            stream_max_consumers: eventstore::StreamSettings::DEFAULT_MAX_CONSUMERS,
         }
     }
 

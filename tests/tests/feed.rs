@@ -366,3 +366,28 @@ async fn an_event_stream_client_disconnects_and_resumes_with_last_event_id_witho
     assert_eq!((bad.status, bad.field()), (422, "Last-Event-ID"));
     Ok(())
 }
+
+/// NATS 2.15 gives a stream without its own `max_consumers` a default of 1,000, and every
+/// tenant's feed readers share the one event stream (each open stream or page holds an
+/// ephemeral consumer): the product's stream sets its own bound, so the 1,001st reader
+/// across all tenants is not refused.
+#[tokio::test]
+async fn the_event_stream_takes_more_readers_than_the_servers_default_thousand() -> anyhow::Result<()> {
+    let nats = async_nats::connect(tests::servers::nats_url()).await?;
+    let jetstream = async_nats::jetstream::new(nats);
+    let stream = tests::TestStream::create(&jetstream).await?;
+    let handle = jetstream.get_stream(&stream.name).await?;
+    let config = handle.cached_info().config.clone();
+    assert_eq!(config.max_consumers, eventstore::StreamSettings::DEFAULT_MAX_CONSUMERS);
+    for n in 0..1_001 {
+        let reader = async_nats::jetstream::consumer::pull::Config {
+            inactive_threshold: Duration::from_secs(120),
+            ..Default::default()
+        };
+        handle
+            .create_consumer(reader)
+            .await
+            .map_err(|err| anyhow::anyhow!("reader {n}: {err}"))?;
+    }
+    stream.delete().await
+}

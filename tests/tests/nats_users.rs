@@ -55,6 +55,7 @@ fn args(url: &str, users: &NatsUsers, service: &str, stream: &str, prefix: &str)
         stream_partitions: SubjectScheme::DEFAULT_PARTITIONS,
         stream_replicas: 1,
         idempotency_key_retention_days: 30,
+        stream_max_consumers: eventstore::StreamSettings::DEFAULT_MAX_CONSUMERS,
     })
 }
 
