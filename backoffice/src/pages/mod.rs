@@ -12,6 +12,7 @@
 //! - [`products`]: the catalog: register, edit, change a price.
 //! - [`users`]: users and roles (admins).
 //! - [`locations`]: the stores and warehouses; opening one (admins).
+//! - [`purchasing`]: suppliers, purchase orders, one order; submitting and receiving it.
 //! - [`operator`]: the operator console (projector admin token): partitions, a tenant's lag
 //!   and parked events.
 //! - [`assets`]: the stylesheet and the script, compiled in.
@@ -24,6 +25,7 @@ pub mod layout;
 pub mod locations;
 pub mod operator;
 pub mod products;
+pub mod purchasing;
 pub mod report;
 pub mod sales;
 pub mod stock;
@@ -82,6 +84,11 @@ pub fn router() -> Router<AppState> {
         .route("/products/{sku}", get(products::edit_page).post(products::update))
         .route("/products/{sku}/price", post(products::change_price))
         .route("/locations", get(locations::list).post(locations::open))
+        .route("/suppliers", get(purchasing::suppliers))
+        .route("/purchase-orders", get(purchasing::orders))
+        .route("/purchase-orders/{id}", get(purchasing::order))
+        .route("/purchase-orders/{id}/submit", post(purchasing::submit))
+        .route("/purchase-orders/{id}/receive", post(purchasing::receive))
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/deactivate", post(users::deactivate))

@@ -41,7 +41,7 @@ use tenantdb::checkpoint;
 use tenantdb::collections::{self, Target};
 use tenantdb::docs::{
     DailySalesDoc, DrawerSessionDoc, ID, InventoryTransactionDoc, LAST_SEQ, LocationDoc, ProductDoc, PromotionDoc,
-    SaleDoc, UserDoc,
+    PurchaseOrderDoc, SaleDoc, SupplierDoc, UserDoc,
 };
 
 /// Most operations per write command.
@@ -114,7 +114,7 @@ pub struct ParkedDoc {
 /// Loads the documents named in `needs` that `snapshot` does not hold yet, the
 /// collections concurrently.
 pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
-    let (products, sales, daily, users, locations, drawers, promotions, transactions) = futures::try_join!(
+    let (products, sales, daily, users, locations, drawers, promotions, suppliers, orders, transactions) = futures::try_join!(
         fetch::<ProductDoc>(db, target, collections::PRODUCTS, &needs.products, snapshot),
         fetch::<SaleDoc>(db, target, collections::SALES, &needs.sales, snapshot),
         fetch::<DailySalesDoc>(db, target, collections::DAILY_SALES, &needs.daily, snapshot),
@@ -122,6 +122,14 @@ pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut 
         fetch::<LocationDoc>(db, target, collections::LOCATIONS, &needs.locations, snapshot),
         fetch::<DrawerSessionDoc>(db, target, collections::DRAWER_SESSIONS, &needs.drawers, snapshot),
         fetch::<PromotionDoc>(db, target, collections::PROMOTIONS, &needs.promotions, snapshot),
+        fetch::<SupplierDoc>(db, target, collections::SUPPLIERS, &needs.suppliers, snapshot),
+        fetch::<PurchaseOrderDoc>(
+            db,
+            target,
+            collections::PURCHASE_ORDERS,
+            &needs.purchase_orders,
+            snapshot
+        ),
         fetch::<InventoryTransactionDoc>(
             db,
             target,
@@ -150,6 +158,12 @@ pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut 
     });
     put(snapshot, collections::PROMOTIONS, promotions, |s, d| {
         s.promotions.insert(d.promotion_id.clone(), d);
+    });
+    put(snapshot, collections::SUPPLIERS, suppliers, |s, d| {
+        s.suppliers.insert(d.supplier_id.clone(), d);
+    });
+    put(snapshot, collections::PURCHASE_ORDERS, orders, |s, d| {
+        s.purchase_orders.insert(d.po_id.clone(), d);
     });
     put(snapshot, collections::INVENTORY_TRANSACTIONS, transactions, |s, d| {
         s.transactions.insert(d.id.clone(), d);
@@ -387,6 +401,14 @@ impl Prepared {
             guarded(
                 target.name(collections::PROMOTIONS),
                 changed(&changes.promotions, &snapshot.promotions),
+            )?,
+            guarded(
+                target.name(collections::SUPPLIERS),
+                changed(&changes.suppliers, &snapshot.suppliers),
+            )?,
+            guarded(
+                target.name(collections::PURCHASE_ORDERS),
+                changed(&changes.purchase_orders, &snapshot.purchase_orders),
             )?,
         ]
         .into_iter()
