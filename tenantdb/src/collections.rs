@@ -8,7 +8,8 @@ use mongodb::{Collection, Database};
 
 use crate::checkpoint::Checkpoint;
 use crate::docs::{
-    DailySalesDoc, DrawerSessionDoc, InventoryTransactionDoc, LocationDoc, ProductDoc, PromotionDoc, SaleDoc, UserDoc,
+    DailySalesDoc, DrawerSessionDoc, InventoryTransactionDoc, LocationDoc, ProductDoc, PromotionDoc, PurchaseOrderDoc,
+    SaleDoc, SupplierDoc, UserDoc,
 };
 
 /// Catalog and stock levels, by SKU.
@@ -27,6 +28,10 @@ pub const LOCATIONS: &str = "locations";
 pub const DRAWER_SESSIONS: &str = "drawer_sessions";
 /// Promotions.
 pub const PROMOTIONS: &str = "promotions";
+/// Suppliers (vendors) and what they sell.
+pub const SUPPLIERS: &str = "suppliers";
+/// Purchase orders with what arrived of them.
+pub const PURCHASE_ORDERS: &str = "purchase_orders";
 /// The projection's checkpoint.
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Events that could not be applied.
@@ -35,7 +40,7 @@ pub const PARKED: &str = "parked";
 /// rebuilt by a replay: it is the operators' record, not a projection.
 pub const REDRIVES: &str = "redrives";
 /// Every read-model collection a replay rebuilds and compares.
-pub const READ_MODEL: [&str; 8] = [
+pub const READ_MODEL: [&str; 10] = [
     PRODUCTS,
     SALES,
     INVENTORY_TRANSACTIONS,
@@ -44,10 +49,12 @@ pub const READ_MODEL: [&str; 8] = [
     LOCATIONS,
     DRAWER_SESSIONS,
     PROMOTIONS,
+    SUPPLIERS,
+    PURCHASE_ORDERS,
 ];
 /// Everything a replay rebuilds and swaps in: the read model, its checkpoint and its
 /// parked events.
-pub const REBUILT: [&str; 10] = [
+pub const REBUILT: [&str; 12] = [
     PRODUCTS,
     SALES,
     INVENTORY_TRANSACTIONS,
@@ -56,6 +63,8 @@ pub const REBUILT: [&str; 10] = [
     LOCATIONS,
     DRAWER_SESSIONS,
     PROMOTIONS,
+    SUPPLIERS,
+    PURCHASE_ORDERS,
     CHECKPOINTS,
     PARKED,
 ];
@@ -128,6 +137,16 @@ impl Target {
         db.collection(&self.name(PROMOTIONS))
     }
 
+    /// This target's `suppliers`.
+    pub fn suppliers(&self, db: &Database) -> Collection<SupplierDoc> {
+        db.collection(&self.name(SUPPLIERS))
+    }
+
+    /// This target's `purchase_orders`.
+    pub fn purchase_orders(&self, db: &Database) -> Collection<PurchaseOrderDoc> {
+        db.collection(&self.name(PURCHASE_ORDERS))
+    }
+
     /// This target's `checkpoints` (read it with [`crate::checkpoint::read`]).
     pub fn checkpoints(&self, db: &Database) -> Collection<Checkpoint> {
         db.collection(&self.name(CHECKPOINTS))
@@ -172,4 +191,14 @@ pub fn drawer_sessions(db: &Database) -> Collection<DrawerSessionDoc> {
 /// The live `promotions`.
 pub fn promotions(db: &Database) -> Collection<PromotionDoc> {
     Target::live().promotions(db)
+}
+
+/// The live `suppliers`.
+pub fn suppliers(db: &Database) -> Collection<SupplierDoc> {
+    Target::live().suppliers(db)
+}
+
+/// The live `purchase_orders`.
+pub fn purchase_orders(db: &Database) -> Collection<PurchaseOrderDoc> {
+    Target::live().purchase_orders(db)
 }

@@ -10,7 +10,8 @@ use mongodb::{Database, IndexModel};
 
 use crate::collections::{self, Target};
 use crate::docs::{
-    DailySalesDoc, DrawerSessionDoc, ID, InventoryTransactionDoc, ProductDoc, RefundDoc, SaleDoc, UserDoc, VoidDoc,
+    DailySalesDoc, DrawerSessionDoc, ID, InventoryTransactionDoc, ProductDoc, PurchaseOrderDoc, RefundDoc, SaleDoc,
+    UserDoc, VoidDoc,
 };
 
 /// Creates every index of a tenant database's collections `target` (idempotent: existing
@@ -151,6 +152,24 @@ pub async fn ensure(db: &Database, target: &Target) -> mongodb::error::Result<()
         .await?;
     db.collection::<bson::Document>(&target.name(collections::USERS))
         .create_indexes([index(doc! {(UserDoc::EMAIL): 1}, "email", false, None)])
+        .await?;
+    // The purchase-order list's filters, each paged by id.
+    db.collection::<bson::Document>(&target.name(collections::PURCHASE_ORDERS))
+        .create_indexes([
+            index(
+                doc! {(PurchaseOrderDoc::LOCATION): 1, (PurchaseOrderDoc::STATUS): 1, ID: 1},
+                "location_status",
+                false,
+                None,
+            ),
+            index(
+                doc! {(PurchaseOrderDoc::SUPPLIER_ID): 1, ID: 1},
+                "supplier",
+                false,
+                None,
+            ),
+            index(doc! {(PurchaseOrderDoc::STATUS): 1, ID: 1}, "status", false, None),
+        ])
         .await?;
     Ok(())
 }

@@ -78,6 +78,11 @@ pub fn expected_at(events: &[events::EventEnvelope], sequences: &[u64]) -> anyho
         collections::DRAWER_SESSIONS.into(),
         sorted(snapshot.drawers.into_values())?,
     );
+    dump.insert(collections::SUPPLIERS.into(), sorted(snapshot.suppliers.into_values())?);
+    dump.insert(
+        collections::PURCHASE_ORDERS.into(),
+        sorted(snapshot.purchase_orders.into_values())?,
+    );
     Ok(dump)
 }
 

@@ -247,7 +247,7 @@ async fn a_key_with_the_read_reports_scope_reads_its_tenants_reports_and_nothing
     assert_eq!(read.body["items"][0]["total_minor"], 2160, "{}", read.body);
     // A key without the scope: 403 naming it; another tenant's key sees only its own day.
     let (_, feed_only) = key(&app, &tenant, json!(["feed"])).await?;
-    let refused = daily(feed_only, None).await?;
+    let refused = daily(feed_only.clone(), None).await?;
     assert_eq!(
         (refused.status, refused.code()),
         (403, "missing_scope"),
@@ -255,9 +255,69 @@ async fn a_key_with_the_read_reports_scope_reads_its_tenants_reports_and_nothing
         refused.body
     );
     let (_, theirs) = key(&app, &other, json!(["read_reports"])).await?;
-    let elsewhere = daily(theirs, None).await?;
+    let elsewhere = daily(theirs.clone(), None).await?;
     assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
     assert_eq!(elsewhere.body["items"], json!([]), "{}", elsewhere.body);
+    // The purchasing reports open to the scope too (issue 19): the margin of the sale
+    // (2 × 10.00 without tax = 2000 revenue, nothing received so no cost), valuation,
+    // reorder and low stock; the feed-only key is refused each, the other tenant's key
+    // sees none of this tenant's margin.
+    let (yesterday, tomorrow) = (
+        (now - chrono::Duration::days(1)).format("%Y-%m-%d"),
+        (now + chrono::Duration::days(1)).format("%Y-%m-%d"),
+    );
+    let purchasing_reports = [
+        format!("/v1/reports/margin?from={yesterday}&to={tomorrow}"),
+        format!("/v1/reports/valuation?at={tomorrow}"),
+        "/v1/reports/reorder?location=main".to_owned(),
+        "/v1/reports/low-stock?location=main".to_owned(),
+    ];
+    for path in &purchasing_reports {
+        let url = |credential: &str, min: u64| {
+            app.http
+                .get(format!("{}{path}&min_sequence={min}", app.address))
+                .bearer_auth(credential.to_owned())
+        };
+        let read = app.send(url(&reports, seq)).await?;
+        assert_eq!(read.status, 200, "{path}: {}", read.body);
+        let refused = app.send(url(&feed_only, 0)).await?;
+        assert_eq!((refused.status, refused.code()), (403, "missing_scope"), "{path}");
+    }
+    let margin = |credential: &str| {
+        app.send(
+            app.http
+                .get(format!("{}{}&min_sequence={seq}", app.address, purchasing_reports[0]))
+                .bearer_auth(credential.to_owned()),
+        )
+    };
+    let ours = margin(&reports).await?;
+    assert_eq!(
+        (
+            &ours.body["items"][0]["revenue_minor"],
+            &ours.body["items"][0]["cost_minor"]
+        ),
+        (&json!(2000), &json!(0)),
+        "{}",
+        ours.body
+    );
+    let theirs_margin = app
+        .send(
+            app.http
+                .get(format!("{}{}", app.address, purchasing_reports[0]))
+                .bearer_auth(&theirs),
+        )
+        .await?;
+    assert_eq!(theirs_margin.status, 200, "{}", theirs_margin.body);
+    assert_eq!(theirs_margin.body["items"], json!([]), "{}", theirs_margin.body);
+    // Purchase orders are not reports: the key does not open them.
+    let orders = app
+        .send(
+            app.http
+                .get(format!("{}/v1/purchase-orders", app.address))
+                .bearer_auth(&reports),
+        )
+        .await?;
+    assert_eq!(orders.status, 401);
     // The scope reads; it does not post commands or read other routes.
     let command = app.post("/v1/sales", &reports, &sale, &[]).await?;
     assert_eq!(command.status, 401, "{}", command.body);

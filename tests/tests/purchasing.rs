@@ -151,7 +151,12 @@ async fn a_purchase_order_received_in_two_deliveries_costs_the_sales_after_it_an
         .post("/v1/purchase-orders/po-1/receipts", &manager, &delivery1, &[])
         .await?;
     assert_eq!((retry.status, retry.header("idempotent-replayed")), (201, Some("true")));
-    let order = get(&app, &manager, "/v1/purchase-orders/po-1").await?;
+    let order = get(
+        &app,
+        &manager,
+        &format!("/v1/purchase-orders/po-1?min_sequence={first}"),
+    )
+    .await?;
     assert_eq!(order.body["status"], json!("partially_received"));
     assert_eq!(
         numbers(
@@ -200,7 +205,12 @@ async fn a_purchase_order_received_in_two_deliveries_costs_the_sales_after_it_an
         &json!({"receipt_id": "r-2", "occurred_at": at(d2, "10:00"), "lines": [{"line_no": 1, "cases_received": 4}]}),
     )
     .await?;
-    let order = get(&app, &manager, "/v1/purchase-orders/po-1").await?;
+    let order = get(
+        &app,
+        &manager,
+        &format!("/v1/purchase-orders/po-1?min_sequence={second}"),
+    )
+    .await?;
     assert_eq!(order.body["status"], json!("received"));
     assert_eq!(
         numbers(
@@ -365,7 +375,7 @@ async fn a_purchase_order_received_in_two_deliveries_costs_the_sales_after_it_an
         &json!({"receipt_id": "r-4", "lines": [{"line_no": 1, "cases_received": 4}]}),
     )
     .await?;
-    let order = get(&app, &manager, "/v1/purchase-orders/po-2").await?;
+    let order = get(&app, &manager, &format!("/v1/purchase-orders/po-2?min_sequence={over}")).await?;
     assert_eq!(order.body["status"], json!("received"));
     assert_eq!(
         numbers(
@@ -387,19 +397,24 @@ async fn a_purchase_order_received_in_two_deliveries_costs_the_sales_after_it_an
         .await?;
     assert_eq!((cancel.status, cancel.code()), (409, "purchase_order_status"));
     let closed = posted(&app, &manager, "/v1/purchase-orders/po-1/close", &json!({})).await?;
+    let last = lists_of_suppliers_and_orders(&app, &manager, &cashier, closed).await?;
 
     // Another tenant's manager sees no such order and cannot touch it.
     let other = unique_tenant();
     let stranger = app.token(&other, Role::Manager).await?;
     let peek = get(&app, &stranger, "/v1/purchase-orders/po-1").await?;
     assert_eq!(peek.status, 404);
+    for path in ["/v1/purchase-orders", "/v1/suppliers"] {
+        assert_eq!(items(&app, &stranger, path).await?, Vec::<Value>::new(), "{path}");
+    }
+    assert_eq!(get(&app, &stranger, "/v1/suppliers/acme").await?.status, 404);
     let touch = app
         .post("/v1/purchase-orders/po-2/close", &stranger, &json!({}), &[])
         .await?;
     assert_eq!(touch.status, 404);
 
     // A replay from the stream rebuilds the same read model, costs included.
-    wait_for_checkpoint(&app.servers, &tenant, closed, WAIT).await?;
+    wait_for_checkpoint(&app.servers, &tenant, last, WAIT).await?;
     let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
     let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
     let store = projector::startup::event_store(&ProjectorApp::config(&app.stream)).await?;
@@ -409,6 +424,148 @@ async fn a_purchase_order_received_in_two_deliveries_costs_the_sales_after_it_an
     app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
+}
+
+/// The read-model lists once po-1 (closed, two deliveries) and po-2 (received) are in
+/// (`closed` is po-1's close): a draft po-3 and a second supplier are added, then the
+/// lists, their filters and pages, one supplier and one order are checked, and a cashier
+/// is refused. Answers the last command's sequence.
+async fn lists_of_suppliers_and_orders(
+    app: &CommandApp,
+    manager: &str,
+    cashier: &str,
+    closed: u64,
+) -> anyhow::Result<u64> {
+    // A second supplier, renamed afterwards (the list shows the new name), and a draft.
+    posted(
+        app,
+        manager,
+        "/v1/suppliers",
+        &json!({"supplier_id": "bevco", "name": "Bev Co", "items": [{"sku": "GIN", "supplier_code": "B-1",
+            "case_size": 6, "case_cost": {"amount_minor": 7500, "currency": "USD"}, "lead_time_days": 5}]}),
+    )
+    .await?;
+    put(
+        app,
+        manager,
+        "/v1/suppliers/bevco",
+        &json!({"name": "Bev Co Ltd", "items": [{"sku": "GIN", "supplier_code": "B-1",
+            "case_size": 6, "case_cost": {"amount_minor": 7800, "currency": "USD"}, "lead_time_days": 5}]}),
+    )
+    .await?;
+    let drafted = posted(
+        app,
+        manager,
+        "/v1/purchase-orders",
+        &json!({"po_id": "po-3", "supplier_id": "bevco", "location": "main", "expected_on": "2030-01-02",
+            "lines": [{"sku": "GIN", "cases": 2}]}),
+    )
+    .await?;
+    assert!(drafted > closed);
+    let ids = |rows: &[Value]| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["po_id"].as_str().or(r["id"].as_str()).unwrap_or_default().to_owned())
+            .collect()
+    };
+    let list = |query: &str| format!("/v1/purchase-orders?{query}min_sequence={drafted}");
+    assert_eq!(ids(&items(app, manager, &list("")).await?), ["po-1", "po-2", "po-3"]);
+    assert_eq!(ids(&items(app, manager, &list("status=closed&")).await?), ["po-1"]);
+    assert_eq!(
+        ids(&items(app, manager, &list("status=received&location=main&")).await?),
+        ["po-2"]
+    );
+    assert_eq!(ids(&items(app, manager, &list("supplier=bevco&")).await?), ["po-3"]);
+    assert_eq!(
+        ids(&items(app, manager, &list("location=elsewhere&")).await?),
+        Vec::<String>::new()
+    );
+    // Pages of one of acme's orders: po-1, then po-2, then nothing and no further cursor.
+    let first = get(app, manager, &list("supplier=acme&limit=1&")).await?;
+    assert_eq!(ids(first.body["items"].as_array().map_or(&[][..], |v| v)), ["po-1"]);
+    let cursor = first.body["next_cursor"].as_str().unwrap_or_default().to_owned();
+    let next = get(app, manager, &list(&format!("supplier=acme&limit=1&cursor={cursor}&"))).await?;
+    assert_eq!(ids(next.body["items"].as_array().map_or(&[][..], |v| v)), ["po-2"]);
+    let end = get(app, manager, &list("supplier=acme&limit=1&cursor=po-2&")).await?;
+    assert_eq!(end.body["items"], json!([]));
+    assert!(end.body["next_cursor"].is_null(), "{}", end.body);
+    let bad = get(app, manager, &list("status=shipped&")).await?;
+    assert_eq!((bad.status, bad.code(), bad.field()), (422, "invalid_field", "status"));
+
+    // po-1: 10 cases at 144.00 ordered (144000); delivery r-1 was 6 cases, 1 damaged, 60
+    // units on the shelf, note DN-1; r-2 the 4 others, 48 units.
+    let po1 = get(
+        app,
+        manager,
+        &format!("/v1/purchase-orders/po-1?min_sequence={drafted}"),
+    )
+    .await?;
+    assert_eq!(po1.body["status"], json!("closed"));
+    assert_eq!(po1.body["receipts"], json!(["r-1", "r-2"]));
+    assert_eq!(po1.body["ordered_cost_minor"], json!(144000));
+    assert_eq!(po1.body["deliveries"][0]["reference"], json!("DN-1"));
+    assert_eq!(
+        numbers(
+            &po1.body["deliveries"][0],
+            &["cases_received", "cases_damaged", "units_accepted"]
+        ),
+        [6, 1, 60]
+    );
+    assert_eq!(
+        numbers(
+            &po1.body["deliveries"][1],
+            &["cases_received", "cases_damaged", "units_accepted"]
+        ),
+        [4, 0, 48]
+    );
+    // po-2 had one case over its 3.
+    let po2 = get(
+        app,
+        manager,
+        &format!("/v1/purchase-orders/po-2?min_sequence={drafted}"),
+    )
+    .await?;
+    assert_eq!(po2.body["lines"][0]["cases_over"], json!(1));
+    let po3 = get(
+        app,
+        manager,
+        &format!("/v1/purchase-orders/po-3?min_sequence={drafted}"),
+    )
+    .await?;
+    assert_eq!(
+        (
+            &po3.body["status"],
+            &po3.body["expected_on"],
+            &po3.body["lines"][0]["case_cost_minor"]
+        ),
+        (&json!("draft"), &json!("2030-01-02"), &json!(7800))
+    );
+    assert_eq!(get(app, manager, "/v1/purchase-orders/po-9").await?.status, 404);
+
+    let suppliers = items(app, manager, &format!("/v1/suppliers?min_sequence={drafted}")).await?;
+    assert_eq!(ids(&suppliers), ["acme", "bevco"]);
+    assert_eq!(suppliers[1]["name"], json!("Bev Co Ltd"));
+    assert_eq!(
+        numbers(
+            &suppliers[0]["items"][0],
+            &["case_size", "case_cost_minor", "lead_time_days"]
+        ),
+        [12, 14400, 3]
+    );
+    let acme = get(app, manager, "/v1/suppliers/acme").await?;
+    assert_eq!((acme.status, &acme.body["name"]), (200, &json!("Acme Spirits")));
+    assert_eq!(get(app, manager, "/v1/suppliers/nobody").await?.status, 404);
+
+    // Cashiers see neither list.
+    for path in [
+        "/v1/purchase-orders",
+        "/v1/purchase-orders/po-1",
+        "/v1/suppliers",
+        "/v1/suppliers/acme",
+    ] {
+        let refused = get(app, cashier, path).await?;
+        assert_eq!((refused.status, refused.code()), (403, "forbidden"), "{path}");
+    }
+    Ok(drafted)
 }
 
 #[tokio::test]
@@ -487,5 +644,107 @@ async fn a_sale_redelivered_after_a_crash_between_its_product_and_its_sale_keeps
         7,
         "the product was not moved twice"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_supplier_item_linked_to_a_pack_receives_cases_in_the_base_units_of_the_pack() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let product = |sku: &str, extra: Value| {
+        let mut details = json!({"name": sku, "category": "spirits", "tax_class": "alcohol", "barcodes": []});
+        if let (Some(details), Some(extra)) = (details.as_object_mut(), extra.as_object()) {
+            details.extend(extra.clone());
+        }
+        json!({"sku": sku, "details": details, "price": {"amount_minor": 1000, "currency": "USD"}})
+    };
+    posted(&app, &manager, "/v1/products", &product("GIN", json!({}))).await?;
+    posted(&app, &manager, "/v1/products", &product("VODKA", json!({}))).await?;
+    posted(
+        &app,
+        &manager,
+        "/v1/products",
+        &product("GIN-6", json!({"pack": {"base_sku": "GIN", "units": 6}})),
+    )
+    .await?;
+    // The supplier's case of GIN is the catalog's six-pack GIN-6, at 30.00 a case.
+    let item = |pack_sku: &str, case_size: i64| {
+        json!({"sku": "GIN", "supplier_code": "AC-6", "case_size": case_size,
+            "case_cost": {"amount_minor": 3000, "currency": "USD"}, "lead_time_days": 2, "pack_sku": pack_sku})
+    };
+    let supplier = |items: Value| json!({"supplier_id": "acme", "name": "Acme", "items": items});
+    for (items, code, field) in [
+        (json!([item("NOPE", 6)]), "unknown_product", "items[0].pack_sku"),
+        (json!([item("VODKA", 6)]), "invalid_field", "items[0].pack_sku"),
+        (json!([item("GIN-6", 12)]), "invalid_field", "items[0].case_size"),
+        (
+            json!([{"sku": "GIN-6", "supplier_code": "AC-6", "case_size": 1,
+                "case_cost": {"amount_minor": 3000, "currency": "USD"}}]),
+            "stock_in_base_units",
+            "items[0].sku",
+        ),
+    ] {
+        let refused = app.post("/v1/suppliers", &manager, &supplier(items), &[]).await?;
+        assert_eq!(
+            (refused.status, refused.code(), refused.field()),
+            (422, code, field),
+            "{}",
+            refused.body
+        );
+    }
+    posted(&app, &manager, "/v1/suppliers", &supplier(json!([item("GIN-6", 6)]))).await?;
+    posted(
+        &app,
+        &manager,
+        "/v1/purchase-orders",
+        &json!({"po_id": "po-p", "supplier_id": "acme", "location": "main", "lines": [{"sku": "GIN", "cases": 2}]}),
+    )
+    .await?;
+    posted(&app, &manager, "/v1/purchase-orders/po-p/submit", &json!({})).await?;
+    // Two cases arrive: 2 × 6 = 12 units of GIN worth 2 × 3000 = 6000. The same case
+    // received without an order as the pack GIN-6 (1 pack at 30.00) lands the same way:
+    // 6 more units worth 3000. GIN: 18 units worth 9000, 500 each; GIN-6 holds no stock.
+    posted(
+        &app,
+        &manager,
+        "/v1/purchase-orders/po-p/receipts",
+        &json!({"receipt_id": "r-p", "lines": [{"line_no": 1, "cases_received": 2}]}),
+    )
+    .await?;
+    let loose = posted(
+        &app,
+        &manager,
+        "/v1/inventory/receipts",
+        &json!({"movement_id": "m-p", "sku": "GIN-6", "location": "main", "quantity": 1,
+            "unit_cost": {"amount_minor": 3000, "currency": "USD"}, "supplier": "Acme", "reference": "INV-1"}),
+    )
+    .await?;
+    let gin = get(&app, &manager, &format!("/v1/products/GIN?min_sequence={loose}")).await?;
+    assert_eq!(
+        numbers(&gin.body, &["stock.main", "stock_value.main", "unit_cost.main"]),
+        [18, 9000, 500]
+    );
+    let six = get(&app, &manager, "/v1/products/GIN-6").await?;
+    assert!(six.body["stock"]["main"].as_i64().unwrap_or(0) == 0, "{}", six.body);
+    let order = get(
+        &app,
+        &manager,
+        &format!("/v1/purchase-orders/po-p?min_sequence={loose}"),
+    )
+    .await?;
+    assert_eq!(
+        (&order.body["status"], &order.body["lines"][0]["pack_sku"]),
+        (&json!("received"), &json!("GIN-6"))
+    );
+    assert_eq!(
+        numbers(&order.body["lines"][0], &["case_size", "units_accepted"]),
+        [6, 12]
+    );
+    let acme = get(&app, &manager, "/v1/suppliers/acme").await?;
+    assert_eq!(acme.body["items"][0]["pack_sku"], json!("GIN-6"));
+    projector.stop().await?;
     Ok(())
 }

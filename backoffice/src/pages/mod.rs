@@ -18,6 +18,7 @@
 //! - [`drawers`]: the drawer sessions of a location over a period, with over/short,
 //!   approval and paid-outs by reason (managers).
 //! - [`taxes`]: a location's tax jurisdiction, its rates and deposits (read-only).
+//! - [`purchasing`]: suppliers, purchase orders, one order; submitting and receiving it.
 //! - [`operator`]: the operator console (projector admin token): partitions, tenants with
 //!   lag and placement, replays in progress, a tenant's parked events and their re-drive.
 //! - [`assets`]: the stylesheet and the script, compiled in.
@@ -33,6 +34,7 @@ pub mod locations;
 pub mod operator;
 pub mod products;
 pub mod promotions;
+pub mod purchasing;
 pub mod report;
 pub mod sales;
 pub mod stock;
@@ -98,6 +100,11 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/{id}/end", post(promotions::end))
         .route("/drawers", get(drawers::period))
         .route("/taxes", get(taxes::page))
+        .route("/suppliers", get(purchasing::suppliers))
+        .route("/purchase-orders", get(purchasing::orders))
+        .route("/purchase-orders/{id}", get(purchasing::order))
+        .route("/purchase-orders/{id}/submit", post(purchasing::submit))
+        .route("/purchase-orders/{id}/receive", post(purchasing::receive))
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/deactivate", post(users::deactivate))

@@ -97,7 +97,7 @@ impl RequiredScope for FeedScope {
 }
 
 /// The `read_reports` scope: the report routes (`/v1/reports/daily`, top products,
-/// pricing exceptions, packs, promotions).
+/// pricing exceptions, packs, promotions, margin, valuation, reorder, low stock).
 #[derive(Debug)]
 pub struct ReadReportsScope;
 impl RequiredScope for ReadReportsScope {

@@ -19,7 +19,8 @@
 //! - [`sales`]: sales and one sale.
 //! - [`transactions`]: inventory transactions of a SKU.
 //! - [`purchasing`]: gross margin, inventory valuation, reorder suggestions and low stock
-//!   per location (JSON or CSV), and a purchase order as its commands see it.
+//!   per location (JSON or CSV).
+//! - [`purchase_orders`]: suppliers and purchase orders (lists and one of each).
 //! - [`promotions`]: the promotions and the promotion report (cost and units per
 //!   promotion and period).
 //! - [`reports`]: the daily Z report and top products, as JSON or CSV.
@@ -34,6 +35,7 @@ pub mod locations;
 pub mod packs;
 pub mod page;
 pub mod promotions;
+pub mod purchase_orders;
 pub mod purchasing;
 pub mod reports;
 pub mod sales;

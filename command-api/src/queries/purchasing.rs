@@ -1,5 +1,4 @@
-//! Purchasing and cost reports over the read model, and a purchase order as its commands
-//! see it: gross margin, inventory valuation at an instant, reorder suggestions and low
+//! Purchasing and cost reports over the read model: gross margin, inventory valuation at an instant, reorder suggestions and low
 //! stock per location (see docs/purchasing.md for every rule).
 //!
 //! The reports read whole collections filtered by the query and add up in memory: fine for
@@ -9,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bson::{Document, doc};
 use chrono::{DateTime, Duration, Utc};
-use events::event::PurchaseOrderStatus;
 use futures::TryStreamExt;
 use mongodb::Database;
 use serde::{Deserialize, Serialize};
@@ -17,7 +15,6 @@ use tenantdb::collections;
 use tenantdb::docs::{ID, InventoryTransactionDoc, ProductDoc, SaleDoc, SaleStatus, SupplierItemDoc, TransactionKind};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::commands::purchasing::PurchaseOrderState;
 use crate::error::ApiError;
 use crate::queries::date::{date, instant};
 use crate::queries::reports::{csv, values};
@@ -636,91 +633,6 @@ pub async fn low_stock(db: &Database, query: &LowStockQuery) -> Result<Vec<LowSt
 /// Low stock as CSV.
 pub fn low_stock_csv(rows: &[LowStockRow]) -> String {
     csv(LOW_STOCK_COLUMNS, &values(rows))
-}
-
-// ---------------------------------------------------------------------------------------
-// A purchase order
-// ---------------------------------------------------------------------------------------
-
-/// A purchase order as its commands see it (folded from its own history).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct PurchaseOrder {
-    /// The order.
-    pub po_id: String,
-    /// The supplier.
-    pub supplier_id: String,
-    /// The delivery location.
-    pub location: String,
-    /// Where it stands.
-    pub status: PurchaseOrderStatus,
-    /// Its lines with what arrived of each.
-    pub lines: Vec<PurchaseOrderLineView>,
-    /// The deliveries received, in order.
-    pub receipts: Vec<String>,
-    /// Stream sequence of its last event.
-    pub version: u64,
-}
-
-/// One line of a purchase order with what arrived of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct PurchaseOrderLineView {
-    /// Line number from 1.
-    pub line_no: u32,
-    /// The product.
-    pub sku: String,
-    /// The supplier's code for it.
-    pub supplier_code: String,
-    /// Cases ordered.
-    pub cases: i64,
-    /// Units per case.
-    pub case_size: i64,
-    /// Cost of one case, minor units.
-    pub case_cost_minor: i64,
-    /// ISO 4217 currency of the case cost.
-    pub currency: String,
-    /// Cases delivered so far, damaged ones included.
-    pub cases_delivered: i64,
-    /// Of those, damaged.
-    pub cases_damaged: i64,
-    /// Cases still expected (0 once delivered in full or more).
-    pub cases_outstanding: i64,
-    /// Units put on the shelf.
-    pub units_accepted: i64,
-}
-
-impl PurchaseOrder {
-    /// The view of a folded order; `None` when it was never drafted.
-    pub fn of(state: &PurchaseOrderState) -> Option<Self> {
-        let drafted = state.drafted.as_ref()?;
-        Some(Self {
-            po_id: drafted.po_id.to_string(),
-            supplier_id: drafted.supplier_id.to_string(),
-            location: drafted.location.to_string(),
-            status: state.status.unwrap_or(PurchaseOrderStatus::Draft),
-            lines: drafted
-                .lines
-                .iter()
-                .map(|line| {
-                    let progress = state.progress.get(&line.line_no).copied().unwrap_or_default();
-                    PurchaseOrderLineView {
-                        line_no: line.line_no,
-                        sku: line.sku.to_string(),
-                        supplier_code: line.supplier_code.clone(),
-                        cases: line.cases,
-                        case_size: line.case_size,
-                        case_cost_minor: line.case_cost.amount_minor,
-                        currency: line.case_cost.currency.code().to_owned(),
-                        cases_delivered: progress.delivered,
-                        cases_damaged: progress.damaged,
-                        cases_outstanding: state.outstanding(line),
-                        units_accepted: progress.units_accepted,
-                    }
-                })
-                .collect(),
-            receipts: state.receipts.iter().map(ToString::to_string).collect(),
-            version: state.version,
-        })
-    }
 }
 
 #[cfg(test)]

@@ -1,26 +1,28 @@
 //! Purchasing (manager and up): suppliers, purchase orders and their deliveries, reorder
-//! levels (the commands live in [`crate::commands::purchasing`]); a purchase order as it
-//! stands; the margin, valuation, reorder and low-stock reports (JSON or CSV).
+//! levels (the commands live in [`crate::commands::purchasing`]); the suppliers and purchase
+//! orders of the read model (lists and one of each); the margin, valuation, reorder and
+//! low-stock reports (JSON or CSV; managers or API keys with `read_reports`).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
-use events::PurchaseOrderId;
+use events::{PurchaseOrderId, SupplierId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Authorized, Manager};
+use crate::auth::{Authorized, Manager, ReadReportsScope, UserOrKey};
 use crate::commands::purchasing::{
     CancelPurchaseOrder, ClosePurchaseOrder, DraftPurchaseOrder, ReceivePurchaseOrder, RegisterSupplier,
-    SetReorderLevels, SubmitPurchaseOrder, UpdateSupplier, load_order,
+    SetReorderLevels, SubmitPurchaseOrder, UpdateSupplier,
 };
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
 use crate::queries;
-use crate::queries::page::Items;
-use crate::queries::purchasing::{self, LowStockRow, MarginRow, PurchaseOrder, ReorderSuggestion, ValuationRow};
+use crate::queries::page::{Items, Page};
+use crate::queries::purchase_orders::{self, PurchaseOrder, PurchaseOrderListQuery, Supplier, SupplierListQuery};
+use crate::queries::purchasing::{self, LowStockRow, MarginRow, ReorderSuggestion, ValuationRow};
 use crate::routes::command::command;
 use crate::routes::openapi::ErrorBody;
 use crate::routes::reports::answer;
@@ -37,6 +39,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(command::<ClosePurchaseOrder>())
         .routes(command::<CancelPurchaseOrder>())
         .routes(command::<SetReorderLevels>())
+        .routes(routes!(list_suppliers))
+        .routes(routes!(get_supplier))
+        .routes(routes!(list_purchase_orders))
         .routes(routes!(get_purchase_order))
         .routes(routes!(margin_report))
         .routes(routes!(valuation_report))
@@ -44,24 +49,71 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(low_stock_report))
 }
 
-/// A purchase order as it stands, with what arrived of each line (manager and up). Read
-/// from its events, so it is current the moment a command is acknowledged.
+/// The suppliers, by id (manager and up).
+#[utoipa::path(get, path = "/v1/suppliers", tag = "purchasing",
+    params(SupplierListQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Page<Supplier>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn list_suppliers(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    ApiQuery(query): ApiQuery<SupplierListQuery>,
+) -> Result<Json<Page<Supplier>>, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(Json(purchase_orders::suppliers(&db, &query).await?))
+}
+
+/// One supplier with what it sells (manager and up).
+#[utoipa::path(get, path = "/v1/suppliers/{supplier_id}", tag = "purchasing",
+    params(("supplier_id" = String, Path), ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Supplier), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn get_supplier(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    Path(raw): Path<String>,
+) -> Result<Json<Supplier>, ApiError> {
+    let id = SupplierId::parse(raw).map_err(|err| ApiError::invalid("supplier_id", err.to_string()))?;
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(Json(purchase_orders::supplier(&db, id.as_str()).await?))
+}
+
+/// The purchase orders, by id, filtered by location, status and supplier (manager and up).
+#[utoipa::path(get, path = "/v1/purchase-orders", tag = "purchasing",
+    params(PurchaseOrderListQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Page<PurchaseOrder>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn list_purchase_orders(
+    State(state): State<AppState>,
+    Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
+    ApiQuery(query): ApiQuery<PurchaseOrderListQuery>,
+) -> Result<Json<Page<PurchaseOrder>>, ApiError> {
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(Json(purchase_orders::purchase_orders(&db, &query).await?))
+}
+
+/// A purchase order with what arrived of each line and its deliveries (manager and up),
+/// from the read model (pass `min_sequence` to see a command's effect).
 #[utoipa::path(get, path = "/v1/purchase-orders/{po_id}", tag = "purchasing",
-    params(("po_id" = String, Path)),
+    params(("po_id" = String, Path), ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
     responses((status = 200, body = PurchaseOrder), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn get_purchase_order(
-    State(app): State<AppState>,
+    State(state): State<AppState>,
     Authorized(context, _): Authorized<Manager>,
+    MinSequence(min): MinSequence,
     Path(raw): Path<String>,
 ) -> Result<Json<PurchaseOrder>, ApiError> {
     let po = PurchaseOrderId::parse(raw).map_err(|err| ApiError::invalid("po_id", err.to_string()))?;
-    let state = load_order(&app, &context.tenant, &po).await?;
-    PurchaseOrder::of(&state).map(Json).ok_or(ApiError::NotFound {
-        resource: "purchase order",
-        id: po.to_string(),
-    })
+    let db = queries::read_model(&state, &context, min).await?;
+    Ok(Json(purchase_orders::purchase_order(&db, po.as_str()).await?))
 }
 
 /// Gross margin of a period of business days per product, category, location or day.
@@ -70,15 +122,15 @@ async fn get_purchase_order(
     responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
         (Items<MarginRow> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn margin_report(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<purchasing::MarginQuery>,
 ) -> Result<Response, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
         purchasing::margin(&db, &query).await?,
@@ -93,15 +145,15 @@ async fn margin_report(
     responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
         (Items<ValuationRow> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn valuation_report(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<purchasing::ValuationQuery>,
 ) -> Result<Response, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
         purchasing::valuation(&db, &query).await?,
@@ -116,15 +168,15 @@ async fn valuation_report(
     responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
         (Items<ReorderSuggestion> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn reorder_report(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<purchasing::ReorderQuery>,
 ) -> Result<Response, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
         purchasing::reorder(&db, &query, Utc::now()).await?,
@@ -138,15 +190,15 @@ async fn reorder_report(
     responses((status = 200, description = "JSON, or CSV with Accept: text/csv", content(
         (Items<LowStockRow> = "application/json"), (String = "text/csv"))), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn low_stock_report(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<purchasing::LowStockQuery>,
 ) -> Result<Response, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
         purchasing::low_stock(&db, &query).await?,

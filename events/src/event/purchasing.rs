@@ -30,6 +30,12 @@ pub struct SupplierItem {
     pub case_cost: Money,
     /// Days from order to delivery.
     pub lead_time_days: i64,
+    /// The catalog's pack SKU that is this case (then `sku` is the pack's base and
+    /// `case_size` its units), when the supplier item is linked to one. Absent on items
+    /// recorded before the link existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub pack_sku: Option<Sku>,
 }
 
 /// A supplier was registered with what it sells.
@@ -112,6 +118,11 @@ pub struct PurchaseOrderLine {
     /// Cost of one case when ordered.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub case_cost: Money,
+    /// The catalog pack that is one case of this line, when the supplier item is linked to
+    /// one (stock still moves in units of `sku`, the pack's base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub pack_sku: Option<Sku>,
 }
 
 /// Units of a SKU that start or stop being on order at the order's location.

@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use events::business_day::legacy_business_date;
 use events::event::{
-    BusinessDayClosed, EmptiesReturned, SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted,
-    StockReceived, StockTransferred,
+    BusinessDayClosed, EmptiesReturned, PurchaseOrderDrafted, PurchaseOrderReceived, PurchaseOrderStatus,
+    SaleCompleted, SaleRefunded, SaleVoided, StockAdjusted, StockCounted, StockReceived, StockTransferred,
 };
 use events::{DomainEvent, EventEnvelope};
 
@@ -26,8 +26,9 @@ use tenantdb::docs::{
     AddressDoc, AgeVerificationDoc, AmendmentDoc, AmendmentKind, ApprovalStatus, CashMovementDoc, CashMovementKind,
     DailySalesDoc, DenominationDoc, DrawerFlag, DrawerSessionDoc, DrawerSessionStatus, FlaggedSaleDoc,
     InventoryTransactionDoc, LinePromotionDoc, LocationDoc, LocationStatus, MoneyDoc, PackDoc, PriceChangeDoc,
-    ProductDoc, ProductStatus, PromotionDoc, PromotionStatus, RefundDoc, RefundLineDoc, ReorderLevelsDoc, SaleDoc,
-    SaleLineDoc, SalePricingDoc, SaleStatus, SupplierItemDoc, TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals,
+    ProductDoc, ProductStatus, PromotionDoc, PromotionStatus, PurchaseOrderDoc, PurchaseOrderLineDoc,
+    PurchaseReceiptDoc, RefundDoc, RefundLineDoc, ReorderLevelsDoc, SaleDoc, SaleLineDoc, SalePricingDoc, SaleStatus,
+    SupplierDoc, SupplierItemDoc, SupplierLineDoc, TaxLiabilityDoc, TenderDoc, TenderKind, TenderTotals,
     TransactionKind, UserDoc, VoidDoc,
 };
 
@@ -77,6 +78,10 @@ pub struct Snapshot {
     pub drawers: HashMap<String, DrawerSessionDoc>,
     /// Promotions by id.
     pub promotions: HashMap<String, PromotionDoc>,
+    /// Suppliers by id.
+    pub suppliers: HashMap<String, SupplierDoc>,
+    /// Purchase orders by id.
+    pub purchase_orders: HashMap<String, PurchaseOrderDoc>,
     /// Inventory transactions by id, read only to recover the cost of goods of a sale
     /// whose products were written before a crash and whose sale was not (see
     /// [`derived_needs`]).
@@ -106,6 +111,8 @@ impl Snapshot {
             + self.locations.len()
             + self.drawers.len()
             + self.promotions.len()
+            + self.suppliers.len()
+            + self.purchase_orders.len()
             > max_hot;
         if over {
             self.drawers.retain(|id, _| changes.drawers.contains(id));
@@ -114,6 +121,9 @@ impl Snapshot {
             self.users.retain(|id, _| changes.users.contains(id));
             self.locations.retain(|id, _| changes.locations.contains(id));
             self.promotions.retain(|id, _| changes.promotions.contains(id));
+            self.suppliers.retain(|id, _| changes.suppliers.contains(id));
+            self.purchase_orders
+                .retain(|id, _| changes.purchase_orders.contains(id));
         }
         let Snapshot {
             products,
@@ -123,6 +133,8 @@ impl Snapshot {
             locations,
             drawers,
             promotions,
+            suppliers,
+            purchase_orders,
             loaded,
             ..
         } = self;
@@ -134,6 +146,8 @@ impl Snapshot {
             collections::LOCATIONS if over => locations.contains_key(id),
             collections::DRAWER_SESSIONS if over => drawers.contains_key(id),
             collections::PROMOTIONS if over => promotions.contains_key(id),
+            collections::SUPPLIERS if over => suppliers.contains_key(id),
+            collections::PURCHASE_ORDERS if over => purchase_orders.contains_key(id),
             _ => true,
         });
     }
@@ -156,6 +170,10 @@ pub struct Changes {
     pub drawers: BTreeSet<String>,
     /// Promotions to write.
     pub promotions: BTreeSet<String>,
+    /// Suppliers to write.
+    pub suppliers: BTreeSet<String>,
+    /// Purchase orders to write.
+    pub purchase_orders: BTreeSet<String>,
     /// Inventory transactions to insert.
     pub transactions: Vec<InventoryTransactionDoc>,
     /// Events that broke an invariant: (sequence, error).
@@ -183,6 +201,10 @@ pub struct Needs {
     pub drawers: BTreeSet<String>,
     /// Promotion ids.
     pub promotions: BTreeSet<String>,
+    /// Supplier ids.
+    pub suppliers: BTreeSet<String>,
+    /// Purchase order ids.
+    pub purchase_orders: BTreeSet<String>,
     /// Inventory transaction ids.
     pub transactions: BTreeSet<String>,
 }
@@ -269,24 +291,31 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
                 ));
             }
             DomainEvent::SupplierRegistered(e) => {
+                needs.suppliers.insert(e.supplier_id.to_string());
                 needs.products.extend(e.items.iter().map(|i| i.sku.to_string()));
             }
             DomainEvent::SupplierUpdated(e) => {
+                needs.suppliers.insert(e.supplier_id.to_string());
                 needs.products.extend(e.items.iter().map(|i| i.sku.to_string()));
                 needs.products.extend(e.removed.iter().map(ToString::to_string));
             }
-            // The order itself has no document yet: its commands fold its history.
-            DomainEvent::PurchaseOrderDrafted(_) => {}
+            DomainEvent::PurchaseOrderDrafted(e) => {
+                needs.purchase_orders.insert(e.po_id.to_string());
+            }
             DomainEvent::PurchaseOrderSubmitted(e) => {
+                needs.purchase_orders.insert(e.po_id.to_string());
                 needs.products.extend(e.on_order.iter().map(|u| u.sku.to_string()));
             }
             DomainEvent::PurchaseOrderReceived(e) => {
+                needs.purchase_orders.insert(e.po_id.to_string());
                 needs.products.extend(e.lines.iter().map(|l| l.sku.to_string()));
             }
             DomainEvent::PurchaseOrderClosed(e) => {
+                needs.purchase_orders.insert(e.po_id.to_string());
                 needs.products.extend(e.released.iter().map(|u| u.sku.to_string()));
             }
             DomainEvent::PurchaseOrderCancelled(e) => {
+                needs.purchase_orders.insert(e.po_id.to_string());
                 needs.products.extend(e.released.iter().map(|u| u.sku.to_string()));
             }
             DomainEvent::ReorderLevelsChanged(e) => {
@@ -473,6 +502,8 @@ struct Staging<'s> {
     locations: BTreeMap<String, LocationDoc>,
     drawers: BTreeMap<String, DrawerSessionDoc>,
     promotions: BTreeMap<String, PromotionDoc>,
+    suppliers: BTreeMap<String, SupplierDoc>,
+    purchase_orders: BTreeMap<String, PurchaseOrderDoc>,
     transactions: Vec<InventoryTransactionDoc>,
 }
 
@@ -489,6 +520,8 @@ impl<'s> Staging<'s> {
             locations: BTreeMap::new(),
             drawers: BTreeMap::new(),
             promotions: BTreeMap::new(),
+            suppliers: BTreeMap::new(),
+            purchase_orders: BTreeMap::new(),
             transactions: Vec::new(),
         }
     }
@@ -948,6 +981,87 @@ impl<'s> Staging<'s> {
     }
 
     /// Records on each product what `supplier` sells of it, and forgets the `removed`.
+    /// The supplier registered (`registered`) or changed: its own document.
+    fn supplier_event(
+        &mut self,
+        id: &str,
+        name: &str,
+        items: &[events::event::SupplierItem],
+        registered: bool,
+    ) -> Result<(), FoldError> {
+        let at = self.at();
+        if !self.suppliers.contains_key(id) {
+            self.check_loaded(collections::SUPPLIERS, id)?;
+            match self.snapshot.suppliers.get(id) {
+                Some(doc) if doc.last_seq >= self.seq => return Ok(()),
+                Some(doc) => {
+                    self.suppliers.insert(id.to_owned(), doc.clone());
+                }
+                None => {}
+            }
+        }
+        let lines = items.iter().map(supplier_line).collect();
+        match self.suppliers.get_mut(id) {
+            Some(_) if registered => Err(invariant(format!("supplier {id} was already registered"))),
+            None if !registered => Err(invariant(format!("supplier {id} was never registered"))),
+            Some(doc) => {
+                doc.name = name.to_owned();
+                doc.items = lines;
+                doc.updated_at = at;
+                Ok(())
+            }
+            None => {
+                let doc = SupplierDoc {
+                    supplier_id: id.to_owned(),
+                    name: name.to_owned(),
+                    items: lines,
+                    registered_at: at,
+                    updated_at: at,
+                    version: 0,
+                    last_seq: 0,
+                };
+                self.suppliers.insert(id.to_owned(), doc);
+                Ok(())
+            }
+        }
+    }
+
+    /// Stages the purchase order `id` if it exists; false when this event was already
+    /// applied to it.
+    fn stage_order(&mut self, id: &str) -> Result<bool, FoldError> {
+        if self.purchase_orders.contains_key(id) {
+            return Ok(true);
+        }
+        self.check_loaded(collections::PURCHASE_ORDERS, id)?;
+        match self.snapshot.purchase_orders.get(id) {
+            Some(doc) if doc.last_seq >= self.seq => Ok(false),
+            Some(doc) => {
+                self.purchase_orders.insert(id.to_owned(), doc.clone());
+                Ok(true)
+            }
+            None => Ok(true),
+        }
+    }
+
+    /// Changes the drafted purchase order `id` with `change`, unless already applied.
+    fn order_event(
+        &mut self,
+        id: &str,
+        change: impl FnOnce(&mut PurchaseOrderDoc) -> Result<(), FoldError>,
+    ) -> Result<(), FoldError> {
+        let at = self.at();
+        if !self.stage_order(id)? {
+            return Ok(());
+        }
+        let doc = self
+            .purchase_orders
+            .get_mut(id)
+            .ok_or_else(|| invariant(format!("purchase order {id} was never drafted")))?;
+        change(doc)?;
+        doc.updated_at = at;
+        Ok(())
+    }
+
     fn supplier_items(
         &mut self,
         supplier: &str,
@@ -1099,18 +1213,34 @@ impl<'s> Staging<'s> {
                 }
             }
             DomainEvent::SupplierRegistered(e) => {
+                self.supplier_event(e.supplier_id.as_str(), &e.name, &e.items, true)?;
                 self.supplier_items(e.supplier_id.as_str(), &e.name, &e.items, &[])?;
             }
             DomainEvent::SupplierUpdated(e) => {
+                self.supplier_event(e.supplier_id.as_str(), &e.name, &e.items, false)?;
                 self.supplier_items(e.supplier_id.as_str(), &e.name, &e.items, &e.removed)?;
             }
-            DomainEvent::PurchaseOrderDrafted(_) => {}
+            DomainEvent::PurchaseOrderDrafted(e) => {
+                let at = self.at();
+                if self.stage_order(e.po_id.as_str())? {
+                    if self.purchase_orders.contains_key(e.po_id.as_str()) {
+                        return Err(invariant(format!("purchase order {} was already drafted", e.po_id)));
+                    }
+                    self.purchase_orders.insert(e.po_id.to_string(), drafted_order(e, at));
+                }
+            }
             DomainEvent::PurchaseOrderSubmitted(e) => {
+                self.order_event(e.po_id.as_str(), |doc| {
+                    doc.status = PurchaseOrderStatus::Submitted;
+                    Ok(())
+                })?;
                 for units in &e.on_order {
                     self.on_order(units.sku.as_str(), e.location.as_str(), units.units)?;
                 }
             }
             DomainEvent::PurchaseOrderReceived(e) => {
+                let at = self.at();
+                self.order_event(e.po_id.as_str(), |doc| order_received(doc, e, at))?;
                 for line in &e.lines {
                     if line.units_accepted > 0 {
                         let delta = Delta::by(
@@ -1126,11 +1256,20 @@ impl<'s> Staging<'s> {
                 }
             }
             DomainEvent::PurchaseOrderClosed(e) => {
+                self.order_event(e.po_id.as_str(), |doc| {
+                    doc.status = PurchaseOrderStatus::Closed;
+                    Ok(())
+                })?;
                 for units in &e.released {
                     self.on_order(units.sku.as_str(), e.location.as_str(), -units.units)?;
                 }
             }
             DomainEvent::PurchaseOrderCancelled(e) => {
+                self.order_event(e.po_id.as_str(), |doc| {
+                    doc.status = PurchaseOrderStatus::Cancelled;
+                    doc.cancel_reason = Some(e.reason.clone());
+                    Ok(())
+                })?;
                 for units in &e.released {
                     self.on_order(units.sku.as_str(), e.location.as_str(), -units.units)?;
                 }
@@ -1749,6 +1888,18 @@ impl<'s> Staging<'s> {
             self.snapshot.promotions.insert(id.clone(), doc);
             changes.promotions.insert(id);
         }
+        for (id, mut doc) in self.suppliers {
+            doc.last_seq = seq;
+            doc.version = seq;
+            self.snapshot.suppliers.insert(id.clone(), doc);
+            changes.suppliers.insert(id);
+        }
+        for (id, mut doc) in self.purchase_orders {
+            doc.last_seq = seq;
+            doc.version = seq;
+            self.snapshot.purchase_orders.insert(id.clone(), doc);
+            changes.purchase_orders.insert(id);
+        }
         changes.transactions.extend(self.transactions);
     }
 }
@@ -1836,6 +1987,81 @@ fn registered(product: &ProductDoc) -> Result<(), FoldError> {
     } else {
         Ok(())
     }
+}
+
+/// A supplier item as its document stores it.
+fn supplier_line(item: &events::event::SupplierItem) -> SupplierLineDoc {
+    SupplierLineDoc {
+        sku: item.sku.to_string(),
+        supplier_code: item.supplier_code.clone(),
+        case_size: item.case_size,
+        case_cost: MoneyDoc::from(item.case_cost),
+        lead_time_days: item.lead_time_days,
+        pack_sku: item.pack_sku.as_ref().map(ToString::to_string),
+    }
+}
+
+/// A purchase order as drafted, nothing arrived.
+fn drafted_order(e: &PurchaseOrderDrafted, at: DateTime<Utc>) -> PurchaseOrderDoc {
+    PurchaseOrderDoc {
+        po_id: e.po_id.to_string(),
+        supplier_id: e.supplier_id.to_string(),
+        location: e.location.to_string(),
+        status: PurchaseOrderStatus::Draft,
+        expected_on: e.expected_on.map(|d| d.format("%Y-%m-%d").to_string()),
+        lines: e
+            .lines
+            .iter()
+            .map(|line| PurchaseOrderLineDoc {
+                line_no: i64::from(line.line_no),
+                sku: line.sku.to_string(),
+                supplier_code: line.supplier_code.clone(),
+                cases: line.cases,
+                case_size: line.case_size,
+                case_cost: MoneyDoc::from(line.case_cost),
+                pack_sku: line.pack_sku.as_ref().map(ToString::to_string),
+                cases_delivered: 0,
+                cases_damaged: 0,
+                cases_over: 0,
+                units_accepted: 0,
+            })
+            .collect(),
+        receipts: Vec::new(),
+        cancel_reason: None,
+        drafted_at: at,
+        updated_at: at,
+        version: 0,
+        last_seq: 0,
+    }
+}
+
+/// A delivery against `doc`: what arrived of each line, the delivery, the new status.
+fn order_received(doc: &mut PurchaseOrderDoc, e: &PurchaseOrderReceived, at: DateTime<Utc>) -> Result<(), FoldError> {
+    let mut receipt = PurchaseReceiptDoc {
+        receipt_id: e.receipt_id.to_string(),
+        reference: e.reference.clone(),
+        cases_received: 0,
+        cases_damaged: 0,
+        units_accepted: 0,
+        received_at: at,
+    };
+    for received in &e.lines {
+        let line = doc
+            .lines
+            .iter_mut()
+            .find(|l| l.line_no == i64::from(received.line_no))
+            .ok_or_else(|| invariant(format!("purchase order {} has no line {}", e.po_id, received.line_no)))?;
+        line.cases_delivered += received.cases_received;
+        line.cases_damaged += received.cases_damaged;
+        line.cases_over += received.cases_over;
+        line.units_accepted += received.units_accepted;
+        receipt.cases_received += received.cases_received;
+        receipt.cases_damaged += received.cases_damaged;
+        receipt.units_accepted += received.units_accepted;
+    }
+    doc.receipts.push(receipt);
+    doc.status = e.status;
+    Ok(())
 }
 
 fn set_promotion_details(doc: &mut PromotionDoc, details: &PromotionDetails) {

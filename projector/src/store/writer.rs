@@ -41,7 +41,7 @@ use tenantdb::checkpoint;
 use tenantdb::collections::{self, Target};
 use tenantdb::docs::{
     DailySalesDoc, DrawerSessionDoc, ID, InventoryTransactionDoc, LAST_SEQ, LocationDoc, ProductDoc, PromotionDoc,
-    SaleDoc, UserDoc,
+    PurchaseOrderDoc, SaleDoc, SupplierDoc, UserDoc,
 };
 
 /// Most operations per write command.
@@ -127,6 +127,8 @@ pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut 
         (collections::LOCATIONS, &needs.locations),
         (collections::DRAWER_SESSIONS, &needs.drawers),
         (collections::PROMOTIONS, &needs.promotions),
+        (collections::SUPPLIERS, &needs.suppliers),
+        (collections::PURCHASE_ORDERS, &needs.purchase_orders),
         (collections::INVENTORY_TRANSACTIONS, &needs.transactions),
     ]
     .into_iter()
@@ -263,6 +265,14 @@ fn put(snapshot: &mut Snapshot, collection: &str, document: Document) -> Result<
         collections::PROMOTIONS => {
             let d: PromotionDoc = decode(document)?;
             snapshot.promotions.insert(d.promotion_id.clone(), d);
+        }
+        collections::SUPPLIERS => {
+            let d: SupplierDoc = decode(document)?;
+            snapshot.suppliers.insert(d.supplier_id.clone(), d);
+        }
+        collections::PURCHASE_ORDERS => {
+            let d: PurchaseOrderDoc = decode(document)?;
+            snapshot.purchase_orders.insert(d.po_id.clone(), d);
         }
         collections::INVENTORY_TRANSACTIONS => {
             let d: InventoryTransactionDoc = decode(document)?;
@@ -454,6 +464,14 @@ impl Prepared {
             guarded(
                 target.name(collections::PROMOTIONS),
                 changed(&changes.promotions, &snapshot.promotions),
+            )?,
+            guarded(
+                target.name(collections::SUPPLIERS),
+                changed(&changes.suppliers, &snapshot.suppliers),
+            )?,
+            guarded(
+                target.name(collections::PURCHASE_ORDERS),
+                changed(&changes.purchase_orders, &snapshot.purchase_orders),
             )?,
         ]
         .into_iter()

@@ -25,6 +25,8 @@
 //! - [`location`]: [`LocationDoc`] (`locations`) and its [`LocationStatus`].
 //! - [`promotion`]: [`PromotionDoc`] (`promotions`), its [`PromotionStatus`], and a sale
 //!   line's share of one ([`LinePromotionDoc`]).
+//! - [`purchasing`]: [`SupplierDoc`] (`suppliers`) and [`PurchaseOrderDoc`]
+//!   (`purchase_orders`) with its lines and deliveries.
 //! - [`user`]: [`UserDoc`] (`users`).
 
 pub mod daily;
@@ -33,6 +35,7 @@ pub mod location;
 pub mod pricing;
 pub mod product;
 pub mod promotion;
+pub mod purchasing;
 pub mod sale;
 pub mod tender;
 pub mod transaction;
@@ -47,6 +50,7 @@ pub use location::{AddressDoc, LocationDoc, LocationStatus};
 pub use pricing::{SalePricingDoc, TaxLiabilityDoc};
 pub use product::{MoneyDoc, PackDoc, PriceChangeDoc, ProductDoc, ProductStatus, ReorderLevelsDoc, SupplierItemDoc};
 pub use promotion::{LinePromotionDoc, PromotionDoc, PromotionStatus};
+pub use purchasing::{PurchaseOrderDoc, PurchaseOrderLineDoc, PurchaseReceiptDoc, SupplierDoc, SupplierLineDoc};
 pub use sale::{
     AgeVerificationDoc, AgeVerificationMethod, RefundDoc, RefundLineDoc, SaleDoc, SaleLineDoc, SaleStatus, VoidDoc,
 };

@@ -128,6 +128,7 @@ impl Command for DraftPurchaseOrder {
                 cases: line.cases,
                 case_size: item.case_size,
                 case_cost: item.case_cost,
+                pack_sku: item.pack_sku.clone(),
             });
         }
         on.loaded

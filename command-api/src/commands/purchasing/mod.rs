@@ -40,6 +40,7 @@ pub use submit::SubmitPurchaseOrder;
 pub use update_supplier::UpdateSupplier;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use axum::extract::Path;
 use events::event::SupplierItem;
@@ -50,6 +51,8 @@ use utoipa::ToSchema;
 
 use crate::codes::ErrorCode;
 use crate::commands::Fold;
+use crate::commands::catalog::ProductState;
+use crate::commands::inventory;
 use crate::commands::{AggregateId, CommandMeta, Target, fields};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -175,10 +178,87 @@ pub struct SupplierItemInput {
     /// Days from order to delivery (0 to 365).
     #[serde(default)]
     pub lead_time_days: i64,
+    /// The catalog's pack SKU that is this case (docs/catalog.md): it must be a pack of
+    /// `sku` and `case_size` must be its units; deliveries then raise `sku`'s stock by
+    /// `cases × units`, as a receipt of the pack would.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub pack_sku: Option<Sku>,
 }
 
-/// Checks a supplier's name and items (422 naming the field) and builds the items.
-pub fn supplier_items(name: &str, items: &[SupplierItemInput]) -> Result<Vec<SupplierItem>, ApiError> {
+/// What the catalog says of each item a supplier sells, in the items' order: the product
+/// itself and, when the item names a `pack_sku`, that pack.
+pub type ItemProducts = Vec<(Arc<ProductState>, Option<Arc<ProductState>>)>;
+
+/// Reads the catalog entries `items` name (their products and linked packs).
+pub async fn load_item_products(
+    app: &AppState,
+    meta: &CommandMeta,
+    items: &[SupplierItemInput],
+) -> Result<ItemProducts, ApiError> {
+    futures::future::try_join_all(items.iter().take(MAX_LINES).map(|item| async move {
+        let product = inventory::product(app, meta, &item.sku).await?;
+        let pack = match &item.pack_sku {
+            Some(pack) => Some(inventory::product(app, meta, pack).await?),
+            None => None,
+        };
+        Ok::<_, ApiError>((product, pack))
+    }))
+    .await
+}
+
+/// Checks an item against the catalog (422 naming the field): its `sku` is not itself a
+/// pack (stock is kept in base units), and a linked `pack_sku` is a pack of `sku` with
+/// `case_size` units.
+fn check_pack_link(
+    i: usize,
+    item: &SupplierItemInput,
+    (product, pack): &(Arc<ProductState>, Option<Arc<ProductState>>),
+) -> Result<(), ApiError> {
+    let field = |name: &str| format!("items[{i}].{name}");
+    if let Some(own) = product.pack() {
+        return Err(ApiError::Unusable {
+            code: ErrorCode::StockInBaseUnits,
+            field: field("sku"),
+            message: format!(
+                "{} is a pack of {} × {}: name the base SKU {} and link the pack with pack_sku",
+                item.sku, own.units, own.base_sku, own.base_sku
+            ),
+        });
+    }
+    let (Some(pack_sku), Some(pack)) = (&item.pack_sku, pack) else {
+        return Ok(());
+    };
+    if !pack.exists() {
+        return Err(ApiError::Unusable {
+            code: ErrorCode::UnknownProduct,
+            field: field("pack_sku"),
+            message: format!("{pack_sku} is not in the catalog"),
+        });
+    }
+    let Some(linked) = pack.pack().filter(|p| p.base_sku == item.sku) else {
+        return Err(ApiError::invalid(
+            field("pack_sku"),
+            format!("{pack_sku} is not a pack of {}", item.sku),
+        ));
+    };
+    if item.case_size != i64::from(linked.units) {
+        return Err(ApiError::invalid(
+            field("case_size"),
+            format!("must be {}, the units of pack {pack_sku}", linked.units),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a supplier's name and items (422 naming the field), with the catalog entries
+/// they name (`catalog`, from [`load_item_products`]; an item without its entry is not
+/// checked against the catalog), and builds the items.
+pub fn supplier_items(
+    name: &str,
+    items: &[SupplierItemInput],
+    catalog: &ItemProducts,
+) -> Result<Vec<SupplierItem>, ApiError> {
     fields::text("name", name)?;
     if items.len() > MAX_LINES {
         return Err(ApiError::invalid("items", format!("at most {MAX_LINES} items")));
@@ -206,12 +286,16 @@ pub fn supplier_items(name: &str, items: &[SupplierItemInput]) -> Result<Vec<Sup
                     format!("must be between 0 and {MAX_LEAD_TIME_DAYS}"),
                 ));
             }
+            if let Some(entries) = catalog.get(i) {
+                check_pack_link(i, item, entries)?;
+            }
             Ok(SupplierItem {
                 sku: item.sku.clone(),
                 supplier_code: item.supplier_code.clone(),
                 case_size: item.case_size,
                 case_cost: item.case_cost,
                 lead_time_days: item.lead_time_days,
+                pack_sku: item.pack_sku.clone(),
             })
         })
         .collect()

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Manager;
-use crate::commands::purchasing::{SupplierItemInput, supplier_items};
-use crate::commands::{Command, Decision, Route, fields};
+use crate::commands::purchasing::{ItemProducts, SupplierItemInput, load_item_products, supplier_items};
+use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `POST /v1/suppliers`: a supplier (vendor) and what it sells.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -45,7 +46,8 @@ impl Command for RegisterSupplier {
     type Target = ();
     type Id = SupplierId;
     type State = ();
-    type Loaded = ();
+    /// The catalog entries its items name (products and linked packs).
+    type Loaded = ItemProducts;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -55,10 +57,14 @@ impl Command for RegisterSupplier {
         Ok(self.supplier_id.clone())
     }
 
+    async fn load(&self, app: &AppState, _: &SupplierId, meta: &CommandMeta) -> Result<ItemProducts, ApiError> {
+        load_item_products(app, meta, &self.items).await
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         on.context.check_tenant(self.tenant_id.as_deref())?;
         fields::occurred_at(self.occurred_at, on.now)?;
-        let items = supplier_items(&self.name, &self.items)?;
+        let items = supplier_items(&self.name, &self.items, on.loaded)?;
         Ok(SupplierRegistered {
             supplier_id: self.supplier_id.clone(),
             name: self.name.trim().to_owned(),

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Manager;
-use crate::commands::purchasing::{SupplierItemInput, SupplierState, supplier_items};
-use crate::commands::{Command, Decision, Route, fields};
+use crate::commands::purchasing::{ItemProducts, SupplierItemInput, SupplierState, load_item_products, supplier_items};
+use crate::commands::{Command, CommandMeta, Decision, Route, fields};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `PUT /v1/suppliers/{supplier_id}`: the supplier's name and everything it sells now.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -41,7 +42,8 @@ impl Command for UpdateSupplier {
     type Target = SupplierId;
     type Id = SupplierId;
     type State = SupplierState;
-    type Loaded = ();
+    /// The catalog entries its items name (products and linked packs).
+    type Loaded = ItemProducts;
 
     fn occurred_at(&self) -> Option<DateTime<Utc>> {
         self.occurred_at
@@ -55,6 +57,10 @@ impl Command for UpdateSupplier {
         format!("supplier-update:{supplier}")
     }
 
+    async fn load(&self, app: &AppState, _: &SupplierId, meta: &CommandMeta) -> Result<ItemProducts, ApiError> {
+        load_item_products(app, meta, &self.items).await
+    }
+
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
         on.context.check_tenant(self.tenant_id.as_deref())?;
         fields::occurred_at(self.occurred_at, on.now)?;
@@ -64,7 +70,7 @@ impl Command for UpdateSupplier {
                 id: on.id.to_string(),
             });
         }
-        let items = supplier_items(&self.name, &self.items)?;
+        let items = supplier_items(&self.name, &self.items, on.loaded)?;
         let removed = on
             .state
             .items
