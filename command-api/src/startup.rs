@@ -101,7 +101,13 @@ impl Application {
         // layer, request metrics (so refusals
         // are counted with their status), the request limits, the body limit.
         let router = api
-            .route("/openapi.json", get(move || { let doc = Arc::clone(&openapi); async move { Json(doc.as_ref().clone()) } }))
+            .route(
+                "/openapi.json",
+                get(move || {
+                    let doc = Arc::clone(&openapi);
+                    async move { Json(doc.as_ref().clone()) }
+                }),
+            )
             .route("/metrics", routes::metrics::route(metrics_token))
             .fallback(not_found)
             .layer(DefaultBodyLimit::max(config.body_limit_bytes))

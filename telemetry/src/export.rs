@@ -21,7 +21,11 @@ pub struct TraceExport {
     #[arg(long = "otlp-endpoint", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
     /// Time limit of one export request, in milliseconds.
-    #[arg(long = "otlp-timeout-ms", env = "OTEL_EXPORTER_OTLP_TIMEOUT", default_value_t = 10_000)]
+    #[arg(
+        long = "otlp-timeout-ms",
+        env = "OTEL_EXPORTER_OTLP_TIMEOUT",
+        default_value_t = 10_000
+    )]
     pub otlp_timeout_ms: u64,
     /// The `service.name` of the exported spans (default: the service's own name).
     #[arg(long = "otel-service-name", env = "OTEL_SERVICE_NAME")]

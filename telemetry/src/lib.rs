@@ -64,7 +64,10 @@ pub fn init_traced(format: LogFormat, export: &TraceExport, service: &str) -> Tr
         Ok(()) => {
             if provider.is_some() {
                 trace::set_exporting();
-                tracing::info!(endpoint = export.traces_url().unwrap_or_default(), "exporting spans over OTLP");
+                tracing::info!(
+                    endpoint = export.traces_url().unwrap_or_default(),
+                    "exporting spans over OTLP"
+                );
             }
             Tracing::new(provider)
         }

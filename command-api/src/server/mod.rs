@@ -39,9 +39,9 @@
 pub mod body;
 pub mod connection;
 pub mod headers;
-pub mod trace;
 pub mod refusal;
 pub mod requests;
+pub mod trace;
 
 use std::future::Future;
 use std::net::SocketAddr;
