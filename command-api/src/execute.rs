@@ -78,7 +78,9 @@ where
         };
         let envelope = meta.envelope(event);
         let started = Instant::now();
-        let appended = store.append(&envelope, expected, Some(&meta.fingerprint)).await;
+        let appended = store
+            .append(&envelope, expected, Some(&meta.fingerprint), meta.trace.as_ref())
+            .await;
         metrics::histogram!("event_append_seconds").record(started.elapsed().as_secs_f64());
         match appended {
             Ok(appended) => {

@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            telemetry::init(cli.config.log_format);
+            let _tracing = telemetry::init_traced(cli.config.log_format, &cli.config.traces, "tillstream-command-api");
             let app = Application::build(cli.config)
                 .await
                 .context("starting the command API")?;

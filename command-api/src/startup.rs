@@ -97,19 +97,27 @@ impl Application {
         if !metrics_token.is_configured() {
             tracing::info!("no METRICS_TOKEN: /metrics refuses every request");
         }
-        // Layers run outermost last-added first: the trace span, request metrics (so refusals
+        // Layers run outermost last-added first: the request span in its trace, the trace
+        // layer, request metrics (so refusals
         // are counted with their status), the request limits, the body limit.
         let router = api
-            .route("/openapi.json", get(move || { let doc = Arc::clone(&openapi); async move { Json(doc.as_ref().clone()) } }))
+            .route(
+                "/openapi.json",
+                get(move || {
+                    let doc = Arc::clone(&openapi);
+                    async move { Json(doc.as_ref().clone()) }
+                }),
+            )
             .route("/metrics", routes::metrics::route(metrics_token))
             .fallback(not_found)
             // The larger of the two limits; `server::requests::limit` holds each route to its own.
             .layer(DefaultBodyLimit::max(config.body_limit_bytes.max(config.batch_body_limit_bytes)))
             .layer(middleware::from_fn_with_state(limits, server::requests::limit))
             .layer(middleware::from_fn(routes::metrics::track))
-            .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), tenant = tracing::field::Empty)
-            }))
+            // The request span is opened by `server::trace::propagate` (outside), under the
+            // client's traceparent; the trace layer logs in it.
+            .layer(TraceLayer::new_for_http().make_span_with(|_: &Request<_>| tracing::Span::current()))
+            .layer(middleware::from_fn(server::trace::propagate))
             .with_state(state);
         let router = server::headers::secure(router);
 

@@ -78,6 +78,16 @@ impl Delivery {
         self.consumer_sequence
     }
 
+    /// The trace position the event was appended under (its `traceparent` header), if it
+    /// carries a valid one.
+    pub fn trace(&self) -> Option<telemetry::trace::TraceContext> {
+        self.message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(telemetry::trace::TRACEPARENT))
+            .and_then(|v| telemetry::trace::TraceContext::parse(v.as_str()))
+    }
+
     /// The `Nats-Pin-Id` of a pinned-client delivery.
     pub(crate) fn pin_id(&self) -> Option<&str> {
         self.message

@@ -11,6 +11,8 @@ use async_nats::jetstream::{self};
 use chrono::{DateTime, Utc};
 use events::{AggregateRef, ControlMarker, EventEnvelope, SubjectScheme, TenantId, headers};
 
+use telemetry::trace::{TRACEPARENT, TraceContext};
+
 use crate::error::{AppendError, ReadError, SetupError};
 use crate::keys::{IdempotencyKeys, KeyClaim};
 use crate::settings::StreamSettings;
@@ -129,12 +131,15 @@ impl EventStore {
 
     /// Appends `envelope` to its aggregate's subject if `expected` holds, and waits for the
     /// stream's acknowledgement. `fingerprint` identifies the command that produced the
-    /// event so that a retried command can be recognised later.
+    /// event so that a retried command can be recognised later; `trace` (the request's
+    /// span) goes into the `traceparent` header, so whoever handles the event continues
+    /// the request's trace (see `telemetry::trace`).
     pub async fn append(
         &self,
         envelope: &EventEnvelope,
         expected: Expected,
         fingerprint: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<Appended, AppendError> {
         if !self.is_connected() {
             return Err(AppendError::Unavailable("not connected to NATS".into()));
@@ -146,6 +151,9 @@ impl EventStore {
         }
         if let Some(fingerprint) = fingerprint {
             message_headers.insert(headers::REQUEST_FINGERPRINT, fingerprint);
+        }
+        if let Some(trace) = trace {
+            message_headers.insert(TRACEPARENT, trace.header_value().as_str());
         }
         let body = events::encode(envelope)?;
         let ack = self

@@ -196,6 +196,11 @@ pub struct Config {
     /// Log format.
     #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+
+    /// OTLP export of spans (`OTEL_EXPORTER_OTLP_ENDPOINT`; none by default). Traces
+    /// are propagated and logged either way; see docs/tracing.md.
+    #[command(flatten)]
+    pub traces: telemetry::TraceExport,
 }
 
 impl Config {

@@ -19,7 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.config.log_format);
+    let _tracing = telemetry::init_traced(cli.config.log_format, &cli.config.traces, "tillstream-projector");
     match run(cli).await {
         Ok(code) => code,
         Err(err) => {

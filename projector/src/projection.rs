@@ -1,6 +1,8 @@
 //! Applying one tenant's share of a batch: load the documents it touches, fold the events
 //! in order, write the changes and park what cannot be applied.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use events::{AggregateKind, AggregateRef, ControlMarker, EventEnvelope, SubjectScheme, TenantId};
 use eventstore::Delivery;
@@ -21,6 +23,8 @@ pub struct Origin {
     pub deliveries: i64,
     /// The body as received.
     pub payload: bytes::Bytes,
+    /// The trace it was appended under (its `traceparent` header), if any.
+    pub trace: Option<telemetry::trace::TraceContext>,
 }
 
 /// A message of one tenant, decoded or not. Items live only for one batch, so the size
@@ -83,6 +87,7 @@ pub fn classify(scheme: &SubjectScheme, message: &Delivery, park_after: i64) -> 
                     subject: subject.clone(),
                     deliveries,
                     payload: message.payload().clone(),
+                    trace: message.trace(),
                 },
             ),
         }
@@ -130,6 +135,20 @@ pub fn decode_event(tenant: &TenantId, aggregate: &AggregateRef, payload: &[u8])
         });
     }
     Ok(envelope)
+}
+
+/// The span in which the live projector applies `event`, a step of the trace it was
+/// appended under.
+fn apply_span(tenant: &TenantId, event: &Sequenced, trace: &telemetry::trace::TraceContext) -> tracing::Span {
+    let span = tracing::info_span!(
+        "apply_event",
+        tenant = %tenant,
+        sequence = event.sequence,
+        event_type = %event.envelope.event_type(),
+        trace_id = tracing::field::Empty,
+    );
+    telemetry::trace::link(&span, Some(trace));
+    span
 }
 
 /// What applying a tenant's items did.
@@ -233,7 +252,23 @@ pub async fn fold_into(
     writer::load(db, target, &fold::direct_needs(&events), snapshot).await?;
     let derived = fold::derived_needs(&events, snapshot);
     writer::load(db, target, &derived, snapshot).await?;
-    let mut changes = fold::apply_all(snapshot, &events)?;
+    // Live events that carry a trace are applied each in a span of that trace
+    // (`apply_event`, with `trace_id` for the logs); a rebuild's are not.
+    let traces: HashMap<u64, telemetry::trace::TraceContext> = if target.is_live() {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Event(event, Origin { trace: Some(trace), .. }) => Some((event.sequence, *trace)),
+                _ => None,
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let mut changes = fold::apply_all_in(snapshot, &events, |event| match traces.get(&event.sequence) {
+        Some(trace) => apply_span(tenant, event, trace),
+        None => tracing::Span::none(),
+    })?;
 
     for (sequence, error) in &changes.parked {
         let found = items.iter().find_map(|item| match item {

@@ -3,18 +3,25 @@
 //! # Layout
 //! - [`LogFormat`] and [`init`]: `tracing` to stderr, filtered by `RUST_LOG` (default
 //!   `info`), pretty for development or one JSON object per line for log shippers.
+//! - [`trace`]: W3C `traceparent` across the API, the event headers, the projector and the
+//!   webhook worker; [`TraceExport`] and [`init_traced`]: OTLP export when configured.
 //! - [`metrics_recorder`]: the process-wide Prometheus recorder.
 //! - [`shutdown_signal`]: completes on ctrl-c or SIGTERM.
 //! - [`OpsToken`]: the bearer credential of operator endpoints (metrics, admin).
 
+mod export;
 mod ops_token;
+pub mod trace;
 
+pub use export::{ExportError, TraceExport, Tracing};
 pub use ops_token::OpsToken;
 
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,7 +32,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber (`RUST_LOG`, else `info`). Call once, from `main`.
+/// Installs the global subscriber (`RUST_LOG`, else `info`), exporting nothing. Call
+/// once, from `main`.
 pub fn init(format: LogFormat) {
     init_with_default(format, "info");
 }
@@ -33,14 +41,62 @@ pub fn init(format: LogFormat) {
 /// Installs the global subscriber with `RUST_LOG`, else the `default` directives (a
 /// tool that hosts the services in-process keeps their per-request lines out).
 pub fn init_with_default(format: LogFormat, default: &str) {
+    if let Err(err) = install(format, default, None) {
+        eprintln!("telemetry: {err}");
+    }
+}
+
+/// Installs the global subscriber (`RUST_LOG`, else `info`) and, when `export` names an
+/// OTLP endpoint, an OpenTelemetry layer sending spans there as `service` (unless
+/// `OTEL_SERVICE_NAME` names another). Keep the answer until the process ends: dropping
+/// it flushes the spans not yet sent. A failure to build the exporter is logged and
+/// leaves the logs working without export.
+pub fn init_traced(format: LogFormat, export: &TraceExport, service: &str) -> Tracing {
+    let provider = match export.provider(service) {
+        Ok(provider) => provider,
+        Err(err) => {
+            let _ = install(format, "info", None);
+            tracing::error!(error = %err, "OTLP export is off");
+            return Tracing::default();
+        }
+    };
+    match install(format, "info", provider.as_ref()) {
+        Ok(()) => {
+            if provider.is_some() {
+                trace::set_exporting();
+                tracing::info!(
+                    endpoint = export.traces_url().unwrap_or_default(),
+                    "exporting spans over OTLP"
+                );
+            }
+            Tracing::new(provider)
+        }
+        Err(err) => {
+            eprintln!("telemetry: {err}");
+            Tracing::default()
+        }
+    }
+}
+
+/// The subscriber: env filter, the formatter, and the OpenTelemetry layer if `provider`.
+fn install(
+    format: LogFormat,
+    default: &str,
+    provider: Option<&opentelemetry_sdk::trace::SdkTracerProvider>,
+) -> Result<(), tracing_subscriber::util::TryInitError> {
+    use opentelemetry::trace::TracerProvider as _;
+
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let otel = provider.map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer("tillstream")));
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let fmt = tracing_subscriber::fmt::layer()
         .with_target(false)
         .with_writer(std::io::stderr);
     match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
-        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => registry
+            .with(fmt.json().flatten_event(true).with_current_span(true))
+            .try_init(),
+        LogFormat::Pretty => registry.with(fmt).try_init(),
     }
 }
 

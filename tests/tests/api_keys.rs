@@ -335,3 +335,40 @@ async fn a_key_with_the_read_reports_scope_reads_its_tenants_reports_and_nothing
     projector.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_key_with_the_read_reports_scope_reads_the_cash_reports_and_one_without_gets_403() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let get = |credential: String, path: &'static str| {
+        let app = &app;
+        let today = today.clone();
+        async move {
+            app.send(
+                app.http
+                    .get(format!("{}{path}?from={today}&to={today}", app.address))
+                    .bearer_auth(credential),
+            )
+            .await
+        }
+    };
+    let (_, reports) = key(&app, &tenant, json!(["read_reports"])).await?;
+    let (_, feed_only) = key(&app, &tenant, json!(["feed"])).await?;
+    for path in ["/v1/reports/over-short", "/v1/reports/paid-outs"] {
+        let read = get(reports.clone(), path).await?;
+        assert_eq!(read.status, 200, "{path}: {}", read.body);
+        let refused = get(feed_only.clone(), path).await?;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (403, "missing_scope"),
+            "{path}: {}",
+            refused.body
+        );
+        // A cashier still may not read them.
+        let cashier = app.token(&tenant, Role::Cashier).await?;
+        assert_eq!(get(cashier, path).await?.status, 403, "{path}");
+    }
+    Ok(())
+}

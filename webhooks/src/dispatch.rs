@@ -12,6 +12,10 @@
 //! jitter ([`crate::backoff`]), or dead-letters it after the last. An endpoint whose every
 //! attempt has failed for `WEBHOOK_DISABLE_AFTER_SECS` is disabled, and its pending
 //! deliveries dead-lettered, which the API shows.
+//!
+//! Each attempt runs in a `webhook_delivery` span continuing the trace the event was
+//! appended under (its `traceparent`, kept on the delivery), and the request carries the
+//! span's own `traceparent`, so a receiver that traces may continue it too.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -19,6 +23,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt;
+use telemetry::trace::{TRACEPARENT, TraceContext};
+use tracing::Instrument;
 
 use crate::backoff::Backoff;
 use crate::signature;
@@ -132,7 +138,17 @@ impl Dispatcher {
         let results: Vec<Result<(), mongodb::error::Error>> = futures::stream::iter(ready)
             .map(|(delivery, endpoint)| {
                 let this = Arc::clone(self);
-                async move { this.attempt(delivery, endpoint).await }
+                let span = tracing::info_span!(
+                    "webhook_delivery",
+                    tenant = %delivery.organization_id,
+                    endpoint = %endpoint.id,
+                    delivery = %delivery.id,
+                    attempt = delivery.attempts + 1,
+                    trace_id = tracing::field::Empty,
+                );
+                let parent = delivery.traceparent.as_deref().and_then(TraceContext::parse);
+                let trace = telemetry::trace::link(&span, parent.as_ref());
+                async move { this.attempt(delivery, endpoint, trace).await }.instrument(span)
             })
             .buffer_unordered(self.concurrency.max(1))
             .collect()
@@ -143,10 +159,15 @@ impl Dispatcher {
         Ok(attempted)
     }
 
-    /// Sends one delivery and records how it went.
-    #[tracing::instrument(skip_all, fields(tenant = %delivery.organization_id, endpoint = %endpoint.id, delivery = %delivery.id, attempt = delivery.attempts + 1))]
-    async fn attempt(&self, delivery: Delivery, endpoint: Endpoint) -> Result<(), mongodb::error::Error> {
-        let outcome = self.send(&delivery, &endpoint).await;
+    /// Sends one delivery and records how it went, in its `webhook_delivery` span (a step
+    /// of the trace the event was appended under; `trace` is that span's position).
+    async fn attempt(
+        &self,
+        delivery: Delivery,
+        endpoint: Endpoint,
+        trace: TraceContext,
+    ) -> Result<(), mongodb::error::Error> {
+        let outcome = self.send(&delivery, &endpoint, &trace).await;
         let now = Utc::now();
         match outcome {
             Outcome::Delivered(status) => {
@@ -184,7 +205,7 @@ impl Dispatcher {
         }
     }
 
-    async fn send(&self, delivery: &Delivery, endpoint: &Endpoint) -> Outcome {
+    async fn send(&self, delivery: &Delivery, endpoint: &Endpoint, trace: &TraceContext) -> Outcome {
         let url = match target::check_url(&endpoint.url, self.allow_private_hosts) {
             Ok(url) => url,
             Err(err) => return Outcome::Failed(None, err.to_string()),
@@ -205,6 +226,7 @@ impl Dispatcher {
             .header(signature::EVENT_ID_HEADER, &delivery.event_id)
             .header(signature::EVENT_TYPE_HEADER, &delivery.event_type)
             .header(signature::DELIVERY_ID_HEADER, &delivery.id)
+            .header(TRACEPARENT, trace.header_value())
             .body(body);
         match request.send().await {
             Ok(response) if response.status().is_success() => Outcome::Delivered(response.status().as_u16()),

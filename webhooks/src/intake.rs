@@ -140,6 +140,7 @@ impl Intake {
                 }
             };
             let now = Utc::now();
+            let traceparent = message.trace().map(|trace| trace.header_value());
             for endpoint in wanted {
                 deliveries.push(Delivery {
                     id: format!("{}-{}", endpoint.id, envelope.event_id.simple()),
@@ -158,6 +159,7 @@ impl Intake {
                     delivered_at: None,
                     last_status: None,
                     last_error: None,
+                    traceparent: traceparent.clone(),
                 });
             }
         }

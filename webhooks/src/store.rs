@@ -142,6 +142,10 @@ pub struct Delivery {
     /// The last attempt's error (status or transport error), if it failed.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// The `traceparent` the event was appended under: each attempt's span continues
+    /// that trace (absent on deliveries recorded before traces were propagated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// The webhook collections.

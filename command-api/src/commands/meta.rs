@@ -32,6 +32,10 @@ pub struct CommandMeta {
     pub occurred_at: DateTime<Utc>,
     /// When the server accepted it.
     pub recorded_at: DateTime<Utc>,
+    /// The request span's trace position (`telemetry::trace::current`), written into the
+    /// `traceparent` header of the events it appends; a batch's commands share the batch
+    /// request's.
+    pub trace: Option<telemetry::trace::TraceContext>,
 }
 
 impl CommandMeta {
@@ -54,6 +58,7 @@ impl CommandMeta {
             correlation_id: Uuid::now_v7(),
             occurred_at: occurred_at.unwrap_or(recorded_at),
             recorded_at,
+            trace: telemetry::trace::current(),
         }
     }
 

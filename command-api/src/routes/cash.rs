@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Authorized, Cashier, Manager};
+use crate::auth::{Authorized, Cashier, Manager, ReadReportsScope, UserOrKey};
 use crate::commands::cash::{
     ApproveOverShort, CashSettingsState, CloseDrawerSession, ConfigureCashSettings, OpenDrawerSession, PayIn, PayOut,
     ReturnEmpties, SafeDrop,
@@ -105,33 +105,34 @@ async fn get_drawer_session(
 }
 
 /// Over/short per cashier and per terminal of the sessions closed in a period of
-/// business days (manager and up).
+/// business days (manager and up, or an API key with `read_reports`).
 #[utoipa::path(get, path = "/v1/reports/over-short", tag = "reports",
     params(CashPeriodQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
     responses((status = 200, body = OverShortReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn over_short_report(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     ApiQuery(query): ApiQuery<CashPeriodQuery>,
 ) -> Result<Json<OverShortReport>, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(Json(queries::cash::over_short(&db, &query).await?))
 }
 
-/// Paid-outs of a period of business days by reason (manager and up).
+/// Paid-outs of a period of business days by reason (manager and up, or an API key with
+/// `read_reports`).
 #[utoipa::path(get, path = "/v1/reports/paid-outs", tag = "reports",
     params(CashPeriodQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
     responses((status = 200, body = Items<PaidOutsByReason>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
 async fn paid_outs_report(
     State(state): State<AppState>,
-    Authorized(context, _): Authorized<Manager>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     ApiQuery(query): ApiQuery<CashPeriodQuery>,
 ) -> Result<Json<Items<PaidOutsByReason>>, ApiError> {
-    let db = queries::read_model(&state, &context, min).await?;
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(Json(Items {
         items: queries::cash::paid_outs(&db, &query).await?,
     }))

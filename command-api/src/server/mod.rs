@@ -34,12 +34,14 @@
 //!   deadline, query timeout).
 //! - [`body`]: [`body::DeadlineBody`], a request body that fails once its deadline passes.
 //! - [`headers`]: the security headers of every answer.
+//! - [`trace`]: the request span, under the client's `traceparent`.
 
 pub mod body;
 pub mod connection;
 pub mod headers;
 pub mod refusal;
 pub mod requests;
+pub mod trace;
 
 use std::future::Future;
 use std::net::SocketAddr;

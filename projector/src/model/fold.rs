@@ -476,8 +476,20 @@ pub fn derived_needs(events: &[Sequenced], snapshot: &Snapshot) -> Needs {
 
 /// Applies `events` (one tenant's, in stream order) to `snapshot`.
 pub fn apply_all(snapshot: &mut Snapshot, events: &[Sequenced]) -> Result<Changes, FoldError> {
+    apply_all_in(snapshot, events, |_| tracing::Span::none())
+}
+
+/// [`apply_all`], applying each event inside the span `span_of` gives it (the live
+/// projector's `apply_event` span, in the trace the event was appended under).
+pub fn apply_all_in(
+    snapshot: &mut Snapshot,
+    events: &[Sequenced],
+    span_of: impl Fn(&Sequenced) -> tracing::Span,
+) -> Result<Changes, FoldError> {
     let mut changes = Changes::default();
     for event in events {
+        let span = span_of(event);
+        let _entered = span.enter();
         changes.last_sequence = changes.last_sequence.max(event.sequence);
         changes.last_occurred_at = Some(event.envelope.occurred_at);
         let mut staging = Staging::new(snapshot, event);

@@ -6,7 +6,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = command_api::config::Cli::parse();
-    telemetry::init(cli.config.log_format);
+    let _tracing = telemetry::init_traced(cli.config.log_format, &cli.config.traces, "tillstream-command-api");
     command_api::Application::build(cli.config)
         .await?
         .run_until_stopped()

@@ -6,7 +6,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = projector::config::Cli::parse();
-    telemetry::init(cli.config.log_format);
+    let _tracing = telemetry::init_traced(cli.config.log_format, &cli.config.traces, "tillstream-projector");
     projector::Projector::build(cli.config)
         .await?
         .run_until(telemetry::shutdown_signal())
