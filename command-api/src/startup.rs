@@ -111,7 +111,9 @@ impl Application {
             .route("/metrics", routes::metrics::route(metrics_token))
             .fallback(not_found)
             // The larger of the two limits; `server::requests::limit` holds each route to its own.
-            .layer(DefaultBodyLimit::max(config.body_limit_bytes.max(config.batch_body_limit_bytes)))
+            .layer(DefaultBodyLimit::max(
+                config.body_limit_bytes.max(config.batch_body_limit_bytes),
+            ))
             .layer(middleware::from_fn_with_state(limits, server::requests::limit))
             .layer(middleware::from_fn(routes::metrics::track))
             // The request span is opened by `server::trace::propagate` (outside), under the

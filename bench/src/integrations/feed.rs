@@ -192,7 +192,7 @@ mod tests {
     #[test]
     fn the_recorded_time_is_read_from_the_public_shape() {
         let at = recorded_at(br#"{"sequence":3,"recorded_at":"2026-11-30T10:00:01.250Z","data":{}}"#);
-        assert_eq!(at.map(|t| t.timestamp_millis()), Some(1_764_496_801_250));
+        assert_eq!(at.map(|t| t.timestamp_millis()), Some(1_796_032_801_250));
         assert_eq!(recorded_at(b"not json"), None);
     }
 }
