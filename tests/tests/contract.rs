@@ -130,7 +130,10 @@ async fn every_operation_answers_as_the_openapi_document_says() -> anyhow::Resul
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--max-examples", "20"])
         .args(["--seed", "20261129"])
-        .args(["--workers", "2"])
+        // One worker: with two, hypothesis (describing its strategies' lambdas with `ast`
+        // from two threads) once failed a run with CPython's "AST constructor recursion
+        // depth mismatch", a tool crash, not a contract break.
+        .args(["--workers", "1"])
         .args(["--request-timeout", "10"])
         .args(["--exclude-path-regex", "^/v1/auth/"])
         .args(["--suppress-health-check", "all"])
