@@ -235,6 +235,7 @@ impl WebhookLoad {
         let from = started + self.outage;
         let mut last_progress = Instant::now();
         let mut last_count = 0;
+        let mut last_report = Instant::now();
         loop {
             let delivered = receiver.seen.lock().map(|s| s.events.len() as u64).unwrap_or(0);
             if delivered >= expected {
@@ -250,7 +251,8 @@ impl WebhookLoad {
                 "deliveries stalled at {delivered} of {expected}"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
-            if started.elapsed().as_secs().is_multiple_of(5) && started.elapsed().subsec_millis() < 20 {
+            if last_report.elapsed() >= Duration::from_secs(5) {
+                last_report = Instant::now();
                 tracing::info!(delivered, of = expected, "webhooks: delivered");
             }
         }
