@@ -228,6 +228,17 @@ async fn a_terminal_gets_packs_containers_and_its_locations_promotions_and_later
     // A new snapshot leaves the ended one out.
     let snapshot = sync(&app, &cashier, "location=main", None).await?;
     assert_eq!(ids(&snapshot), [("everywhere".to_owned(), "active".to_owned())]);
+
+    // A stranger gets 401; another tenant's cashier sees only their own tenant (which has
+    // no `main`), never these promotions.
+    let stranger = app
+        .send(app.http.get(format!("{}/v1/terminals/sync?location=main", app.address)))
+        .await?;
+    assert_eq!(stranger.status, 401, "{stranger:?}");
+    let other = app.token(&unique_tenant(), Role::Cashier).await?;
+    let elsewhere = sync(&app, &other, "location=main", None).await?;
+    assert_eq!(elsewhere.status, 404, "{elsewhere:?}");
+    assert!(elsewhere.body.get("promotions").is_none());
     projector.stop().await?;
     Ok(())
 }
