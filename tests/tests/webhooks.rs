@@ -138,6 +138,56 @@ async fn a_receiver_failing_five_times_then_recovering_gets_each_event_once_sign
     Ok(())
 }
 
+/// Two worker processes share the deliveries (each takes a round's deliveries with one
+/// lease); aggregates with several events go out as chains. Every event arrives exactly
+/// once, and each aggregate's events in stream order.
+#[tokio::test]
+async fn two_workers_deliver_each_event_once_and_each_aggregates_events_in_order() -> anyhow::Result<()> {
+    let app = app().await?;
+    let first = WebhookApp::spawn(&app.stream).await?;
+    let second = WebhookApp::spawn(&app.stream).await?;
+    let receiver = Receiver::start(0).await?;
+    let tenant = unique_tenant();
+    endpoint(&app, &tenant, &receiver.url).await?;
+
+    let published = mixed_events(&tenant, 77, 400);
+    let mut per_aggregate: HashMap<String, usize> = HashMap::new();
+    for event in &published {
+        *per_aggregate.entry(format!("{:?}", event.aggregate())).or_default() += 1;
+    }
+    let longest = per_aggregate.values().copied().max().unwrap_or_default();
+    assert!(
+        longest >= 3,
+        "the fixture must have aggregates with several events: {longest}"
+    );
+    publish(&app.servers.jetstream, &app.stream.scheme, &published).await?;
+    eventually("400 deliveries accepted", Duration::from_secs(60), || {
+        let count = receiver.accepted().len();
+        async move { Ok((count >= 400).then_some(())) }
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let accepted = receiver.accepted();
+    assert_eq!(accepted.len(), 400, "each event exactly once");
+    let mut ids = HashSet::new();
+    let mut last_by_aggregate: HashMap<String, u64> = HashMap::new();
+    for received in &accepted {
+        let event: Value = serde_json::from_slice(&received.body)?;
+        assert!(
+            ids.insert(event["id"].as_str().unwrap_or_default().to_owned()),
+            "a duplicate"
+        );
+        let aggregate = format!("{}/{}", event["aggregate"]["kind"], event["aggregate"]["id"]);
+        let sequence = event["sequence"].as_u64().unwrap_or_default();
+        if let Some(previous) = last_by_aggregate.insert(aggregate.clone(), sequence) {
+            assert!(previous < sequence, "{aggregate}: {sequence} after {previous}");
+        }
+    }
+    first.stop().await?;
+    second.stop().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn dead_letters_are_listed_and_resent_and_an_endpoint_failing_for_long_is_disabled_and_shown_so()
 -> anyhow::Result<()> {

@@ -155,6 +155,7 @@ impl Intake {
                     attempts: 0,
                     next_attempt_at: now,
                     leased_until: None,
+                    lease: None,
                     created_at: now,
                     delivered_at: None,
                     last_status: None,

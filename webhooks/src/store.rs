@@ -9,6 +9,8 @@
 //!   error. Its id is `<endpoint id>-<event id>`, so recording an event twice (a
 //!   redelivered message) creates nothing new.
 
+use std::collections::{HashMap, HashSet};
+
 use bson::{Document, doc};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -130,6 +132,10 @@ pub struct Delivery {
     /// A worker holds it for an attempt until then.
     #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
     pub leased_until: Option<DateTime<Utc>>,
+    /// The round of the worker that last took it (a random token): only that round records
+    /// its outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<String>,
     /// When it was recorded.
     #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
     pub created_at: DateTime<Utc>,
@@ -198,6 +204,7 @@ impl WebhookStore {
         self.deliveries()
             .create_indexes([
                 index(doc! {"status": 1, "next_attempt_at": 1}),
+                index(doc! {"status": 1, "sequence": 1}),
                 index(doc! {"endpoint_id": 1, "aggregate": 1, "status": 1, "sequence": 1}),
                 IndexModel::builder()
                     .keys(doc! {"endpoint_id": 1, "sequence": -1})
@@ -287,55 +294,125 @@ impl WebhookStore {
             .find(doc! {"status": "pending", "next_attempt_at": {"$lte": bson_time(now)}})
             .sort(doc! {"sequence": 1})
             .limit(limit)
+            .batch_size(u32::try_from(limit).unwrap_or(u32::MAX))
             .await?
             .try_collect()
             .await
     }
 
-    /// Whether an older event of the same endpoint and aggregate is still pending: then
-    /// `delivery` waits for it.
-    pub async fn blocked(&self, delivery: &Delivery) -> StoreResult<bool> {
-        Ok(self
-            .deliveries()
-            .find_one(
-                doc! {"endpoint_id": &delivery.endpoint_id, "aggregate": &delivery.aggregate,
-                "status": "pending", "sequence": {"$lt": delivery.sequence}},
-            )
-            .projection(doc! {"_id": 1})
-            .await?
-            .is_some())
-    }
-
-    /// Takes a due delivery for one attempt until `until`; `false` when another worker has
-    /// it or it changed meanwhile.
-    pub async fn lease(&self, delivery: &Delivery, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool> {
-        let result = self
-            .deliveries()
-            .update_one(
-                doc! {"_id": &delivery.id, "status": "pending", "attempts": delivery.attempts,
-                "$or": [{"leased_until": null}, {"leased_until": {"$lte": bson_time(now)}}]},
-                doc! {"$set": {"leased_until": bson_time(until)}},
-            )
+    /// For each (endpoint, aggregate) of `groups`, the oldest sequence still pending but
+    /// not due at `now` (waiting for its retry): a due delivery of that group with a later
+    /// sequence must wait for it. One query for a whole round; groups with nothing waiting
+    /// are absent.
+    pub async fn waiting(
+        &self,
+        groups: &HashSet<(String, String)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<HashMap<(String, String), i64>> {
+        if groups.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let endpoints: HashSet<&str> = groups.iter().map(|(e, _)| e.as_str()).collect();
+        let aggregates: HashSet<&str> = groups.iter().map(|(_, a)| a.as_str()).collect();
+        let mut cursor = self
+            .db
+            .collection::<Document>("webhook_deliveries")
+            .find(doc! {"endpoint_id": {"$in": endpoints.into_iter().collect::<Vec<_>>()},
+            "aggregate": {"$in": aggregates.into_iter().collect::<Vec<_>>()},
+            "status": "pending", "next_attempt_at": {"$gt": bson_time(now)}})
+            .projection(doc! {"_id": 0, "endpoint_id": 1, "aggregate": 1, "sequence": 1})
             .await?;
-        Ok(result.modified_count == 1)
+        let mut oldest: HashMap<(String, String), i64> = HashMap::new();
+        while let Some(found) = cursor.try_next().await? {
+            let (Ok(endpoint), Ok(aggregate), Ok(sequence)) = (
+                found.get_str("endpoint_id"),
+                found.get_str("aggregate"),
+                found.get_i64("sequence"),
+            ) else {
+                continue;
+            };
+            let key = (endpoint.to_owned(), aggregate.to_owned());
+            if !groups.contains(&key) {
+                continue;
+            }
+            oldest
+                .entry(key)
+                .and_modify(|s| *s = (*s).min(sequence))
+                .or_insert(sequence);
+        }
+        Ok(oldest)
     }
 
-    /// The receiver accepted `delivery`; its endpoint is no longer failing.
-    pub async fn delivered(&self, delivery: &Delivery, status: u16, at: DateTime<Utc>) -> StoreResult<()> {
+    /// Takes the pending deliveries `ids` that no worker holds for attempts until `until`,
+    /// marking them with `token`; answers the ones taken, as they are now (another worker
+    /// may have attempted one since it was read).
+    pub async fn lease(
+        &self,
+        ids: &[&str],
+        token: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Delivery>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         self.deliveries()
-            .update_one(
-                doc! {"_id": &delivery.id},
-                doc! {"$set": {"status": "delivered", "delivered_at": bson_time(at), "last_status": i32::from(status),
-                         "last_error": null, "leased_until": null},
-                "$inc": {"attempts": 1}},
+            .update_many(
+                doc! {"_id": {"$in": ids}, "status": "pending",
+                "$or": [{"leased_until": null}, {"leased_until": {"$lte": bson_time(now)}}]},
+                doc! {"$set": {"leased_until": bson_time(until), "lease": token}},
             )
             .await?;
-        self.endpoints()
-            .update_one(
-                doc! {"_id": &delivery.endpoint_id, "failing_since": {"$ne": null}},
-                doc! {"$set": {"failing_since": null}},
+        self.deliveries()
+            .find(doc! {"_id": {"$in": ids}, "lease": token, "status": "pending"})
+            .batch_size(u32::try_from(ids.len()).unwrap_or(u32::MAX))
+            .await?
+            .try_collect()
+            .await
+    }
+
+    /// Gives back the deliveries `ids` taken with `token` and not attempted (a delivery
+    /// before them in their aggregate failed): another round may take them at once.
+    pub async fn release(&self, ids: &[&str], token: &str) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.deliveries()
+            .update_many(
+                doc! {"_id": {"$in": ids}, "lease": token},
+                doc! {"$set": {"leased_until": null}},
             )
             .await?;
+        Ok(())
+    }
+
+    /// The receivers accepted `deliveries` (with their HTTP status), taken with `token`;
+    /// their endpoints are no longer failing. One write per distinct status, one for the
+    /// endpoints.
+    pub async fn delivered(&self, deliveries: &[(&Delivery, u16)], token: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let mut by_status: HashMap<u16, Vec<&str>> = HashMap::new();
+        for (delivery, status) in deliveries {
+            by_status.entry(*status).or_default().push(delivery.id.as_str());
+        }
+        for (status, ids) in by_status {
+            self.deliveries()
+                .update_many(
+                    doc! {"_id": {"$in": ids}, "lease": token, "status": "pending"},
+                    doc! {"$set": {"status": "delivered", "delivered_at": bson_time(at), "last_status": i32::from(status),
+                             "last_error": null, "leased_until": null},
+                    "$inc": {"attempts": 1}},
+                )
+                .await?;
+        }
+        let endpoints: HashSet<&str> = deliveries.iter().map(|(d, _)| d.endpoint_id.as_str()).collect();
+        if !endpoints.is_empty() {
+            self.endpoints()
+                .update_many(
+                    doc! {"_id": {"$in": endpoints.into_iter().collect::<Vec<_>>()}, "failing_since": {"$ne": null}},
+                    doc! {"$set": {"failing_since": null}},
+                )
+                .await?;
+        }
         Ok(())
     }
 
