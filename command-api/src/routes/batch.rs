@@ -21,7 +21,7 @@ use axum::Json;
 use axum::extract::State;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -73,9 +73,10 @@ pub struct BatchCommand {
     /// The `Idempotency-Key` the command would carry.
     #[serde(default)]
     pub idempotency_key: Option<String>,
-    /// The command's body.
+    /// The command's body. Kept as the client's JSON text until the command's type is known,
+    /// then parsed once (no intermediate tree).
     #[schema(value_type = Object)]
-    pub body: Value,
+    pub body: Box<RawValue>,
 }
 
 /// What became of one command.
@@ -124,9 +125,7 @@ fn prepare<C: Command>(app: &AppState, context: &TenantContext, item: BatchComma
             "must be 1 to 255 visible ASCII characters without spaces",
         ));
     }
-    let bytes = serde_json::to_vec(&item.body)
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("re-encoding a batch body")))?;
-    let command: C = parse(&bytes)?;
+    let command: C = parse(item.body.get().as_bytes())?;
     let target = C::Target::from_batch(item.path.as_deref())?;
     let id = command.id(&target, item.idempotency_key.as_deref())?;
     let aggregate = id.aggregate().to_string();
