@@ -3,6 +3,7 @@
 //! add up, mostly sales with some stock and catalog commands.
 
 use events::TenantId;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// SKUs every tenant's catalog has.
@@ -85,18 +86,74 @@ pub fn product(sku: &str) -> Value {
 
 /// A valid sale of 1 to 3 lines, chosen by `n`.
 pub fn sale(sale_id: &str, n: u64) -> Value {
-    let count = 1 + (n % 3) as usize;
-    let lines: Vec<Value> = (0..count)
-        .map(|i| json!({"sku": SKUS[(n as usize + i) % SKUS.len()], "quantity": 1 + (i as i64), "unit_price_minor": 1299, "tax_minor": 104 * (1 + i as i64)}))
-        .collect();
-    let subtotal: i64 = (0..count as i64).map(|i| 1299 * (1 + i)).sum();
-    let tax: i64 = (0..count as i64).map(|i| 104 * (1 + i)).sum();
-    let total = subtotal + tax;
-    let cash = n.is_multiple_of(2);
-    let tendered = if cash { (total / 1000 + 1) * 1000 } else { total };
-    json!({"sale_id": sale_id, "location": "main", "currency": "USD", "lines": lines,
-        "subtotal_minor": subtotal, "discount_total_minor": 0, "tax_total_minor": tax, "total_minor": total,
-        "tenders": [{"kind": if cash {"cash"} else {"card"}, "amount_minor": tendered}], "change_minor": tendered - total})
+    serde_json::to_value(SaleBody::new(sale_id, n)).unwrap_or_default()
+}
+
+/// One line of a [`SaleBody`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SaleLine {
+    sku: &'static str,
+    quantity: i64,
+    unit_price_minor: i64,
+    tax_minor: i64,
+}
+
+/// The tender of a [`SaleBody`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SaleTender {
+    kind: &'static str,
+    amount_minor: i64,
+}
+
+/// The body of a `complete_sale` as a typed value: serialized straight to bytes, without
+/// the tree of `json!` (the generator shares the machine with what it measures).
+#[derive(Debug, Clone, Serialize)]
+pub struct SaleBody {
+    sale_id: String,
+    location: &'static str,
+    currency: &'static str,
+    lines: Vec<SaleLine>,
+    subtotal_minor: i64,
+    discount_total_minor: i64,
+    tax_total_minor: i64,
+    total_minor: i64,
+    tenders: [SaleTender; 1],
+    change_minor: i64,
+}
+
+impl SaleBody {
+    /// The sale `sale_id` of 1 to 3 lines, chosen by `n`; cash for even `n`.
+    pub fn new(sale_id: &str, n: u64) -> Self {
+        let count = 1 + (n % 3) as usize;
+        let lines: Vec<SaleLine> = (0..count)
+            .map(|i| SaleLine {
+                sku: SKUS[(n as usize + i) % SKUS.len()],
+                quantity: 1 + i as i64,
+                unit_price_minor: 1299,
+                tax_minor: 104 * (1 + i as i64),
+            })
+            .collect();
+        let subtotal: i64 = (0..count as i64).map(|i| 1299 * (1 + i)).sum();
+        let tax: i64 = (0..count as i64).map(|i| 104 * (1 + i)).sum();
+        let total = subtotal + tax;
+        let cash = n.is_multiple_of(2);
+        let tendered = if cash { (total / 1000 + 1) * 1000 } else { total };
+        Self {
+            sale_id: sale_id.to_owned(),
+            location: "main",
+            currency: "USD",
+            lines,
+            subtotal_minor: subtotal,
+            discount_total_minor: 0,
+            tax_total_minor: tax,
+            total_minor: total,
+            tenders: [SaleTender {
+                kind: if cash { "cash" } else { "card" },
+                amount_minor: tendered,
+            }],
+            change_minor: tendered - total,
+        }
+    }
 }
 
 /// The command number `n` of the mix: 90 % sales, 6 % receipts, 4 % adjustments.

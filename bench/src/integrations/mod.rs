@@ -13,14 +13,33 @@ pub mod feed;
 pub mod idle;
 pub mod webhooks;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+
+use crate::workload::SaleBody;
 
 /// The batch body of `sales`: each `(sale_id, n)` a `complete_sale` of [`crate::workload::sale`].
-pub fn sales_batch(sales: impl Iterator<Item = (String, u64)>) -> Value {
-    let commands: Vec<Value> = sales
-        .map(|(id, n)| json!({"command": "complete_sale", "body": crate::workload::sale(&id, n)}))
-        .collect();
-    json!({"commands": commands})
+pub fn sales_batch(sales: impl Iterator<Item = (String, u64)>) -> SalesBatch {
+    SalesBatch {
+        commands: sales
+            .map(|(id, n)| BatchedSale {
+                command: "complete_sale",
+                body: SaleBody::new(&id, n),
+            })
+            .collect(),
+    }
+}
+
+/// A `POST /v1/batches` body of sales, typed (serialized straight to bytes).
+#[derive(Debug, Serialize)]
+pub struct SalesBatch {
+    commands: Vec<BatchedSale>,
+}
+
+/// One command of a [`SalesBatch`].
+#[derive(Debug, Serialize)]
+struct BatchedSale {
+    command: &'static str,
+    body: SaleBody,
 }
 
 /// How many of a batch answer's results have `status` (the answer is counted as bytes,
@@ -45,7 +64,7 @@ mod tests {
 
     #[test]
     fn a_batch_holds_each_sale_once_in_order() {
-        let body = sales_batch((0..3).map(|n| (format!("s-{n}"), n)));
+        let body = serde_json::to_value(sales_batch((0..3).map(|n| (format!("s-{n}"), n)))).unwrap_or_default();
         let commands = body["commands"].as_array().map(Vec::len);
         assert_eq!(commands, Some(3));
         assert_eq!(body["commands"][2]["body"]["sale_id"], "s-2");
