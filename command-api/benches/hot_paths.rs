@@ -43,7 +43,8 @@ fn hot_paths(c: &mut Criterion) {
     let raw = serde_json::to_vec(&body).expect("json");
     let context = TenantContext {
         tenant: TenantId::parse("507f1f77bcf86cd799439011").expect("tenant"),
-        user_id: UserId::parse("cashier-1").expect("user"),
+        user_id: Some(UserId::parse("cashier-1").expect("user")),
+        api_key_id: None,
         role: Role::Cashier,
         terminal_id: Some(TerminalId::parse("till-1").expect("terminal")),
     };

@@ -61,6 +61,8 @@ catalogue! {
     TenantMismatch = "tenant_mismatch" => FORBIDDEN,
     /// The API key lacks the scope this route needs (`required_scope` says which).
     MissingScope = "missing_scope" => FORBIDDEN,
+    /// An API key sent a command only a user may send (opening a cash drawer).
+    UserRequired = "user_required" => FORBIDDEN,
     /// The addressed resource does not exist.
     NotFound = "not_found" => NOT_FOUND,
     /// The body did not arrive within the body timeout; the connection is closed.

@@ -111,6 +111,13 @@ pub enum ApiError {
         /// The scope the route needs.
         required: crate::identity::ApiScope,
     },
+    /// 403 Forbidden: an API key sent a command that a user must send (it records who
+    /// acted in a way only a user can be, e.g. the cashier of a drawer session).
+    #[error("{action} needs a user's token; an API key cannot do it")]
+    UserRequired {
+        /// What the command would do.
+        action: &'static str,
+    },
     /// 403 Forbidden: the request names a tenant other than the token's.
     #[error("the request names a tenant other than the token's")]
     TenantMismatch,
@@ -217,6 +224,7 @@ impl ApiError {
             ApiError::InvalidRefreshToken { .. } => ErrorCode::InvalidRefreshToken,
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::MissingScope { .. } => ErrorCode::MissingScope,
+            ApiError::UserRequired { .. } => ErrorCode::UserRequired,
             ApiError::TenantMismatch => ErrorCode::TenantMismatch,
             ApiError::NotFound { .. } => ErrorCode::NotFound,
             ApiError::RequestTimeout => ErrorCode::RequestTimeout,

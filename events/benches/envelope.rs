@@ -30,7 +30,8 @@ fn sale() -> EventEnvelope {
         occurred_at: Utc::now(),
         recorded_at: Utc::now(),
         actor: Actor {
-            user_id: UserId::parse("cashier-1").expect("id"),
+            user_id: Some(UserId::parse("cashier-1").expect("id")),
+            api_key_id: None,
             role: Role::Cashier,
             terminal_id: Some(TerminalId::parse("till-1").expect("id")),
         },

@@ -19,13 +19,46 @@ use crate::tenant::TenantId;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Actor {
-    /// The authenticated user (the JWT's `userId`).
-    pub user_id: UserId,
-    /// Their role when they acted.
+    /// The authenticated user (the JWT's `userId`); absent when an integration's API key
+    /// acted (then [`Actor::api_key_id`] says which). Every event before API keys could
+    /// post commands has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    /// The integration's API key that posted the command (the `<id>` of `tsk_<id>_...`),
+    /// when no user did. Never a user id: a key is not a user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
+    /// Their role when they acted (an API key acts as a manager).
     pub role: Role,
     /// The terminal they used, when the command came from one.
     #[serde(default)]
     pub terminal_id: Option<TerminalId>,
+}
+
+impl Actor {
+    /// The actor of a user's command.
+    pub fn user(user_id: UserId, role: Role, terminal_id: Option<TerminalId>) -> Self {
+        Self {
+            user_id: Some(user_id),
+            api_key_id: None,
+            role,
+            terminal_id,
+        }
+    }
+
+    /// Who acted, as the read model records it (`voided_by`, `recorded_by`): the user's
+    /// id, or `key:<id>` for an API key (`:` is not allowed in a user id, so the two
+    /// never collide).
+    pub fn label(&self) -> String {
+        match (&self.user_id, &self.api_key_id) {
+            (Some(user), _) => user.to_string(),
+            (None, Some(key)) => format!("{}{key}", Self::KEY_LABEL_PREFIX),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// What [`Actor::label`] puts before an API key's id.
+    pub const KEY_LABEL_PREFIX: &'static str = "key:";
 }
 
 /// One event with its metadata.

@@ -184,7 +184,8 @@ mod tests {
             occurred_at: at,
             recorded_at: at + chrono::Duration::seconds(5),
             actor: Actor {
-                user_id: UserId::parse("u-1").expect("valid user"),
+                user_id: Some(UserId::parse("u-1").expect("valid user")),
+                api_key_id: None,
                 role: Role::Admin,
                 terminal_id: None,
             },

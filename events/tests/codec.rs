@@ -462,7 +462,8 @@ fn envelope() -> impl Strategy<Value = EventEnvelope> {
                     occurred_at,
                     recorded_at,
                     actor: Actor {
-                        user_id,
+                        user_id: Some(user_id),
+                        api_key_id: None,
                         role,
                         terminal_id: terminal.map(|t| TerminalId::parse(t).expect("valid")),
                     },
@@ -637,4 +638,35 @@ fn every_event_type_has_a_stable_name_and_a_positive_version() {
         assert!(event_type.current_version() >= 1);
         assert!(event_type.as_str().ends_with("ed"), "{event_type} is not past tense");
     }
+}
+
+#[test]
+fn an_api_key_is_the_actor_without_a_user_and_user_actors_encode_as_before() {
+    let mut json_value: Value = serde_json::from_slice(&sample_json(
+        "SaleVoided",
+        1,
+        json!({"sale_id": "s1", "reason": "order cancelled"}),
+        ("sale", "s1"),
+    ))
+    .expect("json");
+    // A user's actor: decoded and encoded again exactly as before keys could act.
+    let envelope = decode(&serde_json::to_vec(&json_value).expect("json")).expect("decodes");
+    assert_eq!(envelope.actor.label(), "u1");
+    let again: Value = serde_json::from_slice(&encode(&envelope).expect("encodes")).expect("json");
+    assert_eq!(
+        again["actor"],
+        json!({"user_id": "u1", "role": "manager", "terminal_id": "till-1"})
+    );
+
+    // A key's actor: no user id, the key's id, and `key:<id>` as who acted.
+    json_value["actor"] = json!({"api_key_id": "0190abcd", "role": "manager", "terminal_id": null});
+    let envelope = decode(&serde_json::to_vec(&json_value).expect("json")).expect("decodes");
+    assert_eq!(envelope.actor.user_id, None);
+    assert_eq!(envelope.actor.api_key_id.as_deref(), Some("0190abcd"));
+    assert_eq!(envelope.actor.label(), "key:0190abcd");
+    let again: Value = serde_json::from_slice(&encode(&envelope).expect("encodes")).expect("json");
+    assert_eq!(
+        again["actor"],
+        json!({"api_key_id": "0190abcd", "role": "manager", "terminal_id": null})
+    );
 }

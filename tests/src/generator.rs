@@ -111,7 +111,8 @@ pub fn mixed_events(tenant: &TenantId, seed: u64, count: usize) -> Vec<EventEnve
                 occurred_at: clock,
                 recorded_at: clock + Duration::milliseconds(250),
                 actor: Actor {
-                    user_id,
+                    user_id: Some(user_id),
+                    api_key_id: None,
                     role,
                     terminal_id: Some(id("till-1".into())),
                 },

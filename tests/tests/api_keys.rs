@@ -318,9 +318,12 @@ async fn a_key_with_the_read_reports_scope_reads_its_tenants_reports_and_nothing
         )
         .await?;
     assert_eq!(orders.status, 401);
-    // The scope reads; it does not post commands or read other routes.
+    // The scope reads; it does not post commands (that takes `post_commands`: 403
+    // naming it, since command routes take keys now) or read other routes.
     let command = app.post("/v1/sales", &reports, &sale, &[]).await?;
-    assert_eq!(command.status, 401, "{}", command.body);
+    assert_eq!(command.status, 403, "{}", command.body);
+    assert_eq!(command.code(), "missing_scope", "{}", command.body);
+    assert_eq!(command.body["error"]["required_scope"], "post_commands");
     let users = app
         .send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&reports))
         .await?;

@@ -21,7 +21,8 @@ fn envelope(tenant: &events::TenantId, event: events::DomainEvent) -> anyhow::Re
         occurred_at: Utc::now(),
         recorded_at: Utc::now(),
         actor: Actor {
-            user_id: UserId::parse("u1")?,
+            user_id: Some(UserId::parse("u1")?),
+            api_key_id: None,
             role: Role::Manager,
             terminal_id: None,
         },

@@ -242,3 +242,148 @@ async fn a_terminal_gets_packs_containers_and_its_locations_promotions_and_later
     projector.stop().await?;
     Ok(())
 }
+
+/// `GET /v1/terminals/sync` as `token` at `main` with `query`, following
+/// `next_page_token`s: every page's reply.
+async fn pages(app: &CommandApp, token: &str, query: &str) -> anyhow::Result<Vec<Reply>> {
+    let mut replies: Vec<Reply> = Vec::new();
+    loop {
+        let page_token = replies
+            .last()
+            .and_then(|last| last.body["next_page_token"].as_str())
+            .map(|t| format!("&page_token={t}"));
+        if !replies.is_empty() && page_token.is_none() {
+            return Ok(replies);
+        }
+        let reply = sync(
+            app,
+            token,
+            &format!("location=main&{query}{}", page_token.unwrap_or_default()),
+            None,
+        )
+        .await?;
+        anyhow::ensure!(reply.status == 200, "page {}: {reply:?}", replies.len());
+        replies.push(reply);
+        anyhow::ensure!(replies.len() < 20, "too many pages");
+    }
+}
+
+#[tokio::test]
+async fn a_catalog_larger_than_a_page_comes_in_pages_and_a_product_changed_between_pages_is_not_lost()
+-> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let skus_made = ["P-1", "P-2", "P-3", "P-4", "P-5"];
+    let mut etags = std::collections::HashMap::new();
+    let mut last = 0;
+    for sku in skus_made {
+        let reply = app.post("/v1/products", &manager, &product(sku, 1000), &[]).await?;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        last = reply.body["stream_sequence"].as_u64().unwrap_or_default();
+        etags.insert(sku, reply.header("etag").unwrap_or_default().to_owned());
+    }
+    wait_for_checkpoint(&app.servers, &tenant, last, Duration::from_secs(30)).await?;
+
+    // A snapshot in pages of 2: P-1 P-2 | P-3 P-4 | P-5. After the first page, P-1 (sent)
+    // and P-4 (still ahead) get new prices.
+    let mut changed_at = 0;
+    let first = sync(&app, &cashier, "location=main&limit=2", None).await?;
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(skus(&first), ["P-1", "P-2"]);
+    assert_eq!(first.body["full"], true);
+    assert_eq!(first.body["location"]["id"], "main");
+    assert!(first.header("etag").is_none(), "an ETag before the last page");
+    let cursor = first.body["cursor"].as_u64().unwrap_or_default();
+    assert!(cursor >= last);
+    for (sku, price) in [("P-1", 1111), ("P-4", 1444)] {
+        let reply = app
+            .write(
+                Method::PUT,
+                &format!("/v1/products/{sku}/price"),
+                &manager,
+                &json!({"price": {"amount_minor": price, "currency": "USD"}}),
+                &[("If-Match", etags[sku].as_str())],
+            )
+            .await?;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        changed_at = reply.body["stream_sequence"].as_u64().unwrap_or_default();
+    }
+    wait_for_checkpoint(&app.servers, &tenant, changed_at, Duration::from_secs(30)).await?;
+    let token = first.body["next_page_token"].as_str().unwrap_or_default().to_owned();
+    let second = sync(
+        &app,
+        &cashier,
+        &format!("location=main&limit=2&page_token={token}"),
+        None,
+    )
+    .await?;
+    assert_eq!(second.status, 200, "{second:?}");
+    assert_eq!(skus(&second), ["P-3", "P-4"]);
+    assert_eq!(
+        second.body["products"][1]["price"]["amount_minor"], 1444,
+        "P-4 comes changed"
+    );
+    assert_eq!(second.body["cursor"], cursor, "one sync, one cursor");
+    assert!(second.body["location"].is_null() && second.body["users"] == json!([]));
+    let token = second.body["next_page_token"].as_str().unwrap_or_default().to_owned();
+    let third = sync(
+        &app,
+        &cashier,
+        &format!("location=main&limit=2&page_token={token}"),
+        None,
+    )
+    .await?;
+    assert_eq!(skus(&third), ["P-5"]);
+    assert!(third.body["next_page_token"].is_null());
+    assert_eq!(third.body["cursor"], cursor);
+    assert_eq!(third.header("etag"), Some(format!("\"{cursor}\"").as_str()));
+
+    // The next sync from the kept cursor brings both changes (P-1 was sent before it
+    // changed), in pages of 1; then nothing is left and the ETag gives a 304.
+    let next = pages(&app, &cashier, &format!("cursor={cursor}&limit=1")).await?;
+    let got: Vec<String> = next.iter().flat_map(skus).collect();
+    assert_eq!(got, ["P-1", "P-4"]);
+    assert_eq!(next[0].body["products"][0]["price"]["amount_minor"], 1111);
+    let new_cursor = next[1].body["cursor"].as_u64().unwrap_or_default();
+    assert!(new_cursor >= changed_at);
+    let etag = next[1].header("etag").unwrap_or_default().to_owned();
+    let same = sync(&app, &cashier, "location=main", Some(&etag)).await?;
+    assert_eq!(same.status, 304, "{same:?}");
+
+    // Paging the same snapshot in one page of the default size gives the same catalog.
+    let whole = sync(&app, &cashier, "location=main", None).await?;
+    assert_eq!(skus(&whole), skus_made);
+    assert!(whole.body["next_page_token"].is_null());
+
+    // Bad limits and tokens name their field.
+    for query in ["limit=0", "limit=5001", "page_token=nonsense"] {
+        let reply = sync(&app, &cashier, &format!("location=main&{query}"), None).await?;
+        assert_eq!(
+            (reply.status, reply.field()),
+            (422, query.split('=').next().unwrap_or_default()),
+            "{query}: {reply:?}"
+        );
+    }
+    let other = sync(
+        &app,
+        &cashier,
+        &format!("location=annex&limit=2&page_token={token}"),
+        None,
+    )
+    .await?;
+    assert_eq!((other.status, other.field()), (422, "page_token"), "{other:?}");
+    let moved = sync(
+        &app,
+        &cashier,
+        &format!("location=main&cursor=1&page_token={token}"),
+        None,
+    )
+    .await?;
+    assert_eq!((moved.status, moved.field()), (422, "page_token"), "{moved:?}");
+    projector.stop().await?;
+    Ok(())
+}

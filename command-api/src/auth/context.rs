@@ -20,9 +20,13 @@ const TENANT_HEADERS: [&str; 2] = ["x-tenant-id", "x-organization-id"];
 pub struct TenantContext {
     /// The tenant (the token's `organizationId`).
     pub tenant: TenantId,
-    /// The user (the token's `userId`).
-    pub user_id: UserId,
-    /// The user's role.
+    /// The user (the token's `userId`); `None` when an integration's API key with the
+    /// `post_commands` scope sends a command (then `api_key_id` is set).
+    pub user_id: Option<UserId>,
+    /// The API key that sends the command, when no user does
+    /// ([`crate::auth::integration::CommandCaller`]).
+    pub api_key_id: Option<String>,
+    /// The user's role (a key acts as [`Role::Manager`]).
     pub role: Role,
     /// The terminal the token was issued to, if any.
     pub terminal_id: Option<TerminalId>,
@@ -35,6 +39,27 @@ impl TenantContext {
             Ok(())
         } else {
             Err(ApiError::Forbidden { required })
+        }
+    }
+
+    /// The user who acts: 403 `user_required` when an API key sends a command that
+    /// must name a user (opening a cash drawer). `action` says what for.
+    pub fn user(&self, action: &'static str) -> Result<&UserId, ApiError> {
+        self.user_id.as_ref().ok_or(ApiError::UserRequired { action })
+    }
+
+    /// Whether the caller is the user `user`.
+    pub fn is_user(&self, user: &UserId) -> bool {
+        self.user_id.as_ref() == Some(user)
+    }
+
+    /// Who acts, for the envelope: the user, or the API key.
+    pub fn actor(&self) -> events::Actor {
+        events::Actor {
+            user_id: self.user_id.clone(),
+            api_key_id: self.api_key_id.clone(),
+            role: self.role,
+            terminal_id: self.terminal_id.clone(),
         }
     }
 
@@ -68,6 +93,19 @@ pub fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .ok_or_else(|| unauthorized("Authorization is not a bearer token"))
 }
 
+/// 403 `tenant_mismatch` when an older client's tenant header names another tenant than
+/// the credential's.
+pub fn check_tenant_headers(parts: &Parts, tenant: &TenantId) -> Result<(), ApiError> {
+    for name in TENANT_HEADERS {
+        if let Some(value) = parts.headers.get(name)
+            && value.as_bytes() != tenant.as_str().as_bytes()
+        {
+            return Err(ApiError::TenantMismatch);
+        }
+    }
+    Ok(())
+}
+
 impl<S> FromRequestParts<S> for TenantContext
 where
     Arc<JwtKeys>: FromRef<S>,
@@ -90,18 +128,13 @@ where
             .map(TerminalId::parse)
             .transpose()
             .map_err(|err| unauthorized(format!("terminalId claim: {err}")))?;
-        for name in TENANT_HEADERS {
-            if let Some(value) = parts.headers.get(name)
-                && value.as_bytes() != tenant.as_str().as_bytes()
-            {
-                return Err(ApiError::TenantMismatch);
-            }
-        }
+        check_tenant_headers(parts, &tenant)?;
         // The tenant, the user and the session must still exist; the role may have dropped.
         let role = Arc::<Subjects>::from_ref(state).role(&claims).await?;
         let context = TenantContext {
             tenant,
-            user_id,
+            user_id: Some(user_id),
+            api_key_id: None,
             role,
             terminal_id,
         };

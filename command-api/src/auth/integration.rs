@@ -1,6 +1,7 @@
 //! Integrations' credentials: [`ApiKeyContext`], an API key (`Authorization: Bearer
-//! tsk_...`) with its tenant and scopes, and [`UserOrKey`], a route open to a user of a
-//! least role or to a key with a scope.
+//! tsk_...`) with its tenant and scopes, [`UserOrKey`], a route open to a user of a
+//! least role or to a key with a scope, and [`CommandCaller`], the caller of a command
+//! route: a user of a least role, or a key with `post_commands` acting as a manager.
 //!
 //! A key is looked up on every request (one read by id in the shared database, no cache):
 //! revoking or rotating one takes effect on the next request. A malformed, unknown,
@@ -13,9 +14,9 @@ use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use events::TenantId;
+use events::{Role, TenantId};
 
-use crate::auth::context::{Authorized, MinimumRole, bearer};
+use crate::auth::context::{Authorized, MinimumRole, TenantContext, bearer, check_tenant_headers};
 use crate::auth::keys::JwtKeys;
 use crate::auth::subjects::Subjects;
 use crate::error::ApiError;
@@ -158,5 +159,48 @@ where
                 marker: PhantomData,
             })
         }
+    }
+}
+
+/// The role an API key with the `post_commands` scope acts with: a store manager's, at
+/// every location of its tenant. Commands that need an admin (users, locations, the
+/// tenant's settings) stay closed to keys.
+pub const KEY_COMMAND_ROLE: Role = Role::Manager;
+
+/// The caller of a command route: a user with at least role `R` (a JWT), or an API key
+/// with the `post_commands` scope, which acts as [`KEY_COMMAND_ROLE`] and is recorded as
+/// the events' actor by its key id (never as a user). 401 without valid credentials (a
+/// revoked key at once), 403 `missing_scope` for a key without `post_commands`, 403
+/// `forbidden` for a user of a lower role or a key on a command above a manager's.
+#[derive(Debug)]
+pub struct CommandCaller<R>(pub TenantContext, pub PhantomData<R>);
+
+impl<St, R> FromRequestParts<St> for CommandCaller<R>
+where
+    Arc<JwtKeys>: FromRef<St>,
+    Arc<Subjects>: FromRef<St>,
+    Arc<Identity>: FromRef<St>,
+    St: Send + Sync,
+    R: MinimumRole,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
+        if !presents_key(parts) {
+            let Authorized(context, _) = Authorized::<R>::from_request_parts(parts, state).await?;
+            return Ok(CommandCaller(context, PhantomData));
+        }
+        let key = ApiKeyContext::from_request_parts(parts, state).await?;
+        key.require(ApiScope::PostCommands)?;
+        check_tenant_headers(parts, &key.tenant)?;
+        let context = TenantContext {
+            tenant: key.tenant,
+            user_id: None,
+            api_key_id: Some(key.key_id),
+            role: KEY_COMMAND_ROLE,
+            terminal_id: None,
+        };
+        context.require(R::ROLE)?;
+        Ok(CommandCaller(context, PhantomData))
     }
 }

@@ -11,7 +11,8 @@
 //! - [`subjects`]: [`Subjects`], whether a token's tenant, user and session still exist.
 //! - [`context`]: [`TenantContext`], the extractor, and role checks.
 //! - [`integration`]: [`ApiKeyContext`] (an integration's API key with its scopes) and
-//!   [`UserOrKey`], a route open to a user of a role or to a key with a scope.
+//!   [`UserOrKey`], a route open to a user of a role or to a key with a scope, and
+//!   [`CommandCaller`], a command's caller (a user, or a key with `post_commands`).
 
 pub mod claims;
 pub mod context;
@@ -22,6 +23,6 @@ pub mod verified;
 
 pub use claims::Claims;
 pub use context::{Admin, Authorized, Cashier, Manager, MinimumRole, TenantContext};
-pub use integration::{ApiKeyContext, FeedScope, ReadReportsScope, UserOrKey, WebhooksScope};
+pub use integration::{ApiKeyContext, CommandCaller, FeedScope, ReadReportsScope, UserOrKey, WebhooksScope};
 pub use keys::{JwtKeys, KeyError};
 pub use subjects::Subjects;

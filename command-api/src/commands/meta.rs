@@ -1,7 +1,7 @@
 //! [`CommandMeta`]: the parts of a command that are not its body.
 
 use chrono::{DateTime, Utc};
-use events::{Actor, DomainEvent, EventEnvelope};
+use events::{DomainEvent, EventEnvelope};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -74,11 +74,7 @@ impl CommandMeta {
             tenant_id: self.context.tenant.clone(),
             occurred_at: self.occurred_at,
             recorded_at: self.recorded_at,
-            actor: Actor {
-                user_id: self.context.user_id.clone(),
-                role: self.context.role,
-                terminal_id: self.context.terminal_id.clone(),
-            },
+            actor: self.context.actor(),
             correlation_id: self.correlation_id,
             causation_id: None,
             idempotency_key: self.idempotency_key.clone(),

@@ -36,9 +36,10 @@ pub enum ApiScope {
     FeedPersonalData,
     /// Manage the tenant's webhook endpoints and deliveries.
     Webhooks,
-    /// Read reports (reserved: report routes still need a user token).
+    /// Read the report routes (`auth::ReadReportsScope`).
     ReadReports,
-    /// Post commands (reserved: command routes still need a user token).
+    /// Post the commands a store manager may post (`auth::CommandCaller`), recorded with
+    /// the key as the actor; at every store of the tenant.
     PostCommands,
 }
 

@@ -135,7 +135,7 @@ async fn create_api_key(
             context.tenant.as_str(),
             request.name.trim(),
             scopes,
-            context.user_id.as_str(),
+            context.user("creating an API key")?.as_str(),
         )
         .await?;
     tracing::info!(key_id = %record.id, "API key created");

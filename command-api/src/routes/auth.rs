@@ -312,7 +312,8 @@ async fn verify(
     tenantdb::indexes::ensure(&db, &tenantdb::collections::Target::live()).await?;
     let context = TenantContext {
         tenant: tenant.clone(),
-        user_id: user_id.clone(),
+        user_id: Some(user_id.clone()),
+        api_key_id: None,
         role: Role::Admin,
         terminal_id: None,
     };
@@ -609,7 +610,8 @@ async fn accept_invitation(
     claim_address(identity, &user).await?;
     let context = TenantContext {
         tenant: tenant.clone(),
-        user_id: user_id.clone(),
+        user_id: Some(user_id.clone()),
+        api_key_id: None,
         role: Role::Admin,
         terminal_id: None,
     };

@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Authorized, Cashier, MinimumRole, TenantContext};
+use crate::auth::{Cashier, CommandCaller, MinimumRole, TenantContext};
 use crate::commands::cash::{CloseDrawerSession, OpenDrawerSession, PayIn, PayOut, SafeDrop};
 use crate::commands::inventory::{AdjustStock, CountStock, ReceiveStock, TransferStock};
 use crate::commands::sales::{CompleteSale, RefundSale, VoidSale};
@@ -179,18 +179,19 @@ fn result(index: usize, answer: Result<crate::execute::Outcome, ApiError>) -> Ba
     }
 }
 
-/// Runs a terminal's queued commands; one result per command, in order. The answer is
+/// Runs a terminal's queued commands (or an integration's, with a `post_commands` API key
+/// acting as a manager); one result per command, in order. The answer is
 /// 200 whatever the commands' own outcomes; a malformed batch (not a list, too many
 /// commands) is 422 and runs nothing.
 #[utoipa::path(post, path = "/v1/batches", tag = "sales", request_body = BatchRequest,
     responses((status = 200, body = BatchResponse, description = "One result per command, in order"),
         (status = 400, body = ErrorSchema), (status = 401, body = ErrorSchema), (status = 413, body = ErrorSchema),
         (status = 415, body = ErrorSchema), (status = 422, body = ErrorSchema), (status = 503, body = ErrorSchema)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("api_key" = ["post_commands"])))]
 #[tracing::instrument(name = "batch", skip_all, fields(commands = request.commands.len()))]
 async fn batch(
     State(app): State<AppState>,
-    Authorized(context, _): Authorized<Cashier>,
+    CommandCaller(context, _): CommandCaller<Cashier>,
     crate::extract::ApiJson(request): crate::extract::ApiJson<BatchRequest>,
 ) -> Result<Json<BatchResponse>, ApiError> {
     if request.commands.is_empty() || request.commands.len() > MAX_COMMANDS {

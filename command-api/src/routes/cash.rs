@@ -95,7 +95,7 @@ async fn get_drawer_session(
     let db = queries::read_model(&state, &context, min).await?;
     let doc = queries::cash::session(&db, id.as_str()).await?;
     let manager = context.role.at_least(Role::Manager);
-    if !manager && doc.cashier_id != context.user_id.as_str() {
+    if !manager && context.user_id.as_ref().map(|user| user.as_str()) != Some(doc.cashier_id.as_str()) {
         return Err(ApiError::Forbidden {
             required: Role::Manager,
         });

@@ -6,7 +6,8 @@
 //! A request goes through, in this order (the order of the rejections is part of the
 //! API):
 //!
-//! 1. the bearer token and role (401, 403), the `Idempotency-Key` (400), the target's
+//! 1. the bearer token and role, or the API key and its `post_commands` scope (401,
+//!    403), the `Idempotency-Key` (400), the target's
 //!    headers and path (`If-Match`: 428 / 400), the JSON body (415, 413, 400, 422);
 //! 2. the target's ids (422), the command's own id ([`Command::id`]), the metadata and
 //!    fingerprint ([`CommandMeta`]);
@@ -29,7 +30,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Sch
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::UtoipaMethodRouter;
 
-use crate::auth::{Authorized, MinimumRole, TenantContext};
+use crate::auth::integration::KEY_COMMAND_ROLE;
+use crate::auth::{CommandCaller, MinimumRole, TenantContext};
 use crate::commands::{AggregateId, Command, CommandMeta, Decision, Fold, Method, Target};
 use crate::error::ApiError;
 use crate::execute;
@@ -55,7 +57,7 @@ pub fn command<C: Command>() -> UtoipaMethodRouter<AppState> {
 /// Runs command `C`. See the [module](self) for the steps.
 async fn handle<C: Command>(
     State(app): State<AppState>,
-    Authorized(context, _): Authorized<C::Role>,
+    CommandCaller(context, _): CommandCaller<C::Role>,
     IdempotencyKey(key): IdempotencyKey,
     target: <C::Target as Target>::Raw,
     ApiJson(command): ApiJson<C>,
@@ -185,10 +187,7 @@ fn operation<C: Command>() -> utoipa::openapi::path::Operation {
     let mut operation = OperationBuilder::new()
         .operation_id(Some(route.operation_id))
         .summary(Some(route.summary))
-        .description(Some(format!(
-            "Requires the {} role or higher.",
-            <C::Role as MinimumRole>::ROLE
-        )))
+        .description(Some(description::<C>()))
         .tag(route.tag);
     for name in <C::Target as Target>::PATH_PARAMS {
         operation = operation.parameter(
@@ -257,9 +256,28 @@ fn operation<C: Command>() -> utoipa::openapi::path::Operation {
                 .build(),
         );
     }
-    operation
-        .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
-        .build()
+    let mut operation = operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    if key_may_send::<C>() {
+        operation = operation.security(SecurityRequirement::new("api_key", ["post_commands"]));
+    }
+    operation.build()
+}
+
+/// Whether an API key with `post_commands` may send `C` (it acts as a manager).
+fn key_may_send<C: Command>() -> bool {
+    KEY_COMMAND_ROLE.at_least(<C::Role as MinimumRole>::ROLE)
+}
+
+/// The operation's description: who may send it.
+fn description<C: Command>() -> String {
+    let role = <C::Role as MinimumRole>::ROLE;
+    if key_may_send::<C>() {
+        format!(
+            "Requires the {role} role or higher, or an integration's API key with the `post_commands` scope (acting as a manager; recorded as the key, not a user)."
+        )
+    } else {
+        format!("Requires the {role} role or higher; API keys cannot send it.")
+    }
 }
 
 /// The error answers `C` can give, with what they mean.
@@ -269,8 +287,11 @@ fn error_statuses<C: Command>() -> Vec<(&'static str, &'static str)> {
             "400",
             "The body is not well-formed JSON, or a header (Idempotency-Key, If-Match) is invalid",
         ),
-        ("401", "No valid bearer token"),
-        ("403", "The role is too low, or the body names another tenant"),
+        ("401", "No valid bearer token, or an unknown or revoked API key"),
+        (
+            "403",
+            "The role is too low, the API key lacks `post_commands` (`missing_scope`), or the body names another tenant",
+        ),
     ];
     if !C::CREATES {
         statuses.push(("404", "The aggregate does not exist"));

@@ -10,11 +10,24 @@
 //! was read may come twice; applying it again changes nothing). The answer's `ETag` is the
 //! new cursor: `If-None-Match` with it answers `304` without a body, and a call with nothing
 //! changed answers an empty page.
+//!
+//! A large catalog comes in pages of at most `limit` products (default
+//! [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]), in SKU order. The first page also carries the
+//! location, the jurisdiction, the promotions and the users; each page's
+//! `next_page_token` asks for the next one of the **same** sync: it holds the cursor the
+//! sync started from, the cursor it will end at (the checkpoint read for the first page)
+//! and the last SKU sent. Later pages read the products after that SKU whose version is
+//! above the starting cursor, so a product changed while the terminal pages comes in a
+//! later page if it is still ahead (newer already) and, being above the ending cursor, in
+//! the next sync either way: no gap. The terminal keeps the `cursor` only after the last
+//! page (no `next_page_token`), and only the last page has an `ETag`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bson::doc;
 use events::LocationId;
 use events::tax::{Jurisdiction, JurisdictionId};
@@ -48,9 +61,76 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct SyncQuery {
     /// The terminal's location.
     pub location: String,
-    /// The previous answer's `cursor`; absent: a full snapshot.
+    /// The previous sync's `cursor` (from its last page); absent: a full snapshot.
     #[param(minimum = 0)]
     pub cursor: Option<u64>,
+    /// Most products in this page (1 to 5,000; default 1,000).
+    #[param(minimum = 1, maximum = 5000)]
+    pub limit: Option<i64>,
+    /// The previous page's `next_page_token`: the next page of the same sync.
+    pub page_token: Option<String>,
+}
+
+/// Products per page when no `limit` is given.
+pub const DEFAULT_LIMIT: i64 = 1_000;
+/// Most products per page.
+pub const MAX_LIMIT: i64 = 5_000;
+
+/// Where a sync goes on: what `next_page_token` holds (URL-safe base64 of
+/// `1.<from>.<to>.<location>.<last sku>`; ids never contain `.`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PageToken {
+    /// The cursor the sync started from (`None`: a snapshot).
+    from: Option<u64>,
+    /// The checkpoint read for the first page: the sync's answer `cursor`.
+    to: u64,
+    /// The location the sync is for.
+    location: String,
+    /// The last SKU sent.
+    last_sku: String,
+}
+
+impl PageToken {
+    fn encode(&self) -> String {
+        let from = self.from.map_or_else(|| "-".to_owned(), |from| from.to_string());
+        URL_SAFE_NO_PAD.encode(format!("1.{from}.{}.{}.{}", self.to, self.location, self.last_sku))
+    }
+
+    fn decode(text: &str) -> Result<Self, ApiError> {
+        let invalid = || ApiError::invalid("page_token", "not a page token of this route");
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let mut parts = text.splitn(5, '.');
+        let mut next = || parts.next().ok_or_else(invalid);
+        if next()? != "1" {
+            return Err(invalid());
+        }
+        let from = match next()? {
+            "-" => None,
+            from => Some(from.parse().map_err(|_| invalid())?),
+        };
+        let to = next()?.parse().map_err(|_| invalid())?;
+        let location = next()?.to_owned();
+        let last_sku = next()?.to_owned();
+        if last_sku.is_empty() {
+            return Err(invalid());
+        }
+        Ok(Self {
+            from,
+            to,
+            location,
+            last_sku,
+        })
+    }
+}
+
+/// The page size asked for, checked.
+fn page_limit(asked: Option<i64>) -> Result<i64, ApiError> {
+    match asked {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+    }
 }
 
 /// A product as a terminal needs it: no stock, the prices for its location.
@@ -129,35 +209,42 @@ pub struct SyncUser {
     pub active: bool,
 }
 
-/// What changed since the cursor (everything, on a first call).
+/// What changed since the cursor (everything, on a first call), or one page of it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TerminalSync {
-    /// Pass it as `cursor` next time (also the `ETag`).
+    /// Pass it as `cursor` next time, once the last page arrived (also the last page's
+    /// `ETag`). Equal on every page of one sync.
     pub cursor: u64,
-    /// Whether this is a full snapshot (no cursor given): replace everything held.
+    /// Whether this is a full snapshot (no cursor given): replace everything held once
+    /// the last page arrived.
     pub full: bool,
-    /// The location, when it changed (always in a snapshot).
+    /// Present when more products follow: pass it as `page_token` (with the same
+    /// `location`) for the next page. Absent on the last page.
+    pub next_page_token: Option<String>,
+    /// The location, when it changed (always in a snapshot's first page; only ever in a
+    /// first page).
     pub location: Option<Location>,
-    /// The location's tax jurisdiction, when it changed (always in a snapshot, if it has
-    /// one).
+    /// The location's tax jurisdiction, when it changed (always in a snapshot's first
+    /// page, if it has one).
     #[schema(value_type = Option<Object>)]
     pub tax_jurisdiction: Option<Jurisdiction>,
-    /// Products whose catalog entry changed, by SKU.
+    /// Products whose catalog entry changed, by SKU: at most `limit`, after the page
+    /// token's SKU.
     pub products: Vec<SyncProduct>,
     /// Promotions that apply at this location (or at every location) and changed, by id:
     /// in a snapshot the active ones; after a cursor also the ones ended since
-    /// (`status: ended`: the terminal drops them).
+    /// (`status: ended`: the terminal drops them). First page only.
     pub promotions: Vec<Promotion>,
-    /// Users who joined or changed, by id.
+    /// Users who joined or changed, by id. First page only.
     pub users: Vec<SyncUser>,
 }
 
 /// Everything a terminal needs to sell offline at `location`, or only what changed after
-/// `cursor` (cashier and up). `If-None-Match` with the last `ETag` answers 304 when nothing
-/// was projected since.
+/// `cursor` (cashier and up), in pages of at most `limit` products. `If-None-Match` with
+/// the last `ETag` answers 304 when nothing was projected since.
 #[utoipa::path(get, path = "/v1/terminals/sync", tag = "terminals",
-    params(SyncQuery, ("If-None-Match" = Option<String>, Header, description = "The previous answer's ETag")),
-    responses((status = 200, body = TerminalSync, headers(("ETag" = String, description = "The cursor"))),
+    params(SyncQuery, ("If-None-Match" = Option<String>, Header, description = "The previous sync's ETag (ignored with a page_token)")),
+    responses((status = 200, body = TerminalSync, headers(("ETag" = String, description = "The cursor; on the last page only"))),
         (status = 304, description = "Nothing projected since the ETag sent"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -170,26 +257,45 @@ async fn sync(
 ) -> Result<Response, ApiError> {
     let location_id =
         LocationId::parse(query.location).map_err(|err| ApiError::invalid("location", err.to_string()))?;
-    let db = queries::read_model(&state, &context, None).await?;
-    // First the checkpoint, then the documents (see the module documentation).
-    let now = tenantdb::checkpoint::sequence(&db, &Target::live()).await?;
-    let etag = format!("\"{now}\"");
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|sent| sent.split(',').any(|tag| tag.trim() == etag))
-    {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    let limit = page_limit(query.limit)?;
+    let token = query.page_token.as_deref().map(PageToken::decode).transpose()?;
+    if let Some(token) = &token {
+        if token.location != location_id.as_str() {
+            return Err(ApiError::invalid("page_token", "was issued for another location"));
+        }
+        if query.cursor.is_some() && query.cursor != token.from {
+            return Err(ApiError::invalid("page_token", "was issued for another cursor"));
+        }
     }
-    let after = query.cursor.map(|c| i64::try_from(c).unwrap_or(i64::MAX));
+    let db = queries::read_model(&state, &context, None).await?;
+    let (now, from) = match &token {
+        // The same sync goes on: it ends at the checkpoint read for its first page.
+        Some(token) => (token.to, token.from),
+        None => {
+            // First the checkpoint, then the documents (see the module documentation).
+            let now = tenantdb::checkpoint::sequence(&db, &Target::live()).await?;
+            let etag = format!("\"{now}\"");
+            if headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|sent| sent.split(',').any(|tag| tag.trim() == etag))
+            {
+                return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+            }
+            (now, query.cursor)
+        }
+    };
+    let etag = format!("\"{now}\"");
+    let first_page = token.is_none();
+    let after = from.map(|c| i64::try_from(c).unwrap_or(i64::MAX));
     let newer = |field: &str| match after {
         Some(after) => doc! {field: {"$gt": after}},
         None => doc! {},
     };
     let location = queries::locations::location(&db, location_id.as_str()).await?;
-    let location_changed = after.is_none_or(|after| location.version > after);
+    let location_changed = first_page && after.is_none_or(|after| location.version > after);
     let tax_jurisdiction = match &location.tax_jurisdiction {
-        Some(id) => {
+        Some(id) if first_page => {
             let id = JurisdictionId::parse(id.clone())
                 .map_err(|err| ApiError::Internal(anyhow::anyhow!("stored jurisdiction id: {err}")))?;
             state.jurisdictions.invalidate(&context.tenant, &id).await;
@@ -197,14 +303,51 @@ async fn sync(
             let changed = after.is_none_or(|after| i64::try_from(folded.version).unwrap_or(i64::MAX) > after);
             folded.jurisdiction.clone().filter(|_| changed)
         }
-        None => None,
+        _ => None,
     };
-    let products: Vec<ProductDoc> = collections::products(&db)
-        .find(newer("version"))
-        .sort(doc! {"_id": 1})
+    let mut products_filter = newer("version");
+    if let Some(token) = &token {
+        products_filter.insert(tenantdb::docs::ID, doc! {"$gt": &token.last_sku});
+    }
+    let mut products: Vec<ProductDoc> = collections::products(&db)
+        .find(products_filter)
+        .sort(doc! {tenantdb::docs::ID: 1})
+        .limit(limit + 1)
         .await?
         .try_collect()
         .await?;
+    let next_page_token = if products.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+        products.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        products.last().map(|last| {
+            PageToken {
+                from,
+                to: now,
+                location: location_id.as_str().to_owned(),
+                last_sku: last.sku.clone(),
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    if !first_page {
+        return Ok(answer(
+            TerminalSync {
+                cursor: now,
+                full: after.is_none(),
+                next_page_token,
+                location: None,
+                tax_jurisdiction: None,
+                products: products
+                    .into_iter()
+                    .map(|doc| SyncProduct::new(doc, location_id.as_str()))
+                    .collect(),
+                promotions: Vec::new(),
+                users: Vec::new(),
+            },
+            &etag,
+        ));
+    }
     let mut promotions_filter = newer(PromotionDoc::VERSION);
     promotions_filter.insert(
         "$or",
@@ -228,9 +371,10 @@ async fn sync(
         .await?
         .try_collect()
         .await?;
-    let answer = TerminalSync {
+    let sync = TerminalSync {
         cursor: now,
         full: after.is_none(),
+        next_page_token,
         tax_jurisdiction,
         products: products
             .into_iter()
@@ -248,9 +392,56 @@ async fn sync(
             .collect(),
         location: location_changed.then_some(location),
     };
-    let mut response = Json(answer).into_response();
-    if let Ok(value) = HeaderValue::from_str(&etag) {
+    Ok(answer(sync, &etag))
+}
+
+/// The JSON answer, with the `ETag` on the last page only: a terminal that stopped half
+/// way must not be told by a 304 that it holds everything.
+fn answer(sync: TerminalSync, etag: &str) -> Response {
+    let last_page = sync.next_page_token.is_none();
+    let mut response = Json(sync).into_response();
+    if last_page && let Ok(value) = HeaderValue::from_str(etag) {
         response.headers_mut().insert(header::ETAG, value);
     }
-    Ok(response)
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_foreign_text_is_refused_naming_the_field() {
+        for from in [None, Some(0), Some(41)] {
+            let token = PageToken {
+                from,
+                to: 42,
+                location: "main".to_owned(),
+                last_sku: "WINE-RED_2".to_owned(),
+            };
+            assert_eq!(PageToken::decode(&token.encode()).ok(), Some(token));
+        }
+        for text in [
+            "",
+            "x",
+            "%%%",
+            &URL_SAFE_NO_PAD.encode("2.-.1.main.A"),
+            &URL_SAFE_NO_PAD.encode("1.-.x.main.A"),
+            &URL_SAFE_NO_PAD.encode("1.-.1.main."),
+        ] {
+            match PageToken::decode(text) {
+                Err(ApiError::InvalidField { field, .. }) => assert_eq!(field, "page_token"),
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn limits_outside_one_to_five_thousand_are_refused() {
+        assert_eq!(page_limit(None).ok(), Some(DEFAULT_LIMIT));
+        assert_eq!(page_limit(Some(1)).ok(), Some(1));
+        assert_eq!(page_limit(Some(MAX_LIMIT)).ok(), Some(MAX_LIMIT));
+        assert!(page_limit(Some(0)).is_err());
+        assert!(page_limit(Some(MAX_LIMIT + 1)).is_err());
+    }
 }

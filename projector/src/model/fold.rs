@@ -786,7 +786,7 @@ impl<'s> Staging<'s> {
 
     fn drawer_event(&mut self) -> Result<(), FoldError> {
         let envelope = &self.event.envelope;
-        let (at, seq, by) = (envelope.occurred_at, self.seq, envelope.actor.user_id.to_string());
+        let (at, seq, by) = (envelope.occurred_at, self.seq, envelope.actor.label());
         let movement = |movement_id: &events::CashMovementId,
                         kind: CashMovementKind,
                         amount_minor: i64,
@@ -1405,7 +1405,7 @@ impl<'s> Staging<'s> {
             amount_minor: e.paid_minor,
             reason: None,
             note: e.note.clone(),
-            recorded_by: envelope.actor.user_id.to_string(),
+            recorded_by: envelope.actor.label(),
             occurred_at: envelope.occurred_at,
         };
         if let Some(doc) = self.existing_drawer(e.session_id.as_str())? {
@@ -1449,7 +1449,7 @@ impl<'s> Staging<'s> {
         let Some(currency) = currency else {
             return Err(invariant(format!("location {location} was never opened")));
         };
-        let (seq, at, by) = (self.seq, self.at(), self.event.envelope.actor.user_id.to_string());
+        let (seq, at, by) = (self.seq, self.at(), self.event.envelope.actor.label());
         let date = e.business_date.format("%Y-%m-%d").to_string();
         if let Some(day) = self.daily(&date, location, &currency)? {
             if day.closed_seq.is_some() {
@@ -1644,7 +1644,7 @@ impl<'s> Staging<'s> {
             doc.status = SaleStatus::Voided;
             doc.void = Some(VoidDoc {
                 reason: e.reason.clone(),
-                voided_by: self.event.envelope.actor.user_id.to_string(),
+                voided_by: self.event.envelope.actor.label(),
                 voided_at: self.at(),
                 business_date: business_date(e.business_date, self.at()),
                 sequence: self.seq,
@@ -1772,7 +1772,7 @@ impl<'s> Staging<'s> {
                 tenders: e.tenders.iter().map(tender_doc).collect(),
                 restock: e.restock,
                 reason: e.reason.clone(),
-                refunded_by: self.event.envelope.actor.user_id.to_string(),
+                refunded_by: self.event.envelope.actor.label(),
                 refunded_at: self.at(),
                 business_date: business_date(e.business_date, self.at()),
                 sequence: self.seq,

@@ -121,7 +121,7 @@ pub fn usable<'s>(
             message: format!("drawer session {session} is closed"),
         });
     }
-    if !context.role.at_least(Role::Manager) && opened.cashier_id != context.user_id {
+    if !context.role.at_least(Role::Manager) && !context.is_user(&opened.cashier_id) {
         return Err(ApiError::Forbidden {
             required: Role::Manager,
         });

@@ -132,7 +132,7 @@ pub fn open(
         session_id: command.session_id.clone(),
         terminal_id,
         location: command.location.clone(),
-        cashier_id: context.user_id.clone(),
+        cashier_id: context.user("opening a drawer session")?.clone(),
         currency: details.currency,
         opening_float_minor: command.opening_float_minor,
         business_date: LocationState::business_date(details, at),

@@ -98,6 +98,12 @@ pub struct CompleteSale {
     /// sale, shown by the reports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backdate_reason: Option<String>,
+    /// The cashier who rang the sale up, a user of the tenant: required when an
+    /// integration's API key (scope `post_commands`) posts the sale, refused with a user's
+    /// token (whose user is the cashier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub cashier_id: Option<UserId>,
     /// Optional; when present it must be the token's tenant.
     #[serde(default, alias = "organizationId")]
     pub tenant_id: Option<String>,
@@ -183,21 +189,27 @@ impl Command for CompleteSale {
             .age_verification
             .as_ref()
             .and_then(|check| check.verified_by.as_ref())
-            .filter(|user| **user != meta.context.user_id);
-        let verifier_known = async {
-            match verifier {
-                Some(user) => {
-                    app.subjects
-                        .is_member(meta.context.tenant.as_str(), user.as_str())
-                        .await
+            .filter(|user| !meta.context.is_user(user) && self.cashier_id.as_ref() != Some(*user));
+        let member = |user: Option<&UserId>| {
+            let user = user.cloned();
+            async move {
+                match user {
+                    Some(user) => {
+                        app.subjects
+                            .is_member(meta.context.tenant.as_str(), user.as_str())
+                            .await
+                    }
+                    None => Ok(true),
                 }
-                None => Ok(true),
             }
         };
-        let (products, location, verifier_known, settings) = futures::try_join!(
+        // Only a key names the cashier; with a user's token `decide` refuses the field.
+        let cashier = self.cashier_id.as_ref().filter(|_| meta.context.user_id.is_none());
+        let (products, location, verifier_known, cashier_known, settings) = futures::try_join!(
             catalog_ages::products(&app.products, &meta.context.tenant, self.lines.iter().map(|l| &l.sku)),
             locations::load(app, meta, Some(&self.location)),
-            verifier_known,
+            member(verifier),
+            member(cashier),
             app.sales_settings.get(&meta.context.tenant, &SalesSettingsId),
         )?;
         let ages = catalog_ages::minimum_ages(&products);
@@ -229,6 +241,7 @@ impl Command for CompleteSale {
             packs,
             location,
             verifier_known,
+            cashier_known,
             pricing,
             settings,
         })
@@ -239,6 +252,13 @@ impl Command for CompleteSale {
             return Err(ApiError::Unusable {
                 code: ErrorCode::UnknownUser,
                 field: "age_verification.verified_by".to_owned(),
+                message: "names no user of this organization".to_owned(),
+            });
+        }
+        if !on.loaded.cashier_known {
+            return Err(ApiError::Unusable {
+                code: ErrorCode::UnknownUser,
+                field: "cashier_id".to_owned(),
                 message: "names no user of this organization".to_owned(),
             });
         }
@@ -285,6 +305,9 @@ pub struct SaleLoaded {
     /// is not the sender, is a user of the tenant (deactivated ones count: the sale may
     /// have been rung up offline before).
     pub verifier_known: bool,
+    /// Whether the cashier a key names (`cashier_id`) is a user of the tenant
+    /// (deactivated ones count, as for the verifier).
+    pub cashier_known: bool,
     /// What the server prices the sale with, when its store has a tax jurisdiction.
     pub pricing: Option<PricingInputs>,
     /// The tenant's sales settings (the back-dating window).
@@ -298,6 +321,7 @@ impl Default for SaleLoaded {
             packs: HashMap::new(),
             location: Arc::default(),
             verifier_known: true,
+            cashier_known: true,
             pricing: None,
             settings: Arc::default(),
         }
@@ -314,6 +338,21 @@ pub fn decide(
 ) -> Result<SaleCompleted, ApiError> {
     context.check_tenant(command.tenant_id.as_deref())?;
     fields::occurred_at(command.occurred_at, now)?;
+    let cashier_id = match (&context.user_id, &command.cashier_id) {
+        (Some(user), None) => user.clone(),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "cashier_id",
+                "only an API key names the cashier; a user's token is the cashier",
+            ));
+        }
+        (None, Some(cashier)) => cashier.clone(),
+        (None, None) => {
+            return Err(ApiError::MissingField {
+                field: "cashier_id (an API key must name the cashier who rang the sale up)".to_owned(),
+            });
+        }
+    };
     let terminal_id = match (&command.terminal_id, &context.terminal_id) {
         (Some(body), Some(token)) if body != token => {
             return Err(ApiError::invalid("terminal_id", "does not match the token's terminal"));
@@ -427,7 +466,7 @@ pub fn decide(
         (_, Some(check)) => Some(AgeVerification {
             method: check.method,
             customer_age: check.customer_age,
-            verified_by: check.verified_by.clone().unwrap_or_else(|| context.user_id.clone()),
+            verified_by: check.verified_by.clone().unwrap_or_else(|| cashier_id.clone()),
         }),
         (None, None) => None,
     };
@@ -436,7 +475,7 @@ pub fn decide(
         sale_id: command.sale_id.clone(),
         terminal_id,
         location: command.location.clone(),
-        cashier_id: context.user_id.clone(),
+        cashier_id,
         currency: command.currency,
         lines,
         subtotal_minor: subtotal,
@@ -501,7 +540,8 @@ mod tests {
     fn context() -> TenantContext {
         TenantContext {
             tenant: TenantId::parse("acme").expect("tenant"),
-            user_id: UserId::parse("cashier-1").expect("user"),
+            user_id: Some(UserId::parse("cashier-1").expect("user")),
+            api_key_id: None,
             role: Role::Cashier,
             terminal_id: Some(TerminalId::parse("till-1").expect("terminal")),
         }
@@ -543,6 +583,7 @@ mod tests {
             drawer_session_id: None,
             occurred_at: None,
             backdate_reason: None,
+            cashier_id: None,
             tenant_id: None,
         }
     }

@@ -324,7 +324,8 @@ mod tests {
     fn context() -> TenantContext {
         TenantContext {
             tenant: TenantId::parse("acme").expect("tenant"),
-            user_id: UserId::parse("mgr").expect("user"),
+            user_id: Some(UserId::parse("mgr").expect("user")),
+            api_key_id: None,
             role: Role::Manager,
             terminal_id: None,
         }

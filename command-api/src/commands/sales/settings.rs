@@ -205,7 +205,8 @@ mod tests {
     fn context(role: Role) -> TenantContext {
         TenantContext {
             tenant: TenantId::parse("acme").expect("tenant"),
-            user_id: UserId::parse("u-1").expect("user"),
+            user_id: Some(UserId::parse("u-1").expect("user")),
+            api_key_id: None,
             role,
             terminal_id: None,
         }

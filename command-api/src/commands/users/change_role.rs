@@ -56,7 +56,7 @@ impl Command for ChangeRole {
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(decide(on.id, self, on.context.user_id == *on.id, on.state, on.loaded.as_ref())?.into())
+        Ok(decide(on.id, self, on.context.is_user(on.id), on.state, on.loaded.as_ref())?.into())
     }
 
     async fn recorded(&self, app: &AppState, user_id: &UserId, meta: &CommandMeta) -> Result<(), ApiError> {

@@ -56,7 +56,7 @@ impl Command for DeactivateUser {
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(decide(on.id, self, on.context.user_id == *on.id, on.state)?.into())
+        Ok(decide(on.id, self, on.context.is_user(on.id), on.state)?.into())
     }
 
     async fn recorded(&self, app: &AppState, user_id: &UserId, meta: &CommandMeta) -> Result<(), ApiError> {
