@@ -806,7 +806,7 @@ async fn a_late_offline_sale_after_the_day_close_is_an_amendment_on_its_day_and_
     );
     let last = posted(
         &app,
-        &manager,
+        &cashier,
         "/v1/sales/e1/void",
         &json!({"reason": "customer changed mind", "occurred_at": at("20:00")}),
     )
@@ -974,6 +974,196 @@ async fn a_terminal_has_one_open_session_and_a_day_does_not_close_over_open_draw
         .post(&close_day, &manager, &json!({"occurred_at": at("23:00")}), &[])
         .await?;
     assert_eq!(closed.status, 201, "{}", closed.body);
+    projector.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn drawer_sessions_over_a_period_are_listed_by_day_with_over_short_approval_and_paid_outs_in_pages()
+-> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    app.allow_backdating(&tenant).await?; // fixed past dates
+    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
+    app.open_location(&tenant, "north", "UTC", "00:00", "USD").await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let on = |day: &str, time: &str| format!("2026-11-{day}T{time}:00Z");
+    let open_at = |session: &str, location: &str, terminal: &str, float: i64, when: String| {
+        json!({"session_id": session, "terminal_id": terminal, "location": location,
+            "opening_float_minor": float, "occurred_at": when})
+    };
+    let paid_out = |id: &str, amount: i64, reason: &str, when: String| json!({"movement_id": id, "amount_minor": amount, "reason": reason, "occurred_at": when});
+
+    // s-a, main, the 25th: float 100.00, paid out 15.00 to a vendor: expected
+    // 10000 − 1500 = 8500; counted 84.50: −50, within the default 500: not_needed.
+    posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions",
+        &open_at("s-a", "main", "till-1", 10_000, on("25", "09:00")),
+    )
+    .await?;
+    posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions/s-a/paid-outs",
+        &paid_out("o-1", 1500, "vendor_payment", on("25", "10:00")),
+    )
+    .await?;
+    posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions/s-a/close",
+        &json!({"counted_cash_minor": 8450, "occurred_at": on("25", "17:00")}),
+    )
+    .await?;
+    // s-b, main, the 26th: float 50.00, paid out 2.00 for supplies: expected 4800;
+    // counted 40.00: −800, beyond 500: pending a manager's approval.
+    posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions",
+        &open_at("s-b", "main", "till-1", 5000, on("26", "09:00")),
+    )
+    .await?;
+    posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions/s-b/paid-outs",
+        &paid_out("o-2", 200, "supplies", on("26", "10:00")),
+    )
+    .await?;
+    posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions/s-b/close",
+        &json!({"counted_cash_minor": 4000, "occurred_at": on("26", "17:00")}),
+    )
+    .await?;
+    // s-c, north, the 26th (a second cashier's, on till-2): float 20.00, still open:
+    // expected 2000, no over/short yet.
+    let second = second_cashier(&app, &tenant).await?;
+    posted(
+        &app,
+        &second,
+        "/v1/drawer-sessions",
+        &open_at("s-c", "north", "till-2", 2000, on("26", "09:30")),
+    )
+    .await?;
+    // s-d, main, the 28th: outside the period.
+    let last = posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions",
+        &open_at("s-d", "main", "till-1", 1000, on("28", "09:00")),
+    )
+    .await?;
+
+    let main = read(
+        &app,
+        &manager,
+        "/v1/drawer-sessions?location=main&from=2026-11-25&to=2026-11-27",
+        last,
+    )
+    .await?;
+    let items = main["items"].as_array().cloned().unwrap_or_default();
+    let ids: Vec<&str> = items.iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(ids, ["s-a", "s-b"], "{main}");
+    assert_eq!(main["next_cursor"], Value::Null);
+    let fields = [
+        "opening_float_minor",
+        "paid_out_minor",
+        "expected_cash_minor",
+        "counted_cash_minor",
+        "over_short_minor",
+    ];
+    assert_eq!(
+        figures(&items[0], &fields),
+        [10_000, 1500, 8500, 8450, -50],
+        "{}",
+        items[0]
+    );
+    assert_eq!(
+        figures(&items[1], &fields),
+        [5000, 200, 4800, 4000, -800],
+        "{}",
+        items[1]
+    );
+    assert_eq!(
+        (&items[0]["approval"], &items[1]["approval"]),
+        (&json!("not_needed"), &json!("pending"))
+    );
+    assert_eq!(items[0]["business_date"], "2026-11-25");
+    assert_eq!(items[1]["movements"][0]["reason"], "supplies", "{}", items[1]);
+    assert_eq!(items[1]["movements"][0]["amount_minor"], 200);
+
+    // Every location, one session a page: by business day, then id.
+    let mut pages = Vec::new();
+    let mut path = "/v1/drawer-sessions?from=2026-11-25&to=2026-11-27&limit=1".to_owned();
+    loop {
+        let page = read(&app, &manager, &path, last).await?;
+        pages.push(page["items"][0]["id"].as_str().unwrap_or_default().to_owned());
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/drawer-sessions?from=2026-11-25&to=2026-11-27&limit=1&cursor={cursor}"),
+            None => break,
+        }
+        anyhow::ensure!(pages.len() < 10, "paging does not end: {pages:?}");
+    }
+    assert_eq!(pages, ["s-a", "s-b", "s-c"]);
+    let north = read(
+        &app,
+        &manager,
+        "/v1/drawer-sessions?location=north&from=2026-11-26&to=2026-11-26",
+        last,
+    )
+    .await?;
+    assert_eq!(figures(&north["items"][0], &["expected_cash_minor"]), [2000], "{north}");
+    assert_eq!(
+        (&north["items"][0]["over_short_minor"], &north["items"][0]["approval"]),
+        (&Value::Null, &Value::Null)
+    );
+
+    // Abuse: a cashier, another tenant's location, bad periods, bad paging.
+    let refused = get(&app, &cashier, "/v1/drawer-sessions?from=2026-11-25&to=2026-11-27").await?;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let stranger_tenant = unique_tenant();
+    let stranger = app.token(&stranger_tenant, Role::Manager).await?;
+    let theirs = get(
+        &app,
+        &stranger,
+        "/v1/drawer-sessions?location=main&from=2026-11-25&to=2026-11-27",
+    )
+    .await?;
+    assert_eq!(theirs.status, 404, "{}", theirs.body);
+    let nowhere = get(
+        &app,
+        &manager,
+        "/v1/drawer-sessions?location=nowhere&from=2026-11-25&to=2026-11-27",
+    )
+    .await?;
+    assert_eq!(nowhere.status, 404, "{}", nowhere.body);
+    for (query, field) in [
+        ("from=2026-11-27&to=2026-11-25", "to"),
+        // 2026-09-01 ..= 2026-12-01 is 92 days: one more is too many.
+        ("from=2026-09-01&to=2026-12-02", "to"),
+        ("from=yesterday&to=2026-11-25", "from"),
+        ("from=2026-11-25&to=2026-11-27&limit=0", "limit"),
+        ("from=2026-11-25&to=2026-11-27&cursor=nonsense", "cursor"),
+    ] {
+        let bad = get(&app, &manager, &format!("/v1/drawer-sessions?{query}")).await?;
+        assert_eq!((bad.status, bad.field()), (422, field), "{query}: {}", bad.body);
+    }
+    let quarter = read(
+        &app,
+        &manager,
+        "/v1/drawer-sessions?from=2026-09-01&to=2026-12-01",
+        last,
+    )
+    .await?;
+    assert_eq!(quarter["items"].as_array().map(Vec::len), Some(4), "{quarter}");
     projector.stop().await?;
     Ok(())
 }
