@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use events::{Role, TenantId};
 use serde_json::{Value, json};
-use tests::command_app::{figures, get, posted, read};
+use tests::command_app::{Store, figures, get, posted, read};
 use tests::projector_app::wait_for_checkpoint;
 use tests::read_model::{self, difference};
 use tests::tokens::{account_user, provision};
@@ -72,11 +72,11 @@ async fn a_shift_with_sales_a_void_a_refund_paid_in_out_and_a_safe_drop_closes_w
 -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let tenant = unique_tenant();
-    app.allow_backdating(&tenant).await?; // fixed past dates
-    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
-    let cashier = app.token(&tenant, Role::Cashier).await?;
-    let manager = app.token(&tenant, Role::Manager).await?;
+    let Store {
+        tenant,
+        cashier,
+        manager,
+    } = app.backdated_store().await?;
 
     // The float: 100.00.
     posted(
@@ -241,12 +241,12 @@ async fn a_blind_close_hides_the_expected_cash_from_cashiers_and_two_terminals_a
 -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let tenant = unique_tenant();
-    app.allow_backdating(&tenant).await?; // fixed past dates
-    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
+    let Store {
+        tenant,
+        cashier: first,
+        manager,
+    } = app.backdated_store().await?;
     let admin = app.token(&tenant, Role::Admin).await?;
-    let manager = app.token(&tenant, Role::Manager).await?;
-    let first = app.token(&tenant, Role::Cashier).await?;
     let second = second_cashier(&app, &tenant).await?;
 
     // Blind close, and an over/short beyond 1.00 needs a manager.
@@ -467,14 +467,9 @@ async fn a_blind_close_hides_the_expected_cash_from_cashiers_and_two_terminals_a
 
     // A replay from the stream rebuilds the same read model, drawer sessions included.
     wait_for_checkpoint(&app.servers, &tenant, approved, WAIT).await?;
-    let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
+    let (live, rebuilt) = read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(live.get("drawer_sessions").map(Vec::len), Some(2));
-    let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let store = projector::startup::event_store(&ProjectorApp::config(&app.stream)).await?;
-    let rebuilt =
-        read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant).await?;
     assert_eq!(difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }
@@ -484,11 +479,11 @@ async fn abuse_is_refused_naming_the_field_with_nothing_published_and_late_sales
 -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let tenant = unique_tenant();
-    app.allow_backdating(&tenant).await?; // fixed past dates
-    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
-    let cashier = app.token(&tenant, Role::Cashier).await?;
-    let manager = app.token(&tenant, Role::Manager).await?;
+    let Store {
+        tenant,
+        cashier,
+        manager,
+    } = app.backdated_store().await?;
     let second = second_cashier(&app, &tenant).await?;
     let intruder_tenant = unique_tenant();
     app.open_location(&intruder_tenant, "main", "UTC", "00:00", "USD")
@@ -806,7 +801,7 @@ async fn a_late_offline_sale_after_the_day_close_is_an_amendment_on_its_day_and_
     );
     let last = posted(
         &app,
-        &cashier,
+        &manager,
         "/v1/sales/e1/void",
         &json!({"reason": "customer changed mind", "occurred_at": at("20:00")}),
     )
@@ -863,13 +858,8 @@ async fn a_late_offline_sale_after_the_day_close_is_an_amendment_on_its_day_and_
 
     // The amendments are facts of the stream order: a replay rebuilds them the same.
     wait_for_checkpoint(&app.servers, &tenant, last, WAIT).await?;
-    let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
-    let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let store = projector::startup::event_store(&ProjectorApp::config(&app.stream)).await?;
-    let rebuilt =
-        read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant).await?;
+    let (live, rebuilt) = read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }
@@ -878,11 +868,11 @@ async fn a_late_offline_sale_after_the_day_close_is_an_amendment_on_its_day_and_
 async fn a_terminal_has_one_open_session_and_a_day_does_not_close_over_open_drawers() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let tenant = unique_tenant();
-    app.allow_backdating(&tenant).await?; // fixed past dates
-    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
-    let cashier = app.token(&tenant, Role::Cashier).await?;
-    let manager = app.token(&tenant, Role::Manager).await?;
+    let Store {
+        tenant,
+        cashier,
+        manager,
+    } = app.backdated_store().await?;
     let second = second_cashier(&app, &tenant).await?;
 
     let first = posted(
@@ -983,12 +973,12 @@ async fn drawer_sessions_over_a_period_are_listed_by_day_with_over_short_approva
 -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let tenant = unique_tenant();
-    app.allow_backdating(&tenant).await?; // fixed past dates
-    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
+    let Store {
+        tenant,
+        cashier,
+        manager,
+    } = app.backdated_store().await?;
     app.open_location(&tenant, "north", "UTC", "00:00", "USD").await?;
-    let cashier = app.token(&tenant, Role::Cashier).await?;
-    let manager = app.token(&tenant, Role::Manager).await?;
     let on = |day: &str, time: &str| format!("2026-11-{day}T{time}:00Z");
     let open_at = |session: &str, location: &str, terminal: &str, float: i64, when: String| {
         json!({"session_id": session, "terminal_id": terminal, "location": location,
@@ -998,50 +988,20 @@ async fn drawer_sessions_over_a_period_are_listed_by_day_with_over_short_approva
 
     // s-a, main, the 25th: float 100.00, paid out 15.00 to a vendor: expected
     // 10000 − 1500 = 8500; counted 84.50: −50, within the default 500: not_needed.
-    posted(
-        &app,
-        &cashier,
-        "/v1/drawer-sessions",
-        &open_at("s-a", "main", "till-1", 10_000, on("25", "09:00")),
-    )
-    .await?;
-    posted(
-        &app,
-        &cashier,
-        "/v1/drawer-sessions/s-a/paid-outs",
-        &paid_out("o-1", 1500, "vendor_payment", on("25", "10:00")),
-    )
-    .await?;
-    posted(
-        &app,
-        &cashier,
-        "/v1/drawer-sessions/s-a/close",
-        &json!({"counted_cash_minor": 8450, "occurred_at": on("25", "17:00")}),
-    )
-    .await?;
     // s-b, main, the 26th: float 50.00, paid out 2.00 for supplies: expected 4800;
     // counted 40.00: −800, beyond 500: pending a manager's approval.
-    posted(
-        &app,
-        &cashier,
-        "/v1/drawer-sessions",
-        &open_at("s-b", "main", "till-1", 5000, on("26", "09:00")),
-    )
-    .await?;
-    posted(
-        &app,
-        &cashier,
-        "/v1/drawer-sessions/s-b/paid-outs",
-        &paid_out("o-2", 200, "supplies", on("26", "10:00")),
-    )
-    .await?;
-    posted(
-        &app,
-        &cashier,
-        "/v1/drawer-sessions/s-b/close",
-        &json!({"counted_cash_minor": 4000, "occurred_at": on("26", "17:00")}),
-    )
-    .await?;
+    for (session, day, float, out, reason, counted) in [
+        ("s-a", "25", 10_000, 1500, "vendor_payment", 8450),
+        ("s-b", "26", 5000, 200, "supplies", 4000),
+    ] {
+        let base = format!("/v1/drawer-sessions/{session}");
+        let open = open_at(session, "main", "till-1", float, on(day, "09:00"));
+        posted(&app, &cashier, "/v1/drawer-sessions", &open).await?;
+        let out = paid_out(&format!("o-{session}"), out, reason, on(day, "10:00"));
+        posted(&app, &cashier, &format!("{base}/paid-outs"), &out).await?;
+        let close = json!({"counted_cash_minor": counted, "occurred_at": on(day, "17:00")});
+        posted(&app, &cashier, &format!("{base}/close"), &close).await?;
+    }
     // s-c, north, the 26th (a second cashier's, on till-2): float 20.00, still open:
     // expected 2000, no over/short yet.
     let second = second_cashier(&app, &tenant).await?;

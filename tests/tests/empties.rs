@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use events::{Role, TenantId};
+use events::Role;
 use serde_json::{Value, json};
 use tests::command_app::{figures, posted, read};
 use tests::projector_app::wait_for_checkpoint;
@@ -237,14 +237,8 @@ async fn empties_pay_out_the_schemes_deposits_from_the_drawer_and_the_z_report_a
 
     // A replay from the stream rebuilds the same read model.
     wait_for_checkpoint(&app.servers, &tenant, late, WAIT).await?;
-    let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
-    let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let config = ProjectorApp::config(&app.stream);
-    let store = projector::startup::event_store(&config).await?;
-    let rebuilt =
-        read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant).await?;
+    let (live, rebuilt) = read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }
