@@ -178,6 +178,17 @@ impl CommandApp {
         open_locations_at(&self.http, &self.address, &self.token(tenant, Role::Admin).await?).await
     }
 
+    /// Configures a tax jurisdiction (`POST /v1/tax-jurisdictions`) as `admin`; expects 201.
+    pub async fn configure_jurisdiction(&self, admin: &str, jurisdiction: Value) -> anyhow::Result<Reply> {
+        created(
+            self,
+            admin,
+            "/v1/tax-jurisdictions",
+            &serde_json::json!({"jurisdiction": jurisdiction}),
+        )
+        .await
+    }
+
     /// A new tenant for the cash and store suites: it may back-date (their fixed past
     /// dates), has store `main` opened (UTC, days from 00:00, USD), and its cashier's and
     /// manager's tokens.

@@ -63,13 +63,7 @@ async fn empties_pay_out_the_schemes_deposits_from_the_drawer_and_the_z_report_a
     let admin = app.token(&tenant, Role::Admin).await?;
     let manager = app.token(&tenant, Role::Manager).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    posted(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": california()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, california()).await?;
     let store = json!({"location_id": "la", "details": {"name": "LA", "time_zone": "America/Los_Angeles",
         "currency": "USD", "tax_jurisdiction": "us-ca", "business_day_start": "04:00"}});
     posted(&app, &admin, "/v1/locations", &store).await?;
@@ -249,13 +243,7 @@ async fn bad_empties_are_refused_naming_the_field_and_nothing_is_published() -> 
     let tenant = unique_tenant();
     let admin = app.token(&tenant, Role::Admin).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    posted(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": california()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, california()).await?;
     let store = json!({"location_id": "la", "details": {"name": "LA", "time_zone": "America/Los_Angeles",
         "currency": "USD", "tax_jurisdiction": "us-ca"}});
     posted(&app, &admin, "/v1/locations", &store).await?;

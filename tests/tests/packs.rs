@@ -81,13 +81,7 @@ async fn a_case_received_a_six_pack_and_singles_sold_and_a_count_keep_one_stock_
     let admin = app.token(&tenant, Role::Admin).await?;
     let manager = app.token(&tenant, Role::Manager).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    created(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": new_york()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, new_york()).await?;
     let body = json!({"location_id": "nyc", "details": {"name": "nyc", "time_zone": "America/New_York",
         "currency": "USD", "tax_jurisdiction": "us-ny", "prices_include_tax": false}});
     created(&app, &admin, "/v1/locations", &body).await?;

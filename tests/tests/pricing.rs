@@ -612,13 +612,7 @@ async fn a_store_can_have_its_own_price_and_a_change_can_be_scheduled() -> anyho
     let admin = app.token(&tenant, Role::Admin).await?;
     let manager = app.token(&tenant, Role::Manager).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    created(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": new_jersey()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, new_jersey()).await?;
     for id in ["hoboken", "airport"] {
         let body = json!({"location_id": id, "details": {"name": id, "time_zone": "America/New_York",
             "currency": "USD", "tax_jurisdiction": "us-nj"}});

@@ -110,13 +110,7 @@ async fn a_mixed_case_gets_ten_percent_by_the_stacking_rule_within_its_window_an
     let admin = app.token(&tenant, Role::Admin).await?;
     let manager = app.token(&tenant, Role::Manager).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    created(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": jurisdiction()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, jurisdiction()).await?;
     for id in ["nyc", "hoboken"] {
         let body = json!({"location_id": id, "details": {"name": id, "time_zone": "America/New_York",
             "currency": "USD", "tax_jurisdiction": "us-nj"}});
