@@ -29,6 +29,17 @@ pub struct CommandApp {
     pub tokens: TokenIssuer,
 }
 
+/// A tenant with store `main` open, from [`CommandApp::backdated_store`].
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Its cashier's token (terminal `till-1`).
+    pub cashier: String,
+    /// Its manager's token.
+    pub manager: String,
+}
+
 /// A response with its body parsed as JSON (or `Null` when it is not JSON).
 #[derive(Debug)]
 pub struct Reply {
@@ -167,6 +178,33 @@ impl CommandApp {
         open_locations_at(&self.http, &self.address, &self.token(tenant, Role::Admin).await?).await
     }
 
+    /// Configures a tax jurisdiction (`POST /v1/tax-jurisdictions`) as `admin`; expects 201.
+    pub async fn configure_jurisdiction(&self, admin: &str, jurisdiction: Value) -> anyhow::Result<Reply> {
+        created(
+            self,
+            admin,
+            "/v1/tax-jurisdictions",
+            &serde_json::json!({"jurisdiction": jurisdiction}),
+        )
+        .await
+    }
+
+    /// A new tenant for the cash and store suites: it may back-date (their fixed past
+    /// dates), has store `main` opened (UTC, days from 00:00, USD), and its cashier's and
+    /// manager's tokens.
+    pub async fn backdated_store(&self) -> anyhow::Result<Store> {
+        let tenant = crate::unique_tenant();
+        self.allow_backdating(&tenant).await?;
+        self.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
+        let cashier = self.token(&tenant, Role::Cashier).await?;
+        let manager = self.token(&tenant, Role::Manager).await?;
+        Ok(Store {
+            tenant,
+            cashier,
+            manager,
+        })
+    }
+
     /// Lets `tenant`'s sales be dated up to ten years back (the longest back-dating window):
     /// for suites that record sales on fixed past dates, which would otherwise fall out of
     /// the default week as the calendar moves on. Must be the tenant's first settings
@@ -290,6 +328,13 @@ pub async fn posted(app: &CommandApp, token: &str, path: &str, body: &Value) -> 
     let reply = app.post(path, token, body, &[]).await?;
     anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
     Ok(reply.body["stream_sequence"].as_u64().unwrap_or_default())
+}
+
+/// `POST path` as `token`; expects 201 and gives the whole answer (its `ETag`, body).
+pub async fn created(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<Reply> {
+    let reply = app.post(path, token, body, &[]).await?;
+    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
+    Ok(reply)
 }
 
 /// `GET path` as `token`, whatever the answer.

@@ -126,3 +126,17 @@ pub async fn fresh_rebuild(
     projector::rebuild::rebuild(store, scratch, &live, tenant, None, &mut progress).await?;
     dump(scratch).await
 }
+
+/// The live read model of `tenant` (as `app`'s projector left it) and the one a fresh
+/// replay of its whole stream builds, for [`difference`]. The replay goes into a scratch
+/// database (`tenant_<id>r`) that is dropped afterwards. Call it once the projector has
+/// reached the last event (`wait_for_checkpoint`).
+pub async fn live_and_replayed(app: &crate::CommandApp, tenant: &events::TenantId) -> anyhow::Result<(Dump, Dump)> {
+    let live = dump(&app.servers.mongo.database(&tenant.database_name())).await?;
+    let scratch = events::TenantId::parse(format!("{}r", tenant.as_str()))?;
+    let scratch = app.servers.mongo.database(&scratch.database_name());
+    let store = projector::startup::event_store(&crate::ProjectorApp::config(&app.stream)).await?;
+    let rebuilt = fresh_rebuild(&store, &scratch, tenant).await?;
+    scratch.drop().await?;
+    Ok((live, rebuilt))
+}

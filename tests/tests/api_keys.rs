@@ -359,7 +359,7 @@ async fn a_key_with_the_read_reports_scope_reads_the_cash_reports_and_one_withou
     };
     let (_, reports) = key(&app, &tenant, json!(["read_reports"])).await?;
     let (_, feed_only) = key(&app, &tenant, json!(["feed"])).await?;
-    for path in ["/v1/reports/over-short", "/v1/reports/paid-outs"] {
+    for path in ["/v1/reports/over-short", "/v1/reports/paid-outs", "/v1/drawer-sessions"] {
         let read = get(reports.clone(), path).await?;
         assert_eq!(read.status, 200, "{path}: {}", read.body);
         let refused = get(feed_only.clone(), path).await?;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use events::{Role, TenantId};
 use serde_json::{Value, json};
-use tests::command_app::{figures, get, posted, read};
+use tests::command_app::{Store, figures, get, posted, read};
 use tests::projector_app::wait_for_checkpoint;
 use tests::read_model::{self, difference};
 use tests::tokens::{account_user, provision};
@@ -72,11 +72,11 @@ async fn a_shift_with_sales_a_void_a_refund_paid_in_out_and_a_safe_drop_closes_w
 -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let tenant = unique_tenant();
-    app.allow_backdating(&tenant).await?; // fixed past dates
-    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
-    let cashier = app.token(&tenant, Role::Cashier).await?;
-    let manager = app.token(&tenant, Role::Manager).await?;
+    let Store {
+        tenant,
+        cashier,
+        manager,
+    } = app.backdated_store().await?;
 
     // The float: 100.00.
     posted(
@@ -241,12 +241,12 @@ async fn a_blind_close_hides_the_expected_cash_from_cashiers_and_two_terminals_a
 -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let tenant = unique_tenant();
-    app.allow_backdating(&tenant).await?; // fixed past dates
-    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
+    let Store {
+        tenant,
+        cashier: first,
+        manager,
+    } = app.backdated_store().await?;
     let admin = app.token(&tenant, Role::Admin).await?;
-    let manager = app.token(&tenant, Role::Manager).await?;
-    let first = app.token(&tenant, Role::Cashier).await?;
     let second = second_cashier(&app, &tenant).await?;
 
     // Blind close, and an over/short beyond 1.00 needs a manager.
@@ -467,14 +467,9 @@ async fn a_blind_close_hides_the_expected_cash_from_cashiers_and_two_terminals_a
 
     // A replay from the stream rebuilds the same read model, drawer sessions included.
     wait_for_checkpoint(&app.servers, &tenant, approved, WAIT).await?;
-    let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
+    let (live, rebuilt) = read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(live.get("drawer_sessions").map(Vec::len), Some(2));
-    let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let store = projector::startup::event_store(&ProjectorApp::config(&app.stream)).await?;
-    let rebuilt =
-        read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant).await?;
     assert_eq!(difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }
@@ -484,11 +479,11 @@ async fn abuse_is_refused_naming_the_field_with_nothing_published_and_late_sales
 -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let tenant = unique_tenant();
-    app.allow_backdating(&tenant).await?; // fixed past dates
-    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
-    let cashier = app.token(&tenant, Role::Cashier).await?;
-    let manager = app.token(&tenant, Role::Manager).await?;
+    let Store {
+        tenant,
+        cashier,
+        manager,
+    } = app.backdated_store().await?;
     let second = second_cashier(&app, &tenant).await?;
     let intruder_tenant = unique_tenant();
     app.open_location(&intruder_tenant, "main", "UTC", "00:00", "USD")
@@ -863,13 +858,8 @@ async fn a_late_offline_sale_after_the_day_close_is_an_amendment_on_its_day_and_
 
     // The amendments are facts of the stream order: a replay rebuilds them the same.
     wait_for_checkpoint(&app.servers, &tenant, last, WAIT).await?;
-    let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
-    let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let store = projector::startup::event_store(&ProjectorApp::config(&app.stream)).await?;
-    let rebuilt =
-        read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant).await?;
+    let (live, rebuilt) = read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }
@@ -878,11 +868,11 @@ async fn a_late_offline_sale_after_the_day_close_is_an_amendment_on_its_day_and_
 async fn a_terminal_has_one_open_session_and_a_day_does_not_close_over_open_drawers() -> anyhow::Result<()> {
     let app = CommandApp::spawn().await?;
     let projector = ProjectorApp::spawn(&app.stream).await?;
-    let tenant = unique_tenant();
-    app.allow_backdating(&tenant).await?; // fixed past dates
-    app.open_location(&tenant, "main", "UTC", "00:00", "USD").await?;
-    let cashier = app.token(&tenant, Role::Cashier).await?;
-    let manager = app.token(&tenant, Role::Manager).await?;
+    let Store {
+        tenant,
+        cashier,
+        manager,
+    } = app.backdated_store().await?;
     let second = second_cashier(&app, &tenant).await?;
 
     let first = posted(
@@ -974,6 +964,166 @@ async fn a_terminal_has_one_open_session_and_a_day_does_not_close_over_open_draw
         .post(&close_day, &manager, &json!({"occurred_at": at("23:00")}), &[])
         .await?;
     assert_eq!(closed.status, 201, "{}", closed.body);
+    projector.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn drawer_sessions_over_a_period_are_listed_by_day_with_over_short_approval_and_paid_outs_in_pages()
+-> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let Store {
+        tenant,
+        cashier,
+        manager,
+    } = app.backdated_store().await?;
+    app.open_location(&tenant, "north", "UTC", "00:00", "USD").await?;
+    let on = |day: &str, time: &str| format!("2026-11-{day}T{time}:00Z");
+    let open_at = |session: &str, location: &str, terminal: &str, float: i64, when: String| {
+        json!({"session_id": session, "terminal_id": terminal, "location": location,
+            "opening_float_minor": float, "occurred_at": when})
+    };
+    let paid_out = |id: &str, amount: i64, reason: &str, when: String| json!({"movement_id": id, "amount_minor": amount, "reason": reason, "occurred_at": when});
+
+    // s-a, main, the 25th: float 100.00, paid out 15.00 to a vendor: expected
+    // 10000 − 1500 = 8500; counted 84.50: −50, within the default 500: not_needed.
+    // s-b, main, the 26th: float 50.00, paid out 2.00 for supplies: expected 4800;
+    // counted 40.00: −800, beyond 500: pending a manager's approval.
+    for (session, day, float, out, reason, counted) in [
+        ("s-a", "25", 10_000, 1500, "vendor_payment", 8450),
+        ("s-b", "26", 5000, 200, "supplies", 4000),
+    ] {
+        let base = format!("/v1/drawer-sessions/{session}");
+        let open = open_at(session, "main", "till-1", float, on(day, "09:00"));
+        posted(&app, &cashier, "/v1/drawer-sessions", &open).await?;
+        let out = paid_out(&format!("o-{session}"), out, reason, on(day, "10:00"));
+        posted(&app, &cashier, &format!("{base}/paid-outs"), &out).await?;
+        let close = json!({"counted_cash_minor": counted, "occurred_at": on(day, "17:00")});
+        posted(&app, &cashier, &format!("{base}/close"), &close).await?;
+    }
+    // s-c, north, the 26th (a second cashier's, on till-2): float 20.00, still open:
+    // expected 2000, no over/short yet.
+    let second = second_cashier(&app, &tenant).await?;
+    posted(
+        &app,
+        &second,
+        "/v1/drawer-sessions",
+        &open_at("s-c", "north", "till-2", 2000, on("26", "09:30")),
+    )
+    .await?;
+    // s-d, main, the 28th: outside the period.
+    let last = posted(
+        &app,
+        &cashier,
+        "/v1/drawer-sessions",
+        &open_at("s-d", "main", "till-1", 1000, on("28", "09:00")),
+    )
+    .await?;
+
+    let main = read(
+        &app,
+        &manager,
+        "/v1/drawer-sessions?location=main&from=2026-11-25&to=2026-11-27",
+        last,
+    )
+    .await?;
+    let items = main["items"].as_array().cloned().unwrap_or_default();
+    let ids: Vec<&str> = items.iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(ids, ["s-a", "s-b"], "{main}");
+    assert_eq!(main["next_cursor"], Value::Null);
+    let fields = [
+        "opening_float_minor",
+        "paid_out_minor",
+        "expected_cash_minor",
+        "counted_cash_minor",
+        "over_short_minor",
+    ];
+    assert_eq!(
+        figures(&items[0], &fields),
+        [10_000, 1500, 8500, 8450, -50],
+        "{}",
+        items[0]
+    );
+    assert_eq!(
+        figures(&items[1], &fields),
+        [5000, 200, 4800, 4000, -800],
+        "{}",
+        items[1]
+    );
+    assert_eq!(
+        (&items[0]["approval"], &items[1]["approval"]),
+        (&json!("not_needed"), &json!("pending"))
+    );
+    assert_eq!(items[0]["business_date"], "2026-11-25");
+    assert_eq!(items[1]["movements"][0]["reason"], "supplies", "{}", items[1]);
+    assert_eq!(items[1]["movements"][0]["amount_minor"], 200);
+
+    // Every location, one session a page: by business day, then id.
+    let mut pages = Vec::new();
+    let mut path = "/v1/drawer-sessions?from=2026-11-25&to=2026-11-27&limit=1".to_owned();
+    loop {
+        let page = read(&app, &manager, &path, last).await?;
+        pages.push(page["items"][0]["id"].as_str().unwrap_or_default().to_owned());
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/drawer-sessions?from=2026-11-25&to=2026-11-27&limit=1&cursor={cursor}"),
+            None => break,
+        }
+        anyhow::ensure!(pages.len() < 10, "paging does not end: {pages:?}");
+    }
+    assert_eq!(pages, ["s-a", "s-b", "s-c"]);
+    let north = read(
+        &app,
+        &manager,
+        "/v1/drawer-sessions?location=north&from=2026-11-26&to=2026-11-26",
+        last,
+    )
+    .await?;
+    assert_eq!(figures(&north["items"][0], &["expected_cash_minor"]), [2000], "{north}");
+    assert_eq!(
+        (&north["items"][0]["over_short_minor"], &north["items"][0]["approval"]),
+        (&Value::Null, &Value::Null)
+    );
+
+    // Abuse: a cashier, another tenant's location, bad periods, bad paging.
+    let refused = get(&app, &cashier, "/v1/drawer-sessions?from=2026-11-25&to=2026-11-27").await?;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let stranger_tenant = unique_tenant();
+    let stranger = app.token(&stranger_tenant, Role::Manager).await?;
+    let theirs = get(
+        &app,
+        &stranger,
+        "/v1/drawer-sessions?location=main&from=2026-11-25&to=2026-11-27",
+    )
+    .await?;
+    assert_eq!(theirs.status, 404, "{}", theirs.body);
+    let nowhere = get(
+        &app,
+        &manager,
+        "/v1/drawer-sessions?location=nowhere&from=2026-11-25&to=2026-11-27",
+    )
+    .await?;
+    assert_eq!(nowhere.status, 404, "{}", nowhere.body);
+    for (query, field) in [
+        ("from=2026-11-27&to=2026-11-25", "to"),
+        // 2026-09-01 ..= 2026-12-01 is 92 days: one more is too many.
+        ("from=2026-09-01&to=2026-12-02", "to"),
+        ("from=yesterday&to=2026-11-25", "from"),
+        ("from=2026-11-25&to=2026-11-27&limit=0", "limit"),
+        ("from=2026-11-25&to=2026-11-27&cursor=nonsense", "cursor"),
+    ] {
+        let bad = get(&app, &manager, &format!("/v1/drawer-sessions?{query}")).await?;
+        assert_eq!((bad.status, bad.field()), (422, field), "{query}: {}", bad.body);
+    }
+    let quarter = read(
+        &app,
+        &manager,
+        "/v1/drawer-sessions?from=2026-09-01&to=2026-12-01",
+        last,
+    )
+    .await?;
+    assert_eq!(quarter["items"].as_array().map(Vec::len), Some(4), "{quarter}");
     projector.stop().await?;
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use events::{Role, TenantId};
+use events::Role;
 use serde_json::{Value, json};
 use tests::command_app::{figures, posted, read};
 use tests::projector_app::wait_for_checkpoint;
@@ -63,13 +63,7 @@ async fn empties_pay_out_the_schemes_deposits_from_the_drawer_and_the_z_report_a
     let admin = app.token(&tenant, Role::Admin).await?;
     let manager = app.token(&tenant, Role::Manager).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    posted(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": california()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, california()).await?;
     let store = json!({"location_id": "la", "details": {"name": "LA", "time_zone": "America/Los_Angeles",
         "currency": "USD", "tax_jurisdiction": "us-ca", "business_day_start": "04:00"}});
     posted(&app, &admin, "/v1/locations", &store).await?;
@@ -237,14 +231,8 @@ async fn empties_pay_out_the_schemes_deposits_from_the_drawer_and_the_z_report_a
 
     // A replay from the stream rebuilds the same read model.
     wait_for_checkpoint(&app.servers, &tenant, late, WAIT).await?;
-    let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
-    let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let config = ProjectorApp::config(&app.stream);
-    let store = projector::startup::event_store(&config).await?;
-    let rebuilt =
-        read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant).await?;
+    let (live, rebuilt) = read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }
@@ -255,13 +243,7 @@ async fn bad_empties_are_refused_naming_the_field_and_nothing_is_published() -> 
     let tenant = unique_tenant();
     let admin = app.token(&tenant, Role::Admin).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    posted(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": california()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, california()).await?;
     let store = json!({"location_id": "la", "details": {"name": "LA", "time_zone": "America/Los_Angeles",
         "currency": "USD", "tax_jurisdiction": "us-ca"}});
     posted(&app, &admin, "/v1/locations", &store).await?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use events::{Role, TenantId};
 use projector::replay::jobs;
 use serde_json::{Value, json};
-use tests::command_app::Reply;
+use tests::command_app::{Reply, created};
 use tests::projector_app::wait_for_checkpoint;
 use tests::read_model::{self, difference};
 use tests::{CommandApp, ProjectorApp, unique_tenant};
@@ -40,12 +40,6 @@ fn product(sku: &str, price: i64, extra: Value) -> Value {
 
 fn pack(base: &str, units: u32, barcode: &str) -> Value {
     json!({"pack": {"base_sku": base, "units": units}, "barcodes": [barcode]})
-}
-
-async fn created(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<Reply> {
-    let reply = app.post(path, token, body, &[]).await?;
-    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply)
 }
 
 async fn get(app: &CommandApp, token: &str, path: &str) -> anyhow::Result<Value> {
@@ -87,13 +81,7 @@ async fn a_case_received_a_six_pack_and_singles_sold_and_a_count_keep_one_stock_
     let admin = app.token(&tenant, Role::Admin).await?;
     let manager = app.token(&tenant, Role::Manager).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    created(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": new_york()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, new_york()).await?;
     let body = json!({"location_id": "nyc", "details": {"name": "nyc", "time_zone": "America/New_York",
         "currency": "USD", "tax_jurisdiction": "us-ny", "prices_include_tax": false}});
     created(&app, &admin, "/v1/locations", &body).await?;

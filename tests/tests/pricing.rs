@@ -5,7 +5,7 @@
 
 use events::Role;
 use serde_json::{Value, json};
-use tests::command_app::Reply;
+use tests::command_app::created;
 use tests::{CommandApp, unique_tenant};
 
 fn new_york() -> Value {
@@ -45,12 +45,6 @@ fn germany() -> Value {
 fn product(sku: &str, class: &str, price: i64, currency: &str, container: Value) -> Value {
     json!({"sku": sku, "details": {"name": sku, "category": class, "tax_class": class, "container": container},
         "price": {"amount_minor": price, "currency": currency}})
-}
-
-async fn created(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<Reply> {
-    let reply = app.post(path, token, body, &[]).await?;
-    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply)
 }
 
 /// (tax, deposit, total) of each line and of the basket.
@@ -604,14 +598,8 @@ async fn recorded_sales_are_priced_again_flagged_not_refused_and_the_z_report_sh
     );
 
     // A replay gives the same read model, flags and liabilities included.
-    let live = tests::read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
-    let scratch = events::TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let store = projector::startup::event_store(&tests::ProjectorApp::config(&app.stream)).await?;
-    let rebuilt =
-        tests::read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant)
-            .await?;
+    let (live, rebuilt) = tests::read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(tests::read_model::difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }
@@ -624,13 +612,7 @@ async fn a_store_can_have_its_own_price_and_a_change_can_be_scheduled() -> anyho
     let admin = app.token(&tenant, Role::Admin).await?;
     let manager = app.token(&tenant, Role::Manager).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    created(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": new_jersey()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, new_jersey()).await?;
     for id in ["hoboken", "airport"] {
         let body = json!({"location_id": id, "details": {"name": id, "time_zone": "America/New_York",
             "currency": "USD", "tax_jurisdiction": "us-nj"}});

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use events::Role;
 use serde_json::{Value, json};
-use tests::command_app::Reply;
+use tests::command_app::{Reply, created};
 use tests::projector_app::wait_for_checkpoint;
 use tests::{CommandApp, ProjectorApp, unique_tenant};
 
@@ -48,12 +48,6 @@ fn malbec_breaks() -> Value {
         "rule": {"kind": "quantity_breaks", "sku": "MALBEC",
             "breaks": [{"min_quantity": 4, "unit_price_minor": 800}]},
         "starts_at": "2026-11-01T00:00:00Z"}})
-}
-
-async fn created(app: &CommandApp, token: &str, path: &str, body: &Value) -> anyhow::Result<Reply> {
-    let reply = app.post(path, token, body, &[]).await?;
-    anyhow::ensure!(reply.status == 201, "{path}: {} {}", reply.status, reply.body);
-    Ok(reply)
 }
 
 fn sequence(reply: &Reply) -> u64 {
@@ -116,13 +110,7 @@ async fn a_mixed_case_gets_ten_percent_by_the_stacking_rule_within_its_window_an
     let admin = app.token(&tenant, Role::Admin).await?;
     let manager = app.token(&tenant, Role::Manager).await?;
     let cashier = app.token(&tenant, Role::Cashier).await?;
-    created(
-        &app,
-        &admin,
-        "/v1/tax-jurisdictions",
-        &json!({"jurisdiction": jurisdiction()}),
-    )
-    .await?;
+    app.configure_jurisdiction(&admin, jurisdiction()).await?;
     for id in ["nyc", "hoboken"] {
         let body = json!({"location_id": id, "details": {"name": id, "time_zone": "America/New_York",
             "currency": "USD", "tax_jurisdiction": "us-nj"}});
@@ -433,15 +421,9 @@ async fn a_mixed_case_gets_ten_percent_by_the_stacking_rule_within_its_window_an
     assert_eq!(one.status, 404, "{}", one.body);
 
     // A replay gives the same read model: promotions and the sales' promotion shares.
-    let live = tests::read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
+    let (live, rebuilt) = tests::read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(live["promotions"].len(), 2);
-    let scratch = events::TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let store = projector::startup::event_store(&ProjectorApp::config(&app.stream)).await?;
-    let rebuilt =
-        tests::read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant)
-            .await?;
     assert_eq!(tests::read_model::difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use events::{Role, TenantId};
+use events::Role;
 use serde_json::{Value, json};
 use tests::command_app::{figures as numbers, get, posted};
 use tests::projector_app::wait_for_checkpoint;
@@ -415,13 +415,8 @@ async fn a_purchase_order_received_in_two_deliveries_costs_the_sales_after_it_an
 
     // A replay from the stream rebuilds the same read model, costs included.
     wait_for_checkpoint(&app.servers, &tenant, last, WAIT).await?;
-    let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
-    let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let store = projector::startup::event_store(&ProjectorApp::config(&app.stream)).await?;
-    let rebuilt =
-        read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant).await?;
+    let (live, rebuilt) = read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use events::{Role, TenantId};
+use events::Role;
 use serde_json::{Value, json};
 use tests::command_app::{figures, get, posted};
 use tests::projector_app::wait_for_checkpoint;
@@ -345,13 +345,8 @@ async fn a_replay_after_a_time_zone_change_gives_the_same_days_and_read_model() 
         assert_eq!(row["total_minor"], total, "{date}: {row}");
     }
 
-    let live = read_model::dump(&app.servers.mongo.database(&tenant.database_name())).await?;
-    let scratch = TenantId::parse(format!("{}r", tenant.as_str()))?;
-    let store = projector::startup::event_store(&ProjectorApp::config(&app.stream)).await?;
-    let rebuilt =
-        read_model::fresh_rebuild(&store, &app.servers.mongo.database(&scratch.database_name()), &tenant).await?;
+    let (live, rebuilt) = read_model::live_and_replayed(&app, &tenant).await?;
     assert_eq!(difference(&live, &rebuilt), None);
-    app.servers.mongo.database(&scratch.database_name()).drop().await?;
     projector.stop().await?;
     Ok(())
 }

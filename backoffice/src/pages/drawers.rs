@@ -3,31 +3,29 @@
 //! to its own report (`/drawers/{id}`); the over/short per cashier and per terminal, and the
 //! paid-outs by reason, of the same period (the API's cash reports, docs/cash.md).
 //!
-//! The API has no list of sessions over a period: the page reads each day's Z report
-//! (`drawers.sessions`, six days at a time) and each session's report (six at a time).
-//! A day the API has no Z report for (no sale at all) lists no session; the over/short
-//! report still counts its closed sessions, and the page says how many it could not list.
+//! The sessions come from `GET /v1/drawer-sessions?location=&from=&to=` (500 a page, a
+//! further request per 500), alongside the two period reports.
 
 use axum::extract::{Query, State};
 use axum::response::Html;
 use chrono::{Duration, NaiveDate};
-use futures::StreamExt;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::api::views::{DrawerSession, Items};
+use crate::api::views::{DrawerSession, Items, Page};
 use crate::error::PageError;
 use crate::extract::SignedIn;
 use crate::money;
-use crate::pages::dashboard::z_row;
 use crate::pages::day::{Day, DayQuery};
 use crate::pages::layout::{self, Section, notice};
-use crate::pages::sales::valid_id;
 use crate::role::Role;
 use crate::state::AppState;
 
 /// The longest period one page shows, in days.
 pub const MAX_DAYS: i64 = 31;
+
+/// Most pages of 500 sessions one period reads (10,000 sessions).
+const MAX_SESSION_PAGES: usize = 20;
 
 /// `?location=&from=&to=`.
 #[derive(Debug, Default, Deserialize)]
@@ -146,23 +144,31 @@ pub async fn period(
     }
     let location = day.location.id.clone();
     let (from_text, to_text) = (from.format("%Y-%m-%d").to_string(), to.format("%Y-%m-%d").to_string());
-    let dates: Vec<String> = from
-        .iter_days()
-        .take_while(|d| *d <= to)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .collect();
     let period = [
         ("from", from_text.as_str()),
         ("to", to_text.as_str()),
         ("location", location.as_str()),
     ];
-    let (st, wh, loc) = (&state, &who, location.as_str());
-    let days = futures::stream::iter(dates)
-        .map(|date| async move { z_row(st, wh, &date, loc).await })
-        .buffered(6)
-        .collect::<Vec<Result<_, PageError>>>();
-    let (days, over_short, paid_outs) = tokio::join!(
-        days,
+    let sessions = async {
+        let mut sessions: Vec<DrawerSession> = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_SESSION_PAGES {
+            let mut query = period.to_vec();
+            query.push(("limit", "500"));
+            if let Some(cursor) = cursor.as_deref() {
+                query.push(("cursor", cursor));
+            }
+            let page: Page<DrawerSession> = state.api.get(who.token(), "/v1/drawer-sessions", &query).await?;
+            sessions.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok::<_, crate::api::ApiError>(sessions)
+    };
+    let (sessions, over_short, paid_outs) = tokio::join!(
+        sessions,
         state
             .api
             .get::<OverShortReport>(who.token(), "/v1/reports/over-short", &period),
@@ -170,32 +176,12 @@ pub async fn period(
             .api
             .get::<Items<PaidOuts>>(who.token(), "/v1/reports/paid-outs", &period),
     );
-    let (over_short, paid_outs) = (over_short?, paid_outs?.items);
-    let ids: Vec<String> = days
-        .into_iter()
-        .collect::<Result<Vec<_>, PageError>>()?
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.drawers.sessions)
-        .filter(|id| valid_id(id))
-        .collect();
-    let reads: Vec<Result<DrawerSession, crate::api::ApiError>> = futures::stream::iter(ids)
-        .map(|id| async move {
-            st.api
-                .get::<DrawerSession>(wh.token(), &format!("/v1/drawer-sessions/{id}"), &[])
-                .await
-        })
-        .buffered(6)
-        .collect()
-        .await;
-    let mut sessions = reads.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let (mut sessions, over_short, paid_outs) = (sessions?, over_short?, paid_outs?.items);
     sessions.sort_by(|a, b| (&a.business_date, a.opened_at).cmp(&(&b.business_date, b.opened_at)));
 
     let c = day.location.currency.as_str();
     let closed: Vec<&DrawerSession> = sessions.iter().filter(|s| s.status == "closed").collect();
     let listed_over_short: i64 = closed.iter().filter_map(|s| s.over_short_minor).sum();
-    let reported: i64 = over_short.by_terminal.iter().map(|r| r.session_count).sum();
-    let unlisted = reported - i64::try_from(closed.len()).unwrap_or(i64::MAX);
     let pending = sessions
         .iter()
         .filter(|s| s.approval.as_deref() == Some("pending"))
@@ -216,9 +202,6 @@ pub async fn period(
         }
         @if pending > 0 {
             (notice("warning", &format!("{pending} session(s) wait for a manager to approve their over/short (POST /v1/drawer-sessions/{{id}}/approve).")))
-        }
-        @if unlisted > 0 {
-            (notice("warning", &format!("{unlisted} closed session(s) of the period are on days without any sale: they are counted in the totals below but cannot be listed.")))
         }
         @if sessions.is_empty() {
             p class="muted" id="no-sessions" { "No drawer session at " (day.location.name) " from " (from_text) " to " (to_text) "." }

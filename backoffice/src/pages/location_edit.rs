@@ -14,9 +14,9 @@ use maud::{Markup, html};
 use reqwest::Method;
 use serde::Deserialize;
 
-use crate::api::ApiError;
 use crate::error::PageError;
 use crate::extract::{CheckedForm, SignedIn};
+use crate::pages::form::{self, After};
 use crate::pages::layout::{self, Section, csrf_field, notice};
 use crate::pages::sales::valid_id;
 use crate::role::Role;
@@ -294,15 +294,6 @@ async fn location(state: &AppState, who: &SignedIn, id: &str, seq: Option<u64>) 
         .await?)
 }
 
-/// `?seq=&done=` after a change.
-#[derive(Debug, Default, Deserialize)]
-pub struct After {
-    #[serde(default)]
-    seq: Option<u64>,
-    #[serde(default)]
-    done: Option<String>,
-}
-
 /// `GET /locations/{id}` (every role reads; admins get the forms).
 pub async fn page(
     State(state): State<AppState>,
@@ -314,11 +305,10 @@ pub async fn page(
         return Err(PageError::NotFound);
     }
     let l = location(&state, &who, &id, after.seq).await?;
-    let top = match after.done.as_deref() {
-        Some("saved") => Some(notice("ok", "The details are saved.")),
-        Some("closed") => Some(notice("ok", "The location is closed.")),
-        _ => None,
-    };
+    let top = after.notice(&[
+        ("saved", "The details are saved."),
+        ("closed", "The location is closed."),
+    ]);
     Ok(view(&who, &l, top, None))
 }
 
@@ -352,41 +342,30 @@ async fn change(
     done: &str,
 ) -> Result<Response, PageError> {
     let (method, path, body) = request;
-    let version = conflict.their_version.trim().to_owned();
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(PageError::BadRequest("the form has no version; reload it".to_owned()));
-    }
-    let if_match = [("if-match", format!("\"{version}\""))];
+    let if_match = form::if_match(&conflict.their_version)?;
     match state
         .api
         .send(method, &path, Some(who.token()), &body, &if_match, None)
         .await
     {
         Ok(written) => {
-            let seq = written.body["stream_sequence"].as_u64().unwrap_or(0);
+            let seq = form::written_seq(&written);
             tracing::info!(location = %id, user = %who.user.user_id, done, "location changed from the back office");
             Ok(Redirect::to(&format!("/locations/{id}?seq={seq}&done={done}")).into_response())
         }
-        Err(ApiError::Refused {
-            status,
-            code,
-            current_version,
-            ..
-        }) if status == StatusCode::CONFLICT && code == "version_conflict" => {
-            let newer = location(state, who, id, current_version.and_then(|v| u64::try_from(v).ok())).await?;
-            Ok((StatusCode::CONFLICT, view(who, &newer, None, Some(&conflict))).into_response())
+        Err(err) => {
+            if let Some(current) = form::version_conflict(&err) {
+                let newer = location(state, who, id, current).await?;
+                return Ok((StatusCode::CONFLICT, view(who, &newer, None, Some(&conflict))).into_response());
+            }
+            match (err.status(), form::fixable(&err)) {
+                (Some(status), Some(message)) => {
+                    let l = location(state, who, id, None).await?;
+                    Ok((status, view(who, &l, Some(notice("error", &message)), None)).into_response())
+                }
+                _ => Err(err.into()),
+            }
         }
-        Err(ApiError::Refused {
-            status, message, field, ..
-        }) if status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::CONFLICT => {
-            let l = location(state, who, id, None).await?;
-            let message = match field {
-                Some(field) => format!("{message} ({field})"),
-                None => message,
-            };
-            Ok((status, view(who, &l, Some(notice("error", &message)), None)).into_response())
-        }
-        Err(err) => Err(err.into()),
     }
 }
 

@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`layout`]: the frame of every page, the CSRF field, the error page.
+//! - [`form`]: what the forms share: `?seq=&done=`, `If-Match`, refusals and conflicts.
 //! - [`auth`]: sign-in, sign-out, signup, verification, invitations.
 //! - [`day`]: which location and business day a page shows.
 //! - [`dashboard`]: the day's figures, sales by hour, 30 days, low stock.
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod day;
 pub mod drawers;
+pub mod form;
 pub mod layout;
 pub mod location_edit;
 pub mod locations;

@@ -15,10 +15,10 @@ use crate::api::views::{Items, Location, Page, Product};
 use crate::error::PageError;
 use crate::extract::{CheckedForm, SignedIn};
 use crate::money;
+use crate::pages::form::{self, After, manager};
 use crate::pages::layout::{self, Section, csrf_field, notice};
 use crate::pages::sales::valid_id;
 use crate::role::Role;
-use crate::session::Handle;
 use crate::state::AppState;
 
 /// `GET /products` filters.
@@ -201,29 +201,14 @@ pub async fn new_page(State(state): State<AppState>, who: SignedIn) -> Result<Ht
     Ok(register_view(&who, &RegisterForm::default(), &currencies, None))
 }
 
-async fn manager(state: &AppState, handle: &Handle) -> Result<SignedIn, PageError> {
-    let who = SignedIn::of(state, handle).await?;
-    who.require(Role::Manager)?;
-    Ok(who)
-}
-
 /// A refusal the user can fix in the form (422 and the like), as its message.
 fn fixable(err: &ApiError) -> Option<String> {
-    match err {
-        ApiError::Refused {
-            status, message, field, ..
-        } if status.is_client_error()
-            && *status != StatusCode::UNAUTHORIZED
-            && *status != StatusCode::FORBIDDEN
-            && *status != StatusCode::NOT_FOUND =>
-        {
-            Some(match field {
-                Some(field) => format!("{message} ({field})"),
-                None => message.clone(),
-            })
-        }
-        _ => None,
-    }
+    form::refusal(err, |status| {
+        status.is_client_error()
+            && status != StatusCode::UNAUTHORIZED
+            && status != StatusCode::FORBIDDEN
+            && status != StatusCode::NOT_FOUND
+    })
 }
 
 /// `POST /products`.
@@ -259,7 +244,7 @@ pub async fn register(
         .await
     {
         Ok(written) => {
-            let seq = written.body["stream_sequence"].as_u64().unwrap_or(0);
+            let seq = form::written_seq(&written);
             Ok(Redirect::to(&format!("/products/{sku}?seq={seq}&done=registered")).into_response())
         }
         Err(err) => match fixable(&err) {
@@ -267,15 +252,6 @@ pub async fn register(
             None => Err(err.into()),
         },
     }
-}
-
-/// `?seq=&done=` after a change.
-#[derive(Debug, Default, Deserialize)]
-pub struct After {
-    #[serde(default)]
-    seq: Option<u64>,
-    #[serde(default)]
-    done: Option<String>,
 }
 
 async fn product(state: &AppState, who: &SignedIn, sku: &str, seq: Option<u64>) -> Result<Product, PageError> {
@@ -405,12 +381,11 @@ pub async fn edit_page(
         return Err(PageError::NotFound);
     }
     let product = product(&state, &who, &sku, after.seq).await?;
-    let top = match after.done.as_deref() {
-        Some("registered") => Some(notice("ok", "The product is registered.")),
-        Some("saved") => Some(notice("ok", "The details are saved.")),
-        Some("priced") => Some(notice("ok", "The price is changed.")),
-        _ => None,
-    };
+    let top = after.notice(&[
+        ("registered", "The product is registered."),
+        ("saved", "The details are saved."),
+        ("priced", "The price is changed."),
+    ]);
     Ok(edit_view(&who, &product, top, None))
 }
 
@@ -439,41 +414,34 @@ async fn change(state: &AppState, who: &SignedIn, sku: &str, change: Change) -> 
         conflict,
         done,
     } = change;
-    let version = version.trim();
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(PageError::BadRequest("the form has no version; reload it".to_owned()));
-    }
-    let if_match = [("if-match", format!("\"{version}\""))];
+    let if_match = form::if_match(&version)?;
     match state
         .api
         .send(Method::PUT, &path, Some(who.token()), &body, &if_match, None)
         .await
     {
         Ok(written) => {
-            let seq = written.body["stream_sequence"].as_u64().unwrap_or(0);
+            let seq = form::written_seq(&written);
             Ok(Redirect::to(&format!("/products/{sku}?seq={seq}&done={done}")).into_response())
         }
-        Err(ApiError::Refused {
-            status,
-            code,
-            current_version,
-            ..
-        }) if status == StatusCode::CONFLICT && code == "version_conflict" => {
+        Err(err) => match form::version_conflict(&err) {
             // The current version is the stream sequence of the product's last change: wait
             // for the read model to show it.
-            let product = product(state, who, sku, current_version.and_then(|v| u64::try_from(v).ok())).await?;
-            Ok((StatusCode::CONFLICT, edit_view(who, &product, None, Some(&conflict))).into_response())
-        }
-        Err(err) => match fixable(&err) {
-            Some(message) => {
-                let product = product(state, who, sku, None).await?;
-                Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    edit_view(who, &product, Some(notice("error", &message)), None),
-                )
-                    .into_response())
+            Some(current) => {
+                let product = product(state, who, sku, current).await?;
+                Ok((StatusCode::CONFLICT, edit_view(who, &product, None, Some(&conflict))).into_response())
             }
-            None => Err(err.into()),
+            None => match fixable(&err) {
+                Some(message) => {
+                    let product = product(state, who, sku, None).await?;
+                    Ok((
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        edit_view(who, &product, Some(notice("error", &message)), None),
+                    )
+                        .into_response())
+                }
+                None => Err(err.into()),
+            },
         },
     }
 }

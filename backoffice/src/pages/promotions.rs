@@ -18,11 +18,11 @@ use maud::{Markup, html};
 use reqwest::Method;
 use serde::Deserialize;
 
-use crate::api::ApiError;
 use crate::api::views::{Items, Location};
 use crate::error::PageError;
 use crate::extract::{CheckedForm, SignedIn};
 use crate::money;
+use crate::pages::form::{self, After, manager};
 use crate::pages::layout::{self, Section, csrf_field, notice};
 use crate::pages::sales::valid_id;
 use crate::role::Role;
@@ -469,15 +469,6 @@ async fn read(
     Ok((promotions.items, locations.items))
 }
 
-/// `?seq=&done=` after a change.
-#[derive(Debug, Default, Deserialize)]
-pub struct After {
-    #[serde(default)]
-    seq: Option<u64>,
-    #[serde(default)]
-    done: Option<String>,
-}
-
 /// `GET /promotions` (managers and admins).
 pub async fn list(
     State(state): State<AppState>,
@@ -486,31 +477,11 @@ pub async fn list(
 ) -> Result<Html<String>, PageError> {
     who.require(Role::Manager)?;
     let (promotions, locations) = read(&state, &who, after.seq).await?;
-    let top = match after.done.as_deref() {
-        Some("created") => Some(notice("ok", "The promotion is created.")),
-        Some("ended") => Some(notice("ok", "The promotion is ended.")),
-        _ => None,
-    };
+    let top = after.notice(&[
+        ("created", "The promotion is created."),
+        ("ended", "The promotion is ended."),
+    ]);
     Ok(view(&who, &promotions, &locations, top, &CreateForm::default()))
-}
-
-/// A refusal the manager can fix on the page (422, 409 other than a version conflict).
-fn fixable(err: &ApiError) -> Option<String> {
-    match err {
-        ApiError::Refused {
-            status, message, field, ..
-        } if *status == StatusCode::UNPROCESSABLE_ENTITY || *status == StatusCode::CONFLICT => Some(match field {
-            Some(field) => format!("{message} ({field})"),
-            None => message.clone(),
-        }),
-        _ => None,
-    }
-}
-
-async fn manager(state: &AppState, handle: &crate::session::Handle) -> Result<SignedIn, PageError> {
-    let who = SignedIn::of(state, handle).await?;
-    who.require(Role::Manager)?;
-    Ok(who)
 }
 
 /// `POST /promotions`: creates one (managers and admins).
@@ -540,10 +511,10 @@ pub async fn create(
         .await
     {
         Ok(written) => {
-            let seq = written.body["stream_sequence"].as_u64().unwrap_or(0);
+            let seq = form::written_seq(&written);
             Ok(Redirect::to(&format!("/promotions?seq={seq}&done=created")).into_response())
         }
-        Err(err) => match fixable(&err) {
+        Err(err) => match form::fixable(&err) {
             Some(message) => refused(message),
             None => Err(err.into()),
         },
@@ -569,17 +540,14 @@ pub async fn end(
     if !valid_id(&id) {
         return Err(PageError::NotFound);
     }
+    let if_match = form::if_match(&form.version)?;
     let version = form.version.trim();
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(PageError::BadRequest("the form has no version; reload it".to_owned()));
-    }
     let reason = form.reason.trim();
     let body = if reason.is_empty() {
         serde_json::json!({})
     } else {
         serde_json::json!({"reason": reason})
     };
-    let if_match = [("if-match", format!("\"{version}\""))];
     match state
         .api
         .send(
@@ -593,16 +561,11 @@ pub async fn end(
         .await
     {
         Ok(written) => {
-            let seq = written.body["stream_sequence"].as_u64().unwrap_or(0);
+            let seq = form::written_seq(&written);
             Ok(Redirect::to(&format!("/promotions?seq={seq}&done=ended")).into_response())
         }
-        Err(ApiError::Refused {
-            status,
-            code,
-            current_version,
-            ..
-        }) if status == StatusCode::CONFLICT && code == "version_conflict" => {
-            let seq = current_version.and_then(|v| u64::try_from(v).ok());
+        Err(err) if form::version_conflict(&err).is_some() => {
+            let seq = form::version_conflict(&err).flatten();
             let (promotions, locations) = read(&state, &who, seq).await?;
             let newer = promotions.iter().find(|p| p.id == id);
             let top = html! {
@@ -626,7 +589,7 @@ pub async fn end(
             )
                 .into_response())
         }
-        Err(err) => match fixable(&err) {
+        Err(err) => match form::fixable(&err) {
             Some(message) => {
                 let (promotions, locations) = read(&state, &who, None).await?;
                 Ok((

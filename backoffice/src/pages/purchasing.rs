@@ -6,16 +6,16 @@
 //! Drafting orders and editing suppliers are left to the API for now.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use maud::html;
-use reqwest::Method;
 use serde::Deserialize;
 
 use crate::api::views::{Items, Location, Page};
 use crate::error::PageError;
 use crate::extract::{CheckedForm, SignedIn};
 use crate::money;
-use crate::pages::layout::{self, Section, csrf_field, notice};
+use crate::pages::form::{self, After};
+use crate::pages::layout::{self, Section, csrf_field};
 use crate::pages::sales::valid_id;
 use crate::role::Role;
 use crate::state::AppState;
@@ -242,13 +242,7 @@ pub async fn orders(
     });
     let body = html! {
         form method="get" action="/purchase-orders" class="filters" {
-            div {
-                label for="location" { "Location" }
-                select id="location" name="location" {
-                    option value="" { "All locations" }
-                    @for l in &locations { option value=(l.id) selected[Some(l.id.as_str()) == location] { (l.name) } }
-                }
-            }
+            (form::location_filter(&locations, location))
             div {
                 label for="status" { "Status" }
                 select id="status" name="status" {
@@ -291,15 +285,6 @@ pub async fn orders(
     Ok(layout::page(&who, Section::Stock, "Purchase orders", body))
 }
 
-/// `?seq=&done=` after a submit or a delivery.
-#[derive(Debug, Default, Deserialize)]
-pub struct After {
-    #[serde(default)]
-    seq: Option<u64>,
-    #[serde(default)]
-    done: Option<String>,
-}
-
 /// `GET /purchase-orders/{id}`.
 pub async fn order(
     State(state): State<AppState>,
@@ -311,7 +296,7 @@ pub async fn order(
     if !valid_id(&id) {
         return Err(PageError::NotFound);
     }
-    let seq = after.seq.map(|s| s.to_string());
+    let seq = after.min_sequence();
     let mut query: Vec<(&str, &str)> = Vec::new();
     if let Some(seq) = seq.as_deref() {
         query.push(("min_sequence", seq));
@@ -324,11 +309,7 @@ pub async fn order(
     let receivable = matches!(o.status.as_str(), "submitted" | "partially_received");
     let receipt_id = uuid::Uuid::now_v7().simple().to_string();
     let body = html! {
-        @match after.done.as_deref() {
-            Some("submitted") => (notice("ok", "The order is submitted: its units are on order.")),
-            Some("received") => (notice("ok", "The delivery is recorded.")),
-            _ => {}
-        }
+        @if let Some(done) = after.notice(&[("submitted", "The order is submitted: its units are on order."), ("received", "The delivery is recorded.")]) { (done) }
         dl class="cards" {
             div class="card" { dt class="label" { "Status" } dd class="value" id="order-status" { (o.status.replace('_', " ")) } }
             div class="card" { dt class="label" { "Ordered cost" } dd class="value" id="order-cost" data-minor=(o.ordered_cost_minor) { (money::format(o.ordered_cost_minor, &c)) } }
@@ -433,19 +414,15 @@ pub async fn submit(
     if !valid_id(&id) {
         return Err(PageError::NotFound);
     }
-    let written = state
-        .api
-        .send(
-            Method::POST,
-            &format!("/v1/purchase-orders/{id}/submit"),
-            Some(who.token()),
-            &serde_json::json!({}),
-            &[],
-            None,
-        )
-        .await?;
-    let seq = written.body["stream_sequence"].as_u64().unwrap_or(0);
-    Ok(Redirect::to(&format!("/purchase-orders/{id}?seq={seq}&done=submitted")).into_response())
+    form::post_then_show(
+        &state,
+        &who,
+        &format!("/v1/purchase-orders/{id}/submit"),
+        &serde_json::json!({}),
+        &format!("/purchase-orders/{id}"),
+        "submitted",
+    )
+    .await
 }
 
 /// `POST /purchase-orders/{id}/receive` (managers and admins): `cases_<n>` and
@@ -505,18 +482,15 @@ pub async fn receive(
     if let Some(reference) = form.get("reference").map(|r| r.trim()).filter(|r| !r.is_empty()) {
         body["reference"] = serde_json::json!(reference);
     }
-    let written = state
-        .api
-        .send(
-            Method::POST,
-            &format!("/v1/purchase-orders/{id}/receipts"),
-            Some(who.token()),
-            &body,
-            &[],
-            None,
-        )
-        .await?;
+    let shown = form::post_then_show(
+        &state,
+        &who,
+        &format!("/v1/purchase-orders/{id}/receipts"),
+        &body,
+        &format!("/purchase-orders/{id}"),
+        "received",
+    )
+    .await?;
     tracing::info!(order = %id, user = %who.user.user_id, "delivery recorded from the back office");
-    let seq = written.body["stream_sequence"].as_u64().unwrap_or(0);
-    Ok(Redirect::to(&format!("/purchase-orders/{id}?seq={seq}&done=received")).into_response())
+    Ok(shown)
 }

@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::html;
-use reqwest::Method;
 use serde::Deserialize;
 
 use crate::api::views::{Items, Location, Page, Sale};
@@ -17,7 +16,8 @@ use crate::error::PageError;
 use crate::extract::{CheckedForm, SignedIn};
 use crate::money;
 use crate::pages::day::{Day, DayQuery};
-use crate::pages::layout::{self, Section, csrf_field, notice};
+use crate::pages::form::{self, After, manager};
+use crate::pages::layout::{self, Section, csrf_field};
 use crate::role::Role;
 use crate::state::AppState;
 
@@ -161,15 +161,6 @@ pub async fn list(
     Ok(layout::page(&who, Section::Sales, "Sales", body))
 }
 
-/// `?seq=&done=` after an action: wait for the read model to show it; say what was done.
-#[derive(Debug, Default, Deserialize)]
-pub struct After {
-    #[serde(default)]
-    seq: Option<u64>,
-    #[serde(default)]
-    done: Option<String>,
-}
-
 /// `GET /sales/{id}`.
 pub async fn detail(
     State(state): State<AppState>,
@@ -181,7 +172,7 @@ pub async fn detail(
     if !valid_id(&id) {
         return Err(PageError::NotFound);
     }
-    let seq = after.seq.map(|s| s.to_string());
+    let seq = after.min_sequence();
     let mut query: Vec<(&str, &str)> = Vec::new();
     if let Some(seq) = seq.as_deref() {
         query.push(("min_sequence", seq));
@@ -198,11 +189,7 @@ pub async fn detail(
     let voidable = sale.status == "completed";
     let refund_id = uuid::Uuid::now_v7().simple().to_string();
     let body = html! {
-        @match after.done.as_deref() {
-            Some("voided") => (notice("ok", "The sale is voided.")),
-            Some("refunded") => (notice("ok", "The refund is recorded.")),
-            _ => {}
-        }
+        @if let Some(done) = after.notice(&[("voided", "The sale is voided."), ("refunded", "The refund is recorded.")]) { (done) }
         dl class="cards" {
             div class="card" { dt class="label" { "Status" } dd class="value" id="sale-status" { (sale.status.replace('_', " ")) } }
             div class="card" { dt class="label" { "Total" } dd class="value" id="sale-total" data-minor=(sale.total_minor) { (money::format(sale.total_minor, c)) } }
@@ -289,12 +276,6 @@ pub struct VoidForm {
     reason: String,
 }
 
-async fn manager(state: &AppState, handle: &crate::session::Handle) -> Result<SignedIn, PageError> {
-    let who = SignedIn::of(state, handle).await?;
-    who.require(Role::Manager)?;
-    Ok(who)
-}
-
 /// `POST /sales/{id}/void` (managers and admins).
 pub async fn void(
     State(state): State<AppState>,
@@ -305,20 +286,17 @@ pub async fn void(
     if !valid_id(&id) {
         return Err(PageError::NotFound);
     }
-    let written = state
-        .api
-        .send(
-            Method::POST,
-            &format!("/v1/sales/{id}/void"),
-            Some(who.token()),
-            &serde_json::json!({"reason": form.reason.trim()}),
-            &[],
-            None,
-        )
-        .await?;
+    let shown = form::post_then_show(
+        &state,
+        &who,
+        &format!("/v1/sales/{id}/void"),
+        &serde_json::json!({"reason": form.reason.trim()}),
+        &format!("/sales/{id}"),
+        "voided",
+    )
+    .await?;
     tracing::info!(sale = %id, user = %who.user.user_id, "sale voided from the back office");
-    let seq = written.body["stream_sequence"].as_u64().unwrap_or(0);
-    Ok(Redirect::to(&format!("/sales/{id}?seq={seq}&done=voided")).into_response())
+    Ok(shown)
 }
 
 /// `POST /sales/{id}/refund` (managers and admins): `line_<n>` = units of line n.
@@ -363,19 +341,15 @@ pub async fn refund(
         "restock": form.contains_key("restock"),
         "reason": form.get("reason").map(|r| r.trim()).unwrap_or_default(),
     });
-    let written = state
-        .api
-        .send(
-            Method::POST,
-            &format!("/v1/sales/{id}/refunds"),
-            Some(who.token()),
-            &body,
-            &[],
-            None,
-        )
-        .await?;
-    let seq = written.body["stream_sequence"].as_u64().unwrap_or(0);
-    Ok(Redirect::to(&format!("/sales/{id}?seq={seq}&done=refunded")).into_response())
+    form::post_then_show(
+        &state,
+        &who,
+        &format!("/v1/sales/{id}/refunds"),
+        &body,
+        &format!("/sales/{id}"),
+        "refunded",
+    )
+    .await
 }
 
 #[cfg(test)]

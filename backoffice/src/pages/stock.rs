@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::api::views::{Items, Location, Movement, Page, StockLevel};
 use crate::error::PageError;
 use crate::extract::SignedIn;
+use crate::pages::form;
 use crate::pages::layout::{self, Section};
 use crate::pages::sales::valid_id;
 use crate::role::Role;
@@ -61,13 +62,7 @@ pub async fn levels(
     });
     let body = html! {
         form method="get" action="/stock" class="filters" {
-            div {
-                label for="location" { "Location" }
-                select id="location" name="location" {
-                    option value="" { "All locations" }
-                    @for l in &locations { option value=(l.id) selected[Some(l.id.as_str()) == location] { (l.name) } }
-                }
-            }
+            (form::location_filter(&locations, location))
             div {
                 label for="state" { "Show" }
                 select id="state" name="state" {

@@ -1,6 +1,7 @@
 //! Cash reports: one drawer session (the X report while it is open, its Z report once
-//! closed), the drawer figures of a location's business day, over/short per cashier and
-//! per terminal over a period, and paid-outs by reason. Definitions and a worked shift are
+//! closed), the sessions of a period of business days (paged), the drawer figures of a
+//! location's business day, over/short per cashier and per terminal over a period, and
+//! paid-outs by reason. Definitions and a worked shift are
 //! in docs/cash.md. Money is in minor units of each session's currency.
 
 use std::collections::BTreeMap;
@@ -20,6 +21,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::ApiError;
 use crate::queries::date::date;
 use crate::queries::document::rfc3339;
+use crate::queries::locations;
+use crate::queries::page::{self, Page, list};
 
 /// Which report a session's answer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -457,4 +460,78 @@ pub async fn paid_outs(db: &Database, query: &CashPeriodQuery) -> Result<Vec<Pai
             amount_minor,
         })
         .collect())
+}
+
+/// The longest period `GET /v1/drawer-sessions` lists in one request, in business days
+/// (`from` and `to` included): a quarter.
+pub const MAX_SESSION_DAYS: i64 = 92;
+
+/// Filters and paging of `GET /v1/drawer-sessions`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SessionListQuery {
+    /// First business day, `YYYY-MM-DD` (inclusive).
+    pub from: String,
+    /// Last business day, `YYYY-MM-DD` (inclusive); at most 92 days after `from`
+    /// counting both.
+    pub to: String,
+    /// Only this location (404 when the tenant has no such location).
+    pub location: Option<String>,
+    /// Page size (1 to 500, default 50).
+    pub limit: Option<i64>,
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl SessionListQuery {
+    fn check(&self) -> Result<(), ApiError> {
+        let (from, to) = (date("from", &self.from)?, date("to", &self.to)?);
+        if from > to {
+            return Err(ApiError::invalid("to", "must not be before from"));
+        }
+        if (to - from).num_days() >= MAX_SESSION_DAYS {
+            return Err(ApiError::invalid(
+                "to",
+                format!("must be at most {MAX_SESSION_DAYS} days from from, both included"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The cursor of a session in the listing's order: its business day, then its id.
+fn session_cursor(doc: &DrawerSessionDoc) -> String {
+    format!("{}/{}", doc.business_date, doc.session_id)
+}
+
+/// The sessions opened on business days `from..=to` (optionally at one location), by
+/// business day then id, a page at a time, each with every figure (managers and API keys
+/// see through blind close).
+pub async fn sessions(db: &Database, query: &SessionListQuery) -> Result<Page<DrawerSession>, ApiError> {
+    query.check()?;
+    let limit = page::limit(query.limit)?;
+    let mut filter: Document = doc! {(DrawerSessionDoc::BUSINESS_DATE): {"$gte": &query.from, "$lte": &query.to}};
+    if let Some(location) = &query.location {
+        locations::location(db, location).await?;
+        filter.insert(DrawerSessionDoc::LOCATION, location.as_str());
+    }
+    if let Some(cursor) = &query.cursor {
+        let (day, id) = cursor
+            .split_once('/')
+            .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this listing gave"))?;
+        filter = doc! {"$and": [filter, {"$or": [
+            {(DrawerSessionDoc::BUSINESS_DATE): {"$gt": day}},
+            {(DrawerSessionDoc::BUSINESS_DATE): day, ID: {"$gt": id}},
+        ]}]};
+    }
+    list(
+        &collections::drawer_sessions(db),
+        filter,
+        doc! {(DrawerSessionDoc::BUSINESS_DATE): 1, ID: 1},
+        limit,
+        session_cursor,
+        |doc| DrawerSession::of(doc, false),
+    )
+    .await
 }

@@ -1,6 +1,7 @@
 //! Cash management: drawer-session commands (open, paid in/out, safe drop, close,
 //! approve; they live in [`crate::commands::cash`]), the tenant's cash settings, one
-//! session as its X or Z report, and the period reports (over/short, paid-outs).
+//! session as its X or Z report, the sessions of a period, and the period reports
+//! (over/short, paid-outs).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -19,8 +20,9 @@ use crate::commands::cash::{
 use crate::commands::{Fold, PathId};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, MinSequence};
-use crate::queries::cash::{CashPeriodQuery, DrawerSession, OverShortReport, PaidOutsByReason};
-use crate::queries::{self, page::Items};
+use crate::queries;
+use crate::queries::cash::{CashPeriodQuery, DrawerSession, OverShortReport, PaidOutsByReason, SessionListQuery};
+use crate::queries::page::{Items, Page};
 use crate::routes::command::command;
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -38,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(command::<ConfigureCashSettings>())
         .routes(routes!(get_cash_settings))
         .routes(routes!(get_drawer_session))
+        .routes(routes!(list_drawer_sessions))
         .routes(routes!(over_short_report))
         .routes(routes!(paid_outs_report))
 }
@@ -102,6 +105,25 @@ async fn get_drawer_session(
     }
     let hide = doc.blind_close && !manager;
     Ok(Json(DrawerSession::of(doc, hide)))
+}
+
+/// The drawer sessions opened on the business days `from..=to` (at most 92), optionally
+/// at one location, by business day then id, a page at a time; each with its float,
+/// expected and counted cash, over/short, approval and every cash movement (paid-outs
+/// with their reasons). Manager and up, or an API key with `read_reports`; blind close
+/// hides nothing from them.
+#[utoipa::path(get, path = "/v1/drawer-sessions", tag = "cash",
+    params(SessionListQuery, ("min_sequence" = Option<u64>, Query, description = "Wait until the read model has this stream sequence")),
+    responses((status = 200, body = Page<DrawerSession>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["read_reports"])))]
+async fn list_drawer_sessions(
+    State(state): State<AppState>,
+    caller: UserOrKey<Manager, ReadReportsScope>,
+    MinSequence(min): MinSequence,
+    ApiQuery(query): ApiQuery<SessionListQuery>,
+) -> Result<Json<Page<DrawerSession>>, ApiError> {
+    let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
+    Ok(Json(queries::cash::sessions(&db, &query).await?))
 }
 
 /// Over/short per cashier and per terminal of the sessions closed in a period of

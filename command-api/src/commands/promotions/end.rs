@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
-use crate::commands::promotions::{PromotionState, PromotionVersion, existing, expect_version};
+use crate::commands::promotions::{PromotionState, PromotionVersion, check_change, expect_version};
 use crate::commands::{Command, Decision, Route, fields};
 use crate::error::ApiError;
 
@@ -75,10 +75,15 @@ pub fn end(
     state: &PromotionState,
     now: DateTime<Utc>,
 ) -> Result<PromotionEnded, ApiError> {
-    context.check_tenant(command.tenant_id.as_deref())?;
+    check_change(
+        target,
+        context,
+        command.tenant_id.as_deref(),
+        command.occurred_at,
+        state,
+        now,
+    )?;
     fields::optional_text("reason", command.reason.as_deref())?;
-    fields::occurred_at(command.occurred_at, now)?;
-    existing(&target.id, state)?;
     Ok(PromotionEnded {
         promotion_id: target.id.clone(),
         reason: command.reason.clone(),

@@ -33,6 +33,7 @@ use pricing::ActivePromotion;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::TenantContext;
 use crate::codes::ErrorCode;
 use crate::commands::{PathId, Versioned, fields};
 use crate::error::ApiError;
@@ -189,6 +190,22 @@ pub fn rule(field: &str, rule: &PromotionRule) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// The checks every change of an existing promotion (update, end) makes before its own:
+/// the tenant named (if any) is the token's, `occurred_at` is acceptable, and the
+/// promotion exists and has not ended.
+pub fn check_change(
+    target: &PromotionVersion,
+    context: &TenantContext,
+    tenant_id: Option<&str>,
+    occurred_at: Option<DateTime<Utc>>,
+    state: &PromotionState,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    context.check_tenant(tenant_id)?;
+    fields::occurred_at(occurred_at, now)?;
+    existing(&target.id, state)
 }
 
 /// Refuses a change of a promotion that was never created (404) or has ended (409).

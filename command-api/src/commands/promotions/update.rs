@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 
 use crate::auth::{Manager, TenantContext};
 use crate::commands::promotions::{
-    PromotionDetailsInput, PromotionState, PromotionVersion, details, existing, expect_version,
+    PromotionDetailsInput, PromotionState, PromotionVersion, check_change, details, expect_version,
 };
-use crate::commands::{Command, Decision, Route, fields};
+use crate::commands::{Command, Decision, Route};
 use crate::error::ApiError;
 
 /// `PUT /v1/promotions/{promotion_id}`.
@@ -74,9 +74,14 @@ pub fn update(
     state: &PromotionState,
     now: DateTime<Utc>,
 ) -> Result<PromotionUpdated, ApiError> {
-    context.check_tenant(command.tenant_id.as_deref())?;
-    fields::occurred_at(command.occurred_at, now)?;
-    existing(&target.id, state)?;
+    check_change(
+        target,
+        context,
+        command.tenant_id.as_deref(),
+        command.occurred_at,
+        state,
+        now,
+    )?;
     Ok(PromotionUpdated {
         promotion_id: target.id.clone(),
         details: details(&command.details)?,
