@@ -131,8 +131,14 @@ mod tests {
         assert_eq!(header.matches("v1=").count(), 2, "{header}");
         assert_eq!(verify("whsec_new", &header, body, 1_010, 300), Ok(()));
         assert_eq!(verify("whsec_old", &header, body, 1_010, 300), Ok(()));
-        assert_eq!(verify("whsec_other", &header, body, 1_010, 300), Err(VerifyError::Mismatch));
-        assert_eq!(header_value_all(&[SECRET], 1_000, body), header_value(SECRET, 1_000, body));
+        assert_eq!(
+            verify("whsec_other", &header, body, 1_010, 300),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(
+            header_value_all(&[SECRET], 1_000, body),
+            header_value(SECRET, 1_000, body)
+        );
     }
 
     #[test]
