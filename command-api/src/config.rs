@@ -98,6 +98,11 @@ pub struct Config {
     #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE_HOSTS", default_value_t = false)]
     pub webhook_allow_private_hosts: bool,
 
+    /// `WEBHOOK_SECRET_KEY`: seals webhook signing secrets at rest (the worker needs the
+    /// same key). Unset: stored plain, with a warning at start.
+    #[command(flatten)]
+    pub webhook_secret_key: webhooks::sealing::SecretKeyArgs,
+
     /// HMAC secret of the default signing key (HS256), used for tokens without `kid`
     /// and for `kid` = `JWT_DEFAULT_KID`.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]

@@ -63,7 +63,11 @@ impl Application {
             std::time::Duration::from_secs(config.token_recheck_secs),
             100_000,
         ));
-        let webhooks = webhooks::store::WebhookStore::new(databases.main_database());
+        let webhook_key = config
+            .webhook_secret_key
+            .key_or_warn()
+            .context("reading WEBHOOK_SECRET_KEY")?;
+        let webhooks = webhooks::store::WebhookStore::new(databases.main_database()).with_secret_key(webhook_key);
         if let Err(err) = webhooks.ensure_indexes().await {
             tracing::warn!(error = %err, "cannot create the webhook indexes yet");
         }

@@ -16,6 +16,10 @@ use webhooks::config::{Cli, Config, LogFormat};
 use crate::servers::mongodb_uri;
 use crate::stream::TestStream;
 
+/// The `WEBHOOK_SECRET_KEY` of every test worker (64 hex digits). A test app that seals
+/// secrets sets the same key; apps without it store them plain, which the worker reads too.
+pub const TEST_WEBHOOK_SECRET_KEY: &str = "5d1f0c3a9b7e4d2c8a6f1e0b3c5d7e9f2a4c6e8b0d1f3a5c7e9b1d3f5a7c9e0b";
+
 /// A running webhook worker.
 pub struct WebhookApp {
     stop: Option<oneshot::Sender<()>>,
@@ -26,8 +30,9 @@ impl WebhookApp {
     /// The configuration of a test worker on `stream`: the binary's own defaults with the
     /// test servers, the per-test stream, private hosts allowed (the receiver is on
     /// 127.0.0.1) and quick retries (20 ms doubling to 100 ms, 8 attempts), endpoints
-    /// disabled after failing for 2 s. Every test worker uses these, because the
-    /// deliveries of all tests share one collection and any worker may send any of them.
+    /// disabled after failing for 2 s, and [`TEST_WEBHOOK_SECRET_KEY`]. Every test worker
+    /// uses these, because the deliveries of all tests share one collection and any worker
+    /// may send any of them.
     pub fn config(stream: &TestStream) -> Config {
         let mut config = Cli::try_parse_from(["webhooks"])
             .expect("the defaults form a valid command line")
@@ -45,6 +50,7 @@ impl WebhookApp {
         config.endpoint_cache_ms = 0;
         config.allow_private_hosts = true;
         config.log_format = LogFormat::Pretty;
+        config.secret_key.webhook_secret_key = Some(TEST_WEBHOOK_SECRET_KEY.into());
         config
     }
 

@@ -74,6 +74,10 @@ pub struct Config {
     #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE_HOSTS", default_value_t = false)]
     pub allow_private_hosts: bool,
 
+    /// `WEBHOOK_SECRET_KEY`: opens the signing secrets sealed at rest.
+    #[command(flatten)]
+    pub secret_key: crate::sealing::SecretKeyArgs,
+
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`config`]: [`config::Config`], the worker's flags and environment.
 //! - [`store`]: [`store::WebhookStore`], the endpoint and delivery collections, typed.
+//! - [`sealing`]: signing secrets at rest, sealed under `WEBHOOK_SECRET_KEY`.
 //! - [`signature`]: the `Tillstream-Signature` header: signing and verifying.
 //! - [`target`]: which URLs an endpoint may have (no private hosts unless allowed).
 //! - [`backoff`]: [`backoff::Backoff`], when a failed delivery is tried again.
@@ -18,6 +19,7 @@ pub mod backoff;
 pub mod config;
 pub mod dispatch;
 pub mod intake;
+pub mod sealing;
 pub mod signature;
 pub mod store;
 pub mod target;

@@ -2,6 +2,10 @@
 //! where `<hex>` is HMAC-SHA256, keyed with the endpoint's secret, of `t + "." + body`
 //! (the exact bytes of the request body).
 //!
+//! While a rotated secret overlaps, the header carries one `v1=` per secret
+//! (`t=<ts>,v1=<new>,v1=<old>`, see [`header_value_all`]): a receiver accepts when any `v1`
+//! matches its secret.
+//!
 //! A receiver recomputes the HMAC over the timestamp it was sent and the body it received,
 //! compares in constant time, and refuses a timestamp further than its tolerance from its
 //! own clock ([`DEFAULT_TOLERANCE_SECS`], five minutes): a captured request cannot be
@@ -48,6 +52,19 @@ pub fn compute(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// The header value for `body` signed at `timestamp` (unix seconds).
 pub fn header_value(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("t={timestamp},v1={}", compute(secret, timestamp, body))
+}
+
+/// The header value for `body` signed at `timestamp` with each of `secrets`, in order: one
+/// `v1=` per secret (`t=<ts>,v1=<new>,v1=<old>` while a rotated secret still overlaps).
+/// A receiver accepts the request when any `v1` matches its secret, so receivers holding
+/// the old or the new secret both verify during the overlap.
+pub fn header_value_all(secrets: &[&str], timestamp: i64, body: &[u8]) -> String {
+    let mut value = format!("t={timestamp}");
+    for secret in secrets {
+        value.push_str(",v1=");
+        value.push_str(&compute(secret, timestamp, body));
+    }
+    value
 }
 
 /// Checks `header` against `body` at `now` (unix seconds), allowing `tolerance_secs` of
@@ -105,6 +122,23 @@ mod tests {
         // The timestamp is signed too: moving it breaks the signature.
         let moved = header.replace("t=1000", "t=1005");
         assert_eq!(verify(SECRET, &moved, body, 1_010, 300), Err(VerifyError::Mismatch));
+    }
+
+    #[test]
+    fn a_header_signed_with_two_secrets_verifies_with_either_and_with_no_other() {
+        let body = br#"{"type":"SaleCompleted"}"#;
+        let header = header_value_all(&["whsec_new", "whsec_old"], 1_000, body);
+        assert_eq!(header.matches("v1=").count(), 2, "{header}");
+        assert_eq!(verify("whsec_new", &header, body, 1_010, 300), Ok(()));
+        assert_eq!(verify("whsec_old", &header, body, 1_010, 300), Ok(()));
+        assert_eq!(
+            verify("whsec_other", &header, body, 1_010, 300),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(
+            header_value_all(&[SECRET], 1_000, body),
+            header_value(SECRET, 1_000, body)
+        );
     }
 
     #[test]

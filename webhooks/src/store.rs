@@ -18,6 +18,9 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 
+use crate::sealing::{self, OpenError, SecretKey};
+use crate::signature;
+
 /// A MongoDB failure of the webhook store.
 pub type StoreResult<T> = Result<T, mongodb::error::Error>;
 
@@ -48,9 +51,21 @@ pub struct Endpoint {
     /// The event types it receives; `None`: every type.
     #[serde(default)]
     pub event_types: Option<Vec<String>>,
-    /// The signing secret (`whsec_...`): the worker needs it in the clear to sign, so it is
-    /// stored as it is; the API shows it once.
+    /// The signing secret (`whsec_...`) as stored: sealed (`enc:v1:...`, see
+    /// [`crate::sealing`]) when `WEBHOOK_SECRET_KEY` is set, else plain. The worker opens
+    /// it to sign ([`WebhookStore::signing_secrets`]); the API shows it once.
     pub secret: String,
+    /// The secret before the last rotation, as stored (sealed or plain), while deliveries
+    /// are still signed with it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<String>,
+    /// Until when `previous_secret` signs deliveries alongside `secret`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional"
+    )]
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
     /// Active or disabled.
     pub status: EndpointStatus,
     /// When it was created.
@@ -158,6 +173,22 @@ pub struct Delivery {
 #[derive(Debug, Clone)]
 pub struct WebhookStore {
     db: Database,
+    /// Seals and opens signing secrets; `None`: they are stored plain.
+    key: Option<SecretKey>,
+}
+
+/// Why an endpoint's secret could not be rotated.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// MongoDB failed.
+    #[error("the webhook store failed")]
+    Store(#[from] mongodb::error::Error),
+    /// The current secret could not be opened to keep it as the previous one.
+    #[error("the current secret cannot be kept for the overlap")]
+    Secret(#[from] OpenError),
+    /// The endpoint kept changing under concurrent rotations.
+    #[error("the endpoint changed during the rotation; try again")]
+    Contended,
 }
 
 fn bson_time(at: DateTime<Utc>) -> bson::DateTime {
@@ -182,7 +213,13 @@ fn only_duplicates(err: &mongodb::error::Error) -> bool {
 impl WebhookStore {
     /// The webhook collections of `db` (the shared database).
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self { db, key: None }
+    }
+
+    /// The same collections, sealing signing secrets with `key` (plain when `None`).
+    pub fn with_secret_key(mut self, key: Option<SecretKey>) -> Self {
+        self.key = key;
+        self
     }
 
     /// `webhook_endpoints`.
@@ -476,5 +513,91 @@ impl WebhookStore {
             )
             .return_document(mongodb::options::ReturnDocument::After)
             .await
+    }
+
+    /// The value to store for `secret` of endpoint `endpoint_id`: sealed when the store has
+    /// a key, plain otherwise.
+    pub fn seal_secret(&self, endpoint_id: &str, secret: &str) -> String {
+        sealing::seal(self.key.as_ref(), endpoint_id, secret)
+    }
+
+    /// The secrets `endpoint` signs with at `timestamp` (unix seconds), opened: its
+    /// current one, then the previous one while the rotation's overlap lasts.
+    pub fn signing_secrets(&self, endpoint: &Endpoint, timestamp: i64) -> Result<Vec<String>, OpenError> {
+        let key = self.key.as_ref();
+        let mut secrets = vec![sealing::open(key, &endpoint.id, &endpoint.secret)?];
+        if let (Some(previous), Some(until)) = (&endpoint.previous_secret, endpoint.previous_secret_expires_at)
+            && timestamp < until.timestamp()
+        {
+            secrets.push(sealing::open(key, &endpoint.id, previous)?);
+        }
+        Ok(secrets)
+    }
+
+    /// The `Tillstream-Signature` value for `body` sent to `endpoint` at `timestamp`: one
+    /// `v1=` per secret of [`WebhookStore::signing_secrets`].
+    pub fn signature_header(&self, endpoint: &Endpoint, timestamp: i64, body: &[u8]) -> Result<String, OpenError> {
+        let secrets = self.signing_secrets(endpoint, timestamp)?;
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        Ok(signature::header_value_all(&secrets, timestamp, body))
+    }
+
+    /// Gives a tenant's endpoint the secret `new_secret` (stored sealed when the store has a
+    /// key). Until `overlap_until` the current secret signs deliveries too, re-sealed
+    /// (so a plain legacy secret is encrypted by its rotation); `None`, or a time already
+    /// past, ends it at once. `Ok(None)` when the endpoint is not the tenant's.
+    pub async fn rotate_secret(
+        &self,
+        tenant: &str,
+        id: &str,
+        new_secret: &str,
+        overlap_until: Option<DateTime<Utc>>,
+    ) -> Result<Option<Endpoint>, RotateError> {
+        let overlap_until = overlap_until.filter(|until| *until > Utc::now());
+        // Compare-and-set on the stored secret: a concurrent rotation makes this one read
+        // the endpoint again and keep the secret that rotation set as the previous one.
+        for _ in 0..5 {
+            let Some(current) = self.endpoint(tenant, id).await? else {
+                return Ok(None);
+            };
+            let previous = match overlap_until {
+                Some(_) => Some(self.seal_secret(id, &sealing::open(self.key.as_ref(), id, &current.secret)?)),
+                None => None,
+            };
+            let updated = self
+                .endpoints()
+                .find_one_and_update(
+                    doc! {"_id": id, "organization_id": tenant, "secret": &current.secret},
+                    doc! {"$set": {
+                        "secret": self.seal_secret(id, new_secret),
+                        "previous_secret": previous,
+                        "previous_secret_expires_at": overlap_until.map(bson_time),
+                    }},
+                )
+                .return_document(mongodb::options::ReturnDocument::After)
+                .await?;
+            if updated.is_some() {
+                return Ok(updated);
+            }
+        }
+        Err(RotateError::Contended)
+    }
+
+    /// Deletes a tenant's endpoint with its deliveries, pending and past: nothing more is
+    /// sent to it and its history goes with it. `false` when the tenant has no such
+    /// endpoint (another tenant's, or deleted already).
+    pub async fn delete_endpoint(&self, tenant: &str, id: &str) -> StoreResult<bool> {
+        let deleted = self
+            .endpoints()
+            .delete_one(doc! {"_id": id, "organization_id": tenant})
+            .await?
+            .deleted_count
+            == 1;
+        if deleted {
+            self.deliveries()
+                .delete_many(doc! {"endpoint_id": id, "organization_id": tenant})
+                .await?;
+        }
+        Ok(deleted)
     }
 }

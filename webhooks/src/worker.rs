@@ -28,7 +28,8 @@ impl Worker {
             .await
             .context("connecting to the event store")?;
         let databases = config.mongo.connect().await.context("configuring the MongoDB client")?;
-        let webhooks = WebhookStore::new(databases.main_database());
+        let key = config.secret_key.key_or_warn().context("reading WEBHOOK_SECRET_KEY")?;
+        let webhooks = WebhookStore::new(databases.main_database()).with_secret_key(key);
         if let Err(err) = webhooks.ensure_indexes().await {
             tracing::warn!(error = %err, "cannot create the webhook indexes yet");
         }

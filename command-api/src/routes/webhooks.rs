@@ -1,6 +1,8 @@
 //! Webhook endpoints and their deliveries (admins, or an API key with the `webhooks`
 //! scope): create an endpoint (its signing secret is shown once), list and read them,
-//! disable and enable one, list its deliveries (dead letters included) and send one again.
+//! disable and enable one, rotate its secret (the old one signing too for an overlap),
+//! delete it with its delivery history, list its deliveries (dead letters included) and
+//! send one again.
 //! The worker that delivers is the `webhooks` crate; this is its management side, through
 //! the same store.
 
@@ -13,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use webhooks::store::{Delivery, DeliveryStatus, Endpoint, EndpointStatus};
+use webhooks::store::{Delivery, DeliveryStatus, Endpoint, EndpointStatus, RotateError};
 
 use crate::auth::{Admin, UserOrKey, WebhooksScope};
 use crate::codes::ErrorCode;
@@ -29,6 +31,10 @@ use crate::state::AppState;
 pub const MAX_ENDPOINTS: usize = 20;
 /// Most deliveries one listing answers (newest first).
 pub const MAX_DELIVERIES: i64 = 100;
+/// How long a rotated-out secret still signs deliveries, unless the request says otherwise.
+pub const DEFAULT_SECRET_OVERLAP_SECS: u64 = 24 * 3600;
+/// The longest overlap a rotation may ask for (7 days).
+pub const MAX_SECRET_OVERLAP_SECS: u64 = 7 * 24 * 3600;
 
 type Caller = UserOrKey<Admin, WebhooksScope>;
 
@@ -36,7 +42,8 @@ type Caller = UserOrKey<Admin, WebhooksScope>;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_webhook, list_webhooks))
-        .routes(routes!(get_webhook))
+        .routes(routes!(get_webhook, delete_webhook))
+        .routes(routes!(rotate_webhook_secret))
         .routes(routes!(disable_webhook))
         .routes(routes!(enable_webhook))
         .routes(routes!(list_deliveries))
@@ -88,6 +95,9 @@ pub struct WebhookEndpoint {
     pub disabled_at: Option<DateTime<Utc>>,
     /// Why it was disabled (by an admin, or failing for too long, with the last error).
     pub disabled_reason: Option<String>,
+    /// After a secret rotation: until when the previous secret still signs deliveries
+    /// (a second `v1=` in `Tillstream-Signature`); absent when only the current one does.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Endpoint> for WebhookEndpoint {
@@ -105,6 +115,9 @@ impl From<&Endpoint> for WebhookEndpoint {
             failing_since: endpoint.failing_since,
             disabled_at: endpoint.disabled_at,
             disabled_reason: endpoint.disabled_reason.clone(),
+            previous_secret_expires_at: endpoint
+                .previous_secret_expires_at
+                .filter(|until| *until > Utc::now() && endpoint.previous_secret.is_some()),
         }
     }
 }
@@ -116,6 +129,26 @@ pub struct CreatedWebhook {
     #[serde(flatten)]
     pub endpoint: WebhookEndpoint,
     /// The HMAC-SHA256 key of the `Tillstream-Signature` header (`whsec_...`). Shown once.
+    pub secret: String,
+}
+
+/// `POST /v1/webhooks/{endpoint_id}/rotate-secret` (send `{}` for the default overlap).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateWebhookSecret {
+    /// How long the current secret keeps signing deliveries next to the new one, in
+    /// seconds: 0 ends it at once; absent: 86400 (24 h); at most 604800 (7 days).
+    #[schema(maximum = 604800)]
+    pub expires_in_secs: Option<u64>,
+}
+
+/// An endpoint after a rotation, with its new signing secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotatedWebhookSecret {
+    /// The endpoint (`previous_secret_expires_at` says until when the old secret signs too).
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
+    /// The new HMAC-SHA256 key of the `Tillstream-Signature` header (`whsec_...`). Shown once.
     pub secret: String,
 }
 
@@ -246,8 +279,11 @@ async fn create_webhook(
             message: format!("a tenant has at most {MAX_ENDPOINTS} webhook endpoints"),
         });
     }
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let secret = format!("whsec_{}", secrets::random_token());
     let endpoint = Endpoint {
-        id: uuid::Uuid::now_v7().simple().to_string(),
+        secret: state.webhooks.seal_secret(&id, &secret),
+        id,
         organization_id: tenant.to_owned(),
         url: url.to_string(),
         description: request
@@ -255,7 +291,8 @@ async fn create_webhook(
             .map(|d| d.trim().to_owned())
             .filter(|d| !d.is_empty()),
         event_types,
-        secret: format!("whsec_{}", secrets::random_token()),
+        previous_secret: None,
+        previous_secret_expires_at: None,
         status: EndpointStatus::Active,
         created_at: Utc::now(),
         failing_since: None,
@@ -268,7 +305,7 @@ async fn create_webhook(
         StatusCode::CREATED,
         Json(CreatedWebhook {
             endpoint: WebhookEndpoint::from(&endpoint),
-            secret: endpoint.secret.clone(),
+            secret,
         }),
     ))
 }
@@ -298,6 +335,74 @@ async fn get_webhook(
     Path(id): Path<String>,
 ) -> Result<Json<WebhookEndpoint>, ApiError> {
     Ok(Json(WebhookEndpoint::from(&endpoint_of(&state, &caller, &id).await?)))
+}
+
+/// Delete an endpoint: nothing more is sent to it (a request already under way may still
+/// arrive), and its deliveries, pending and past, are deleted with it: its history is no
+/// longer readable. Disable it instead to keep the history. 404 for another tenant's
+/// endpoint, or one deleted already.
+#[utoipa::path(delete, path = "/v1/webhooks/{endpoint_id}", tag = "webhooks",
+    params(("endpoint_id" = String, Path)),
+    responses((status = 204, description = "Deleted, with its deliveries"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+#[tracing::instrument(name = "delete_webhook", skip_all)]
+async fn delete_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if !state.webhooks.delete_endpoint(caller.tenant.as_str(), &id).await? {
+        return Err(not_found(&id));
+    }
+    tracing::info!(endpoint = %id, "webhook endpoint deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Give an endpoint a new signing secret, shown this once. For `expires_in_secs` (default
+/// 24 h, at most 7 days, 0 for none) each delivery is signed with both secrets (two `v1=`
+/// values), so the receiver can switch to the new one without refusing a delivery; after
+/// that only the new one signs. Rotating again during an overlap ends the older secret.
+#[utoipa::path(post, path = "/v1/webhooks/{endpoint_id}/rotate-secret", tag = "webhooks",
+    params(("endpoint_id" = String, Path)), request_body = RotateWebhookSecret,
+    responses((status = 200, body = RotatedWebhookSecret, description = "Rotated: `secret` is shown this once"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+#[tracing::instrument(name = "rotate_webhook_secret", skip_all)]
+async fn rotate_webhook_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<RotateWebhookSecret>,
+) -> Result<Json<RotatedWebhookSecret>, ApiError> {
+    let overlap = request.expires_in_secs.unwrap_or(DEFAULT_SECRET_OVERLAP_SECS);
+    if overlap > MAX_SECRET_OVERLAP_SECS {
+        return Err(ApiError::invalid(
+            "expires_in_secs",
+            format!("the old secret may sign for at most {MAX_SECRET_OVERLAP_SECS} s (7 days)"),
+        ));
+    }
+    let overlap_until = (overlap > 0).then(|| Utc::now() + chrono::Duration::seconds(overlap as i64));
+    let secret = format!("whsec_{}", secrets::random_token());
+    let endpoint = match state
+        .webhooks
+        .rotate_secret(caller.tenant.as_str(), &id, &secret, overlap_until)
+        .await
+    {
+        Ok(Some(endpoint)) => endpoint,
+        Ok(None) => return Err(not_found(&id)),
+        Err(RotateError::Store(err)) => return Err(err.into()),
+        Err(err) => {
+            return Err(ApiError::Internal(
+                anyhow::Error::new(err).context("rotating a webhook secret"),
+            ));
+        }
+    };
+    tracing::info!(endpoint = %id, overlap_secs = overlap, "webhook secret rotated");
+    Ok(Json(RotatedWebhookSecret {
+        endpoint: WebhookEndpoint::from(&endpoint),
+        secret,
+    }))
 }
 
 /// Stop delivering to an endpoint: its pending deliveries are dead-lettered (re-send them
