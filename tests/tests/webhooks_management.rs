@@ -296,10 +296,9 @@ async fn with_the_key_secrets_are_sealed_at_rest_and_plain_ones_stored_before_st
     Ok(())
 }
 
-/// End to end through the worker: needs dispatch.rs to sign with
-/// `WebhookStore::signature_header` (the integrator's one-line change; see docs/webhooks.md).
+/// End to end through the worker, which signs with every live secret of the endpoint
+/// (`WebhookStore::signature_header`).
 #[tokio::test]
-#[ignore = "needs dispatch.rs to sign with WebhookStore::signature_header (integrator's change)"]
 async fn receivers_holding_the_old_or_the_new_secret_both_accept_during_the_overlap_and_the_old_fails_after()
 -> anyhow::Result<()> {
     let app = sealing_app().await?;

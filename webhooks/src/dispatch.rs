@@ -316,14 +316,15 @@ impl Dispatcher {
         }
         let timestamp = Utc::now().timestamp();
         let body = delivery.body.clone().into_bytes();
+        let signed = match self.webhooks.signature_header(endpoint, timestamp, &body) {
+            Ok(value) => value,
+            Err(err) => return Outcome::Failed(None, err.to_string()),
+        };
         let request = self
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(
-                signature::HEADER,
-                signature::header_value(&endpoint.secret, timestamp, &body),
-            )
+            .header(signature::HEADER, signed)
             .header(signature::EVENT_ID_HEADER, &delivery.event_id)
             .header(signature::EVENT_TYPE_HEADER, &delivery.event_type)
             .header(signature::DELIVERY_ID_HEADER, &delivery.id)
