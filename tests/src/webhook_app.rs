@@ -30,7 +30,8 @@ impl WebhookApp {
     /// The configuration of a test worker on `stream`: the binary's own defaults with the
     /// test servers, the per-test stream, private hosts allowed (the receiver is on
     /// 127.0.0.1) and quick retries (20 ms doubling to 100 ms, 8 attempts), endpoints
-    /// disabled after failing for 2 s, and [`TEST_WEBHOOK_SECRET_KEY`]. Every test worker
+    /// disabled after failing for 6 s (8 quick attempts fit well inside it on a loaded
+    /// machine), and [`TEST_WEBHOOK_SECRET_KEY`]. Every test worker
     /// uses these, because the deliveries of all tests share one collection and any worker
     /// may send any of them.
     pub fn config(stream: &TestStream) -> Config {
@@ -44,7 +45,7 @@ impl WebhookApp {
         config.retry_base_ms = 20;
         config.retry_max_ms = 100;
         config.max_attempts = 8;
-        config.disable_after_secs = 2;
+        config.disable_after_secs = 6;
         config.request_timeout_ms = 2_000;
         config.poll_ms = 20;
         config.endpoint_cache_ms = 0;

@@ -218,7 +218,7 @@ async fn dead_letters_are_listed_and_resent_and_an_endpoint_failing_for_long_is_
     assert!(failing.body["failing_since"].is_string(), "{failing:?}");
     assert_eq!(failing.body["status"], "active");
 
-    // Re-sent while the receiver stays down: it keeps failing until, failing for over 2 s,
+    // Re-sent while the receiver stays down: it keeps failing until, failing for over 6 s,
     // the endpoint is disabled; its pending deliveries become dead letters again.
     let dead_id = dead[0]["id"].as_str().unwrap_or_default().to_owned();
     let disabled = eventually("the endpoint disabled", Duration::from_secs(30), || {
