@@ -75,8 +75,8 @@ struct ChainResult {
     delivered: Vec<(Delivery, u16)>,
     /// The attempt that failed (the chain stopped there): its endpoint, status and error.
     failed: Option<(Delivery, Endpoint, Option<u16>, String)>,
-    /// Taken but not sent, after the failure.
-    unsent: Vec<Delivery>,
+    /// Ids of the deliveries taken but not sent, after the failure.
+    unsent: Vec<String>,
 }
 
 /// How one attempt ended.
@@ -184,7 +184,7 @@ impl Dispatcher {
         let leased_ms = started.elapsed().as_millis();
         // A chain goes as far as its deliveries were taken: one held by another worker
         // (in flight there) stops it.
-        let mut unsent: Vec<Delivery> = Vec::new();
+        let mut unsent: Vec<String> = Vec::new();
         let mut runs: Vec<(Endpoint, Vec<Delivery>)> = Vec::new();
         for ((endpoint_id, _), chain) in chains {
             let mut run = Vec::new();
@@ -192,7 +192,7 @@ impl Dispatcher {
             for delivery in chain {
                 match leased.remove(&delivery.id) {
                     Some(fresh) if !broken => run.push(fresh),
-                    Some(fresh) => unsent.push(fresh),
+                    Some(fresh) => unsent.push(fresh.id),
                     None => broken = true,
                 }
             }
@@ -222,7 +222,7 @@ impl Dispatcher {
                 self.record_failure(delivery, endpoint, *status, error).await?;
             }
         }
-        let unsent: Vec<&str> = unsent.iter().map(|d| d.id.as_str()).collect();
+        let unsent: Vec<&str> = unsent.iter().map(String::as_str).collect();
         self.webhooks.release(&unsent, &token).await?;
         tracing::debug!(
             found,
@@ -264,7 +264,7 @@ impl Dispatcher {
                 }
             }
         }
-        result.unsent = rest.collect();
+        result.unsent = rest.map(|delivery| delivery.id).collect();
         result
     }
 
