@@ -1089,6 +1089,13 @@ async fn drawer_sessions_over_a_period_are_listed_by_day_with_over_short_approva
     // Abuse: a cashier, another tenant's location, bad periods, bad paging.
     let refused = get(&app, &cashier, "/v1/drawer-sessions?from=2026-11-25&to=2026-11-27").await?;
     assert_eq!(refused.status, 403, "{}", refused.body);
+    let anonymous = app
+        .send(app.http.get(format!(
+            "{}/v1/drawer-sessions?from=2026-11-25&to=2026-11-27",
+            app.address
+        )))
+        .await?;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
     let stranger_tenant = unique_tenant();
     let stranger = app.token(&stranger_tenant, Role::Manager).await?;
     let theirs = get(

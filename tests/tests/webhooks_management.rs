@@ -125,6 +125,21 @@ async fn deleting_an_endpoint_stops_its_deliveries_and_removes_its_history_and_a
     let stranger = app.token(&unique_tenant(), Role::Admin).await?;
     let reply = send(&app, reqwest::Method::DELETE, &stranger, &path, None).await?;
     assert_eq!(reply.status, 404, "{reply:?}");
+    // Nor rotate its secret.
+    let rotate = format!("{path}/rotate-secret");
+    let reply = send(&app, reqwest::Method::POST, &stranger, &rotate, Some(&json!({}))).await?;
+    assert_eq!(reply.status, 404, "{reply:?}");
+    // Without any credential: 401, for deleting and rotating alike.
+    for (method, target) in [(reqwest::Method::DELETE, &path), (reqwest::Method::POST, &rotate)] {
+        let reply = app
+            .send(
+                app.http
+                    .request(method, format!("{}{target}", app.address))
+                    .json(&json!({})),
+            )
+            .await?;
+        assert_eq!(reply.status, 401, "{target}: {reply:?}");
+    }
     let cashier = app.token(&tenant, Role::Cashier).await?;
     let reply = send(&app, reqwest::Method::DELETE, &cashier, &path, None).await?;
     assert_eq!(reply.status, 403, "{reply:?}");
