@@ -145,7 +145,9 @@ impl EventStore {
             return Err(AppendError::Unavailable("not connected to NATS".into()));
         }
         let subject = self.inner.scheme.subject(&envelope.tenant_id, &envelope.aggregate());
-        let mut message_headers = envelope_headers(envelope);
+        // Only the headers something acts on (`events::headers`): no de-duplication id, the
+        // expectation already makes a second publish of this event fail.
+        let mut message_headers = HeaderMap::new();
         if let Some(sequence) = expected.header_value() {
             message_headers.insert(headers::EXPECTED_LAST_SUBJECT_SEQUENCE, sequence.to_string().as_str());
         }
@@ -224,7 +226,7 @@ impl EventStore {
             acks.push(
                 self.inner
                     .jetstream
-                    .publish_with_headers(subject, envelope_headers(envelope), body.into())
+                    .publish_with_headers(subject, import_headers(envelope), body.into())
                     .await
                     .map_err(|err| classify_publish(err, Expected::Any))?,
             );
@@ -277,11 +279,11 @@ impl EventStore {
 }
 
 /// The headers every stored event carries (its ids, type and version).
-fn envelope_headers(envelope: &EventEnvelope) -> HeaderMap {
+/// An imported event's headers: its id for JetStream's de-duplication (an import carries
+/// no expectation, so a re-sent import is dropped only within the window).
+fn import_headers(envelope: &EventEnvelope) -> HeaderMap {
     let mut message_headers = HeaderMap::new();
-    for (name, value) in headers::for_envelope(envelope) {
-        message_headers.insert(name, value.as_str());
-    }
+    message_headers.insert(headers::MSG_ID, envelope.event_id.to_string().as_str());
     message_headers
 }
 

@@ -430,9 +430,7 @@ pub async fn publish(
         let mut acks = Vec::with_capacity(chunk.len());
         for envelope in chunk {
             let mut message_headers = HeaderMap::new();
-            for (name, value) in headers::for_envelope(envelope) {
-                message_headers.insert(name, value.as_str());
-            }
+            message_headers.insert(headers::MSG_ID, envelope.event_id.to_string().as_str());
             let subject = scheme.subject(&envelope.tenant_id, &envelope.aggregate());
             acks.push(
                 jetstream
