@@ -196,6 +196,19 @@ impl ApiError {
         }
     }
 
+    /// This error with its field placed under `parent` (`quantity` → `lines[2].quantity`):
+    /// lets a check run with a static field name and pay for the full path only when it
+    /// refuses.
+    pub fn under(self, parent: impl FnOnce() -> String) -> Self {
+        match self {
+            ApiError::InvalidField { field, message } => ApiError::InvalidField {
+                field: format!("{}.{field}", parent()),
+                message,
+            },
+            other => other,
+        }
+    }
+
     /// A 429 telling the client to wait `wait` (rounded up to whole seconds, at least 1).
     pub fn too_many(wait: std::time::Duration) -> Self {
         ApiError::TooManyAttempts {

@@ -49,21 +49,25 @@ where
     /// The aggregate's state (folded from no events when it has none).
     pub async fn get(&self, tenant: &TenantId, id: &I) -> Result<Arc<S>, ApiError> {
         let key = (tenant.clone(), id.clone());
-        self.cache
-            .try_get_with(key, async {
-                let history = self.store.history(tenant, &id.aggregate()).await?;
-                Ok::<_, ReadError>(Arc::new(S::fold(&history)))
-            })
-            .await
-            .map_err(|err: Arc<ReadError>| {
-                let unavailable = matches!(err.as_ref(), ReadError::Unavailable(_));
-                let err = anyhow::Error::new(err).context(format!("reading {}", id.aggregate()));
-                if unavailable {
-                    ApiError::Unavailable(err)
-                } else {
-                    ApiError::Internal(err)
-                }
-            })
+        // A hit (nearly every call) takes the small `get` future; the loading one is large
+        // (kilobytes) and is boxed, so callers' futures stay small to move and to pin.
+        if let Some(state) = self.cache.get(&key).await {
+            return Ok(state);
+        }
+        Box::pin(self.cache.try_get_with(key, async {
+            let history = self.store.history(tenant, &id.aggregate()).await?;
+            Ok::<_, ReadError>(Arc::new(S::fold(&history)))
+        }))
+        .await
+        .map_err(|err: Arc<ReadError>| {
+            let unavailable = matches!(err.as_ref(), ReadError::Unavailable(_));
+            let err = anyhow::Error::new(err).context(format!("reading {}", id.aggregate()));
+            if unavailable {
+                ApiError::Unavailable(err)
+            } else {
+                ApiError::Internal(err)
+            }
+        })
     }
 
     /// Forgets what is cached about `id`, after a command changed it.

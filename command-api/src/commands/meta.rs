@@ -86,13 +86,24 @@ impl CommandMeta {
 /// SHA-256 (hex) of `command` and the canonical JSON of `body`. The body is the parsed
 /// command, so whitespace and key order in the request do not matter.
 pub fn fingerprint<B: Serialize>(command: &str, body: &B) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(command.as_bytes());
-    hasher.update(b"\n");
-    // Serializing plain data to a Vec cannot fail; an empty body hash would still differ
+    /// Feeds the serializer's output straight into the hash (no intermediate buffer).
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hasher = Hashing(Sha256::new());
+    hasher.0.update(command.as_bytes());
+    hasher.0.update(b"\n");
+    // Serializing plain data cannot fail; a body cut short would still hash differently
     // per command name.
-    hasher.update(serde_json::to_vec(body).unwrap_or_default());
-    hex::encode(hasher.finalize())
+    let _ = serde_json::to_writer(&mut hasher, body);
+    hex::encode(hasher.0.finalize())
 }
 
 #[cfg(test)]

@@ -90,10 +90,16 @@ pub async fn execute<C: Command>(
             command.occurred_at(),
         )
         .retry_only_as_latest(C::RETRY_ONLY_AS_LATEST);
-        let claim = claim_key(app, &meta).await?;
+        // The key-value futures are boxed (and made only for a client's key) for the same
+        // reason as the load in `run`: they would otherwise sit in every command's future.
+        let claim = if meta.client_key {
+            Box::pin(claim_key(app, &meta)).await?
+        } else {
+            None
+        };
         let answer = run(app, command, &id, &meta).await;
         if let (Err(refused), Some(KeyClaim::New { revision })) = (&answer, claim) {
-            release_key(app, &meta, refused, revision).await;
+            Box::pin(release_key(app, &meta, refused, revision)).await;
         }
         answer
     }
@@ -142,7 +148,9 @@ async fn run<C: Command>(
     meta: &CommandMeta,
 ) -> Result<execute::Outcome, ApiError> {
     let aggregate = id.aggregate();
-    let loaded = command.load(app, id, meta).await?;
+    // The load and the append loop are boxed: unboxed, they made a batch's per-command
+    // future ~17 KB, copied on every pin (docs/performance.md, "Tenth session").
+    let loaded = Box::pin(command.load(app, id, meta)).await?;
     let decide = |state: &C::State| {
         command.decide(&Decision {
             id,
@@ -157,14 +165,14 @@ async fn run<C: Command>(
     } else {
         None
     };
-    let outcome = execute::run(&app.store, meta, aggregate, create, |history| {
+    let outcome = Box::pin(execute::run(&app.store, meta, aggregate, create, |history| {
         if C::CREATES {
             return Err(id.exists(history));
         }
         let state = C::State::fold(history);
         let expected = command.expect(id, &state, history)?;
         Ok((decide(&state)?, expected))
-    })
+    }))
     .await?;
     command.recorded(app, id, meta).await?;
     Ok(outcome)

@@ -377,11 +377,13 @@ pub fn decide(
     let mut required_age: Option<u8> = None;
     for (index, line) in command.lines.iter().enumerate() {
         let field = |name: &str| format!("lines[{index}].{name}");
-        fields::positive_quantity(&field("quantity"), line.quantity)?;
-        fields::amount(&field("unit_price_minor"), line.unit_price_minor)?;
-        fields::amount(&field("discount_minor"), line.discount_minor)?;
-        fields::amount(&field("tax_minor"), line.tax_minor)?;
-        fields::amount(&field("deposit_minor"), line.deposit_minor)?;
+        // Static names, the line's path added only to a refusal (no formatting per line).
+        let at = |err: ApiError| err.under(|| format!("lines[{index}]"));
+        fields::positive_quantity("quantity", line.quantity).map_err(at)?;
+        fields::amount("unit_price_minor", line.unit_price_minor).map_err(at)?;
+        fields::amount("discount_minor", line.discount_minor).map_err(at)?;
+        fields::amount("tax_minor", line.tax_minor).map_err(at)?;
+        fields::amount("deposit_minor", line.deposit_minor).map_err(at)?;
         let gross = line
             .quantity
             .checked_mul(line.unit_price_minor)
@@ -505,12 +507,15 @@ pub fn tenders(input: &[TenderInput]) -> Result<Vec<Tender>, ApiError> {
         .iter()
         .enumerate()
         .map(|(index, tender)| {
-            let field = format!("tenders[{index}].amount_minor");
+            let at = |err: ApiError| err.under(|| format!("tenders[{index}]"));
             if tender.amount_minor <= 0 {
-                return Err(ApiError::invalid(field, "must be > 0"));
+                return Err(ApiError::invalid(
+                    format!("tenders[{index}].amount_minor"),
+                    "must be > 0",
+                ));
             }
-            fields::amount(&field, tender.amount_minor)?;
-            fields::optional_text(&format!("tenders[{index}].reference"), tender.reference.as_deref())?;
+            fields::amount("amount_minor", tender.amount_minor).map_err(at)?;
+            fields::optional_text("reference", tender.reference.as_deref()).map_err(at)?;
             Ok(Tender {
                 kind: tender.kind,
                 amount_minor: tender.amount_minor,
@@ -648,6 +653,23 @@ mod tests {
             (
                 Box::new(|s: &mut CompleteSale| s.tenders[0].amount_minor = 0),
                 "tenders[0].amount_minor",
+            ),
+            // Checked under a static name, the path added on refusal (`ApiError::under`).
+            (
+                Box::new(|s: &mut CompleteSale| s.lines[1].tax_minor = -1),
+                "lines[1].tax_minor",
+            ),
+            (
+                Box::new(|s: &mut CompleteSale| s.lines[0].deposit_minor = fields::MAX_AMOUNT + 1),
+                "lines[0].deposit_minor",
+            ),
+            (
+                Box::new(|s: &mut CompleteSale| s.tenders[0].amount_minor = fields::MAX_AMOUNT + 1),
+                "tenders[0].amount_minor",
+            ),
+            (
+                Box::new(|s: &mut CompleteSale| s.tenders[0].reference = Some("bad\u{7}".to_owned())),
+                "tenders[0].reference",
             ),
         ] {
             let mut command = sale();
