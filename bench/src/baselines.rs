@@ -157,3 +157,78 @@ async fn direct_sale(State(state): State<DirectWrite>, headers: HeaderMap, Json(
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
+
+/// The name of the event-shaped raw publish rate.
+pub const NATS_EVENTS_REPUBLISH: &str = "raw JetStream publish of the run's own events (acked, pipelined)";
+
+/// Reads the first `count` messages of `stream` under `<prefix>.>` and publishes them again,
+/// bytes for bytes (subject renamed under `<prefix>x.`, headers and body unchanged), to a
+/// fresh stream, `in_flight` acknowledgements at a time; the stream is deleted after.
+///
+/// This is what JetStream alone costs for the events the API appended — their size, their
+/// headers (the expectation, the fingerprint, `traceparent`) and one new subject each —
+/// the baseline beside [`nats_publish`]'s anonymous 700-byte messages without headers.
+pub async fn nats_republish_events(
+    js: &jetstream::Context,
+    stream: &str,
+    prefix: &str,
+    count: usize,
+    in_flight: usize,
+) -> anyhow::Result<Rate> {
+    use anyhow::Context as _;
+    let source = js.get_stream(stream).await.context("the run's stream")?;
+    let consumer = source
+        .create_consumer(jetstream::consumer::pull::OrderedConfig {
+            filter_subject: format!("{prefix}.>"),
+            ..Default::default()
+        })
+        .await
+        .context("an ordered consumer of the run's events")?;
+    let mut messages = consumer.messages().await?;
+    let mut events = Vec::with_capacity(count);
+    while events.len() < count {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), messages.next()).await;
+        let Ok(Some(message)) = next else { break };
+        let message = message.map_err(|err| anyhow::anyhow!("reading the run's events: {err}"))?;
+        let Some(rest) = message.subject.as_str().strip_prefix(&format!("{prefix}.")) else {
+            continue;
+        };
+        events.push((
+            format!("{prefix}x.{rest}"),
+            message.headers.clone(),
+            message.payload.clone(),
+        ));
+    }
+    let copy = format!("{stream}_X");
+    let _ = js.delete_stream(&copy).await;
+    js.create_stream(jetstream::stream::Config {
+        name: copy.clone(),
+        subjects: vec![format!("{prefix}x.>")],
+        storage: jetstream::stream::StorageType::File,
+        allow_direct: true,
+        ..Default::default()
+    })
+    .await
+    .context("the copy's stream")?;
+    let started = Instant::now();
+    let mut pending = FuturesUnordered::new();
+    let published = events.len() as u64;
+    for (subject, headers, payload) in events {
+        let ack = match headers {
+            Some(headers) => js.publish_with_headers(subject, headers, payload).await?,
+            None => js.publish(subject, payload).await?,
+        };
+        pending.push(ack.into_future());
+        while pending.len() >= in_flight {
+            if let Some(result) = pending.next().await {
+                result?;
+            }
+        }
+    }
+    while let Some(result) = pending.next().await {
+        result?;
+    }
+    let rate = Rate::new(NATS_EVENTS_REPUBLISH, published, started.elapsed());
+    js.delete_stream(&copy).await.context("deleting the copy's stream")?;
+    Ok(rate)
+}
