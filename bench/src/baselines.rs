@@ -30,19 +30,8 @@ pub async fn nats_publish(
 ) -> anyhow::Result<Rate> {
     let payload = bytes::Bytes::from(vec![b'x'; size]);
     let started = Instant::now();
-    let mut pending = FuturesUnordered::new();
-    for n in 0..count {
-        let ack = js.publish(format!("{subject_prefix}.{n}"), payload.clone()).await?;
-        pending.push(ack.into_future());
-        while pending.len() >= in_flight {
-            if let Some(result) = pending.next().await {
-                result?;
-            }
-        }
-    }
-    while let Some(result) = pending.next().await {
-        result?;
-    }
+    let messages = (0..count).map(|n| (format!("{subject_prefix}.{n}"), None, payload.clone()));
+    publish_pipelined(js, messages, in_flight).await?;
     Ok(Rate::new(
         "raw JetStream publish (acked, pipelined)",
         count,
@@ -211,9 +200,22 @@ pub async fn nats_republish_events(
     .await
     .context("the copy's stream")?;
     let started = Instant::now();
+    let published = publish_pipelined(js, events, in_flight).await?;
+    let rate = Rate::new(NATS_EVENTS_REPUBLISH, published, started.elapsed());
+    js.delete_stream(&copy).await.context("deleting the copy's stream")?;
+    Ok(rate)
+}
+
+/// Publishes `messages` (subject, headers, body) with up to `in_flight` acknowledgements
+/// outstanding; returns how many were acknowledged.
+async fn publish_pipelined(
+    js: &jetstream::Context,
+    messages: impl IntoIterator<Item = (String, Option<async_nats::HeaderMap>, bytes::Bytes)>,
+    in_flight: usize,
+) -> anyhow::Result<u64> {
     let mut pending = FuturesUnordered::new();
-    let published = events.len() as u64;
-    for (subject, headers, payload) in events {
+    let mut published = 0;
+    for (subject, headers, payload) in messages {
         let ack = match headers {
             Some(headers) => js.publish_with_headers(subject, headers, payload).await?,
             None => js.publish(subject, payload).await?,
@@ -222,13 +224,13 @@ pub async fn nats_republish_events(
         while pending.len() >= in_flight {
             if let Some(result) = pending.next().await {
                 result?;
+                published += 1;
             }
         }
     }
     while let Some(result) = pending.next().await {
         result?;
+        published += 1;
     }
-    let rate = Rate::new(NATS_EVENTS_REPUBLISH, published, started.elapsed());
-    js.delete_stream(&copy).await.context("deleting the copy's stream")?;
-    Ok(rate)
+    Ok(published)
 }
