@@ -107,12 +107,10 @@ pub async fn execute<C: Command>(
     .await
 }
 
-/// Claims the client's `Idempotency-Key` for this request across the tenant's aggregates:
-/// 409 when it was used for a different request.
+/// Claims the client's `Idempotency-Key` for this request across the tenant's aggregates
+/// (the caller runs it only for a client's key): 409 when it was used for a different
+/// request.
 async fn claim_key(app: &AppState, meta: &CommandMeta) -> Result<Option<KeyClaim>, ApiError> {
-    if !meta.client_key {
-        return Ok(None);
-    }
     let claim = app
         .store
         .claim_key(&meta.context.tenant, &meta.idempotency_key, &meta.fingerprint)
