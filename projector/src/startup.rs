@@ -31,9 +31,10 @@ const PLACEMENT_REFRESH: Duration = Duration::from_secs(30);
 /// Connects to MongoDB with the configured pool.
 pub async fn databases(config: &Config) -> anyhow::Result<TenantDatabases> {
     let databases = config.mongo.connect().await.context("configuring the MongoDB client")?;
-    // The projector creates a tenant's database, so it creates its indexes with it.
+    // The projector creates a tenant's database, so it creates its indexes with it (once:
+    // the checkpoint records that they exist).
     Ok(databases.on_first_use(Arc::new(|db| {
-        Box::pin(async move { tenantdb::indexes::ensure(&db, &Target::live()).await })
+        Box::pin(async move { tenantdb::indexes::ensure_unless_recorded(&db, &Target::live()).await })
     })))
 }
 

@@ -25,6 +25,8 @@ pub const PROJECTION_ID: &str = "projection";
 pub const LAST_SEQUENCE: &str = "last_sequence";
 /// Field `last_event_at`.
 pub const LAST_EVENT_AT: &str = "last_event_at";
+/// Field `indexes`.
+pub const INDEXES: &str = "indexes";
 
 /// How far a tenant's read model has applied the stream.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +44,10 @@ pub struct Checkpoint {
         with = "chrono_datetime_as_bson_datetime_optional"
     )]
     pub last_event_at: Option<DateTime<Utc>>,
+    /// The highest [`crate::indexes::VERSION`] whose indexes [`crate::indexes::ensure`]
+    /// created for this target (0: none recorded).
+    #[serde(default)]
+    pub indexes: i32,
 }
 
 impl Checkpoint {
@@ -74,6 +80,20 @@ pub fn advance_statement(sequence: i64, last_event_at: Option<DateTime<Utc>>) ->
         set.insert(LAST_EVENT_AT, bson::DateTime::from_chrono(at));
     }
     doc! {"q": {ID: PROJECTION_ID, LAST_SEQUENCE: {"$lt": sequence}}, "u": {"$set": set}, "upsert": true}
+}
+
+/// Records in the checkpoint of `target` in `db` that the indexes of `version` exist
+/// (never lowering a higher version; a checkpoint created here starts at sequence 0, so
+/// the projector's guarded advances find it).
+pub async fn record_indexes(db: &Database, target: &Target, version: i32) -> mongodb::error::Result<()> {
+    collection(db, target)
+        .update_one(
+            doc! {ID: PROJECTION_ID},
+            doc! {"$max": {INDEXES: version}, "$setOnInsert": {LAST_SEQUENCE: 0_i64}},
+        )
+        .upsert(true)
+        .await?;
+    Ok(())
 }
 
 /// Moves the checkpoint of `target` in `db` forward to `sequence` (never back; a
