@@ -49,8 +49,14 @@ pub struct PartitionReaderSettings {
     pub max_ack_pending: i64,
     /// How long a pinned process may stop pulling before the pin moves to a standby.
     pub pin_ttl: Duration,
-    /// Largest batch [`PartitionReader::next_batch`] returns.
+    /// Largest batch [`PartitionReader::next_batch`] returns while it keeps up.
     pub batch_size: usize,
+    /// Largest batch while a backlog waits: a batch that filled up to `batch_size` goes on
+    /// taking messages as long as the server reports more waiting and they keep coming
+    /// within the linger time, up to this many (at least `batch_size`; more than
+    /// `max_ack_pending` is never reached). Catching up many small tenants is then one
+    /// pass over each tenant's documents for several of its events (docs/performance.md).
+    pub backlog_batch_size: usize,
     /// How long a batch waits for more messages once it has one.
     pub linger: Duration,
 }
@@ -78,6 +84,9 @@ impl PartitionReaderSettings {
         Duration::from_secs(self.pin_ttl.as_secs().clamp(2, 10) / 2)
     }
 }
+
+/// Longest wait for the next message of a backlog (see [`PartitionReader::next_batch`]).
+const BACKLOG_WAIT: Duration = Duration::from_millis(50);
 
 /// Where a partition reader's durable consumer stands (what lag reports show).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +130,9 @@ impl EventStore {
         let messages = consumer
             .stream()
             .group(settings.group.as_str())
-            .max_messages_per_batch(settings.batch_size)
+            // Pull as much as a backlog batch takes, so growing a batch never waits for
+            // another pull request's round trip.
+            .max_messages_per_batch(settings.batch_size.max(settings.backlog_batch_size))
             .expires(settings.pull_expiry())
             .messages()
             .await
@@ -158,7 +169,9 @@ impl PartitionReader {
     }
 
     /// The next batch of the partition, in stream order: waits for a first message, then
-    /// up to the linger time for more (up to the batch size). Never empty. Deliveries sent
+    /// up to the linger time for more (up to the batch size); a full batch grows while a
+    /// backlog waits (up to the backlog batch size, see [`PartitionReaderSettings`]). Never
+    /// empty. Deliveries sent
     /// before this process was (newly) pinned are dropped after resetting to the ack floor.
     /// Fails when pulling fails; open a new reader then.
     pub async fn next_batch(&mut self) -> Result<Vec<Delivery>, StreamError> {
@@ -191,6 +204,25 @@ impl PartitionReader {
                 Ok(Some(Ok(message))) => batch.push(Delivery::new(message)),
                 Ok(Some(Err(err))) => {
                     tracing::debug!(partition = self.settings.partition, error = %err, "pull status");
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        // A backlog (the batch filled up and the server reports more waiting): take what
+        // keeps coming. The server has those messages, so each may take longer than the
+        // linger time (a busy machine); it stops when the server stops sending (nothing
+        // left, or `max_ack_pending` reached).
+        let backlog_limit = self.settings.backlog_batch_size.max(self.settings.batch_size);
+        let backlog_wait = (self.settings.linger * 10).max(BACKLOG_WAIT);
+        while batch.len() >= self.settings.batch_size
+            && batch.len() < backlog_limit
+            && batch.last().is_some_and(|delivery| delivery.pending() > 0)
+        {
+            match tokio::time::timeout(backlog_wait, self.messages.next()).await {
+                Ok(Some(Ok(message))) => batch.push(Delivery::new(message)),
+                Ok(Some(Err(err))) => {
+                    tracing::debug!(partition = self.settings.partition, error = %err, "pull status");
+                    break;
                 }
                 Ok(None) | Err(_) => break,
             }

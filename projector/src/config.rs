@@ -133,9 +133,17 @@ pub struct Config {
     #[arg(long, global = true, env = "CONSUMER_PREFIX", default_value = "projector")]
     pub consumer_prefix: String,
 
-    /// Most messages applied in one batch.
+    /// Most messages applied in one batch while the projector keeps up.
     #[arg(long, global = true, env = "BATCH_SIZE", default_value_t = 500)]
     pub batch_size: usize,
+
+    /// Most messages applied in one batch while a backlog waits (after an outage or a
+    /// deploy): a full batch keeps growing up to this many while the stream reports more.
+    /// Catching up many small tenants then writes each tenant's documents once for several
+    /// of its events. Capped at `MAX_ACK_PENDING`; a batch must apply within
+    /// `ACK_WAIT_SECS` (the projector marks it in progress while it applies).
+    #[arg(long, global = true, env = "BACKLOG_BATCH_SIZE", default_value_t = 5000)]
+    pub backlog_batch_size: usize,
 
     /// Tenants of one batch applied concurrently.
     #[arg(long, global = true, env = "TENANT_CONCURRENCY", default_value_t = 8)]
@@ -149,7 +157,7 @@ pub struct Config {
 
     /// Unacknowledged messages per partition before the server pauses delivery: bounds
     /// the memory a burst can take.
-    #[arg(long, global = true, env = "MAX_ACK_PENDING", default_value_t = 5000)]
+    #[arg(long, global = true, env = "MAX_ACK_PENDING", default_value_t = 10000)]
     pub max_ack_pending: i64,
 
     /// Seconds before an unacknowledged message is delivered again.

@@ -93,6 +93,9 @@ pub fn reader_settings(config: &Config, partition: u32) -> PartitionReaderSettin
         max_ack_pending: config.max_ack_pending,
         pin_ttl: Duration::from_secs(config.pinned_ttl_secs),
         batch_size: config.batch_size,
+        backlog_batch_size: config
+            .backlog_batch_size
+            .min(usize::try_from(config.max_ack_pending).unwrap_or(usize::MAX)),
         linger: Duration::from_millis(5),
     }
 }
@@ -156,7 +159,13 @@ async fn consume(
                 return Ok(());
             }
         };
-        apply_batch(context, &reader, partition, &batch, shutdown).await;
+        in_progress_while(
+            &reader,
+            &batch,
+            context.config.ack_wait(),
+            apply_batch(context, partition, &batch, shutdown),
+        )
+        .await;
         if let Some(last) = batch.last()
             && let Err(err) = reader.ack(last).await
         {
@@ -165,15 +174,29 @@ async fn consume(
     }
 }
 
-/// Applies a batch, retrying failed tenants with backoff (keeping the messages in
-/// progress meanwhile) until all succeeded or shutdown was requested.
-async fn apply_batch(
-    context: &PartitionContext,
+/// Runs `work` (applying `batch`), telling the server every third of the ack wait that
+/// the batch is still in progress, so that a large batch (a backlog's) or one retried
+/// with backoff is not delivered again while it is being applied.
+async fn in_progress_while<F: Future>(
     reader: &PartitionReader,
-    partition: u32,
     batch: &[Delivery],
-    shutdown: &watch::Receiver<bool>,
-) {
+    ack_wait: Duration,
+    work: F,
+) -> F::Output {
+    let every = (ack_wait / 3).max(Duration::from_millis(100));
+    let mut tick = tokio::time::interval_at(Instant::now() + every, every);
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            output = &mut work => return output,
+            _ = tick.tick() => reader.keep_in_progress(batch).await,
+        }
+    }
+}
+
+/// Applies a batch, retrying failed tenants with backoff until all succeeded or shutdown
+/// was requested.
+async fn apply_batch(context: &PartitionContext, partition: u32, batch: &[Delivery], shutdown: &watch::Receiver<bool>) {
     let started = Instant::now();
     let (tenants, unroutable) = sort(context, batch);
     if !unroutable.is_empty() {
@@ -189,7 +212,7 @@ async fn apply_batch(
         .await
         {
             tracing::error!(partition, error = %err, "parking unroutable messages failed; retrying");
-            backoff.wait(reader, batch, context.config.ack_wait()).await;
+            backoff.wait().await;
         }
     }
     let tenants = if context.config.cross_tenant_writes && tenants.len() > 1 {
@@ -218,7 +241,7 @@ async fn apply_batch(
                         if *shutdown.borrow() {
                             return;
                         }
-                        backoff.wait(reader, batch, context.config.ack_wait()).await;
+                        backoff.wait().await;
                     }
                 }
             }
@@ -398,26 +421,21 @@ fn sort(context: &PartitionContext, batch: &[Delivery]) -> (Vec<(TenantId, Vec<I
     (tenants, unroutable)
 }
 
-/// Exponential backoff that keeps a batch's messages from being redelivered meanwhile.
+/// Exponential backoff between retries of a failed write (the batch is kept in progress
+/// meanwhile by [`in_progress_while`]).
 struct Backoff {
     pause: Duration,
-    last_progress: Instant,
 }
 
 impl Backoff {
     fn new() -> Self {
         Self {
             pause: Duration::from_millis(100),
-            last_progress: Instant::now(),
         }
     }
 
-    async fn wait(&mut self, reader: &PartitionReader, batch: &[Delivery], ack_wait: Duration) {
+    async fn wait(&mut self) {
         tokio::time::sleep(self.pause).await;
         self.pause = (self.pause * 2).min(Duration::from_secs(10));
-        if self.last_progress.elapsed() >= ack_wait / 3 {
-            reader.keep_in_progress(batch).await;
-            self.last_progress = Instant::now();
-        }
     }
 }

@@ -229,7 +229,13 @@ async fn abrupt_stops_at_random_points_converge_to_the_uninterrupted_read_model(
     let mut rng = Rng::new(0xDEAD_BEEF);
     let kills = 8;
     for _ in 0..kills {
-        let projector = ProjectorApp::spawn_with(&crashy_stream, |c| c.batch_size = 50).await?;
+        // Small batches growing a little while a backlog waits: several batches per
+        // partition, so the kills land at different points of the drain.
+        let projector = ProjectorApp::spawn_with(&crashy_stream, |c| {
+            c.batch_size = 50;
+            c.backlog_batch_size = 150;
+        })
+        .await?;
         tokio::time::sleep(Duration::from_millis(20 + rng.below(400))).await;
         projector.kill().await;
     }
@@ -285,7 +291,11 @@ async fn many_small_tenants_written_together_survive_abrupt_stops_and_redelivery
     // Abrupt stops at random points of the drain, then a survivor.
     let mut rng = Rng::new(0x5EED_CAFE);
     for _ in 0..5 {
-        let projector = ProjectorApp::spawn_with(&stream, |c| c.batch_size = 50).await?;
+        let projector = ProjectorApp::spawn_with(&stream, |c| {
+            c.batch_size = 50;
+            c.backlog_batch_size = 150;
+        })
+        .await?;
         tokio::time::sleep(Duration::from_millis(20 + rng.below(250))).await;
         projector.kill().await;
     }
@@ -314,7 +324,11 @@ async fn many_small_tenants_written_together_survive_abrupt_stops_and_redelivery
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     // Small batches: each tenant has a few events in each (the sparse case).
-    let again = ProjectorApp::spawn_with(&stream, |c| c.batch_size = 32).await?;
+    let again = ProjectorApp::spawn_with(&stream, |c| {
+        c.batch_size = 32;
+        c.backlog_batch_size = 32;
+    })
+    .await?;
     let last = sequences.last().copied().unwrap_or(0);
     tests::eventually("the redelivery to be acknowledged", WAIT, || {
         let js_stream = js_stream.clone();
@@ -816,5 +830,128 @@ async fn the_admin_server_answers_only_its_token_except_for_health_and_ready() -
         assert_eq!(status(closed.admin.clone(), path.clone(), token).await?, 401, "{path}");
     }
     closed.stop().await?;
+    stream.delete().await
+}
+
+/// The partition reader's batches: at most `batch_size` while it keeps up, growing up to
+/// `backlog_batch_size` while a backlog waits, always in stream order and never past what
+/// the server has.
+#[tokio::test]
+async fn a_partition_reader_grows_its_batches_only_while_a_backlog_waits() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let tenant = unique_tenant();
+    let events = generator::mixed_events(&tenant, 5, 150);
+    let sequences = generator::publish(&servers.jetstream, &stream.scheme, &events).await?;
+    let store = stream.args().connect("reader-test", Duration::from_secs(10)).await?;
+    let partition = stream.scheme.partition_of(&tenant);
+    let settings = |name: &str, backlog_batch_size: usize| eventstore::PartitionReaderSettings {
+        name: name.to_owned(),
+        partition,
+        group: "reader-test".to_owned(),
+        ack_wait: Duration::from_secs(30),
+        max_deliver: 5,
+        max_ack_pending: 1000,
+        pin_ttl: Duration::from_secs(30),
+        batch_size: 10,
+        backlog_batch_size,
+        linger: Duration::from_millis(200),
+    };
+
+    // Without growth, the backlog comes 10 at a time.
+    let mut plain = store.partition_reader(settings("plain", 10)).await?;
+    let first = plain.next_batch().await?;
+    assert_eq!(first.len(), 10);
+    drop(plain);
+
+    // With growth: batches past 10 while more waits, at most 64, in order, all of it.
+    let mut growing = store.partition_reader(settings("growing", 64)).await?;
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    while seen.len() < sequences.len() {
+        let batch = tokio::time::timeout(WAIT, growing.next_batch()).await??;
+        sizes.push(batch.len());
+        seen.extend(batch.iter().map(eventstore::Delivery::sequence));
+        if let Some(last) = batch.last() {
+            growing.ack(last).await?;
+        }
+    }
+    assert_eq!(seen, sequences, "every event once, in stream order");
+    assert!(sizes[0] > 10, "the first batch grew while 150 waited: {sizes:?}");
+    assert!(sizes.iter().all(|&size| size <= 64), "{sizes:?}");
+    // 150 at up to 64 a batch: three batches (64, 64, 22) unless the stream paused.
+    assert!(sizes.len() < 15, "{sizes:?}");
+
+    // Caught up: three new events come as one batch of three, not more.
+    let more = generator::mixed_events(&tenant, 6, 3);
+    let more = generator::publish(&servers.jetstream, &stream.scheme, &more).await?;
+    let batch = tokio::time::timeout(WAIT, growing.next_batch()).await??;
+    assert_eq!(
+        batch.iter().map(eventstore::Delivery::sequence).collect::<Vec<_>>(),
+        more
+    );
+    stream.delete().await
+}
+
+/// A projector creates a tenant's indexes the first time it meets the tenant unless the
+/// checkpoint records that they exist for the current index version, and records it when
+/// it moves the checkpoint: one find per tenant instead of seven `createIndexes` after a
+/// restart.
+#[tokio::test]
+async fn tenant_indexes_are_created_once_and_recorded_in_the_checkpoint() -> anyhow::Result<()> {
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let tenant = unique_tenant();
+    let db = servers.mongo.database(&tenant.database_name());
+    let sales_indexes = || async {
+        anyhow::Ok(
+            db.collection::<bson::Document>(collections::SALES)
+                .list_index_names()
+                .await?,
+        )
+    };
+    let events = generator::mixed_events(&tenant, 7, 60);
+    let (first, rest) = events.split_at(20);
+    let (second, third) = rest.split_at(20);
+
+    // First meeting: created, and the checkpoint records the version.
+    let sequences = generator::publish(&servers.jetstream, &stream.scheme, first).await?;
+    let projector = ProjectorApp::spawn(&stream).await?;
+    wait_for_checkpoint(&servers, &tenant, *sequences.last().unwrap_or(&0), WAIT).await?;
+    projector.stop().await?;
+    let checkpoint = tenantdb::checkpoint::read(&db, &collections::Target::live())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no checkpoint"))?;
+    assert_eq!(checkpoint.indexes, tenantdb::indexes::VERSION);
+    assert!(sales_indexes().await?.iter().any(|name| name == "sequence"));
+
+    // Recorded: a new process does not create them again (an index dropped behind its
+    // back stays dropped, which shows that nothing was created).
+    db.collection::<bson::Document>(collections::SALES)
+        .drop_index("sequence")
+        .await?;
+    let sequences = generator::publish(&servers.jetstream, &stream.scheme, second).await?;
+    let projector = ProjectorApp::spawn(&stream).await?;
+    wait_for_checkpoint(&servers, &tenant, *sequences.last().unwrap_or(&0), WAIT).await?;
+    projector.stop().await?;
+    assert!(!sales_indexes().await?.iter().any(|name| name == "sequence"));
+
+    // An older version recorded (the index set changed since): created again.
+    db.collection::<bson::Document>(collections::CHECKPOINTS)
+        .update_one(
+            doc! {"_id": tenantdb::checkpoint::PROJECTION_ID},
+            doc! {"$set": {(tenantdb::checkpoint::INDEXES): tenantdb::indexes::VERSION - 1}},
+        )
+        .await?;
+    let sequences = generator::publish(&servers.jetstream, &stream.scheme, third).await?;
+    let projector = ProjectorApp::spawn(&stream).await?;
+    wait_for_checkpoint(&servers, &tenant, *sequences.last().unwrap_or(&0), WAIT).await?;
+    projector.stop().await?;
+    assert!(sales_indexes().await?.iter().any(|name| name == "sequence"));
+    let checkpoint = tenantdb::checkpoint::read(&db, &collections::Target::live())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no checkpoint"))?;
+    assert_eq!(checkpoint.indexes, tenantdb::indexes::VERSION);
+    db.drop().await?;
     stream.delete().await
 }

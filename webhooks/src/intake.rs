@@ -55,6 +55,8 @@ impl Intake {
             max_ack_pending: 5_000,
             pin_ttl: Duration::from_secs(30),
             batch_size: 500,
+            // Intake only records deliveries; it gains nothing from larger batches.
+            backlog_batch_size: 500,
             linger: Duration::from_millis(5),
         }
     }
