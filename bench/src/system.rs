@@ -134,3 +134,36 @@ impl System {
         Ok(())
     }
 }
+
+/// Waits until the run's projector consumers (`bench-<prefix>-p<n>`) have acknowledged
+/// everything in their partitions: a batch is acknowledged only after its writes are
+/// durable, so every event posted before the call is then in the read model. Checks every
+/// 20 ms with one request per partition, whatever the number of tenants (counting each
+/// tenant's documents instead costs a sequential round trip per tenant, which timed
+/// thousands of tenants' counts along with their drain).
+pub async fn wait_projected(setup: &Setup) -> anyhow::Result<()> {
+    use futures::TryStreamExt;
+    let client = async_nats::connect(&setup.nats_url).await?;
+    let stream = async_nats::jetstream::new(client).get_stream(&setup.stream).await?;
+    let prefix = format!("bench-{}-p", setup.prefix);
+    let names: Vec<String> = stream
+        .consumer_names()
+        .try_filter(|name| futures::future::ready(name.starts_with(&prefix)))
+        .try_collect()
+        .await?;
+    anyhow::ensure!(!names.is_empty(), "no projector consumer named {prefix}<n>");
+    loop {
+        let mut drained = true;
+        for name in &names {
+            let info = stream.consumer_info(name).await?;
+            if info.num_pending > 0 || info.num_ack_pending > 0 {
+                drained = false;
+                break;
+            }
+        }
+        if drained {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
