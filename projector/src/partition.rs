@@ -284,8 +284,9 @@ async fn together(
         .map(|(tenant, items)| async move {
             let outcome = tokio::time::timeout(databases.operation_timeout(), async {
                 let db = databases.database(&tenant).await?;
-                let folded =
-                    projection::fold_into(&db, &Target::live(), &tenant, &items, &mut Default::default(), 0).await?;
+                let mut snapshot = projection::live_snapshot(databases, &tenant);
+                let folded = projection::fold_into(&db, &Target::live(), &tenant, &items, &mut snapshot, 0).await?;
+                projection::set_up(databases, &db, &tenant, &snapshot).await?;
                 Ok::<_, projection::ProjectionError>((db, folded))
             })
             .await;

@@ -15,7 +15,6 @@ use crate::config::Config;
 use crate::http::{self, AdminState};
 use crate::partition::{self, PartitionContext};
 use crate::store::TenantDatabases;
-use tenantdb::collections::Target;
 
 /// A built projector, connected and bound, not yet consuming.
 pub struct Projector {
@@ -31,11 +30,9 @@ const PLACEMENT_REFRESH: Duration = Duration::from_secs(30);
 /// Connects to MongoDB with the configured pool.
 pub async fn databases(config: &Config) -> anyhow::Result<TenantDatabases> {
     let databases = config.mongo.connect().await.context("configuring the MongoDB client")?;
-    // The projector creates a tenant's database, so it creates its indexes with it (once:
-    // the checkpoint records that they exist).
-    Ok(databases.on_first_use(Arc::new(|db| {
-        Box::pin(async move { tenantdb::indexes::ensure_unless_recorded(&db, &Target::live()).await })
-    })))
+    // The projector creates a tenant's database, so it creates its indexes with it
+    // (`projection::set_up`, the first time it meets the tenant).
+    Ok(databases)
 }
 
 /// Connects to NATS and opens (or creates) the event stream.

@@ -14,28 +14,11 @@ use crate::docs::{
     UserDoc, VoidDoc,
 };
 
-/// The version of the index set [`ensure`] creates. **Bump it whenever that set changes**:
-/// projectors then create the new indexes on each tenant's next batch, whatever its
-/// checkpoint records.
+/// The version of the index set [`ensure`] creates, recorded in the checkpoint. **Bump it
+/// whenever that set changes**: a projector creates a tenant's indexes the first time it
+/// meets the tenant only when its checkpoint records an older version (see the projector's
+/// `projection::set_up`), so without the bump new indexes would reach only new tenants.
 pub const VERSION: i32 = 1;
-
-/// Creates the indexes of `target` in `db` unless its checkpoint records that [`ensure`]
-/// created them for this [`VERSION`].
-///
-/// This is what a projector runs the first time it meets a tenant: one find instead of
-/// seven `createIndexes` commands (≈ 0.4 ms instead of ≈ 1.8 ms of the server's time on
-/// the surrogate, each `createIndexes` taking the collection's lock). A projector that
-/// starts with thousands of small tenants queued, after a deploy or an outage, pays it once
-/// per tenant (docs/performance.md, eleventh session).
-pub async fn ensure_unless_recorded(db: &Database, target: &Target) -> mongodb::error::Result<()> {
-    let recorded = crate::checkpoint::read(db, target)
-        .await?
-        .map_or(0, |checkpoint| checkpoint.indexes);
-    if recorded >= VERSION {
-        return Ok(());
-    }
-    ensure(db, target).await
-}
 
 /// Creates every index of a tenant database's collections `target` (idempotent: existing
 /// ones are kept), then records [`VERSION`] in the target's checkpoint

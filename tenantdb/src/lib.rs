@@ -47,8 +47,6 @@ use mongodb::options::{ClientOptions, Credential, WriteConcern};
 use mongodb::{Client, Database};
 use serde::Serialize;
 
-use futures::future::BoxFuture;
-
 /// Pool settings applied to every client (the seed's defaults).
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
@@ -117,15 +115,14 @@ pub struct TenantDatabases {
     counters: Arc<PoolCounters>,
     clients: Mutex<HashMap<String, Client>>,
     placements: RwLock<BTreeMap<String, String>>,
-    indexed: Mutex<HashSet<String>>,
-    first_use: Option<FirstUse>,
+    /// Tenants whose databases this process used.
+    used: Mutex<HashSet<String>>,
+    /// Tenants whose databases this process knows to be set up (see
+    /// [`TenantDatabases::is_set_up`]).
+    set_up: Mutex<HashSet<String>>,
     /// The service's own user, for deployments whose URI names none.
     credential: Option<Credential>,
 }
-
-/// Work done on a tenant database the first time this process uses it (the projector
-/// creates its indexes).
-pub type FirstUse = Arc<dyn Fn(Database) -> BoxFuture<'static, mongodb::error::Result<()>> + Send + Sync>;
 
 impl TenantDatabases {
     /// Connects to the main deployment (lazily; the driver connects on first use).
@@ -151,17 +148,11 @@ impl TenantDatabases {
             counters,
             clients: Mutex::new(HashMap::from([(main_uri.to_owned(), main)])),
             placements: RwLock::new(BTreeMap::new()),
-            indexed: Mutex::new(HashSet::new()),
-            first_use: None,
+            used: Mutex::new(HashSet::new()),
+            set_up: Mutex::new(HashSet::new()),
             credential,
         };
         Ok(databases)
-    }
-
-    /// Runs `hook` on each tenant database the first time this process uses it.
-    pub fn on_first_use(mut self, hook: FirstUse) -> Self {
-        self.first_use = Some(hook);
-        self
     }
 
     /// The main deployment's client.
@@ -270,32 +261,40 @@ impl TenantDatabases {
         &self.main_uri
     }
 
-    /// The database of `tenant`, on its deployment; the first-use hook runs the first time
-    /// this process uses it.
+    /// The database of `tenant`, on its deployment.
     pub async fn database(&self, tenant: &TenantId) -> mongodb::error::Result<Database> {
         let client = self.client_for(&self.uri_of(tenant)).await?;
-        let db = client.database(&tenant.database_name());
-        let first_use = self
-            .indexed
-            .lock()
-            .map(|set| !set.contains(tenant.as_str()))
-            .unwrap_or(true);
-        if first_use {
-            if let Some(hook) = &self.first_use {
-                hook(db.clone()).await?;
-            }
-            if let Ok(mut set) = self.indexed.lock() {
-                set.insert(tenant.to_string());
-            }
+        if let Ok(mut used) = self.used.lock()
+            && !used.contains(tenant.as_str())
+        {
+            used.insert(tenant.to_string());
         }
-        Ok(db)
+        Ok(client.database(&tenant.database_name()))
     }
 
-    /// Forgets that `tenant`'s database was used (after it was dropped or moved), so the
-    /// first-use hook runs again.
+    /// Whether this process noted `tenant`'s database as set up (the projector: its
+    /// indexes exist) since it started, or since the tenant was last forgotten.
+    pub fn is_set_up(&self, tenant: &TenantId) -> bool {
+        self.set_up
+            .lock()
+            .map(|set| set.contains(tenant.as_str()))
+            .unwrap_or(false)
+    }
+
+    /// Notes `tenant`'s database as set up.
+    pub fn mark_set_up(&self, tenant: &TenantId) {
+        if let Ok(mut set) = self.set_up.lock() {
+            set.insert(tenant.to_string());
+        }
+    }
+
+    /// Forgets what this process knew of `tenant`'s database (after it was dropped or
+    /// moved), so it is set up again on its next use.
     pub fn forget(&self, tenant: &TenantId) {
-        if let Ok(mut set) = self.indexed.lock() {
-            set.remove(tenant.as_str());
+        for set in [&self.used, &self.set_up] {
+            if let Ok(mut set) = set.lock() {
+                set.remove(tenant.as_str());
+            }
         }
     }
 
@@ -319,7 +318,7 @@ impl TenantDatabases {
             checkout_failures: c.checkout_failed.load(Ordering::Relaxed),
             pool_clears: c.pool_cleared.load(Ordering::Relaxed),
             deployments: self.clients.lock().map(|c| c.len()).unwrap_or_default(),
-            active_tenant_databases: self.indexed.lock().map(|s| s.len()).unwrap_or_default(),
+            active_tenant_databases: self.used.lock().map(|s| s.len()).unwrap_or_default(),
             placed_tenants: self.placements.read().map(|p| p.len()).unwrap_or_default(),
         }
     }

@@ -91,6 +91,12 @@ pub struct Snapshot {
     /// True when the snapshot holds every document there is (a fold from scratch): a
     /// document that is absent does not exist.
     pub complete: bool,
+    /// Read the target's checkpoint along with the first documents loaded (the live
+    /// projector asks the first time it meets a tenant, to learn whether the tenant's
+    /// indexes exist: `projection::set_up`).
+    pub wants_checkpoint: bool,
+    /// The checkpoint read that way (`None`: not asked for, or there is none).
+    pub checkpoint: Option<tenantdb::checkpoint::Checkpoint>,
 }
 
 impl Snapshot {

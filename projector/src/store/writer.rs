@@ -118,6 +118,7 @@ pub struct ParkedDoc {
 /// sale needs its products, its day and itself, and one round trip instead of three
 /// costs the server one command instead of three (measured in docs/performance.md,
 /// "Sparse tenants"). Otherwise each collection is read with its own finds, concurrently.
+/// The checkpoint comes along when the snapshot asks for it ([`Snapshot::wants_checkpoint`]).
 pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut Snapshot) -> Result<(), WriteError> {
     let wanted: Vec<(&'static str, Vec<String>)> = [
         (collections::PRODUCTS, &needs.products),
@@ -140,6 +141,13 @@ pub async fn load(db: &Database, target: &Target, needs: &Needs, snapshot: &mut 
             .collect();
         (!ids.is_empty()).then_some((collection, ids))
     })
+    .chain(
+        (snapshot.wants_checkpoint
+            && !snapshot
+                .loaded
+                .contains(&(collections::CHECKPOINTS, checkpoint::PROJECTION_ID.to_owned())))
+        .then(|| (collections::CHECKPOINTS, vec![checkpoint::PROJECTION_ID.to_owned()])),
+    )
     .collect();
     let total: usize = wanted.iter().map(|(_, ids)| ids.len()).sum();
     let found = if wanted.len() > 1 && total <= UNION_IDS {
@@ -277,6 +285,9 @@ fn put(snapshot: &mut Snapshot, collection: &str, document: Document) -> Result<
         collections::INVENTORY_TRANSACTIONS => {
             let d: InventoryTransactionDoc = decode(document)?;
             snapshot.transactions.insert(d.id.clone(), d);
+        }
+        collections::CHECKPOINTS => {
+            snapshot.checkpoint = Some(decode(document)?);
         }
         other => return Err(WriteError::Encoding(format!("no snapshot for collection `{other}`"))),
     }
