@@ -51,12 +51,16 @@ pub struct PartitionReaderSettings {
     pub pin_ttl: Duration,
     /// Largest batch [`PartitionReader::next_batch`] returns while it keeps up.
     pub batch_size: usize,
-    /// Largest batch while a backlog waits: a batch that filled up to `batch_size` goes on
-    /// taking messages as long as the server reports more waiting and they keep coming
-    /// within the linger time, up to this many (at least `batch_size`; more than
-    /// `max_ack_pending` is never reached). Catching up many small tenants is then one
-    /// pass over each tenant's documents for several of its events (docs/performance.md).
+    /// Largest batch while a backlog of small tenants waits: a batch that filled up to
+    /// `batch_size` with tenants averaging at most `sparse_events` events each goes on
+    /// taking messages as long as the server reports more waiting, up to this many (at
+    /// least `batch_size`; more than `max_ack_pending` is never reached). Catching up many
+    /// small tenants is then one pass over each tenant's documents for several of its
+    /// events (docs/performance.md). Batches of a few large tenants do not grow: they gain
+    /// nothing from it and would only take memory.
     pub backlog_batch_size: usize,
+    /// The most events per tenant, on average over a full batch, for which it grows.
+    pub sparse_events: usize,
     /// How long a batch waits for more messages once it has one.
     pub linger: Duration,
 }
@@ -83,6 +87,16 @@ impl PartitionReaderSettings {
     fn pull_expiry(&self) -> Duration {
         Duration::from_secs(self.pin_ttl.as_secs().clamp(2, 10) / 2)
     }
+}
+
+/// How many tenants a batch holds: its distinct subjects without their last two tokens
+/// (the aggregate's kind and id; `<prefix>.<partition>.<tenant>` remains).
+fn tenants(batch: &[Delivery]) -> usize {
+    batch
+        .iter()
+        .map(|delivery| delivery.subject().rsplitn(3, '.').nth(2).unwrap_or_default())
+        .collect::<std::collections::HashSet<&str>>()
+        .len()
 }
 
 /// Longest wait for the next message of a backlog (see [`PartitionReader::next_batch`]).
@@ -208,13 +222,17 @@ impl PartitionReader {
                 Ok(None) | Err(_) => break,
             }
         }
-        // A backlog (the batch filled up and the server reports more waiting): take what
-        // keeps coming. The server has those messages, so each may take longer than the
-        // linger time (a busy machine); it stops when the server stops sending (nothing
-        // left, or `max_ack_pending` reached).
+        // A backlog of small tenants (the batch filled up with few events per tenant and
+        // the server reports more waiting): take what keeps coming. The server has those
+        // messages, so each may take longer than the linger time (a busy machine); it stops
+        // when the server stops sending (nothing left, or `max_ack_pending` reached).
         let backlog_limit = self.settings.backlog_batch_size.max(self.settings.batch_size);
         let backlog_wait = (self.settings.linger * 10).max(BACKLOG_WAIT);
-        while batch.len() >= self.settings.batch_size
+        let grow = batch.len() >= self.settings.batch_size
+            && backlog_limit > batch.len()
+            && tenants(&batch) * self.settings.sparse_events >= batch.len();
+        while grow
+            && batch.len() >= self.settings.batch_size
             && batch.len() < backlog_limit
             && batch.last().is_some_and(|delivery| delivery.pending() > 0)
         {

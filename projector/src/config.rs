@@ -140,8 +140,9 @@ pub struct Config {
     /// Most messages applied in one batch while a backlog waits (after an outage or a
     /// deploy): a full batch keeps growing up to this many while the stream reports more.
     /// Catching up many small tenants then writes each tenant's documents once for several
-    /// of its events. Capped at `MAX_ACK_PENDING`; a batch must apply within
-    /// `ACK_WAIT_SECS` (the projector marks it in progress while it applies).
+    /// of its events. Only batches of small tenants grow (at most 4 events per tenant on
+    /// average when the batch is full): a few large tenants' batches gain nothing and would
+    /// only take memory. Capped at `MAX_ACK_PENDING`.
     #[arg(long, global = true, env = "BACKLOG_BATCH_SIZE", default_value_t = 5000)]
     pub backlog_batch_size: usize,
 

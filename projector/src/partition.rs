@@ -96,6 +96,7 @@ pub fn reader_settings(config: &Config, partition: u32) -> PartitionReaderSettin
         backlog_batch_size: config
             .backlog_batch_size
             .min(usize::try_from(config.max_ack_pending).unwrap_or(usize::MAX)),
+        sparse_events: GROW_FOR_EVENTS_PER_TENANT,
         linger: Duration::from_millis(5),
     }
 }
@@ -360,6 +361,12 @@ async fn together(
     }
     rest
 }
+
+/// A full batch grows past `BATCH_SIZE` (to `BACKLOG_BATCH_SIZE`) when its tenants have at
+/// most this many events each on average: many small tenants catching up, whose documents
+/// a larger batch writes once for several events. A batch of a few large tenants already
+/// shares them; growing it only takes memory.
+const GROW_FOR_EVENTS_PER_TENANT: usize = 4;
 
 /// Tenants with at most this many events in a batch are written together.
 const SPARSE_EVENTS: usize = 16;

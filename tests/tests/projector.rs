@@ -833,19 +833,13 @@ async fn the_admin_server_answers_only_its_token_except_for_health_and_ready() -
     stream.delete().await
 }
 
-/// The partition reader's batches: at most `batch_size` while it keeps up, growing up to
-/// `backlog_batch_size` while a backlog waits, always in stream order and never past what
-/// the server has.
+/// The partition reader's batches: at most `batch_size` while it keeps up or while a
+/// few large tenants fill them, growing up to `backlog_batch_size` while a backlog of
+/// small tenants waits, always in stream order and never past what the server has.
 #[tokio::test]
-async fn a_partition_reader_grows_its_batches_only_while_a_backlog_waits() -> anyhow::Result<()> {
+async fn a_partition_reader_grows_its_batches_only_for_a_backlog_of_small_tenants() -> anyhow::Result<()> {
     let servers = Servers::connect().await?;
-    let stream = TestStream::create(&servers.jetstream).await?;
-    let tenant = unique_tenant();
-    let events = generator::mixed_events(&tenant, 5, 150);
-    let sequences = generator::publish(&servers.jetstream, &stream.scheme, &events).await?;
-    let store = stream.args().connect("reader-test", Duration::from_secs(10)).await?;
-    let partition = stream.scheme.partition_of(&tenant);
-    let settings = |name: &str, backlog_batch_size: usize| eventstore::PartitionReaderSettings {
+    let settings = |name: &str, partition: u32| eventstore::PartitionReaderSettings {
         name: name.to_owned(),
         partition,
         group: "reader-test".to_owned(),
@@ -854,18 +848,61 @@ async fn a_partition_reader_grows_its_batches_only_while_a_backlog_waits() -> an
         max_ack_pending: 1000,
         pin_ttl: Duration::from_secs(30),
         batch_size: 10,
-        backlog_batch_size,
+        backlog_batch_size: 64,
+        sparse_events: 4,
         linger: Duration::from_millis(200),
     };
 
-    // Without growth, the backlog comes 10 at a time.
-    let mut plain = store.partition_reader(settings("plain", 10)).await?;
-    let first = plain.next_batch().await?;
-    assert_eq!(first.len(), 10);
-    drop(plain);
+    // One large tenant's backlog: batches of 10, not more.
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let tenant = unique_tenant();
+    let sequences = generator::publish(
+        &servers.jetstream,
+        &stream.scheme,
+        &generator::mixed_events(&tenant, 5, 150),
+    )
+    .await?;
+    let store = stream.args().connect("reader-test", Duration::from_secs(10)).await?;
+    let mut dense = store
+        .partition_reader(settings("dense", stream.scheme.partition_of(&tenant)))
+        .await?;
+    let (mut seen, mut sizes) = (Vec::new(), Vec::new());
+    while seen.len() < sequences.len() {
+        let batch = tokio::time::timeout(WAIT, dense.next_batch()).await??;
+        sizes.push(batch.len());
+        seen.extend(batch.iter().map(eventstore::Delivery::sequence));
+        if let Some(last) = batch.last() {
+            dense.ack(last).await?;
+        }
+    }
+    assert_eq!(seen, sequences, "every event once, in stream order");
+    assert!(sizes.iter().all(|&size| size <= 10), "{sizes:?}");
+    drop(dense);
+    stream.delete().await?;
 
-    // With growth: batches past 10 while more waits, at most 64, in order, all of it.
-    let mut growing = store.partition_reader(settings("growing", 64)).await?;
+    // 40 small tenants of one partition, 4 events each, interleaved: batches past 10 while
+    // more waits, at most 64, in order, all of it.
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let first = unique_tenant();
+    let partition = stream.scheme.partition_of(&first);
+    let mut tenants = vec![first];
+    while tenants.len() < 40 {
+        let tenant = unique_tenant();
+        if stream.scheme.partition_of(&tenant) == partition {
+            tenants.push(tenant);
+        }
+    }
+    let per_tenant: Vec<_> = tenants
+        .iter()
+        .enumerate()
+        .map(|(i, tenant)| generator::mixed_events(tenant, 100 + i as u64, 4))
+        .collect();
+    let interleaved: Vec<_> = (0..4)
+        .flat_map(|k| per_tenant.iter().map(move |events| events[k].clone()))
+        .collect();
+    let sequences = generator::publish(&servers.jetstream, &stream.scheme, &interleaved).await?;
+    let store = stream.args().connect("reader-test", Duration::from_secs(10)).await?;
+    let mut growing = store.partition_reader(settings("growing", partition)).await?;
     let mut seen = Vec::new();
     let mut sizes = Vec::new();
     while seen.len() < sequences.len() {
@@ -877,13 +914,13 @@ async fn a_partition_reader_grows_its_batches_only_while_a_backlog_waits() -> an
         }
     }
     assert_eq!(seen, sequences, "every event once, in stream order");
-    assert!(sizes[0] > 10, "the first batch grew while 150 waited: {sizes:?}");
+    assert!(sizes[0] > 10, "the first batch grew while 160 waited: {sizes:?}");
     assert!(sizes.iter().all(|&size| size <= 64), "{sizes:?}");
-    // 150 at up to 64 a batch: three batches (64, 64, 22) unless the stream paused.
-    assert!(sizes.len() < 15, "{sizes:?}");
+    // 160 at up to 64 a batch: three batches (64, 64, 32) unless the stream paused.
+    assert!(sizes.len() < 16, "{sizes:?}");
 
     // Caught up: three new events come as one batch of three, not more.
-    let more = generator::mixed_events(&tenant, 6, 3);
+    let more = generator::mixed_events(&tenants[0], 6, 3);
     let more = generator::publish(&servers.jetstream, &stream.scheme, &more).await?;
     let batch = tokio::time::timeout(WAIT, growing.next_batch()).await??;
     assert_eq!(

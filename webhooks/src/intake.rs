@@ -57,6 +57,7 @@ impl Intake {
             batch_size: 500,
             // Intake only records deliveries; it gains nothing from larger batches.
             backlog_batch_size: 500,
+            sparse_events: 0,
             linger: Duration::from_millis(5),
         }
     }
