@@ -144,9 +144,7 @@ impl EventStore {
         let messages = consumer
             .stream()
             .group(settings.group.as_str())
-            // Pull as much as a backlog batch takes, so growing a batch never waits for
-            // another pull request's round trip.
-            .max_messages_per_batch(settings.batch_size.max(settings.backlog_batch_size))
+            .max_messages_per_batch(settings.batch_size)
             .expires(settings.pull_expiry())
             .messages()
             .await
