@@ -181,10 +181,10 @@ impl PartitionReader {
     }
 
     /// The next batch of the partition, in stream order: waits for a first message, then
-    /// up to the linger time for more (up to the batch size); a full batch grows while a
-    /// backlog waits (up to the backlog batch size, see [`PartitionReaderSettings`]). Never
-    /// empty. Deliveries sent
-    /// before this process was (newly) pinned are dropped after resetting to the ack floor.
+    /// up to the linger time for more (up to the batch size); a full batch of small tenants
+    /// grows while a backlog waits (up to the backlog batch size, see
+    /// [`PartitionReaderSettings`]). Never empty. Deliveries sent before this process was
+    /// (newly) pinned are dropped after resetting to the ack floor.
     /// Fails when pulling fails; open a new reader then.
     pub async fn next_batch(&mut self) -> Result<Vec<Delivery>, StreamError> {
         loop {
@@ -226,14 +226,9 @@ impl PartitionReader {
         // when the server stops sending (nothing left, or `max_ack_pending` reached).
         let backlog_limit = self.settings.backlog_batch_size.max(self.settings.batch_size);
         let backlog_wait = (self.settings.linger * 10).max(BACKLOG_WAIT);
-        let grow = batch.len() >= self.settings.batch_size
-            && backlog_limit > batch.len()
-            && tenants(&batch) * self.settings.sparse_events >= batch.len();
-        while grow
-            && batch.len() >= self.settings.batch_size
-            && batch.len() < backlog_limit
-            && batch.last().is_some_and(|delivery| delivery.pending() > 0)
-        {
+        let grow =
+            batch.len() >= self.settings.batch_size && tenants(&batch) * self.settings.sparse_events >= batch.len();
+        while grow && batch.len() < backlog_limit && batch.last().is_some_and(|delivery| delivery.pending() > 0) {
             match tokio::time::timeout(backlog_wait, self.messages.next()).await {
                 Ok(Some(Ok(message))) => batch.push(Delivery::new(message)),
                 Ok(Some(Err(err))) => {
