@@ -315,51 +315,79 @@ async fn together(
             }
         }
     }
-    for (_, (client, members)) in groups {
-        let mut writes = Vec::with_capacity(members.len());
-        let mut applied = projection::Applied::default();
-        let mut pending = Vec::with_capacity(members.len());
-        for (tenant, items, db, folded) in members {
-            applied.events += folded.applied.events;
-            applied.parked += folded.applied.parked;
-            writes.push((db, folded.write));
-            pending.push((tenant, items));
-        }
-        let written = tokio::time::timeout(databases.operation_timeout(), writer::execute_many(&client, writes)).await;
-        match written {
-            Ok(Ok(())) => {
-                metrics::counter!("projector_events_applied_total").increment(applied.events as u64);
-                metrics::counter!("projector_events_parked_total").increment(applied.parked as u64);
-                metrics::counter!("projector_cross_tenant_writes_total").increment(1);
-                context.cross_tenant.batches.fetch_add(1, Ordering::Relaxed);
-                context
-                    .cross_tenant
-                    .tenants
-                    .fetch_add(pending.len() as u64, Ordering::Relaxed);
-            }
-            Ok(Err(err)) => {
-                if err.is_unsupported_command() {
-                    context.cross_tenant.supported.store(false, Ordering::Relaxed);
-                    tracing::info!(
-                        partition,
-                        "the server has no bulkWrite command; writing each tenant on its own"
-                    );
-                } else {
-                    tracing::warn!(partition, tenants = pending.len(), error = %err, "writing tenants together failed; applying each on its own");
-                }
-                rest.extend(pending);
-            }
-            Err(_) => {
-                tracing::warn!(
-                    partition,
-                    tenants = pending.len(),
-                    "writing tenants together timed out; applying each on its own"
-                );
-                rest.extend(pending);
-            }
+    // At most TOGETHER_TENANTS in one bulkWrite, so a timeout costs (and re-applies) only
+    // its chunk.
+    let mut chunks = Vec::new();
+    for (_, (client, mut members)) in groups {
+        while !members.is_empty() {
+            let rest_of_group = members.split_off(members.len().min(TOGETHER_TENANTS));
+            chunks.push((client.clone(), std::mem::replace(&mut members, rest_of_group)));
         }
     }
+    let written: Vec<Vec<(TenantId, Vec<Item>)>> = futures::stream::iter(chunks)
+        .map(|(client, members)| write_together(context, partition, client, members))
+        .buffer_unordered(TOGETHER_WRITES)
+        .collect()
+        .await;
+    rest.extend(written.into_iter().flatten());
     rest
+}
+
+/// Writes `members` (folded tenants of one deployment) in one `bulkWrite`; answers the
+/// tenants to apply again one by one when it fails.
+async fn write_together(
+    context: &PartitionContext,
+    partition: u32,
+    client: mongodb::Client,
+    members: Vec<FoldedTenant>,
+) -> Vec<(TenantId, Vec<Item>)> {
+    let mut writes = Vec::with_capacity(members.len());
+    let mut applied = projection::Applied::default();
+    let mut pending = Vec::with_capacity(members.len());
+    for (tenant, items, db, folded) in members {
+        applied.events += folded.applied.events;
+        applied.parked += folded.applied.parked;
+        writes.push((db, folded.write));
+        pending.push((tenant, items));
+    }
+    let written = tokio::time::timeout(
+        context.databases.operation_timeout(),
+        writer::execute_many(&client, writes),
+    )
+    .await;
+    match written {
+        Ok(Ok(())) => {
+            metrics::counter!("projector_events_applied_total").increment(applied.events as u64);
+            metrics::counter!("projector_events_parked_total").increment(applied.parked as u64);
+            metrics::counter!("projector_cross_tenant_writes_total").increment(1);
+            context.cross_tenant.batches.fetch_add(1, Ordering::Relaxed);
+            context
+                .cross_tenant
+                .tenants
+                .fetch_add(pending.len() as u64, Ordering::Relaxed);
+            Vec::new()
+        }
+        Ok(Err(err)) => {
+            if err.is_unsupported_command() {
+                context.cross_tenant.supported.store(false, Ordering::Relaxed);
+                tracing::info!(
+                    partition,
+                    "the server has no bulkWrite command; writing each tenant on its own"
+                );
+            } else {
+                tracing::warn!(partition, tenants = pending.len(), error = %err, "writing tenants together failed; applying each on its own");
+            }
+            pending
+        }
+        Err(_) => {
+            tracing::warn!(
+                partition,
+                tenants = pending.len(),
+                "writing tenants together timed out; applying each on its own"
+            );
+            pending
+        }
+    }
 }
 
 /// A full batch grows past `BATCH_SIZE` (to `BACKLOG_BATCH_SIZE`) when its tenants have at
@@ -370,6 +398,15 @@ const GROW_FOR_EVENTS_PER_TENANT: usize = 4;
 
 /// Tenants with at most this many events in a batch are written together.
 const SPARSE_EVENTS: usize = 16;
+
+/// Most tenants in one cross-tenant `bulkWrite`. A backlog batch of 10,000 new tenants
+/// held ~1,250 of them per partition: their one write (~12,000 operations, creating
+/// ~6,000 collections) ran past the 45 s timeout on the surrogate, and then every one of
+/// them was applied again on its own (docs/performance.md, "Twelfth session").
+const TOGETHER_TENANTS: usize = 100;
+
+/// Cross-tenant writes of one batch in flight at once.
+const TOGETHER_WRITES: usize = 2;
 
 /// The folds of tenants written together only read (a few small finds each), so more of
 /// them run at once than tenants applied one by one (`TENANT_CONCURRENCY` ×
