@@ -16,7 +16,10 @@
 //! until the tenth session: tenant, event type, schema version, correlation id, media
 //! type), `msgid` (`Nats-Msg-Id`), `trace` (`traceparent`), `expect`
 //! (`Nats-Expected-Last-Subject-Sequence: 0`), `fp` (the request fingerprint); `none` sends
-//! no header. `SIZE` sets the body's bytes (default 1,100, a sale's envelope).
+//! no header. `SIZE` sets the body's bytes (default 1,100, a sale's envelope). A variant
+//! with `atomic` sends its messages as JetStream atomic batches of 1,000 (ADR-50:
+//! `Nats-Batch-Id`, `Nats-Batch-Sequence`, `Nats-Batch-Commit` on the last; only the
+//! commit is acknowledged), `BATCHES` (default 4) of them in flight at once.
 
 use std::time::Instant;
 
@@ -61,6 +64,39 @@ fn headers(variant: &str) -> HeaderMap {
     headers
 }
 
+/// Publishes one atomic batch of `size` messages and waits for its commit's acknowledgement.
+async fn atomic_batch(
+    client: async_nats::Client,
+    round: usize,
+    variant: &str,
+    size: u64,
+    payload: bytes::Bytes,
+) -> anyhow::Result<()> {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    for sequence in 1..=size {
+        let subject = format!("natscost{round}.p3.org_0123456789abcdef.sale.{}", uuid::Uuid::now_v7());
+        let mut headers = headers(variant);
+        headers.insert("Nats-Batch-Id", id.as_str());
+        headers.insert("Nats-Batch-Sequence", sequence.to_string().as_str());
+        if sequence < size {
+            client.publish_with_headers(subject, headers, payload.clone()).await?;
+        } else {
+            headers.insert("Nats-Batch-Commit", "1");
+            let answer = client
+                .request_with_headers(subject, headers, payload.clone())
+                .await
+                .context("committing the batch")?;
+            let ack: serde_json::Value = serde_json::from_slice(&answer.payload)?;
+            anyhow::ensure!(ack.get("error").is_none(), "batch refused: {ack}");
+            anyhow::ensure!(
+                ack.get("count").and_then(|c| c.as_u64()) == Some(size),
+                "batch ack: {ack}"
+            );
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
@@ -77,7 +113,12 @@ async fn main() -> anyhow::Result<()> {
     };
     let variants =
         std::env::var("VARIANTS").unwrap_or_else(|_| "none,env5+msgid+trace+expect+fp,expect+fp+trace".into());
-    let js = async_nats::jetstream::new(async_nats::connect(&url).await?);
+    let client = async_nats::connect(&url).await?;
+    let js = async_nats::jetstream::new(client.clone());
+    let in_flight: usize = match std::env::var("BATCHES") {
+        Ok(batches) => batches.parse().context("BATCHES: a number")?,
+        Err(_) => 4,
+    };
     let payload = bytes::Bytes::from(vec![b'x'; size]);
     for (round, variant) in variants.split(',').enumerate() {
         let name = format!("NATSCOST{round}");
@@ -87,13 +128,35 @@ async fn main() -> anyhow::Result<()> {
             subjects: vec![format!("natscost{round}.>")],
             storage: async_nats::jetstream::stream::StorageType::File,
             allow_direct: true,
+            allow_atomic_publish: true,
             ..Default::default()
         })
         .await?;
         let cpu = cpu_seconds(&pid);
+        let own = cpu_seconds("self");
         let started = Instant::now();
         let mut pending = FuturesUnordered::new();
-        for _ in 0..count {
+        if variant.split('+').any(|part| part == "atomic") {
+            let mut batches = FuturesUnordered::new();
+            for batch in 0..count.div_ceil(1000) {
+                let size = (count - batch * 1000).min(1000);
+                batches.push(atomic_batch(client.clone(), round, variant, size, payload.clone()));
+                while batches.len() >= in_flight {
+                    if let Some(result) = batches.next().await {
+                        result?;
+                    }
+                }
+            }
+            while let Some(result) = batches.next().await {
+                result?;
+            }
+        }
+        let singly = if variant.split('+').any(|part| part == "atomic") {
+            0
+        } else {
+            count
+        };
+        for _ in 0..singly {
             let subject = format!("natscost{round}.p3.org_0123456789abcdef.sale.{}", uuid::Uuid::now_v7());
             let ack = if variant == "none" {
                 js.publish(subject, payload.clone()).await?
@@ -113,11 +176,13 @@ async fn main() -> anyhow::Result<()> {
         }
         let seconds = started.elapsed().as_secs_f64();
         let used = cpu_seconds(&pid) - cpu;
+        let client_used = cpu_seconds("self") - own;
         println!(
-            "{variant:32} {:>8.0}/s  server {:>5.1} µs/msg ({:.0} % of a core)",
+            "{variant:32} {:>8.0}/s  server {:>5.1} µs/msg ({:.0} % of a core)  client {:>5.1} µs/msg",
             count as f64 / seconds,
             used / count as f64 * 1e6,
-            used / seconds * 100.0
+            used / seconds * 100.0,
+            client_used / count as f64 * 1e6
         );
         js.delete_stream(&name).await?;
     }

@@ -245,3 +245,110 @@ async fn a_full_batch_of_a_thousand_sales_fits_its_own_body_limit_and_no_other_r
     assert_eq!(app.tenant_messages(&tenant).await?.len(), 1000);
     app.stream.delete().await
 }
+
+/// Stream sequence of each stored event of `tenant`, by the aggregate id that ends its subject.
+async fn stored_sequences(
+    app: &CommandApp,
+    tenant: &events::TenantId,
+) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+    let mut sequences = std::collections::HashMap::new();
+    for message in app.tenant_messages(tenant).await? {
+        let id = message.subject.rsplit('.').next().unwrap_or_default().to_owned();
+        let sequence = message.info().map_err(|e| anyhow::anyhow!("{e}"))?.stream_sequence;
+        sequences.insert(id, sequence);
+    }
+    Ok(sequences)
+}
+
+#[tokio::test]
+async fn new_sales_of_a_batch_are_answered_with_where_each_is_stored_and_a_partly_resent_batch_adds_only_the_new()
+-> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    // The batch's new sales are appended together; each answer names its own event.
+    let queued: Vec<Value> = (0..40)
+        .map(|n| item("complete_sale", None, sale(&format!("a-{n}"))))
+        .collect();
+    let first = app
+        .post("/v1/batches", &manager, &json!({ "commands": queued }), &[])
+        .await?;
+    assert_eq!(
+        outcomes(&first.body),
+        vec![(201, false, String::new()); 40],
+        "{}",
+        first.body
+    );
+    let stored = stored_sequences(&app, &tenant).await?;
+    assert_eq!(stored.len(), 40);
+    // ...and they were appended as one atomic group: every one carries its id.
+    let groups: Vec<String> = app
+        .tenant_messages(&tenant)
+        .await?
+        .iter()
+        .filter_map(|m| {
+            m.headers
+                .as_ref()?
+                .get(events::headers::BATCH_ID)
+                .map(|v| v.as_str().to_owned())
+        })
+        .collect();
+    let distinct: std::collections::HashSet<&String> = groups.iter().collect();
+    let (groups, grouped) = (distinct.len(), groups.len());
+    assert_eq!((groups, grouped), (1, 40), "one group of forty");
+    for result in first.body["results"].as_array().into_iter().flatten() {
+        let id = result["accepted"]["aggregate_id"].as_str().unwrap_or_default();
+        assert_eq!(
+            result["accepted"]["stream_sequence"].as_u64(),
+            stored.get(id).copied(),
+            "{result}"
+        );
+        assert_eq!(result["accepted"]["version"], result["accepted"]["stream_sequence"]);
+    }
+
+    // The terminal re-sends them with five sales it queued since: the forty are answered
+    // as before (replayed), only the five are appended, each answered with its place.
+    let mut resent = queued.clone();
+    for n in 0..5 {
+        resent.insert(n * 8, item("complete_sale", None, sale(&format!("b-{n}"))));
+    }
+    let second = app
+        .post("/v1/batches", &manager, &json!({ "commands": resent }), &[])
+        .await?;
+    let stored = stored_sequences(&app, &tenant).await?;
+    assert_eq!(stored.len(), 45, "only the five new sales were appended");
+    let firsts: std::collections::HashMap<&str, &Value> = first.body["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["accepted"]["aggregate_id"].as_str().unwrap_or_default(),
+                &r["accepted"],
+            )
+        })
+        .collect();
+    for result in second.body["results"].as_array().into_iter().flatten() {
+        let accepted = &result["accepted"];
+        let id = accepted["aggregate_id"].as_str().unwrap_or_default();
+        assert_eq!(result["status"], 201, "{result}");
+        if id.starts_with("b-") {
+            assert_eq!(accepted["replayed"], false, "{result}");
+            assert_eq!(
+                accepted["stream_sequence"].as_u64(),
+                stored.get(id).copied(),
+                "{result}"
+            );
+        } else {
+            let mut original = (*firsts
+                .get(id)
+                .ok_or_else(|| anyhow::anyhow!("{id} not in the first answer"))?)
+            .clone();
+            original["replayed"] = json!(true);
+            assert_eq!(*accepted, original, "{result}");
+        }
+    }
+    assert_eq!(second.body["results"].as_array().map(Vec::len), Some(45));
+    app.stream.delete().await
+}

@@ -208,3 +208,121 @@ async fn an_existing_stream_keeps_the_partition_count_it_was_created_with() -> a
     servers.jetstream.delete_stream(&name).await?;
     Ok(())
 }
+
+/// A voided sale `s-<n>` of `tenant`: one event on its own subject.
+fn sale_event(tenant: &events::TenantId, sale: &str) -> anyhow::Result<EventEnvelope> {
+    envelope(
+        tenant,
+        SaleVoided {
+            business_date: None,
+            drawer_session_id: None,
+            sale_id: SaleId::parse(sale)?,
+            reason: "group".into(),
+        }
+        .into(),
+    )
+}
+
+#[tokio::test]
+async fn an_atomic_group_is_stored_all_or_nothing_at_consecutive_sequences() -> anyhow::Result<()> {
+    use eventstore::{Append, Expected};
+    let servers = Servers::connect().await?;
+    let stream = TestStream::create(&servers.jetstream).await?;
+    let store = stream
+        .args()
+        .connect("foundation-atomic", Duration::from_secs(10))
+        .await?;
+    assert!(store.appends_atomically(), "the stream is created with allow_atomic");
+    let tenant = unique_tenant();
+    let other = unique_tenant();
+
+    // Another writer appends one by one while the group is sent: the group still lands at
+    // consecutive sequences, each the one its event is stored at.
+    let group: Vec<EventEnvelope> = (0..300)
+        .map(|n| sale_event(&tenant, &format!("g-{n}")))
+        .collect::<anyhow::Result<_>>()?;
+    let singles: Vec<EventEnvelope> = (0..100)
+        .map(|n| sale_event(&other, &format!("o-{n}")))
+        .collect::<anyhow::Result<_>>()?;
+    let appends: Vec<Append<'_>> = group
+        .iter()
+        .map(|envelope| Append {
+            envelope,
+            expected: Expected::NoEvents,
+            fingerprint: Some("fp"),
+            trace: None,
+        })
+        .collect();
+    let writer = async {
+        for envelope in &singles {
+            store.append(envelope, Expected::NoEvents, None, None).await?;
+        }
+        anyhow::Ok(())
+    };
+    let (appended, written) = tokio::join!(store.append_atomic(&appends), writer);
+    written?;
+    let appended = appended?;
+    assert_eq!(appended.len(), group.len());
+    for pair in appended.windows(2) {
+        assert_eq!(pair[1].sequence, pair[0].sequence + 1, "consecutive");
+    }
+    for (appended, envelope) in appended.iter().zip(&group) {
+        let stored = store
+            .last(&tenant, &envelope.aggregate())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{} not stored", envelope.event_id))?;
+        assert_eq!(
+            stored.sequence, appended.sequence,
+            "the answer names where the event is"
+        );
+        assert_eq!(stored.envelope, *envelope);
+        assert_eq!(stored.request_fingerprint.as_deref(), Some("fp"));
+        assert_eq!(appended.subject, stream.scheme.subject(&tenant, &envelope.aggregate()));
+    }
+    assert_eq!(stream.message_count().await?, 400);
+
+    // One expectation fails (g-1 exists): none of the group is stored, and the store says so.
+    let fresh = [
+        sale_event(&tenant, "n-1")?,
+        sale_event(&tenant, "g-1")?,
+        sale_event(&tenant, "n-2")?,
+    ];
+    let refused = fresh
+        .iter()
+        .map(|envelope| Append {
+            envelope,
+            expected: Expected::NoEvents,
+            fingerprint: None,
+            trace: None,
+        })
+        .collect::<Vec<_>>();
+    assert!(store.append_atomic(&refused).await.is_err());
+    assert_eq!(
+        stream.message_count().await?,
+        400,
+        "nothing of a refused group is stored"
+    );
+    assert!(store.last(&tenant, &fresh[0].aggregate()).await?.is_none());
+
+    // An expectation on an existing subject is checked inside a group too.
+    let g0 = appended[0].sequence;
+    let next = [sale_event(&tenant, "g-0")?, sale_event(&tenant, "n-3")?];
+    let (after_g0, new) = (
+        Append {
+            envelope: &next[0],
+            expected: Expected::LastSequence(g0),
+            fingerprint: None,
+            trace: None,
+        },
+        Append {
+            envelope: &next[1],
+            expected: Expected::NoEvents,
+            fingerprint: None,
+            trace: None,
+        },
+    );
+    let stored = store.append_atomic(&[after_g0, new]).await?;
+    assert_eq!(stored[1].sequence, stored[0].sequence + 1);
+    assert_eq!(stream.message_count().await?, 402);
+    stream.delete().await
+}
