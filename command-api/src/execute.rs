@@ -16,8 +16,8 @@
 
 use std::time::Instant;
 
-use events::{AggregateRef, DomainEvent, EventEnvelope};
-use eventstore::{AppendError, Appended, EventStore, Expected, StoredEvent};
+use events::{AggregateRef, DomainEvent};
+use eventstore::{AppendError, EventStore, Expected, StoredEvent};
 use uuid::Uuid;
 
 use crate::commands::CommandMeta;
@@ -51,21 +51,21 @@ impl Outcome {
 }
 
 /// Runs a command against `aggregate`. `create` is the event of a command that creates the
-/// aggregate, in its envelope (tried first, expecting an empty subject); `decide` builds
-/// the event and its expectation from the history.
+/// aggregate (tried first, expecting an empty subject); `decide` builds the event and its
+/// expectation from the history.
 pub async fn run<D>(
     store: &EventStore,
     meta: &CommandMeta,
     aggregate: AggregateRef,
-    create: Option<EventEnvelope>,
+    create: Option<DomainEvent>,
     mut decide: D,
 ) -> Result<Outcome, ApiError>
 where
     D: FnMut(&[StoredEvent]) -> Result<(DomainEvent, Expected), ApiError>,
 {
-    let mut pending = create.map(|envelope| (envelope, Expected::NoEvents));
+    let mut pending = create.map(|event| (event, Expected::NoEvents));
     for _ in 0..MAX_ATTEMPTS {
-        let (envelope, expected) = match pending.take() {
+        let (event, expected) = match pending.take() {
             Some(first) => first,
             None => {
                 let history = store.history(&meta.context.tenant, &aggregate).await?;
@@ -73,17 +73,28 @@ where
                     metrics::counter!("commands_replayed_total").increment(1);
                     return Ok(Outcome::replay(previous));
                 }
-                let (event, expected) = decide(&history)?;
-                (meta.envelope(event), expected)
+                decide(&history)?
             }
         };
+        let envelope = meta.envelope(event);
         let started = Instant::now();
         let appended = store
             .append(&envelope, expected, Some(&meta.fingerprint), meta.trace.as_ref())
             .await;
         metrics::histogram!("event_append_seconds").record(started.elapsed().as_secs_f64());
         match appended {
-            Ok(appended) => return Ok(recorded(&envelope, &appended, aggregate)),
+            Ok(appended) => {
+                // No tenant label: /metrics would list every tenant with its sale count, and
+                // one series per tenant and event type does not scale to thousands of tenants.
+                metrics::counter!("commands_total", "event_type" => envelope.event_type().as_str()).increment(1);
+                tracing::info!(event_id = %envelope.event_id, sequence = appended.sequence, subject = %appended.subject, event_type = %envelope.event_type(), "event appended");
+                return Ok(Outcome {
+                    event_id: envelope.event_id,
+                    sequence: appended.sequence,
+                    aggregate,
+                    replayed: false,
+                });
+            }
             Err(AppendError::Conflict { expected }) => {
                 tracing::debug!(expected, %aggregate, "aggregate moved on; deciding again");
             }
@@ -102,21 +113,6 @@ where
     Err(ApiError::Unavailable(anyhow::anyhow!(
         "{aggregate} changed {MAX_ATTEMPTS} times while the command was decided"
     )))
-}
-
-/// The outcome of `envelope`, appended as `appended` (by [`run`] or with a batch's other
-/// new aggregates), counted and logged.
-pub fn recorded(envelope: &EventEnvelope, appended: &Appended, aggregate: AggregateRef) -> Outcome {
-    // No tenant label: /metrics would list every tenant with its sale count, and one
-    // series per tenant and event type does not scale to thousands of tenants.
-    metrics::counter!("commands_total", "event_type" => envelope.event_type().as_str()).increment(1);
-    tracing::info!(event_id = %envelope.event_id, sequence = appended.sequence, subject = %appended.subject, event_type = %envelope.event_type(), "event appended");
-    Outcome {
-        event_id: envelope.event_id,
-        sequence: appended.sequence,
-        aggregate,
-        replayed: false,
-    }
 }
 
 /// The earlier run of this same command in `history`, if any. A command that may set a

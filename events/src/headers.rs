@@ -13,7 +13,6 @@
 //! | `Tillstream-Request-Fingerprint` | every command's append | the API, recognising a retry in the aggregate's history |
 //! | `traceparent` | appends made inside a traced request | the projector and the webhook worker (their spans' parent) |
 //! | `Nats-Msg-Id` | imports (`EventStore::append_many`) only | JetStream, de-duplicating a re-sent import within its window |
-//! | `Nats-Batch-Id`, `Nats-Batch-Sequence`, `Nats-Batch-Commit` | appends of an atomic group (`EventStore::append_atomic`: a batch's new sales) | JetStream, storing the group all or nothing |
 
 /// JetStream de-duplication id: the event id. Sent on imports, which carry no
 /// expectation; a command's append needs none (its expectation makes a second publish of
@@ -25,9 +24,3 @@ pub const EXPECTED_LAST_SUBJECT_SEQUENCE: &str = "Nats-Expected-Last-Subject-Seq
 /// Fingerprint (SHA-256, hex) of the command that produced the event: a retried command
 /// with the same fingerprint gets the original answer; another one gets 409.
 pub const REQUEST_FINGERPRINT: &str = "Tillstream-Request-Fingerprint";
-/// JetStream atomic batch (ADR-50): the batch's id, on each of its messages.
-pub const BATCH_ID: &str = "Nats-Batch-Id";
-/// JetStream atomic batch: the message's place in its batch, from 1, without gaps.
-pub const BATCH_SEQUENCE: &str = "Nats-Batch-Sequence";
-/// JetStream atomic batch: `1` on the last message, which commits the batch.
-pub const BATCH_COMMIT: &str = "Nats-Batch-Commit";

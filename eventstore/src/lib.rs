@@ -56,5 +56,5 @@ pub use maintenance::StreamState;
 pub use partition_reader::{PartitionReader, PartitionReaderSettings, ReaderPosition};
 pub use servers::{ServerListError, server_addrs};
 pub use settings::StreamSettings;
-pub use store::{Append, Appended, EventStore, Expected, MAX_ATOMIC_APPENDS, StoredEvent};
+pub use store::{Appended, EventStore, Expected, StoredEvent};
 pub use tenant_reader::TenantReader;

@@ -75,8 +75,6 @@ impl StreamSettings {
             duplicate_window: self.duplicate_window,
             // Aggregate histories are read by subject with direct gets.
             allow_direct: true,
-            // A batch's new sales are appended as one atomic batch (`append_atomic`).
-            allow_atomic_publish: true,
             // Single messages may not be deleted (history is append-only); purging a whole
             // tenant's subjects stays possible for erasure.
             deny_delete: true,

@@ -47,22 +47,6 @@ pub struct Appended {
     pub subject: String,
 }
 
-/// One append of a group (see [`EventStore::append_atomic`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Append<'a> {
-    /// The event.
-    pub envelope: &'a EventEnvelope,
-    /// What its aggregate's subject must look like.
-    pub expected: Expected,
-    /// The fingerprint of the command that produced it.
-    pub fingerprint: Option<&'a str>,
-    /// The request's trace.
-    pub trace: Option<&'a TraceContext>,
-}
-
-/// Most appends in one atomic group: nats-server's limit on an atomic batch (ADR-50).
-pub const MAX_ATOMIC_APPENDS: usize = 1000;
-
 /// An event read back from the stream.
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
@@ -89,8 +73,6 @@ struct Inner {
     stream: stream::Stream,
     scheme: SubjectScheme,
     keys: IdempotencyKeys,
-    /// Whether the stream accepts atomic batches (`allow_atomic`, nats-server 2.12+).
-    atomic: bool,
 }
 
 impl EventStore {
@@ -107,14 +89,11 @@ impl EventStore {
             .backpressure_on_inflight(true)
             .build(client);
         let (stream, scheme) = settings.ensure(&jetstream).await?;
-        // A server too old for atomic batches drops the setting: appends then go one by one.
-        let atomic = stream.cached_info().config.allow_atomic_publish;
         Ok(Self {
             inner: std::sync::Arc::new(Inner {
                 jetstream,
                 stream,
                 scheme,
-                atomic,
                 keys: IdempotencyKeys::new(&settings.name, settings.replicas, settings.key_retention),
             }),
         })
@@ -166,12 +145,18 @@ impl EventStore {
             return Err(AppendError::Unavailable("not connected to NATS".into()));
         }
         let subject = self.inner.scheme.subject(&envelope.tenant_id, &envelope.aggregate());
-        let message_headers = append_headers(&Append {
-            envelope,
-            expected,
-            fingerprint,
-            trace,
-        });
+        // Only the headers something acts on (`events::headers`): no de-duplication id, the
+        // expectation already makes a second publish of this event fail.
+        let mut message_headers = HeaderMap::new();
+        if let Some(sequence) = expected.header_value() {
+            message_headers.insert(headers::EXPECTED_LAST_SUBJECT_SEQUENCE, sequence.to_string().as_str());
+        }
+        if let Some(fingerprint) = fingerprint {
+            message_headers.insert(headers::REQUEST_FINGERPRINT, fingerprint);
+        }
+        if let Some(trace) = trace {
+            message_headers.insert(TRACEPARENT, trace.header_value().as_str());
+        }
         let body = events::encode(envelope)?;
         let ack = self
             .inner
@@ -185,90 +170,6 @@ impl EventStore {
             sequence: ack.sequence,
             subject,
         })
-    }
-
-    /// Whether [`EventStore::append_atomic`] can be used: the stream allows atomic batches.
-    pub fn appends_atomically(&self) -> bool {
-        self.inner.atomic
-    }
-
-    /// Appends every one of `appends` or none (a JetStream atomic batch, ADR-50): the
-    /// messages are sent without waiting, and only the last, which commits the batch, is
-    /// acknowledged. Each expectation is checked as for [`EventStore::append`]; if any
-    /// fails, nothing is stored and the error does not say which one. The batch is stored
-    /// at consecutive stream sequences, so the one acknowledgement gives every event's.
-    ///
-    /// On an error the caller cannot tell which events were stored (a timeout may come
-    /// after the commit): it appends them again one by one with their expectations,
-    /// which find an event already there.
-    pub async fn append_atomic(&self, appends: &[Append<'_>]) -> Result<Vec<Appended>, AppendError> {
-        let Some(first) = appends.first() else {
-            return Ok(Vec::new());
-        };
-        if !self.inner.atomic {
-            return Err(AppendError::Rejected("the stream does not allow atomic batches".into()));
-        }
-        if appends.len() > MAX_ATOMIC_APPENDS {
-            return Err(AppendError::Rejected(
-                format!(
-                    "{} appends in one atomic batch, at most {MAX_ATOMIC_APPENDS}",
-                    appends.len()
-                )
-                .into(),
-            ));
-        }
-        if !self.is_connected() {
-            return Err(AppendError::Unavailable("not connected to NATS".into()));
-        }
-        // The first event's id is unique, so it names the batch.
-        let batch = first.envelope.event_id.simple().to_string();
-        let mut subjects = Vec::with_capacity(appends.len());
-        let client = self.inner.jetstream.client();
-        for (index, append) in appends.iter().enumerate() {
-            let subject = self
-                .inner
-                .scheme
-                .subject(&append.envelope.tenant_id, &append.envelope.aggregate());
-            let mut message_headers = append_headers(append);
-            message_headers.insert(headers::BATCH_ID, batch.as_str());
-            message_headers.insert(headers::BATCH_SEQUENCE, (index + 1).to_string().as_str());
-            let body = events::encode(append.envelope)?;
-            if index + 1 < appends.len() {
-                client
-                    .publish_with_headers(subject.clone(), message_headers, body.into())
-                    .await
-                    .map_err(|err| AppendError::Unavailable(err.into()))?;
-            } else {
-                message_headers.insert(headers::BATCH_COMMIT, "1");
-                let ack = self
-                    .inner
-                    .jetstream
-                    .publish_with_headers(subject.clone(), message_headers, body.into())
-                    .await
-                    .map_err(|err| classify_publish(err, Expected::Any))?
-                    .await
-                    .map_err(|err| classify_publish(err, Expected::Any))?;
-                let count = appends.len() as u64;
-                if ack.batch_id.as_deref() != Some(batch.as_str()) || ack.batch_size != Some(count) {
-                    return Err(AppendError::Rejected(
-                        format!(
-                            "the commit of atomic batch {batch} ({count} messages) was acknowledged as batch {:?} of {:?}",
-                            ack.batch_id, ack.batch_size
-                        )
-                        .into(),
-                    ));
-                }
-                let first_sequence = ack.sequence + 1 - count;
-                subjects.push(subject);
-                return Ok(subjects
-                    .into_iter()
-                    .zip(first_sequence..)
-                    .map(|(subject, sequence)| Appended { sequence, subject })
-                    .collect());
-            }
-            subjects.push(subject);
-        }
-        unreachable!("the loop returns at the last append")
     }
 
     /// Claims the client's idempotency `key` of `tenant` for the request with
@@ -377,22 +278,7 @@ impl EventStore {
     }
 }
 
-/// The headers of an appended event: only those something acts on (`events::headers`). No
-/// de-duplication id: the expectation already makes a second publish of the event fail.
-fn append_headers(append: &Append<'_>) -> HeaderMap {
-    let mut message_headers = HeaderMap::new();
-    if let Some(sequence) = append.expected.header_value() {
-        message_headers.insert(headers::EXPECTED_LAST_SUBJECT_SEQUENCE, sequence.to_string().as_str());
-    }
-    if let Some(fingerprint) = append.fingerprint {
-        message_headers.insert(headers::REQUEST_FINGERPRINT, fingerprint);
-    }
-    if let Some(trace) = append.trace {
-        message_headers.insert(TRACEPARENT, trace.header_value().as_str());
-    }
-    message_headers
-}
-
+/// The headers every stored event carries (its ids, type and version).
 /// An imported event's headers: its id for JetStream's de-duplication (an import carries
 /// no expectation, so a re-sent import is dropped only within the window).
 fn import_headers(envelope: &EventEnvelope) -> HeaderMap {

@@ -110,7 +110,7 @@ pub enum Method {
 
 /// What a command addresses: it names the aggregate whose subject the event goes to, and
 /// how a command that creates it is refused when it exists already.
-pub trait AggregateId: Send + Sync + 'static {
+pub trait AggregateId: Send + Sync {
     /// The aggregate.
     fn aggregate(&self) -> AggregateRef;
 

@@ -370,7 +370,7 @@ pub async fn append_user_joined(state: &AppState, context: TenantContext, user: 
         &state.store,
         &meta,
         AggregateRef::user(&user_id),
-        Some(meta.envelope(event.into())),
+        Some(event.into()),
         |history| {
             if history
                 .iter()

@@ -10,19 +10,12 @@
 //! changes nothing and answers the same. One refused command does not stop the others
 //! unless `stop_on_error` is set (then the rest are `not_run`).
 //!
-//! Commands on different aggregates run concurrently; commands on the same aggregate run
-//! one after the other in batch order, so a sale and its refund in one batch land in that
-//! order. Commands that need `If-Match` (catalog and location changes) are not batchable.
-//!
-//! The first command of each aggregate that creates it (a sale, a stock movement, a drawer
-//! session) is decided first, and all those events are appended together as one JetStream
-//! atomic batch (`EventStore::append_atomic`): one acknowledgement for up to 1,000 new
-//! sales instead of one each. If the group is refused — one of them already exists,
-//! because the batch is a re-send or an id is taken — nothing of it was stored and each is
-//! appended on its own, which answers it exactly as its own route would (`replayed`, 409).
-//! The other commands follow, each as its own route runs it (their appends pipelined).
+//! Commands on different aggregates run concurrently (their appends are pipelined to
+//! JetStream); commands on the same aggregate run one after the other in batch order, so a
+//! sale and its refund in one batch land in that order. Commands that need `If-Match`
+//! (catalog and location changes) are not batchable.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
@@ -41,7 +34,7 @@ use crate::commands::{AggregateId, Command, Target};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::json::parse;
 use crate::routes::Accepted;
-use crate::routes::command::{Staged, execute, stage};
+use crate::routes::command::execute;
 use crate::routes::openapi::ErrorBody as ErrorSchema;
 use crate::state::AppState;
 
@@ -114,30 +107,7 @@ pub struct BatchResponse {
 /// the run itself.
 struct Prepared {
     aggregate: String,
-    run: Run,
-}
-
-/// A queue's first command, decided, its index in the batch and where the group stored its
-/// event (`None`: appended on its own when finished).
-type Head = (usize, Box<dyn Staged>, Option<eventstore::Appended>);
-
-/// How a batched command runs.
-enum Run {
-    /// As its own route runs it.
-    Alone(BoxFuture<'static, Result<crate::execute::Outcome, ApiError>>),
-    /// A command that creates its aggregate: decided first ([`stage`]), so that the batch
-    /// can append it with the others.
-    Stage(BoxFuture<'static, Result<Box<dyn Staged>, ApiError>>),
-}
-
-impl Run {
-    /// Runs the command as its own route would.
-    async fn alone(self, app: &AppState) -> Result<crate::execute::Outcome, ApiError> {
-        match self {
-            Run::Alone(run) => run.await,
-            Run::Stage(stage) => stage.await?.finish(app.clone(), None).await,
-        }
-    }
+    run: BoxFuture<'static, Result<crate::execute::Outcome, ApiError>>,
 }
 
 /// Parses item `command` as `C` and prepares its run.
@@ -160,16 +130,10 @@ fn prepare<C: Command>(app: &AppState, context: &TenantContext, item: BatchComma
     let id = command.id(&target, item.idempotency_key.as_deref())?;
     let aggregate = id.aggregate().to_string();
     let (app, context, key) = (app.clone(), context.clone(), item.idempotency_key);
-    let run = if C::CREATES {
-        Run::Stage(Box::pin(
-            async move { stage(&app, context, key, &target, command).await },
-        ))
-    } else {
-        Run::Alone(Box::pin(
-            async move { execute(&app, context, key, &target, &command).await },
-        ))
-    };
-    Ok(Prepared { aggregate, run })
+    Ok(Prepared {
+        aggregate,
+        run: Box::pin(async move { execute(&app, context, key, &target, &command).await }),
+    })
 }
 
 fn prepare_any(app: &AppState, context: &TenantContext, item: BatchCommand) -> Result<Prepared, ApiError> {
@@ -190,31 +154,6 @@ fn prepare_any(app: &AppState, context: &TenantContext, item: BatchCommand) -> R
             "command",
             format!("{other:?} is not a command that can be batched"),
         )),
-    }
-}
-
-/// Appends the events of `staged` as one atomic group: each one's place in the stream, or
-/// `None` for all when they were not appended together (fewer than two, a stream without
-/// atomic batches, or the group refused: one of them exists already). Those are then
-/// appended one by one by [`Staged::finish`], which answers each as its own route would.
-async fn append_together(
-    app: &AppState,
-    staged: &[(usize, usize, Box<dyn Staged>)],
-) -> Vec<Option<eventstore::Appended>> {
-    let alone = || staged.iter().map(|_| None).collect();
-    if staged.len() < 2 || !app.store.appends_atomically() {
-        return alone();
-    }
-    let appends: Vec<eventstore::Append<'_>> = staged.iter().map(|(_, _, decided)| decided.append()).collect();
-    match app.store.append_atomic(&appends).await {
-        Ok(appended) => appended.into_iter().map(Some).collect(),
-        Err(err) => {
-            // Expected for a batch sent again (its sales exist): each is then answered
-            // `replayed`. Counted, so a platform where groups keep failing shows it.
-            metrics::counter!("batch_groups_refused_total").increment(1);
-            tracing::debug!(error = %err, commands = appends.len(), "the batch's new aggregates were not appended together; appending them one by one");
-            alone()
-        }
     }
 }
 
@@ -277,7 +216,7 @@ async fn batch(
                 continue;
             }
             let answer = match prepare_any(&app, &context, item) {
-                Ok(prepared) => prepared.run.alone(&app).await,
+                Ok(prepared) => prepared.run.await,
                 Err(err) => Err(err),
             };
             stopped = answer.is_err();
@@ -285,56 +224,26 @@ async fn batch(
         }
     } else {
         // One queue per aggregate, in batch order; the queues run concurrently.
-        let mut queues: Vec<VecDeque<(usize, Run)>> = Vec::new();
+        let mut queues: Vec<Vec<(usize, Prepared)>> = Vec::new();
         let mut queue_of: HashMap<String, usize> = HashMap::new();
         for (index, item) in request.commands.into_iter().enumerate() {
             match prepare_any(&app, &context, item) {
                 Ok(prepared) => {
-                    let queue = *queue_of.entry(prepared.aggregate).or_insert_with(|| {
-                        queues.push(VecDeque::new());
+                    let queue = *queue_of.entry(prepared.aggregate.clone()).or_insert_with(|| {
+                        queues.push(Vec::new());
                         queues.len() - 1
                     });
-                    queues[queue].push_back((index, prepared.run));
+                    queues[queue].push((index, prepared));
                 }
                 Err(err) => results[index] = Some(result(index, Err(err))),
             }
         }
-        // The queues' first commands that create their aggregate, decided together...
-        let mut stages = Vec::new();
-        for (queue, commands) in queues.iter_mut().enumerate() {
-            if let Some((_, Run::Stage(_))) = commands.front()
-                && let Some((index, Run::Stage(stage))) = commands.pop_front()
-            {
-                stages.push(async move { (queue, index, stage.await) });
+        let runs = queues.into_iter().map(|queue| async move {
+            let mut done = Vec::with_capacity(queue.len());
+            for (index, prepared) in queue {
+                done.push(result(index, prepared.run.await));
             }
-        }
-        let mut staged = Vec::with_capacity(stages.len());
-        for (queue, index, decided) in futures::future::join_all(stages).await {
-            match decided {
-                Ok(decided) => staged.push((queue, index, decided)),
-                Err(err) => results[index] = Some(result(index, Err(err))),
-            }
-        }
-        // ...and appended all or none.
-        let appended = append_together(&app, &staged).await;
-        let mut heads: HashMap<usize, Head> = staged
-            .into_iter()
-            .zip(appended)
-            .map(|((queue, index, decided), appended)| (queue, (index, decided, appended)))
-            .collect();
-        let app = &app;
-        let runs = queues.into_iter().enumerate().map(|(queue, commands)| {
-            let head = heads.remove(&queue);
-            async move {
-                let mut done = Vec::with_capacity(commands.len() + 1);
-                if let Some((index, decided, appended)) = head {
-                    done.push(result(index, decided.finish(app.clone(), appended).await));
-                }
-                for (index, run) in commands {
-                    done.push(result(index, run.alone(app).await));
-                }
-                done
-            }
+            done
         });
         for done in futures::future::join_all(runs).await {
             for item in done {

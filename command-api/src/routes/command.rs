@@ -39,9 +39,7 @@ use crate::extract::{ApiJson, IdempotencyKey};
 use crate::routes::Accepted;
 use crate::routes::openapi::{ErrorBody, ErrorDetail};
 use crate::state::AppState;
-use events::{DomainEvent, EventEnvelope};
-use eventstore::{Append, Appended, Expected, KeyClaim};
-use futures::future::BoxFuture;
+use eventstore::KeyClaim;
 
 /// The route of command `C`: its OpenAPI operation and the handler that runs it.
 pub fn command<C: Command>() -> UtoipaMethodRouter<AppState> {
@@ -79,9 +77,19 @@ pub async fn execute<C: Command>(
     target: &C::Target,
     command: &C,
 ) -> Result<execute::Outcome, ApiError> {
-    let span = command_span::<C>();
+    let span = tracing::info_span!("command", command = C::NAME, aggregate = tracing::field::Empty);
     async move {
-        let (id, meta) = begin(context, key, target, command)?;
+        let id = command.id(target, key.as_deref())?;
+        tracing::Span::current().record("aggregate", id.aggregate().id.as_str());
+        let meta = CommandMeta::new(
+            context,
+            C::NAME,
+            &target.keyed(command),
+            key,
+            || command.natural_key(&id),
+            command.occurred_at(),
+        )
+        .retry_only_as_latest(C::RETRY_ONLY_AS_LATEST);
         // The key-value futures are boxed (and made only for a client's key) for the same
         // reason as the load in `run`: they would otherwise sit in every command's future.
         let claim = if meta.client_key {
@@ -90,146 +98,13 @@ pub async fn execute<C: Command>(
             None
         };
         let answer = run(app, command, &id, &meta).await;
-        release_if_refused(app, &meta, answer.as_ref().err(), claim).await;
+        if let (Err(refused), Some(KeyClaim::New { revision })) = (&answer, claim) {
+            Box::pin(release_key(app, &meta, refused, revision)).await;
+        }
         answer
     }
     .instrument(span)
     .await
-}
-
-/// A command that creates its aggregate, decided, its event waiting to be appended: a
-/// batch appends its new aggregates' events together ([`eventstore::EventStore::append_atomic`])
-/// and then finishes each. See [`stage`].
-pub trait Staged: Send + Sync {
-    /// The append to make.
-    fn append(&self) -> Append<'_>;
-    /// Answers the command: `appended` when the batch's group was stored; with `None` (the
-    /// group was refused or not tried) the event is appended on its own, which tells a
-    /// retry (its event already there) from a conflict, as a single request would.
-    fn finish(
-        self: Box<Self>,
-        app: AppState,
-        appended: Option<Appended>,
-    ) -> BoxFuture<'static, Result<execute::Outcome, ApiError>>;
-}
-
-/// What [`stage`] keeps of a creating command until it is finished.
-struct StagedCommand<C: Command> {
-    command: C,
-    id: C::Id,
-    meta: CommandMeta,
-    claim: Option<KeyClaim>,
-    envelope: EventEnvelope,
-    span: tracing::Span,
-}
-
-impl<C: Command> Staged for StagedCommand<C> {
-    fn append(&self) -> Append<'_> {
-        Append {
-            envelope: &self.envelope,
-            expected: Expected::NoEvents,
-            fingerprint: Some(&self.meta.fingerprint),
-            trace: self.meta.trace.as_ref(),
-        }
-    }
-
-    fn finish(
-        self: Box<Self>,
-        app: AppState,
-        appended: Option<Appended>,
-    ) -> BoxFuture<'static, Result<execute::Outcome, ApiError>> {
-        let StagedCommand {
-            command,
-            id,
-            meta,
-            claim,
-            envelope,
-            span,
-        } = *self;
-        Box::pin(
-            async move {
-                let answer = created(&app, &command, &id, &meta, envelope, appended).await;
-                release_if_refused(&app, &meta, answer.as_ref().err(), claim).await;
-                answer
-            }
-            .instrument(span),
-        )
-    }
-}
-
-/// What a request to the route of `C` (a command that creates its aggregate) does up to
-/// the append: the id, the metadata, the client's key claimed, the load and the decision.
-/// [`Staged::finish`] does the rest.
-pub async fn stage<C: Command>(
-    app: &AppState,
-    context: TenantContext,
-    key: Option<String>,
-    target: &C::Target,
-    command: C,
-) -> Result<Box<dyn Staged>, ApiError> {
-    debug_assert!(C::CREATES, "only a command that creates its aggregate is staged");
-    let span = command_span::<C>();
-    async move {
-        let (id, meta) = begin(context, key, target, &command)?;
-        let claim = if meta.client_key {
-            Box::pin(claim_key(app, &meta)).await?
-        } else {
-            None
-        };
-        let decided = Box::pin(create(app, &command, &id, &meta)).await;
-        match decided {
-            Ok(event) => {
-                let envelope = meta.envelope(event);
-                Ok(Box::new(StagedCommand {
-                    command,
-                    id,
-                    meta,
-                    claim,
-                    envelope,
-                    span: tracing::Span::current(),
-                }) as Box<dyn Staged>)
-            }
-            Err(refused) => {
-                release_if_refused(app, &meta, Some(&refused), claim).await;
-                Err(refused)
-            }
-        }
-    }
-    .instrument(span)
-    .await
-}
-
-/// The span of one command (a request's, or one of a batch's).
-fn command_span<C: Command>() -> tracing::Span {
-    tracing::info_span!("command", command = C::NAME, aggregate = tracing::field::Empty)
-}
-
-/// The command's id (recorded on the span) and its metadata.
-fn begin<C: Command>(
-    context: TenantContext,
-    key: Option<String>,
-    target: &C::Target,
-    command: &C,
-) -> Result<(C::Id, CommandMeta), ApiError> {
-    let id = command.id(target, key.as_deref())?;
-    tracing::Span::current().record("aggregate", id.aggregate().id.as_str());
-    let meta = CommandMeta::new(
-        context,
-        C::NAME,
-        &target.keyed(command),
-        key,
-        || command.natural_key(&id),
-        command.occurred_at(),
-    )
-    .retry_only_as_latest(C::RETRY_ONLY_AS_LATEST);
-    Ok((id, meta))
-}
-
-/// Gives back the client's key claimed as `claim` when the command was `refused`.
-async fn release_if_refused(app: &AppState, meta: &CommandMeta, refused: Option<&ApiError>, claim: Option<KeyClaim>) {
-    if let (Some(refused), Some(KeyClaim::New { revision })) = (refused, claim) {
-        Box::pin(release_key(app, meta, refused, revision)).await;
-    }
 }
 
 /// Claims the client's `Idempotency-Key` for this request across the tenant's aggregates
@@ -270,12 +145,9 @@ async fn run<C: Command>(
     id: &C::Id,
     meta: &CommandMeta,
 ) -> Result<execute::Outcome, ApiError> {
+    let aggregate = id.aggregate();
     // The load and the append loop are boxed: unboxed, they made a batch's per-command
     // future ~17 KB, copied on every pin (docs/performance.md, "Tenth session").
-    if C::CREATES {
-        let event = Box::pin(create(app, command, id, meta)).await?;
-        return Box::pin(created(app, command, id, meta, meta.envelope(event), None)).await;
-    }
     let loaded = Box::pin(command.load(app, id, meta)).await?;
     let decide = |state: &C::State| {
         command.decide(&Decision {
@@ -286,59 +158,20 @@ async fn run<C: Command>(
             now: meta.recorded_at,
         })
     };
-    let outcome = Box::pin(execute::run(&app.store, meta, id.aggregate(), None, |history| {
+    let create = if C::CREATES {
+        Some(decide(&C::State::fold(&[]))?)
+    } else {
+        None
+    };
+    let outcome = Box::pin(execute::run(&app.store, meta, aggregate, create, |history| {
+        if C::CREATES {
+            return Err(id.exists(history));
+        }
         let state = C::State::fold(history);
         let expected = command.expect(id, &state, history)?;
         Ok((decide(&state)?, expected))
     }))
     .await?;
-    command.recorded(app, id, meta).await?;
-    Ok(outcome)
-}
-
-/// The event of a command that creates its aggregate: loaded and decided on an empty
-/// history.
-async fn create<C: Command>(
-    app: &AppState,
-    command: &C,
-    id: &C::Id,
-    meta: &CommandMeta,
-) -> Result<DomainEvent, ApiError> {
-    let loaded = command.load(app, id, meta).await?;
-    command.decide(&Decision {
-        id,
-        state: &C::State::fold(&[]),
-        loaded: &loaded,
-        context: &meta.context,
-        now: meta.recorded_at,
-    })
-}
-
-/// Appends the `envelope` of a command that creates its aggregate, expecting an empty
-/// subject, unless a batch's group already did (`appended`), and runs the `recorded` hook.
-/// A subject that holds events answers the earlier run of this command (a retry) or
-/// [`AggregateId::exists`].
-async fn created<C: Command>(
-    app: &AppState,
-    command: &C,
-    id: &C::Id,
-    meta: &CommandMeta,
-    envelope: EventEnvelope,
-    appended: Option<Appended>,
-) -> Result<execute::Outcome, ApiError> {
-    let outcome = match appended {
-        Some(appended) => execute::recorded(&envelope, &appended, id.aggregate()),
-        None => {
-            Box::pin(execute::run(
-                &app.store,
-                meta,
-                id.aggregate(),
-                Some(envelope),
-                |history| Err(id.exists(history)),
-            ))
-            .await?
-        }
-    };
     command.recorded(app, id, meta).await?;
     Ok(outcome)
 }
