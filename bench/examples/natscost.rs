@@ -20,6 +20,9 @@
 //! with `atomic` sends its messages as JetStream atomic batches of 1,000 (ADR-50:
 //! `Nats-Batch-Id`, `Nats-Batch-Sequence`, `Nats-Batch-Commit` on the last; only the
 //! commit is acknowledged), `BATCHES` (default 4) of them in flight at once.
+//! `CONSUMERS=n` adds n durable pull consumers, filtered `<prefix>.p<i>.>` like the
+//! projector's partitions (one of them matches every message), that never pull: what the
+//! consumers of the product's stream cost each append.
 
 use std::time::Instant;
 
@@ -119,6 +122,10 @@ async fn main() -> anyhow::Result<()> {
         Ok(batches) => batches.parse().context("BATCHES: a number")?,
         Err(_) => 4,
     };
+    let consumers: usize = match std::env::var("CONSUMERS") {
+        Ok(consumers) => consumers.parse().context("CONSUMERS: a number")?,
+        Err(_) => 0,
+    };
     let payload = bytes::Bytes::from(vec![b'x'; size]);
     for (round, variant) in variants.split(',').enumerate() {
         let name = format!("NATSCOST{round}");
@@ -132,6 +139,17 @@ async fn main() -> anyhow::Result<()> {
             ..Default::default()
         })
         .await?;
+        let stream = js.get_stream(&name).await?;
+        for partition in 0..consumers {
+            stream
+                .create_consumer(async_nats::jetstream::consumer::pull::Config {
+                    durable_name: Some(format!("p{partition}")),
+                    filter_subject: format!("natscost{round}.p{partition}.>"),
+                    ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+                    ..Default::default()
+                })
+                .await?;
+        }
         let cpu = cpu_seconds(&pid);
         let own = cpu_seconds("self");
         let started = Instant::now();
