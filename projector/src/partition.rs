@@ -259,8 +259,9 @@ async fn apply_batch(context: &PartitionContext, partition: u32, batch: &[Delive
 /// Applies the sparse tenants of a batch (at most [`SPARSE_EVENTS`] events, no control
 /// marker) together: each one's items
 /// are folded on its own (the reads stay per database, [`TENANT_CONCURRENCY`] tenants at
-/// once), then the writes of all of them go to each deployment as one `bulkWrite` per
-/// phase ([`writer::execute_many`]). Answers the tenants still to apply one by one: those
+/// once), then their writes go to each deployment as one `bulkWrite` per phase for every
+/// [`TOGETHER_TENANTS`] of them ([`writer::execute_many`], [`TOGETHER_WRITES`] at once).
+/// Answers the tenants still to apply one by one: those
 /// with markers, and any whose fold or write failed (applying again is harmless: every
 /// write is idempotent), so a failure is retried with backoff by the usual path.
 ///
