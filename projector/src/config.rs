@@ -156,6 +156,14 @@ pub struct Config {
     #[arg(long, global = true, env = "CROSS_TENANT_WRITES", default_value_t = true, action = clap::ArgAction::Set)]
     pub cross_tenant_writes: bool,
 
+    /// Most tenants in one cross-tenant `bulkWrite` (two such writes of a batch run at
+    /// once): a timed-out write sends each of its tenants back to the per-tenant path, so a
+    /// write of 1,250 new tenants that ran past `MONGO_SOCKET_TIMEOUT_SECS` on the
+    /// surrogate cost the whole batch twice (docs/performance.md, "Twelfth session").
+    #[arg(long, global = true, env = "CROSS_TENANT_WRITE_TENANTS", default_value_t = 100,
+        value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize))]
+    pub cross_tenant_write_tenants: usize,
+
     /// Unacknowledged messages per partition before the server pauses delivery: bounds
     /// the memory a burst can take.
     #[arg(long, global = true, env = "MAX_ACK_PENDING", default_value_t = 10000)]

@@ -260,7 +260,8 @@ async fn apply_batch(context: &PartitionContext, partition: u32, batch: &[Delive
 /// marker) together: each one's items
 /// are folded on its own (the reads stay per database, [`TENANT_CONCURRENCY`] tenants at
 /// once), then their writes go to each deployment as one `bulkWrite` per phase for every
-/// [`TOGETHER_TENANTS`] of them ([`writer::execute_many`], [`TOGETHER_WRITES`] at once).
+/// `CROSS_TENANT_WRITE_TENANTS` of them ([`writer::execute_many`], [`TOGETHER_WRITES`] at
+/// once).
 /// Answers the tenants still to apply one by one: those
 /// with markers, and any whose fold or write failed (applying again is harmless: every
 /// write is idempotent), so a failure is retried with backoff by the usual path.
@@ -316,13 +317,14 @@ async fn together(
             }
         }
     }
-    // At most TOGETHER_TENANTS in one bulkWrite, so a timeout costs (and re-applies) only
-    // its chunk.
+    // At most `cross_tenant_write_tenants` in one bulkWrite, so a timeout costs (and
+    // re-applies) only its chunk.
     let mut chunks = Vec::new();
-    for (_, (client, mut members)) in groups {
-        while !members.is_empty() {
-            let rest_of_group = members.split_off(members.len().min(TOGETHER_TENANTS));
-            chunks.push((client.clone(), std::mem::replace(&mut members, rest_of_group)));
+    for (_, (client, members)) in groups {
+        let mut members = members.into_iter().peekable();
+        while members.peek().is_some() {
+            let chunk = members.by_ref().take(context.config.cross_tenant_write_tenants.max(1));
+            chunks.push((client.clone(), chunk.collect()));
         }
     }
     let written: Vec<Vec<(TenantId, Vec<Item>)>> = futures::stream::iter(chunks)
@@ -399,12 +401,6 @@ const GROW_FOR_EVENTS_PER_TENANT: usize = 4;
 
 /// Tenants with at most this many events in a batch are written together.
 const SPARSE_EVENTS: usize = 16;
-
-/// Most tenants in one cross-tenant `bulkWrite`. A backlog batch of 10,000 new tenants
-/// held ~1,250 of them per partition: their one write (~12,000 operations, creating
-/// ~6,000 collections) ran past the 45 s timeout on the surrogate, and then every one of
-/// them was applied again on its own (docs/performance.md, "Twelfth session").
-const TOGETHER_TENANTS: usize = 100;
 
 /// Cross-tenant writes of one batch in flight at once.
 const TOGETHER_WRITES: usize = 2;

@@ -323,10 +323,12 @@ async fn many_small_tenants_written_together_survive_abrupt_stops_and_redelivery
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    // Small batches: each tenant has a few events in each (the sparse case).
+    // Small batches: each tenant has a few events in each (the sparse case). One tenant
+    // per cross-tenant write: the tenants of a batch are written in several chunks.
     let again = ProjectorApp::spawn_with(&stream, |c| {
         c.batch_size = 32;
         c.backlog_batch_size = 32;
+        c.cross_tenant_write_tenants = 1;
     })
     .await?;
     let last = sequences.last().copied().unwrap_or(0);
@@ -351,6 +353,10 @@ async fn many_small_tenants_written_together_survive_abrupt_stops_and_redelivery
         stats["cross_tenant_writes"]["batches"].as_u64().unwrap_or(0) > 0
             && stats["cross_tenant_writes"]["tenants"].as_u64().unwrap_or(0) >= 2,
         "{stats}"
+    );
+    assert_eq!(
+        stats["cross_tenant_writes"]["tenants"], stats["cross_tenant_writes"]["batches"],
+        "no write held more than one tenant: {stats}"
     );
     for (k, tenant) in tenants.iter().enumerate() {
         let db = servers.mongo.database(&tenant.database_name());
