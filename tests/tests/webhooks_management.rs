@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bson::doc;
 use chrono::Utc;
+use clap::Parser;
 use events::{Role, TenantId};
 use serde_json::{Value, json};
 use tests::command_app::Reply;
@@ -40,7 +41,7 @@ fn key() -> anyhow::Result<SecretKey> {
 
 /// The webhook store of the shared database, with the test key.
 async fn store() -> anyhow::Result<WebhookStore> {
-    Ok(WebhookStore::new(mongo_client().await?.database(MAIN_DB)).with_secret_key(Some(key()?)))
+    Ok(WebhookStore::new(mongo_client().await?.database(MAIN_DB)).with_secret_key(Some(key()?.into())))
 }
 
 /// The endpoint document as stored, untyped.
@@ -374,5 +375,111 @@ async fn receivers_holding_the_old_or_the_new_secret_both_accept_during_the_over
         );
     }
     worker.stop().await?;
+    Ok(())
+}
+
+/// A key that is neither the test key nor the new one of the key change.
+const NEW_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0";
+
+#[tokio::test]
+async fn changing_the_key_secrets_under_the_retired_key_still_sign_and_a_pass_reseals_them_under_the_new_key_alone()
+-> anyhow::Result<()> {
+    // Before the change: the API seals with the test key.
+    let app = sealing_app().await?;
+    let tenant = unique_tenant();
+    let (rotated_id, first_secret) = endpoint(&app, &tenant, "http://127.0.0.1:9/rotated").await?;
+    let reply = rotate(&app, &tenant, &rotated_id, &json!({"expires_in_secs": 3600})).await?;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let second_secret = reply.body["secret"].as_str().unwrap_or_default().to_owned();
+    // One stored plain before any key, and one sealed under a key nobody has any more.
+    let db = mongo_client().await?.database(MAIN_DB);
+    let legacy = Endpoint {
+        id: uuid::Uuid::now_v7().simple().to_string(),
+        organization_id: tenant.as_str().to_owned(),
+        url: "http://127.0.0.1:9/legacy".to_owned(),
+        description: None,
+        event_types: None,
+        secret: "whsec_plainbeforeanykey".to_owned(),
+        previous_secret: None,
+        previous_secret_expires_at: None,
+        status: EndpointStatus::Active,
+        created_at: Utc::now(),
+        failing_since: None,
+        disabled_at: None,
+        disabled_reason: None,
+    };
+    WebhookStore::new(db.clone()).create_endpoint(&legacy).await?;
+    let lost_key = sealing::Keyring::from(SecretKey::parse(&"cd".repeat(32))?);
+    let lost_id = uuid::Uuid::now_v7().simple().to_string();
+    let lost = Endpoint {
+        id: lost_id.clone(),
+        secret: lost_key.seal(&lost_id, "whsec_underalostkey"),
+        url: "http://127.0.0.1:9/lost".to_owned(),
+        ..legacy.clone()
+    };
+    WebhookStore::new(db.clone()).create_endpoint(&lost).await?;
+    let lost_stored = raw_endpoint(&lost_id).await?.get_str("secret")?.to_owned();
+
+    // The change: the new key is current, the test key retired. Both secrets of the rotated
+    // endpoint still sign (the retired key opens them).
+    let mut cli = webhooks::config::Cli::try_parse_from(["webhooks", "reseal", "--tenant", tenant.as_str()])?;
+    cli.config.mongo.mongodb_uri = tests::servers::mongodb_uri();
+    cli.config.secret_key.webhook_secret_key = Some(NEW_KEY.into());
+    cli.config.secret_key.webhook_secret_key_previous = Some(TEST_WEBHOOK_SECRET_KEY.into());
+    let changing = WebhookStore::new(db.clone()).with_secret_key(cli.config.secret_key.key()?);
+    let now = Utc::now().timestamp();
+    let rotated = store()
+        .await?
+        .endpoint(tenant.as_str(), &rotated_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("gone"))?;
+    let header = changing.signature_header(&rotated, now, b"{}")?;
+    for secret in [&second_secret, &first_secret] {
+        assert_eq!(signature::verify(secret, &header, b"{}", now, 300), Ok(()), "{header}");
+    }
+
+    // The pass (`webhooks reseal --tenant <id>`).
+    let Some(webhooks::config::Command::Reseal { tenant: scope }) = cli.command.clone() else {
+        anyhow::bail!("`webhooks reseal` did not parse as the reseal command");
+    };
+    let report = webhooks::worker::reseal(&cli.config, scope.as_deref()).await?;
+    assert_eq!(report.endpoints, 3, "{report:?}");
+    assert_eq!(report.resealed, 2, "the rotated and the plain one: {report:?}");
+    assert_eq!(report.current, 0, "{report:?}");
+    assert_eq!(report.unopenable, vec![lost_id.clone()], "{report:?}");
+
+    // Afterwards the new key alone opens them; the retired one no longer does.
+    let new_only = WebhookStore::new(db.clone()).with_secret_key(Some(SecretKey::parse(NEW_KEY)?.into()));
+    let old_only = store().await?;
+    let rotated = new_only
+        .endpoint(tenant.as_str(), &rotated_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("gone"))?;
+    assert_eq!(
+        new_only.signing_secrets(&rotated, Utc::now().timestamp())?,
+        vec![second_secret.clone(), first_secret.clone()]
+    );
+    assert_eq!(
+        old_only.signing_secrets(&rotated, Utc::now().timestamp()),
+        Err(sealing::OpenError::Undecryptable)
+    );
+    assert!(rotated.previous_secret_expires_at.is_some(), "the overlap is kept");
+    let legacy_now = new_only
+        .endpoint(tenant.as_str(), &legacy.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("gone"))?;
+    assert!(sealing::is_sealed(&legacy_now.secret), "{}", legacy_now.secret);
+    assert_eq!(
+        new_only.signing_secrets(&legacy_now, Utc::now().timestamp())?,
+        vec!["whsec_plainbeforeanykey".to_owned()]
+    );
+    assert!(legacy_now.previous_secret.is_none(), "no previous secret is invented");
+    // The one no key opens is left exactly as it was.
+    assert_eq!(raw_endpoint(&lost_id).await?.get_str("secret")?, lost_stored);
+
+    // A second pass writes nothing.
+    let again = webhooks::worker::reseal(&cli.config, Some(tenant.as_str())).await?;
+    assert_eq!((again.endpoints, again.resealed, again.current), (3, 0, 2), "{again:?}");
+    assert_eq!(again.unopenable, vec![lost_id], "{again:?}");
     Ok(())
 }

@@ -18,6 +18,23 @@ pub struct Cli {
     /// The settings.
     #[command(flatten)]
     pub config: Config,
+
+    /// What to do; without one, run the worker.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// A one-off task instead of the worker.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Re-seal every endpoint's signing secrets under WEBHOOK_SECRET_KEY (plain ones, and
+    /// those sealed with a key of WEBHOOK_SECRET_KEY_PREVIOUS), print what was done as JSON,
+    /// and exit; exit status 2 when a secret opens with no configured key.
+    Reseal {
+        /// Only this tenant's endpoints (its organization id); all when absent.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 /// Configuration of the webhook worker.
@@ -77,6 +94,11 @@ pub struct Config {
     /// `WEBHOOK_SECRET_KEY`: opens the signing secrets sealed at rest.
     #[command(flatten)]
     pub secret_key: crate::sealing::SecretKeyArgs,
+
+    /// At start, re-seal in the background every endpoint's secrets that are plain or
+    /// sealed with a retired key (`WEBHOOK_SECRET_KEY_PREVIOUS`), when a key is set.
+    #[arg(long, env = "WEBHOOK_RESEAL_AT_START", default_value_t = true, action = clap::ArgAction::Set)]
+    pub reseal_at_start: bool,
 
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]

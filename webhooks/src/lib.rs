@@ -8,6 +8,7 @@
 //! - [`config`]: [`config::Config`], the worker's flags and environment.
 //! - [`store`]: [`store::WebhookStore`], the endpoint and delivery collections, typed.
 //! - [`sealing`]: signing secrets at rest, sealed under `WEBHOOK_SECRET_KEY`.
+//! - [`reseal`]: re-sealing every endpoint's secrets under the current key.
 //! - [`signature`]: the `Tillstream-Signature` header: signing and verifying.
 //! - [`target`]: which URLs an endpoint may have (no private hosts unless allowed).
 //! - [`backoff`]: [`backoff::Backoff`], when a failed delivery is tried again.
@@ -19,6 +20,7 @@ pub mod backoff;
 pub mod config;
 pub mod dispatch;
 pub mod intake;
+pub mod reseal;
 pub mod sealing;
 pub mod signature;
 pub mod store;

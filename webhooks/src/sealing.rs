@@ -10,6 +10,11 @@
 //! secret with the key configured seals both the new and the previous one. Without the key,
 //! secrets are stored plain (development and CI) and the API and the worker log a warning
 //! at start; a sealed secret then cannot be used (the delivery fails with that reason).
+//!
+//! Changing the key: a [`Keyring`] holds the current key, which seals, and retired keys
+//! (`WEBHOOK_SECRET_KEY_PREVIOUS`), which only open. [`Keyring::reseal`] says what a stored
+//! value becomes under the current key; the store's `reseal_all` applies it to every
+//! endpoint, after which the retired keys can be removed (docs/webhooks.md).
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
@@ -22,10 +27,21 @@ pub const SEALED_PREFIX: &str = "enc:v1:";
 
 const NONCE_LEN: usize = 12;
 
-/// Why `WEBHOOK_SECRET_KEY` was refused.
+/// Why `WEBHOOK_SECRET_KEY` or `WEBHOOK_SECRET_KEY_PREVIOUS` was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("WEBHOOK_SECRET_KEY must be 32 bytes, as 64 hex digits or in base64")]
-pub struct KeyError;
+pub enum KeyError {
+    /// A key is not 32 bytes in hex or base64.
+    #[error(
+        "{variable} must be 32 bytes, as 64 hex digits or in base64 (several separated by commas in WEBHOOK_SECRET_KEY_PREVIOUS)"
+    )]
+    Malformed {
+        /// The variable that holds it.
+        variable: &'static str,
+    },
+    /// Retired keys without a current one: nothing could seal.
+    #[error("WEBHOOK_SECRET_KEY_PREVIOUS is set but WEBHOOK_SECRET_KEY is not: set the new key as WEBHOOK_SECRET_KEY")]
+    PreviousWithoutCurrent,
+}
 
 /// Why a stored secret could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,17 +67,22 @@ impl std::fmt::Debug for SecretKey {
 impl SecretKey {
     /// Reads a key given as 64 hex digits or as base64 (padded or not) of 32 bytes.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
+        Self::parse_for(text, "WEBHOOK_SECRET_KEY")
+    }
+
+    fn parse_for(text: &str, variable: &'static str) -> Result<Self, KeyError> {
+        let malformed = KeyError::Malformed { variable };
         let text = text.trim();
         let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            hex::decode(text).map_err(|_| KeyError)?
+            hex::decode(text).map_err(|_| malformed.clone())?
         } else {
             STANDARD
                 .decode(text)
                 .or_else(|_| STANDARD_NO_PAD.decode(text))
-                .map_err(|_| KeyError)?
+                .map_err(|_| malformed.clone())?
         };
         if bytes.len() != 32 {
-            return Err(KeyError);
+            return Err(malformed);
         }
         Ok(Self(*Key::from_slice(&bytes)))
     }
@@ -110,20 +131,91 @@ pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(SEALED_PREFIX)
 }
 
-/// The value to store for `secret` of `endpoint_id`: sealed with `key`, plain without.
-pub fn seal(key: Option<&SecretKey>, endpoint_id: &str, secret: &str) -> String {
-    match key {
-        Some(key) => key.seal(endpoint_id, secret),
+/// The keys of this process: the current one seals and opens, the retired ones (older
+/// keys, while their secrets are re-sealed) only open.
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    current: SecretKey,
+    retired: Vec<SecretKey>,
+}
+
+impl From<SecretKey> for Keyring {
+    fn from(current: SecretKey) -> Self {
+        Self {
+            current,
+            retired: Vec::new(),
+        }
+    }
+}
+
+/// What a stored value becomes under a keyring's current key ([`Keyring::reseal`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resealed {
+    /// Sealed with the current key already: nothing to write.
+    Current,
+    /// Plain, or sealed with a retired key: store this value instead.
+    Sealed(String),
+}
+
+impl Keyring {
+    /// A current key and the retired ones.
+    pub fn new(current: SecretKey, retired: Vec<SecretKey>) -> Self {
+        Self { current, retired }
+    }
+
+    /// How many retired keys it holds.
+    pub fn retired(&self) -> usize {
+        self.retired.len()
+    }
+
+    /// Seals `secret` for `endpoint_id` with the current key.
+    pub fn seal(&self, endpoint_id: &str, secret: &str) -> String {
+        self.current.seal(endpoint_id, secret)
+    }
+
+    /// Opens a sealed value with the current key, else with each retired key in turn;
+    /// says whether the current key opened it.
+    fn open_sealed(&self, endpoint_id: &str, stored: &str) -> Result<(String, bool), OpenError> {
+        if let Ok(plain) = self.current.open_sealed(endpoint_id, stored) {
+            return Ok((plain, true));
+        }
+        self.retired
+            .iter()
+            .find_map(|key| key.open_sealed(endpoint_id, stored).ok())
+            .map(|plain| (plain, false))
+            .ok_or(OpenError::Undecryptable)
+    }
+
+    /// What the stored value of `endpoint_id` becomes under the current key: a plain value
+    /// or one sealed with a retired key is sealed again with the current key. An error when
+    /// no key of the ring opens it (the value is then left as it is).
+    pub fn reseal(&self, endpoint_id: &str, stored: &str) -> Result<Resealed, OpenError> {
+        if !is_sealed(stored) {
+            return Ok(Resealed::Sealed(self.seal(endpoint_id, stored)));
+        }
+        match self.open_sealed(endpoint_id, stored)? {
+            (_, true) => Ok(Resealed::Current),
+            (plain, false) => Ok(Resealed::Sealed(self.seal(endpoint_id, &plain))),
+        }
+    }
+}
+
+/// The value to store for `secret` of `endpoint_id`: sealed with the keyring's current key,
+/// plain without a keyring.
+pub fn seal(keys: Option<&Keyring>, endpoint_id: &str, secret: &str) -> String {
+    match keys {
+        Some(keys) => keys.seal(endpoint_id, secret),
         None => secret.to_owned(),
     }
 }
 
-/// The secret a stored value holds: a plain value as it is, a sealed one opened with `key`.
-pub fn open(key: Option<&SecretKey>, endpoint_id: &str, stored: &str) -> Result<String, OpenError> {
+/// The secret a stored value holds: a plain value as it is, a sealed one opened with the
+/// keyring's current key or one of its retired keys.
+pub fn open(keys: Option<&Keyring>, endpoint_id: &str, stored: &str) -> Result<String, OpenError> {
     if !is_sealed(stored) {
         return Ok(stored.to_owned());
     }
-    key.ok_or(OpenError::NoKey)?.open_sealed(endpoint_id, stored)
+    Ok(keys.ok_or(OpenError::NoKey)?.open_sealed(endpoint_id, stored)?.0)
 }
 
 /// `WEBHOOK_SECRET_KEY`, shared by the command API's and the worker's configuration (both
@@ -135,19 +227,36 @@ pub struct SecretKeyArgs {
     /// secrets are stored plain and a warning is logged at start. See docs/webhooks.md.
     #[arg(long, env = "WEBHOOK_SECRET_KEY", hide_env_values = true)]
     pub webhook_secret_key: Option<SecretString>,
+
+    /// Retired keys, separated by commas, while the key changes: they open secrets sealed
+    /// before, never seal. The worker re-seals every secret under WEBHOOK_SECRET_KEY
+    /// (`webhooks reseal`); then remove them. See docs/webhooks.md.
+    #[arg(long, env = "WEBHOOK_SECRET_KEY_PREVIOUS", hide_env_values = true)]
+    pub webhook_secret_key_previous: Option<SecretString>,
 }
 
 impl SecretKeyArgs {
-    /// The key, if configured; an error when it is configured but malformed.
-    pub fn key(&self) -> Result<Option<SecretKey>, KeyError> {
-        self.webhook_secret_key
-            .as_ref()
-            .map(|text| SecretKey::parse(text.expose_secret()))
-            .transpose()
+    /// The keyring, if a key is configured; an error when a key is malformed, or when
+    /// retired keys are given without a current one.
+    pub fn key(&self) -> Result<Option<Keyring>, KeyError> {
+        let retired = match &self.webhook_secret_key_previous {
+            Some(text) => text
+                .expose_secret()
+                .split(',')
+                .filter(|part| !part.trim().is_empty())
+                .map(|part| SecretKey::parse_for(part, "WEBHOOK_SECRET_KEY_PREVIOUS"))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        match &self.webhook_secret_key {
+            Some(text) => Ok(Some(Keyring::new(SecretKey::parse(text.expose_secret())?, retired))),
+            None if retired.is_empty() => Ok(None),
+            None => Err(KeyError::PreviousWithoutCurrent),
+        }
     }
 
-    /// The key, logging the warning of docs/webhooks.md when there is none.
-    pub fn key_or_warn(&self) -> Result<Option<SecretKey>, KeyError> {
+    /// The keyring, logging the warning of docs/webhooks.md when there is none.
+    pub fn key_or_warn(&self) -> Result<Option<Keyring>, KeyError> {
         let key = self.key()?;
         if key.is_none() {
             tracing::warn!(
@@ -167,14 +276,14 @@ mod tests {
 
     #[test]
     fn a_sealed_secret_is_not_the_plain_text_and_opens_only_for_its_endpoint_and_key() {
-        let key = SecretKey::parse(HEX_KEY).expect("a valid key");
+        let key = Keyring::from(SecretKey::parse(HEX_KEY).expect("a valid key"));
         let sealed = key.seal("endpoint-a", "whsec_abc");
         assert!(sealed.starts_with(SEALED_PREFIX), "{sealed}");
         assert!(!sealed.contains("whsec_abc"));
         assert_ne!(sealed, key.seal("endpoint-a", "whsec_abc"), "a fresh nonce each time");
         assert_eq!(open(Some(&key), "endpoint-a", &sealed), Ok("whsec_abc".to_owned()));
         assert_eq!(open(Some(&key), "endpoint-b", &sealed), Err(OpenError::Undecryptable));
-        let other = SecretKey::parse(&"ab".repeat(32)).expect("a valid key");
+        let other = Keyring::from(SecretKey::parse(&"ab".repeat(32)).expect("a valid key"));
         assert_eq!(open(Some(&other), "endpoint-a", &sealed), Err(OpenError::Undecryptable));
         assert_eq!(open(None, "endpoint-a", &sealed), Err(OpenError::NoKey));
         assert_eq!(
@@ -185,7 +294,7 @@ mod tests {
 
     #[test]
     fn plain_secrets_are_read_as_they_are_and_stored_plain_without_a_key() {
-        let key = SecretKey::parse(HEX_KEY).expect("a valid key");
+        let key = Keyring::from(SecretKey::parse(HEX_KEY).expect("a valid key"));
         assert_eq!(open(Some(&key), "e", "whsec_plain"), Ok("whsec_plain".to_owned()));
         assert_eq!(open(None, "e", "whsec_plain"), Ok("whsec_plain".to_owned()));
         assert_eq!(seal(None, "e", "whsec_plain"), "whsec_plain");
@@ -198,7 +307,70 @@ mod tests {
         assert!(SecretKey::parse(&STANDARD.encode(&bytes)).is_ok());
         assert!(SecretKey::parse(&STANDARD_NO_PAD.encode(&bytes)).is_ok());
         for bad in ["", "abc", &"ab".repeat(31), &STANDARD.encode([0u8; 16])] {
-            assert_eq!(SecretKey::parse(bad).map(|_| ()), Err(KeyError), "{bad}");
+            assert_eq!(
+                SecretKey::parse(bad).map(|_| ()),
+                Err(KeyError::Malformed {
+                    variable: "WEBHOOK_SECRET_KEY"
+                }),
+                "{bad}"
+            );
         }
+    }
+
+    fn args(current: Option<&str>, previous: Option<&str>) -> SecretKeyArgs {
+        SecretKeyArgs {
+            webhook_secret_key: current.map(Into::into),
+            webhook_secret_key_previous: previous.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn retired_keys_come_after_the_current_one_separated_by_commas_and_never_alone() {
+        let old = "ab".repeat(32);
+        let older = STANDARD.encode([7u8; 32]);
+        let ring = args(Some(HEX_KEY), Some(&format!("{old}, {older},")))
+            .key()
+            .expect("valid keys")
+            .expect("a keyring");
+        assert_eq!(ring.retired(), 2);
+        assert!(args(None, None).key().expect("no key is valid").is_none());
+        assert_eq!(
+            args(None, Some(&old)).key().map(|_| ()),
+            Err(KeyError::PreviousWithoutCurrent)
+        );
+        assert_eq!(
+            args(Some(HEX_KEY), Some("abc")).key().map(|_| ()),
+            Err(KeyError::Malformed {
+                variable: "WEBHOOK_SECRET_KEY_PREVIOUS"
+            })
+        );
+    }
+
+    #[test]
+    fn a_ring_opens_with_a_retired_key_seals_with_the_current_one_and_reseals_only_what_needs_it() {
+        let old = SecretKey::parse(&"ab".repeat(32)).expect("a valid key");
+        let new = SecretKey::parse(HEX_KEY).expect("a valid key");
+        let before = Keyring::from(old.clone()).seal("e", "whsec_old_era");
+        let ring = Keyring::new(new.clone(), vec![old]);
+        assert_eq!(open(Some(&ring), "e", &before), Ok("whsec_old_era".to_owned()));
+        // Sealed with a retired key: sealed again, under the new key alone.
+        let Ok(Resealed::Sealed(after)) = ring.reseal("e", &before) else {
+            panic!("a value sealed with a retired key must be re-sealed");
+        };
+        let new_only = Keyring::from(new);
+        assert_eq!(open(Some(&new_only), "e", &after), Ok("whsec_old_era".to_owned()));
+        assert_eq!(open(Some(&new_only), "e", &before), Err(OpenError::Undecryptable));
+        // Already current: nothing to write.
+        assert_eq!(ring.reseal("e", &after), Ok(Resealed::Current));
+        // Plain: sealed.
+        let Ok(Resealed::Sealed(sealed_plain)) = ring.reseal("e", "whsec_plain") else {
+            panic!("a plain value must be sealed");
+        };
+        assert_eq!(open(Some(&new_only), "e", &sealed_plain), Ok("whsec_plain".to_owned()));
+        // A value no key of the ring opens is refused, not overwritten.
+        let stranger = Keyring::from(SecretKey::parse(&"cd".repeat(32)).expect("a valid key")).seal("e", "x");
+        assert_eq!(ring.reseal("e", &stranger), Err(OpenError::Undecryptable));
+        // Another endpoint's value does not open under any key.
+        assert_eq!(ring.reseal("f", &before), Err(OpenError::Undecryptable));
     }
 }

@@ -18,7 +18,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 
-use crate::sealing::{self, OpenError, SecretKey};
+use crate::sealing::{self, Keyring, OpenError};
 use crate::signature;
 
 /// A MongoDB failure of the webhook store.
@@ -174,7 +174,7 @@ pub struct Delivery {
 pub struct WebhookStore {
     db: Database,
     /// Seals and opens signing secrets; `None`: they are stored plain.
-    key: Option<SecretKey>,
+    key: Option<Keyring>,
 }
 
 /// Why an endpoint's secret could not be rotated.
@@ -216,8 +216,9 @@ impl WebhookStore {
         Self { db, key: None }
     }
 
-    /// The same collections, sealing signing secrets with `key` (plain when `None`).
-    pub fn with_secret_key(mut self, key: Option<SecretKey>) -> Self {
+    /// The same collections, sealing signing secrets with `key`'s current key and opening
+    /// them with any of its keys (plain when `None`).
+    pub fn with_secret_key(mut self, key: Option<Keyring>) -> Self {
         self.key = key;
         self
     }
@@ -225,6 +226,11 @@ impl WebhookStore {
     /// `webhook_endpoints`.
     pub fn endpoints(&self) -> Collection<Endpoint> {
         self.db.collection("webhook_endpoints")
+    }
+
+    /// The keys secrets are sealed and opened with, if any.
+    pub fn keyring(&self) -> Option<&Keyring> {
+        self.key.as_ref()
     }
 
     /// `webhook_deliveries`.

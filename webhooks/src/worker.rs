@@ -10,6 +10,7 @@ use eventstore::EventStore;
 use crate::config::Config;
 use crate::dispatch::{self, Dispatcher};
 use crate::intake::Intake;
+use crate::reseal::{self, ResealReport};
 use crate::store::WebhookStore;
 
 /// A built worker, connected but not yet running.
@@ -17,6 +18,40 @@ pub struct Worker {
     store: EventStore,
     intake: Intake,
     dispatcher: Dispatcher,
+    /// Whether `run_until` starts with a re-sealing pass.
+    reseal_at_start: bool,
+}
+
+/// `webhooks reseal`: one re-sealing pass over every endpoint (or one tenant's), with the
+/// configured keys.
+pub async fn reseal(config: &Config, tenant: Option<&str>) -> anyhow::Result<ResealReport> {
+    let databases = config.mongo.connect().await.context("configuring the MongoDB client")?;
+    let key = config.secret_key.key().context("reading WEBHOOK_SECRET_KEY")?;
+    let webhooks = WebhookStore::new(databases.main_database()).with_secret_key(key);
+    let report = reseal::reseal_all(&webhooks, tenant)
+        .await
+        .context("re-sealing webhook secrets")?;
+    Ok(report)
+}
+
+/// The pass at start: logs what it did; a failure is logged, not fatal (the next start,
+/// or `webhooks reseal`, tries again).
+async fn reseal_in_background(webhooks: WebhookStore) {
+    match reseal::reseal_all(&webhooks, None).await {
+        Ok(report) if report.unopenable.is_empty() => tracing::info!(
+            endpoints = report.endpoints,
+            resealed = report.resealed,
+            changed_meanwhile = report.changed_meanwhile,
+            "every webhook signing secret is sealed under WEBHOOK_SECRET_KEY"
+        ),
+        Ok(report) => tracing::warn!(
+            endpoints = report.endpoints,
+            resealed = report.resealed,
+            unopenable = report.unopenable.len(),
+            "some webhook signing secrets open with no configured key; keep the old key or rotate those endpoints' secrets"
+        ),
+        Err(err) => tracing::warn!(error = ?err, "re-sealing webhook secrets failed; it runs again at the next start"),
+    }
 }
 
 impl Worker {
@@ -33,6 +68,7 @@ impl Worker {
         if let Err(err) = webhooks.ensure_indexes().await {
             tracing::warn!(error = %err, "cannot create the webhook indexes yet");
         }
+        let reseal_at_start = config.reseal_at_start && webhooks.keyring().is_some();
         let request_timeout = Duration::from_millis(config.request_timeout_ms);
         let dispatcher = Dispatcher {
             webhooks: webhooks.clone(),
@@ -54,6 +90,7 @@ impl Worker {
             store,
             intake,
             dispatcher,
+            reseal_at_start,
         })
     }
 
@@ -65,6 +102,9 @@ impl Worker {
         let mut tasks = tokio::task::JoinSet::new();
         for partition in 0..self.store.scheme().partitions() {
             tasks.spawn(self.intake.clone().run(partition));
+        }
+        if self.reseal_at_start {
+            tasks.spawn(reseal_in_background(self.dispatcher.webhooks.clone()));
         }
         tasks.spawn(self.dispatcher.run());
         tracing::info!(partitions = self.store.scheme().partitions(), "webhook worker running");
