@@ -387,3 +387,113 @@ async fn a_catalog_larger_than_a_page_comes_in_pages_and_a_product_changed_betwe
     projector.stop().await?;
     Ok(())
 }
+
+/// The `id`s of the items of `list` across `pages`.
+fn ids_across(pages: &[Reply], list: &str) -> Vec<String> {
+    pages
+        .iter()
+        .flat_map(|page| page.body[list].as_array().cloned().unwrap_or_default())
+        .filter_map(|item| item["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn users_and_promotions_beyond_a_page_come_in_pages_too_each_list_paged_on_its_own() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    let reply = app.post("/v1/products", &manager, &product("ONLY-1", 500), &[]).await?;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let mut last = reply.body["stream_sequence"].as_u64().unwrap_or_default();
+    // Three promotions for `main` (two its own, one everywhere), one for `annex` only.
+    for (id, locations) in [
+        ("promo-c", json!(["main"])),
+        ("promo-a", json!([])),
+        ("promo-x", json!(["annex"])),
+        ("promo-b", json!(["main"])),
+    ] {
+        let body = json!({"promotion_id": id, "details": {"name": id, "currency": "USD",
+            "rule": {"kind": "quantity_breaks", "sku": "ONLY-1", "breaks": [{"min_quantity": 2, "unit_price_minor": 400}]},
+            "starts_at": "2026-11-01T00:00:00Z", "locations": locations}});
+        let reply = app.post("/v1/promotions", &manager, &body, &[]).await?;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        last = reply.body["stream_sequence"].as_u64().unwrap_or_default();
+    }
+    wait_for_checkpoint(&app.servers, &tenant, last, Duration::from_secs(30)).await?;
+    // Five staff in the read model (as the projector writes them from user events), on
+    // top of whoever the tokens' users made.
+    let users = app
+        .servers
+        .mongo
+        .database(&tenant.database_name())
+        .collection::<tenantdb::docs::UserDoc>("users");
+    for n in 1..=5 {
+        users
+            .insert_one(tenantdb::docs::UserDoc {
+                user_id: format!("staff-{n}"),
+                name: format!("Staff {n}"),
+                email: format!("staff{n}@example.com"),
+                role: Role::Cashier,
+                active: true,
+                joined_at: chrono::Utc::now(),
+                deactivated_at: None,
+                last_seq: 1,
+            })
+            .await?;
+    }
+    let mut every_user: Vec<String> = users
+        .distinct("_id", bson::doc! {})
+        .await?
+        .into_iter()
+        .filter_map(|id| id.as_str().map(str::to_owned))
+        .collect();
+    every_user.sort();
+    assert!(every_user.len() >= 5, "{every_user:?}");
+
+    // Pages of 2: each list pages on its own, in id order, nothing twice, nothing missed.
+    let paged = pages(&app, &cashier, "limit=2").await?;
+    assert_eq!(
+        paged.len(),
+        every_user.len().div_ceil(2),
+        "the users set the number of pages"
+    );
+    assert_eq!(ids_across(&paged, "promotions"), ["promo-a", "promo-b", "promo-c"]);
+    assert_eq!(ids_across(&paged, "users"), every_user);
+    assert_eq!(paged.iter().flat_map(skus).collect::<Vec<_>>(), ["ONLY-1"]);
+    let cursor = &paged[0].body["cursor"];
+    for (n, page) in paged.iter().enumerate() {
+        for list in ["products", "promotions", "users"] {
+            let len = page.body[list].as_array().map_or(0, Vec::len);
+            assert!(len <= 2, "page {n}: {len} {list}");
+        }
+        assert_eq!(&page.body["cursor"], cursor, "page {n}: one sync, one cursor");
+        assert_eq!(
+            page.body["location"].is_null(),
+            n > 0,
+            "page {n}: the location in the first only"
+        );
+        let last_page = n + 1 == paged.len();
+        assert_eq!(
+            page.header("etag").is_some(),
+            last_page,
+            "page {n}: the ETag on the last only"
+        );
+        assert_eq!(page.body["next_page_token"].is_null(), last_page, "page {n}");
+    }
+    assert_eq!(paged[0].body["promotions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(paged[1].body["promotions"].as_array().map(Vec::len), Some(1));
+
+    // One page of the default size holds the same.
+    let whole = sync(&app, &cashier, "location=main", None).await?;
+    assert!(whole.body["next_page_token"].is_null(), "{whole:?}");
+    assert_eq!(ids_across(std::slice::from_ref(&whole), "users"), every_user);
+    assert_eq!(
+        ids_across(std::slice::from_ref(&whole), "promotions"),
+        ["promo-a", "promo-b", "promo-c"]
+    );
+    projector.stop().await?;
+    Ok(())
+}

@@ -11,16 +11,18 @@
 //! new cursor: `If-None-Match` with it answers `304` without a body, and a call with nothing
 //! changed answers an empty page.
 //!
-//! A large catalog comes in pages of at most `limit` products (default
-//! [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]), in SKU order. The first page also carries the
-//! location, the jurisdiction, the promotions and the users; each page's
-//! `next_page_token` asks for the next one of the **same** sync: it holds the cursor the
-//! sync started from, the cursor it will end at (the checkpoint read for the first page)
-//! and the last SKU sent. Later pages read the products after that SKU whose version is
-//! above the starting cursor, so a product changed while the terminal pages comes in a
-//! later page if it is still ahead (newer already) and, being above the ending cursor, in
-//! the next sync either way: no gap. The terminal keeps the `cursor` only after the last
-//! page (no `next_page_token`), and only the last page has an `ETag`.
+//! A large tenant comes in pages: each page carries at most `limit` products, at most
+//! `limit` promotions and at most `limit` users (default [`DEFAULT_LIMIT`], at most
+//! [`MAX_LIMIT`]), each list in id order (products by SKU) and paged on its own. The first
+//! page also carries the location and the jurisdiction; each page's `next_page_token` asks
+//! for the next one of the **same** sync: it holds the cursor the sync started from, the
+//! cursor it will end at (the checkpoint read for the first page) and, per list, the last
+//! id sent or that the list is done. Later pages read each unfinished list after its last
+//! id, among the documents whose version is above the starting cursor, so a document
+//! changed while the terminal pages comes in a later page if it is still ahead (newer
+//! already) and, being above the ending cursor, in the next sync either way: no gap. The
+//! terminal keeps the `cursor` only after the last page (no `next_page_token`), and only
+//! the last page has an `ETag`.
 
 use axum::Json;
 use axum::extract::State;
@@ -28,10 +30,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bson::doc;
+use bson::{Document, doc};
 use events::LocationId;
 use events::tax::{Jurisdiction, JurisdictionId};
 use futures::TryStreamExt;
+use mongodb::Collection;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tenantdb::collections::{self, Target};
 use tenantdb::docs::{
@@ -64,20 +68,50 @@ pub struct SyncQuery {
     /// The previous sync's `cursor` (from its last page); absent: a full snapshot.
     #[param(minimum = 0)]
     pub cursor: Option<u64>,
-    /// Most products in this page (1 to 5,000; default 1,000).
+    /// Most products, and most promotions, and most users in this page (1 to 5,000;
+    /// default 1,000).
     #[param(minimum = 1, maximum = 5000)]
     pub limit: Option<i64>,
     /// The previous page's `next_page_token`: the next page of the same sync.
     pub page_token: Option<String>,
 }
 
-/// Products per page when no `limit` is given.
+/// Products, promotions and users per page when no `limit` is given (each).
 pub const DEFAULT_LIMIT: i64 = 1_000;
-/// Most products per page.
+/// Most products, promotions and users per page (each).
 pub const MAX_LIMIT: i64 = 5_000;
 
+/// Where one list of a sync goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Resume {
+    /// Everything of it was sent.
+    Done,
+    /// It goes on after this id.
+    After(String),
+}
+
+impl Resume {
+    /// As in a token: the id, or nothing when done (ids are never empty).
+    fn encode(&self) -> &str {
+        match self {
+            Resume::Done => "",
+            Resume::After(id) => id,
+        }
+    }
+
+    fn decode(text: &str) -> Self {
+        match text {
+            "" => Resume::Done,
+            id => Resume::After(id.to_owned()),
+        }
+    }
+}
+
 /// Where a sync goes on: what `next_page_token` holds (URL-safe base64 of
-/// `1.<from>.<to>.<location>.<last sku>`; ids never contain `.`).
+/// `2.<from>.<to>.<location>.<products>.<promotions>.<users>`, each list its last id sent or
+/// nothing when done; ids never contain `.`). Tokens of the form before users and
+/// promotions were paged (`1.<from>.<to>.<location>.<last sku>`, both of them sent whole in
+/// the first page) are still read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PageToken {
     /// The cursor the sync started from (`None`: a snapshot).
@@ -86,42 +120,99 @@ struct PageToken {
     to: u64,
     /// The location the sync is for.
     location: String,
-    /// The last SKU sent.
-    last_sku: String,
+    /// Where the products go on.
+    products: Resume,
+    /// Where the promotions go on.
+    promotions: Resume,
+    /// Where the users go on.
+    users: Resume,
 }
 
 impl PageToken {
     fn encode(&self) -> String {
         let from = self.from.map_or_else(|| "-".to_owned(), |from| from.to_string());
-        URL_SAFE_NO_PAD.encode(format!("1.{from}.{}.{}.{}", self.to, self.location, self.last_sku))
+        URL_SAFE_NO_PAD.encode(format!(
+            "2.{from}.{}.{}.{}.{}.{}",
+            self.to,
+            self.location,
+            self.products.encode(),
+            self.promotions.encode(),
+            self.users.encode()
+        ))
     }
 
     fn decode(text: &str) -> Result<Self, ApiError> {
         let invalid = || ApiError::invalid("page_token", "not a page token of this route");
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let mut parts = text.splitn(5, '.');
-        let mut next = || parts.next().ok_or_else(invalid);
-        if next()? != "1" {
-            return Err(invalid());
-        }
-        let from = match next()? {
+        let parts: Vec<&str> = text.split('.').collect();
+        let (version, from, to, location) = match parts.as_slice() {
+            [version, from, to, location, ..] => (*version, *from, *to, *location),
+            _ => return Err(invalid()),
+        };
+        let from = match from {
             "-" => None,
             from => Some(from.parse().map_err(|_| invalid())?),
         };
-        let to = next()?.parse().map_err(|_| invalid())?;
-        let location = next()?.to_owned();
-        let last_sku = next()?.to_owned();
-        if last_sku.is_empty() {
+        let to = to.parse().map_err(|_| invalid())?;
+        let (products, promotions, users) = match (version, &parts[4..]) {
+            ("1", [last_sku]) if !last_sku.is_empty() => (Resume::decode(last_sku), Resume::Done, Resume::Done),
+            ("2", [products, promotions, users]) => (
+                Resume::decode(products),
+                Resume::decode(promotions),
+                Resume::decode(users),
+            ),
+            _ => return Err(invalid()),
+        };
+        if location.is_empty() || [&products, &promotions, &users].iter().all(|r| **r == Resume::Done) {
             return Err(invalid());
         }
         Ok(Self {
             from,
             to,
-            location,
-            last_sku,
+            location: location.to_owned(),
+            products,
+            promotions,
+            users,
         })
     }
+}
+
+/// One page of a list: at most `limit` documents matching `filter` after where `resume`
+/// says (from the start without one), by `_id`, and where the list goes on.
+async fn page_of<T>(
+    collection: Collection<T>,
+    mut filter: Document,
+    resume: Option<&Resume>,
+    limit: i64,
+    id_of: impl Fn(&T) -> &str,
+) -> Result<(Vec<T>, Resume), ApiError>
+where
+    T: DeserializeOwned + Send + Sync,
+{
+    match resume {
+        Some(Resume::Done) => return Ok((Vec::new(), Resume::Done)),
+        Some(Resume::After(id)) => {
+            filter.insert(tenantdb::docs::ID, doc! {"$gt": id});
+        }
+        None => {}
+    }
+    let mut found: Vec<T> = collection
+        .find(filter)
+        .sort(doc! {tenantdb::docs::ID: 1})
+        .limit(limit + 1)
+        .await?
+        .try_collect()
+        .await?;
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if found.len() <= limit {
+        return Ok((found, Resume::Done));
+    }
+    found.truncate(limit);
+    let next = found
+        .last()
+        .map_or(Resume::Done, |last| Resume::After(id_of(last).to_owned()));
+    Ok((found, next))
 }
 
 /// The page size asked for, checked.
@@ -218,8 +309,8 @@ pub struct TerminalSync {
     /// Whether this is a full snapshot (no cursor given): replace everything held once
     /// the last page arrived.
     pub full: bool,
-    /// Present when more products follow: pass it as `page_token` (with the same
-    /// `location`) for the next page. Absent on the last page.
+    /// Present when more products, promotions or users follow: pass it as `page_token`
+    /// (with the same `location`) for the next page. Absent on the last page.
     pub next_page_token: Option<String>,
     /// The location, when it changed (always in a snapshot's first page; only ever in a
     /// first page).
@@ -228,14 +319,16 @@ pub struct TerminalSync {
     /// page, if it has one).
     #[schema(value_type = Option<Object>)]
     pub tax_jurisdiction: Option<Jurisdiction>,
-    /// Products whose catalog entry changed, by SKU: at most `limit`, after the page
-    /// token's SKU.
+    /// Products whose catalog entry changed, by SKU: at most `limit`, after those of the
+    /// pages before.
     pub products: Vec<SyncProduct>,
     /// Promotions that apply at this location (or at every location) and changed, by id:
     /// in a snapshot the active ones; after a cursor also the ones ended since
-    /// (`status: ended`: the terminal drops them). First page only.
+    /// (`status: ended`: the terminal drops them). At most `limit`, after those of the
+    /// pages before.
     pub promotions: Vec<Promotion>,
-    /// Users who joined or changed, by id. First page only.
+    /// Users who joined or changed, by id: at most `limit`, after those of the pages
+    /// before.
     pub users: Vec<SyncUser>,
 }
 
@@ -305,49 +398,14 @@ async fn sync(
         }
         _ => None,
     };
-    let mut products_filter = newer("version");
-    if let Some(token) = &token {
-        products_filter.insert(tenantdb::docs::ID, doc! {"$gt": &token.last_sku});
-    }
-    let mut products: Vec<ProductDoc> = collections::products(&db)
-        .find(products_filter)
-        .sort(doc! {tenantdb::docs::ID: 1})
-        .limit(limit + 1)
-        .await?
-        .try_collect()
-        .await?;
-    let next_page_token = if products.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-        products.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        products.last().map(|last| {
-            PageToken {
-                from,
-                to: now,
-                location: location_id.as_str().to_owned(),
-                last_sku: last.sku.clone(),
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    if !first_page {
-        return Ok(answer(
-            TerminalSync {
-                cursor: now,
-                full: after.is_none(),
-                next_page_token,
-                location: None,
-                tax_jurisdiction: None,
-                products: products
-                    .into_iter()
-                    .map(|doc| SyncProduct::new(doc, location_id.as_str()))
-                    .collect(),
-                promotions: Vec::new(),
-                users: Vec::new(),
-            },
-            &etag,
-        ));
-    }
+    let (products, products_next) = page_of(
+        collections::products(&db),
+        newer("version"),
+        token.as_ref().map(|t| &t.products),
+        limit,
+        |doc: &ProductDoc| &doc.sku,
+    )
+    .await?;
     let mut promotions_filter = newer(PromotionDoc::VERSION);
     promotions_filter.insert(
         "$or",
@@ -359,22 +417,37 @@ async fn sync(
     if after.is_none() {
         promotions_filter.insert(PromotionDoc::STATUS, PromotionStatus::Active.as_str());
     }
-    let promotions: Vec<PromotionDoc> = collections::promotions(&db)
-        .find(promotions_filter)
-        .sort(doc! {"_id": 1})
-        .await?
-        .try_collect()
-        .await?;
-    let users: Vec<UserDoc> = collections::users(&db)
-        .find(newer("last_seq"))
-        .sort(doc! {"_id": 1})
-        .await?
-        .try_collect()
-        .await?;
+    let (promotions, promotions_next) = page_of(
+        collections::promotions(&db),
+        promotions_filter,
+        token.as_ref().map(|t| &t.promotions),
+        limit,
+        |doc: &PromotionDoc| &doc.promotion_id,
+    )
+    .await?;
+    let (users, users_next) = page_of(
+        collections::users(&db),
+        newer("last_seq"),
+        token.as_ref().map(|t| &t.users),
+        limit,
+        |doc: &UserDoc| &doc.user_id,
+    )
+    .await?;
+    let next = PageToken {
+        from,
+        to: now,
+        location: location_id.as_str().to_owned(),
+        products: products_next,
+        promotions: promotions_next,
+        users: users_next,
+    };
+    let more = [&next.products, &next.promotions, &next.users]
+        .iter()
+        .any(|resume| **resume != Resume::Done);
     let sync = TerminalSync {
         cursor: now,
         full: after.is_none(),
-        next_page_token,
+        next_page_token: more.then(|| next.encode()),
         tax_jurisdiction,
         products: products
             .into_iter()
@@ -412,22 +485,49 @@ mod tests {
 
     #[test]
     fn page_tokens_round_trip_and_foreign_text_is_refused_naming_the_field() {
+        let after = |id: &str| Resume::After(id.to_owned());
         for from in [None, Some(0), Some(41)] {
-            let token = PageToken {
-                from,
+            for (products, promotions, users) in [
+                (after("WINE-RED_2"), Resume::Done, Resume::Done),
+                (Resume::Done, after("promo-1"), after("user_7")),
+                (after("A"), Resume::Done, after("u")),
+            ] {
+                let token = PageToken {
+                    from,
+                    to: 42,
+                    location: "main".to_owned(),
+                    products,
+                    promotions,
+                    users,
+                };
+                assert_eq!(PageToken::decode(&token.encode()).ok(), Some(token));
+            }
+        }
+        // A token of the first form (products only) reads as products going on.
+        let old = PageToken::decode(&URL_SAFE_NO_PAD.encode("1.-.42.main.WINE-RED_2")).ok();
+        assert_eq!(
+            old,
+            Some(PageToken {
+                from: None,
                 to: 42,
                 location: "main".to_owned(),
-                last_sku: "WINE-RED_2".to_owned(),
-            };
-            assert_eq!(PageToken::decode(&token.encode()).ok(), Some(token));
-        }
+                products: after("WINE-RED_2"),
+                promotions: Resume::Done,
+                users: Resume::Done,
+            })
+        );
         for text in [
             "",
             "x",
             "%%%",
+            &URL_SAFE_NO_PAD.encode("3.-.1.main.A.B.C"),
             &URL_SAFE_NO_PAD.encode("2.-.1.main.A"),
+            &URL_SAFE_NO_PAD.encode("2.-.1.main.A.B"),
+            &URL_SAFE_NO_PAD.encode("2.-.1.main..."),
+            &URL_SAFE_NO_PAD.encode("2.-.1..A.B.C"),
             &URL_SAFE_NO_PAD.encode("1.-.x.main.A"),
             &URL_SAFE_NO_PAD.encode("1.-.1.main."),
+            &URL_SAFE_NO_PAD.encode("1.-.1.main.A.B"),
         ] {
             match PageToken::decode(text) {
                 Err(ApiError::InvalidField { field, .. }) => assert_eq!(field, "page_token"),
