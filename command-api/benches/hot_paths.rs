@@ -47,6 +47,7 @@ fn hot_paths(c: &mut Criterion) {
         api_key_id: None,
         role: Role::Cashier,
         terminal_id: Some(TerminalId::parse("till-1").expect("terminal")),
+        locations: None,
     };
     let ages = HashMap::new();
     c.bench_function("parse + validate a 3-line sale", |b| {

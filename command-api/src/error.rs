@@ -118,6 +118,16 @@ pub enum ApiError {
         /// What the command would do.
         action: &'static str,
     },
+    /// 403 Forbidden: the caller is limited to some locations and the command acts at
+    /// another one (`Some`), or on the whole chain (`None`).
+    #[error("{}", match location {
+        Some(location) => format!("this API key may act only at its locations, not at {location}"),
+        None => "this API key may act only at its locations; this command changes the whole chain".to_owned(),
+    })]
+    LocationForbidden {
+        /// The location it may not act at; `None`: a chain-wide change.
+        location: Option<String>,
+    },
     /// 403 Forbidden: the request names a tenant other than the token's.
     #[error("the request names a tenant other than the token's")]
     TenantMismatch,
@@ -238,6 +248,7 @@ impl ApiError {
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::MissingScope { .. } => ErrorCode::MissingScope,
             ApiError::UserRequired { .. } => ErrorCode::UserRequired,
+            ApiError::LocationForbidden { .. } => ErrorCode::LocationForbidden,
             ApiError::TenantMismatch => ErrorCode::TenantMismatch,
             ApiError::NotFound { .. } => ErrorCode::NotFound,
             ApiError::RequestTimeout => ErrorCode::RequestTimeout,

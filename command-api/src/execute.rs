@@ -16,6 +16,7 @@
 
 use std::time::Instant;
 
+use events::event::reach::{self, Reach};
 use events::{AggregateRef, DomainEvent};
 use eventstore::{AppendError, EventStore, Expected, StoredEvent};
 use uuid::Uuid;
@@ -66,14 +67,19 @@ where
     let mut pending = create.map(|event| (event, Expected::NoEvents));
     for _ in 0..MAX_ATTEMPTS {
         let (event, expected) = match pending.take() {
-            Some(first) => first,
+            Some((event, expected)) => {
+                meta.context.may_reach(&event.reach(), None)?;
+                (event, expected)
+            }
             None => {
                 let history = store.history(&meta.context.tenant, &aggregate).await?;
                 if let Some(previous) = previous_attempt(&history, meta)? {
                     metrics::counter!("commands_replayed_total").increment(1);
                     return Ok(Outcome::replay(previous));
                 }
-                decide(&history)?
+                let (event, expected) = decide(&history)?;
+                check_reach(meta, &event, &history)?;
+                (event, expected)
             }
         };
         let envelope = meta.envelope(event);
@@ -113,6 +119,20 @@ where
     Err(ApiError::Unavailable(anyhow::anyhow!(
         "{aggregate} changed {MAX_ATTEMPTS} times while the command was decided"
     )))
+}
+
+/// 403 `location_forbidden` when the caller is limited to some locations and `event` acts
+/// elsewhere, or, for an event that acts where its aggregate is, the aggregate was
+/// elsewhere (`history`). An aggregate with no event saying where it is counts as
+/// chain-wide.
+fn check_reach(meta: &CommandMeta, event: &DomainEvent, history: &[StoredEvent]) -> Result<(), ApiError> {
+    if meta.context.locations.is_none() {
+        return Ok(());
+    }
+    let was = event
+        .inherits_reach()
+        .then(|| reach::of_aggregate(history.iter().map(|stored| &stored.envelope.event)).unwrap_or(Reach::Chain));
+    meta.context.may_reach(&event.reach(), was.as_ref())
 }
 
 /// The earlier run of this same command in `history`, if any. A command that may set a

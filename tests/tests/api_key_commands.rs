@@ -3,7 +3,8 @@
 //! id (never as a user); a sale it posts is projected with the cashier it names; a retry
 //! gives the same answer; a key without the scope gets 403 `missing_scope`, a revoked one
 //! 401 at once; a key never reaches another tenant; admin-only commands and commands only
-//! a user may send stay closed to keys.
+//! a user may send stay closed to keys; a key limited to locations acts only there and
+//! never on the whole chain.
 
 use std::time::Duration;
 
@@ -233,5 +234,259 @@ async fn a_key_never_posts_to_another_tenant_and_gets_what_a_user_gets_for_a_loc
         before,
         "published to the other tenant"
     );
+    Ok(())
+}
+
+/// A promotion for `locations` ([] = every store).
+fn promotion(id: &str, locations: Value) -> Value {
+    json!({"promotion_id": id, "details": {"name": id, "currency": "USD",
+        "rule": {"kind": "quantity_breaks", "sku": "WINE-RED", "breaks": [{"min_quantity": 6, "unit_price_minor": 1000}]},
+        "starts_at": "2026-11-01T00:00:00Z", "locations": locations}})
+}
+
+#[tokio::test]
+async fn a_key_limited_to_a_location_acts_only_there_and_never_on_the_whole_chain_with_nothing_published_when_refused()
+-> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?; // main and annex
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let cashier = account_user(&tenant, Role::Cashier);
+    app.token(&tenant, Role::Cashier).await?;
+
+    // Limits that cannot be kept are refused naming the field, and no key is made.
+    for (scopes, locations) in [
+        (json!(["post_commands", "read_reports"]), json!(["main"])),
+        (json!(["post_commands"]), json!([])),
+        (json!(["post_commands"]), json!(["nowhere"])),
+        (json!(["post_commands"]), json!(["not a location"])),
+    ] {
+        let reply = app
+            .post(
+                "/v1/api-keys",
+                &admin,
+                &json!({"name": "kiosk", "scopes": scopes, "locations": locations}),
+                &[],
+            )
+            .await?;
+        assert_eq!(
+            (reply.status, reply.field()),
+            (422, "locations"),
+            "{locations}: {reply:?}"
+        );
+    }
+    let reply = app
+        .post(
+            "/v1/api-keys",
+            &admin,
+            &json!({"name": "main kiosk", "scopes": ["post_commands"], "locations": ["main", "main"]}),
+            &[],
+        )
+        .await?;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    assert_eq!(reply.body["locations"], json!(["main"]));
+    let kiosk = reply.body["key"].as_str().unwrap_or_default().to_owned();
+    let listed = app
+        .send(app.http.get(format!("{}/v1/api-keys", app.address)).bearer_auth(&admin))
+        .await?;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1), "{listed:?}");
+    assert_eq!(listed.body["items"][0]["locations"], json!(["main"]));
+
+    // What the manager (every store) does elsewhere, for the key to try.
+    let at_annex = {
+        let mut body = sale("annex-1", "annex", None);
+        body["terminal_id"] = json!("till-1");
+        app.post("/v1/sales", &manager, &body, &[]).await?
+    };
+    assert_eq!(at_annex.status, 201, "{at_annex:?}");
+    let registered = app
+        .post(
+            "/v1/products",
+            &manager,
+            &json!({"sku": "WINE-X", "price": {"amount_minor": 1500, "currency": "USD"},
+                "details": {"name": "Wine X", "category": "wine", "tax_class": "alcohol", "barcodes": [],
+                            "minimum_age": null, "reorder_point": 6}}),
+            &[],
+        )
+        .await?;
+    assert_eq!(registered.status, 201, "{registered:?}");
+    let everywhere = app
+        .post("/v1/promotions", &manager, &promotion("chain-deal", json!([])), &[])
+        .await?;
+    assert_eq!(everywhere.status, 201, "{everywhere:?}");
+    let before = app.tenant_messages(&tenant).await?.len();
+
+    // At its store: a sale, its void, the store's own price of a chain product, a
+    // promotion for the store.
+    let own = post_sale(&app, &kiosk, &sale("main-1", "main", Some(&cashier)), None).await?;
+    assert_eq!(own.status, 201, "{own:?}");
+    let void = app
+        .post(
+            "/v1/sales/main-1/void",
+            &kiosk,
+            &json!({"reason": "customer left"}),
+            &[],
+        )
+        .await?;
+    assert_eq!(void.status, 201, "{void:?}");
+    let etag = registered.header("etag").unwrap_or_default().to_owned();
+    let priced = app
+        .write(
+            reqwest::Method::PUT,
+            "/v1/products/WINE-X/price",
+            &kiosk,
+            &json!({"price": {"amount_minor": 1400, "currency": "USD"}, "location": "main"}),
+            &[("If-Match", etag.as_str())],
+        )
+        .await?;
+    assert_eq!(priced.status, 201, "{priced:?}");
+    let local = app
+        .post("/v1/promotions", &kiosk, &promotion("main-deal", json!(["main"])), &[])
+        .await?;
+    assert_eq!(local.status, 201, "{local:?}");
+    let accepted = app.tenant_messages(&tenant).await?.len();
+    assert_eq!(accepted, before + 4, "four accepted, four events");
+
+    // Elsewhere, or the whole chain: 403 location_forbidden, naming the store when there is one.
+    let etag = priced.header("etag").unwrap_or_default().to_owned();
+    let chain_version = everywhere.body["stream_sequence"]
+        .as_u64()
+        .unwrap_or_default()
+        .to_string();
+    let refused = [
+        (
+            "a sale at annex",
+            post_sale(&app, &kiosk, &sale("annex-2", "annex", Some(&cashier)), None).await?,
+            Some("annex"),
+        ),
+        (
+            "voiding annex's sale",
+            app.post("/v1/sales/annex-1/void", &kiosk, &json!({"reason": "x"}), &[])
+                .await?,
+            Some("annex"),
+        ),
+        (
+            "annex's price",
+            app.write(
+                reqwest::Method::PUT,
+                "/v1/products/WINE-X/price",
+                &kiosk,
+                &json!({"price": {"amount_minor": 1300, "currency": "USD"}, "location": "annex"}),
+                &[("If-Match", etag.as_str())],
+            )
+            .await?,
+            Some("annex"),
+        ),
+        (
+            "the chain-wide price",
+            app.write(
+                reqwest::Method::PUT,
+                "/v1/products/WINE-X/price",
+                &kiosk,
+                &json!({"price": {"amount_minor": 1300, "currency": "USD"}}),
+                &[("If-Match", etag.as_str())],
+            )
+            .await?,
+            None,
+        ),
+        (
+            "registering a product",
+            app.post(
+                "/v1/products",
+                &kiosk,
+                &json!({"sku": "WINE-Y", "price": {"amount_minor": 1500, "currency": "USD"},
+                    "details": {"name": "Wine Y", "category": "wine", "tax_class": "alcohol", "barcodes": [],
+                                "minimum_age": null, "reorder_point": 6}}),
+                &[],
+            )
+            .await?,
+            None,
+        ),
+        (
+            "a promotion for every store",
+            app.post("/v1/promotions", &kiosk, &promotion("kiosk-chain", json!([])), &[])
+                .await?,
+            None,
+        ),
+        (
+            "a promotion for both stores",
+            app.post(
+                "/v1/promotions",
+                &kiosk,
+                &promotion("kiosk-both", json!(["main", "annex"])),
+                &[],
+            )
+            .await?,
+            Some("annex"),
+        ),
+        (
+            "ending the chain's promotion",
+            app.post(
+                "/v1/promotions/chain-deal/end",
+                &kiosk,
+                &json!({"reason": "x"}),
+                &[("if-match", chain_version.as_str())],
+            )
+            .await?,
+            None,
+        ),
+    ];
+    for (what, reply, location) in refused {
+        assert_eq!(
+            (reply.status, reply.code()),
+            (403, "location_forbidden"),
+            "{what}: {reply:?}"
+        );
+        let message = reply.body["error"]["message"].as_str().unwrap_or_default();
+        match location {
+            Some(location) => assert!(message.contains(location), "{what}: {message}"),
+            None => assert!(message.contains("whole chain"), "{what}: {message}"),
+        }
+    }
+    assert_eq!(
+        app.tenant_messages(&tenant).await?.len(),
+        accepted,
+        "a refused command was published"
+    );
+
+    // In a batch each command is held to the limit on its own.
+    let item = |sale_id: &str, location: &str| json!({"command": "complete_sale", "path": null, "body": sale(sale_id, location, Some(&cashier))});
+    let batch = app
+        .post(
+            "/v1/batches",
+            &kiosk,
+            &json!({"commands": [item("main-2", "main"), item("annex-3", "annex"), item("main-3", "main")]}),
+            &[],
+        )
+        .await?;
+    assert_eq!(batch.status, 200, "{batch:?}");
+    let statuses: Vec<(u64, String)> = batch.body["results"]
+        .as_array()
+        .map(|results| {
+            results
+                .iter()
+                .map(|r| {
+                    let code = r["error"]["error"]["code"].as_str().unwrap_or_default().to_owned();
+                    (r["status"].as_u64().unwrap_or_default(), code)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        statuses,
+        [
+            (201, String::new()),
+            (403, "location_forbidden".to_owned()),
+            (201, String::new())
+        ],
+        "{batch:?}"
+    );
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), accepted + 2);
+
+    // The same commands from the manager (every store) go through: the refusals were the limit.
+    let mut body = sale("annex-2", "annex", None);
+    body["terminal_id"] = json!("till-1");
+    assert_eq!(app.post("/v1/sales", &manager, &body, &[]).await?.status, 201);
     Ok(())
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use events::{Role, TenantId, TerminalId, UserId};
+use events::event::reach::Reach;
+use events::{LocationId, Role, TenantId, TerminalId, UserId};
 
 use crate::auth::keys::JwtKeys;
 use crate::auth::subjects::Subjects;
@@ -30,6 +31,9 @@ pub struct TenantContext {
     pub role: Role,
     /// The terminal the token was issued to, if any.
     pub terminal_id: Option<TerminalId>,
+    /// The locations the caller may act at; `None`: every location (users, and API keys
+    /// without `locations`).
+    pub locations: Option<Vec<LocationId>>,
 }
 
 impl TenantContext {
@@ -51,6 +55,31 @@ impl TenantContext {
     /// Whether the caller is the user `user`.
     pub fn is_user(&self, user: &UserId) -> bool {
         self.user_id.as_ref() == Some(user)
+    }
+
+    /// 403 `location_forbidden` unless the caller may act where `reach` says: at every
+    /// location named, and on the whole chain only when not limited. `aggregate` is where
+    /// the event's aggregate was until now (its earlier events), checked alike, so that a
+    /// limited caller can neither act on another store's sale nor move a chain-wide
+    /// promotion to its own store.
+    pub fn may_reach(&self, reach: &Reach<'_>, aggregate: Option<&Reach<'_>>) -> Result<(), ApiError> {
+        let Some(allowed) = &self.locations else {
+            return Ok(());
+        };
+        for reach in std::iter::once(reach).chain(aggregate) {
+            match reach {
+                Reach::Chain => return Err(ApiError::LocationForbidden { location: None }),
+                Reach::At(locations) => {
+                    if let Some(outside) = locations.iter().find(|location| !allowed.contains(location)) {
+                        return Err(ApiError::LocationForbidden {
+                            location: Some(outside.to_string()),
+                        });
+                    }
+                }
+                Reach::OfAggregate => {}
+            }
+        }
+        Ok(())
     }
 
     /// Who acts, for the envelope: the user, or the API key.
@@ -137,6 +166,7 @@ where
             api_key_id: None,
             role,
             terminal_id,
+            locations: None,
         };
         tracing::Span::current().record("tenant", context.tenant.as_str());
         Ok(context)

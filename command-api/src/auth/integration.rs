@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use events::{Role, TenantId};
+use events::{LocationId, Role, TenantId};
 
 use crate::auth::context::{Authorized, MinimumRole, TenantContext, bearer, check_tenant_headers};
 use crate::auth::keys::JwtKeys;
@@ -32,6 +32,8 @@ pub struct ApiKeyContext {
     pub key_id: String,
     /// What it may do.
     pub scopes: BTreeSet<ApiScope>,
+    /// The locations its commands may act at; `None`: every location.
+    pub locations: Option<Vec<LocationId>>,
 }
 
 impl ApiKeyContext {
@@ -76,10 +78,21 @@ where
             reason: format!("the API key's tenant: {err}"),
         })?;
         tracing::Span::current().record("tenant", tenant.as_str());
+        let locations = record
+            .locations
+            .map(|locations| {
+                locations
+                    .into_iter()
+                    .map(LocationId::parse)
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()
+            .map_err(|err| ApiError::Internal(anyhow::anyhow!("a stored API key's location: {err}")))?;
         Ok(ApiKeyContext {
             tenant,
             key_id: record.id,
             scopes: record.scopes.into_iter().collect(),
+            locations,
         })
     }
 }
@@ -199,6 +212,7 @@ where
             api_key_id: Some(key.key_id),
             role: KEY_COMMAND_ROLE,
             terminal_id: None,
+            locations: key.locations,
         };
         context.require(R::ROLE)?;
         Ok(CommandCaller(context, PhantomData))

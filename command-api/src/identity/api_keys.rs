@@ -39,7 +39,8 @@ pub enum ApiScope {
     /// Read the report routes (`auth::ReadReportsScope`).
     ReadReports,
     /// Post the commands a store manager may post (`auth::CommandCaller`), recorded with
-    /// the key as the actor; at every store of the tenant.
+    /// the key as the actor; at every store of the tenant, or only at the key's
+    /// `locations`.
     PostCommands,
 }
 
@@ -74,6 +75,9 @@ pub struct ApiKeyRecord {
     pub name: String,
     /// What the key may do.
     pub scopes: Vec<ApiScope>,
+    /// The locations its commands may act at; absent: every location of the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Vec<String>>,
     /// HMAC-SHA256 (hex) of the current secret.
     pub secret_hash: String,
     /// The admin who created it.
@@ -154,6 +158,7 @@ impl ApiKeys {
         tenant: &str,
         name: &str,
         scopes: Vec<ApiScope>,
+        locations: Option<Vec<String>>,
         created_by: &str,
     ) -> Result<(ApiKeyRecord, String), ApiError> {
         let id = uuid::Uuid::now_v7().simple().to_string();
@@ -163,6 +168,7 @@ impl ApiKeys {
             organization_id: tenant.to_owned(),
             name: name.to_owned(),
             scopes,
+            locations,
             secret_hash: secrets::keyed_hash(&self.hash_key, &secret),
             created_by: created_by.to_owned(),
             created_at: Utc::now(),

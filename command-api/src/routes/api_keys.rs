@@ -40,7 +40,17 @@ pub struct CreateApiKey {
     pub name: String,
     /// What the key may do: at least one scope; `feed_personal_data` only with `feed`.
     pub scopes: Vec<ApiScope>,
+    /// Limits the key to these locations (1 to 100 opened locations of the tenant): its
+    /// commands may act only there, and a command acting elsewhere or on the whole chain
+    /// (the catalog, chain-wide prices, promotions for every store) is refused 403
+    /// `location_forbidden`. Only with the single scope `post_commands` (the feed,
+    /// webhooks and reports are not limited to locations yet). Absent: every location.
+    #[serde(default)]
+    pub locations: Option<Vec<String>>,
 }
+
+/// Most locations one key may be limited to.
+pub const MAX_KEY_LOCATIONS: usize = 100;
 
 /// Whether a key can still be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -61,6 +71,9 @@ pub struct ApiKey {
     pub name: String,
     /// What it may do.
     pub scopes: Vec<ApiScope>,
+    /// The locations it is limited to; absent: every location.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Vec<String>>,
     /// `active` or `revoked`.
     pub status: ApiKeyStatus,
     /// When it was created.
@@ -77,6 +90,7 @@ impl From<&ApiKeyRecord> for ApiKey {
             id: record.id.clone(),
             name: record.name.clone(),
             scopes: record.scopes.clone(),
+            locations: record.locations.clone(),
             status: if record.revoked_at.is_some() {
                 ApiKeyStatus::Revoked
             } else {
@@ -123,6 +137,10 @@ async fn create_api_key(
     if scopes.contains(&ApiScope::FeedPersonalData) && !scopes.contains(&ApiScope::Feed) {
         return Err(ApiError::invalid("scopes", "feed_personal_data needs feed"));
     }
+    let locations = match request.locations {
+        Some(locations) => Some(key_locations(&state, &context.tenant, locations, &scopes).await?),
+        None => None,
+    };
     let keys = &state.identity.api_keys;
     if keys.list(context.tenant.as_str()).await?.len() >= MAX_KEYS {
         return Err(ApiError::StateConflict {
@@ -135,6 +153,7 @@ async fn create_api_key(
             context.tenant.as_str(),
             request.name.trim(),
             scopes,
+            locations,
             context.user("creating an API key")?.as_str(),
         )
         .await?;
@@ -146,6 +165,45 @@ async fn create_api_key(
             key,
         }),
     ))
+}
+
+/// The locations a key is limited to, checked: valid ids of opened locations, at least one
+/// and at most [`MAX_KEY_LOCATIONS`], for a key whose only scope is `post_commands`.
+async fn key_locations(
+    state: &AppState,
+    tenant: &events::TenantId,
+    locations: Vec<String>,
+    scopes: &[ApiScope],
+) -> Result<Vec<String>, ApiError> {
+    if scopes != [ApiScope::PostCommands] {
+        return Err(ApiError::invalid(
+            "locations",
+            "only a key whose one scope is post_commands can be limited to locations",
+        ));
+    }
+    let count = || {
+        ApiError::invalid(
+            "locations",
+            format!("name 1 to {MAX_KEY_LOCATIONS} locations, or leave it out for every location"),
+        )
+    };
+    if locations.is_empty() || locations.len() > MAX_KEY_LOCATIONS {
+        return Err(count());
+    }
+    let mut checked = Vec::with_capacity(locations.len());
+    for text in locations {
+        let id = events::LocationId::parse(text).map_err(|err| ApiError::invalid("locations", err.to_string()))?;
+        if !state.locations.get(tenant, &id).await?.exists() {
+            return Err(ApiError::invalid(
+                "locations",
+                format!("location {id} was never opened"),
+            ));
+        }
+        checked.push(id.to_string());
+    }
+    checked.sort_unstable();
+    checked.dedup();
+    Ok(checked)
 }
 
 /// The tenant's API keys, oldest first, revoked ones included (admins); never a secret.

@@ -316,6 +316,7 @@ async fn verify(
         api_key_id: None,
         role: Role::Admin,
         terminal_id: None,
+        locations: None,
     };
     append_user_joined(&state, context, &admin).await?;
     identity
@@ -614,6 +615,7 @@ async fn accept_invitation(
         api_key_id: None,
         role: Role::Admin,
         terminal_id: None,
+        locations: None,
     };
     append_user_joined(&state, context, &user).await?;
     identity

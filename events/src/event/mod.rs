@@ -11,6 +11,7 @@
 //! - [`inventory`]: stock received, adjusted, counted, transferred.
 //! - [`locations`]: stores opened, changed, closed; business days closed.
 //! - [`purchasing`]: suppliers, purchase orders and their deliveries, reorder levels.
+//! - [`reach`]: which locations an event acts on ([`reach::Reach`]).
 //! - [`promotions`]: promotions created, changed, ended.
 //! - [`sales`]: sales completed, voided, refunded.
 //! - [`taxes`]: tax jurisdictions configured.
@@ -22,6 +23,7 @@ pub mod inventory;
 pub mod locations;
 pub mod promotions;
 pub mod purchasing;
+pub mod reach;
 pub mod sales;
 pub mod taxes;
 pub mod users;

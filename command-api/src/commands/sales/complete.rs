@@ -549,6 +549,7 @@ mod tests {
             api_key_id: None,
             role: Role::Cashier,
             terminal_id: Some(TerminalId::parse("till-1").expect("terminal")),
+            locations: None,
         }
     }
 

@@ -328,6 +328,7 @@ mod tests {
             api_key_id: None,
             role: Role::Manager,
             terminal_id: None,
+            locations: None,
         }
     }
 

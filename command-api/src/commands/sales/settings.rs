@@ -209,6 +209,7 @@ mod tests {
             api_key_id: None,
             role,
             terminal_id: None,
+            locations: None,
         }
     }
 
