@@ -63,7 +63,7 @@ catalogue! {
     MissingScope = "missing_scope" => FORBIDDEN,
     /// An API key sent a command only a user may send (opening a cash drawer).
     UserRequired = "user_required" => FORBIDDEN,
-    /// The caller is limited to some locations (an API key with `locations`) and the
+    /// The caller is limited to some locations (an API key or a user with `locations`) and the
     /// command acts at another one (the message names it), or on the whole chain.
     LocationForbidden = "location_forbidden" => FORBIDDEN,
     /// The addressed resource does not exist.

@@ -121,8 +121,8 @@ pub enum ApiError {
     /// 403 Forbidden: the caller is limited to some locations and the command acts at
     /// another one (`Some`), or on the whole chain (`None`).
     #[error("{}", match location {
-        Some(location) => format!("this API key may act only at its locations, not at {location}"),
-        None => "this API key may act only at its locations; this command changes the whole chain".to_owned(),
+        Some(location) => format!("the caller may act only at its locations, not at {location}"),
+        None => "the caller may act only at its locations; this command changes the whole chain".to_owned(),
     })]
     LocationForbidden {
         /// The location it may not act at; `None`: a chain-wide change.

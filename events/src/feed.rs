@@ -112,6 +112,7 @@ pub const PUBLIC_VERSIONS: &[(EventType, u32, u32)] = &[
     (EventType::PromotionCreated, 1, 1),
     (EventType::PromotionUpdated, 1, 1),
     (EventType::PromotionEnded, 1, 1),
+    (EventType::UserLocationsChanged, 1, 1),
 ];
 
 /// The version of `event_type`'s public shape (1 for a type missing from

@@ -1312,3 +1312,164 @@ async fn role_changes_set_back_are_not_retries_and_the_login_store_follows_the_e
     );
     app.stream.delete().await
 }
+
+/// `GET /v1/terminals/sync` at `location` (from `cursor`) as `token`: (user id, active) of
+/// the users listed, and the answer's cursor.
+async fn synced_users(
+    app: &CommandApp,
+    token: &str,
+    location: &str,
+    cursor: Option<u64>,
+) -> anyhow::Result<(Vec<(String, bool)>, u64)> {
+    let query = match cursor {
+        Some(cursor) => format!("location={location}&cursor={cursor}"),
+        None => format!("location={location}"),
+    };
+    let reply = app
+        .send(
+            app.http
+                .get(format!("{}/v1/terminals/sync?{query}", app.address))
+                .bearer_auth(token),
+        )
+        .await?;
+    anyhow::ensure!(reply.status == 200, "sync at {location}: {reply:?}");
+    let users = reply.body["users"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|user| {
+            (
+                user["id"].as_str().unwrap_or_default().to_owned(),
+                user["active"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok((users, reply.body["cursor"].as_u64().unwrap_or_default()))
+}
+
+#[tokio::test]
+async fn a_cashier_limited_to_one_store_sells_only_there_and_terminals_of_the_other_store_drop_them()
+-> anyhow::Result<()> {
+    // Token subjects are re-checked every second here, so a change applies within one.
+    let app = CommandApp::spawn_with(|config| config.token_recheck_secs = 1).await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let (organization, login) = organization(&app, &unique_email("owner")).await?;
+    let tenant = events::TenantId::parse(&organization)?;
+    let admin = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+    let admin_id = login.body["user_id"].as_str().unwrap_or_default().to_owned();
+    for store in ["main", "annex"] {
+        let opened = app
+            .post(
+                "/v1/locations",
+                &admin,
+                &tests::command_app::location_body(store, "UTC", "00:00", "USD"),
+                &[],
+            )
+            .await?;
+        assert_eq!(opened.status, 201, "{}", opened.body);
+    }
+    let cashier_email = unique_email("cashier");
+    let cashier_id = invite(&app, &admin, &cashier_email, "cashier").await?;
+    let cashier_login = post(
+        &app,
+        "/v1/auth/login",
+        &json!({"email": cashier_email, "password": PASSWORD}),
+    )
+    .await?;
+    let cashier = cashier_login.body["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let sale = |sale_id: &str, location: &str| {
+        json!({"sale_id": sale_id, "terminal_id": "till-1", "location": location, "currency": "USD",
+            "lines": [{"sku": "CHIPS", "quantity": 1, "unit_price_minor": 250}], "subtotal_minor": 250,
+            "discount_total_minor": 0, "tax_total_minor": 0, "total_minor": 250,
+            "tenders": [{"kind": "cash", "amount_minor": 250}], "change_minor": 0})
+    };
+    // Before: the annex's terminals list the cashier.
+    let (users, before) = eventually("the cashier projected", Duration::from_secs(30), || {
+        let (app, cashier, cashier_id) = (&app, &cashier, &cashier_id);
+        async move {
+            let (users, cursor) = synced_users(app, cashier, "annex", None).await?;
+            Ok(users.iter().any(|(id, _)| id == cashier_id).then_some((users, cursor)))
+        }
+    })
+    .await?;
+    assert!(users.contains(&(cashier_id.clone(), true)), "{users:?}");
+
+    // What cannot be: an admin limited, a location never opened, a cashier changing it,
+    // another tenant's admin.
+    let change = |token: String, user: String, locations: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.write(
+                reqwest::Method::PUT,
+                &format!("/v1/users/{user}/locations"),
+                &token,
+                &json!({"locations": locations}),
+                &[],
+            )
+            .await
+        }
+    };
+    let own = change(admin.clone(), admin_id.clone(), json!(["main"])).await?;
+    assert_eq!((own.status, own.field()), (422, "locations"), "{own:?}");
+    let nowhere = change(admin.clone(), cashier_id.clone(), json!(["nowhere"])).await?;
+    assert_eq!((nowhere.status, nowhere.field()), (422, "locations"), "{nowhere:?}");
+    let by_cashier = change(cashier.clone(), cashier_id.clone(), json!([])).await?;
+    assert_eq!((by_cashier.status, by_cashier.code()), (403, "forbidden"));
+    let stranger = app.token(&tests::unique_tenant(), events::Role::Admin).await?;
+    let elsewhere = change(stranger, cashier_id.clone(), json!(["main"])).await?;
+    assert_eq!(elsewhere.status, 404, "{elsewhere:?}");
+
+    // Limited to main.
+    let limited = change(admin.clone(), cashier_id.clone(), json!(["main"])).await?;
+    assert_eq!(limited.status, 201, "{limited:?}");
+    let at = limited.body["stream_sequence"].as_u64().unwrap_or_default();
+    let listed = app
+        .send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&admin))
+        .await?;
+    let listed_cashier = listed.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|u| u["id"] == cashier_id.as_str()).cloned())
+        .unwrap_or_default();
+    assert_eq!(listed_cashier["locations"], json!(["main"]), "{listed:?}");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let at_annex = app.post("/v1/sales", &cashier, &sale("a-1", "annex"), &[]).await?;
+    assert_eq!(
+        (at_annex.status, at_annex.code()),
+        (403, "location_forbidden"),
+        "{at_annex:?}"
+    );
+    let at_main = app.post("/v1/sales", &cashier, &sale("m-1", "main"), &[]).await?;
+    assert_eq!(at_main.status, 201, "{at_main:?}");
+    // The admin is never limited.
+    let by_admin = app.post("/v1/sales", &admin, &sale("a-2", "annex"), &[]).await?;
+    assert_eq!(by_admin.status, 201, "{by_admin:?}");
+
+    // Terminals: the annex's drop the cashier (inactive after its cursor, absent from a
+    // new snapshot), main's keep them.
+    tests::projector_app::wait_for_checkpoint(&app.servers, &tenant, at, Duration::from_secs(30)).await?;
+    let (changed, _) = synced_users(&app, &cashier, "annex", Some(before)).await?;
+    assert!(changed.contains(&(cashier_id.clone(), false)), "{changed:?}");
+    let (annex, _) = synced_users(&app, &cashier, "annex", None).await?;
+    assert!(annex.iter().all(|(id, _)| *id != cashier_id), "{annex:?}");
+    assert!(annex.contains(&(admin_id.clone(), true)), "the admin stays: {annex:?}");
+    let (main, _) = synced_users(&app, &cashier, "main", None).await?;
+    assert!(main.contains(&(cashier_id.clone(), true)), "{main:?}");
+
+    // Lifted: every store again.
+    let lifted = change(admin.clone(), cashier_id.clone(), json!([])).await?;
+    assert_eq!(lifted.status, 201, "{lifted:?}");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let again = app.post("/v1/sales", &cashier, &sale("a-3", "annex"), &[]).await?;
+    assert_eq!(again.status, 201, "{again:?}");
+    projector.stop().await?;
+    app.servers
+        .mongo
+        .database(&format!("tenant_{organization}"))
+        .drop()
+        .await?;
+    app.stream.delete().await
+}

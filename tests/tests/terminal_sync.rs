@@ -440,6 +440,7 @@ async fn users_and_promotions_beyond_a_page_come_in_pages_too_each_list_paged_on
                 active: true,
                 joined_at: chrono::Utc::now(),
                 deactivated_at: None,
+                locations: Vec::new(),
                 last_seq: 1,
             })
             .await?;

@@ -33,7 +33,7 @@ pub struct TenantContext {
     pub terminal_id: Option<TerminalId>,
     /// The locations the caller may act at; `None`: every location (users, and API keys
     /// without `locations`).
-    pub locations: Option<Vec<LocationId>>,
+    pub locations: Option<Arc<[LocationId]>>,
 }
 
 impl TenantContext {
@@ -159,14 +159,14 @@ where
             .map_err(|err| unauthorized(format!("terminalId claim: {err}")))?;
         check_tenant_headers(parts, &tenant)?;
         // The tenant, the user and the session must still exist; the role may have dropped.
-        let role = Arc::<Subjects>::from_ref(state).role(&claims).await?;
+        let subject = Arc::<Subjects>::from_ref(state).subject(&claims).await?;
         let context = TenantContext {
             tenant,
             user_id: Some(user_id),
             api_key_id: None,
-            role,
+            role: subject.role,
             terminal_id,
-            locations: None,
+            locations: subject.locations,
         };
         tracing::Span::current().record("tenant", context.tenant.as_str());
         Ok(context)

@@ -212,7 +212,7 @@ where
             api_key_id: Some(key.key_id),
             role: KEY_COMMAND_ROLE,
             terminal_id: None,
-            locations: key.locations,
+            locations: key.locations.map(Into::into),
         };
         context.require(R::ROLE)?;
         Ok(CommandCaller(context, PhantomData))

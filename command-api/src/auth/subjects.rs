@@ -5,7 +5,8 @@
 //! that tenant and be active (`users`), and, for a token issued at login, its session (the
 //! refresh-token family named by `sid`) must not be logged out or revoked. The role used
 //! is the lower of the token's and the user's current one, so a demotion takes effect
-//! before the token expires (a promotion waits for the next token).
+//! before the token expires (a promotion waits for the next token). The user's locations
+//! (a cashier of one store) come from the same record, so a change of them applies alike.
 //!
 //! The answer is cached per (tenant, user, session) for `TOKEN_RECHECK_SECS` (default 5 s),
 //! so a terminal sending many commands costs one lookup per few seconds, and deactivation,
@@ -13,10 +14,11 @@
 //! one key share one lookup. Lookups that fail (MongoDB unreachable) are not cached: the
 //! request gets 503 and the next one asks again.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bson::doc;
-use events::Role;
+use events::{LocationId, Role};
 use moka::future::Cache;
 use mongodb::Database;
 use serde::Deserialize;
@@ -25,18 +27,30 @@ use crate::auth::claims::Claims;
 use crate::error::ApiError;
 
 /// What the shared database says about a token's subject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Standing {
-    /// The user is active in an existing tenant, with this role, and the session is live.
-    Active(Role),
+    /// The user is active in an existing tenant, with this role and these locations
+    /// (`None`: every location), and the session is live.
+    Active(Role, Option<Arc<[LocationId]>>),
     /// The token must be refused; why (for the log).
     Refused(&'static str),
+}
+
+/// Who a request runs as: the role, and the locations it may act at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// The lower of the token's role and the user's current one.
+    pub role: Role,
+    /// The locations the user may act at; `None`: every location (always for admins).
+    pub locations: Option<Arc<[LocationId]>>,
 }
 
 #[derive(Debug, Deserialize)]
 struct UserState {
     role: Role,
     active: bool,
+    #[serde(default)]
+    locations: Vec<String>,
 }
 
 type Key = (String, String, Option<String>);
@@ -89,9 +103,9 @@ impl Subjects {
             })
     }
 
-    /// The role a request with `claims` runs with, or 401 when the token's tenant, user or
-    /// session is gone (503 when the database cannot say).
-    pub async fn role(&self, claims: &Claims) -> Result<Role, ApiError> {
+    /// The role and locations a request with `claims` runs with, or 401 when the token's
+    /// tenant, user or session is gone (503 when the database cannot say).
+    pub async fn subject(&self, claims: &Claims) -> Result<Subject, ApiError> {
         let key = (
             claims.organization_id.clone(),
             claims.user_id.clone(),
@@ -106,7 +120,13 @@ impl Subjects {
                     other => ApiError::Internal(anyhow::anyhow!("checking a token's subject: {other}")),
                 })?;
         match standing {
-            Standing::Active(current) => Ok(current.min(claims.role)),
+            Standing::Active(current, locations) => {
+                let role = current.min(claims.role);
+                Ok(Subject {
+                    role,
+                    locations: locations.filter(|_| role != Role::Admin),
+                })
+            }
             Standing::Refused(reason) => Err(ApiError::Unauthorized {
                 reason: reason.to_owned(),
             }),
@@ -122,7 +142,7 @@ impl Subjects {
             .projection(doc! {"_id": 1});
         let user = users
             .find_one(doc! {"_id": &claims.user_id, "organization_id": &claims.organization_id})
-            .projection(doc! {"role": 1, "active": 1});
+            .projection(doc! {"role": 1, "active": 1, "locations": 1});
         let session = async {
             match &claims.sid {
                 Some(sid) => sessions
@@ -139,7 +159,17 @@ impl Subjects {
             (_, None) => Standing::Refused("the token's user does not exist in its tenant"),
             (_, Some(user)) if !user.active => Standing::Refused("the token's user is deactivated"),
             _ if !session => Standing::Refused("the token's session was logged out or revoked"),
-            (_, Some(user)) => Standing::Active(user.role),
+            (_, Some(user)) => {
+                // A stored location that does not parse cannot be acted at: it is left out,
+                // so the user is held to the others (never widened to every location).
+                let limited = !user.locations.is_empty();
+                let locations: Vec<LocationId> = user
+                    .locations
+                    .into_iter()
+                    .filter_map(|location| LocationId::parse(location).ok())
+                    .collect();
+                Standing::Active(user.role, limited.then(|| locations.into()))
+            }
         })
     }
 }

@@ -66,6 +66,9 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Whether they may log in and refresh.
     pub active: bool,
+    /// The locations they may act at (written from their events); empty: every location.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<String>,
     /// When the account was created.
     #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
     pub created_at: DateTime<Utc>,

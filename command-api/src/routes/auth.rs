@@ -299,6 +299,7 @@ async fn verify(
         role: Role::Admin,
         password_hash,
         active: false,
+        locations: Vec::new(),
         created_at: now,
     };
     claim_address(identity, &admin).await?;
@@ -604,6 +605,7 @@ async fn accept_invitation(
         role: invitation.role,
         password_hash,
         active: true,
+        locations: Vec::new(),
         created_at: Utc::now(),
     };
     // The address is claimed first: a conflict leaves nothing behind, and a retry after a

@@ -296,7 +296,8 @@ pub struct SyncUser {
     /// Role.
     #[schema(value_type = RoleName)]
     pub role: events::Role,
-    /// `false`: deactivated, the terminal removes them.
+    /// `false`: deactivated, or no longer allowed at this location: the terminal removes
+    /// them.
     pub active: bool,
 }
 
@@ -328,7 +329,9 @@ pub struct TerminalSync {
     /// pages before.
     pub promotions: Vec<Promotion>,
     /// Users who joined or changed, by id: at most `limit`, after those of the pages
-    /// before.
+    /// before. A snapshot lists those allowed at this location (users limited to other
+    /// locations are left out); after a cursor one no longer allowed here comes with
+    /// `active: false`.
     pub users: Vec<SyncUser>,
 }
 
@@ -425,9 +428,24 @@ async fn sync(
         |doc: &PromotionDoc| &doc.promotion_id,
     )
     .await?;
+    // A snapshot lists the users allowed at this location (not limited to other
+    // stores); after a cursor every changed user comes, and one no longer allowed here
+    // comes as inactive, so the terminal drops them.
+    let mut users_filter = newer("last_seq");
+    if after.is_none() {
+        users_filter.insert(
+            "$or",
+            vec![
+                doc! {UserDoc::LOCATIONS: {"$exists": false}},
+                doc! {UserDoc::LOCATIONS: {"$size": 0}},
+                doc! {UserDoc::LOCATIONS: location_id.as_str()},
+                doc! {"role": events::Role::Admin.as_str()},
+            ],
+        );
+    }
     let (users, users_next) = page_of(
         collections::users(&db),
-        newer("last_seq"),
+        users_filter,
         token.as_ref().map(|t| &t.users),
         limit,
         |doc: &UserDoc| &doc.user_id,
@@ -457,10 +475,10 @@ async fn sync(
         users: users
             .into_iter()
             .map(|user| SyncUser {
+                active: user.active && user.allowed_at(location_id.as_str()),
                 id: user.user_id,
                 name: user.name,
                 role: user.role,
-                active: user.active,
             })
             .collect(),
         location: location_changed.then_some(location),

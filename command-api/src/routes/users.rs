@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Admin, Authorized};
 use crate::commands::fields;
-use crate::commands::users::{ChangeRole, DeactivateUser};
+use crate::commands::users::{ChangeLocations, ChangeRole, DeactivateUser};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::identity::store::UserRecord;
@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_user, list_users))
         .routes(command::<ChangeRole>())
+        .routes(command::<ChangeLocations>())
         .routes(command::<DeactivateUser>())
 }
 
@@ -61,6 +62,9 @@ pub struct User {
     pub role: Role,
     /// Whether they may log in and refresh.
     pub active: bool,
+    /// The locations they may act at (`PUT /v1/users/{user_id}/locations`); empty: every
+    /// location.
+    pub locations: Vec<String>,
 }
 
 impl From<&UserRecord> for User {
@@ -71,6 +75,7 @@ impl From<&UserRecord> for User {
             name: user.name.clone(),
             role: user.role,
             active: user.active,
+            locations: user.locations.clone(),
         }
     }
 }

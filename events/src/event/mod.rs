@@ -53,7 +53,7 @@ pub use sales::{
     SaleLine, SalePricing, SaleRefunded, SaleVoided, SalesSettingsConfigured, Tender, TenderKind,
 };
 pub use taxes::TaxJurisdictionConfigured;
-pub use users::{UserDeactivated, UserJoined, UserRoleChanged};
+pub use users::{UserDeactivated, UserJoined, UserLocationsChanged, UserRoleChanged};
 
 use crate::aggregate::AggregateRef;
 
@@ -207,6 +207,7 @@ events! {
     PromotionCreated(PromotionCreated) = version 1, aggregate |e: &PromotionCreated| AggregateRef::promotion(&e.promotion_id);
     PromotionUpdated(PromotionUpdated) = version 1, aggregate |e: &PromotionUpdated| AggregateRef::promotion(&e.promotion_id);
     PromotionEnded(PromotionEnded) = version 1, aggregate |e: &PromotionEnded| AggregateRef::promotion(&e.promotion_id);
+    UserLocationsChanged(UserLocationsChanged) = version 1, aggregate |e: &UserLocationsChanged| AggregateRef::user(&e.user_id);
 }
 
 impl fmt::Display for EventType {

@@ -37,7 +37,9 @@ impl DomainEvent {
             E::SaleCompleted(e) => Reach::At(vec![&e.location]),
             E::SaleRefunded(e) => Reach::At(vec![&e.location]),
             E::SaleVoided(_) => Reach::OfAggregate,
-            E::UserJoined(_) | E::UserRoleChanged(_) | E::UserDeactivated(_) => Reach::Chain,
+            E::UserJoined(_) | E::UserRoleChanged(_) | E::UserDeactivated(_) | E::UserLocationsChanged(_) => {
+                Reach::Chain
+            }
             E::LocationOpened(e) => Reach::At(vec![&e.location_id]),
             E::LocationUpdated(e) => Reach::At(vec![&e.location_id]),
             E::LocationClosed(e) => Reach::At(vec![&e.location_id]),

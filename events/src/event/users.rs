@@ -1,9 +1,9 @@
-//! User events: someone joins the organization, changes role, is deactivated. They belong
+//! User events: someone joins the organization, changes role or locations, is deactivated. They belong
 //! to the user aggregate and feed the tenant's `users` read model.
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::UserId;
+use crate::ids::{LocationId, UserId};
 use crate::role::Role;
 
 /// A user became a member of the organization.
@@ -31,6 +31,17 @@ pub struct UserRoleChanged {
     /// The role before, for audit.
     #[serde(default)]
     pub previous_role: Option<Role>,
+}
+
+/// The locations a user may act at changed. Empty: every location (the default for a
+/// user who never had any). Admins act at every location whatever it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserLocationsChanged {
+    /// The user.
+    pub user_id: UserId,
+    /// The locations from now on, sorted, without repeats; empty: every location.
+    pub locations: Vec<LocationId>,
 }
 
 /// A user may no longer sign in.

@@ -378,6 +378,9 @@ pub fn direct_needs(events: &[Sequenced]) -> Needs {
             DomainEvent::UserRoleChanged(e) => {
                 needs.users.insert(e.user_id.to_string());
             }
+            DomainEvent::UserLocationsChanged(e) => {
+                needs.users.insert(e.user_id.to_string());
+            }
             DomainEvent::UserDeactivated(e) => {
                 needs.users.insert(e.user_id.to_string());
             }
@@ -1360,6 +1363,7 @@ impl<'s> Staging<'s> {
                         active: true,
                         joined_at: self.at(),
                         deactivated_at: None,
+                        locations: Vec::new(),
                         last_seq: 0,
                     };
                     self.users.insert(doc.user_id.clone(), doc);
@@ -1367,6 +1371,13 @@ impl<'s> Staging<'s> {
             }
             DomainEvent::UserRoleChanged(e) => match self.user(e.user_id.as_str())? {
                 (Some(user), _) => user.role = e.role,
+                (None, true) => {}
+                (None, false) => {
+                    return Err(invariant(format!("user {} does not exist", e.user_id)));
+                }
+            },
+            DomainEvent::UserLocationsChanged(e) => match self.user(e.user_id.as_str())? {
+                (Some(user), _) => user.locations = e.locations.iter().map(ToString::to_string).collect(),
                 (None, true) => {}
                 (None, false) => {
                     return Err(invariant(format!("user {} does not exist", e.user_id)));

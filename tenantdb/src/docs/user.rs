@@ -25,6 +25,9 @@ pub struct UserDoc {
     /// When they were deactivated.
     #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// The locations they may act at (sorted); empty or absent: every location.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<String>,
     /// Stream sequence of the last event applied to this document.
     pub last_seq: i64,
 }
@@ -32,4 +35,11 @@ pub struct UserDoc {
 impl UserDoc {
     /// Field `email`.
     pub const EMAIL: &'static str = "email";
+    /// Field `locations`.
+    pub const LOCATIONS: &'static str = "locations";
+
+    /// Whether they may act at `location` (admins act everywhere).
+    pub fn allowed_at(&self, location: &str) -> bool {
+        self.role == Role::Admin || self.locations.is_empty() || self.locations.iter().any(|l| l == location)
+    }
 }

@@ -115,6 +115,7 @@ mod tests {
             joined: true,
             role: Some(Role::Cashier),
             deactivated: false,
+            locations: None,
         };
         let event = decide(&user(), &ChangeRole { role: Role::Manager }, false, &state, None)
             .expect("a change of someone else's role");

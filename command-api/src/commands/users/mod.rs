@@ -1,4 +1,4 @@
-//! User commands (admins): change a user's role, deactivate a user.
+//! User commands (admins): change a user's role or locations, deactivate a user.
 //!
 //! The event comes first: each command is decided against the user's folded events
 //! ([`UserState`]) and appended to the user's subject, and only then is the login store
@@ -14,10 +14,12 @@
 //! login store first, because the user id and password exist only there, then append
 //! `UserJoined`.
 
+pub mod change_locations;
 pub mod change_role;
 pub mod deactivate;
 pub mod state;
 
+pub use change_locations::ChangeLocations;
 pub use change_role::ChangeRole;
 pub use deactivate::DeactivateUser;
 pub use state::UserState;
@@ -39,8 +41,8 @@ pub async fn login_record(app: &AppState, meta: &CommandMeta, user_id: &UserId) 
         .await
 }
 
-/// Writes what the user's events say (role; deactivation, which also revokes their
-/// refresh tokens) into the login store.
+/// Writes what the user's events say (role; locations; deactivation, which also revokes
+/// their refresh tokens) into the login store.
 pub async fn project_login(app: &AppState, meta: &CommandMeta, user_id: &UserId) -> Result<(), ApiError> {
     let history = app
         .store
@@ -52,6 +54,12 @@ pub async fn project_login(app: &AppState, meta: &CommandMeta, user_id: &UserId)
     if let Some(role) = state.role {
         store
             .set_user(tenant, user_id.as_str(), doc! {"role": role.as_str()})
+            .await?;
+    }
+    if let Some(locations) = &state.locations {
+        let locations: Vec<&str> = locations.iter().map(events::LocationId::as_str).collect();
+        store
+            .set_user(tenant, user_id.as_str(), doc! {"locations": locations})
             .await?;
     }
     if state.deactivated {

@@ -1,6 +1,6 @@
 //! A user's state, folded from the user's events.
 
-use events::{DomainEvent, Role};
+use events::{DomainEvent, LocationId, Role};
 use eventstore::StoredEvent;
 
 use crate::commands::Fold;
@@ -15,6 +15,8 @@ pub struct UserState {
     pub role: Option<Role>,
     /// Whether the user was deactivated (there is no reactivation).
     pub deactivated: bool,
+    /// The locations the events give, if any event gives them (empty: every location).
+    pub locations: Option<Vec<LocationId>>,
 }
 
 impl Fold for UserState {
@@ -28,6 +30,7 @@ impl Fold for UserState {
                 }
                 DomainEvent::UserRoleChanged(e) => state.role = Some(e.role),
                 DomainEvent::UserDeactivated(_) => state.deactivated = true,
+                DomainEvent::UserLocationsChanged(e) => state.locations = Some(e.locations.clone()),
                 _ => {}
             }
         }
