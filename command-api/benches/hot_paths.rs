@@ -48,6 +48,7 @@ fn hot_paths(c: &mut Criterion) {
         role: Role::Cashier,
         terminal_id: Some(TerminalId::parse("till-1").expect("terminal")),
         locations: None,
+        limited_since: None,
     };
     let ages = HashMap::new();
     c.bench_function("parse + validate a 3-line sale", |b| {

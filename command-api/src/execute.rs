@@ -68,7 +68,9 @@ where
     for _ in 0..MAX_ATTEMPTS {
         let (event, expected) = match pending.take() {
             Some((event, expected)) => {
-                meta.context.may_reach(&event.reach(), None)?;
+                if held_to_locations(meta) {
+                    meta.context.may_reach(&event.reach(), None)?;
+                }
                 (event, expected)
             }
             None => {
@@ -126,13 +128,21 @@ where
 /// elsewhere (`history`). An aggregate with no event saying where it is counts as
 /// chain-wide.
 fn check_reach(meta: &CommandMeta, event: &DomainEvent, history: &[StoredEvent]) -> Result<(), ApiError> {
-    if meta.context.locations.is_none() {
+    if !held_to_locations(meta) {
         return Ok(());
     }
     let was = event
         .inherits_reach()
         .then(|| reach::of_aggregate(history.iter().map(|stored| &stored.envelope.event)).unwrap_or(Reach::Chain));
     meta.context.may_reach(&event.reach(), was.as_ref())
+}
+
+/// Whether the command is held to the caller's locations: the caller is limited, and the
+/// command did not happen (by the terminal's clock) before the limit was set. A sale rung
+/// up at an offline till while the cashier could still sell there is recorded, like any
+/// sale that already happened.
+fn held_to_locations(meta: &CommandMeta) -> bool {
+    meta.context.locations.is_some() && meta.context.limited_since.is_none_or(|since| meta.occurred_at >= since)
 }
 
 /// The earlier run of this same command in `history`, if any. A command that may set a

@@ -1424,6 +1424,7 @@ async fn a_cashier_limited_to_one_store_sells_only_there_and_terminals_of_the_ot
     assert_eq!(elsewhere.status, 404, "{elsewhere:?}");
 
     // Limited to main.
+    let before_limit = chrono::Utc::now() - chrono::Duration::seconds(1);
     let limited = change(admin.clone(), cashier_id.clone(), json!(["main"])).await?;
     assert_eq!(limited.status, 201, "{limited:?}");
     let at = limited.body["stream_sequence"].as_u64().unwrap_or_default();
@@ -1444,6 +1445,12 @@ async fn a_cashier_limited_to_one_store_sells_only_there_and_terminals_of_the_ot
     );
     let at_main = app.post("/v1/sales", &cashier, &sale("m-1", "main"), &[]).await?;
     assert_eq!(at_main.status, 201, "{at_main:?}");
+    // A sale rung up at the annex's offline till before the limit, uploaded now, is
+    // recorded: it already happened.
+    let mut offline = sale("a-0", "annex");
+    offline["occurred_at"] = json!(before_limit.to_rfc3339());
+    let queued = app.post("/v1/sales", &cashier, &offline, &[]).await?;
+    assert_eq!(queued.status, 201, "{queued:?}");
     // The admin is never limited.
     let by_admin = app.post("/v1/sales", &admin, &sale("a-2", "annex"), &[]).await?;
     assert_eq!(by_admin.status, 201, "{by_admin:?}");

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
 use events::event::reach::Reach;
 use events::{LocationId, Role, TenantId, TerminalId, UserId};
 
@@ -34,6 +35,10 @@ pub struct TenantContext {
     /// The locations the caller may act at; `None`: every location (users, and API keys
     /// without `locations`).
     pub locations: Option<Arc<[LocationId]>>,
+    /// Since when a user is held to `locations` (when the limit last changed): a command
+    /// that happened before it, by the terminal's clock (a sale queued at an offline till),
+    /// is not held to it. `None` for API keys: held always.
+    pub limited_since: Option<DateTime<Utc>>,
 }
 
 impl TenantContext {
@@ -167,6 +172,7 @@ where
             role: subject.role,
             terminal_id,
             locations: subject.locations,
+            limited_since: subject.limited_since,
         };
         tracing::Span::current().record("tenant", context.tenant.as_str());
         Ok(context)

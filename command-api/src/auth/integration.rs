@@ -213,6 +213,7 @@ where
             role: KEY_COMMAND_ROLE,
             terminal_id: None,
             locations: key.locations.map(Into::into),
+            limited_since: None,
         };
         context.require(R::ROLE)?;
         Ok(CommandCaller(context, PhantomData))

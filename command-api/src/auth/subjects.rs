@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bson::doc;
+use chrono::{DateTime, Utc};
 use events::{LocationId, Role};
 use moka::future::Cache;
 use mongodb::Database;
@@ -31,7 +32,7 @@ use crate::error::ApiError;
 pub enum Standing {
     /// The user is active in an existing tenant, with this role and these locations
     /// (`None`: every location), and the session is live.
-    Active(Role, Option<Arc<[LocationId]>>),
+    Active(Role, Option<Arc<[LocationId]>>, Option<DateTime<Utc>>),
     /// The token must be refused; why (for the log).
     Refused(&'static str),
 }
@@ -43,6 +44,8 @@ pub struct Subject {
     pub role: Role,
     /// The locations the user may act at; `None`: every location (always for admins).
     pub locations: Option<Arc<[LocationId]>>,
+    /// When the user's locations last changed, if ever.
+    pub limited_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +54,8 @@ struct UserState {
     active: bool,
     #[serde(default)]
     locations: Vec<String>,
+    #[serde(default, with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional")]
+    locations_since: Option<DateTime<Utc>>,
 }
 
 type Key = (String, String, Option<String>);
@@ -120,11 +125,12 @@ impl Subjects {
                     other => ApiError::Internal(anyhow::anyhow!("checking a token's subject: {other}")),
                 })?;
         match standing {
-            Standing::Active(current, locations) => {
+            Standing::Active(current, locations, limited_since) => {
                 let role = current.min(claims.role);
                 Ok(Subject {
                     role,
                     locations: locations.filter(|_| role != Role::Admin),
+                    limited_since,
                 })
             }
             Standing::Refused(reason) => Err(ApiError::Unauthorized {
@@ -142,7 +148,7 @@ impl Subjects {
             .projection(doc! {"_id": 1});
         let user = users
             .find_one(doc! {"_id": &claims.user_id, "organization_id": &claims.organization_id})
-            .projection(doc! {"role": 1, "active": 1, "locations": 1});
+            .projection(doc! {"role": 1, "active": 1, "locations": 1, "locations_since": 1});
         let session = async {
             match &claims.sid {
                 Some(sid) => sessions
@@ -168,7 +174,7 @@ impl Subjects {
                     .into_iter()
                     .filter_map(|location| LocationId::parse(location).ok())
                     .collect();
-                Standing::Active(user.role, limited.then(|| locations.into()))
+                Standing::Active(user.role, limited.then(|| locations.into()), user.locations_since)
             }
         })
     }

@@ -318,6 +318,7 @@ async fn verify(
         role: Role::Admin,
         terminal_id: None,
         locations: None,
+        limited_since: None,
     };
     append_user_joined(&state, context, &admin).await?;
     identity
@@ -618,6 +619,7 @@ async fn accept_invitation(
         role: Role::Admin,
         terminal_id: None,
         locations: None,
+        limited_since: None,
     };
     append_user_joined(&state, context, &user).await?;
     identity

@@ -550,6 +550,7 @@ mod tests {
             role: Role::Cashier,
             terminal_id: Some(TerminalId::parse("till-1").expect("terminal")),
             locations: None,
+            limited_since: None,
         }
     }
 

@@ -329,6 +329,7 @@ mod tests {
             role: Role::Manager,
             terminal_id: None,
             locations: None,
+            limited_since: None,
         }
     }
 

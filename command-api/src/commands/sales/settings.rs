@@ -210,6 +210,7 @@ mod tests {
             role,
             terminal_id: None,
             locations: None,
+            limited_since: None,
         }
     }
 

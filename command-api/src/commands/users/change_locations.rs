@@ -167,6 +167,7 @@ mod tests {
             role: Some(Role::Cashier),
             deactivated: false,
             locations: None,
+            locations_since: None,
         };
         let both = Loaded {
             record: None,

@@ -116,6 +116,7 @@ mod tests {
             role: Some(Role::Cashier),
             deactivated: false,
             locations: None,
+            locations_since: None,
         };
         let event = decide(&user(), &ChangeRole { role: Role::Manager }, false, &state, None)
             .expect("a change of someone else's role");

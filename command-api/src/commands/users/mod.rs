@@ -58,8 +58,13 @@ pub async fn project_login(app: &AppState, meta: &CommandMeta, user_id: &UserId)
     }
     if let Some(locations) = &state.locations {
         let locations: Vec<&str> = locations.iter().map(events::LocationId::as_str).collect();
+        let since = state.locations_since.map(bson::DateTime::from_chrono);
         store
-            .set_user(tenant, user_id.as_str(), doc! {"locations": locations})
+            .set_user(
+                tenant,
+                user_id.as_str(),
+                doc! {"locations": locations, "locations_since": since},
+            )
             .await?;
     }
     if state.deactivated {

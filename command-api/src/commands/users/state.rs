@@ -1,5 +1,6 @@
 //! A user's state, folded from the user's events.
 
+use chrono::{DateTime, Utc};
 use events::{DomainEvent, LocationId, Role};
 use eventstore::StoredEvent;
 
@@ -17,6 +18,8 @@ pub struct UserState {
     pub deactivated: bool,
     /// The locations the events give, if any event gives them (empty: every location).
     pub locations: Option<Vec<LocationId>>,
+    /// When the last event giving them was recorded.
+    pub locations_since: Option<DateTime<Utc>>,
 }
 
 impl Fold for UserState {
@@ -30,7 +33,10 @@ impl Fold for UserState {
                 }
                 DomainEvent::UserRoleChanged(e) => state.role = Some(e.role),
                 DomainEvent::UserDeactivated(_) => state.deactivated = true,
-                DomainEvent::UserLocationsChanged(e) => state.locations = Some(e.locations.clone()),
+                DomainEvent::UserLocationsChanged(e) => {
+                    state.locations = Some(e.locations.clone());
+                    state.locations_since = Some(stored.envelope.recorded_at);
+                }
                 _ => {}
             }
         }
