@@ -685,6 +685,33 @@ async fn an_admin_invites_changes_a_role_and_deactivates_and_nobody_else_can() -
         )
         .await?;
     assert_eq!(changed.status, 303, "{}", changed.body);
+    // The (now) cashier limited to the store `main`; a store never opened is refused.
+    let limited = admin
+        .post(
+            &format!("/users/{manager_id}/locations"),
+            &[("csrf", &csrf), ("locations", " main, ")],
+        )
+        .await?;
+    assert_eq!(
+        (limited.status, limited.header("location")),
+        (303, Some("/users?done=locations")),
+        "{}",
+        limited.body
+    );
+    let unknown = admin
+        .post(
+            &format!("/users/{manager_id}/locations"),
+            &[("csrf", &csrf), ("locations", "main, nowhere")],
+        )
+        .await?;
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert!(
+        unknown.body.contains("nowhere"),
+        "the page says which: {}",
+        unknown.body
+    );
+    let page = admin.get("/users").await?;
+    assert!(page.body.contains(r#"name="locations" value="main""#), "{}", page.body);
     let deactivated = admin
         .post(&format!("/users/{cashier_id}/deactivate"), &[("csrf", &csrf)])
         .await?;
@@ -699,6 +726,7 @@ async fn an_admin_invites_changes_a_role_and_deactivates_and_nobody_else_can() -
             .cloned()
     };
     assert_eq!(find(&manager_id).map(|u| u["role"].clone()), Some(json!("cashier")));
+    assert_eq!(find(&manager_id).map(|u| u["locations"].clone()), Some(json!(["main"])));
     assert_eq!(find(&cashier_id).map(|u| u["active"].clone()), Some(json!(false)));
     // The deactivated cashier's session ends (the API refuses its tokens within its 5 s
     // recheck); the demoted manager loses the manager pages.

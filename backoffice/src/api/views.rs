@@ -481,4 +481,7 @@ pub struct UserEntry {
     pub role: String,
     /// Whether the user can sign in.
     pub active: bool,
+    /// The stores they may act at; empty: every store.
+    #[serde(default)]
+    pub locations: Vec<String>,
 }

@@ -109,6 +109,7 @@ pub fn router() -> Router<AppState> {
         .route("/purchase-orders/{id}/receive", post(purchasing::receive))
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
+        .route("/users/{id}/locations", post(users::change_locations))
         .route("/users/{id}/deactivate", post(users::deactivate))
         .route("/operator", get(operator::overview))
         .route("/operator/login", get(operator::login_page).post(operator::login))

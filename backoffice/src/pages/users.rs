@@ -1,5 +1,6 @@
 //! Users and roles (admins): the organization's users, inviting one by mail, changing a
-//! role, deactivating. The API checks the admin role again on every call.
+//! role or the stores a user may act at, deactivating. The API checks the admin role
+//! again on every call.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -37,11 +38,12 @@ pub async fn list(
         @match done.done.as_deref() {
             Some("invited") => (notice("ok", "The invitation is on its way; the user exists once they accept it.")),
             Some("role") => (notice("ok", "The role is changed. It applies to their next page.")),
+            Some("locations") => (notice("ok", "The stores are changed. They apply within seconds.")),
             Some("deactivated") => (notice("ok", "The user is deactivated and signed out everywhere.")),
             _ => {}
         }
         table id="users" {
-            thead { tr { th { "Name" } th { "Email" } th { "Role" } th { "" } } }
+            thead { tr { th { "Name" } th { "Email" } th { "Role" } th { "Stores" } th { "" } } }
             tbody {
                 @for user in &users {
                     tr data-user=(user.id) {
@@ -58,6 +60,20 @@ pub async fn list(
                                 }
                             } @else {
                                 (user.role)
+                            }
+                        }
+                        td {
+                            @if user.active && user.role != "admin" {
+                                form method="post" action=(format!("/users/{}/locations", user.id)) class="inline" {
+                                    (csrf_field(&who.csrf))
+                                    input name="locations" value=(user.locations.join(", ")) placeholder="every store"
+                                        aria-label=(format!("Stores of {} (location ids, separated by commas; empty: every store)", user.email));
+                                    " " button type="submit" class="secondary" { "Save" }
+                                }
+                            } @else if user.locations.is_empty() || user.role == "admin" {
+                                span class="muted" { "every store" }
+                            } @else {
+                                (user.locations.join(", "))
                             }
                         }
                         td {
@@ -146,6 +162,42 @@ pub async fn change_role(
         )
         .await?;
     Ok(Redirect::to("/users?done=role").into_response())
+}
+
+/// The stores form: location ids separated by commas or spaces; empty: every store.
+#[derive(Debug, Deserialize)]
+pub struct LocationsForm {
+    #[serde(default)]
+    locations: String,
+}
+
+/// `POST /users/{id}/locations`.
+pub async fn change_locations(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CheckedForm { handle, form }: CheckedForm<LocationsForm>,
+) -> Result<Response, PageError> {
+    let who = admin(&state, &handle).await?;
+    if !valid_id(&id) {
+        return Err(PageError::NotFound);
+    }
+    let locations: Vec<&str> = form
+        .locations
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+        .collect();
+    state
+        .api
+        .send(
+            Method::PUT,
+            &format!("/v1/users/{id}/locations"),
+            Some(who.token()),
+            &serde_json::json!({"locations": locations}),
+            &[],
+            None,
+        )
+        .await?;
+    Ok(Redirect::to("/users?done=locations").into_response())
 }
 
 /// An empty form.
