@@ -32,6 +32,26 @@ async fn sealing_app() -> anyhow::Result<CommandApp> {
     .await
 }
 
+/// An active endpoint of `tenant` at `http://127.0.0.1:9/legacy` whose secret is stored
+/// as `stored` (plain, as before `WEBHOOK_SECRET_KEY`, or sealed by the caller).
+fn legacy_endpoint(tenant: &TenantId, stored: &str) -> Endpoint {
+    Endpoint {
+        id: uuid::Uuid::now_v7().simple().to_string(),
+        organization_id: tenant.as_str().to_owned(),
+        url: "http://127.0.0.1:9/legacy".to_owned(),
+        description: None,
+        event_types: None,
+        secret: stored.to_owned(),
+        previous_secret: None,
+        previous_secret_expires_at: None,
+        status: EndpointStatus::Active,
+        created_at: Utc::now(),
+        failing_since: None,
+        disabled_at: None,
+        disabled_reason: None,
+    }
+}
+
 /// The shared database, where endpoints and deliveries live.
 const MAIN_DB: &str = "liquor_pos_main";
 
@@ -268,21 +288,7 @@ async fn with_the_key_secrets_are_sealed_at_rest_and_plain_ones_stored_before_st
     );
 
     // An endpoint stored plain before the key was configured.
-    let legacy = Endpoint {
-        id: uuid::Uuid::now_v7().simple().to_string(),
-        organization_id: tenant.as_str().to_owned(),
-        url: "http://127.0.0.1:9/legacy".to_owned(),
-        description: None,
-        event_types: None,
-        secret: "whsec_legacyplainsecret".to_owned(),
-        previous_secret: None,
-        previous_secret_expires_at: None,
-        status: EndpointStatus::Active,
-        created_at: Utc::now(),
-        failing_since: None,
-        disabled_at: None,
-        disabled_reason: None,
-    };
+    let legacy = legacy_endpoint(&tenant, "whsec_legacyplainsecret");
     keyless.create_endpoint(&legacy).await?;
     let now = Utc::now().timestamp();
     assert_eq!(
@@ -393,21 +399,7 @@ async fn changing_the_key_secrets_under_the_retired_key_still_sign_and_a_pass_re
     let second_secret = reply.body["secret"].as_str().unwrap_or_default().to_owned();
     // One stored plain before any key, and one sealed under a key nobody has any more.
     let db = mongo_client().await?.database(MAIN_DB);
-    let legacy = Endpoint {
-        id: uuid::Uuid::now_v7().simple().to_string(),
-        organization_id: tenant.as_str().to_owned(),
-        url: "http://127.0.0.1:9/legacy".to_owned(),
-        description: None,
-        event_types: None,
-        secret: "whsec_plainbeforeanykey".to_owned(),
-        previous_secret: None,
-        previous_secret_expires_at: None,
-        status: EndpointStatus::Active,
-        created_at: Utc::now(),
-        failing_since: None,
-        disabled_at: None,
-        disabled_reason: None,
-    };
+    let legacy = legacy_endpoint(&tenant, "whsec_plainbeforeanykey");
     WebhookStore::new(db.clone()).create_endpoint(&legacy).await?;
     let lost_key = sealing::Keyring::from(SecretKey::parse(&"cd".repeat(32))?);
     let lost_id = uuid::Uuid::now_v7().simple().to_string();
