@@ -13,6 +13,10 @@
 //! 3. Else the command is decided against the history and appended expecting the last
 //!    sequence seen. If someone appended in between, JetStream refuses (10071) and the loop
 //!    starts over from 2.
+//!
+//! Before any append, a caller limited to some locations is held to them: the event must
+//! act only there (`events::event::reach`), and, for an event that acts where its aggregate
+//! is, the aggregate must be there too; else 403 `location_forbidden`, nothing appended.
 
 use std::time::Instant;
 
