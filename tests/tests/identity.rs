@@ -1458,13 +1458,26 @@ async fn a_cashier_limited_to_one_store_sells_only_there_and_terminals_of_the_ot
     // Terminals: the annex's drop the cashier (inactive after its cursor, absent from a
     // new snapshot), main's keep them.
     tests::projector_app::wait_for_checkpoint(&app.servers, &tenant, at, Duration::from_secs(30)).await?;
-    let (changed, _) = synced_users(&app, &cashier, "annex", Some(before)).await?;
+    let (changed, _) = synced_users(&app, &admin, "annex", Some(before)).await?;
     assert!(changed.contains(&(cashier_id.clone(), false)), "{changed:?}");
-    let (annex, _) = synced_users(&app, &cashier, "annex", None).await?;
+    let (annex, _) = synced_users(&app, &admin, "annex", None).await?;
     assert!(annex.iter().all(|(id, _)| *id != cashier_id), "{annex:?}");
     assert!(annex.contains(&(admin_id.clone(), true)), "the admin stays: {annex:?}");
     let (main, _) = synced_users(&app, &cashier, "main", None).await?;
     assert!(main.contains(&(cashier_id.clone(), true)), "{main:?}");
+    // Nor does the cashier load the annex's terminal.
+    let refused = app
+        .send(
+            app.http
+                .get(format!("{}/v1/terminals/sync?location=annex", app.address))
+                .bearer_auth(&cashier),
+        )
+        .await?;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (403, "location_forbidden"),
+        "{refused:?}"
+    );
 
     // Lifted: every store again.
     let lifted = change(admin.clone(), cashier_id.clone(), json!([])).await?;

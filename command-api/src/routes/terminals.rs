@@ -342,7 +342,7 @@ pub struct TerminalSync {
     params(SyncQuery, ("If-None-Match" = Option<String>, Header, description = "The previous sync's ETag (ignored with a page_token)")),
     responses((status = 200, body = TerminalSync, headers(("ETag" = String, description = "The cursor; on the last page only"))),
         (status = 304, description = "Nothing projected since the ETag sent"),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 #[tracing::instrument(name = "terminal_sync", skip_all)]
 async fn sync(
@@ -353,6 +353,16 @@ async fn sync(
 ) -> Result<Response, ApiError> {
     let location_id =
         LocationId::parse(query.location).map_err(|err| ApiError::invalid("location", err.to_string()))?;
+    if context
+        .locations
+        .as_ref()
+        .is_some_and(|allowed| !allowed.contains(&location_id))
+    {
+        // A user limited to other stores does not sign in on this store's terminals.
+        return Err(ApiError::LocationForbidden {
+            location: Some(location_id.to_string()),
+        });
+    }
     let limit = page_limit(query.limit)?;
     let token = query.page_token.as_deref().map(PageToken::decode).transpose()?;
     if let Some(token) = &token {
