@@ -261,6 +261,10 @@ async fn a_key_limited_to_a_location_acts_only_there_and_never_on_the_whole_chai
         (json!(["post_commands"]), json!([])),
         (json!(["post_commands"]), json!(["nowhere"])),
         (json!(["post_commands"]), json!(["not a location"])),
+        (
+            json!(["post_commands"]),
+            json!((0..101).map(|n| format!("store-{n}")).collect::<Vec<_>>()),
+        ),
     ] {
         let reply = app
             .post(

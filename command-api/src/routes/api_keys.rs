@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Admin, Authorized};
 use crate::commands::fields;
+use crate::commands::locations::limits;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::identity::ApiScope;
@@ -48,9 +49,6 @@ pub struct CreateApiKey {
     #[serde(default)]
     pub locations: Option<Vec<String>>,
 }
-
-/// Most locations one key may be limited to.
-pub const MAX_KEY_LOCATIONS: usize = 100;
 
 /// Whether a key can still be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -167,8 +165,8 @@ async fn create_api_key(
     ))
 }
 
-/// The locations a key is limited to, checked: valid ids of opened locations, at least one
-/// and at most [`MAX_KEY_LOCATIONS`], for a key whose only scope is `post_commands`.
+/// The locations a key is limited to, checked: valid ids of opened locations
+/// ([`limits::opened`]), at least one, for a key whose only scope is `post_commands`.
 async fn key_locations(
     state: &AppState,
     tenant: &events::TenantId,
@@ -181,29 +179,19 @@ async fn key_locations(
             "only a key whose one scope is post_commands can be limited to locations",
         ));
     }
-    let count = || {
-        ApiError::invalid(
+    if locations.is_empty() {
+        return Err(ApiError::invalid(
             "locations",
-            format!("name 1 to {MAX_KEY_LOCATIONS} locations, or leave it out for every location"),
-        )
-    };
-    if locations.is_empty() || locations.len() > MAX_KEY_LOCATIONS {
-        return Err(count());
+            "name at least one location, or leave it out for every location",
+        ));
     }
-    let mut checked = Vec::with_capacity(locations.len());
-    for text in locations {
-        let id = events::LocationId::parse(text).map_err(|err| ApiError::invalid("locations", err.to_string()))?;
-        if !state.locations.get(tenant, &id).await?.exists() {
-            return Err(ApiError::invalid(
-                "locations",
-                format!("location {id} was never opened"),
-            ));
-        }
-        checked.push(id.to_string());
-    }
-    checked.sort_unstable();
-    checked.dedup();
-    Ok(checked)
+    let ids = locations
+        .into_iter()
+        .map(events::LocationId::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| ApiError::invalid("locations", err.to_string()))?;
+    let opened = limits::opened(state, tenant, &ids).await?;
+    Ok(opened.iter().map(ToString::to_string).collect())
 }
 
 /// The tenant's API keys, oldest first, revoked ones included (admins); never a secret.

@@ -32,6 +32,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bson::{Document, doc};
 use events::LocationId;
+use events::event::reach::Reach;
 use events::tax::{Jurisdiction, JurisdictionId};
 use futures::TryStreamExt;
 use mongodb::Collection;
@@ -353,16 +354,8 @@ async fn sync(
 ) -> Result<Response, ApiError> {
     let location_id =
         LocationId::parse(query.location).map_err(|err| ApiError::invalid("location", err.to_string()))?;
-    if context
-        .locations
-        .as_ref()
-        .is_some_and(|allowed| !allowed.contains(&location_id))
-    {
-        // A user limited to other stores does not sign in on this store's terminals.
-        return Err(ApiError::LocationForbidden {
-            location: Some(location_id.to_string()),
-        });
-    }
+    // A user limited to other stores does not sign in on this store's terminals.
+    context.may_reach(&Reach::At(vec![&location_id]), None)?;
     let limit = page_limit(query.limit)?;
     let token = query.page_token.as_deref().map(PageToken::decode).transpose()?;
     if let Some(token) = &token {
@@ -443,15 +436,7 @@ async fn sync(
     // comes as inactive, so the terminal drops them.
     let mut users_filter = newer("last_seq");
     if after.is_none() {
-        users_filter.insert(
-            "$or",
-            vec![
-                doc! {UserDoc::LOCATIONS: {"$exists": false}},
-                doc! {UserDoc::LOCATIONS: {"$size": 0}},
-                doc! {UserDoc::LOCATIONS: location_id.as_str()},
-                doc! {"role": events::Role::Admin.as_str()},
-            ],
-        );
+        users_filter.extend(UserDoc::allowed_at_filter(location_id.as_str()));
     }
     let (users, users_next) = page_of(
         collections::users(&db),

@@ -42,4 +42,14 @@ impl UserDoc {
     pub fn allowed_at(&self, location: &str) -> bool {
         self.role == Role::Admin || self.locations.is_empty() || self.locations.iter().any(|l| l == location)
     }
+
+    /// [`UserDoc::allowed_at`] as a query filter.
+    pub fn allowed_at_filter(location: &str) -> bson::Document {
+        bson::doc! {"$or": [
+            {Self::LOCATIONS: {"$exists": false}},
+            {Self::LOCATIONS: {"$size": 0}},
+            {Self::LOCATIONS: location},
+            {"role": Role::Admin.as_str()},
+        ]}
+    }
 }

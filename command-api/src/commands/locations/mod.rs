@@ -13,9 +13,11 @@
 //! - [`close`]: the end of a location, [`CloseLocation`].
 //! - [`close_day`]: the end of one business day, [`CloseBusinessDay`] (manager).
 //! - [`state`]: [`LocationState`], a location folded from its history.
+//! - [`limits`]: the locations a key or user is limited to, checked.
 
 pub mod close;
 pub mod close_day;
+pub mod limits;
 pub mod open;
 pub mod state;
 pub mod update;

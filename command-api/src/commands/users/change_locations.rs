@@ -4,8 +4,6 @@
 //! token re-check interval; terminals at other stores drop them at their next sync. An
 //! empty list lifts the limit. Admins act at every location and cannot be limited.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use events::event::UserLocationsChanged;
 use events::{DomainEvent, LocationId, Role, UserId};
@@ -13,15 +11,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Admin;
-use crate::commands::locations::LocationState;
+use crate::commands::locations::limits;
 use crate::commands::users::{UserState, login_record, project_login};
 use crate::commands::{Command, CommandMeta, Decision, Route};
 use crate::error::ApiError;
 use crate::identity::store::UserRecord;
 use crate::state::AppState;
-
-/// Most locations one user may be limited to.
-pub const MAX_USER_LOCATIONS: usize = 100;
 
 /// `PUT /v1/users/{user_id}/locations`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -33,21 +28,12 @@ pub struct ChangeLocations {
     pub locations: Vec<LocationId>,
 }
 
-/// What the decision needs: the user's login record and each named location's state.
+/// What the decision needs: the user's login record, and the locations checked
+/// ([`limits::opened`]: opened, sorted, once each).
 #[derive(Debug, Default)]
 pub struct Loaded {
     record: Option<UserRecord>,
-    locations: Vec<Arc<LocationState>>,
-}
-
-impl ChangeLocations {
-    /// The locations, sorted and without repeats.
-    fn sorted(&self) -> Vec<LocationId> {
-        let mut locations = self.locations.clone();
-        locations.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
-        locations.dedup();
-        locations
-    }
+    locations: Vec<LocationId>,
 }
 
 impl Command for ChangeLocations {
@@ -79,19 +65,9 @@ impl Command for ChangeLocations {
     }
 
     async fn load(&self, app: &AppState, user_id: &UserId, meta: &CommandMeta) -> Result<Loaded, ApiError> {
-        if self.locations.len() > MAX_USER_LOCATIONS {
-            return Err(ApiError::invalid(
-                "locations",
-                format!("name at most {MAX_USER_LOCATIONS} locations, or none for every location"),
-            ));
-        }
+        // A user of another tenant is not found, whatever the locations.
         let record = login_record(app, meta, user_id).await?;
-        let locations = futures::future::try_join_all(
-            self.sorted()
-                .into_iter()
-                .map(|location| async move { app.locations.get(&meta.context.tenant, &location).await }),
-        )
-        .await?;
+        let locations = limits::opened(app, &meta.context.tenant, &self.locations).await?;
         Ok(Loaded {
             record: Some(record),
             locations,
@@ -99,7 +75,7 @@ impl Command for ChangeLocations {
     }
 
     fn decide(&self, on: &Decision<'_, Self>) -> Result<DomainEvent, ApiError> {
-        Ok(decide(on.id, self, on.state, on.loaded)?.into())
+        Ok(decide(on.id, on.state, on.loaded)?.into())
     }
 
     async fn recorded(&self, app: &AppState, user_id: &UserId, meta: &CommandMeta) -> Result<(), ApiError> {
@@ -107,23 +83,10 @@ impl Command for ChangeLocations {
     }
 }
 
-/// Checks the change: every location opened, and the user not an admin (by the events,
-/// else the login record).
-fn decide(
-    user_id: &UserId,
-    command: &ChangeLocations,
-    state: &UserState,
-    loaded: &Loaded,
-) -> Result<UserLocationsChanged, ApiError> {
-    let locations = command.sorted();
-    for (location, loaded) in locations.iter().zip(&loaded.locations) {
-        if !loaded.exists() {
-            return Err(ApiError::invalid(
-                "locations",
-                format!("location {location} was never opened"),
-            ));
-        }
-    }
+/// Checks the change (the locations were checked when loaded): the user is not an admin
+/// (by the events, else the login record).
+fn decide(user_id: &UserId, state: &UserState, loaded: &Loaded) -> Result<UserLocationsChanged, ApiError> {
+    let locations = loaded.locations.clone();
     let role = state.role.or(loaded.record.as_ref().map(|record| record.role));
     if role == Some(Role::Admin) && !locations.is_empty() {
         return Err(ApiError::invalid(
@@ -139,7 +102,10 @@ fn decide(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::commands::locations::LocationState;
 
     fn id(text: &str) -> LocationId {
         LocationId::parse(text).expect("a valid location id")
@@ -159,9 +125,15 @@ mod tests {
     #[test]
     fn locations_are_sorted_once_each_must_be_opened_and_admins_are_never_limited() {
         let user = UserId::parse("u-1").expect("a user id");
-        let command = ChangeLocations {
-            locations: vec![id("main"), id("annex"), id("main")],
-        };
+        let locations = [id("annex"), id("main")];
+        assert_eq!(limits::sorted(&[id("main"), id("annex"), id("main")]), locations);
+        assert!(limits::check_opened(&locations, &[opened(), opened()]).is_ok());
+        let refused = limits::check_opened(&locations, &[opened(), Arc::default()]);
+        assert!(
+            matches!(refused, Err(ApiError::InvalidField { ref field, ref message })
+            if field == "locations" && message.contains("main")),
+            "{refused:?}"
+        );
         let cashier = UserState {
             joined: true,
             role: Some(Role::Cashier),
@@ -171,26 +143,16 @@ mod tests {
         };
         let both = Loaded {
             record: None,
-            locations: vec![opened(), opened()],
+            locations: locations.to_vec(),
         };
-        let event = decide(&user, &command, &cashier, &both).expect("a valid change");
-        assert_eq!(event.locations, [id("annex"), id("main")]);
-        let unopened = Loaded {
-            record: None,
-            locations: vec![opened(), Arc::default()],
-        };
-        let refused = decide(&user, &command, &cashier, &unopened);
-        assert!(
-            matches!(refused, Err(ApiError::InvalidField { ref field, .. }) if field == "locations"),
-            "{refused:?}"
-        );
+        let event = decide(&user, &cashier, &both).expect("a valid change");
+        assert_eq!(event.locations, locations);
         let admin = UserState {
             role: Some(Role::Admin),
             ..cashier.clone()
         };
-        assert!(decide(&user, &command, &admin, &both).is_err());
-        let lift = ChangeLocations { locations: vec![] };
-        let event = decide(&user, &lift, &admin, &Loaded::default()).expect("an admin's list may be emptied");
+        assert!(decide(&user, &admin, &both).is_err());
+        let event = decide(&user, &admin, &Loaded::default()).expect("an admin's list may be emptied");
         assert!(event.locations.is_empty());
     }
 }
