@@ -1428,6 +1428,20 @@ async fn a_cashier_limited_to_one_store_sells_only_there_and_terminals_of_the_ot
     let limited = change(admin.clone(), cashier_id.clone(), json!(["main"])).await?;
     assert_eq!(limited.status, 201, "{limited:?}");
     let at = limited.body["stream_sequence"].as_u64().unwrap_or_default();
+    // A retried change (the admin's page timed out) answers the first answer, once.
+    let retried = change(admin.clone(), cashier_id.clone(), json!(["main"])).await?;
+    assert_eq!(retried.status, 201, "{retried:?}");
+    assert_eq!(retried.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retried.body["stream_sequence"], limited.body["stream_sequence"]);
+    // Without a token: 401.
+    let anonymous = app
+        .send(
+            app.http
+                .put(format!("{}/v1/users/{cashier_id}/locations", app.address))
+                .json(&json!({"locations": []})),
+        )
+        .await?;
+    assert_eq!(anonymous.status, 401, "{anonymous:?}");
     let listed = app
         .send(app.http.get(format!("{}/v1/users", app.address)).bearer_auth(&admin))
         .await?;
