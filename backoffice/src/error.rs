@@ -97,6 +97,15 @@ impl IntoResponse for PageError {
                 ApiError::Refused { status, .. } if *status == StatusCode::UNAUTHORIZED => {
                     return sign_in_again();
                 }
+                ApiError::Refused { status, code, .. }
+                    if *status == StatusCode::FORBIDDEN && code == "location_forbidden" =>
+                {
+                    (
+                        StatusCode::FORBIDDEN,
+                        "Not your store",
+                        "This belongs to a store you are not assigned to. Ask an admin if you should be.".to_owned(),
+                    )
+                }
                 ApiError::Refused {
                     status, required_role, ..
                 } if *status == StatusCode::FORBIDDEN => (

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, header};
 use reqwest::Method as ApiMethod;
 use serde::de::DeserializeOwned;
 
-use crate::api::views::TokenPair;
+use crate::api::views::{Location, TokenPair};
 use crate::error::PageError;
 use crate::role::Role;
 use crate::session::{Handle, User, same_secret};
@@ -37,6 +37,20 @@ impl SignedIn {
     /// The access token to call the API with.
     pub fn token(&self) -> &str {
         &self.user.access_token
+    }
+
+    /// Whether the user is limited to some stores (docs/identity.md): the API then holds
+    /// their reads to those stores, so the pages offer only them.
+    pub fn limited(&self) -> bool {
+        !self.user.locations.is_empty()
+    }
+
+    /// Of `locations`, the ones the user may read: every one, or their stores.
+    pub fn readable(&self, mut locations: Vec<Location>) -> Vec<Location> {
+        if self.limited() {
+            locations.retain(|location| self.user.locations.contains(&location.id));
+        }
+        locations
     }
 
     /// Refuses (403) unless the user's role is at least `needed`. The API checks the
@@ -81,6 +95,7 @@ impl SignedIn {
                     user.access_expires = Instant::now() + Duration::from_secs(pair.expires_in);
                     user.refresh_token = pair.refresh_token;
                     user.role = Role::parse(&pair.role);
+                    user.locations = pair.locations;
                 }
                 Err(err) if err.is_unauthorized() => return Err(PageError::SessionEnded),
                 Err(err) => return Err(err.into()),

@@ -49,6 +49,9 @@ pub struct User {
     pub organization_id: String,
     /// The role the API gave at the last login or refresh.
     pub role: Role,
+    /// The stores the user is limited to, as the API gave them at the last login or
+    /// refresh; empty: every store.
+    pub locations: Vec<String>,
     /// The email the user signed in with.
     pub email: String,
     /// When the user signed in.

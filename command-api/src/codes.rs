@@ -64,7 +64,8 @@ catalogue! {
     /// An API key sent a command only a user may send (opening a cash drawer).
     UserRequired = "user_required" => FORBIDDEN,
     /// The caller is limited to some locations (an API key or a user with `locations`) and the
-    /// command acts at another one (the message names it), or on the whole chain.
+    /// command acts, or the read looks, at another one (the message names it), or on the
+    /// whole chain.
     LocationForbidden = "location_forbidden" => FORBIDDEN,
     /// The addressed resource does not exist.
     NotFound = "not_found" => NOT_FOUND,

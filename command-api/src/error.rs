@@ -118,11 +118,11 @@ pub enum ApiError {
         /// What the command would do.
         action: &'static str,
     },
-    /// 403 Forbidden: the caller is limited to some locations and the command acts at
-    /// another one (`Some`), or on the whole chain (`None`).
+    /// 403 Forbidden: the caller is limited to some locations and the command acts, or the
+    /// read looks, at another one (`Some`), or on the whole chain (`None`).
     #[error("{}", match location {
-        Some(location) => format!("the caller may act only at its locations, not at {location}"),
-        None => "the caller may act only at its locations; this command changes the whole chain".to_owned(),
+        Some(location) => format!("the caller is limited to its locations, not {location}"),
+        None => "the caller is limited to its locations; this reaches the whole chain".to_owned(),
     })]
     LocationForbidden {
         /// The location it may not act at; `None`: a chain-wide change.

@@ -257,7 +257,8 @@ async fn a_key_limited_to_a_location_acts_only_there_and_never_on_the_whole_chai
 
     // Limits that cannot be kept are refused naming the field, and no key is made.
     for (scopes, locations) in [
-        (json!(["post_commands", "read_reports"]), json!(["main"])),
+        (json!(["post_commands", "feed"]), json!(["main"])),
+        (json!(["read_reports", "webhooks"]), json!(["main"])),
         (json!(["post_commands"]), json!([])),
         (json!(["post_commands"]), json!(["nowhere"])),
         (json!(["post_commands"]), json!(["not a location"])),
@@ -493,4 +494,100 @@ async fn a_key_limited_to_a_location_acts_only_there_and_never_on_the_whole_chai
     body["terminal_id"] = json!("till-1");
     assert_eq!(app.post("/v1/sales", &manager, &body, &[]).await?.status, 201);
     Ok(())
+}
+
+#[tokio::test]
+async fn a_key_limited_to_a_location_reads_only_that_locations_reports() -> anyhow::Result<()> {
+    let app = CommandApp::spawn().await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?; // main and annex, UTC, days from midnight
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let reply = app
+        .post(
+            "/v1/api-keys",
+            &admin,
+            &json!({"name": "main's books", "scopes": ["post_commands", "read_reports"], "locations": ["main"]}),
+            &[],
+        )
+        .await?;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let books = reply.body["key"].as_str().unwrap_or_default().to_owned();
+    let (_, everywhere) = key(&app, &tenant, json!(["read_reports"])).await?;
+
+    // main: one sale of 26.98 (2 × 12.99 − 1.00 + 2.00 tax); the annex: two.
+    let mut last = 0;
+    for (sale_id, location) in [("m-1", "main"), ("a-1", "annex"), ("a-2", "annex")] {
+        let mut body = sale(sale_id, location, None);
+        body["terminal_id"] = json!("till-1"); // the manager's token's till
+        let posted = post_sale(&app, &manager, &body, None).await?;
+        assert_eq!(posted.status, 201, "{posted:?}");
+        last = posted.body["stream_sequence"].as_u64().unwrap_or_default();
+    }
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let read = |credential: &str, path: String| {
+        let (app, credential) = (&app, credential.to_owned());
+        async move {
+            app.send(
+                app.http
+                    .get(format!("{}{path}&min_sequence={last}", app.address))
+                    .bearer_auth(credential),
+            )
+            .await
+        }
+    };
+    let rows = |reply: &Reply| {
+        let mut rows: Vec<(String, i64, i64)> = reply.body["items"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|row| {
+                        (
+                            row["location"].as_str().unwrap_or_default().to_owned(),
+                            row["sale_count"].as_i64().unwrap_or_default(),
+                            row["total_minor"].as_i64().unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        rows.sort();
+        rows
+    };
+
+    let held = read(&books, format!("/v1/reports/daily?date={today}")).await?;
+    assert_eq!(held.status, 200, "{held:?}");
+    assert_eq!(rows(&held), [("main".to_owned(), 1, 2698)]);
+    let chain = read(&everywhere, format!("/v1/reports/daily?date={today}")).await?;
+    assert_eq!(
+        rows(&chain),
+        [("annex".to_owned(), 2, 2 * 2698), ("main".to_owned(), 1, 2698)]
+    );
+    for path in [
+        format!("/v1/reports/daily?date={today}&location=annex"),
+        format!("/v1/reports/margin?from={today}&to={today}&location=annex"),
+        format!("/v1/drawer-sessions?from={today}&to={today}&location=annex"),
+        format!("/v1/reports/valuation?location=annex&at={today}"),
+    ] {
+        let refused = read(&books, path.clone()).await?;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (403, "location_forbidden"),
+            "{path}: {refused:?}"
+        );
+    }
+    let by_location = read(
+        &books,
+        format!("/v1/reports/margin?from={today}&to={today}&by=location"),
+    )
+    .await?;
+    assert_eq!(by_location.status, 200, "{by_location:?}");
+    let groups: Vec<&str> = by_location.body["items"]
+        .as_array()
+        .map(|rows| rows.iter().filter_map(|row| row["key"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(groups, ["main"], "{by_location:?}");
+    projector.stop().await?;
+    app.stream.delete().await
 }

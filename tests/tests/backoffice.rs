@@ -272,6 +272,74 @@ async fn another_tenants_sales_and_reports_are_never_shown() -> anyhow::Result<(
 }
 
 #[tokio::test]
+async fn a_manager_limited_to_one_store_is_offered_and_shown_only_that_store() -> anyhow::Result<()> {
+    let w = world().await?;
+    let annex = tests::command_app::location_body("annex", "UTC", "00:00", "USD");
+    let opened = w.app.post("/v1/locations", &w.org.admin_token, &annex, &[]).await?;
+    assert_eq!(opened.status, 201, "{opened:?}");
+    let main_sale = sale("main-sale", "WINE", 1, 1000, 80, "2026-11-24T10:00:00Z");
+    let mut annex_sale = sale("annex-sale", "GIN", 2, 1500, 0, "2026-11-24T11:00:00Z");
+    annex_sale["location"] = json!("annex");
+    let first = posted(&w.app, &w.org.admin_token, "/v1/sales", &main_sale).await?;
+    let last = posted(&w.app, &w.org.admin_token, "/v1/sales", &annex_sale).await?;
+    let users = api_get(&w.app, &w.org.admin_token, "/v1/users").await?;
+    let manager_id = users.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|u| u["email"] == w.org.manager.as_str())
+        .and_then(|u| u["id"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let limited = w
+        .app
+        .write(
+            reqwest::Method::PUT,
+            &format!("/v1/users/{manager_id}/locations"),
+            &w.org.admin_token,
+            &json!({"locations": ["annex"]}),
+            &[],
+        )
+        .await?;
+    assert_eq!(limited.status, 201, "{limited:?}");
+    w.api_sale("main-sale", first).await?;
+    w.api_sale("annex-sale", last).await?;
+    let mut manager = w.signed_in(&w.org.manager).await?;
+
+    // Without naming a store, the pages show the annex: the only one offered.
+    let z = manager.get("/reports/z?date=2026-11-24").await?;
+    assert_eq!(z.status, 200, "{}", z.body);
+    assert_eq!(
+        minor(&z.body, "z-total"),
+        Some(3000),
+        "the annex's 2 × 15.00, not main's 10.80"
+    );
+    assert!(
+        !z.body.contains(r#"option value="main""#),
+        "main is not offered: {}",
+        z.body
+    );
+    let list = manager.get("/sales?date=2026-11-24").await?;
+    assert!(
+        list.body.contains("annex-sale") && !list.body.contains("main-sale"),
+        "{}",
+        list.body
+    );
+    // Main's pages are not there for them; the API says why for a sale.
+    assert_eq!(manager.get("/sales?location=main&date=2026-11-24").await?.status, 404);
+    let refused = manager.get("/sales/main-sale").await?;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("Not your store"), "{}", refused.body);
+    assert!(!refused.body.contains("WINE"));
+    assert_eq!(manager.get("/sales/annex-sale").await?.status, 200);
+    // The admin still sees main's day.
+    let mut admin = w.signed_in(&w.org.admin).await?;
+    let z = admin.get("/reports/z?location=main&date=2026-11-24").await?;
+    assert_eq!(minor(&z.body, "z-total"), Some(1080));
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_session_cookie_is_http_only_and_strict_and_every_answer_has_a_strict_csp() -> anyhow::Result<()> {
     let w = world().await?;
     let mut visit = w.office.visit();

@@ -1507,3 +1507,188 @@ async fn a_cashier_limited_to_one_store_sells_only_there_and_terminals_of_the_ot
         .await?;
     app.stream.delete().await
 }
+
+#[tokio::test]
+async fn managers_limited_to_stores_read_only_those_stores_sales_drawers_and_reports() -> anyhow::Result<()> {
+    let app = CommandApp::spawn_with(|config| config.token_recheck_secs = 1).await?;
+    let projector = ProjectorApp::spawn(&app.stream).await?;
+    let (organization, login) = organization(&app, &unique_email("owner")).await?;
+    let admin = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+    for store in ["main", "annex"] {
+        let opened = app
+            .post(
+                "/v1/locations",
+                &admin,
+                &tests::command_app::location_body(store, "UTC", "00:00", "USD"),
+                &[],
+            )
+            .await?;
+        assert_eq!(opened.status, 201, "{}", opened.body);
+    }
+    // One store's manager, and a district manager of both.
+    let mut managers = Vec::new();
+    for (stem, stores) in [("store", json!(["main"])), ("district", json!(["main", "annex"]))] {
+        let email = unique_email(stem);
+        let id = invite(&app, &admin, &email, "manager").await?;
+        let limited = app
+            .write(
+                reqwest::Method::PUT,
+                &format!("/v1/users/{id}/locations"),
+                &admin,
+                &json!({"locations": stores}),
+                &[],
+            )
+            .await?;
+        assert_eq!(limited.status, 201, "{limited:?}");
+        let login = post(&app, "/v1/auth/login", &json!({"email": email, "password": PASSWORD})).await?;
+        managers.push(login.body["access_token"].as_str().unwrap_or_default().to_owned());
+    }
+    let (store_manager, district) = (managers[0].clone(), managers[1].clone());
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+
+    // main sells 1 × 2.50, the annex 2 × 2.50; the annex opens a drawer.
+    let sale = |sale_id: &str, location: &str, quantity: i64| {
+        let total = quantity * 250;
+        json!({"sale_id": sale_id, "terminal_id": "till-1", "location": location, "currency": "USD",
+            "lines": [{"sku": "CHIPS", "quantity": quantity, "unit_price_minor": 250}], "subtotal_minor": total,
+            "discount_total_minor": 0, "tax_total_minor": 0, "total_minor": total,
+            "tenders": [{"kind": "cash", "amount_minor": total}], "change_minor": 0})
+    };
+    let mut last = 0;
+    for (path, body) in [
+        ("/v1/sales", sale("m-1", "main", 1)),
+        ("/v1/sales", sale("a-1", "annex", 2)),
+        (
+            "/v1/drawer-sessions",
+            json!({"session_id": "annex-shift", "terminal_id": "till-1", "location": "annex",
+                "opening_float_minor": 10_000}),
+        ),
+    ] {
+        let posted = app.post(path, &admin, &body, &[]).await?;
+        assert_eq!(posted.status, 201, "{path}: {posted:?}");
+        last = posted.body["stream_sequence"].as_u64().unwrap_or_default();
+    }
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    // Every read waits for the projector to have the drawer (the feed takes no such wait).
+    let read = |token: &str, path: String| {
+        let (app, token) = (&app, token.to_owned());
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let wait = if path.starts_with("/v1/feed") {
+            String::new()
+        } else {
+            format!("{separator}min_sequence={last}")
+        };
+        async move {
+            app.send(app.http.get(format!("{}{path}{wait}", app.address)).bearer_auth(token))
+                .await
+        }
+    };
+    let sale_ids = |reply: &Reply| {
+        reply.body["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|sale| sale["id"].as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let daily_totals = |reply: &Reply| {
+        reply.body["items"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|row| {
+                        (
+                            row["location"].as_str().unwrap_or_default().to_owned(),
+                            row["sale_count"].as_i64().unwrap_or_default(),
+                            row["total_minor"].as_i64().unwrap_or_default(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let forbidden = |reply: &Reply, what: &str| {
+        assert_eq!(
+            (reply.status, reply.code()),
+            (403, "location_forbidden"),
+            "{what}: {reply:?}"
+        );
+    };
+
+    // The store's manager: its store only, without naming it.
+    let sales = read(&store_manager, "/v1/sales".into()).await?;
+    assert_eq!(sales.status, 200, "{sales:?}");
+    assert_eq!(sale_ids(&sales), ["m-1"]);
+    forbidden(
+        &read(&store_manager, "/v1/sales?location=annex".into()).await?,
+        "the annex's sales",
+    );
+    let one = read(&store_manager, "/v1/sales/m-1".into()).await?;
+    assert_eq!(
+        (one.status, one.body["total_minor"].as_i64()),
+        (200, Some(250)),
+        "{one:?}"
+    );
+    let other = read(&store_manager, "/v1/sales/a-1".into()).await?;
+    forbidden(&other, "the annex's sale");
+    assert!(
+        other.body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("annex"),
+        "{other:?}"
+    );
+    forbidden(
+        &read(&store_manager, "/v1/drawer-sessions/annex-shift".into()).await?,
+        "the annex's drawer",
+    );
+    let daily = read(&store_manager, format!("/v1/reports/daily?date={today}")).await?;
+    assert_eq!(daily.status, 200, "{daily:?}");
+    assert_eq!(daily_totals(&daily), [("main".to_owned(), 1, 250)]);
+    forbidden(
+        &read(&store_manager, format!("/v1/reports/daily?date={today}&location=annex")).await?,
+        "the annex's Z report",
+    );
+    let top = read(
+        &store_manager,
+        format!("/v1/reports/top-products?from={today}&to={today}"),
+    )
+    .await?;
+    assert_eq!(top.status, 200, "{top:?}");
+    assert_eq!(
+        top.body["items"][0]["units"].as_i64(),
+        Some(1),
+        "main's one unit only: {top:?}"
+    );
+    forbidden(&read(&store_manager, "/v1/feed".into()).await?, "the chain's feed");
+    // The chain's reference data stays readable.
+    assert_eq!(read(&store_manager, "/v1/locations".into()).await?.status, 200);
+
+    // The district manager names one of its stores, and reads either.
+    let unnamed = read(&district, "/v1/sales".into()).await?;
+    assert_eq!((unnamed.status, unnamed.field()), (422, "location"), "{unnamed:?}");
+    let annex = read(&district, "/v1/sales?location=annex".into()).await?;
+    assert_eq!(sale_ids(&annex), ["a-1"], "{annex:?}");
+    let drawer = read(&district, "/v1/drawer-sessions/annex-shift".into()).await?;
+    assert_eq!(drawer.status, 200, "{drawer:?}");
+    let daily = read(&district, format!("/v1/reports/daily?date={today}&location=annex")).await?;
+    assert_eq!(daily_totals(&daily), [("annex".to_owned(), 1, 500)]);
+
+    // The admin reads the whole chain, as before.
+    let daily = read(&admin, format!("/v1/reports/daily?date={today}")).await?;
+    let mut rows = daily_totals(&daily);
+    rows.sort();
+    assert_eq!(rows, [("annex".to_owned(), 1, 500), ("main".to_owned(), 1, 250)]);
+    assert_eq!(read(&admin, "/v1/feed".into()).await?.status, 200);
+
+    projector.stop().await?;
+    app.servers
+        .mongo
+        .database(&format!("tenant_{organization}"))
+        .drop()
+        .await?;
+    app.stream.delete().await
+}

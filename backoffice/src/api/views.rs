@@ -39,6 +39,9 @@ pub struct TokenPair {
     pub organization_id: String,
     /// `admin`, `manager` or `cashier`.
     pub role: String,
+    /// The stores the user is limited to; empty: every store.
+    #[serde(default)]
+    pub locations: Vec<String>,
 }
 
 /// A store or warehouse.

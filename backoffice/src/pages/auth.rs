@@ -98,6 +98,7 @@ pub async fn login(
         user_id: pair.user_id,
         organization_id: pair.organization_id,
         role,
+        locations: pair.locations,
         email: form.email.trim().to_lowercase(),
         signed_in_at: now,
     };

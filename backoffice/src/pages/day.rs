@@ -1,5 +1,5 @@
 //! Which location and business day a page shows: the location asked for (else the first
-//! open one) and the day asked for (else today's business day there), with the day's
+//! open one the user may read) and the day asked for (else today's business day there), with the day's
 //! bounds in UTC for the API's instant filters.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -56,12 +56,14 @@ pub fn business_date(tz: Tz, start: NaiveTime, at: DateTime<Utc>) -> NaiveDate {
 }
 
 impl Day {
-    /// The day `query` asks for, for `who`.
+    /// The day `query` asks for, for `who`: among the locations `who` may read (a user
+    /// limited to some stores is offered those only; the API holds every read to them).
     pub async fn pick(state: &AppState, who: &SignedIn, query: &DayQuery) -> Result<Self, PageError> {
         let Items { items: locations } = state
             .api
             .get::<Items<Location>>(who.token(), "/v1/locations", &[])
             .await?;
+        let locations = who.readable(locations);
         let location = match &query.location {
             Some(id) if !id.is_empty() => locations
                 .iter()

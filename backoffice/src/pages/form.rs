@@ -125,13 +125,14 @@ pub async fn post_then_show(
     Ok(Redirect::to(&format!("{page}?seq={seq}&done={done}")).into_response())
 }
 
-/// The location filter of a list: every location, or the `selected` one.
-pub fn location_filter(locations: &[Location], selected: Option<&str>) -> Markup {
+/// The location filter of a list: every location (offered when `every`), or the
+/// `selected` one.
+pub fn location_filter(locations: &[Location], selected: Option<&str>, every: bool) -> Markup {
     html! {
         div {
             label for="location" { "Location" }
             select id="location" name="location" {
-                option value="" { "All locations" }
+                @if every { option value="" { "All locations" } }
                 @for l in locations { option value=(l.id) selected[Some(l.id.as_str()) == selected] { (l.name) } }
             }
         }

@@ -206,7 +206,8 @@ pub async fn orders(
     Query(filter): Query<OrderFilter>,
 ) -> Result<Html<String>, PageError> {
     manager_only(&who)?;
-    let location = pick(&filter.location);
+    // A user limited to stores sees one of theirs (the API refuses the others).
+    let location = pick(&filter.location).or_else(|| who.user.locations.first().map(String::as_str));
     let status = pick(&filter.status).filter(|s| STATUSES.iter().any(|(v, _)| v == s));
     let supplier = pick(&filter.supplier);
     let mut params: Vec<(&str, &str)> = Vec::new();
@@ -231,7 +232,7 @@ pub async fn orders(
             .api
             .get::<Page<Supplier>>(who.token(), "/v1/suppliers", &[("limit", "500")]),
     );
-    let (page, locations, suppliers) = (page?, locations?.items, suppliers?.items);
+    let (page, locations, suppliers) = (page?, who.readable(locations?.items), suppliers?.items);
     let next = page.next_cursor.as_ref().map(|cursor| {
         let mut next = params.clone();
         next.push(("cursor", cursor.as_str()));
@@ -242,7 +243,7 @@ pub async fn orders(
     });
     let body = html! {
         form method="get" action="/purchase-orders" class="filters" {
-            (form::location_filter(&locations, location))
+            (form::location_filter(&locations, location, !who.limited()))
             div {
                 label for="status" { "Status" }
                 select id="status" name="status" {

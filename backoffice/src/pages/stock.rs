@@ -62,7 +62,7 @@ pub async fn levels(
     });
     let body = html! {
         form method="get" action="/stock" class="filters" {
-            (form::location_filter(&locations, location))
+            (form::location_filter(&locations, location, true))
             div {
                 label for="state" { "Show" }
                 select id="state" name="state" {
@@ -122,7 +122,9 @@ pub async fn movements(
         return Err(PageError::NotFound);
     }
     let mut query = vec![("sku", sku.as_str()), ("limit", "100")];
-    if let Some(location) = pick(&filter.location) {
+    // A user limited to stores sees one of theirs (the API refuses the others).
+    let location = pick(&filter.location).or_else(|| who.user.locations.first().map(String::as_str));
+    if let Some(location) = location {
         query.push(("location", location));
     }
     if let Some(cursor) = pick(&filter.cursor) {
@@ -131,7 +133,7 @@ pub async fn movements(
     let page: Page<Movement> = state.api.get(who.token(), "/v1/inventory/transactions", &query).await?;
     let next = page.next_cursor.as_ref().map(|cursor| {
         let mut params = vec![("cursor", cursor.as_str())];
-        if let Some(location) = pick(&filter.location) {
+        if let Some(location) = location {
             params.push(("location", location));
         }
         format!(

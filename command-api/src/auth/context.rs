@@ -10,6 +10,7 @@ use events::event::reach::Reach;
 use events::{LocationId, Role, TenantId, TerminalId, UserId};
 
 use crate::auth::keys::JwtKeys;
+use crate::auth::readable::Readable;
 use crate::auth::subjects::Subjects;
 use crate::error::ApiError;
 
@@ -85,6 +86,11 @@ impl TenantContext {
             }
         }
         Ok(())
+    }
+
+    /// Where the caller may read ([`Readable`]).
+    pub fn readable(&self) -> Readable {
+        Readable::of(self.locations.clone())
     }
 
     /// Who acts, for the envelope: the user, or the API key.

@@ -18,6 +18,7 @@ use events::{LocationId, Role, TenantId};
 
 use crate::auth::context::{Authorized, MinimumRole, TenantContext, bearer, check_tenant_headers};
 use crate::auth::keys::JwtKeys;
+use crate::auth::readable::Readable;
 use crate::auth::subjects::Subjects;
 use crate::error::ApiError;
 use crate::identity::Identity;
@@ -134,6 +135,8 @@ pub struct UserOrKey<R, S> {
     pub tenant: TenantId,
     /// The key, when the caller is one.
     pub key: Option<ApiKeyContext>,
+    /// Where the caller may read (the user's or the key's locations).
+    pub readable: Readable,
     marker: PhantomData<(R, S)>,
 }
 
@@ -161,12 +164,14 @@ where
             key.require(S::SCOPE)?;
             Ok(UserOrKey {
                 tenant: key.tenant.clone(),
+                readable: Readable::of(key.locations.clone().map(Arc::from)),
                 key: Some(key),
                 marker: PhantomData,
             })
         } else {
             let Authorized(context, _) = Authorized::<R>::from_request_parts(parts, state).await?;
             Ok(UserOrKey {
+                readable: context.readable(),
                 tenant: context.tenant,
                 key: None,
                 marker: PhantomData,

@@ -10,6 +10,7 @@
 //! - [`verified`]: tokens verified recently, so a terminal's token is verified once.
 //! - [`subjects`]: [`Subjects`], whether a token's tenant, user and session still exist.
 //! - [`context`]: [`TenantContext`], the extractor, and role checks.
+//! - [`readable`]: [`Readable`], the locations a caller limited to some may read.
 //! - [`integration`]: [`ApiKeyContext`] (an integration's API key with its scopes) and
 //!   [`UserOrKey`], a route open to a user of a role or to a key with a scope, and
 //!   [`CommandCaller`], a command's caller (a user, or a key with `post_commands`).
@@ -18,6 +19,7 @@ pub mod claims;
 pub mod context;
 pub mod integration;
 pub mod keys;
+pub mod readable;
 pub mod subjects;
 pub mod verified;
 
@@ -25,4 +27,5 @@ pub use claims::Claims;
 pub use context::{Admin, Authorized, Cashier, Manager, MinimumRole, TenantContext};
 pub use integration::{ApiKeyContext, CommandCaller, FeedScope, ReadReportsScope, UserOrKey, WebhooksScope};
 pub use keys::{JwtKeys, KeyError};
+pub use readable::Readable;
 pub use subjects::Subjects;

@@ -44,8 +44,9 @@ pub struct CreateApiKey {
     /// Limits the key to these locations (1 to 100 opened locations of the tenant): its
     /// commands may act only there, and a command acting elsewhere or on the whole chain
     /// (the catalog, chain-wide prices, promotions for every store) is refused 403
-    /// `location_forbidden`. Only with the single scope `post_commands` (the feed,
-    /// webhooks and reports are not limited to locations yet). Absent: every location.
+    /// `location_forbidden`; its reports and lists are held to them (docs/identity.md,
+    /// "Reading limited to locations"). Only with the scopes `post_commands` and
+    /// `read_reports`: the feed and webhooks carry the whole chain. Absent: every location.
     #[serde(default)]
     pub locations: Option<Vec<String>>,
 }
@@ -166,17 +167,22 @@ async fn create_api_key(
 }
 
 /// The locations a key is limited to, checked: valid ids of opened locations
-/// ([`limits::opened`]), at least one, for a key whose only scope is `post_commands`.
+/// ([`limits::opened`]), at least one, for a key with no scope but `post_commands` and
+/// `read_reports`.
 async fn key_locations(
     state: &AppState,
     tenant: &events::TenantId,
     locations: Vec<String>,
     scopes: &[ApiScope],
 ) -> Result<Vec<String>, ApiError> {
-    if scopes != [ApiScope::PostCommands] {
+    if scopes
+        .iter()
+        .any(|scope| !matches!(scope, ApiScope::PostCommands | ApiScope::ReadReports))
+    {
         return Err(ApiError::invalid(
             "locations",
-            "only a key whose one scope is post_commands can be limited to locations",
+            "only a key with the scopes post_commands and read_reports can be limited to locations; \
+             the feed and webhooks carry the whole chain",
         ));
     }
     if locations.is_empty() {

@@ -121,6 +121,10 @@ pub struct TokenPair {
     /// The user's role.
     #[schema(value_type = String, example = "manager")]
     pub role: Role,
+    /// The stores the user is limited to (docs/identity.md, "Users limited to
+    /// locations"): they act and read only there. Empty: every store (always for an
+    /// admin).
+    pub locations: Vec<String>,
 }
 
 fn token_error(code: crate::codes::ErrorCode, message: &str) -> ApiError {
@@ -428,6 +432,11 @@ async fn issue_pair(identity: &Identity, user: &UserRecord, family_id: String) -
         user_id: user.id.clone(),
         organization_id: user.organization_id.clone(),
         role: user.role,
+        locations: if user.role == Role::Admin {
+            Vec::new()
+        } else {
+            user.locations.clone()
+        },
     })
 }
 

@@ -97,6 +97,7 @@ async fn get_drawer_session(
     let id = DrawerSessionId::from_path(raw)?;
     let db = queries::read_model(&state, &context, min).await?;
     let doc = queries::cash::session(&db, id.as_str()).await?;
+    context.readable().check(&doc.location)?;
     let manager = context.role.at_least(Role::Manager);
     if !manager && context.user_id.as_ref().map(|user| user.as_str()) != Some(doc.cashier_id.as_str()) {
         return Err(ApiError::Forbidden {
@@ -120,8 +121,9 @@ async fn list_drawer_sessions(
     State(state): State<AppState>,
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
-    ApiQuery(query): ApiQuery<SessionListQuery>,
+    ApiQuery(mut query): ApiQuery<SessionListQuery>,
 ) -> Result<Json<Page<DrawerSession>>, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(Json(queries::cash::sessions(&db, &query).await?))
 }
@@ -136,8 +138,9 @@ async fn over_short_report(
     State(state): State<AppState>,
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
-    ApiQuery(query): ApiQuery<CashPeriodQuery>,
+    ApiQuery(mut query): ApiQuery<CashPeriodQuery>,
 ) -> Result<Json<OverShortReport>, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(Json(queries::cash::over_short(&db, &query).await?))
 }
@@ -152,8 +155,9 @@ async fn paid_outs_report(
     State(state): State<AppState>,
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
-    ApiQuery(query): ApiQuery<CashPeriodQuery>,
+    ApiQuery(mut query): ApiQuery<CashPeriodQuery>,
 ) -> Result<Json<Items<PaidOutsByReason>>, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(Json(Items {
         items: queries::cash::paid_outs(&db, &query).await?,

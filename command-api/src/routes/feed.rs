@@ -99,7 +99,7 @@ fn event_types(list: &str) -> Result<BTreeSet<EventType>, ApiError> {
 }
 
 /// The tenant's events after a cursor, oldest first, in the public feed shape (manager
-/// and up; the token's tenant only). With `wait_ms`, waits for a new event when nothing is
+/// and up, not limited to locations; the token's tenant only). With `wait_ms`, waits for a new event when nothing is
 /// newer and answers an empty page if none comes. Continue with `after=next_after`.
 #[utoipa::path(get, path = "/v1/feed", tag = "feed",
     params(FeedQuery),
@@ -110,6 +110,7 @@ async fn get_feed(
     caller: UserOrKey<Manager, FeedScope>,
     ApiQuery(query): ApiQuery<FeedQuery>,
 ) -> Result<Json<FeedPage>, ApiError> {
+    caller.readable.require_chain()?;
     let mut request = query.request(state.feed_max_wait)?;
     request.personal_data = caller.key_allows(ApiScope::FeedPersonalData);
     Ok(Json(feed::page(&state.store, &caller.tenant, &request).await?))
@@ -158,7 +159,7 @@ fn resume_after(headers: &HeaderMap, after: Option<u64>) -> Result<u64, ApiError
 }
 
 /// The tenant's events after a cursor, then each new one as it is stored, as Server-Sent
-/// Events (manager and up; the token's tenant only): `id:` is the stream sequence,
+/// Events (manager and up, not limited to locations; the token's tenant only): `id:` is the stream sequence,
 /// `event:` the type, `data:` the event in the public feed shape (`FeedEvent`). A comment
 /// line keeps an idle connection alive every 15 s. The server closes the stream after
 /// `FEED_STREAM_MAX_MS` (default 5 minutes); an `EventSource` reconnects by itself with
@@ -173,6 +174,7 @@ async fn get_feed_stream(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<FeedStreamQuery>,
 ) -> Result<Sse<impl futures::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+    caller.readable.require_chain()?;
     let after = resume_after(&headers, query.after)?;
     let types = query.types.as_deref().map(event_types).transpose()?;
     let personal_data = caller.key_allows(ApiScope::FeedPersonalData);

@@ -54,8 +54,9 @@ async fn inventory_transactions(
     State(state): State<AppState>,
     Authorized(context, _): Authorized<Manager>,
     MinSequence(min): MinSequence,
-    ApiQuery(query): ApiQuery<TransactionsQuery>,
+    ApiQuery(mut query): ApiQuery<TransactionsQuery>,
 ) -> Result<Json<Page<InventoryTransaction>>, ApiError> {
+    context.readable().hold(&mut query.location)?;
     let db = queries::read_model(&state, &context, min).await?;
     Ok(Json(queries::transactions::search(&db, &query).await?))
 }

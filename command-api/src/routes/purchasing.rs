@@ -92,8 +92,9 @@ async fn list_purchase_orders(
     State(state): State<AppState>,
     Authorized(context, _): Authorized<Manager>,
     MinSequence(min): MinSequence,
-    ApiQuery(query): ApiQuery<PurchaseOrderListQuery>,
+    ApiQuery(mut query): ApiQuery<PurchaseOrderListQuery>,
 ) -> Result<Json<Page<PurchaseOrder>>, ApiError> {
+    context.readable().hold(&mut query.location)?;
     let db = queries::read_model(&state, &context, min).await?;
     Ok(Json(purchase_orders::purchase_orders(&db, &query).await?))
 }
@@ -113,7 +114,9 @@ async fn get_purchase_order(
 ) -> Result<Json<PurchaseOrder>, ApiError> {
     let po = PurchaseOrderId::parse(raw).map_err(|err| ApiError::invalid("po_id", err.to_string()))?;
     let db = queries::read_model(&state, &context, min).await?;
-    Ok(Json(purchase_orders::purchase_order(&db, po.as_str()).await?))
+    let order = purchase_orders::purchase_order(&db, po.as_str()).await?;
+    context.readable().check(&order.location)?;
+    Ok(Json(order))
 }
 
 /// Gross margin of a period of business days per product, category, location or day.
@@ -128,8 +131,9 @@ async fn margin_report(
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<purchasing::MarginQuery>,
+    ApiQuery(mut query): ApiQuery<purchasing::MarginQuery>,
 ) -> Result<Response, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
@@ -151,8 +155,9 @@ async fn valuation_report(
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<purchasing::ValuationQuery>,
+    ApiQuery(mut query): ApiQuery<purchasing::ValuationQuery>,
 ) -> Result<Response, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
@@ -174,8 +179,9 @@ async fn reorder_report(
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<purchasing::ReorderQuery>,
+    ApiQuery(mut query): ApiQuery<purchasing::ReorderQuery>,
 ) -> Result<Response, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
@@ -196,8 +202,9 @@ async fn low_stock_report(
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<purchasing::LowStockQuery>,
+    ApiQuery(mut query): ApiQuery<purchasing::LowStockQuery>,
 ) -> Result<Response, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,

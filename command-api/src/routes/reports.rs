@@ -42,8 +42,9 @@ async fn pack_sales(
     State(state): State<AppState>,
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
-    ApiQuery(query): ApiQuery<packs::PackSalesQuery>,
+    ApiQuery(mut query): ApiQuery<packs::PackSalesQuery>,
 ) -> Result<Json<PackSalesReport>, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(Json(packs::pack_sales(&db, &query).await?))
 }
@@ -76,8 +77,9 @@ async fn daily_report(
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<reports::DailyQuery>,
+    ApiQuery(mut query): ApiQuery<reports::DailyQuery>,
 ) -> Result<Response, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(&headers, reports::daily(&db, &query).await?, reports::daily_csv))
 }
@@ -94,8 +96,9 @@ async fn top_products(
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<reports::TopProductsQuery>,
+    ApiQuery(mut query): ApiQuery<reports::TopProductsQuery>,
 ) -> Result<Response, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
@@ -118,8 +121,9 @@ async fn pricing_exceptions(
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<exceptions::ExceptionsQuery>,
+    ApiQuery(mut query): ApiQuery<exceptions::ExceptionsQuery>,
 ) -> Result<Response, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,
@@ -142,8 +146,9 @@ async fn promotion_report(
     caller: UserOrKey<Manager, ReadReportsScope>,
     MinSequence(min): MinSequence,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<PromotionReportQuery>,
+    ApiQuery(mut query): ApiQuery<PromotionReportQuery>,
 ) -> Result<Response, ApiError> {
+    caller.readable.hold(&mut query.location)?;
     let db = queries::tenant_read_model(&state, &caller.tenant, min).await?;
     Ok(answer(
         &headers,

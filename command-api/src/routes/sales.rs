@@ -43,8 +43,9 @@ async fn list_sales(
     State(state): State<AppState>,
     Authorized(context, _): Authorized<Manager>,
     MinSequence(min): MinSequence,
-    ApiQuery(query): ApiQuery<SalesQuery>,
+    ApiQuery(mut query): ApiQuery<SalesQuery>,
 ) -> Result<Json<Page<Sale>>, ApiError> {
+    context.readable().hold(&mut query.location)?;
     let db = queries::read_model(&state, &context, min).await?;
     Ok(Json(queries::sales::search(&db, &query).await?))
 }
@@ -62,5 +63,7 @@ async fn get_sale(
 ) -> Result<Json<Sale>, ApiError> {
     let sale_id = sale_id(raw_id)?;
     let db = queries::read_model(&state, &context, min).await?;
-    Ok(Json(queries::sales::sale(&db, sale_id.as_str()).await?))
+    let sale = queries::sales::sale(&db, sale_id.as_str()).await?;
+    context.readable().check(&sale.location)?;
+    Ok(Json(sale))
 }
