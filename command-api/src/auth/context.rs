@@ -33,7 +33,7 @@ pub struct TenantContext {
     pub role: Role,
     /// The terminal the token was issued to, if any.
     pub terminal_id: Option<TerminalId>,
-    /// The locations the caller may act at; `None`: every location (admins, and users and
+    /// The locations the caller may act and read at; `None`: every location (admins, and users and
     /// API keys without `locations`).
     pub locations: Option<Arc<[LocationId]>>,
     /// Since when a user is held to `locations` (when the limit last changed): a command

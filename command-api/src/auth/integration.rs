@@ -33,7 +33,7 @@ pub struct ApiKeyContext {
     pub key_id: String,
     /// What it may do.
     pub scopes: BTreeSet<ApiScope>,
-    /// The locations its commands may act at; `None`: every location.
+    /// The locations it may act and read at; `None`: every location.
     pub locations: Option<Vec<LocationId>>,
 }
 
