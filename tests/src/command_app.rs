@@ -351,6 +351,27 @@ pub async fn read(app: &CommandApp, token: &str, path: &str, sequence: u64) -> a
     Ok(reply.body)
 }
 
+/// Each row of a Z report answer (`GET /v1/reports/daily`) as (location, sale count,
+/// total), sorted by location.
+pub fn daily_rows(body: &Value) -> Vec<(String, i64, i64)> {
+    let mut rows: Vec<(String, i64, i64)> = body["items"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    (
+                        row["location"].as_str().unwrap_or_default().to_owned(),
+                        row["sale_count"].as_i64().unwrap_or_default(),
+                        row["total_minor"].as_i64().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    rows.sort();
+    rows
+}
+
 /// The integers at dotted `fields` (`"drawers.expected_cash_minor"`) of `row`, with
 /// `i64::MIN` for a missing or non-integer one (so a comparison shows which).
 pub fn figures(row: &Value, fields: &[&str]) -> Vec<i64> {

@@ -537,24 +537,7 @@ async fn a_key_limited_to_a_location_reads_only_that_locations_reports() -> anyh
             .await
         }
     };
-    let rows = |reply: &Reply| {
-        let mut rows: Vec<(String, i64, i64)> = reply.body["items"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|row| {
-                        (
-                            row["location"].as_str().unwrap_or_default().to_owned(),
-                            row["sale_count"].as_i64().unwrap_or_default(),
-                            row["total_minor"].as_i64().unwrap_or_default(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        rows.sort();
-        rows
-    };
+    let rows = |reply: &Reply| tests::command_app::daily_rows(&reply.body);
 
     let held = read(&books, format!("/v1/reports/daily?date={today}")).await?;
     assert_eq!(held.status, 200, "{held:?}");
