@@ -1628,6 +1628,14 @@ async fn managers_limited_to_stores_read_only_those_stores_sales_drawers_and_rep
         Some(1),
         "main's one unit only: {top:?}"
     );
+    for path in ["/v1/purchase-orders", "/v1/inventory/transactions?sku=CHIPS"] {
+        assert_eq!(read(&store_manager, path.into()).await?.status, 200, "{path}");
+        let separator = if path.contains('?') { '&' } else { '?' };
+        forbidden(
+            &read(&store_manager, format!("{path}{separator}location=annex")).await?,
+            path,
+        );
+    }
     forbidden(&read(&store_manager, "/v1/feed".into()).await?, "the chain's feed");
     // The chain's reference data stays readable.
     assert_eq!(read(&store_manager, "/v1/locations".into()).await?.status, 200);
