@@ -45,6 +45,12 @@ impl SignedIn {
         !self.user.locations.is_empty()
     }
 
+    /// The store a list shows when none is chosen: the first of a limited user's stores
+    /// (the API refuses them "every store"); `None` for a user of every store.
+    pub fn default_store(&self) -> Option<&str> {
+        self.user.locations.first().map(String::as_str)
+    }
+
     /// Of `locations`, the ones the user may read: every one, or their stores.
     pub fn readable(&self, mut locations: Vec<Location>) -> Vec<Location> {
         if self.limited() {

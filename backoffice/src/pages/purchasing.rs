@@ -206,8 +206,7 @@ pub async fn orders(
     Query(filter): Query<OrderFilter>,
 ) -> Result<Html<String>, PageError> {
     manager_only(&who)?;
-    // A user limited to stores sees one of theirs (the API refuses the others).
-    let location = pick(&filter.location).or_else(|| who.user.locations.first().map(String::as_str));
+    let location = pick(&filter.location).or_else(|| who.default_store());
     let status = pick(&filter.status).filter(|s| STATUSES.iter().any(|(v, _)| v == s));
     let supplier = pick(&filter.supplier);
     let mut params: Vec<(&str, &str)> = Vec::new();

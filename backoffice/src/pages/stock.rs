@@ -122,8 +122,7 @@ pub async fn movements(
         return Err(PageError::NotFound);
     }
     let mut query = vec![("sku", sku.as_str()), ("limit", "100")];
-    // A user limited to stores sees one of theirs (the API refuses the others).
-    let location = pick(&filter.location).or_else(|| who.user.locations.first().map(String::as_str));
+    let location = pick(&filter.location).or_else(|| who.default_store());
     if let Some(location) = location {
         query.push(("location", location));
     }
