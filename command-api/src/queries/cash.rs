@@ -341,7 +341,8 @@ pub struct CashPeriodQuery {
     pub from: String,
     /// Last business day, `YYYY-MM-DD` (inclusive).
     pub to: String,
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
 }
 
@@ -476,7 +477,8 @@ pub struct SessionListQuery {
     /// Last business day, `YYYY-MM-DD` (inclusive); at most 92 days after `from`
     /// counting both.
     pub to: String,
-    /// Only this location (404 when the tenant has no such location).
+    /// Only this location (404 when the tenant has no such location). A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
     /// Page size (1 to 500, default 50).
     pub limit: Option<i64>,

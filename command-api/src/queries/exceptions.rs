@@ -27,7 +27,8 @@ use crate::queries::reports::{csv, values};
 pub struct ExceptionsQuery {
     /// The location's local business day, `YYYY-MM-DD`.
     pub date: String,
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
 }
 

@@ -115,7 +115,8 @@ pub struct PromotionReportQuery {
     pub from: String,
     /// Last business day, `YYYY-MM-DD` (inclusive).
     pub to: String,
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
     /// Only this promotion.
     pub promotion_id: Option<String>,

@@ -99,7 +99,8 @@ impl From<SupplierDoc> for Supplier {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseOrderListQuery {
-    /// Only orders delivered to this location.
+    /// Only orders delivered to this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
     /// Only orders in this status.
     #[param(value_type = Option<PurchaseOrderStatus>, inline)]

@@ -67,7 +67,8 @@ pub struct MarginQuery {
     /// Grouping: `product` (default), `category`, `location` or `day`.
     #[param(value_type = Option<MarginBy>, inline)]
     pub by: Option<String>,
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
 }
 
@@ -211,7 +212,8 @@ pub fn margin_csv(rows: &[MarginRow]) -> String {
 pub struct ValuationQuery {
     /// The instant: RFC 3339, or `YYYY-MM-DD` for the end of that day (UTC).
     pub at: String,
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
     /// `location` (default): one row per store; `product`: one row per store and SKU.
     #[param(value_type = Option<ValuationBy>, inline)]
@@ -327,7 +329,8 @@ pub fn valuation_csv(rows: &[ValuationRow]) -> String {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReorderQuery {
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
     /// Days of sales that measure the velocity, ending now (1 to 365, default 28).
     pub days: Option<i64>,
@@ -576,7 +579,8 @@ pub fn reorder_csv(rows: &[ReorderSuggestion]) -> String {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LowStockQuery {
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
 }
 

@@ -28,7 +28,8 @@ use crate::queries::document::rfc3339;
 pub struct DailyQuery {
     /// The location's local business day, `YYYY-MM-DD`.
     pub date: String,
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
 }
 
@@ -275,7 +276,8 @@ pub struct TopProductsQuery {
     /// `revenue` (default) or `units`.
     #[param(value_type = Option<TopProductsBy>, inline)]
     pub by: Option<String>,
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
     /// How many products (1 to 100, default 10).
     pub limit: Option<i64>,

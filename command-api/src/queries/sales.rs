@@ -30,7 +30,8 @@ pub struct SalesQuery {
     pub from: Option<String>,
     /// Up to this instant or date (exclusive; a date means the end of that day).
     pub to: Option<String>,
-    /// Store.
+    /// Store. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
     /// Till.
     pub terminal: Option<String>,

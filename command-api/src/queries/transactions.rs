@@ -20,7 +20,8 @@ use crate::queries::sales::period;
 pub struct TransactionsQuery {
     /// The product (required).
     pub sku: String,
-    /// Only this location.
+    /// Only this location. A caller limited to locations: one of theirs, by default their only one
+    /// (docs/identity.md).
     pub location: Option<String>,
     /// From this instant or date (inclusive).
     pub from: Option<String>,
