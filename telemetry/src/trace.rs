@@ -115,14 +115,25 @@ impl TraceContext {
         }
     }
 
-    /// The `traceparent` header value (version `00`).
+    /// The `traceparent` header value (version `00`), written digit by digit into one
+    /// allocation: every event appended inside a traced request carries one
+    /// (docs/performance.md, "Fourteenth session").
     pub fn header_value(&self) -> String {
-        format!(
-            "00-{}-{}-{:02x}",
-            hex::encode(self.trace_id),
-            hex::encode(self.span_id),
-            self.flags
-        )
+        fn push_hex(value: &mut String, bytes: &[u8]) {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            for byte in bytes {
+                value.push(char::from(DIGITS[usize::from(byte >> 4)]));
+                value.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+            }
+        }
+        let mut value = String::with_capacity(55);
+        value.push_str("00-");
+        push_hex(&mut value, &self.trace_id);
+        value.push('-');
+        push_hex(&mut value, &self.span_id);
+        value.push('-');
+        push_hex(&mut value, &[self.flags]);
+        value
     }
 
     /// The trace id, 32 lower-case hex digits.
@@ -233,6 +244,15 @@ mod tests {
         assert_eq!(parsed.span_id(), "00f067aa0ba902b7");
         assert!(parsed.sampled());
         assert_eq!(parsed.header_value(), SAMPLE);
+        // Every digit, and flags that are not 01.
+        for value in [
+            "00-0123456789abcdeffedcba9876543210-f0e1d2c3b4a59687-00",
+            "00-ffffffffffffffffffffffffffffffff-0000000000000001-ff",
+        ] {
+            let parsed = TraceContext::parse(value).expect("valid");
+            assert_eq!(parsed.header_value(), value);
+            assert_eq!(format!("{parsed:?}"), value);
+        }
     }
 
     #[test]
