@@ -1521,8 +1521,19 @@ async fn managers_limited_to_stores_read_only_those_stores_sales_drawers_and_rep
             .await?;
         assert_eq!(limited.status, 201, "{limited:?}");
         let login = post(&app, "/v1/auth/login", &json!({"email": email, "password": PASSWORD})).await?;
+        // The login answer says where the user is held, for clients to offer only that.
+        let mut listed = login.body["locations"].clone();
+        if let Some(stores) = listed.as_array_mut() {
+            stores.sort_by_key(|store| store.as_str().unwrap_or_default().to_owned());
+        }
+        let mut expected = stores.clone();
+        if let Some(stores) = expected.as_array_mut() {
+            stores.sort_by_key(|store| store.as_str().unwrap_or_default().to_owned());
+        }
+        assert_eq!(listed, expected, "{login:?}");
         managers.push(login.body["access_token"].as_str().unwrap_or_default().to_owned());
     }
+    assert_eq!(login.body["locations"], json!([]), "an admin is held nowhere");
     let (store_manager, district) = (managers[0].clone(), managers[1].clone());
     tokio::time::sleep(Duration::from_millis(1_200)).await;
 
