@@ -14,7 +14,8 @@
 //!
 //! A variant is a `+`-joined list: `env5` (the five informational headers appends carried
 //! until the tenth session: tenant, event type, schema version, correlation id, media
-//! type), `msgid` (`Nats-Msg-Id`), `trace` (`traceparent`), `expect`
+//! type), `msgid` (`Nats-Msg-Id`), `trace` (`traceparent`), `ttrace` (the same value under
+//! `Tillstream-Trace`, a name nats-server does not read), `expect`
 //! (`Nats-Expected-Last-Subject-Sequence: 0`), `fp` (the request fingerprint); `none` sends
 //! no header. `SIZE` sets the body's bytes (default 1,100, a sale's envelope). A variant
 //! with `atomic` sends its messages as JetStream atomic batches of 1,000 (ADR-50:
@@ -54,6 +55,12 @@ fn headers(variant: &str) -> HeaderMap {
     }
     if has("trace") {
         headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    }
+    if has("ttrace") {
+        headers.insert(
+            "Tillstream-Trace",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        );
     }
     if has("expect") {
         headers.insert("Nats-Expected-Last-Subject-Sequence", "0");

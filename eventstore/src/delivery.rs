@@ -78,14 +78,10 @@ impl Delivery {
         self.consumer_sequence
     }
 
-    /// The trace position the event was appended under (its `traceparent` header), if it
-    /// carries a valid one.
+    /// The trace position the event was appended under, if it carries a valid one (see
+    /// [`trace_of`]).
     pub fn trace(&self) -> Option<telemetry::trace::TraceContext> {
-        self.message
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(telemetry::trace::TRACEPARENT))
-            .and_then(|v| telemetry::trace::TraceContext::parse(v.as_str()))
+        trace_of(self.message.headers.as_ref())
     }
 
     /// The `Nats-Pin-Id` of a pinned-client delivery.
@@ -103,5 +99,64 @@ impl Delivery {
     }
 }
 
+/// The trace position in a stored event's headers: `Tillstream-Trace`, or for an event
+/// appended before it existed, `traceparent` (`events::headers::TRACE`). A malformed value
+/// is no trace: the reader's span starts a new one.
+pub fn trace_of(headers: Option<&async_nats::HeaderMap>) -> Option<telemetry::trace::TraceContext> {
+    let headers = headers?;
+    headers
+        .get(events::headers::TRACE)
+        .or_else(|| headers.get(events::headers::LEGACY_TRACEPARENT))
+        .and_then(|v| telemetry::trace::TraceContext::parse(v.as_str()))
+}
+
 /// Header carrying the pin id of a pinned-client delivery.
 const PIN_HEADER: &str = "Nats-Pin-Id";
+
+#[cfg(test)]
+mod tests {
+    use async_nats::HeaderMap;
+    use events::headers::{LEGACY_TRACEPARENT, TRACE};
+
+    use super::trace_of;
+
+    const NEW: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const OLD: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+    fn with(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, *value);
+        }
+        headers
+    }
+
+    fn trace_id(headers: &HeaderMap) -> Option<String> {
+        trace_of(Some(headers)).map(|t| t.trace_id())
+    }
+
+    #[test]
+    fn the_trace_is_read_from_its_header_and_from_the_one_older_events_carry() {
+        assert_eq!(
+            trace_id(&with(&[(TRACE, NEW)])).as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert_eq!(
+            trace_id(&with(&[(LEGACY_TRACEPARENT, OLD)])).as_deref(),
+            Some("0af7651916cd43dd8448eb211c80319c")
+        );
+        // Both (never written together): the current header wins.
+        assert_eq!(
+            trace_id(&with(&[(LEGACY_TRACEPARENT, OLD), (TRACE, NEW)])).as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+    }
+
+    #[test]
+    fn no_header_or_a_malformed_one_is_no_trace() {
+        assert!(trace_of(None).is_none());
+        assert!(trace_id(&with(&[])).is_none());
+        assert!(trace_id(&with(&[(TRACE, "00-not-a-trace")])).is_none());
+        assert!(trace_id(&with(&[("Nats-Expected-Last-Subject-Sequence", "0")])).is_none());
+    }
+}

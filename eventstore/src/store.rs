@@ -11,7 +11,7 @@ use async_nats::jetstream::{self};
 use chrono::{DateTime, Utc};
 use events::{AggregateRef, ControlMarker, EventEnvelope, SubjectScheme, TenantId, headers};
 
-use telemetry::trace::{TRACEPARENT, TraceContext};
+use telemetry::trace::TraceContext;
 
 use crate::error::{AppendError, ReadError, SetupError};
 use crate::keys::{IdempotencyKeys, KeyClaim};
@@ -132,7 +132,7 @@ impl EventStore {
     /// Appends `envelope` to its aggregate's subject if `expected` holds, and waits for the
     /// stream's acknowledgement. `fingerprint` identifies the command that produced the
     /// event so that a retried command can be recognised later; `trace` (the request's
-    /// span) goes into the `traceparent` header, so whoever handles the event continues
+    /// span) goes into the `Tillstream-Trace` header, so whoever handles the event continues
     /// the request's trace (see `telemetry::trace`).
     pub async fn append(
         &self,
@@ -155,7 +155,7 @@ impl EventStore {
             message_headers.insert(headers::REQUEST_FINGERPRINT, fingerprint);
         }
         if let Some(trace) = trace {
-            message_headers.insert(TRACEPARENT, trace.header_value().as_str());
+            message_headers.insert(headers::TRACE, trace.header_value().as_str());
         }
         let body = events::encode(envelope)?;
         let ack = self

@@ -23,7 +23,7 @@ pub struct Origin {
     pub deliveries: i64,
     /// The body as received.
     pub payload: bytes::Bytes,
-    /// The trace it was appended under (its `traceparent` header), if any.
+    /// The trace it was appended under (its trace header: `Delivery::trace`), if any.
     pub trace: Option<telemetry::trace::TraceContext>,
 }
 

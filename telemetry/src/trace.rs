@@ -7,8 +7,10 @@
 //!    missing or malformed one starts a new trace (never an error). Its request span
 //!    gets a new span id under that trace ([`link`]) and runs inside [`scope`], so the
 //!    command's metadata can take it ([`current`]).
-//! 2. The event store writes it as the `traceparent` header of each appended event
-//!    ([`TraceContext::header_value`]): same trace id, the request span's id as parent.
+//! 2. The event store writes its `traceparent` value ([`TraceContext::header_value`]) in
+//!    the `Tillstream-Trace` header of each appended event (`events::headers::TRACE`: not
+//!    under W3C's name, which nats-server acts on itself): same trace id, the request
+//!    span's id as parent.
 //! 3. The projector's span applying the event and the webhook worker's delivery span are
 //!    [`link`]ed to that header; the outgoing webhook request carries its own
 //!    `traceparent` in turn.
@@ -27,7 +29,8 @@ use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, Tra
 use rand_core::{OsRng, RngCore};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-/// The W3C Trace Context header (HTTP requests, NATS message headers).
+/// The W3C Trace Context header of HTTP requests (events carry the same value under
+/// `events::headers::TRACE`).
 pub const TRACEPARENT: &str = "traceparent";
 
 /// The span field [`link`] fills with the trace id (hex).

@@ -149,7 +149,12 @@ async fn one_sale_s_spans_in_the_api_the_projector_and_the_webhook_worker_share_
     let stored = messages
         .iter()
         .find(|m| m.subject.ends_with(&format!(".sale.{sale_id}")))
-        .and_then(|m| m.headers.as_ref()?.get(TRACEPARENT).map(|v| v.as_str().to_owned()))
+        .and_then(|m| {
+            m.headers
+                .as_ref()?
+                .get(events::headers::TRACE)
+                .map(|v| v.as_str().to_owned())
+        })
         .unwrap_or_default();
     assert_eq!(
         stored,
