@@ -1,4 +1,5 @@
-//! The command API's per-request pure work: verifying a JWT and validating a sale.
+//! The command API's per-request pure work: verifying a JWT, validating a sale and
+//! fingerprinting it.
 //! `cargo bench -p command-api`.
 
 #![allow(missing_docs)] // criterion_group! generates undocumented public functions
@@ -56,6 +57,10 @@ fn hot_paths(c: &mut Criterion) {
             let command: CompleteSale = command_api::extract::json::parse(black_box(&raw)).expect("parses");
             sale::decide(&command, &context, &ages, Utc::now()).expect("valid")
         })
+    });
+    let command: CompleteSale = command_api::extract::json::parse(&raw).expect("parses");
+    c.bench_function("fingerprint a 3-line sale", |b| {
+        b.iter(|| command_api::commands::meta::fingerprint("CompleteSale", black_box(&command)))
     });
 }
 

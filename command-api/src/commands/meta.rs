@@ -86,24 +86,28 @@ impl CommandMeta {
 /// SHA-256 (hex) of `command` and the canonical JSON of `body`. The body is the parsed
 /// command, so whitespace and key order in the request do not matter.
 pub fn fingerprint<B: Serialize>(command: &str, body: &B) -> String {
-    /// Feeds the serializer's output straight into the hash (no intermediate buffer).
-    struct Hashing(Sha256);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.update(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+    thread_local! {
+        /// The canonical JSON is written here, then hashed in one call: serde_json writes
+        /// a body in dozens of pieces of a few bytes, and hashing each as it came cost
+        /// more than the copy (docs/performance.md, "Fifteenth session"). Kept per
+        /// thread, so a command allocates nothing for it once the buffer has grown.
+        static CANONICAL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let mut hasher = Hashing(Sha256::new());
-    hasher.0.update(command.as_bytes());
-    hasher.0.update(b"\n");
-    // Serializing plain data cannot fail; a body cut short would still hash differently
-    // per command name.
-    let _ = serde_json::to_writer(&mut hasher, body);
-    hex::encode(hasher.0.finalize())
+    let mut hasher = Sha256::new();
+    hasher.update(command.as_bytes());
+    hasher.update(b"\n");
+    CANONICAL.with_borrow_mut(|canonical| {
+        canonical.clear();
+        // Serializing plain data cannot fail; a body cut short would still hash
+        // differently per command name.
+        let _ = serde_json::to_writer(&mut *canonical, body);
+        hasher.update(canonical.as_slice());
+        // A rare huge body does not keep its memory on the thread.
+        if canonical.capacity() > 64 * 1024 {
+            *canonical = Vec::new();
+        }
+    });
+    hex::encode(hasher.finalize())
 }
 
 #[cfg(test)]
@@ -124,5 +128,37 @@ mod tests {
         assert_eq!(fingerprint("void", &a), fingerprint("void", &same));
         assert_ne!(fingerprint("void", &a), fingerprint("void", &other));
         assert_ne!(fingerprint("void", &a), fingerprint("refund", &a));
+    }
+
+    #[test]
+    fn a_fingerprint_is_sha256_of_the_name_a_newline_and_the_canonical_json() {
+        // Stored fingerprints are compared with new ones for as long as events live, so
+        // the value itself must never change. Worked out apart from this code:
+        // printf 'void\n{"reason":"r"}' | sha256sum
+        #[derive(Serialize)]
+        struct Void {
+            reason: &'static str,
+        }
+        assert_eq!(
+            fingerprint("void", &Void { reason: "r" }),
+            "52cd465a999ac9175d2a24f0078a0e1664e5f92f3a8be8e1cdf5c185ea0381ad"
+        );
+        // A body larger than the buffer the thread keeps, then a small one again: the
+        // buffer is dropped and regrown, the values stay right.
+        #[derive(Serialize)]
+        struct Note {
+            note: String,
+        }
+        let big = Note {
+            note: "x".repeat(70_000),
+        };
+        // python3: hashlib.sha256(b'big\n' + b'{"note":"' + b'x' * 70000 + b'"}').hexdigest()
+        let expected = "2201b472e5d27d59ed438e4a54f2d5ebf23b8357e8b1e472fd177ac5d4f9d3ab";
+        assert_eq!(fingerprint("big", &big), expected);
+        assert_eq!(
+            fingerprint("void", &Void { reason: "r" }),
+            "52cd465a999ac9175d2a24f0078a0e1664e5f92f3a8be8e1cdf5c185ea0381ad"
+        );
+        assert_eq!(fingerprint("big", &big), expected);
     }
 }
