@@ -19,16 +19,26 @@
 //!
 //! [`live`] is the same reader as an endless stream of matching events, for Server-Sent
 //! Events.
+//!
+//! A caller limited to locations (a store's manager, a store's integration key) sees the
+//! events that act on the whole chain (the catalog, chain-wide prices and promotions,
+//! users, tax rules, settings) and those that act at one of its locations
+//! ([`Readable::sees`]); the others are passed over like events of an unwanted type. An
+//! event that acts where its aggregate is (a void, a drawer's paid-in, a promotion's end)
+//! is seen when its aggregate's earlier events are ([`Visibility`]). A page that cannot
+//! tell (the event store does not answer) fails with 503 rather than skip the event.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use events::{AggregateKind, EventType, FeedEvent, TenantId};
+use events::event::reach::{self, Reach};
+use events::{AggregateKind, AggregateRef, DomainEvent, EventType, FeedEvent, TenantId};
 use eventstore::{Delivery, EventStore, TenantReader};
 use futures::Stream;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::auth::Readable;
 use crate::error::ApiError;
 
 /// Most messages one page looks at, matching or not: a narrow type filter over a long
@@ -53,6 +63,8 @@ pub struct FeedRequest {
     pub wait: Duration,
     /// Whether events keep their personal data (an API key with `feed_personal_data`).
     pub personal_data: bool,
+    /// The locations the caller reads (a limited caller sees only theirs and the chain's).
+    pub readable: Readable,
 }
 
 /// One page of the feed.
@@ -85,6 +97,7 @@ pub async fn page(store: &EventStore, tenant: &TenantId, request: &FeedRequest) 
         next_after: request.after,
         caught_up: reader.pending() == 0,
     };
+    let mut visibility = Visibility::new(request.readable.clone());
     let mut scanned = 0;
     while page.events.len() < request.limit && scanned < MAX_SCANNED {
         let until = if page.caught_up {
@@ -103,7 +116,11 @@ pub async fn page(store: &EventStore, tenant: &TenantId, request: &FeedRequest) 
         scanned += 1;
         page.next_after = delivery.sequence();
         page.caught_up = delivery.pending() == 0;
-        if let Some(event) = public_event(store, tenant, &delivery, request.types.as_ref(), request.personal_data) {
+        let wanted = Wanted {
+            types: request.types.as_ref(),
+            personal_data: request.personal_data,
+        };
+        if let Some(event) = public_event(store, tenant, &delivery, wanted, &mut visibility).await? {
             page.events.push(event);
         }
     }
@@ -120,6 +137,7 @@ pub async fn live(
     after: u64,
     types: Option<BTreeSet<EventType>>,
     personal_data: bool,
+    readable: Readable,
 ) -> Result<impl Stream<Item = FeedEvent> + Send + 'static, ApiError> {
     let reader = store
         .tenant_follower(&tenant, after.saturating_add(1))
@@ -131,6 +149,7 @@ pub async fn live(
         types: Option<BTreeSet<EventType>>,
         reader: TenantReader,
         personal_data: bool,
+        visibility: Visibility,
     }
     let state = Live {
         store,
@@ -138,19 +157,25 @@ pub async fn live(
         types,
         reader,
         personal_data,
+        visibility: Visibility::new(readable),
     };
     Ok(futures::stream::unfold(state, |mut live| async move {
         loop {
             match live.reader.next().await? {
                 Ok(delivery) => {
-                    if let Some(event) = public_event(
-                        &live.store,
-                        &live.tenant,
-                        &delivery,
-                        live.types.as_ref(),
-                        live.personal_data,
-                    ) {
-                        return Some((event, live));
+                    let wanted = Wanted {
+                        types: live.types.as_ref(),
+                        personal_data: live.personal_data,
+                    };
+                    match public_event(&live.store, &live.tenant, &delivery, wanted, &mut live.visibility).await {
+                        Ok(Some(event)) => return Some((event, live)),
+                        Ok(None) => {}
+                        // The client reconnects with the last id it got and this event is
+                        // looked at again: nothing is skipped.
+                        Err(err) => {
+                            tracing::warn!(tenant = %live.tenant, sequence = delivery.sequence(), error = %err, "feed stream: cannot tell whether the caller sees an event; closing");
+                            return None;
+                        }
                     }
                 }
                 Err(err) => {
@@ -162,44 +187,118 @@ pub async fn live(
     }))
 }
 
-/// The public form of `delivery` if it is an event of `tenant` of a wanted type, with its
-/// personal data only when `personal_data`.
-fn public_event(
+/// What a page or stream asks of each event besides where it acts.
+#[derive(Clone, Copy)]
+struct Wanted<'a> {
+    /// Only these types; `None`: every type.
+    types: Option<&'a BTreeSet<EventType>>,
+    /// Whether events keep their personal data.
+    personal_data: bool,
+}
+
+/// The public form of `delivery` if it is an event of `tenant` of a wanted type that the
+/// caller sees, with its personal data only when asked. Err only when whether the caller
+/// sees it cannot be told (503: the event is not skipped).
+async fn public_event(
     store: &EventStore,
     tenant: &TenantId,
     delivery: &Delivery,
-    types: Option<&BTreeSet<EventType>>,
-    personal_data: bool,
-) -> Option<FeedEvent> {
+    wanted: Wanted<'_>,
+    visibility: &mut Visibility,
+) -> Result<Option<FeedEvent>, ApiError> {
     let sequence = delivery.sequence();
     match store.scheme().parse(delivery.subject()) {
-        Ok((_, aggregate)) if aggregate.kind == AggregateKind::Control => return None,
+        Ok((_, aggregate)) if aggregate.kind == AggregateKind::Control => return Ok(None),
         Ok(_) => {}
         Err(err) => {
             tracing::warn!(sequence, error = %err, "feed: a message on an unparsable subject passed over");
-            return None;
+            return Ok(None);
         }
     }
     let envelope = match events::decode(delivery.payload()) {
         Ok(envelope) => envelope,
         Err(err) => {
             tracing::warn!(sequence, error = %err, "feed: an undecodable event passed over");
-            return None;
+            return Ok(None);
         }
     };
-    if &envelope.tenant_id != tenant || types.is_some_and(|types| !types.contains(&envelope.event_type())) {
-        return None;
+    if &envelope.tenant_id != tenant
+        || wanted
+            .types
+            .is_some_and(|types| !types.contains(&envelope.event_type()))
+    {
+        return Ok(None);
     }
-    let event = if personal_data {
+    if !visibility.sees(store, tenant, sequence, &envelope.event).await? {
+        return Ok(None);
+    }
+    let event = if wanted.personal_data {
         FeedEvent::with_personal_data(sequence, &envelope)
     } else {
         FeedEvent::from_envelope(sequence, &envelope)
     };
     match event {
-        Ok(event) => Some(event),
+        Ok(event) => Ok(Some(event)),
         Err(err) => {
             tracing::warn!(sequence, error = %err, "feed: an event that cannot be shown passed over");
-            None
+            Ok(None)
         }
+    }
+}
+
+/// Which events a caller limited to locations sees, for one page or stream. An event that
+/// acts where its aggregate is ([`Reach::OfAggregate`]) takes the place of the aggregate's
+/// earlier events, read from the event store once per aggregate and remembered: a
+/// drawer's or a sale's store never changes, and a promotion has one such event, its end.
+struct Visibility {
+    readable: Readable,
+    aggregates: HashMap<AggregateRef, bool>,
+}
+
+impl Visibility {
+    /// Most aggregates remembered; past it the memory starts over (a long stream).
+    const REMEMBERED: usize = 10_000;
+
+    fn new(readable: Readable) -> Self {
+        Self {
+            readable,
+            aggregates: HashMap::new(),
+        }
+    }
+
+    /// Whether the caller sees `event`, stored at `sequence`.
+    async fn sees(
+        &mut self,
+        store: &EventStore,
+        tenant: &TenantId,
+        sequence: u64,
+        event: &DomainEvent,
+    ) -> Result<bool, ApiError> {
+        if self.readable == Readable::Everywhere {
+            return Ok(true);
+        }
+        let reach = event.reach();
+        if reach != Reach::OfAggregate {
+            return Ok(self.readable.sees(&reach));
+        }
+        let aggregate = event.aggregate();
+        if let Some(&seen) = self.aggregates.get(&aggregate) {
+            return Ok(seen);
+        }
+        let history = store.history(tenant, &aggregate).await?;
+        let earlier = history
+            .iter()
+            .filter(|stored| stored.sequence < sequence)
+            .map(|stored| &stored.envelope.event);
+        // An aggregate with no event saying where it is counts as chain-wide, as when a
+        // command acts on it (`execute`).
+        let seen = self
+            .readable
+            .sees(&reach::of_aggregate(earlier).unwrap_or(Reach::Chain));
+        if self.aggregates.len() >= Self::REMEMBERED {
+            self.aggregates.clear();
+        }
+        self.aggregates.insert(aggregate, seen);
+        Ok(seen)
     }
 }

@@ -257,7 +257,7 @@ async fn a_key_limited_to_a_location_acts_only_there_and_never_on_the_whole_chai
 
     // Limits that cannot be kept are refused naming the field, and no key is made.
     for (scopes, locations) in [
-        (json!(["post_commands", "feed"]), json!(["main"])),
+        (json!(["feed", "feed_personal_data"]), json!(["main"])),
         (json!(["read_reports", "webhooks"]), json!(["main"])),
         (json!(["post_commands"]), json!([])),
         (json!(["post_commands"]), json!(["nowhere"])),
@@ -508,7 +508,7 @@ async fn a_key_limited_to_a_location_reads_only_that_locations_reports() -> anyh
         .post(
             "/v1/api-keys",
             &admin,
-            &json!({"name": "main's books", "scopes": ["post_commands", "read_reports"], "locations": ["main"]}),
+            &json!({"name": "main's books", "scopes": ["post_commands", "read_reports", "feed"], "locations": ["main"]}),
             &[],
         )
         .await?;
@@ -586,6 +586,25 @@ async fn a_key_limited_to_a_location_reads_only_that_locations_reports() -> anyh
         .map(|rows| rows.iter().filter_map(|row| row["key"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(groups, ["main"], "{by_location:?}");
+    // The feed of main's key: main's sale, not the annex's two (and main's location).
+    let sales = app
+        .send(
+            app.http
+                .get(format!("{}/v1/feed?types=SaleCompleted,LocationOpened", app.address))
+                .bearer_auth(&books),
+        )
+        .await?;
+    assert_eq!(sales.status, 200, "{sales:?}");
+    let seen: Vec<String> = sales.body["events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .filter_map(|event| event["aggregate"]["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(seen, ["main", "m-1"], "{sales:?}");
     projector.stop().await?;
     app.stream.delete().await
 }

@@ -9,7 +9,8 @@
 //!   naming `location`);
 //! - one sale, drawer session or purchase order of another location is 403
 //!   `location_forbidden`;
-//! - the event feed, which carries the whole chain, is 403 `location_forbidden`.
+//! - the event feed shows the events that act on the whole chain or at one of the
+//!   caller's locations ([`Readable::sees`]; `crate::feed`).
 //!
 //! The chain's reference data (products, prices, stock levels, promotions, locations,
 //! tax rules) stays readable by every user: a till looks up the other store's stock for
@@ -18,6 +19,7 @@
 use std::sync::Arc;
 
 use events::LocationId;
+use events::event::reach::Reach;
 
 use crate::error::ApiError;
 
@@ -75,12 +77,17 @@ impl Readable {
         }
     }
 
-    /// 403 `location_forbidden` unless the caller may read the whole chain (the event
-    /// feed).
-    pub fn require_chain(&self) -> Result<(), ApiError> {
-        match self {
-            Readable::Everywhere => Ok(()),
-            Readable::Only(_) => Err(ApiError::LocationForbidden { location: None }),
+    /// Whether the caller sees an event that acts at `reach` (the event feed): every
+    /// event when not limited; else one that acts on the whole chain or at one of the
+    /// caller's locations (a transfer, at either of its two). [`Reach::OfAggregate`] is
+    /// not an answer: the caller resolves it from the aggregate's earlier events first
+    /// (`events::event::reach::of_aggregate`), and an unresolved one is not seen.
+    pub fn sees(&self, reach: &Reach<'_>) -> bool {
+        match (self, reach) {
+            (Readable::Everywhere, _) => true,
+            (Readable::Only(_), Reach::Chain) => true,
+            (Readable::Only(allowed), Reach::At(places)) => places.iter().any(|place| allowed.contains(place)),
+            (Readable::Only(_), Reach::OfAggregate) => false,
         }
     }
 }
@@ -108,7 +115,7 @@ mod tests {
         Readable::Everywhere.hold(&mut annex).expect("no limit");
         assert_eq!(annex.as_deref(), Some("annex"));
         Readable::Everywhere.check("annex").expect("no limit");
-        Readable::Everywhere.require_chain().expect("no limit");
+        assert!(Readable::Everywhere.sees(&Reach::OfAggregate));
     }
 
     #[test]
@@ -129,10 +136,21 @@ mod tests {
             ErrorCode::LocationForbidden
         );
         main.check("main").expect("its own");
-        assert_eq!(
-            main.require_chain().expect_err("limited").code(),
-            ErrorCode::LocationForbidden
+    }
+
+    #[test]
+    fn a_limited_caller_sees_the_chain_and_its_own_locations_in_the_feed() {
+        let (main_id, annex_id) = (
+            LocationId::parse("main").expect("id"),
+            LocationId::parse("annex").expect("id"),
         );
+        let main = only(&["main"]);
+        assert!(main.sees(&Reach::Chain), "the catalog, users, settings");
+        assert!(main.sees(&Reach::At(vec![&main_id])));
+        assert!(!main.sees(&Reach::At(vec![&annex_id])));
+        assert!(main.sees(&Reach::At(vec![&annex_id, &main_id])), "a transfer to main");
+        assert!(!main.sees(&Reach::OfAggregate), "unresolved is not seen");
+        assert!(Readable::Everywhere.sees(&Reach::At(vec![&annex_id])));
     }
 
     #[test]

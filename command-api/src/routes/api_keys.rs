@@ -45,8 +45,10 @@ pub struct CreateApiKey {
     /// commands may act only there, and a command acting elsewhere or on the whole chain
     /// (the catalog, chain-wide prices, promotions for every store) is refused 403
     /// `location_forbidden`; its reports and lists are held to them (docs/identity.md,
-    /// "Reading limited to locations"). Only with the scopes `post_commands` and
-    /// `read_reports`: the feed and webhooks carry the whole chain. Absent: every location.
+    /// "Reading limited to locations"), and its feed shows the events that act on the
+    /// whole chain or at them. Only with the scopes `post_commands`, `read_reports` and
+    /// `feed`: webhooks deliver the whole chain's events, and `feed_personal_data` the
+    /// whole chain's staff. Absent: every location.
     #[serde(default)]
     pub locations: Option<Vec<String>>,
 }
@@ -167,8 +169,8 @@ async fn create_api_key(
 }
 
 /// The locations a key is limited to, checked: valid ids of opened locations
-/// ([`limits::opened`]), at least one, for a key with no scope but `post_commands` and
-/// `read_reports`.
+/// ([`limits::opened`]), at least one, for a key with no scope but `post_commands`,
+/// `read_reports` and `feed`.
 async fn key_locations(
     state: &AppState,
     tenant: &events::TenantId,
@@ -177,12 +179,12 @@ async fn key_locations(
 ) -> Result<Vec<String>, ApiError> {
     if scopes
         .iter()
-        .any(|scope| !matches!(scope, ApiScope::PostCommands | ApiScope::ReadReports))
+        .any(|scope| !matches!(scope, ApiScope::PostCommands | ApiScope::ReadReports | ApiScope::Feed))
     {
         return Err(ApiError::invalid(
             "locations",
-            "only a key with the scopes post_commands and read_reports can be limited to locations; \
-             the feed and webhooks carry the whole chain",
+            "only a key with the scopes post_commands, read_reports and feed can be limited to locations; \
+             webhooks deliver the whole chain's events, and feed_personal_data the whole chain's staff",
         ));
     }
     if locations.is_empty() {

@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{FeedScope, Manager, UserOrKey};
+use crate::auth::{FeedScope, Manager, Readable, UserOrKey};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::feed::{self, FeedPage, FeedRequest};
@@ -77,6 +77,7 @@ impl FeedQuery {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
             wait: Duration::from_millis(wait_ms).min(max_wait),
             personal_data: false,
+            readable: Readable::Everywhere,
         })
     }
 }
@@ -99,7 +100,9 @@ fn event_types(list: &str) -> Result<BTreeSet<EventType>, ApiError> {
 }
 
 /// The tenant's events after a cursor, oldest first, in the public feed shape (manager
-/// and up, not limited to locations; the token's tenant only). With `wait_ms`, waits for a new event when nothing is
+/// and up; the token's tenant only). A caller limited to locations gets the events that
+/// act on the whole chain or at its locations; the others are passed over and
+/// `next_after` moves past them. With `wait_ms`, waits for a new event when nothing is
 /// newer and answers an empty page if none comes. Continue with `after=next_after`.
 #[utoipa::path(get, path = "/v1/feed", tag = "feed",
     params(FeedQuery),
@@ -110,9 +113,9 @@ async fn get_feed(
     caller: UserOrKey<Manager, FeedScope>,
     ApiQuery(query): ApiQuery<FeedQuery>,
 ) -> Result<Json<FeedPage>, ApiError> {
-    caller.readable.require_chain()?;
     let mut request = query.request(state.feed_max_wait)?;
     request.personal_data = caller.key_allows(ApiScope::FeedPersonalData);
+    request.readable = caller.readable.clone();
     Ok(Json(feed::page(&state.store, &caller.tenant, &request).await?))
 }
 
@@ -159,7 +162,8 @@ fn resume_after(headers: &HeaderMap, after: Option<u64>) -> Result<u64, ApiError
 }
 
 /// The tenant's events after a cursor, then each new one as it is stored, as Server-Sent
-/// Events (manager and up, not limited to locations; the token's tenant only): `id:` is the stream sequence,
+/// Events (manager and up; the token's tenant only; a caller limited to locations gets
+/// the events that act on the whole chain or at its locations): `id:` is the stream sequence,
 /// `event:` the type, `data:` the event in the public feed shape (`FeedEvent`). A comment
 /// line keeps an idle connection alive every 15 s. The server closes the stream after
 /// `FEED_STREAM_MAX_MS` (default 5 minutes); an `EventSource` reconnects by itself with
@@ -174,11 +178,19 @@ async fn get_feed_stream(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<FeedStreamQuery>,
 ) -> Result<Sse<impl futures::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
-    caller.readable.require_chain()?;
     let after = resume_after(&headers, query.after)?;
     let types = query.types.as_deref().map(event_types).transpose()?;
     let personal_data = caller.key_allows(ApiScope::FeedPersonalData);
-    let events = feed::live(state.store.clone(), caller.tenant, after, types, personal_data).await?;
+    let readable = caller.readable.clone();
+    let events = feed::live(
+        state.store.clone(),
+        caller.tenant,
+        after,
+        types,
+        personal_data,
+        readable,
+    )
+    .await?;
     let until = tokio::time::sleep(state.feed_stream_max);
     let stream = events.take_until(until).filter_map(|event| async move {
         match Event::default()
