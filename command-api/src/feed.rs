@@ -25,15 +25,14 @@
 //! users, tax rules, settings) and those that act at one of its locations
 //! ([`Readable::sees`]); the others are passed over like events of an unwanted type. An
 //! event that acts where its aggregate is (a void, a drawer's paid-in, a promotion's end)
-//! is seen when its aggregate's earlier events are ([`Visibility`]). A page that cannot
+//! is seen when its aggregate's earlier events are ([`eventstore::Places`]). A page that cannot
 //! tell (the event store does not answer) fails with 503 rather than skip the event.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use events::event::reach::{self, Reach};
-use events::{AggregateKind, AggregateRef, DomainEvent, EventType, FeedEvent, TenantId};
-use eventstore::{Delivery, EventStore, TenantReader};
+use events::{AggregateKind, DomainEvent, EventType, FeedEvent, TenantId};
+use eventstore::{Delivery, EventStore, Places, TenantReader};
 use futures::Stream;
 use serde::Serialize;
 use tokio::time::Instant;
@@ -246,23 +245,19 @@ async fn public_event(
     }
 }
 
-/// Which events a caller limited to locations sees, for one page or stream. An event that
-/// acts where its aggregate is ([`Reach::OfAggregate`]) takes the place of the aggregate's
-/// earlier events, read from the event store once per aggregate and remembered: a
-/// drawer's or a sale's store never changes, and a promotion has one such event, its end.
+/// Which events a caller limited to locations sees, for one page or stream: where each
+/// event acts ([`Places`], which places a void or a drawer's cash movement by its
+/// aggregate's earlier events) against the caller's locations ([`Readable::sees`]).
 struct Visibility {
     readable: Readable,
-    aggregates: HashMap<AggregateRef, bool>,
+    places: Places,
 }
 
 impl Visibility {
-    /// Most aggregates remembered; past it the memory starts over (a long stream).
-    const REMEMBERED: usize = 10_000;
-
     fn new(readable: Readable) -> Self {
         Self {
             readable,
-            aggregates: HashMap::new(),
+            places: Places::new(),
         }
     }
 
@@ -277,28 +272,7 @@ impl Visibility {
         if self.readable == Readable::Everywhere {
             return Ok(true);
         }
-        let reach = event.reach();
-        if reach != Reach::OfAggregate {
-            return Ok(self.readable.sees(&reach));
-        }
-        let aggregate = event.aggregate();
-        if let Some(&seen) = self.aggregates.get(&aggregate) {
-            return Ok(seen);
-        }
-        let history = store.history(tenant, &aggregate).await?;
-        let earlier = history
-            .iter()
-            .filter(|stored| stored.sequence < sequence)
-            .map(|stored| &stored.envelope.event);
-        // An aggregate with no event saying where it is counts as chain-wide, as when a
-        // command acts on it (`execute`).
-        let seen = self
-            .readable
-            .sees(&reach::of_aggregate(earlier).unwrap_or(Reach::Chain));
-        if self.aggregates.len() >= Self::REMEMBERED {
-            self.aggregates.clear();
-        }
-        self.aggregates.insert(aggregate, seen);
-        Ok(seen)
+        let reach = self.places.of(store, tenant, sequence, event).await?;
+        Ok(self.readable.sees(&reach))
     }
 }

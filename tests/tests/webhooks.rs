@@ -188,6 +188,119 @@ async fn two_workers_deliver_each_event_once_and_each_aggregates_events_in_order
     Ok(())
 }
 
+/// A store's endpoint (`locations: ["main"]`) beside the chain's: it gets main's sales,
+/// refunds and voids and the chain's products and users, and none of the annex's; a void
+/// says nothing of where its sale was, so the worker places it by the sale's first event.
+/// The expectation is worked out here from the payloads, not with the product's rule.
+#[tokio::test]
+async fn a_stores_endpoint_gets_that_stores_events_and_the_chains_not_another_stores() -> anyhow::Result<()> {
+    use events::DomainEvent;
+
+    let app = app().await?;
+    let worker = WebhookApp::spawn(&app.stream).await?;
+    let (chain_receiver, store_receiver) = (Receiver::start(0).await?, Receiver::start(0).await?);
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?; // main and annex
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let types = json!([
+        "SaleCompleted",
+        "SaleRefunded",
+        "SaleVoided",
+        "ProductRegistered",
+        "UserJoined"
+    ]);
+    let mut ids = Vec::new();
+    for (url, locations) in [
+        (&chain_receiver.url, None),
+        (&store_receiver.url, Some(json!(["main"]))),
+    ] {
+        let mut body = json!({"url": url, "event_types": types});
+        if let Some(locations) = locations {
+            body["locations"] = locations;
+        }
+        let reply = app.post("/v1/webhooks", &admin, &body, &[]).await?;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        ids.push(reply.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let shown = get(&app, &admin, &format!("/v1/webhooks/{}", ids[1])).await?;
+    assert_eq!(shown.body["locations"], json!(["main"]), "{shown:?}");
+    let shown = get(&app, &admin, &format!("/v1/webhooks/{}", ids[0])).await?;
+    assert!(shown.body.get("locations").is_none(), "{shown:?}");
+    // A store that was never opened, or an empty list, is refused naming the field.
+    for locations in [json!(["north"]), json!([])] {
+        let body = json!({"url": store_receiver.url, "locations": locations});
+        let refused = app.post("/v1/webhooks", &admin, &body, &[]).await?;
+        assert_eq!((refused.status, refused.field()), (422, "locations"), "{refused:?}");
+    }
+
+    let published = mixed_events(&tenant, 91, 400);
+    let mut sale_at = HashMap::new();
+    let (mut chain_wants, mut store_wants) = (HashSet::new(), HashSet::new());
+    let (mut main_voids, mut annex_voids) = (0, 0);
+    for envelope in &published {
+        let at_main = match &envelope.event {
+            DomainEvent::SaleCompleted(sale) => {
+                sale_at.insert(sale.sale_id.to_string(), sale.location.to_string());
+                sale.location.as_str() == "main"
+            }
+            DomainEvent::SaleRefunded(refund) => refund.location.as_str() == "main",
+            DomainEvent::SaleVoided(void) => {
+                let main = sale_at.get(void.sale_id.as_str()).map(String::as_str) == Some("main");
+                if main {
+                    main_voids += 1;
+                } else {
+                    annex_voids += 1;
+                }
+                main
+            }
+            DomainEvent::ProductRegistered(_) | DomainEvent::UserJoined(_) => true,
+            _ => continue,
+        };
+        chain_wants.insert(envelope.event_id.to_string());
+        if at_main {
+            store_wants.insert(envelope.event_id.to_string());
+        }
+    }
+    assert!(
+        main_voids > 0 && annex_voids > 0,
+        "the fixture voids sales at both stores: {main_voids} / {annex_voids}"
+    );
+    assert!(store_wants.len() < chain_wants.len());
+    publish(&app.servers.jetstream, &app.stream.scheme, &published).await?;
+
+    let received = |receiver: &Receiver| -> anyhow::Result<HashSet<String>> {
+        receiver
+            .accepted()
+            .iter()
+            .map(|received| {
+                let event: Value = serde_json::from_slice(&received.body)?;
+                Ok(event["id"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect()
+    };
+    eventually("the chain's endpoint has every event", Duration::from_secs(60), || {
+        let done = received(&chain_receiver).map(|got| got.len() >= chain_wants.len());
+        async move { Ok(done?.then_some(())) }
+    })
+    .await?;
+    eventually(
+        "the store's endpoint has main's events",
+        Duration::from_secs(60),
+        || {
+            let done = received(&store_receiver).map(|got| got.len() >= store_wants.len());
+            async move { Ok(done?.then_some(())) }
+        },
+    )
+    .await?;
+    // Nothing more comes: the annex's events were never recorded for the store's endpoint.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(received(&chain_receiver)?, chain_wants);
+    assert_eq!(received(&store_receiver)?, store_wants);
+    assert_eq!(store_receiver.accepted().len(), store_wants.len(), "each once");
+    worker.stop().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn dead_letters_are_listed_and_resent_and_an_endpoint_failing_for_long_is_disabled_and_shown_so()
 -> anyhow::Result<()> {

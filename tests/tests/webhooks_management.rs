@@ -41,6 +41,7 @@ fn legacy_endpoint(tenant: &TenantId, stored: &str) -> Endpoint {
         url: "http://127.0.0.1:9/legacy".to_owned(),
         description: None,
         event_types: None,
+        locations: None,
         secret: stored.to_owned(),
         previous_secret: None,
         previous_secret_expires_at: None,

@@ -8,13 +8,18 @@
 //! (a redelivered event's ids exist already and are left alone), and only then is the
 //! batch acknowledged. A crash before the acknowledgment replays the batch, which records
 //! nothing new. Control markers and undecodable messages are passed over (logged).
+//!
+//! An endpoint limited to some locations (a store's) gets the events that act on the
+//! whole chain or there; an event that acts where its aggregate is (a void, a drawer's
+//! paid-out) is placed by the aggregate's earlier events (`eventstore::Places`). When that
+//! cannot be read, the batch is not recorded and comes again, as when the write fails.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
 use events::{AggregateKind, FeedEvent};
-use eventstore::{Delivery as Message, EventStore, PartitionReaderSettings};
+use eventstore::{Delivery as Message, EventStore, PartitionReaderSettings, Places, ReadError};
 use tokio::time::Instant;
 
 use crate::store::{Delivery, DeliveryStatus, Endpoint, WebhookStore};
@@ -65,6 +70,7 @@ impl Intake {
     /// Reads `partition` until the process stops, reopening the reader after a failure.
     pub async fn run(self, partition: u32) {
         let mut endpoints = EndpointCache::default();
+        let mut places = Places::new();
         loop {
             let mut reader = match self.store.partition_reader(self.settings(partition)).await {
                 Ok(reader) => reader,
@@ -83,7 +89,7 @@ impl Intake {
                     }
                 };
                 let Some(last) = batch.last() else { continue };
-                if let Err(err) = self.record(&batch, &mut endpoints).await {
+                if let Err(err) = self.record(&batch, &mut endpoints, &mut places).await {
                     tracing::warn!(partition, error = %err, "recording deliveries failed; the batch comes again");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     break;
@@ -97,7 +103,12 @@ impl Intake {
     }
 
     /// Records the deliveries `batch` makes.
-    async fn record(&self, batch: &[Message], endpoints: &mut EndpointCache) -> Result<(), mongodb::error::Error> {
+    async fn record(
+        &self,
+        batch: &[Message],
+        endpoints: &mut EndpointCache,
+        places: &mut Places,
+    ) -> Result<(), RecordError> {
         let mut deliveries = Vec::new();
         for message in batch {
             let sequence = message.sequence();
@@ -125,6 +136,17 @@ impl Intake {
                 .filter(|e| e.wants(event_type))
                 .cloned()
                 .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let wanted = if wanted.iter().any(|endpoint| endpoint.locations.is_some()) {
+                let reach = places
+                    .of(&self.store, &envelope.tenant_id, sequence, &envelope.event)
+                    .await?;
+                wanted.into_iter().filter(|endpoint| endpoint.sees(&reach)).collect()
+            } else {
+                wanted
+            };
             if wanted.is_empty() {
                 continue;
             }
@@ -167,8 +189,19 @@ impl Intake {
                 });
             }
         }
-        self.webhooks.record(&deliveries).await
+        Ok(self.webhooks.record(&deliveries).await?)
     }
+}
+
+/// Why a batch's deliveries were not recorded (it comes again).
+#[derive(Debug, thiserror::Error)]
+enum RecordError {
+    /// Reading endpoints or writing deliveries.
+    #[error("the webhook store: {0}")]
+    Store(#[from] mongodb::error::Error),
+    /// Reading where an event's aggregate is, for an endpoint of some locations.
+    #[error("placing an event by its aggregate: {0}")]
+    Events(#[from] ReadError),
 }
 
 /// Each tenant's endpoints, read again after a while.

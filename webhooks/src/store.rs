@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use bson::{Document, doc};
 use chrono::{DateTime, Utc};
+use events::event::reach::Reach;
 use futures::TryStreamExt;
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
@@ -51,6 +52,10 @@ pub struct Endpoint {
     /// The event types it receives; `None`: every type.
     #[serde(default)]
     pub event_types: Option<Vec<String>>,
+    /// The locations whose events it receives, with the whole chain's (a store's
+    /// endpoint); `None`: every location's. See [`Endpoint::sees`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Vec<String>>,
     /// The signing secret (`whsec_...`) as stored: sealed (`enc:v1:...`, see
     /// [`crate::sealing`]) when `WEBHOOK_SECRET_KEY` is set, else plain. The worker opens
     /// it to sign ([`WebhookStore::signing_secrets`]); the API shows it once.
@@ -90,6 +95,21 @@ impl Endpoint {
                 .event_types
                 .as_ref()
                 .is_none_or(|types| types.iter().any(|t| t == event_type))
+    }
+
+    /// Whether it receives an event that acts at `reach` (placed, never
+    /// [`Reach::OfAggregate`]: `eventstore::Places`): every event without `locations`;
+    /// else one that acts on the whole chain or at one of its locations, as a caller
+    /// limited to those locations sees the feed.
+    pub fn sees(&self, reach: &Reach<'_>) -> bool {
+        match (&self.locations, reach) {
+            (None, _) => true,
+            (Some(_), Reach::Chain) => true,
+            (Some(allowed), Reach::At(places)) => places
+                .iter()
+                .any(|place| allowed.iter().any(|location| location == place.as_str())),
+            (Some(_), Reach::OfAggregate) => false,
+        }
     }
 }
 

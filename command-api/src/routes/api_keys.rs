@@ -168,9 +168,8 @@ async fn create_api_key(
     ))
 }
 
-/// The locations a key is limited to, checked: valid ids of opened locations
-/// ([`limits::opened`]), at least one, for a key with no scope but `post_commands`,
-/// `read_reports` and `feed`.
+/// The locations a key is limited to, checked ([`limits::named`]), for a key with no
+/// scope but `post_commands`, `read_reports` and `feed`.
 async fn key_locations(
     state: &AppState,
     tenant: &events::TenantId,
@@ -187,19 +186,7 @@ async fn key_locations(
              webhooks deliver the whole chain's events, and feed_personal_data the whole chain's staff",
         ));
     }
-    if locations.is_empty() {
-        return Err(ApiError::invalid(
-            "locations",
-            "name at least one location, or leave it out for every location",
-        ));
-    }
-    let ids = locations
-        .into_iter()
-        .map(events::LocationId::parse)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| ApiError::invalid("locations", err.to_string()))?;
-    let opened = limits::opened(state, tenant, &ids).await?;
-    Ok(opened.iter().map(ToString::to_string).collect())
+    limits::named(state, tenant, locations).await
 }
 
 /// The tenant's API keys, oldest first, revoked ones included (admins); never a secret.

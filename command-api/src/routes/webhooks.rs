@@ -20,6 +20,7 @@ use webhooks::store::{Delivery, DeliveryStatus, Endpoint, EndpointStatus, Rotate
 use crate::auth::{Admin, UserOrKey, WebhooksScope};
 use crate::codes::ErrorCode;
 use crate::commands::fields;
+use crate::commands::locations::limits;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::identity::secrets;
@@ -61,6 +62,12 @@ pub struct CreateWebhook {
     pub event_types: Option<Vec<String>>,
     /// A label for people.
     pub description: Option<String>,
+    /// A store's endpoint: it receives the events that act at these locations (1 to 100
+    /// opened locations of the tenant) and those that act on the whole chain (the catalog,
+    /// chain-wide prices and promotions, users, settings), as a manager limited to them
+    /// sees the feed. Absent: every location's events.
+    #[serde(default)]
+    pub locations: Option<Vec<String>>,
 }
 
 /// Whether an endpoint receives deliveries.
@@ -82,6 +89,9 @@ pub struct WebhookEndpoint {
     pub url: String,
     /// The event types it receives; absent: every type.
     pub event_types: Option<Vec<String>>,
+    /// The locations whose events it receives, with the chain's; absent: every location's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Vec<String>>,
     /// Its label.
     pub description: Option<String>,
     /// `active` or `disabled`.
@@ -106,6 +116,7 @@ impl From<&Endpoint> for WebhookEndpoint {
             id: endpoint.id.clone(),
             url: endpoint.url.clone(),
             event_types: endpoint.event_types.clone(),
+            locations: endpoint.locations.clone(),
             description: endpoint.description.clone(),
             status: match endpoint.status {
                 EndpointStatus::Active => WebhookStatus::Active,
@@ -272,6 +283,10 @@ async fn create_webhook(
             Some(types)
         }
     };
+    let locations = match request.locations {
+        Some(locations) => Some(limits::named(&state, &caller.tenant, locations).await?),
+        None => None,
+    };
     let tenant = caller.tenant.as_str();
     if state.webhooks.endpoints_of(tenant).await?.len() >= MAX_ENDPOINTS {
         return Err(ApiError::StateConflict {
@@ -291,6 +306,7 @@ async fn create_webhook(
             .map(|d| d.trim().to_owned())
             .filter(|d| !d.is_empty()),
         event_types,
+        locations,
         previous_secret: None,
         previous_secret_expires_at: None,
         status: EndpointStatus::Active,

@@ -16,6 +16,24 @@ pub const MAX_LIMITED_LOCATIONS: usize = 100;
 /// The field every refusal names.
 const FIELD: &str = "locations";
 
+/// The `locations` field of a request as written (an API key's, a webhook endpoint's):
+/// at least one, each a valid id of a location opened in `tenant`; sorted, once each.
+pub async fn named(app: &AppState, tenant: &TenantId, locations: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if locations.is_empty() {
+        return Err(ApiError::invalid(
+            FIELD,
+            "name at least one location, or leave it out for every location",
+        ));
+    }
+    let ids = locations
+        .into_iter()
+        .map(LocationId::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| ApiError::invalid(FIELD, err.to_string()))?;
+    let opened = opened(app, tenant, &ids).await?;
+    Ok(opened.iter().map(ToString::to_string).collect())
+}
+
 /// `locations`, sorted and without repeats, once each was checked to be opened in
 /// `tenant`. An empty list stays empty (the caller decides what it means).
 pub async fn opened(app: &AppState, tenant: &TenantId, locations: &[LocationId]) -> Result<Vec<LocationId>, ApiError> {
