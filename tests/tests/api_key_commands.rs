@@ -258,7 +258,7 @@ async fn a_key_limited_to_a_location_acts_only_there_and_never_on_the_whole_chai
     // Limits that cannot be kept are refused naming the field, and no key is made.
     for (scopes, locations) in [
         (json!(["feed", "feed_personal_data"]), json!(["main"])),
-        (json!(["read_reports", "webhooks"]), json!(["main"])),
+        (json!(["read_reports", "webhooks"]), json!(["main", "north"])),
         (json!(["post_commands"]), json!([])),
         (json!(["post_commands"]), json!(["nowhere"])),
         (json!(["post_commands"]), json!(["not a location"])),

@@ -301,6 +301,101 @@ async fn a_stores_endpoint_gets_that_stores_events_and_the_chains_not_another_st
     Ok(())
 }
 
+/// A key limited to main with `webhooks` makes main's endpoints and manages only those:
+/// the chain's endpoint and the annex's are absent to it (404, not listed), whatever it
+/// tries, and stay as they were.
+#[tokio::test]
+async fn a_key_of_one_store_manages_only_that_stores_endpoints() -> anyhow::Result<()> {
+    let app = app().await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?; // main and annex
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let mut others = Vec::new();
+    for body in [
+        json!({"url": "http://127.0.0.1:9/chain"}),
+        json!({"url": "http://127.0.0.1:9/annex", "locations": ["annex"]}),
+    ] {
+        let reply = app.post("/v1/webhooks", &admin, &body, &[]).await?;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        others.push(reply.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let reply = app
+        .post(
+            "/v1/api-keys",
+            &admin,
+            &json!({"name": "main's hooks", "scopes": ["webhooks"], "locations": ["main"]}),
+            &[],
+        )
+        .await?;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let key = reply.body["key"].as_str().unwrap_or_default().to_owned();
+
+    // Its endpoint is main's, named or not; the annex is not its to name.
+    let own = app
+        .post("/v1/webhooks", &key, &json!({"url": "http://127.0.0.1:9/main"}), &[])
+        .await?;
+    assert_eq!(own.status, 201, "{own:?}");
+    assert_eq!(own.body["locations"], json!(["main"]));
+    let own = own.body["id"].as_str().unwrap_or_default().to_owned();
+    for locations in [json!(["annex"]), json!(["main", "annex"])] {
+        let body = json!({"url": "http://127.0.0.1:9/x", "locations": locations});
+        let refused = app.post("/v1/webhooks", &key, &body, &[]).await?;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (403, "location_forbidden"),
+            "{locations}: {refused:?}"
+        );
+    }
+    let listed = get(&app, &key, "/v1/webhooks").await?;
+    let ids: Vec<&str> = listed.body["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|e| e["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, [own.as_str()], "{listed:?}");
+
+    for other in &others {
+        assert_eq!(get(&app, &key, &format!("/v1/webhooks/{other}")).await?.status, 404);
+        assert_eq!(
+            get(&app, &key, &format!("/v1/webhooks/{other}/deliveries"))
+                .await?
+                .status,
+            404
+        );
+        for action in ["disable", "enable", "rotate-secret"] {
+            let reply = app
+                .post(&format!("/v1/webhooks/{other}/{action}"), &key, &json!({}), &[])
+                .await?;
+            assert_eq!(reply.status, 404, "{action}: {reply:?}");
+        }
+        let deleted = app
+            .send(
+                app.http
+                    .delete(format!("{}/v1/webhooks/{other}", app.address))
+                    .bearer_auth(&key),
+            )
+            .await?;
+        assert_eq!(deleted.status, 404, "{deleted:?}");
+        // Untouched: the admin still sees it active.
+        let seen = get(&app, &admin, &format!("/v1/webhooks/{other}")).await?;
+        assert_eq!(
+            (seen.status, seen.body["status"].as_str()),
+            (200, Some("active")),
+            "{seen:?}"
+        );
+    }
+    let listed = get(&app, &admin, "/v1/webhooks").await?;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(3), "{listed:?}");
+    let deleted = app
+        .send(
+            app.http
+                .delete(format!("{}/v1/webhooks/{own}", app.address))
+                .bearer_auth(&key),
+        )
+        .await?;
+    assert_eq!(deleted.status, 204, "{deleted:?}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn dead_letters_are_listed_and_resent_and_an_endpoint_failing_for_long_is_disabled_and_shown_so()
 -> anyhow::Result<()> {

@@ -45,10 +45,9 @@ pub struct CreateApiKey {
     /// commands may act only there, and a command acting elsewhere or on the whole chain
     /// (the catalog, chain-wide prices, promotions for every store) is refused 403
     /// `location_forbidden`; its reports and lists are held to them (docs/identity.md,
-    /// "Reading limited to locations"), and its feed shows the events that act on the
-    /// whole chain or at them. Only with the scopes `post_commands`, `read_reports` and
-    /// `feed`: webhooks deliver the whole chain's events, and `feed_personal_data` the
-    /// whole chain's staff. Absent: every location.
+    /// "Reading limited to locations"); its feed shows the events that act on the whole
+    /// chain or at them, and it manages only webhook endpoints of those stores. Not with
+    /// `feed_personal_data` (the whole chain's staff). Absent: every location.
     #[serde(default)]
     pub locations: Option<Vec<String>>,
 }
@@ -168,22 +167,18 @@ async fn create_api_key(
     ))
 }
 
-/// The locations a key is limited to, checked ([`limits::named`]), for a key with no
-/// scope but `post_commands`, `read_reports` and `feed`.
+/// The locations a key is limited to, checked ([`limits::named`]), for a key without
+/// `feed_personal_data`.
 async fn key_locations(
     state: &AppState,
     tenant: &events::TenantId,
     locations: Vec<String>,
     scopes: &[ApiScope],
 ) -> Result<Vec<String>, ApiError> {
-    if scopes
-        .iter()
-        .any(|scope| !matches!(scope, ApiScope::PostCommands | ApiScope::ReadReports | ApiScope::Feed))
-    {
+    if scopes.contains(&ApiScope::FeedPersonalData) {
         return Err(ApiError::invalid(
             "locations",
-            "only a key with the scopes post_commands, read_reports and feed can be limited to locations; \
-             webhooks deliver the whole chain's events, and feed_personal_data the whole chain's staff",
+            "a key limited to locations cannot have feed_personal_data: it shows the whole chain's staff",
         ));
     }
     limits::named(state, tenant, locations).await

@@ -5,6 +5,10 @@
 //! send one again.
 //! The worker that delivers is the `webhooks` crate; this is its management side, through
 //! the same store.
+//!
+//! A key limited to locations manages only the endpoints of its own stores ([`manages`]):
+//! what it creates is a store's endpoint of its locations, and every other endpoint is
+//! `404` to it, as if absent, and missing from its list.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use webhooks::store::{Delivery, DeliveryStatus, Endpoint, EndpointStatus, RotateError};
 
-use crate::auth::{Admin, UserOrKey, WebhooksScope};
+use crate::auth::{Admin, Readable, UserOrKey, WebhooksScope};
 use crate::codes::ErrorCode;
 use crate::commands::fields;
 use crate::commands::locations::limits;
@@ -65,7 +69,9 @@ pub struct CreateWebhook {
     /// A store's endpoint: it receives the events that act at these locations (1 to 100
     /// opened locations of the tenant) and those that act on the whole chain (the catalog,
     /// chain-wide prices and promotions, users, settings), as a manager limited to them
-    /// sees the feed. Absent: every location's events.
+    /// sees the feed. Absent: every location's events, or, for a key limited to
+    /// locations, its locations' (it may name only some of its own: another is 403
+    /// `location_forbidden`).
     #[serde(default)]
     pub locations: Option<Vec<String>>,
 }
@@ -243,7 +249,32 @@ async fn endpoint_of(state: &AppState, caller: &Caller, id: &str) -> Result<Endp
         .webhooks
         .endpoint(caller.tenant.as_str(), id)
         .await?
+        .filter(|endpoint| manages(caller, endpoint))
         .ok_or_else(|| not_found(id))
+}
+
+/// Whether `caller` manages `endpoint`: any endpoint of its tenant when not limited to
+/// locations; else only a store's endpoint whose locations are all the caller's.
+fn manages(caller: &Caller, endpoint: &Endpoint) -> bool {
+    match &caller.readable {
+        Readable::Everywhere => true,
+        Readable::Only(allowed) => endpoint.locations.as_ref().is_some_and(|locations| {
+            !locations.is_empty()
+                && locations
+                    .iter()
+                    .all(|location| allowed.iter().any(|own| own.as_str() == location))
+        }),
+    }
+}
+
+/// For a caller limited to locations, 404 unless it manages endpoint `id` (see
+/// [`manages`]); nothing to check for the others, whose store operations are held to the
+/// tenant.
+async fn held_to_own(state: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
+    if caller.readable != Readable::Everywhere {
+        endpoint_of(state, caller, id).await?;
+    }
+    Ok(())
 }
 
 /// Add an endpoint (admins, or a key with the `webhooks` scope). The answer carries its
@@ -283,9 +314,17 @@ async fn create_webhook(
             Some(types)
         }
     };
-    let locations = match request.locations {
-        Some(locations) => Some(limits::named(&state, &caller.tenant, locations).await?),
-        None => None,
+    let locations = match (request.locations, &caller.readable) {
+        (Some(locations), readable) => {
+            let locations = limits::named(&state, &caller.tenant, locations).await?;
+            for location in &locations {
+                readable.check(location)?;
+            }
+            Some(locations)
+        }
+        (None, Readable::Everywhere) => None,
+        // A key of some stores makes an endpoint of its stores.
+        (None, Readable::Only(own)) => Some(own.iter().map(ToString::to_string).collect()),
     };
     let tenant = caller.tenant.as_str();
     if state.webhooks.endpoints_of(tenant).await?.len() >= MAX_ENDPOINTS {
@@ -334,7 +373,8 @@ async fn list_webhooks(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Items<WebhookEndpoint>>, ApiError> {
-    let endpoints = state.webhooks.endpoints_of(caller.tenant.as_str()).await?;
+    let mut endpoints = state.webhooks.endpoints_of(caller.tenant.as_str()).await?;
+    endpoints.retain(|endpoint| manages(&caller, endpoint));
     Ok(Json(Items {
         items: endpoints.iter().map(WebhookEndpoint::from).collect(),
     }))
@@ -367,6 +407,7 @@ async fn delete_webhook(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    held_to_own(&state, &caller, &id).await?;
     if !state.webhooks.delete_endpoint(caller.tenant.as_str(), &id).await? {
         return Err(not_found(&id));
     }
@@ -399,6 +440,7 @@ async fn rotate_webhook_secret(
         ));
     }
     let overlap_until = (overlap > 0).then(|| Utc::now() + chrono::Duration::seconds(overlap as i64));
+    held_to_own(&state, &caller, &id).await?;
     let secret = format!("whsec_{}", secrets::random_token());
     let endpoint = match state
         .webhooks
@@ -451,6 +493,7 @@ async fn enable_webhook(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookEndpoint>, ApiError> {
+    held_to_own(&state, &caller, &id).await?;
     let endpoint = state
         .webhooks
         .enable(caller.tenant.as_str(), &id)
