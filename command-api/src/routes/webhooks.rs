@@ -6,7 +6,7 @@
 //! The worker that delivers is the `webhooks` crate; this is its management side, through
 //! the same store.
 //!
-//! A key limited to locations manages only the endpoints of its own stores ([`manages`]):
+//! A key limited to locations manages only the endpoints of its own stores (`manages`):
 //! what it creates is a store's endpoint of its locations, and every other endpoint is
 //! `404` to it, as if absent, and missing from its list.
 
