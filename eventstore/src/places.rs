@@ -4,6 +4,11 @@
 //! remembered: a sale's or a drawer's store never changes, and a promotion has one such
 //! event, its end. For readers that show a tenant's events to someone held to some of its
 //! locations: the feed of a store's manager or key, and a store's webhook endpoint.
+//!
+//! An aggregate whose history holds an event this build cannot decode (written by a newer
+//! build during a rolling deploy, or damaged) is placed nowhere: its voids and cash
+//! movements are shown to no one held to locations (logged), rather than stall the feed
+//! or a webhook partition on it, or show them to every store.
 
 use std::collections::HashMap;
 
@@ -31,7 +36,8 @@ impl Places {
 
     /// Where `event` of `tenant`, stored at `sequence`, acts: never
     /// [`Reach::OfAggregate`]. An aggregate with no earlier event saying where it is counts
-    /// as the whole chain, as when a command acts on it. Err when the aggregate's history
+    /// as the whole chain, as when a command acts on it; one whose history cannot be
+    /// decoded, as nowhere (`Reach::At` of no location). Err when the aggregate's history
     /// cannot be read: the caller must not pass over the event as if it were elsewhere.
     pub async fn of<'a>(
         &'a mut self,
@@ -46,14 +52,23 @@ impl Places {
         }
         let key = (tenant.clone(), event.aggregate());
         if !self.aggregates.contains_key(&key) {
-            let history = store.history(tenant, &key.1).await?;
-            let earlier = history
-                .iter()
-                .filter(|stored| stored.sequence < sequence)
-                .map(|stored| &stored.envelope.event);
-            let placed = match reach::of_aggregate(earlier) {
-                Some(Reach::At(places)) => Some(places.into_iter().cloned().collect()),
-                Some(Reach::Chain | Reach::OfAggregate) | None => None,
+            let placed = match store.history(tenant, &key.1).await {
+                Ok(history) => {
+                    let earlier = history
+                        .iter()
+                        .filter(|stored| stored.sequence < sequence)
+                        .map(|stored| &stored.envelope.event);
+                    match reach::of_aggregate(earlier) {
+                        Some(Reach::At(places)) => Some(places.into_iter().cloned().collect()),
+                        Some(Reach::Chain | Reach::OfAggregate) | None => None,
+                    }
+                }
+                Err(ReadError::Decode { sequence: bad, source }) => {
+                    tracing::warn!(tenant = %tenant, aggregate = %key.1, sequence = bad, error = %source,
+                        "an aggregate's history cannot be decoded; its events are placed nowhere");
+                    Some(Vec::new())
+                }
+                Err(err) => return Err(err),
             };
             if self.aggregates.len() >= Self::REMEMBERED {
                 self.aggregates.clear();
