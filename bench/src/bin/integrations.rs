@@ -77,6 +77,9 @@ enum What {
         /// Producer connections.
         #[arg(long, default_value_t = 4)]
         connections: usize,
+        /// Read with an API key limited to the sales' location.
+        #[arg(long)]
+        limited: bool,
     },
     /// Memory of a release `command-api` process holding idle feed connections.
     Idle {
@@ -181,6 +184,7 @@ async fn main() -> anyhow::Result<()> {
             rate,
             duration_secs,
             connections,
+            limited,
         } => {
             tenants = workload::tenants(1, &setup.secret, &run);
             let system = system(&setup, &mongo, &tenants, &[]).await?;
@@ -191,6 +195,7 @@ async fn main() -> anyhow::Result<()> {
                 rate,
                 duration: Duration::from_secs(duration_secs),
                 connections,
+                limited,
             }
             .run()
             .await?;

@@ -29,6 +29,9 @@ pub struct FeedLoad {
     /// Producer connections (each posts every `connections / 10` s a batch of
     /// `rate / 10` sales).
     pub connections: usize,
+    /// The consumer reads with an API key limited to the sales' location (`main`), so
+    /// each event goes through the check of where it acts.
+    pub limited: bool,
 }
 
 /// What a feed run measured.
@@ -76,6 +79,26 @@ fn recorded_at(data: &[u8]) -> Option<DateTime<Utc>> {
 }
 
 impl FeedLoad {
+    /// A new API key with `feed`, limited to the location the sales are made at.
+    async fn limited_key(&self, http: &reqwest::Client) -> anyhow::Result<String> {
+        let answer = http
+            .post(format!("{}/v1/api-keys", self.base_url))
+            .bearer_auth(&self.tenant.admin_token)
+            .json(&serde_json::json!({"name": "feed bench", "scopes": ["feed"], "locations": ["main"]}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            answer.status().is_success(),
+            "creating a limited key: {}",
+            answer.status()
+        );
+        let created: serde_json::Value = answer.json().await?;
+        created["key"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("the key's answer has no key: {created}"))
+    }
+
     /// Runs the producer and the consumer and reports them.
     pub async fn run(self) -> anyhow::Result<FeedReport> {
         let per_tick = (self.rate / 10).max(1);
@@ -83,9 +106,14 @@ impl FeedLoad {
         let expected = per_tick * ticks;
         let received = Arc::new(AtomicU64::new(0));
         let http = reqwest::Client::new();
+        let reader = if self.limited {
+            self.limited_key(&http).await?
+        } else {
+            self.tenant.token.clone()
+        };
         let answer = http
             .get(format!("{}/v1/feed/stream?types=SaleCompleted", self.base_url))
-            .bearer_auth(&self.tenant.token)
+            .bearer_auth(&reader)
             .send()
             .await?;
         anyhow::ensure!(answer.status().is_success(), "opening the feed: {}", answer.status());
