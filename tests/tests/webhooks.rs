@@ -370,7 +370,54 @@ async fn a_key_of_one_store_manages_only_that_stores_endpoints() -> anyhow::Resu
         .unwrap_or_default();
     assert_eq!(ids, [own.as_str()], "{listed:?}");
 
+    // It changes its own endpoint, within its stores only.
+    let patch = |credential: &str, id: &str, body: Value| {
+        let (app, credential, id) = (&app, credential.to_owned(), id.to_owned());
+        async move {
+            app.send(
+                app.http
+                    .patch(format!("{}/v1/webhooks/{id}", app.address))
+                    .bearer_auth(credential)
+                    .json(&body),
+            )
+            .await
+        }
+    };
+    for locations in [json!(null), json!(["annex"])] {
+        let refused = patch(&key, &own, json!({"locations": locations})).await?;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (403, "location_forbidden"),
+            "{locations}: {refused:?}"
+        );
+    }
+    let changed = patch(
+        &key,
+        &own,
+        json!({"event_types": ["SaleVoided", "SaleCompleted"], "description": " main's books "}),
+    )
+    .await?;
+    assert_eq!(changed.status, 200, "{changed:?}");
+    assert_eq!(changed.body["event_types"], json!(["SaleCompleted", "SaleVoided"]));
+    assert_eq!(changed.body["description"], json!("main's books"));
+    assert_eq!(changed.body["locations"], json!(["main"]));
+    let unknown = patch(&key, &own, json!({"event_types": ["SaleDone"]})).await?;
+    assert_eq!(
+        (unknown.status, unknown.field()),
+        (422, "event_types[0]"),
+        "{unknown:?}"
+    );
+    let cleared = patch(&key, &own, json!({"event_types": null, "description": null})).await?;
+    assert_eq!(cleared.status, 200, "{cleared:?}");
+    assert!(cleared.body["event_types"].is_null() && cleared.body["description"].is_null());
+
     for other in &others {
+        assert_eq!(
+            patch(&key, other, json!({"url": "http://127.0.0.1:9/taken"}))
+                .await?
+                .status,
+            404
+        );
         assert_eq!(get(&app, &key, &format!("/v1/webhooks/{other}")).await?.status, 404);
         assert_eq!(
             get(&app, &key, &format!("/v1/webhooks/{other}/deliveries"))
@@ -402,6 +449,26 @@ async fn a_key_of_one_store_manages_only_that_stores_endpoints() -> anyhow::Resu
     }
     let listed = get(&app, &admin, "/v1/webhooks").await?;
     assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(3), "{listed:?}");
+    for endpoint in listed.body["items"].as_array().cloned().unwrap_or_default() {
+        assert!(
+            !endpoint["url"].as_str().unwrap_or_default().ends_with("taken"),
+            "{endpoint}"
+        );
+    }
+    // The admin moves the chain's endpoint to main: now the key's; and back to every
+    // location.
+    let moved = patch(&admin, &others[0], json!({"locations": ["main"]})).await?;
+    assert_eq!(moved.body["locations"], json!(["main"]), "{moved:?}");
+    assert_eq!(
+        get(&app, &key, &format!("/v1/webhooks/{}", others[0])).await?.status,
+        200
+    );
+    let back = patch(&admin, &others[0], json!({"locations": null})).await?;
+    assert!(back.body.get("locations").is_none(), "{back:?}");
+    assert_eq!(
+        get(&app, &key, &format!("/v1/webhooks/{}", others[0])).await?.status,
+        404
+    );
     let deleted = app
         .send(
             app.http
@@ -410,6 +477,61 @@ async fn a_key_of_one_store_manages_only_that_stores_endpoints() -> anyhow::Resu
         )
         .await?;
     assert_eq!(deleted.status, 204, "{deleted:?}");
+    Ok(())
+}
+
+/// An endpoint changed in place: events recorded afterwards go to its new URL, of its new
+/// types only; the old URL gets nothing.
+#[tokio::test]
+async fn an_endpoint_changed_in_place_delivers_the_new_types_to_the_new_url() -> anyhow::Result<()> {
+    let app = app().await?;
+    let worker = WebhookApp::spawn(&app.stream).await?;
+    let (old, new) = (Receiver::start(0).await?, Receiver::start(0).await?);
+    let tenant = unique_tenant();
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let (id, secret) = endpoint(&app, &tenant, &old.url).await?;
+    let changed = app
+        .send(
+            app.http
+                .patch(format!("{}/v1/webhooks/{id}", app.address))
+                .bearer_auth(&admin)
+                .json(&json!({"url": new.url, "event_types": ["SaleCompleted"]})),
+        )
+        .await?;
+    assert_eq!(changed.status, 200, "{changed:?}");
+    assert_eq!(changed.body["url"], json!(new.url));
+
+    let published = mixed_events(&tenant, 5, 120);
+    let sales: HashSet<String> = published
+        .iter()
+        .filter(|e| e.event_type().as_str() == "SaleCompleted")
+        .map(|e| e.event_id.to_string())
+        .collect();
+    assert!(!sales.is_empty() && sales.len() < published.len());
+    publish(&app.servers.jetstream, &app.stream.scheme, &published).await?;
+    eventually("the sales at the new URL", Duration::from_secs(30), || {
+        let count = new.accepted().len();
+        let want = sales.len();
+        async move { Ok((count >= want).then_some(())) }
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let now = chrono::Utc::now().timestamp();
+    let mut got = HashSet::new();
+    for received in new.accepted() {
+        let header = received
+            .headers
+            .get(signature::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert_eq!(signature::verify(&secret, header, &received.body, now, 300), Ok(()));
+        let event: Value = serde_json::from_slice(&received.body)?;
+        got.insert(event["id"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(got, sales, "the sales only, each once");
+    assert_eq!(new.accepted().len(), sales.len());
+    assert!(old.accepted().is_empty(), "nothing to the old URL");
+    worker.stop().await?;
     Ok(())
 }
 
@@ -595,6 +717,29 @@ async fn endpoints_are_managed_by_their_tenant_admins_or_keys_with_the_webhooks_
         .post(&format!("/v1/webhooks/{id}/disable"), &admin_b, &json!({}), &[])
         .await?;
     assert_eq!(reply.status, 404, "{reply:?}");
+    // Nor change it: not its tenant's (404); the manager and the feed key not allowed;
+    // a private URL refused as on creation (this app allows private hosts, so a bad
+    // scheme stands in for it).
+    let patch = |credential: &str, body: Value| {
+        let (app, credential, id) = (&app, credential.to_owned(), id.clone());
+        async move {
+            app.send(
+                app.http
+                    .patch(format!("{}/v1/webhooks/{id}", app.address))
+                    .bearer_auth(credential)
+                    .json(&body),
+            )
+            .await
+        }
+    };
+    let moved = json!({"url": "http://127.0.0.1:9/elsewhere"});
+    assert_eq!(patch(&admin_b, moved.clone()).await?.status, 404);
+    assert_eq!(patch(&manager, moved.clone()).await?.status, 403);
+    assert_eq!(patch(&feed_key, moved).await?.status, 403);
+    let bad = patch(&admin_a, json!({"url": "ftp://example.com/hook"})).await?;
+    assert_eq!((bad.status, bad.field()), (422, "url"), "{bad:?}");
+    let stray = patch(&admin_a, json!({"secret": "whsec_mine"})).await?;
+    assert_eq!(stray.status / 100, 4, "an unknown field: {stray:?}");
     let listed = get(&app, &admin_b, "/v1/webhooks").await?;
     assert_eq!(listed.body["items"], json!([]));
 

@@ -609,6 +609,38 @@ impl WebhookStore {
         Err(RotateError::Contended)
     }
 
+    /// Changes a tenant's endpoint: `set` these fields, `unset` those, if it also matches
+    /// `filter` (the caller's view of it). The endpoint as it is now; `None` when the
+    /// tenant has no such endpoint or it no longer matches. Workers use the change for
+    /// events they record after re-reading the tenant's endpoints
+    /// (`WEBHOOK_ENDPOINT_CACHE_MS`); a delivery already recorded goes to the URL of the
+    /// endpoint when it is attempted.
+    pub async fn update_endpoint(
+        &self,
+        tenant: &str,
+        id: &str,
+        set: Document,
+        unset: Document,
+        filter: Document,
+    ) -> StoreResult<Option<Endpoint>> {
+        let mut query = doc! {"_id": id, "organization_id": tenant};
+        query.extend(filter);
+        let mut update = Document::new();
+        if !set.is_empty() {
+            update.insert("$set", set);
+        }
+        if !unset.is_empty() {
+            update.insert("$unset", unset);
+        }
+        if update.is_empty() {
+            return self.endpoints().find_one(query).await;
+        }
+        self.endpoints()
+            .find_one_and_update(query, update)
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await
+    }
+
     /// Deletes a tenant's endpoint with its deliveries, pending and past: nothing more is
     /// sent to it and its history goes with it. `false` when the tenant has no such
     /// endpoint (another tenant's, or deleted already).

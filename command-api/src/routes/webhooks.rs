@@ -1,6 +1,6 @@
 //! Webhook endpoints and their deliveries (admins, or an API key with the `webhooks`
 //! scope): create an endpoint (its signing secret is shown once), list and read them,
-//! disable and enable one, rotate its secret (the old one signing too for an overlap),
+//! change one, disable and enable one, rotate its secret (the old one signing too for an overlap),
 //! delete it with its delivery history, list its deliveries (dead letters included) and
 //! send one again.
 //! The worker that delivers is the `webhooks` crate; this is its management side, through
@@ -47,7 +47,7 @@ type Caller = UserOrKey<Admin, WebhooksScope>;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_webhook, list_webhooks))
-        .routes(routes!(get_webhook, delete_webhook))
+        .routes(routes!(get_webhook, update_webhook, delete_webhook))
         .routes(routes!(rotate_webhook_secret))
         .routes(routes!(disable_webhook))
         .routes(routes!(enable_webhook))
@@ -290,38 +290,11 @@ async fn create_webhook(
     caller: Caller,
     ApiJson(request): ApiJson<CreateWebhook>,
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
-    let url = webhooks::target::check_url(request.url.trim(), state.webhook_allow_private_hosts)
-        .map_err(|err| ApiError::invalid("url", err.to_string()))?;
+    let url = checked_url(&state, &request.url)?;
     fields::optional_text("description", request.description.as_deref())?;
-    let event_types = match request.event_types {
-        None => None,
-        Some(names) if names.is_empty() => {
-            return Err(ApiError::invalid(
-                "event_types",
-                "name at least one event type, or leave it out for every type",
-            ));
-        }
-        Some(names) => {
-            let mut types = Vec::with_capacity(names.len());
-            for (i, name) in names.iter().enumerate() {
-                let event_type = EventType::from_name(name.trim()).ok_or_else(|| {
-                    ApiError::invalid(format!("event_types[{i}]"), format!("unknown event type {name:?}"))
-                })?;
-                types.push(event_type.as_str().to_owned());
-            }
-            types.sort_unstable();
-            types.dedup();
-            Some(types)
-        }
-    };
+    let event_types = request.event_types.map(checked_event_types).transpose()?;
     let locations = match (request.locations, &caller.readable) {
-        (Some(locations), readable) => {
-            let locations = limits::named(&state, &caller.tenant, locations).await?;
-            for location in &locations {
-                readable.check(location)?;
-            }
-            Some(locations)
-        }
+        (Some(locations), _) => Some(checked_locations(&state, &caller, locations).await?),
         (None, Readable::Everywhere) => None,
         // A key of some stores makes an endpoint of its stores.
         (None, Readable::Only(own)) => Some(own.iter().map(ToString::to_string).collect()),
@@ -339,7 +312,7 @@ async fn create_webhook(
         secret: state.webhooks.seal_secret(&id, &secret),
         id,
         organization_id: tenant.to_owned(),
-        url: url.to_string(),
+        url,
         description: request
             .description
             .map(|d| d.trim().to_owned())
@@ -363,6 +336,145 @@ async fn create_webhook(
             secret,
         }),
     ))
+}
+
+/// An endpoint's URL as stored: `https` on a public host unless the server allows others.
+fn checked_url(state: &AppState, url: &str) -> Result<String, ApiError> {
+    webhooks::target::check_url(url.trim(), state.webhook_allow_private_hosts)
+        .map(|url| url.to_string())
+        .map_err(|err| ApiError::invalid("url", err.to_string()))
+}
+
+/// An endpoint's event types as stored: at least one, each known, sorted, once each.
+fn checked_event_types(names: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if names.is_empty() {
+        return Err(ApiError::invalid(
+            "event_types",
+            "name at least one event type, or leave it out for every type",
+        ));
+    }
+    let mut types = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let event_type = EventType::from_name(name.trim())
+            .ok_or_else(|| ApiError::invalid(format!("event_types[{i}]"), format!("unknown event type {name:?}")))?;
+        types.push(event_type.as_str().to_owned());
+    }
+    types.sort_unstable();
+    types.dedup();
+    Ok(types)
+}
+
+/// An endpoint's locations as stored ([`limits::named`]), each one the caller may read at
+/// (403 `location_forbidden` for another store).
+async fn checked_locations(state: &AppState, caller: &Caller, locations: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let locations = limits::named(state, &caller.tenant, locations).await?;
+    for location in &locations {
+        caller.readable.check(location)?;
+    }
+    Ok(locations)
+}
+
+/// `PATCH /v1/webhooks/{endpoint_id}`: only the fields sent change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebhook {
+    /// Where events are POSTed from now on (the rules of creation). Deliveries not yet
+    /// made go there too.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The event types it receives from now on; `null`: every type.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, nullable)]
+    pub event_types: Option<Option<Vec<String>>>,
+    /// Its label; `null` or blank removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub description: Option<Option<String>>,
+    /// The locations whose events it receives from now on (with the chain's); `null`:
+    /// every location's, which a key limited to locations may not ask for (403
+    /// `location_forbidden`), as it may not name another store.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, nullable)]
+    pub locations: Option<Option<Vec<String>>>,
+}
+
+/// A field that is present (its value, `null` included), as opposed to absent (`None`,
+/// by `#[serde(default)]`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Change an endpoint's URL, event types, label or locations (admins, or a key with
+/// `webhooks`; a key limited to locations changes only its stores' endpoints and keeps
+/// them to its stores). Only the fields sent change; events recorded from then on (within
+/// a few seconds) follow the new settings; deliveries not yet made go to the new URL.
+#[utoipa::path(patch, path = "/v1/webhooks/{endpoint_id}", tag = "webhooks",
+    params(("endpoint_id" = String, Path)), request_body = UpdateWebhook,
+    responses((status = 200, body = WebhookEndpoint),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["webhooks"])))]
+#[tracing::instrument(name = "update_webhook", skip_all)]
+async fn update_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<UpdateWebhook>,
+) -> Result<Json<WebhookEndpoint>, ApiError> {
+    let current = endpoint_of(&state, &caller, &id).await?;
+    let (mut set, mut unset) = (bson::Document::new(), bson::Document::new());
+    if let Some(url) = request.url {
+        set.insert("url", checked_url(&state, &url)?);
+    }
+    match request.event_types {
+        None => {}
+        Some(None) => {
+            unset.insert("event_types", "");
+        }
+        Some(Some(names)) => {
+            set.insert("event_types", checked_event_types(names)?);
+        }
+    }
+    match request.description {
+        None => {}
+        Some(description) => {
+            fields::optional_text("description", description.as_deref())?;
+            match description.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+                Some(description) => set.insert("description", description),
+                None => unset.insert("description", ""),
+            };
+        }
+    }
+    match request.locations {
+        None => {}
+        Some(None) if caller.readable != Readable::Everywhere => {
+            return Err(ApiError::LocationForbidden { location: None });
+        }
+        Some(None) => {
+            unset.insert("locations", "");
+        }
+        Some(Some(locations)) => {
+            set.insert("locations", checked_locations(&state, &caller, locations).await?);
+        }
+    }
+    // Changed only if it is still what was checked: a key of some stores must not change
+    // an endpoint that was moved to another store meanwhile.
+    let filter = match (&caller.readable, &current.locations) {
+        (Readable::Everywhere, _) => bson::Document::new(),
+        (_, Some(locations)) => bson::doc! {"locations": locations.clone()},
+        (_, None) => return Err(not_found(&id)),
+    };
+    let updated = state
+        .webhooks
+        .update_endpoint(caller.tenant.as_str(), &id, set, unset, filter)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    tracing::info!(endpoint = %id, "webhook endpoint changed");
+    Ok(Json(WebhookEndpoint::from(&updated)))
 }
 
 /// The tenant's webhook endpoints, oldest first (admins, or a key with `webhooks`).
