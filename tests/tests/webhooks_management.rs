@@ -476,3 +476,56 @@ async fn changing_the_key_secrets_under_the_retired_key_still_sign_and_a_pass_re
     assert_eq!(again.unopenable, vec![lost_id], "{again:?}");
     Ok(())
 }
+
+/// What keeps a key of some stores from acting on an endpoint an admin moved to another
+/// store between the key's check and its action: every change takes the endpoint's stores
+/// as checked, and an endpoint that no longer has them is left alone.
+#[tokio::test]
+async fn a_change_made_against_an_endpoints_old_stores_leaves_it_alone() -> anyhow::Result<()> {
+    let tenant = unique_tenant();
+    let store = store().await?;
+    let endpoint = Endpoint {
+        locations: Some(vec!["annex".to_owned()]),
+        ..legacy_endpoint(&tenant, "whsec_moved")
+    };
+    store.create_endpoint(&endpoint).await?;
+    let (tenant, id) = (tenant.as_str(), endpoint.id.as_str());
+    // The key checked it when it was main's.
+    let as_checked = || doc! {"locations": ["main"]};
+    assert!(!store.delete_endpoint(tenant, id, as_checked()).await?);
+    assert!(store.enable(tenant, id, as_checked()).await?.is_none());
+    assert!(
+        store
+            .rotate_secret(tenant, id, "whsec_taken", None, as_checked())
+            .await
+            .map_err(|err| anyhow::anyhow!("{err}"))?
+            .is_none()
+    );
+    assert!(
+        store
+            .update_endpoint(
+                tenant,
+                id,
+                doc! {"url": "http://127.0.0.1:9/taken"},
+                doc! {},
+                as_checked()
+            )
+            .await?
+            .is_none()
+    );
+    assert!(!store.disable(id, "taken", as_checked()).await?);
+    let kept = store.endpoint(tenant, id).await?.expect("still there");
+    assert_eq!(
+        (kept.url.as_str(), kept.secret.as_str(), kept.status),
+        ("http://127.0.0.1:9/legacy", "whsec_moved", EndpointStatus::Active)
+    );
+    // Against its stores as they are, the same change goes through.
+    let as_now = || doc! {"locations": ["annex"]};
+    let changed = store
+        .update_endpoint(tenant, id, doc! {"url": "http://127.0.0.1:9/annex"}, doc! {}, as_now())
+        .await?
+        .expect("changed");
+    assert_eq!(changed.url, "http://127.0.0.1:9/annex");
+    assert!(store.delete_endpoint(tenant, id, as_now()).await?);
+    Ok(())
+}

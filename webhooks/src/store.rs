@@ -302,11 +302,13 @@ impl WebhookStore {
     }
 
     /// Enables an endpoint of a tenant (clearing its failure record); `None` if it is not
-    /// the tenant's.
-    pub async fn enable(&self, tenant: &str, id: &str) -> StoreResult<Option<Endpoint>> {
+    /// the tenant's or does not match `filter` (the caller's view of it).
+    pub async fn enable(&self, tenant: &str, id: &str, filter: Document) -> StoreResult<Option<Endpoint>> {
+        let mut query = doc! {"_id": id, "organization_id": tenant};
+        query.extend(filter);
         self.endpoints()
             .find_one_and_update(
-                doc! {"_id": id, "organization_id": tenant},
+                query,
                 doc! {"$set": {"status": "active", "failing_since": null, "disabled_at": null, "disabled_reason": null}},
             )
             .return_document(mongodb::options::ReturnDocument::After)
@@ -571,29 +573,35 @@ impl WebhookStore {
     /// Gives a tenant's endpoint the secret `new_secret` (stored sealed when the store has a
     /// key). Until `overlap_until` the current secret signs deliveries too, re-sealed
     /// (so a plain legacy secret is encrypted by its rotation); `None`, or a time already
-    /// past, ends it at once. `Ok(None)` when the endpoint is not the tenant's.
+    /// past, ends it at once. `Ok(None)` when the endpoint is not the tenant's or does not
+    /// match `filter` (the caller's view of it).
     pub async fn rotate_secret(
         &self,
         tenant: &str,
         id: &str,
         new_secret: &str,
         overlap_until: Option<DateTime<Utc>>,
+        filter: Document,
     ) -> Result<Option<Endpoint>, RotateError> {
         let overlap_until = overlap_until.filter(|until| *until > Utc::now());
         // Compare-and-set on the stored secret: a concurrent rotation makes this one read
         // the endpoint again and keep the secret that rotation set as the previous one.
+        let mut matching = doc! {"_id": id, "organization_id": tenant};
+        matching.extend(filter);
         for _ in 0..5 {
-            let Some(current) = self.endpoint(tenant, id).await? else {
+            let Some(current) = self.endpoints().find_one(matching.clone()).await? else {
                 return Ok(None);
             };
             let previous = match overlap_until {
                 Some(_) => Some(self.seal_secret(id, &sealing::open(self.key.as_ref(), id, &current.secret)?)),
                 None => None,
             };
+            let mut query = matching.clone();
+            query.insert("secret", &current.secret);
             let updated = self
                 .endpoints()
                 .find_one_and_update(
-                    doc! {"_id": id, "organization_id": tenant, "secret": &current.secret},
+                    query,
                     doc! {"$set": {
                         "secret": self.seal_secret(id, new_secret),
                         "previous_secret": previous,
@@ -644,13 +652,11 @@ impl WebhookStore {
     /// Deletes a tenant's endpoint with its deliveries, pending and past: nothing more is
     /// sent to it and its history goes with it. `false` when the tenant has no such
     /// endpoint (another tenant's, or deleted already).
-    pub async fn delete_endpoint(&self, tenant: &str, id: &str) -> StoreResult<bool> {
-        let deleted = self
-            .endpoints()
-            .delete_one(doc! {"_id": id, "organization_id": tenant})
-            .await?
-            .deleted_count
-            == 1;
+    /// `filter`: what else the endpoint must match (the caller's view of it).
+    pub async fn delete_endpoint(&self, tenant: &str, id: &str, filter: Document) -> StoreResult<bool> {
+        let mut query = doc! {"_id": id, "organization_id": tenant};
+        query.extend(filter);
+        let deleted = self.endpoints().delete_one(query).await?.deleted_count == 1;
         if deleted {
             self.deliveries()
                 .delete_many(doc! {"endpoint_id": id, "organization_id": tenant})

@@ -267,14 +267,19 @@ fn manages(caller: &Caller, endpoint: &Endpoint) -> bool {
     }
 }
 
-/// For a caller limited to locations, 404 unless it manages endpoint `id` (see
-/// [`manages`]); nothing to check for the others, whose store operations are held to the
-/// tenant.
-async fn held_to_own(state: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
-    if caller.readable != Readable::Everywhere {
-        endpoint_of(state, caller, id).await?;
+/// What endpoint `id` must still match when `caller` changes it: nothing more than its
+/// tenant for a caller not limited to locations; for one limited to some, 404 unless it
+/// manages the endpoint ([`manages`]), then the stores it was checked with, so an
+/// endpoint moved to another store meanwhile is left alone (404).
+async fn held_to_own(state: &AppState, caller: &Caller, id: &str) -> Result<bson::Document, ApiError> {
+    if caller.readable == Readable::Everywhere {
+        return Ok(bson::Document::new());
     }
-    Ok(())
+    let current = endpoint_of(state, caller, id).await?;
+    match current.locations {
+        Some(locations) => Ok(bson::doc! {"locations": locations}),
+        None => Err(not_found(id)),
+    }
 }
 
 /// Add an endpoint (admins, or a key with the `webhooks` scope). The answer carries its
@@ -425,7 +430,10 @@ async fn update_webhook(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<UpdateWebhook>,
 ) -> Result<Json<WebhookEndpoint>, ApiError> {
-    let current = endpoint_of(&state, &caller, &id).await?;
+    // Another tenant's endpoint, or one a limited key does not manage, is 404 before the
+    // body is judged.
+    endpoint_of(&state, &caller, &id).await?;
+    let filter = held_to_own(&state, &caller, &id).await?;
     let (mut set, mut unset) = (bson::Document::new(), bson::Document::new());
     if let Some(url) = request.url {
         set.insert("url", checked_url(&state, &url)?);
@@ -461,13 +469,6 @@ async fn update_webhook(
             set.insert("locations", checked_locations(&state, &caller, locations).await?);
         }
     }
-    // Changed only if it is still what was checked: a key of some stores must not change
-    // an endpoint that was moved to another store meanwhile.
-    let filter = match (&caller.readable, &current.locations) {
-        (Readable::Everywhere, _) => bson::Document::new(),
-        (_, Some(locations)) => bson::doc! {"locations": locations.clone()},
-        (_, None) => return Err(not_found(&id)),
-    };
     let updated = state
         .webhooks
         .update_endpoint(caller.tenant.as_str(), &id, set, unset, filter)
@@ -519,8 +520,12 @@ async fn delete_webhook(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    held_to_own(&state, &caller, &id).await?;
-    if !state.webhooks.delete_endpoint(caller.tenant.as_str(), &id).await? {
+    let filter = held_to_own(&state, &caller, &id).await?;
+    if !state
+        .webhooks
+        .delete_endpoint(caller.tenant.as_str(), &id, filter)
+        .await?
+    {
         return Err(not_found(&id));
     }
     tracing::info!(endpoint = %id, "webhook endpoint deleted");
@@ -552,11 +557,11 @@ async fn rotate_webhook_secret(
         ));
     }
     let overlap_until = (overlap > 0).then(|| Utc::now() + chrono::Duration::seconds(overlap as i64));
-    held_to_own(&state, &caller, &id).await?;
+    let filter = held_to_own(&state, &caller, &id).await?;
     let secret = format!("whsec_{}", secrets::random_token());
     let endpoint = match state
         .webhooks
-        .rotate_secret(caller.tenant.as_str(), &id, &secret, overlap_until)
+        .rotate_secret(caller.tenant.as_str(), &id, &secret, overlap_until, filter)
         .await
     {
         Ok(Some(endpoint)) => endpoint,
@@ -588,10 +593,9 @@ async fn disable_webhook(
     Path(id): Path<String>,
 ) -> Result<Json<WebhookEndpoint>, ApiError> {
     endpoint_of(&state, &caller, &id).await?;
-    state
-        .webhooks
-        .disable(&id, "disabled through the API", bson::doc! {})
-        .await?;
+    let mut filter = held_to_own(&state, &caller, &id).await?;
+    filter.insert("organization_id", caller.tenant.as_str());
+    state.webhooks.disable(&id, "disabled through the API", filter).await?;
     Ok(Json(WebhookEndpoint::from(&endpoint_of(&state, &caller, &id).await?)))
 }
 
@@ -605,10 +609,10 @@ async fn enable_webhook(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookEndpoint>, ApiError> {
-    held_to_own(&state, &caller, &id).await?;
+    let filter = held_to_own(&state, &caller, &id).await?;
     let endpoint = state
         .webhooks
-        .enable(caller.tenant.as_str(), &id)
+        .enable(caller.tenant.as_str(), &id, filter)
         .await?
         .ok_or_else(|| not_found(&id))?;
     Ok(Json(WebhookEndpoint::from(&endpoint)))
