@@ -42,6 +42,17 @@ async fn endpoint(app: &CommandApp, tenant: &TenantId, url: &str) -> anyhow::Res
     ))
 }
 
+/// `PATCH /v1/webhooks/{id}` with `body`.
+async fn patch(app: &CommandApp, credential: &str, id: &str, body: Value) -> anyhow::Result<Reply> {
+    app.send(
+        app.http
+            .patch(format!("{}/v1/webhooks/{id}", app.address))
+            .bearer_auth(credential)
+            .json(&body),
+    )
+    .await
+}
+
 async fn deliveries(app: &CommandApp, tenant: &TenantId, id: &str, status: &str) -> anyhow::Result<Vec<Value>> {
     let admin = app.token(tenant, Role::Admin).await?;
     let reply = get(app, &admin, &format!("/v1/webhooks/{id}/deliveries?status={status}")).await?;
@@ -371,20 +382,8 @@ async fn a_key_of_one_store_manages_only_that_stores_endpoints() -> anyhow::Resu
     assert_eq!(ids, [own.as_str()], "{listed:?}");
 
     // It changes its own endpoint, within its stores only.
-    let patch = |credential: &str, id: &str, body: Value| {
-        let (app, credential, id) = (&app, credential.to_owned(), id.to_owned());
-        async move {
-            app.send(
-                app.http
-                    .patch(format!("{}/v1/webhooks/{id}", app.address))
-                    .bearer_auth(credential)
-                    .json(&body),
-            )
-            .await
-        }
-    };
     for locations in [json!(null), json!(["annex"])] {
-        let refused = patch(&key, &own, json!({"locations": locations})).await?;
+        let refused = patch(&app, &key, &own, json!({"locations": locations})).await?;
         assert_eq!(
             (refused.status, refused.code()),
             (403, "location_forbidden"),
@@ -392,6 +391,7 @@ async fn a_key_of_one_store_manages_only_that_stores_endpoints() -> anyhow::Resu
         );
     }
     let changed = patch(
+        &app,
         &key,
         &own,
         json!({"event_types": ["SaleVoided", "SaleCompleted"], "description": " main's books "}),
@@ -401,19 +401,19 @@ async fn a_key_of_one_store_manages_only_that_stores_endpoints() -> anyhow::Resu
     assert_eq!(changed.body["event_types"], json!(["SaleCompleted", "SaleVoided"]));
     assert_eq!(changed.body["description"], json!("main's books"));
     assert_eq!(changed.body["locations"], json!(["main"]));
-    let unknown = patch(&key, &own, json!({"event_types": ["SaleDone"]})).await?;
+    let unknown = patch(&app, &key, &own, json!({"event_types": ["SaleDone"]})).await?;
     assert_eq!(
         (unknown.status, unknown.field()),
         (422, "event_types[0]"),
         "{unknown:?}"
     );
-    let cleared = patch(&key, &own, json!({"event_types": null, "description": null})).await?;
+    let cleared = patch(&app, &key, &own, json!({"event_types": null, "description": null})).await?;
     assert_eq!(cleared.status, 200, "{cleared:?}");
     assert!(cleared.body["event_types"].is_null() && cleared.body["description"].is_null());
 
     for other in &others {
         assert_eq!(
-            patch(&key, other, json!({"url": "http://127.0.0.1:9/taken"}))
+            patch(&app, &key, other, json!({"url": "http://127.0.0.1:9/taken"}))
                 .await?
                 .status,
             404
@@ -457,13 +457,13 @@ async fn a_key_of_one_store_manages_only_that_stores_endpoints() -> anyhow::Resu
     }
     // The admin moves the chain's endpoint to main: now the key's; and back to every
     // location.
-    let moved = patch(&admin, &others[0], json!({"locations": ["main"]})).await?;
+    let moved = patch(&app, &admin, &others[0], json!({"locations": ["main"]})).await?;
     assert_eq!(moved.body["locations"], json!(["main"]), "{moved:?}");
     assert_eq!(
         get(&app, &key, &format!("/v1/webhooks/{}", others[0])).await?.status,
         200
     );
-    let back = patch(&admin, &others[0], json!({"locations": null})).await?;
+    let back = patch(&app, &admin, &others[0], json!({"locations": null})).await?;
     assert!(back.body.get("locations").is_none(), "{back:?}");
     assert_eq!(
         get(&app, &key, &format!("/v1/webhooks/{}", others[0])).await?.status,
@@ -490,14 +490,13 @@ async fn an_endpoint_changed_in_place_delivers_the_new_types_to_the_new_url() ->
     let tenant = unique_tenant();
     let admin = app.token(&tenant, Role::Admin).await?;
     let (id, secret) = endpoint(&app, &tenant, &old.url).await?;
-    let changed = app
-        .send(
-            app.http
-                .patch(format!("{}/v1/webhooks/{id}", app.address))
-                .bearer_auth(&admin)
-                .json(&json!({"url": new.url, "event_types": ["SaleCompleted"]})),
-        )
-        .await?;
+    let changed = patch(
+        &app,
+        &admin,
+        &id,
+        json!({"url": new.url, "event_types": ["SaleCompleted"]}),
+    )
+    .await?;
     assert_eq!(changed.status, 200, "{changed:?}");
     assert_eq!(changed.body["url"], json!(new.url));
 
@@ -720,25 +719,13 @@ async fn endpoints_are_managed_by_their_tenant_admins_or_keys_with_the_webhooks_
     // Nor change it: not its tenant's (404); the manager and the feed key not allowed;
     // a private URL refused as on creation (this app allows private hosts, so a bad
     // scheme stands in for it).
-    let patch = |credential: &str, body: Value| {
-        let (app, credential, id) = (&app, credential.to_owned(), id.clone());
-        async move {
-            app.send(
-                app.http
-                    .patch(format!("{}/v1/webhooks/{id}", app.address))
-                    .bearer_auth(credential)
-                    .json(&body),
-            )
-            .await
-        }
-    };
     let moved = json!({"url": "http://127.0.0.1:9/elsewhere"});
-    assert_eq!(patch(&admin_b, moved.clone()).await?.status, 404);
-    assert_eq!(patch(&manager, moved.clone()).await?.status, 403);
-    assert_eq!(patch(&feed_key, moved).await?.status, 403);
-    let bad = patch(&admin_a, json!({"url": "ftp://example.com/hook"})).await?;
+    assert_eq!(patch(&app, &admin_b, &id, moved.clone()).await?.status, 404);
+    assert_eq!(patch(&app, &manager, &id, moved.clone()).await?.status, 403);
+    assert_eq!(patch(&app, &feed_key, &id, moved).await?.status, 403);
+    let bad = patch(&app, &admin_a, &id, json!({"url": "ftp://example.com/hook"})).await?;
     assert_eq!((bad.status, bad.field()), (422, "url"), "{bad:?}");
-    let stray = patch(&admin_a, json!({"secret": "whsec_mine"})).await?;
+    let stray = patch(&app, &admin_a, &id, json!({"secret": "whsec_mine"})).await?;
     assert_eq!(stray.status / 100, 4, "an unknown field: {stray:?}");
     let listed = get(&app, &admin_b, "/v1/webhooks").await?;
     assert_eq!(listed.body["items"], json!([]));
