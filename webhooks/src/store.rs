@@ -102,13 +102,9 @@ impl Endpoint {
     /// else one that acts on the whole chain or at one of its locations, as a caller
     /// limited to those locations sees the feed.
     pub fn sees(&self, reach: &Reach<'_>) -> bool {
-        match (&self.locations, reach) {
-            (None, _) => true,
-            (Some(_), Reach::Chain) => true,
-            (Some(allowed), Reach::At(places)) => places
-                .iter()
-                .any(|place| allowed.iter().any(|location| location == place.as_str())),
-            (Some(_), Reach::OfAggregate) => false,
+        match &self.locations {
+            None => true,
+            Some(allowed) => reach.seen_by(|place| allowed.iter().any(|location| location == place.as_str())),
         }
     }
 }

@@ -83,11 +83,9 @@ impl Readable {
     /// not an answer: the caller resolves it from the aggregate's earlier events first
     /// (`events::event::reach::of_aggregate`), and an unresolved one is not seen.
     pub fn sees(&self, reach: &Reach<'_>) -> bool {
-        match (self, reach) {
-            (Readable::Everywhere, _) => true,
-            (Readable::Only(_), Reach::Chain) => true,
-            (Readable::Only(allowed), Reach::At(places)) => places.iter().any(|place| allowed.contains(place)),
-            (Readable::Only(_), Reach::OfAggregate) => false,
+        match self {
+            Readable::Everywhere => true,
+            Readable::Only(allowed) => reach.seen_by(|place| allowed.contains(place)),
         }
     }
 }

@@ -267,19 +267,25 @@ fn manages(caller: &Caller, endpoint: &Endpoint) -> bool {
     }
 }
 
-/// What endpoint `id` must still match when `caller` changes it: nothing more than its
-/// tenant for a caller not limited to locations; for one limited to some, 404 unless it
-/// manages the endpoint ([`manages`]), then the stores it was checked with, so an
-/// endpoint moved to another store meanwhile is left alone (404).
+/// What `endpoint`, as `caller` read and checked it, must still match when `caller`
+/// changes it: nothing more for a caller not limited to locations; for one limited to
+/// some, the stores it was checked with, so an endpoint moved to another store meanwhile
+/// is left alone (404).
+fn as_checked(caller: &Caller, endpoint: &Endpoint) -> bson::Document {
+    match caller.readable {
+        Readable::Everywhere => bson::Document::new(),
+        Readable::Only(_) => bson::doc! {"locations": endpoint.locations.clone()},
+    }
+}
+
+/// The filter of [`as_checked`] for endpoint `id`, reading it only for a caller limited
+/// to locations (404 unless it manages it, [`manages`]); the store operations of the
+/// others are held to the tenant already.
 async fn held_to_own(state: &AppState, caller: &Caller, id: &str) -> Result<bson::Document, ApiError> {
     if caller.readable == Readable::Everywhere {
         return Ok(bson::Document::new());
     }
-    let current = endpoint_of(state, caller, id).await?;
-    match current.locations {
-        Some(locations) => Ok(bson::doc! {"locations": locations}),
-        None => Err(not_found(id)),
-    }
+    Ok(as_checked(caller, &endpoint_of(state, caller, id).await?))
 }
 
 /// Add an endpoint (admins, or a key with the `webhooks` scope). The answer carries its
@@ -432,8 +438,7 @@ async fn update_webhook(
 ) -> Result<Json<WebhookEndpoint>, ApiError> {
     // Another tenant's endpoint, or one a limited key does not manage, is 404 before the
     // body is judged.
-    endpoint_of(&state, &caller, &id).await?;
-    let filter = held_to_own(&state, &caller, &id).await?;
+    let filter = as_checked(&caller, &endpoint_of(&state, &caller, &id).await?);
     let (mut set, mut unset) = (bson::Document::new(), bson::Document::new());
     if let Some(url) = request.url {
         set.insert("url", checked_url(&state, &url)?);
@@ -592,8 +597,7 @@ async fn disable_webhook(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookEndpoint>, ApiError> {
-    endpoint_of(&state, &caller, &id).await?;
-    let mut filter = held_to_own(&state, &caller, &id).await?;
+    let mut filter = as_checked(&caller, &endpoint_of(&state, &caller, &id).await?);
     filter.insert("organization_id", caller.tenant.as_str());
     state.webhooks.disable(&id, "disabled through the API", filter).await?;
     Ok(Json(WebhookEndpoint::from(&endpoint_of(&state, &caller, &id).await?)))

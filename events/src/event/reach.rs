@@ -67,6 +67,21 @@ impl DomainEvent {
     }
 }
 
+impl Reach<'_> {
+    /// Whether someone held to the locations `holds` answers true for sees an event that
+    /// acts here (the feed of a store's manager or key, a store's webhook endpoint): an
+    /// event of the whole chain, yes; one at some locations, when it holds one of them (a
+    /// transfer, at either end); [`Reach::OfAggregate`], not until it is resolved from
+    /// the aggregate's earlier events ([`of_aggregate`]).
+    pub fn seen_by(&self, holds: impl Fn(&LocationId) -> bool) -> bool {
+        match self {
+            Reach::Chain => true,
+            Reach::At(places) => places.iter().any(|place| holds(place)),
+            Reach::OfAggregate => false,
+        }
+    }
+}
+
 impl DomainEvent {
     /// Whether acting with this event also acts where its aggregate was until now: true for
     /// events that act [`Reach::OfAggregate`], and for a promotion's update (which may move
@@ -101,6 +116,19 @@ mod tests {
 
     fn payload<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
         serde_json::from_value(value).unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    #[test]
+    fn a_store_sees_the_chain_and_its_own_places_and_nothing_unresolved() {
+        let main = LocationId::parse("main").expect("an id");
+        let annex = LocationId::parse("annex").expect("an id");
+        let at_main = |place: &LocationId| place.as_str() == "main";
+        assert!(Reach::Chain.seen_by(at_main));
+        assert!(Reach::At(vec![&main]).seen_by(at_main));
+        assert!(!Reach::At(vec![&annex]).seen_by(at_main));
+        assert!(Reach::At(vec![&annex, &main]).seen_by(at_main), "a transfer to main");
+        assert!(!Reach::At(vec![]).seen_by(at_main), "placed nowhere");
+        assert!(!Reach::OfAggregate.seen_by(|_| true));
     }
 
     #[test]
