@@ -499,6 +499,38 @@ async fn an_endpoint_changed_in_place_delivers_the_new_types_to_the_new_url() ->
     .await?;
     assert_eq!(changed.status, 200, "{changed:?}");
     assert_eq!(changed.body["url"], json!(new.url));
+    // Sent again (a client retrying after a lost answer): the same endpoint.
+    let again = patch(
+        &app,
+        &admin,
+        &id,
+        json!({"url": new.url, "event_types": ["SaleCompleted"]}),
+    )
+    .await?;
+    assert_eq!((again.status, &again.body), (200, &changed.body));
+    // A stranger without a credential changes nothing.
+    let stranger = app
+        .send(
+            app.http
+                .patch(format!("{}/v1/webhooks/{id}", app.address))
+                .json(&json!({"url": old.url})),
+        )
+        .await?;
+    assert_eq!(stranger.status, 401, "{stranger:?}");
+    // The contract: the route answers a WebhookEndpoint, and `null` is a documented value
+    // of the fields it clears.
+    let openapi = get(&app, &admin, "/openapi.json").await?;
+    let operation = &openapi.body["paths"]["/v1/webhooks/{endpoint_id}"]["patch"];
+    assert_eq!(
+        operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        json!("#/components/schemas/WebhookEndpoint"),
+        "{operation}"
+    );
+    let fields = &openapi.body["components"]["schemas"]["UpdateWebhook"]["properties"];
+    for field in ["event_types", "description", "locations"] {
+        let schema = fields[field].to_string();
+        assert!(schema.contains("null"), "{field} takes null: {schema}");
+    }
 
     let published = mixed_events(&tenant, 5, 120);
     let sales: HashSet<String> = published
