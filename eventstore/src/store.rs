@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use async_nats::connection::State;
+use async_nats::header::{HeaderName, HeaderValue};
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::stream::{self, DirectGetErrorKind};
 use async_nats::jetstream::{self};
@@ -16,6 +17,12 @@ use telemetry::trace::TraceContext;
 use crate::error::{AppendError, ReadError, SetupError};
 use crate::keys::{IdempotencyKeys, KeyClaim};
 use crate::settings::StreamSettings;
+
+// The header names of an append, made once (a name made from a `&str` at each append is
+// validated and copied).
+const EXPECTED_LAST_SUBJECT_SEQUENCE: HeaderName = HeaderName::from_static(headers::EXPECTED_LAST_SUBJECT_SEQUENCE);
+const REQUEST_FINGERPRINT: HeaderName = HeaderName::from_static(headers::REQUEST_FINGERPRINT);
+const TRACE: HeaderName = HeaderName::from_static(headers::TRACE);
 
 /// What the aggregate's subject must look like for an append to go through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +77,9 @@ pub struct EventStore {
 
 struct Inner {
     jetstream: jetstream::Context,
+    // The context's client, held once: `Context::client()` clones it, and every append
+    // asks it whether the connection is up.
+    client: async_nats::Client,
     stream: stream::Stream,
     scheme: SubjectScheme,
     keys: IdempotencyKeys,
@@ -87,11 +97,12 @@ impl EventStore {
         let jetstream = jetstream::ContextBuilder::new()
             .timeout(timeout)
             .backpressure_on_inflight(true)
-            .build(client);
+            .build(client.clone());
         let (stream, scheme) = settings.ensure(&jetstream).await?;
         Ok(Self {
             inner: std::sync::Arc::new(Inner {
                 jetstream,
+                client,
                 stream,
                 scheme,
                 keys: IdempotencyKeys::new(&settings.name, settings.replicas, settings.key_retention),
@@ -126,7 +137,7 @@ impl EventStore {
 
     /// Whether the NATS connection is up right now.
     pub fn is_connected(&self) -> bool {
-        self.inner.jetstream.client().connection_state() == State::Connected
+        self.inner.client.connection_state() == State::Connected
     }
 
     /// Appends `envelope` to its aggregate's subject if `expected` holds, and waits for the
@@ -149,13 +160,13 @@ impl EventStore {
         // expectation already makes a second publish of this event fail.
         let mut message_headers = HeaderMap::new();
         if let Some(sequence) = expected.header_value() {
-            message_headers.insert(headers::EXPECTED_LAST_SUBJECT_SEQUENCE, sequence.to_string().as_str());
+            message_headers.insert(EXPECTED_LAST_SUBJECT_SEQUENCE, HeaderValue::from(sequence));
         }
         if let Some(fingerprint) = fingerprint {
-            message_headers.insert(headers::REQUEST_FINGERPRINT, fingerprint);
+            message_headers.insert(REQUEST_FINGERPRINT, fingerprint);
         }
         if let Some(trace) = trace {
-            message_headers.insert(headers::TRACE, trace.header_value().as_str());
+            message_headers.insert(TRACE, HeaderValue::from(trace.header_value()));
         }
         let body = events::encode(envelope)?;
         let ack = self
@@ -342,5 +353,30 @@ fn classify_read(err: async_nats::jetstream::stream::DirectGetError) -> ReadErro
     match err.kind() {
         DirectGetErrorKind::InvalidSubject => ReadError::Other(err.into()),
         _ => ReadError::Unavailable(err.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_names_made_once_are_the_documented_ones() {
+        // Readers look these names up as strings (`events::headers`): a name made once must
+        // be written exactly as before, standard NATS name or ours.
+        assert_eq!(
+            EXPECTED_LAST_SUBJECT_SEQUENCE.to_string(),
+            headers::EXPECTED_LAST_SUBJECT_SEQUENCE
+        );
+        assert_eq!(REQUEST_FINGERPRINT.to_string(), headers::REQUEST_FINGERPRINT);
+        assert_eq!(TRACE.to_string(), headers::TRACE);
+        let mut message = HeaderMap::new();
+        message.insert(EXPECTED_LAST_SUBJECT_SEQUENCE, HeaderValue::from(42_u64));
+        message.insert(TRACE, HeaderValue::from(String::from("00-abc-def-01")));
+        assert_eq!(
+            message.get(headers::EXPECTED_LAST_SUBJECT_SEQUENCE).map(|v| v.as_str()),
+            Some("42")
+        );
+        assert_eq!(message.get(headers::TRACE).map(|v| v.as_str()), Some("00-abc-def-01"));
     }
 }
