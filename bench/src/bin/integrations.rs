@@ -80,6 +80,10 @@ enum What {
         /// Read with an API key limited to the sales' location.
         #[arg(long)]
         limited: bool,
+        /// Void one sale in this many as well, in the same batch (0: none; must divide
+        /// `rate / 10`).
+        #[arg(long, default_value_t = 0)]
+        void_every: u64,
     },
     /// Memory of a release `command-api` process holding idle feed connections.
     Idle {
@@ -104,6 +108,9 @@ enum What {
         /// Worker's longest wait between attempts, ms (the product's default).
         #[arg(long, default_value_t = 7_200_000)]
         retry_max_ms: u64,
+        /// Deliver to an endpoint of the sales' store (`locations`), not the chain's.
+        #[arg(long)]
+        store: bool,
     },
 }
 
@@ -185,6 +192,7 @@ async fn main() -> anyhow::Result<()> {
             duration_secs,
             connections,
             limited,
+            void_every,
         } => {
             tenants = workload::tenants(1, &setup.secret, &run);
             let system = system(&setup, &mongo, &tenants, &[]).await?;
@@ -196,6 +204,7 @@ async fn main() -> anyhow::Result<()> {
                 duration: Duration::from_secs(duration_secs),
                 connections,
                 limited,
+                void_every,
             }
             .run()
             .await?;
@@ -212,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
                 report.delay_last_second.p99_ms,
                 report.caught_up_after_ms
             );
-            serde_json::json!({"feed": report})
+            serde_json::json!({"feed": report, "limited": limited, "void_every": void_every})
         }
         What::Idle { connections } => {
             tenants = workload::tenants(1, &setup.secret, &run);
@@ -242,6 +251,7 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             retry_base_ms,
             retry_max_ms,
+            store,
         } => {
             tenants = workload::tenants(1, &setup.secret, &run);
             let system = system(&setup, &mongo, &tenants, &["--webhook-allow-private-hosts"]).await?;
@@ -254,12 +264,14 @@ async fn main() -> anyhow::Result<()> {
                 concurrency,
                 retry_base: Duration::from_millis(retry_base_ms),
                 retry_max: Duration::from_millis(retry_max_ms),
+                store,
             }
             .run(&setup)
             .await?;
             system.stop().await?;
             eprintln!(
-                "webhooks: {} of {} events delivered in {:.1} s after {} ({:.0}/s); {} requests, {} refused in the outage, {} bad signatures, {} aggregates out of order",
+                "webhooks ({} endpoint): {} of {} events delivered in {:.1} s after {} ({:.0}/s); {} requests, {} refused in the outage, {} bad signatures, {} aggregates out of order",
+                if store { "the store's" } else { "the chain's" },
                 report.delivered,
                 report.events,
                 report.seconds,
@@ -274,7 +286,7 @@ async fn main() -> anyhow::Result<()> {
                 report.bad_signatures,
                 report.out_of_order_aggregates
             );
-            serde_json::json!({"webhooks": report})
+            serde_json::json!({"webhooks": report, "store_endpoint": store})
         }
     };
     for tenant in &tenants {

@@ -32,12 +32,16 @@ pub struct FeedLoad {
     /// The consumer reads with an API key limited to the sales' location (`main`), so
     /// each event goes through the check of where it acts.
     pub limited: bool,
+    /// Void one sale in this many, in the same batch right after it (0: none); the feed
+    /// then carries `SaleVoided` too. A void does not say where it happened, so a limited
+    /// reader places it by its sale's history.
+    pub void_every: u64,
 }
 
 /// What a feed run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct FeedReport {
-    /// Sales recorded by the producer.
+    /// Sales (and voids) recorded by the producer.
     pub produced: u64,
     /// Of them per second, over the producer's time.
     pub produced_per_second: f64,
@@ -103,7 +107,16 @@ impl FeedLoad {
     pub async fn run(self) -> anyhow::Result<FeedReport> {
         let per_tick = (self.rate / 10).max(1);
         let ticks = (self.duration.as_millis() / 100) as u64;
-        let expected = per_tick * ticks;
+        let voids_per_tick = if self.void_every == 0 {
+            0
+        } else {
+            per_tick.div_ceil(self.void_every)
+        };
+        anyhow::ensure!(
+            self.void_every == 0 || per_tick % self.void_every == 0,
+            "--void-every must divide the sales of a batch ({per_tick})"
+        );
+        let expected = (per_tick + voids_per_tick) * ticks;
         let received = Arc::new(AtomicU64::new(0));
         let http = reqwest::Client::new();
         let reader = if self.limited {
@@ -112,7 +125,15 @@ impl FeedLoad {
             self.tenant.token.clone()
         };
         let answer = http
-            .get(format!("{}/v1/feed/stream?types=SaleCompleted", self.base_url))
+            .get(format!(
+                "{}/v1/feed/stream?types={}",
+                self.base_url,
+                if self.void_every == 0 {
+                    "SaleCompleted"
+                } else {
+                    "SaleCompleted,SaleVoided"
+                }
+            ))
             .bearer_auth(&reader)
             .send()
             .await?;
@@ -161,7 +182,22 @@ impl FeedLoad {
                     tokio::time::sleep_until(due.into()).await;
                     let first = tick * per_tick;
                     let body = super::sales_batch((first..first + per_tick).map(|k| (format!("{}-f{k}", this.run), k)));
-                    let body = bytes::Bytes::from(serde_json::to_vec(&body)?);
+                    let body = if this.void_every == 0 {
+                        serde_json::to_vec(&body)?
+                    } else {
+                        let mut body = serde_json::to_value(&body)?;
+                        if let Some(commands) = body["commands"].as_array_mut() {
+                            for k in (first..first + per_tick).filter(|k| k % this.void_every == 0) {
+                                commands.push(serde_json::json!({
+                                    "command": "void_sale",
+                                    "path": format!("{}-f{k}", this.run),
+                                    "body": {"reason": "bench"},
+                                }));
+                            }
+                        }
+                        serde_json::to_vec(&body)?
+                    };
+                    let body = bytes::Bytes::from(body);
                     if let Some((200, answer)) = connection.post_reading("/v1/batches", &authorization, body).await {
                         produced.fetch_add(super::count_status(&answer, 201), Ordering::Relaxed);
                     }
@@ -178,7 +214,7 @@ impl FeedLoad {
         let produced = produced.load(Ordering::Relaxed);
         anyhow::ensure!(
             produced == expected,
-            "the producer recorded {produced} of {expected} sales"
+            "the producer recorded {produced} of {expected} sales and voids"
         );
         let (samples, last_arrival) = consumer.await??;
         let received = received.load(Ordering::Relaxed);

@@ -106,6 +106,9 @@ pub struct WebhookLoad {
     pub retry_base: Duration,
     /// Worker settings: longest wait between two attempts.
     pub retry_max: Duration,
+    /// Register the endpoint as the store's (`locations: ["main"]`, where the sales are
+    /// made): the worker then places every event, each void by its sale's history.
+    pub store: bool,
 }
 
 /// What a webhook run measured.
@@ -148,10 +151,15 @@ impl WebhookLoad {
         tokio::spawn(async move { axum::serve(listener, app).await });
 
         let http = reqwest::Client::new();
+        let mut endpoint =
+            json!({"url": url, "event_types": ["SaleCompleted", "SaleVoided"], "description": "bench receiver"});
+        if self.store {
+            endpoint["locations"] = json!(["main"]);
+        }
         let created: serde_json::Value = http
             .post(format!("{}/v1/webhooks", self.base_url))
             .bearer_auth(&self.tenant.admin_token)
-            .json(&json!({"url": url, "event_types": ["SaleCompleted", "SaleVoided"], "description": "bench receiver"}))
+            .json(&endpoint)
             .send()
             .await?
             .error_for_status()?
