@@ -113,7 +113,7 @@ impl FeedLoad {
             per_tick.div_ceil(self.void_every)
         };
         anyhow::ensure!(
-            self.void_every == 0 || per_tick % self.void_every == 0,
+            self.void_every == 0 || per_tick.is_multiple_of(self.void_every),
             "--void-every must divide the sales of a batch ({per_tick})"
         );
         let expected = (per_tick + voids_per_tick) * ticks;
@@ -187,7 +187,7 @@ impl FeedLoad {
                     } else {
                         let mut body = serde_json::to_value(&body)?;
                         if let Some(commands) = body["commands"].as_array_mut() {
-                            for k in (first..first + per_tick).filter(|k| k % this.void_every == 0) {
+                            for k in (first..first + per_tick).filter(|k| k.is_multiple_of(this.void_every)) {
                                 commands.push(serde_json::json!({
                                     "command": "void_sale",
                                     "path": format!("{}-f{k}", this.run),
