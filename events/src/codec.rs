@@ -84,7 +84,9 @@ struct WireOut<'a> {
     aggregate_id: &'a str,
     event_type: &'static str,
     schema_version: u32,
+    #[serde(serialize_with = "crate::instant::serialize")]
     occurred_at: &'a DateTime<Utc>,
+    #[serde(serialize_with = "crate::instant::serialize")]
     recorded_at: &'a DateTime<Utc>,
     actor: &'a Actor,
     correlation_id: &'a Uuid,

@@ -18,6 +18,7 @@
 //! - [`feed`]: [`FeedEvent`], the public, versioned shape of an event for integrators,
 //!   without personal data.
 //! - [`envelope`]: the [`EventEnvelope`] with ids, clocks, actor and causality.
+//! - [`instant`]: instants written into JSON as chrono writes them, formatted once.
 //! - [`subject`]: the one place that turns (tenant, aggregate, id) into a NATS subject.
 //! - [`headers`]: names of the NATS headers that accompany an event.
 //! - [`codec`]: JSON encoding and versioned decoding with typed errors.
@@ -36,6 +37,7 @@ pub mod event;
 pub mod feed;
 pub mod headers;
 pub mod ids;
+pub mod instant;
 pub mod money;
 pub mod role;
 pub mod subject;

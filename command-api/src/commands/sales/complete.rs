@@ -92,7 +92,7 @@ pub struct CompleteSale {
     /// When the sale happened by the terminal's clock; defaults to now. At most the
     /// tenant's back-dating window ago (a week unless set) unless a manager gives a
     /// `backdate_reason`.
-    #[serde(default)]
+    #[serde(default, serialize_with = "events::instant::optional::serialize")]
     pub occurred_at: Option<DateTime<Utc>>,
     /// Why a manager records a sale dated before the back-dating window (kept with the
     /// sale, shown by the reports).
@@ -593,6 +593,29 @@ mod tests {
             cashier_id: None,
             tenant_id: None,
         }
+    }
+
+    #[test]
+    fn the_sale_time_is_fingerprinted_as_chrono_writes_it() {
+        // A terminal's retry is recognised by the fingerprint of its body, stored with the
+        // event: the instant must be written exactly as before it was formatted by
+        // `events::instant` (chrono's own form), or retries across a deploy would conflict.
+        for text in [
+            "2026-11-30T18:04:05Z",
+            "2026-11-30T18:04:05.120Z",
+            "2026-11-30T18:04:05.123456Z",
+        ] {
+            let at: DateTime<Utc> = text.parse().expect("instant");
+            let mut written = sale();
+            written.occurred_at = Some(at);
+            let json = serde_json::to_value(&written).expect("serializes");
+            assert_eq!(json["occurred_at"], serde_json::to_value(at).expect("chrono"), "{text}");
+            assert_eq!(json["occurred_at"], text);
+        }
+        assert_eq!(
+            serde_json::to_value(sale()).expect("serializes")["occurred_at"],
+            serde_json::Value::Null
+        );
     }
 
     fn field(err: ApiError) -> String {
