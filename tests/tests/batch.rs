@@ -337,3 +337,41 @@ async fn new_sales_of_a_batch_are_answered_with_where_each_is_stored_and_a_partl
     assert_eq!(second.body["results"].as_array().map(Vec::len), Some(45));
     app.stream.delete().await
 }
+
+#[tokio::test]
+async fn a_batch_of_more_aggregates_than_run_at_once_keeps_each_aggregates_order_and_the_batch_order()
+-> anyhow::Result<()> {
+    // 200 sales, then a void of each of the first 100: 200 aggregates, more than the
+    // batch runs at once (`IN_FLIGHT`, 128), and each void far behind its sale.
+    let app = CommandApp::spawn().await?;
+    let tenant = unique_tenant();
+    app.open_locations(&tenant).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let aggregates = 200;
+    assert!(aggregates > command_api::routes::batch::IN_FLIGHT);
+    let mut commands: Vec<Value> = (0..aggregates)
+        .map(|n| item("complete_sale", None, sale(&format!("w-{n}"))))
+        .collect();
+    commands.extend((0..100).map(|n| item("void_sale", Some(&format!("w-{n}")), json!({"reason": "test"}))));
+    let reply = app
+        .post("/v1/batches", &manager, &json!({ "commands": commands }), &[])
+        .await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let results = reply.body["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 300);
+    for (index, result) in results.iter().enumerate() {
+        assert_eq!(result["index"], json!(index), "{result}");
+        assert_eq!(result["status"], 201, "{result}");
+    }
+    // Each void is stored after its own sale, and names it.
+    for n in 0..100 {
+        let (sold, voided) = (&results[n]["accepted"], &results[200 + n]["accepted"]);
+        assert_eq!(voided["aggregate_id"], sold["aggregate_id"]);
+        assert!(
+            voided["stream_sequence"].as_u64() > sold["stream_sequence"].as_u64(),
+            "sale {sold} void {voided}"
+        );
+    }
+    assert_eq!(app.tenant_messages(&tenant).await?.len(), 300);
+    app.stream.delete().await
+}

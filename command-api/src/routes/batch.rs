@@ -10,15 +10,17 @@
 //! changes nothing and answers the same. One refused command does not stop the others
 //! unless `stop_on_error` is set (then the rest are `not_run`).
 //!
-//! Commands on different aggregates run concurrently (their appends are pipelined to
-//! JetStream); commands on the same aggregate run one after the other in batch order, so a
-//! sale and its refund in one batch land in that order. Commands that need `If-Match`
+//! Commands on different aggregates run concurrently, up to [`IN_FLIGHT`] aggregates at a
+//! time (their appends are pipelined to JetStream); commands on the same aggregate run one
+//! after the other in batch order, so a sale and its refund in one batch land in that
+//! order. Commands that need `If-Match`
 //! (catalog and location changes) are not batchable.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
+use futures::StreamExt;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -41,6 +43,14 @@ use crate::state::AppState;
 /// Most commands in one batch (the body must also fit `BATCH_BODY_LIMIT_BYTES`, 4 MiB by
 /// default).
 pub const MAX_COMMANDS: usize = 1000;
+
+/// Most aggregates of one batch whose commands run at once; the next starts as one
+/// finishes, in batch order. All 1,000 at once made each sale cost the API ~20 % more CPU
+/// (likely because a thousand command futures of a few kilobytes each, per batch, do not
+/// fit the processor's caches) and sent the appends to NATS in bursts; 128 keeps the
+/// appends flowing while the acknowledgements return (docs/performance.md, "Sixteenth
+/// session").
+pub const IN_FLIGHT: usize = 128;
 
 /// The batch route.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -245,7 +255,8 @@ async fn batch(
             }
             done
         });
-        for done in futures::future::join_all(runs).await {
+        let mut running = futures::stream::iter(runs).buffer_unordered(IN_FLIGHT);
+        while let Some(done) = running.next().await {
             for item in done {
                 let index = item.index;
                 results[index] = Some(item);
