@@ -18,8 +18,9 @@ use crate::error::{AppendError, ReadError, SetupError};
 use crate::keys::{IdempotencyKeys, KeyClaim};
 use crate::settings::StreamSettings;
 
-// The header names of an append, made once (a name made from a `&str` at each append is
-// validated and copied).
+// The header names the store writes, made once (a name made from a `&str` at each append
+// is validated and copied).
+const MSG_ID: HeaderName = HeaderName::from_static(headers::MSG_ID);
 const EXPECTED_LAST_SUBJECT_SEQUENCE: HeaderName = HeaderName::from_static(headers::EXPECTED_LAST_SUBJECT_SEQUENCE);
 const REQUEST_FINGERPRINT: HeaderName = HeaderName::from_static(headers::REQUEST_FINGERPRINT);
 const TRACE: HeaderName = HeaderName::from_static(headers::TRACE);
@@ -294,7 +295,7 @@ impl EventStore {
 /// no expectation, so a re-sent import is dropped only within the window).
 fn import_headers(envelope: &EventEnvelope) -> HeaderMap {
     let mut message_headers = HeaderMap::new();
-    message_headers.insert(headers::MSG_ID, envelope.event_id.to_string().as_str());
+    message_headers.insert(MSG_ID, HeaderValue::from(envelope.event_id.to_string()));
     message_headers
 }
 
@@ -369,6 +370,7 @@ mod tests {
             headers::EXPECTED_LAST_SUBJECT_SEQUENCE
         );
         assert_eq!(REQUEST_FINGERPRINT.to_string(), headers::REQUEST_FINGERPRINT);
+        assert_eq!(MSG_ID.to_string(), headers::MSG_ID);
         assert_eq!(TRACE.to_string(), headers::TRACE);
         let mut message = HeaderMap::new();
         message.insert(EXPECTED_LAST_SUBJECT_SEQUENCE, HeaderValue::from(42_u64));
