@@ -107,15 +107,11 @@ impl FeedLoad {
     pub async fn run(self) -> anyhow::Result<FeedReport> {
         let per_tick = (self.rate / 10).max(1);
         let ticks = (self.duration.as_millis() / 100) as u64;
-        let voids_per_tick = if self.void_every == 0 {
-            0
-        } else {
-            per_tick.div_ceil(self.void_every)
-        };
         anyhow::ensure!(
             self.void_every == 0 || per_tick.is_multiple_of(self.void_every),
             "--void-every must divide the sales of a batch ({per_tick})"
         );
+        let voids_per_tick = per_tick.checked_div(self.void_every).unwrap_or(0);
         let expected = (per_tick + voids_per_tick) * ticks;
         let received = Arc::new(AtomicU64::new(0));
         let http = reqwest::Client::new();
