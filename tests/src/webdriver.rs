@@ -185,41 +185,68 @@ impl Browser {
         .await
     }
 
+    /// Finds the first element matching `css` and runs `act` on it. When the page replaced
+    /// the element between the two requests (WebDriver's "stale element reference": a
+    /// page that re-renders while a test polls it), the element is found again and `act`
+    /// runs again, for up to 10 s; nothing else is retried.
+    async fn on_element<T, F, Fut>(&self, css: &str, mut act: F) -> anyhow::Result<T>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let element = self.find(css).await?;
+            match act(element).await {
+                Err(err) if is_stale(&err) && tokio::time::Instant::now() < deadline => continue,
+                done => return done,
+            }
+        }
+    }
+
     /// The text of the first element matching `css`.
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
-        let element = self.find(css).await?;
-        Ok(self
-            .get(&format!("/element/{element}/text"))
-            .await?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned())
+        self.on_element(css, |element| async move {
+            Ok(self
+                .get(&format!("/element/{element}/text"))
+                .await?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned())
+        })
+        .await
     }
 
     /// An attribute of the first element matching `css`.
     pub async fn attribute(&self, css: &str, name: &str) -> anyhow::Result<Option<String>> {
-        let element = self.find(css).await?;
-        Ok(self
-            .get(&format!("/element/{element}/attribute/{name}"))
-            .await?
-            .as_str()
-            .map(str::to_owned))
+        self.on_element(css, |element| async move {
+            Ok(self
+                .get(&format!("/element/{element}/attribute/{name}"))
+                .await?
+                .as_str()
+                .map(str::to_owned))
+        })
+        .await
     }
 
     /// Clears the field matching `css` and types `text` into it.
     pub async fn fill(&self, css: &str, text: &str) -> anyhow::Result<()> {
-        let element = self.find(css).await?;
-        self.post(&format!("/element/{element}/clear"), json!({})).await?;
-        self.post(&format!("/element/{element}/value"), json!({"text": text}))
-            .await?;
-        Ok(())
+        self.on_element(css, |element| async move {
+            self.post(&format!("/element/{element}/clear"), json!({})).await?;
+            self.post(&format!("/element/{element}/value"), json!({"text": text}))
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Clicks the element matching `css`.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        let element = self.find(css).await?;
-        self.post(&format!("/element/{element}/click"), json!({})).await?;
-        Ok(())
+        self.on_element(css, |element| async move {
+            self.post(&format!("/element/{element}/click"), json!({})).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Runs `script` in the page (as WebDriver does: not subject to the page's
@@ -270,5 +297,30 @@ impl Browser {
             async move { Ok(std::fs::read_to_string(&path).ok().filter(|s| !s.is_empty())) }
         })
         .await
+    }
+}
+
+/// Whether WebDriver refused a request because the element it named is no longer in the
+/// page ([`Browser`]'s requests fail with the driver's JSON error in their message).
+fn is_stale(err: &anyhow::Error) -> bool {
+    err.to_string().contains("stale element reference")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_stale_element_is_retried() {
+        // The message `Browser::call` gives, with chromedriver's error body.
+        let stale = anyhow::anyhow!(
+            r#"WebDriver /element/f.1.d.2.e.204/text: 404 Not Found {{"error":"stale element reference","message":"stale element reference: stale element not found"}}"#
+        );
+        let missing = anyhow::anyhow!(
+            r#"WebDriver /element/f.1.d.2.e.204/text: 404 Not Found {{"error":"no such element","message":"no such element"}}"#
+        );
+        assert!(is_stale(&stale));
+        assert!(!is_stale(&missing));
+        assert!(!is_stale(&anyhow::anyhow!("WebDriver /url: connection refused")));
     }
 }
