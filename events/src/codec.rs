@@ -135,7 +135,11 @@ pub fn encode(envelope: &EventEnvelope) -> Result<Vec<u8>, EncodeError> {
         idempotency_key: &envelope.idempotency_key,
         payload: &envelope.event,
     };
-    Ok(serde_json::to_vec(&wire)?)
+    // Most envelopes (a sale of a few lines) fit 1 KiB: written there at once instead of
+    // growing from serde_json's 128 bytes, copying the text three times on the way.
+    let mut bytes = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut bytes, &wire)?;
+    Ok(bytes)
 }
 
 /// Decodes bytes written by [`encode`] of this or any older build.
