@@ -713,3 +713,83 @@ async fn a_store_can_have_its_own_price_and_a_change_can_be_scheduled() -> anyho
     projector.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_price_changed_elsewhere_is_quoted_after_the_cache_ttl_and_one_changed_here_at_once() -> anyhow::Result<()> {
+    // Two API processes on one stream; this one keeps folded products for 1 s.
+    let app = CommandApp::spawn_with(|config| config.catalog_cache_ttl_secs = 1).await?;
+    let other = command_api::Application::build(CommandApp::config(&app.stream, &app.tokens)).await?;
+    let other_address = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until(std::future::pending()));
+    let tenant = unique_tenant();
+    let admin = app.token(&tenant, Role::Admin).await?;
+    let manager = app.token(&tenant, Role::Manager).await?;
+    let cashier = app.token(&tenant, Role::Cashier).await?;
+    app.configure_jurisdiction(&admin, new_jersey()).await?;
+    let store = json!({"location_id": "hoboken", "details": {"name": "Hoboken", "time_zone": "America/New_York",
+        "currency": "USD", "tax_jurisdiction": "us-nj"}});
+    created(&app, &admin, "/v1/locations", &store).await?;
+    let wine = product(
+        "WINE-RED",
+        "wine",
+        1500,
+        "USD",
+        json!({"container_type": "glass_bottle", "volume_ml": 750, "units": 1}),
+    );
+    let version = created(&app, &manager, "/v1/products", &wine)
+        .await?
+        .header("etag")
+        .unwrap_or_default()
+        .to_owned();
+    let quote = json!({"location": "hoboken", "lines": [{"sku": "WINE-RED", "quantity": 1}]});
+    let total = |reply: &tests::command_app::Reply| amounts(&reply.body).1[2];
+    // 1500 + 6.625 % (99.375 → 99) = 1599; the quote leaves the product in this process's cache.
+    let first = app.post("/v1/pricing/quotes", &cashier, &quote, &[]).await?;
+    assert_eq!((first.status, total(&first)), (200, 1599), "{}", first.body);
+
+    // The other process changes the price to 16.00: 1600 + 106 = 1706, quoted here once
+    // the cached product has expired.
+    let changed = app
+        .send(
+            app.http
+                .put(format!("{other_address}/v1/products/WINE-RED/price"))
+                .bearer_auth(&manager)
+                .header("if-match", &version)
+                .json(&json!({"price": {"amount_minor": 1600, "currency": "USD"}})),
+        )
+        .await?;
+    assert_eq!(changed.status, 201, "{}", changed.body);
+    let version = changed.header("etag").unwrap_or_default().to_owned();
+    tests::eventually(
+        "the other process's price to be quoted",
+        std::time::Duration::from_secs(15),
+        || {
+            let (app, cashier, quote) = (&app, &cashier, &quote);
+            async move {
+                let reply = app.post("/v1/pricing/quotes", cashier, quote, &[]).await?;
+                anyhow::ensure!(
+                    reply.status == 200 && [1599, 1706].contains(&total(&reply)),
+                    "{}",
+                    reply.body
+                );
+                Ok((total(&reply) == 1706).then_some(()))
+            }
+        },
+    )
+    .await?;
+
+    // A change made through this process is quoted at once: 1700 + 112.625 → 113 = 1813.
+    let changed = app
+        .write(
+            reqwest::Method::PUT,
+            "/v1/products/WINE-RED/price",
+            &manager,
+            &json!({"price": {"amount_minor": 1700, "currency": "USD"}}),
+            &[("if-match", &version)],
+        )
+        .await?;
+    assert_eq!(changed.status, 201, "{}", changed.body);
+    let after = app.post("/v1/pricing/quotes", &cashier, &quote, &[]).await?;
+    assert_eq!((after.status, total(&after)), (200, 1813), "{}", after.body);
+    Ok(())
+}
