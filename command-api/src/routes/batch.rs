@@ -113,11 +113,15 @@ pub struct BatchResponse {
     pub results: Vec<BatchResult>,
 }
 
+/// What runs a prepared command: called when its turn comes, it makes the command's future.
+type Start = Box<dyn FnOnce() -> BoxFuture<'static, Result<crate::execute::Outcome, ApiError>> + Send>;
+
 /// A command ready to run: the aggregate it addresses (commands on one run in order) and
-/// the run itself.
+/// what starts it. The command's future (kilobytes) is made only when its turn comes, so a
+/// batch holds at most [`IN_FLIGHT`] of them, not one per command.
 struct Prepared {
     aggregate: String,
-    run: BoxFuture<'static, Result<crate::execute::Outcome, ApiError>>,
+    start: Start,
 }
 
 /// Parses item `command` as `C` and prepares its run.
@@ -142,7 +146,7 @@ fn prepare<C: Command>(app: &AppState, context: &TenantContext, item: BatchComma
     let (app, context, key) = (app.clone(), context.clone(), item.idempotency_key);
     Ok(Prepared {
         aggregate,
-        run: Box::pin(async move { execute(&app, context, key, &target, &command).await }),
+        start: Box::new(move || Box::pin(async move { execute(&app, context, key, &target, &command).await })),
     })
 }
 
@@ -226,7 +230,7 @@ async fn batch(
                 continue;
             }
             let answer = match prepare_any(&app, &context, item) {
-                Ok(prepared) => prepared.run.await,
+                Ok(prepared) => (prepared.start)().await,
                 Err(err) => Err(err),
             };
             stopped = answer.is_err();
@@ -251,7 +255,7 @@ async fn batch(
         let runs = queues.into_iter().map(|queue| async move {
             let mut done = Vec::with_capacity(queue.len());
             for (index, prepared) in queue {
-                done.push(result(index, prepared.run.await));
+                done.push(result(index, (prepared.start)().await));
             }
             done
         });
