@@ -43,11 +43,12 @@ struct BatchedSale {
 }
 
 /// How many of a batch answer's results have `status` (the answer is counted as bytes,
-/// not parsed: the load generator shares the machine with what it measures).
+/// not parsed: the load generator shares the machine with what it measures; a vectorised
+/// substring search, where comparing every window of the answer cost the load generator
+/// 2.4 % of the API's core in a pinned batch run).
 pub fn count_status(answer: &[u8], status: u16) -> u64 {
     let needle = format!("\"status\":{status},");
-    let needle = needle.as_bytes();
-    answer.windows(needle.len()).filter(|w| *w == needle).count() as u64
+    memchr::memmem::find_iter(answer, needle.as_bytes()).count() as u64
 }
 
 #[cfg(test)]
