@@ -269,11 +269,14 @@ pub struct Config {
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<SecretString>,
 
-    /// Seconds a product's age restriction is cached before it is read again.
+    /// Seconds a folded location, product, tax jurisdiction or sales settings is trusted
+    /// before it is read again from the stream (a change made through this process is seen
+    /// at once, one made through another within this time).
     #[arg(long, env = "CATALOG_CACHE_TTL_SECS", default_value_t = 30)]
     pub catalog_cache_ttl_secs: u64,
 
-    /// Products whose age restriction is cached, over all tenants.
+    /// Most folded aggregates kept per kind (locations, products, jurisdictions, settings),
+    /// over all tenants; the least used go first.
     #[arg(long, env = "CATALOG_CACHE_CAPACITY", default_value_t = 100_000)]
     pub catalog_cache_capacity: u64,
 
