@@ -177,22 +177,14 @@ impl FeedLoad {
                     let due = started + Duration::from_millis(100 * tick);
                     tokio::time::sleep_until(due.into()).await;
                     let first = tick * per_tick;
-                    let body = super::sales_batch((first..first + per_tick).map(|k| (format!("{}-f{k}", this.run), k)));
-                    let body = if this.void_every == 0 {
-                        serde_json::to_vec(&body)?
-                    } else {
-                        let mut body = serde_json::to_value(&body)?;
-                        if let Some(commands) = body["commands"].as_array_mut() {
-                            for k in (first..first + per_tick).filter(|k| k.is_multiple_of(this.void_every)) {
-                                commands.push(serde_json::json!({
-                                    "command": "void_sale",
-                                    "path": format!("{}-f{k}", this.run),
-                                    "body": {"reason": "bench"},
-                                }));
-                            }
+                    let mut batch =
+                        super::sales_batch((first..first + per_tick).map(|k| (format!("{}-f{k}", this.run), k)));
+                    if this.void_every > 0 {
+                        for k in (first..first + per_tick).filter(|k| k.is_multiple_of(this.void_every)) {
+                            batch.void(format!("{}-f{k}", this.run));
                         }
-                        serde_json::to_vec(&body)?
-                    };
+                    }
+                    let body = serde_json::to_vec(&batch)?;
                     let body = bytes::Bytes::from(body);
                     if let Some((200, answer)) = connection.post_reading("/v1/batches", &authorization, body).await {
                         produced.fetch_add(super::count_status(&answer, 201), Ordering::Relaxed);

@@ -21,7 +21,7 @@ use crate::workload::SaleBody;
 pub fn sales_batch(sales: impl Iterator<Item = (String, u64)>) -> SalesBatch {
     SalesBatch {
         commands: sales
-            .map(|(id, n)| BatchedSale {
+            .map(|(id, n)| Batched::Sale {
                 command: "complete_sale",
                 body: SaleBody::new(&id, n),
             })
@@ -29,17 +29,42 @@ pub fn sales_batch(sales: impl Iterator<Item = (String, u64)>) -> SalesBatch {
     }
 }
 
-/// A `POST /v1/batches` body of sales, typed (serialized straight to bytes).
+/// A `POST /v1/batches` body of sales (and voids), typed (serialized straight to bytes).
 #[derive(Debug, Serialize)]
 pub struct SalesBatch {
-    commands: Vec<BatchedSale>,
+    commands: Vec<Batched>,
+}
+
+impl SalesBatch {
+    /// Adds a `void_sale` of `sale_id` after the commands so far.
+    pub fn void(&mut self, sale_id: String) {
+        self.commands.push(Batched::Void {
+            command: "void_sale",
+            path: sale_id,
+            body: VoidBody { reason: "bench" },
+        });
+    }
 }
 
 /// One command of a [`SalesBatch`].
 #[derive(Debug, Serialize)]
-struct BatchedSale {
-    command: &'static str,
-    body: SaleBody,
+#[serde(untagged)]
+enum Batched {
+    Sale {
+        command: &'static str,
+        body: SaleBody,
+    },
+    Void {
+        command: &'static str,
+        path: String,
+        body: VoidBody,
+    },
+}
+
+/// A void's body.
+#[derive(Debug, Serialize)]
+struct VoidBody {
+    reason: &'static str,
 }
 
 /// How many of a batch answer's results have `status` (the answer is counted as bytes,
@@ -70,5 +95,18 @@ mod tests {
         assert_eq!(commands, Some(3));
         assert_eq!(body["commands"][2]["body"]["sale_id"], "s-2");
         assert_eq!(body["commands"][0]["command"], "complete_sale");
+    }
+
+    #[test]
+    fn a_void_follows_the_sales_with_its_sale_as_the_path() {
+        let mut batch = sales_batch((0..2).map(|n| (format!("s-{n}"), n)));
+        batch.void("s-1".to_owned());
+        let body = serde_json::to_value(batch).unwrap_or_default();
+        assert_eq!(body["commands"].as_array().map(Vec::len), Some(3));
+        assert_eq!(
+            body["commands"][2],
+            serde_json::json!({"command": "void_sale", "path": "s-1", "body": {"reason": "bench"}})
+        );
+        assert_eq!(body["commands"][1].get("path"), None);
     }
 }
