@@ -130,7 +130,7 @@ where
     }
 
     /// Forgets what is cached about `id`, after a command changed it.
-    pub async fn invalidate(&self, tenant: &TenantId, id: &I) {
+    pub fn invalidate(&self, tenant: &TenantId, id: &I) {
         self.cache.remove(&Borrowed(tenant, id));
     }
 }

@@ -38,7 +38,7 @@ async fn get_jurisdiction(
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = JurisdictionId::from_path(raw)?;
-    app.jurisdictions.invalidate(&context.tenant, &id).await;
+    app.jurisdictions.invalidate(&context.tenant, &id);
     let state = app.jurisdictions.get(&context.tenant, &id).await?;
     let Some(jurisdiction) = &state.jurisdiction else {
         return Err(ApiError::NotFound {

@@ -397,7 +397,7 @@ async fn sync(
         Some(id) if first_page => {
             let id = JurisdictionId::parse(id.clone())
                 .map_err(|err| ApiError::Internal(anyhow::anyhow!("stored jurisdiction id: {err}")))?;
-            state.jurisdictions.invalidate(&context.tenant, &id).await;
+            state.jurisdictions.invalidate(&context.tenant, &id);
             let folded = state.jurisdictions.get(&context.tenant, &id).await?;
             let changed = after.is_none_or(|after| i64::try_from(folded.version).unwrap_or(i64::MAX) > after);
             folded.jurisdiction.clone().filter(|_| changed)

@@ -257,7 +257,7 @@ pub fn expect_version(target: &ProductVersion, state: &ProductState) -> Result<E
 
 /// After any catalog command: forget what is cached about the product.
 pub async fn invalidate(app: &AppState, meta: &CommandMeta, sku: &Sku) {
-    app.products.invalidate(&meta.context.tenant, sku).await;
+    app.products.invalidate(&meta.context.tenant, sku);
 }
 
 #[cfg(test)]

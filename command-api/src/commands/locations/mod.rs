@@ -205,5 +205,5 @@ pub async fn load(
 
 /// After any location command: forget the cached location.
 pub async fn invalidate(app: &AppState, meta: &CommandMeta, location: &LocationId) {
-    app.locations.invalidate(&meta.context.tenant, location).await;
+    app.locations.invalidate(&meta.context.tenant, location);
 }

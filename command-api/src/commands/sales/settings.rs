@@ -132,9 +132,7 @@ impl Command for ConfigureSalesSettings {
     }
 
     async fn recorded(&self, app: &AppState, _: &SettingsVersion, meta: &CommandMeta) -> Result<(), ApiError> {
-        app.sales_settings
-            .invalidate(&meta.context.tenant, &SalesSettingsId)
-            .await;
+        app.sales_settings.invalidate(&meta.context.tenant, &SalesSettingsId);
         Ok(())
     }
 }

@@ -39,5 +39,5 @@ pub fn valid(jurisdiction: &Jurisdiction, id: &JurisdictionId) -> Result<(), Api
 
 /// After any jurisdiction command: forget the cached configuration.
 pub async fn invalidate(app: &AppState, meta: &CommandMeta, id: &JurisdictionId) {
-    app.jurisdictions.invalidate(&meta.context.tenant, id).await;
+    app.jurisdictions.invalidate(&meta.context.tenant, id);
 }
